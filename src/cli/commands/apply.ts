@@ -1,0 +1,14 @@
+import type { Command } from '../command.js';
+import { SetopsError } from '../../errors.js';
+
+// Placeholder until the command lands; replaced by its owner.
+const command: Command = {
+  name: 'apply',
+  summary: '',
+  help: 'Usage: setopsd apply\n',
+  options: {},
+  async run() {
+    throw new SetopsError('setopsd apply is not implemented yet', { code: 'E_NOT_IMPLEMENTED' });
+  },
+};
+export default command;

@@ -1,0 +1,17 @@
+import type { Command } from '../command.js';
+
+/**
+ * Every command, loaded lazily so `setopsd validate` does not load the Pulumi SDK.
+ * The order here is the order of `setopsd --help`.
+ */
+export const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  validate: { summary: 'Check the manifests and print a summary', load: async () => (await import('./validate.js')).default },
+  schema: { summary: 'Print the JSON Schema of a manifest kind', load: async () => (await import('./schema.js')).default },
+  plan: { summary: 'Show the changeset of every stage', load: async () => (await import('./plan.js')).default },
+  diff: { summary: 'Show what changes between the desired state of two commits', load: async () => (await import('./diff.js')).default },
+  apply: { summary: 'Apply the changesets stage by stage', load: async () => (await import('./apply.js')).default },
+  status: { summary: 'Show the deployed stages, their apps and services', load: async () => (await import('./status.js')).default },
+  history: { summary: 'List the deployments of a stage', load: async () => (await import('./history.js')).default },
+  logs: { summary: "Print an app's logs", load: async () => (await import('./logs.js')).default },
+  destroy: { summary: 'Remove everything of a stage', load: async () => (await import('./destroy.js')).default },
+};

@@ -1,0 +1,14 @@
+import type { Command } from '../command.js';
+import { SetopsError } from '../../errors.js';
+
+// Placeholder until the command lands; replaced by its owner.
+const command: Command = {
+  name: 'logs',
+  summary: '',
+  help: 'Usage: setopsd logs\n',
+  options: {},
+  async run() {
+    throw new SetopsError('setopsd logs is not implemented yet', { code: 'E_NOT_IMPLEMENTED' });
+  },
+};
+export default command;

@@ -1,0 +1,154 @@
+/**
+ * The resolved model: one `StageModel` per stage, with every default filled in, the stage's
+ * overrides merged, excludes applied and links resolved. It is plain JSON (no undefined, no
+ * class instances); optional fields that are absent are omitted, never `undefined` or `null`
+ * unless the type says so. Two models are equal exactly when their canonical JSON is equal
+ * (see `canonical.ts`).
+ */
+
+/** Which engine runs the organization's stages. */
+export type Provider = 'local' | 'aws';
+
+/** Identifies one stage. Rendered as `organization/project/stage`. */
+export interface StageRef {
+  organization: string;
+  project: string;
+  stage: string;
+}
+
+/** An env value: plain text or a reference to a secret resolved at apply time. */
+export type EnvValue = string | SecretRef;
+
+/** `{ secret: NAME }`: the value comes from the engine's secret store, never from the manifests. */
+export interface SecretRef {
+  secret: string;
+}
+
+/** Where `{secret: NAME}` values come from (local engine; AWS uses SSM / Secrets Manager). */
+export interface SecretsSettings {
+  /** A secrets file outside the repository (YAML or dotenv `NAME=value`), mode 0600. */
+  file?: string;
+  /** Read secrets from the process environment, optionally with this name prefix. */
+  env?: { prefix: string };
+}
+
+export interface OrganizationModel {
+  name: string;
+  provider: Provider;
+  /** Present when provider is `aws`. */
+  aws?: { region: string; accountId?: string; vpcId?: string };
+  /** Pulumi backend URL (`file://…`, `s3://…`, `https://api.pulumi.com`). Absent: file backend in the state dir. */
+  backend?: string;
+  secrets?: SecretsSettings;
+}
+
+export interface ProjectModel {
+  name: string;
+  description?: string;
+}
+
+export interface NotificationModel {
+  type: 'email' | 'webhook';
+  /** E-mail address or https URL. */
+  target: string;
+}
+
+export interface StageSettings {
+  name: string;
+  /** The stage a commit must have succeeded on before it reaches this one. */
+  after?: string;
+  approval: 'auto' | 'manual';
+  protected: boolean;
+  /** Notifications by name. */
+  notifications: Record<string, NotificationModel>;
+}
+
+export interface HealthCheckModel {
+  /** HTTP path for http apps (network health check). */
+  path: string;
+  /** Healthy HTTP status range, SetOps default `200-499`. */
+  status: string;
+  /** Seconds. */
+  interval: number;
+  timeout: number;
+  retries: number;
+  startPeriod: number;
+  /** Container health check command (exec form or shell string). */
+  command?: string | string[];
+}
+
+export interface DomainModel {
+  primary: boolean;
+}
+
+/** An app → service binding. Which env vars it injects depends on the service type. */
+export interface LinkModel {
+  /** The main env var holding the connection URL; absent: the type's default (DATABASE_URL, REDIS_URL, …). */
+  envKey?: string;
+  /** Volumes: mount path in the app, and whether it is read-only. */
+  path?: string;
+  readOnly?: boolean;
+}
+
+export interface AppModel {
+  image?: string;
+  /** Exec form (array) or shell form (string), as written in the manifest. */
+  command?: string | string[];
+  entrypoint?: string | string[];
+  /** Local engine: working directory relative to the config repository. */
+  workdir?: string;
+  port: number;
+  protocol: 'http' | 'tcp';
+  public: boolean;
+  /** 0–16; 0 stops the app. */
+  scale: number;
+  resources: { cpu: number; memory: number };
+  healthCheck: HealthCheckModel;
+  env: Record<string, EnvValue>;
+  /** Custom domains by name. */
+  domains: Record<string, DomainModel>;
+  /** Links by service name. */
+  links: Record<string, LinkModel>;
+  preDeploy?: { command: string | string[] };
+}
+
+export type ServiceType = 'postgresql' | 'redis' | 's3' | 'volume' | 'documentdb' | 'elasticsearch';
+
+export interface ServiceModel {
+  type: ServiceType;
+  version?: string;
+  /** Instance class / size, e.g. `db.t3.micro`; `.ha` suffix for multi-AZ. */
+  plan?: string;
+  /** Type-specific options (postgresql `extensions`, `minStorage`, `maxStorage`; s3 `blockPublicAccess`; …). */
+  options: Record<string, unknown>;
+  backup: { retentionDays: number };
+  deletionProtection: boolean;
+}
+
+/** The desired (or recorded) state of one stage. */
+export interface StageModel {
+  organization: OrganizationModel;
+  project: ProjectModel;
+  stage: StageSettings;
+  apps: Record<string, AppModel>;
+  services: Record<string, ServiceModel>;
+}
+
+/** The stage's address as `org/project/stage`. */
+export function stageKey(ref: StageRef): string {
+  return `${ref.organization}/${ref.project}/${ref.stage}`;
+}
+
+/** The StageRef of a model. */
+export function refOf(model: StageModel): StageRef {
+  return { organization: model.organization.name, project: model.project.name, stage: model.stage.name };
+}
+
+export function isSecretRef(v: unknown): v is SecretRef {
+  return typeof v === 'object' && v !== null && typeof (v as SecretRef).secret === 'string' && Object.keys(v).length === 1;
+}
+
+/** Stateful service types: replacing or deleting them loses data. */
+export const STATEFUL_SERVICE_TYPES: readonly ServiceType[] = [
+  'postgresql', 'redis', 's3', 'volume', 'documentdb', 'elasticsearch',
+];

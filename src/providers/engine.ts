@@ -1,0 +1,74 @@
+import type { Logger } from 'pino';
+import type { StageModel, StageRef } from '../model/stage-model.js';
+import type { Change, Changeset } from '../reconciler/changeset.js';
+import type { SetopsError } from '../errors.js';
+
+/** What an engine recorded for a stage: the applied StageModel (null: nothing deployed) and a serial. */
+export interface ActualState {
+  model: StageModel | null;
+  /**
+   * Changes whenever the recorded state changes (a counter or a checkpoint hash). Saved plans
+   * keep it to detect a stale plan. `null` when nothing was ever deployed.
+   */
+  serial: string | null;
+}
+
+/** A resource-level line from an engine preview (Pulumi), appended to a stage's changeset. */
+export interface ResourcePlan {
+  changes: Change[];
+}
+
+/** Progress of an apply, one event per change or resource step. Past tense for outcomes. */
+export interface ProgressEvent {
+  subject: string;
+  status: 'started' | 'succeeded' | 'failed' | 'skipped';
+  message?: string;
+}
+
+/** Looks up `{secret: NAME}` values at apply time. Throws an EngineError naming the secret when missing. */
+export interface SecretResolver {
+  get(name: string): Promise<string>;
+}
+
+/** Everything an apply needs besides the models. */
+export interface ApplyIO {
+  signal: AbortSignal;
+  log: Logger;
+  progress(event: ProgressEvent): void;
+  /** The plan allowed data loss (`--allow-data-loss`): services may be dropped with their data. */
+  allowDataLoss: boolean;
+  secrets: SecretResolver;
+  /** Absolute path of the config repository's working tree (local engine: app `workdir`s are relative to it). */
+  configRoot: string;
+  /** The journal entry this apply belongs to. */
+  deployment: { number: number; commit: string | null; trigger: string };
+}
+
+/** Outcome of an apply or destroy. On failure, `applied` lists what was done before it stopped. */
+export interface ApplyResult {
+  status: 'succeeded' | 'failed';
+  applied: Change[];
+  /** The state recorded after the run (after a failure: what is really there now). */
+  actual: ActualState;
+  error?: SetopsError;
+  /** Engine-specific summary (e.g. Pulumi resource counts). */
+  summary?: Record<string, number>;
+}
+
+/**
+ * An engine runs stages: the embedded local engine (`provider: local`) or Pulumi on AWS
+ * (`provider: aws`). Only `src/reconciler/apply.ts` and the CLI call engines.
+ */
+export interface Engine {
+  readonly name: 'local' | 'pulumi';
+  /** The recorded StageModel of a stage and its serial. */
+  read(stage: StageRef, signal?: AbortSignal): Promise<ActualState>;
+  /** Resource-level preview of applying `desired` (Pulumi only). */
+  preview?(desired: StageModel, actual: ActualState, signal?: AbortSignal): Promise<ResourcePlan>;
+  /** Converge the stage to `desired`, following `changes` (already ordered and checked). */
+  apply(desired: StageModel, changes: Changeset, io: ApplyIO): Promise<ApplyResult>;
+  /** Remove everything of the stage. */
+  destroy(stage: StageRef, io: ApplyIO): Promise<ApplyResult>;
+  /** Re-read the real world and report drift (Pulumi `refresh`). */
+  refresh?(stage: StageRef, signal?: AbortSignal): Promise<ActualState>;
+}
