@@ -1,0 +1,34 @@
+import type { Issue } from '../errors.js';
+import type { StageModel } from '../model/stage-model.js';
+
+/**
+ * The files of one config source: a working-tree directory or the tree of a git commit.
+ * Paths are relative to the config root, posix separators, sorted.
+ */
+export interface SourceFiles {
+  /** Absolute path of the config directory (directory source) or of the repository (git source). */
+  root: string;
+  /** Sub-directory of the repository that holds the manifests ('' for the root). */
+  dir: string;
+  /** Git source: the ref as given and the commit it resolved to. */
+  ref?: string;
+  commit?: string;
+  files: { path: string; text: string }[];
+}
+
+/** Validation result: every issue, not only the first, in a stable order. */
+export type Result<T> = { ok: true; value: T } | { ok: false; issues: Issue[] };
+
+/**
+ * The desired state of a whole source: one resolved StageModel per stage, sorted by
+ * `organization/project/stage`, and where each part of each stage came from.
+ */
+export interface DesiredState {
+  stages: StageModel[];
+  /**
+   * By stage key (`org/project/stage`) and subject (`stage`, `app/NAME`, `service/NAME`,
+   * `notification/NAME`): the manifest files that declared or overrode it (sorted).
+   */
+  origins: Record<string, Record<string, string[]>>;
+  counts: { organizations: number; projects: number; stages: number; apps: number; services: number };
+}
