@@ -71,4 +71,39 @@ export interface Engine {
   destroy(stage: StageRef, io: ApplyIO): Promise<ApplyResult>;
   /** Re-read the real world and report drift (Pulumi `refresh`). */
   refresh?(stage: StageRef, signal?: AbortSignal): Promise<ActualState>;
+  /** What runs now (local engine: processes, ports, health, router URL). */
+  status?(stage: StageRef, signal?: AbortSignal): Promise<StageStatus | null>;
+  /** Writes an app's recent log lines, and with `follow` new ones until the signal aborts. */
+  logs?(stage: StageRef, app: string, opts: LogsOptions): Promise<void>;
+}
+
+/** Runtime view of a stage for `setopsd status`. */
+export interface StageStatus {
+  /** Where the stage's public apps answer (local engine router). */
+  router?: { url: string; port: number };
+  apps: Record<string, { processes: ProcessStatus[]; url?: string }>;
+  services: Record<string, { type: string; status: 'running' | 'stopped' | 'unknown'; detail?: string }>;
+}
+
+export interface ProcessStatus {
+  pid: number;
+  port: number;
+  healthy: boolean;
+  restarts: number;
+  /** ISO time. */
+  startedAt: string;
+}
+
+export interface LogsOptions {
+  lines: number;
+  follow: boolean;
+  signal: AbortSignal;
+  write(chunk: string): void;
+}
+
+/** What every engine factory receives. */
+export interface EngineContext {
+  stateDir: string;
+  deps: import('../deps.js').Deps;
+  organization: import('../model/stage-model.js').OrganizationModel;
 }
