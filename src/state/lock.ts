@@ -1,0 +1,141 @@
+import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { Deps } from '../deps.js';
+import { LockedError, throwIfAborted } from '../errors.js';
+import { stageKey, type StageRef } from '../model/stage-model.js';
+import { pidAlive } from './journal.js';
+import { LOCK_FILE, stageDir } from './paths.js';
+
+/** Content of `<stageDir>/lock`. */
+export interface LockInfo {
+  pid: number;
+  host: string;
+  /** ISO time from `deps.clock`. */
+  startedAt: string;
+  /** What holds the stage, e.g. `apply`, `destroy`, `daemon`. */
+  command: string;
+}
+
+/** A held stage lock. `release` is idempotent and only removes the lock if it is still ours. */
+export interface StageLock {
+  readonly info: LockInfo;
+  readonly path: string;
+  /** The lock of a dead process that was taken over, if any. */
+  readonly tookOver?: LockInfo;
+  release(): Promise<void>;
+}
+
+export interface AcquireOptions {
+  command: string;
+  /** How long to wait for another holder, in ms; 0 fails at once. */
+  timeoutMs: number;
+  /** Poll interval while waiting, in ms. */
+  pollMs?: number;
+  signal?: AbortSignal;
+  /** Is this pid alive on this host (replaced in tests). */
+  isAlive?: (pid: number) => boolean;
+}
+
+/**
+ * Takes the lock of one stage. The lock file appears with its full content in one step (written
+ * to a private temp file, then hard-linked to `lock`, which fails if it exists — the same
+ * guarantee as `O_EXCL`, without a window where the file is empty). A lock whose process is dead
+ * on this host is taken over (logged). Otherwise waits up to `timeoutMs`, then throws LockedError.
+ */
+export async function acquireStageLock(
+  stateDir: string,
+  ref: StageRef,
+  deps: Pick<Deps, 'clock' | 'sleep' | 'log'>,
+  opts: AcquireOptions,
+): Promise<StageLock> {
+  const dir = stageDir(stateDir, ref);
+  const path = join(dir, LOCK_FILE);
+  const isAlive = opts.isAlive ?? pidAlive;
+  const pollMs = opts.pollMs ?? 250;
+  const deadline = deps.clock.now() + Math.max(0, opts.timeoutMs);
+  await mkdir(dir, { recursive: true });
+  let tookOver: LockInfo | undefined;
+  for (;;) {
+    throwIfAborted(opts.signal);
+    const info: LockInfo = {
+      pid: process.pid,
+      host: hostname(),
+      startedAt: new Date(deps.clock.now()).toISOString(),
+      command: opts.command,
+    };
+    const text = JSON.stringify(info) + '\n';
+    if (await createExclusive(path, text)) {
+      let released = false;
+      return {
+        info,
+        path,
+        ...(tookOver ? { tookOver } : {}),
+        release: async () => {
+          if (released) return;
+          released = true;
+          // Only remove the lock if it still holds our content (never someone else's).
+          const now = await readFile(path, 'utf8').catch(() => null);
+          if (now === text) await unlink(path).catch(() => {});
+        },
+      };
+    }
+    const holderText = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return null;
+      throw err;
+    });
+    if (holderText === null) continue; // released between our attempt and the read
+    const holder = parseLock(holderText);
+    if (holder === null || (holder.host === hostname() && !isAlive(holder.pid))) {
+      // Stale: compare-and-remove, so we never remove a lock someone else just took over.
+      const again = await readFile(path, 'utf8').catch(() => null);
+      if (again === holderText) {
+        await unlink(path).catch(() => {});
+        tookOver = holder ?? undefined;
+        deps.log.warn(
+          { stage: stageKey(ref), holder },
+          `stage ${stageKey(ref)}: taking over the lock of ${holder ? `PID ${holder.pid} (${holder.command}), which is gone` : 'an unreadable lock file'}`,
+        );
+      }
+      continue;
+    }
+    if (deps.clock.now() >= deadline) {
+      throw new LockedError(
+        `stage ${stageKey(ref)} is locked by PID ${holder.pid} on ${holder.host} since ${holder.startedAt} (${holder.command}); ` +
+          `wait for it to finish, or pass --lock-timeout SECONDS to wait`,
+        { data: { stage: stageKey(ref), holder } },
+      );
+    }
+    await deps.sleep(Math.min(pollMs, Math.max(1, deadline - deps.clock.now())), opts.signal);
+  }
+}
+
+/** Reads the lock of a stage without taking it (status output); null when unlocked. */
+export async function readStageLock(stateDir: string, ref: StageRef): Promise<LockInfo | null> {
+  const text = await readFile(join(stageDir(stateDir, ref), LOCK_FILE), 'utf8').catch(() => null);
+  return text === null ? null : parseLock(text);
+}
+
+async function createExclusive(path: string, text: string): Promise<boolean> {
+  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  await writeFile(tmp, text, { mode: 0o644 });
+  try {
+    await link(tmp, path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    await unlink(tmp).catch(() => {});
+  }
+}
+
+function parseLock(text: string): LockInfo | null {
+  try {
+    const v = JSON.parse(text) as Partial<LockInfo>;
+    if (typeof v.pid !== 'number' || typeof v.host !== 'string') return null;
+    return { pid: v.pid, host: v.host, startedAt: String(v.startedAt ?? '?'), command: String(v.command ?? '?') };
+  } catch {
+    return null;
+  }
+}
