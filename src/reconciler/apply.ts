@@ -1,0 +1,332 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Deps } from '../deps.js';
+import { CanceledError, EngineError, PlanError, SetopsError } from '../errors.js';
+import { hashOf } from '../model/canonical.js';
+import { isSecretRef, stageKey, type StageModel, type StageRef } from '../model/stage-model.js';
+import type { ActualState, ApplyIO, ApplyResult, Engine, ProgressEvent, SecretResolver } from '../providers/engine.js';
+import { Journal, type Deployment, type Trigger } from '../state/journal.js';
+import { acquireStageLock } from '../state/lock.js';
+import type { Change, Changeset, Summary } from './changeset.js';
+
+/** The pure planning functions apply needs (the real ones live in `plan.ts` / `safety.ts`). */
+export interface Planner {
+  plan(desired: StageModel | null, actual: StageModel | null): Changeset;
+  /** Problems that refuse the apply (data loss without permission, protected stage); empty: safe. */
+  checkSafety(changeset: Changeset, desired: StageModel | null, actual: StageModel | null, opts: { allowDataLoss: boolean }): string[];
+}
+
+/** One stage to apply. */
+export interface StageJob {
+  ref: StageRef;
+  /** The desired model; null removes the stage (it was deleted from the manifests). */
+  desired: StageModel | null;
+  engine: Engine;
+  /**
+   * Checks, under the lock, that the actual state is still the one the changeset was reviewed
+   * against (saved plan file or the confirmation prompt); throws StalePlanError otherwise.
+   */
+  verifyFresh?: (actual: ActualState) => void;
+  source: { commit: string | null; ref: string | null };
+  trigger: Trigger;
+  /** Absolute path of the config repository's working tree. */
+  configRoot: string;
+  secrets: SecretResolver;
+}
+
+/** What happens while stages apply, for the CLI (text) and later the daemon (logs, metrics). */
+export type ApplyEvent =
+  | { type: 'interrupted'; ref: StageRef; deployment: Deployment }
+  | { type: 'unchanged'; ref: StageRef }
+  | { type: 'started'; ref: StageRef; deployment: Deployment }
+  | { type: 'progress'; ref: StageRef; event: ProgressEvent }
+  | { type: 'finished'; ref: StageRef; deployment: Deployment; durationMs: number }
+  | { type: 'refused'; ref: StageRef; error: SetopsError }
+  | { type: 'skipped'; ref: StageRef; reason: string };
+
+/** Outcome of one stage. */
+export type StageOutcome =
+  | { ref: StageRef; status: 'unchanged' }
+  | { ref: StageRef; status: 'succeeded'; deployment: Deployment }
+  /** `deployment` is absent when the stage was refused before anything changed (stale plan, unsafe, missing secret, locked). */
+  | { ref: StageRef; status: 'failed'; error: SetopsError; deployment?: Deployment }
+  | { ref: StageRef; status: 'skipped'; reason: string };
+
+/** Settings shared by every stage of one apply run. */
+export interface ApplyContext {
+  stateDir: string;
+  deps: Deps;
+  signal: AbortSignal;
+  planner: Planner;
+  allowDataLoss: boolean;
+  /** How long to wait for another holder of a stage lock; 0 fails at once. */
+  lockTimeoutMs: number;
+  /** Recorded in the lock file: `apply`, `destroy`, `daemon`. */
+  command: string;
+  onEvent?: (event: ApplyEvent) => void;
+}
+
+/**
+ * Applies one stage: lock → close interrupted entries → read actual → stale check → plan →
+ * (no changes: done, no journal entry) → safety check → resolve every secret → journal `pending`
+ * → `running` → engine → journal outcome → unlock (always). Never throws for a stage-level
+ * failure: the outcome carries the error. A refusal before the journal entry (stale plan, unsafe
+ * plan, missing secret, locked stage) writes no entry because nothing was attempted.
+ */
+export async function applyStage(job: StageJob, ctx: ApplyContext): Promise<StageOutcome> {
+  const { ref } = job;
+  const emit = (event: ApplyEvent) => ctx.onEvent?.(event);
+  if (ctx.signal.aborted) return { ref, status: 'skipped', reason: 'canceled' };
+  let lock;
+  try {
+    lock = await acquireStageLock(ctx.stateDir, ref, ctx.deps, { command: ctx.command, timeoutMs: ctx.lockTimeoutMs, signal: ctx.signal });
+  } catch (err) {
+    const error = asSetopsError(err, ref, ctx.signal);
+    emit({ type: 'refused', ref, error });
+    return { ref, status: 'failed', error };
+  }
+  try {
+    const journal = new Journal(ctx.stateDir, ref, () => ctx.deps.clock.now());
+    for (const closed of await journal.closeInterrupted()) emit({ type: 'interrupted', ref, deployment: closed });
+
+    let changeset: Changeset;
+    let resolver: SecretResolver;
+    try {
+      const actual = await job.engine.read(ref, ctx.signal);
+      job.verifyFresh?.(actual);
+      changeset = ctx.planner.plan(job.desired, actual.model);
+      if (changeset.changes.length === 0) {
+        emit({ type: 'unchanged', ref });
+        return { ref, status: 'unchanged' };
+      }
+      const problems = ctx.planner.checkSafety(changeset, job.desired, actual.model, { allowDataLoss: ctx.allowDataLoss });
+      if (problems.length > 0) {
+        throw new PlanError(`stage ${stageKey(ref)}: refused: ${problems.join('; ')}`, { code: 'E_UNSAFE_PLAN', data: { problems } });
+      }
+      resolver = await resolveSecrets(ref, job.desired, job.secrets);
+    } catch (err) {
+      const error = asSetopsError(err, ref, ctx.signal);
+      emit({ type: 'refused', ref, error });
+      return { ref, status: 'failed', error };
+    }
+
+    return await runDeployment(job, ctx, journal, changeset, resolver);
+  } finally {
+    await lock.release();
+  }
+}
+
+/** Journal entry and engine call of one stage; the lock is held by the caller. */
+async function runDeployment(
+  job: StageJob,
+  ctx: ApplyContext,
+  journal: Journal,
+  changeset: Changeset,
+  secrets: SecretResolver,
+): Promise<StageOutcome> {
+  const { ref } = job;
+  const emit = (event: ApplyEvent) => ctx.onEvent?.(event);
+  const started = ctx.deps.clock.now();
+  let entry = await journal.open({
+    kind: job.desired === null ? 'destroy' : 'apply',
+    commit: job.source.commit,
+    ref: job.source.ref,
+    trigger: job.trigger,
+    changeset,
+    desiredHash: job.desired === null ? null : hashOf(job.desired),
+    summary: { ...summarize(changeset.changes) },
+  });
+  const log = await openLog(entry.log);
+  const stamp = () => new Date(ctx.deps.clock.now()).toISOString();
+  log.write(`${stamp()} deployment #${entry.number} of ${stageKey(ref)} (${entry.kind}, trigger ${entry.trigger}, commit ${entry.commit ?? '-'})\n`);
+  for (const c of changeset.changes) log.write(`${stamp()} planned: ${c.op} ${c.subject}${c.path ? ' ' + c.path : ''}\n`);
+
+  const done = new Set<string>();
+  let result: ApplyResult | undefined;
+  let failure: SetopsError | undefined;
+  try {
+    entry = await journal.start(entry);
+    emit({ type: 'started', ref, deployment: entry });
+    const io: ApplyIO = {
+      signal: ctx.signal,
+      log: ctx.deps.log.child({ stage: stageKey(ref), deployment: entry.number }),
+      progress: (event) => {
+        if (event.status === 'succeeded') done.add(event.subject);
+        log.write(`${stamp()} ${event.subject} ${event.status}${event.message ? ': ' + event.message : ''}\n`);
+        emit({ type: 'progress', ref, event });
+      },
+      allowDataLoss: ctx.allowDataLoss,
+      secrets,
+      configRoot: job.configRoot,
+      deployment: { number: entry.number, commit: entry.commit, trigger: entry.trigger },
+    };
+    result = job.desired === null ? await job.engine.destroy(ref, io) : await job.engine.apply(job.desired, changeset, io);
+    if (result.status === 'failed') failure = asSetopsError(result.error ?? new EngineError(`stage ${stageKey(ref)}: the engine reported a failure without a reason`), ref, ctx.signal);
+  } catch (err) {
+    failure = asSetopsError(err, ref, ctx.signal);
+  }
+  if (failure === undefined && ctx.signal.aborted) failure = new CanceledError(`stage ${stageKey(ref)}: canceled`);
+
+  const applied = appliedSubjects(result, done);
+  entry = await journal.finish(entry, {
+    status: failure ? 'failed' : 'succeeded',
+    applied,
+    ...(failure ? { error: { code: failure.code, message: failure.message } } : {}),
+    ...(result?.summary ? { summary: result.summary } : {}),
+  });
+  log.write(`${stamp()} ${entry.status}${failure ? ': ' + failure.message : ''}\n`);
+  await closeLog(log);
+  emit({ type: 'finished', ref, deployment: entry, durationMs: ctx.deps.clock.now() - started });
+  return failure ? { ref, status: 'failed', error: failure, deployment: entry } : { ref, status: 'succeeded', deployment: entry };
+}
+
+/**
+ * Applies several stages: independent stages in parallel up to `concurrency`; a stage whose
+ * `after:` stage is in the same run waits for it and is skipped when it did not succeed (or did
+ * not need to change). Outcomes come back in the order of `jobs`.
+ */
+export async function applyStages(jobs: StageJob[], ctx: ApplyContext, opts: { concurrency?: number } = {}): Promise<StageOutcome[]> {
+  const limit = Math.max(1, opts.concurrency ?? 2);
+  const byKey = new Map(jobs.map((j) => [stageKey(j.ref), j]));
+  const predecessor = (job: StageJob): string | undefined => {
+    const after = job.desired?.stage.after;
+    if (!after) return undefined;
+    const key = stageKey({ ...job.ref, stage: after });
+    return byKey.has(key) && key !== stageKey(job.ref) ? key : undefined;
+  };
+  const cyclic = findCycles(jobs.map((j) => stageKey(j.ref)), (k) => predecessor(byKey.get(k)!));
+
+  let running = 0;
+  const waiters: (() => void)[] = [];
+  const slot = async () => {
+    if (running < limit) {
+      running += 1;
+      return;
+    }
+    await new Promise<void>((resolve) => waiters.push(resolve));
+  };
+  const free = () => {
+    const next = waiters.shift();
+    if (next) next();
+    else running -= 1;
+  };
+
+  const promises = new Map<string, Promise<StageOutcome>>();
+  const skip = (ref: StageRef, reason: string): StageOutcome => {
+    ctx.onEvent?.({ type: 'skipped', ref, reason });
+    return { ref, status: 'skipped', reason };
+  };
+  const run = async (job: StageJob): Promise<StageOutcome> => {
+    const key = stageKey(job.ref);
+    if (cyclic.has(key)) return skip(job.ref, `its after: chain is a cycle (${[...cyclic].sort().join(', ')})`);
+    const pred = predecessor(job);
+    if (pred !== undefined) {
+      const before = await promises.get(pred)!;
+      if (before.status !== 'succeeded' && before.status !== 'unchanged') {
+        return skip(job.ref, `it runs after ${pred}, which ${before.status === 'failed' ? 'failed' : 'was skipped'}`);
+      }
+    }
+    await slot();
+    try {
+      if (ctx.signal.aborted) return skip(job.ref, 'canceled');
+      return await applyStage(job, ctx);
+    } catch (err) {
+      // Journal or log IO failed: this stage failed, the others go on.
+      return { ref: job.ref, status: 'failed', error: asSetopsError(err, job.ref, ctx.signal) };
+    } finally {
+      free();
+    }
+  };
+  // Register every promise before any of them runs, so predecessors can be awaited by key.
+  let startAll!: () => void;
+  const gate = new Promise<void>((r) => (startAll = r));
+  for (const job of jobs) promises.set(stageKey(job.ref), gate.then(() => run(job)));
+  startAll();
+  return Promise.all(jobs.map((j) => promises.get(stageKey(j.ref))!));
+}
+
+/** Counts of changes by operation. */
+export function summarize(changes: Change[]): Summary {
+  const s: Summary = { create: 0, update: 0, replace: 0, delete: 0 };
+  for (const c of changes) s[c.op] += 1;
+  return s;
+}
+
+/**
+ * Resolves every `{secret}` the stage uses before anything changes, and returns a resolver that
+ * serves exactly those values to the engine (so a secret is read once per apply). A missing
+ * secret refuses the stage with an error naming the app, env key and secret — never a value.
+ */
+export async function resolveSecrets(ref: StageRef, desired: StageModel | null, source: SecretResolver): Promise<SecretResolver> {
+  const values = new Map<string, string>();
+  const missing: string[] = [];
+  for (const [app, model] of Object.entries(desired?.apps ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
+    for (const [key, value] of Object.entries(model.env).sort(([a], [b]) => a.localeCompare(b))) {
+      if (!isSecretRef(value)) continue;
+      if (values.has(value.secret)) continue;
+      try {
+        values.set(value.secret, await source.get(value.secret));
+      } catch (err) {
+        if (!(err instanceof SetopsError)) throw err;
+        missing.push(`app/${app} env ${key} needs secret "${value.secret}" (${err.message})`);
+      }
+    }
+  }
+  if (missing.length > 0) {
+    throw new SetopsError(`stage ${stageKey(ref)}: missing secrets, nothing was changed: ${missing.join('; ')}`, {
+      code: 'E_SECRET_MISSING',
+      data: { missing: missing.length },
+    });
+  }
+  return {
+    get: async (name) => {
+      const v = values.get(name);
+      if (v !== undefined) return v;
+      return source.get(name);
+    },
+  };
+}
+
+function appliedSubjects(result: ApplyResult | undefined, progressDone: Set<string>): string[] {
+  const out = new Set<string>(progressDone);
+  for (const c of result?.applied ?? []) out.add(c.subject);
+  return [...out].sort();
+}
+
+function asSetopsError(err: unknown, ref: StageRef, signal: AbortSignal): SetopsError {
+  if (err instanceof SetopsError) {
+    if (signal.aborted && !(err instanceof CanceledError) && err.code !== 'E_LOCKED') return new CanceledError(`stage ${stageKey(ref)}: canceled`, { cause: err });
+    return err;
+  }
+  if (signal.aborted) return new CanceledError(`stage ${stageKey(ref)}: canceled`, { cause: err });
+  return new EngineError(`stage ${stageKey(ref)}: unexpected error: ${(err as Error)?.message ?? String(err)}`, {
+    cause: err,
+    retryable: false,
+    data: { bug: true },
+  });
+}
+
+async function openLog(path: string): Promise<WriteStream> {
+  await mkdir(dirname(path), { recursive: true });
+  return createWriteStream(path, { flags: 'a', mode: 0o644 });
+}
+
+function closeLog(stream: WriteStream): Promise<void> {
+  return new Promise((resolve) => stream.end(() => resolve()));
+}
+
+/** Keys that take part in an `after:` cycle. */
+function findCycles(keys: string[], pred: (key: string) => string | undefined): Set<string> {
+  const out = new Set<string>();
+  for (const start of keys) {
+    const seen = new Set<string>();
+    let k: string | undefined = start;
+    while (k !== undefined && !seen.has(k)) {
+      seen.add(k);
+      k = pred(k);
+    }
+    if (k === start) for (const s of seen) out.add(s);
+  }
+  return out;
+}
