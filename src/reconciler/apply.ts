@@ -33,6 +33,11 @@ export interface StageJob {
   /** Absolute path of the config repository's working tree. */
   configRoot: string;
   secrets: SecretResolver;
+  /**
+   * Resolve every `{secret}` before anything changes (default true). False where the engine reads
+   * secrets itself at deploy time (AWS: SSM / Secrets Manager references).
+   */
+  precheckSecrets?: boolean;
 }
 
 /** What happens while stages apply, for the CLI (text) and later the daemon (logs, metrics). */
@@ -104,7 +109,7 @@ export async function applyStage(job: StageJob, ctx: ApplyContext): Promise<Stag
       if (problems.length > 0) {
         throw new PlanError(`stage ${stageKey(ref)}: refused: ${problems.join('; ')}`, { code: 'E_UNSAFE_PLAN', data: { problems } });
       }
-      resolver = await resolveSecrets(ref, job.desired, job.secrets);
+      resolver = job.precheckSecrets === false ? job.secrets : await resolveSecrets(ref, job.desired, job.secrets);
     } catch (err) {
       const error = asSetopsError(err, ref, ctx.signal);
       emit({ type: 'refused', ref, error });

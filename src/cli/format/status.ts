@@ -1,0 +1,127 @@
+import { sortKeys } from '../../model/canonical.js';
+import type { StageStatus } from '../../providers/engine.js';
+import type { Deployment } from '../../state/journal.js';
+import type { LockInfo } from '../../state/lock.js';
+import { formatDuration, renderCounts } from './progress.js';
+
+/** What `setopsd status` knows about one stage. */
+export interface StageStatusReport {
+  /** `org/project/stage`. */
+  stage: string;
+  engine: string;
+  /** Recorded state serial; null when the stage is not deployed (e.g. destroyed). */
+  serial: string | null;
+  lastDeployment: DeploymentSummary | null;
+  lock: LockInfo | null;
+  /** Apps and services of the recorded model. */
+  apps: Record<string, { scale: number; public: boolean }>;
+  services: Record<string, { type: string }>;
+  /** What runs now, from the engine; null when the engine cannot tell. */
+  runtime: StageStatus | null;
+  /** Why `runtime` is missing, when the engine failed to report it. */
+  runtimeError?: string;
+}
+
+/** The short form of a deployment for status and history. */
+export interface DeploymentSummary {
+  number: number;
+  kind: Deployment['kind'];
+  status: Deployment['status'];
+  trigger: string;
+  commit: string | null;
+  ref: string | null;
+  startedAt: string;
+  endedAt?: string;
+  changes: Deployment['summary'];
+  applied: string[];
+  error?: { code: string; message: string };
+}
+
+/** Journal entry → summary (drops the full changeset, pid and host). */
+export function summarizeDeployment(d: Deployment): DeploymentSummary {
+  const out: DeploymentSummary = {
+    number: d.number,
+    kind: d.kind,
+    status: d.status,
+    trigger: d.trigger,
+    commit: d.commit,
+    ref: d.ref,
+    startedAt: d.startedAt,
+    changes: d.summary,
+    applied: d.applied,
+  };
+  if (d.endedAt) out.endedAt = d.endedAt;
+  if (d.error) out.error = d.error;
+  return out;
+}
+
+/** `setopsd status --format json`: keys sorted, stages in the given order. */
+export function renderStatusJson(reports: StageStatusReport[]): string {
+  return JSON.stringify(sortKeys({ formatVersion: 1, stages: reports }), null, 2) + '\n';
+}
+
+/** `setopsd status` for a person. */
+export function renderStatusText(reports: StageStatusReport[]): string {
+  if (reports.length === 0) return 'no deployed stages in this state directory\n';
+  return reports.map(renderStage).join('\n');
+}
+
+function renderStage(r: StageStatusReport): string {
+  const lines: string[] = [`${r.stage} (${r.engine} engine${r.serial === null ? ', not deployed' : ''})`];
+  const d = r.lastDeployment;
+  lines.push(
+    `  last deployment  ${d ? `#${d.number} ${d.kind} ${d.status}, commit ${shortCommit(d.commit)}, ${d.endedAt ?? d.startedAt}${d.error ? ` — ${d.error.message}` : ''}` : 'none'}`,
+  );
+  if (r.lock) lines.push(`  locked           by PID ${r.lock.pid} on ${r.lock.host} since ${r.lock.startedAt} (${r.lock.command})`);
+  if (r.runtime?.router) lines.push(`  router           ${r.runtime.router.url}`);
+  if (r.runtimeError) lines.push(`  runtime          unknown: ${r.runtimeError}`);
+  const appNames = [...new Set([...Object.keys(r.apps), ...Object.keys(r.runtime?.apps ?? {})])].sort();
+  for (const name of appNames) {
+    const model = r.apps[name];
+    const run = r.runtime?.apps[name];
+    const procs = [...(run?.processes ?? [])].sort((a, b) => a.port - b.port || a.pid - b.pid);
+    const healthy = procs.filter((p) => p.healthy).length;
+    const want = model ? `${healthy}/${model.scale} healthy` : `${healthy} healthy (not in the recorded model)`;
+    lines.push(`  app ${name.padEnd(12)} ${r.runtime ? want : `scale ${model?.scale ?? '?'}`}${model?.public ? ', public' : ''}${run?.url ? `  ${run.url}` : ''}`);
+    for (const p of procs) {
+      lines.push(`    pid ${p.pid}  port ${p.port}  ${p.healthy ? 'healthy' : 'unhealthy'}  restarts ${p.restarts}  since ${p.startedAt}`);
+    }
+  }
+  const serviceNames = [...new Set([...Object.keys(r.services), ...Object.keys(r.runtime?.services ?? {})])].sort();
+  for (const name of serviceNames) {
+    const run = r.runtime?.services[name];
+    const type = r.services[name]?.type ?? run?.type ?? '?';
+    lines.push(`  service ${name.padEnd(8)} ${type}${run ? ` ${run.status}${run.detail ? ` (${run.detail})` : ''}` : ''}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** `setopsd history` for a person: newest first. */
+export function renderHistoryText(stage: string, deployments: DeploymentSummary[]): string {
+  if (deployments.length === 0) return `${stage}: no deployments yet\n`;
+  const rows = deployments.map((d) => [
+    `#${d.number}`,
+    d.status,
+    d.kind,
+    d.trigger,
+    shortCommit(d.commit),
+    d.startedAt,
+    d.endedAt ? formatDuration(Date.parse(d.endedAt) - Date.parse(d.startedAt)) : '-',
+    renderCounts(d.changes),
+  ]);
+  const head = ['#', 'STATUS', 'KIND', 'TRIGGER', 'COMMIT', 'STARTED', 'TOOK', 'CHANGES'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const fmt = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const out = [stage, fmt(head), ...rows.map(fmt)];
+  for (const d of deployments) if (d.error) out.push(`#${d.number}: ${d.error.message}`);
+  return out.join('\n') + '\n';
+}
+
+/** `setopsd history --format json`. */
+export function renderHistoryJson(stage: string, deployments: DeploymentSummary[]): string {
+  return JSON.stringify(sortKeys({ formatVersion: 1, stage, deployments }), null, 2) + '\n';
+}
+
+function shortCommit(commit: string | null): string {
+  return commit ? commit.slice(0, 12) : '-';
+}
