@@ -1,0 +1,160 @@
+import { readFile } from 'node:fs/promises';
+import type { StageModel, StageRef } from '../model/stage-model.js';
+import { hashOf } from '../model/canonical.js';
+import type { ActualState } from '../providers/engine.js';
+import { PlanError, StalePlanError, throwIfAborted } from '../errors.js';
+import { writeFileAtomic } from '../state/atomic.js';
+import type { Change, Changeset } from './changeset.js';
+import { planDocument, type PlanDocument, type PlanSource, type PlanStageJson } from './plan-document.js';
+import type { StagePlan } from './plan-set.js';
+
+/** Version of the saved-plan layout; bumped only for incompatible changes. */
+export const PLAN_FILE_VERSION = 1;
+
+/** One stage of a saved plan: its JSON plan entry plus the full desired model that was reviewed. */
+export interface PlanFileStage extends PlanStageJson {
+  /** The desired StageModel to apply; null for a stage delete. */
+  desired: StageModel | null;
+}
+
+/**
+ * A saved plan (`setopsd plan --out FILE`): the JSON plan plus what `apply FILE` needs to apply
+ * exactly what was reviewed — each stage's desired model, the actual serial it was planned
+ * against (`actualSerial`), and where the manifests came from.
+ */
+export interface PlanFile extends Omit<PlanDocument, 'stages' | 'source'> {
+  planFileVersion: 1;
+  source: PlanDocument['source'] & {
+    /** Absolute config root (directory source) or repository path (git source). */
+    root: string;
+    /** Sub-directory holding the manifests ('' for the root). */
+    dir: string;
+  };
+  stages: PlanFileStage[];
+}
+
+/** Builds the saved plan of a set of stage plans. */
+export function planFileOf(plans: readonly StagePlan[], source: PlanSource & { root: string; dir: string }): PlanFile {
+  const doc = planDocument(plans, source);
+  return {
+    planFileVersion: PLAN_FILE_VERSION,
+    formatVersion: doc.formatVersion,
+    source: { ...doc.source, root: source.root, dir: source.dir },
+    warnings: doc.warnings,
+    stages: doc.stages.map((s, i) => ({ ...s, desired: plans[i]!.desired })),
+    summary: doc.summary,
+  };
+}
+
+/** Writes a saved plan atomically (mode 0600: it describes infrastructure, keep it private). */
+export async function writePlanFile(path: string, file: PlanFile): Promise<void> {
+  await writeFileAtomic(path, JSON.stringify(file, null, 2) + '\n', 0o600);
+}
+
+/** Whether a file's text looks like a saved plan (JSON object with `planFileVersion`), so `apply` can tell it from a directory. */
+export function isPlanFileText(text: string): boolean {
+  if (!text.trimStart().startsWith('{')) return false;
+  try {
+    const v = JSON.parse(text) as unknown;
+    return typeof v === 'object' && v !== null && 'planFileVersion' in v;
+  } catch {
+    return false;
+  }
+}
+
+/** Reads and validates a saved plan; PlanError `E_PLAN_FILE` naming the file and the problem. */
+export async function readPlanFile(path: string, signal?: AbortSignal): Promise<PlanFile> {
+  throwIfAborted(signal);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new PlanError(`${path}: cannot read the plan file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { code: 'E_PLAN_FILE', cause: err });
+  }
+  return parsePlanFile(text, path);
+}
+
+function bad(path: string, what: string): PlanError {
+  return new PlanError(`${path}: not a valid setopsd plan file: ${what}; make a new one with \`setopsd plan --out ${path}\``, { code: 'E_PLAN_FILE', data: { file: path } });
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isStringOrNull = (v: unknown): boolean => v === null || typeof v === 'string';
+const OPS = new Set(['create', 'update', 'replace', 'delete']);
+
+/** Validates the text of a saved plan (pure). */
+export function parsePlanFile(text: string, path: string): PlanFile {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw bad(path, 'it is not JSON');
+  }
+  if (!isObject(v)) throw bad(path, 'it is not a JSON object');
+  if (v.planFileVersion === undefined) throw bad(path, 'planFileVersion is missing (a `--format json` plan cannot be applied; use --out)');
+  if (v.planFileVersion !== PLAN_FILE_VERSION) {
+    throw new PlanError(`${path}: plan file version ${String(v.planFileVersion)} is not supported by this setopsd (supports ${PLAN_FILE_VERSION}); plan again with this version`, { code: 'E_PLAN_FILE' });
+  }
+  if (v.formatVersion !== 1) throw bad(path, `formatVersion ${String(v.formatVersion)} is not 1`);
+  const source = v.source;
+  if (!isObject(source) || !isStringOrNull(source.ref) || !isStringOrNull(source.commit) || typeof source.root !== 'string' || typeof source.dir !== 'string') {
+    throw bad(path, 'source must hold ref, commit, root and dir');
+  }
+  if (!Array.isArray(v.stages)) throw bad(path, 'stages must be a list');
+  v.stages.forEach((s: unknown, i: number) => {
+    const at = `stages[${i}]`;
+    if (!isObject(s)) throw bad(path, `${at} is not an object`);
+    for (const k of ['organization', 'project', 'stage', 'engine']) if (typeof s[k] !== 'string' || s[k] === '') throw bad(path, `${at}.${k} must be a non-empty string`);
+    if (!isStringOrNull(s.actualSerial)) throw bad(path, `${at}.actualSerial must be a string or null`);
+    if (!isStringOrNull(s.desiredHash)) throw bad(path, `${at}.desiredHash must be a string or null`);
+    if (!Array.isArray(s.changes)) throw bad(path, `${at}.changes must be a list`);
+    s.changes.forEach((c: unknown, j: number) => {
+      if (!isObject(c) || !OPS.has(c.op as string) || typeof c.subject !== 'string' || typeof c.command !== 'string' || typeof c.dataLoss !== 'boolean') {
+        throw bad(path, `${at}.changes[${j}] must have op, subject, dataLoss and command`);
+      }
+    });
+    const key = `${String(s.organization)}/${String(s.project)}/${String(s.stage)}`;
+    if (s.desired === null) {
+      if (s.desiredHash !== null) throw bad(path, `${at} (${key}) has a desiredHash but no desired model`);
+    } else {
+      const d = s.desired;
+      if (!isObject(d) || !isObject(d.organization) || !isObject(d.project) || !isObject(d.stage) || !isObject(d.apps) || !isObject(d.services)) {
+        throw bad(path, `${at}.desired must be a stage model or null`);
+      }
+      if (d.organization.name !== s.organization || d.project.name !== s.project || d.stage.name !== s.stage) {
+        throw bad(path, `${at}.desired describes a different stage than ${key}`);
+      }
+      if (hashOf(d) !== s.desiredHash) {
+        throw new PlanError(`${path}: stage ${key}: the desired model does not match its desiredHash; the plan file was edited after it was made; plan again`, { code: 'E_PLAN_FILE', data: { file: path, stage: key } });
+      }
+    }
+  });
+  return v as unknown as PlanFile;
+}
+
+/** The StageRef of a saved stage plan. */
+export function planStageRef(stage: Pick<PlanStageJson, 'organization' | 'project' | 'stage'>): StageRef {
+  return { organization: stage.organization, project: stage.project, stage: stage.stage };
+}
+
+/** The reviewed changeset of a saved stage plan (the files annotation dropped). */
+export function planStageChangeset(stage: PlanFileStage): Changeset {
+  return {
+    ref: planStageRef(stage),
+    changes: stage.changes.map(({ files: _files, ...c }) => c as Change),
+  };
+}
+
+/**
+ * Throws StalePlanError when the stage's actual state changed since the plan was made
+ * (its serial differs from the one recorded at planning time).
+ */
+export function verifyNotStale(stage: Pick<PlanStageJson, 'organization' | 'project' | 'stage' | 'actualSerial'>, actual: ActualState): void {
+  if (stage.actualSerial === actual.serial) return;
+  const key = `${stage.organization}/${stage.project}/${stage.stage}`;
+  const show = (s: string | null): string => (s === null ? 'none (nothing deployed)' : s);
+  throw new StalePlanError(
+    `stage ${key}: the plan is stale: it was made against state serial ${show(stage.actualSerial)}, but the stage is now at serial ${show(actual.serial)}; run setopsd plan again and review the new plan`,
+    { data: { stage: key, planned: stage.actualSerial, actual: actual.serial } },
+  );
+}

@@ -1,0 +1,168 @@
+import type { Deps } from '../deps.js';
+import type { DesiredState } from '../manifests/api.js';
+import type { StageModel, StageRef } from '../model/stage-model.js';
+import { refOf, stageKey } from '../model/stage-model.js';
+import { hashOf } from '../model/canonical.js';
+import type { ActualState, Engine } from '../providers/engine.js';
+import { engineFor as defaultEngineFor } from '../providers/registry.js';
+import { StateStore } from '../state/store.js';
+import { EngineError, UsageError, throwIfAborted } from '../errors.js';
+import type { Change, Changeset } from './changeset.js';
+import { plan } from './plan.js';
+import { checkPlanSafety, type SafetyProblem } from './safety.js';
+import { summarize, type PlanSummary } from './summary.js';
+
+/** The plan of one stage with everything the renderers and the plan file need. */
+export interface StagePlan {
+  ref: StageRef;
+  /** `org/project/stage`. */
+  key: string;
+  engine: Engine['name'];
+  /** Null: the stage was removed from the manifests (stage delete). */
+  desired: StageModel | null;
+  actual: ActualState;
+  /** Hash of the desired model (`hashOf`), null for a stage delete. */
+  desiredHash: string | null;
+  changeset: Changeset;
+  summary: PlanSummary;
+  /** Data-loss and protection problems (warnings in `plan`, refusals in `apply`). */
+  problems: SafetyProblem[];
+  /** Resource-level lines from the engine's preview (Pulumi), after the stage's own changes. */
+  resources: Change[];
+  /** Notes for the reader, e.g. a preview that could not run. */
+  notes: string[];
+  /** Manifest files behind each subject (`stage`, `app/NAME`, …), from `DesiredState.origins`. */
+  files: Record<string, string[]>;
+}
+
+/** Provider of engines; `registry.engineFor` unless a test injects its own. */
+export type EngineFactory = (organization: StageModel['organization'], ctx: { stateDir: string; deps: Deps }) => Promise<Engine>;
+
+/** Options of `planStages`. */
+export interface PlanStagesOptions {
+  desired: DesiredState;
+  stateDir: string;
+  deps: Deps;
+  signal: AbortSignal;
+  /** `--stage` selectors (`org/project/stage`, `project/stage` or `stage`); empty: every stage. */
+  stages?: readonly string[];
+  /** Run the engine's resource preview when a stage has changes (default true). */
+  preview?: boolean;
+  engineFor?: EngineFactory;
+}
+
+/**
+ * Builds the plan of one stage from values (pure): changeset, summary, safety warnings, origins.
+ * Throws PlanError for a plan that cannot be made (major-version downgrade).
+ */
+export function planStage(
+  desired: StageModel | null,
+  actual: ActualState,
+  engine: Engine['name'],
+  origins: Record<string, string[]> = {},
+): StagePlan {
+  const changeset = plan(desired, actual.model);
+  const ref = changeset.ref;
+  return {
+    ref,
+    key: stageKey(ref),
+    engine,
+    desired,
+    actual,
+    desiredHash: desired === null ? null : hashOf(desired),
+    changeset,
+    summary: summarize(changeset.changes),
+    problems: checkPlanSafety(changeset, desired, actual.model, { allowDataLoss: false }),
+    resources: [],
+    notes: [],
+    files: filesOf(changeset, origins),
+  };
+}
+
+/** The files behind each changed subject; links, domains and env belong to their app. */
+function filesOf(changeset: Changeset, origins: Record<string, string[]>): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const c of changeset.changes) {
+    const [kind, name] = c.subject.split('/');
+    const owner = kind === 'link' || kind === 'domain' ? `app/${name}` : c.subject;
+    const files = origins[owner] ?? origins[c.subject];
+    if (files && files.length > 0) out[c.subject] = [...files].sort();
+  }
+  return out;
+}
+
+/**
+ * Plans every selected stage: the stages of the desired state against their engine's recorded
+ * state, plus stages recorded in the state directory but gone from the manifests (stage delete).
+ * Sorted by stage key.
+ */
+export async function planStages(opts: PlanStagesOptions): Promise<StagePlan[]> {
+  const { desired, stateDir, deps, signal } = opts;
+  const engineFor = opts.engineFor ?? defaultEngineFor;
+  const engines = new Map<string, Engine>();
+  const engineOf = async (model: StageModel): Promise<Engine> => {
+    const id = `${model.organization.name}\u0000${model.organization.provider}`;
+    let engine = engines.get(id);
+    if (!engine) {
+      engine = await engineFor(model.organization, { stateDir, deps });
+      engines.set(id, engine);
+    }
+    return engine;
+  };
+
+  const desiredByKey = new Map(desired.stages.map((s) => [stageKey(refOf(s)), s] as const));
+  const store = new StateStore(stateDir);
+  const recorded = new Map<string, StageModel>();
+  for (const ref of await store.list()) {
+    const key = stageKey(ref);
+    if (desiredByKey.has(key)) continue;
+    throwIfAborted(signal);
+    const state = await store.read(ref);
+    if (state.model !== null) recorded.set(key, state.model);
+  }
+  const selected = selectStages([...desiredByKey.keys(), ...recorded.keys()].sort(), opts.stages ?? []);
+
+  const plans: StagePlan[] = [];
+  for (const key of selected) {
+    throwIfAborted(signal);
+    const want = desiredByKey.get(key) ?? null;
+    const model = want ?? recorded.get(key)!;
+    const engine = await engineOf(model);
+    const actual = await engine.read(refOf(model), signal);
+    const stagePlan = planStage(want, actual, engine.name, desired.origins[key] ?? {});
+    if (opts.preview !== false && want !== null && engine.preview && stagePlan.changeset.changes.length > 0) {
+      try {
+        stagePlan.resources = (await engine.preview(want, actual, signal)).changes;
+      } catch (err) {
+        if (!(err instanceof EngineError && err.code === 'E_PULUMI_CLI_MISSING')) throw err;
+        stagePlan.notes.push(`resource preview skipped: ${err.message}`);
+      }
+    }
+    plans.push(stagePlan);
+  }
+  return plans;
+}
+
+/**
+ * The stage keys matching `--stage` selectors. A selector is `org/project/stage`, `project/stage`
+ * or `stage`; it must match exactly one stage (UsageError otherwise, listing the known stages).
+ */
+export function selectStages(keys: readonly string[], selectors: readonly string[]): string[] {
+  if (selectors.length === 0) return [...keys];
+  const chosen = new Set<string>();
+  for (const selector of selectors) {
+    const parts = selector.split('/');
+    const matches = keys.filter((key) => {
+      const k = key.split('/');
+      return parts.length <= 3 && parts.every((p, i) => p === k[k.length - parts.length + i]);
+    });
+    if (matches.length === 0) {
+      throw new UsageError(`--stage ${selector}: no such stage; known stages: ${keys.join(', ') || '(none)'}`);
+    }
+    if (matches.length > 1) {
+      throw new UsageError(`--stage ${selector} is ambiguous: it matches ${matches.join(', ')}; use ORG/PROJECT/STAGE`);
+    }
+    chosen.add(matches[0]!);
+  }
+  return keys.filter((k) => chosen.has(k));
+}
