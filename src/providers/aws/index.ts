@@ -1,10 +1,12 @@
 import type { Engine, EngineContext } from '../engine.js';
-import { EngineError } from '../../errors.js';
+import { createPulumiEngine as create, type PulumiEngineOptions } from './engine/engine.js';
 
-/** Placeholder Pulumi engine; replaced by the Pulumi engine implementation. */
-export function createPulumiEngine(_ctx: EngineContext): Engine {
-  const fail = async (): Promise<never> => {
-    throw new EngineError('the Pulumi engine is not available yet', { retryable: false });
-  };
-  return { name: 'pulumi', read: fail, apply: fail, destroy: fail };
+export type { PulumiEngineOptions, StageProgramFactory } from './engine/engine.js';
+
+/**
+ * The Pulumi engine for organizations with `provider: aws`: one Pulumi stack per stage,
+ * driven by the Automation API (see `./engine/engine.ts`).
+ */
+export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions = {}): Engine {
+  return create(ctx, opts);
 }

@@ -1,0 +1,65 @@
+/**
+ * Finding the Pulumi CLI. The Automation API drives the `pulumi` executable; setopsd looks for
+ * it on the PATH (of the injected environment) and where `PulumiCommand.install` or the
+ * get.pulumi.com installer put it, and fails with a clear message when there is none.
+ */
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { basename, delimiter, dirname, join } from 'node:path';
+import type { PulumiCommand } from '@pulumi/pulumi/automation/index.js';
+import { EngineError } from '../../../errors.js';
+
+/** The message of `E_PULUMI_CLI_MISSING`, naming what needed the CLI. */
+export function cliMissingError(operation: string, cause?: unknown): EngineError {
+  return new EngineError(
+    `the Pulumi CLI is required for ${operation}; install it with \`curl -fsSL https://get.pulumi.com | sh\` ` +
+      'or see https://www.pulumi.com/docs/install/ (or put it on PATH)',
+    { code: 'E_PULUMI_CLI_MISSING', retryable: false, cause },
+  );
+}
+
+async function isExecutable(path: string): Promise<boolean> {
+  try {
+    await access(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The first `pulumi` executable on PATH, then in `~/.pulumi/bin`; null when there is none. */
+export async function findPulumiExecutable(env: Record<string, string | undefined>): Promise<string | null> {
+  const dirs = (env.PATH ?? '').split(delimiter).filter(Boolean);
+  if (env.HOME) dirs.push(join(env.HOME, '.pulumi', 'bin'));
+  for (const dir of dirs) {
+    const candidate = join(dir, 'pulumi');
+    if (await isExecutable(candidate)) return candidate;
+  }
+  return null;
+}
+
+/**
+ * A `PulumiCommand` for the CLI found by `findPulumiExecutable`. Installations in a `bin/`
+ * directory are used through `PulumiCommand.get({ root })`, which also puts that directory
+ * first on the CLI's PATH so its bundled plugins are found.
+ */
+export async function locatePulumiCommand(env: Record<string, string | undefined>, operation: string): Promise<PulumiCommand> {
+  const exe = await findPulumiExecutable(env);
+  if (!exe) throw cliMissingError(operation);
+  const { PulumiCommand } = await import('@pulumi/pulumi/automation/index.js');
+  const bin = dirname(exe);
+  try {
+    return basename(bin) === 'bin'
+      ? await PulumiCommand.get({ root: dirname(bin), skipVersionCheck: env.PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK !== undefined })
+      : await PulumiCommand.get({ skipVersionCheck: env.PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK !== undefined });
+  } catch (err) {
+    const text = String((err as Error).message ?? err);
+    if (/ENOENT/.test(text)) throw cliMissingError(operation, err);
+    const firstLine = text.split('\n').find((l) => l.trim() && !/^code:/.test(l.trim())) ?? text;
+    throw new EngineError(`the Pulumi CLI at ${exe} cannot be used for ${operation}: ${firstLine.trim().slice(0, 300)}`, {
+      code: 'E_PULUMI_CLI',
+      retryable: false,
+      cause: err,
+    });
+  }
+}

@@ -1,0 +1,297 @@
+/**
+ * The Pulumi engine (`provider: aws`): one Pulumi stack per stage, driven by the Automation API
+ * with an inline program built from the stage's StageModel.
+ *
+ * - `read` returns the StageModel recorded as the stack output `setopsdStageModel`. For a file
+ *   backend it reads the checkpoint file directly (no CLI, no passphrase: `setopsd plan` works
+ *   where the CLI is absent); other backends use `pulumi stack export` (without
+ *   `--show-secrets`: nothing is decrypted). Both give the same serial (see checkpoint.ts).
+ * - `preview`, `apply` (`up`), `destroy` and `refresh` need the CLI and, on DIY backends, the
+ *   passphrase; engine events become plan lines and progress (events.ts).
+ */
+import { hostname } from 'node:os';
+import type { PulumiCommand, PulumiFn } from '@pulumi/pulumi/automation/index.js';
+import { EngineError, SetopsError, throwIfAborted } from '../../../errors.js';
+import { canonicalJson } from '../../../model/canonical.js';
+import { refOf, stageKey, type StageModel, type StageRef } from '../../../model/stage-model.js';
+import type { Changeset } from '../../../reconciler/changeset.js';
+import type { ActualState, ApplyIO, ApplyResult, Engine, EngineContext, ResourcePlan } from '../../engine.js';
+import { checkpointPaths, stackLocation, type StackLocation } from './backend.js';
+import { MODEL_OUTPUT, modelFromOutputs, parseExport, readCheckpointFile, type DeploymentInfo, type PendingOperation } from './checkpoint.js';
+import { locatePulumiCommand } from './cli.js';
+import { isStackNotFound, mapPulumiError } from './errors.js';
+import { progressFor, translateEvents, type EngineEventLike, type Translation } from './events.js';
+import { pidAlive, readLocks, type HostProbe } from './locks.js';
+import { passphraseEnv } from './passphrase.js';
+import { openStack, runRaw, type OpenStack } from './workspace.js';
+
+/** Builds a stage's inline program (the AWS program's `stageProgram`). */
+export type StageProgramFactory = (model: StageModel) => PulumiFn;
+
+/** Options of the Pulumi engine; all optional, for tests and embedding. */
+export interface PulumiEngineOptions {
+  /** The CLI to drive (tests: a fake CLI through `PulumiCommand.get({ root })`). Default: found on PATH. */
+  pulumiCommand?: PulumiCommand;
+  /** The inline program; default: `stageProgram` from `src/providers/aws/program`. */
+  program?: StageProgramFactory;
+  /** Host name and pid probe for telling stale file-backend locks. */
+  hostProbe?: HostProbe;
+}
+
+const noopProgram: PulumiFn = async () => ({});
+
+async function defaultProgram(model: StageModel): Promise<PulumiFn> {
+  // A computed specifier: the program module is another part of the build and is loaded only
+  // when a stage is previewed or applied.
+  const spec = '../program/index.js';
+  const mod = (await import(spec)) as { stageProgram?: StageProgramFactory };
+  if (typeof mod.stageProgram !== 'function') {
+    throw new EngineError('the AWS program module does not export stageProgram; this is a bug in setopsd', { retryable: false });
+  }
+  return mod.stageProgram(model);
+}
+
+/** The message and data of a stack with pending operations, with the commands that recover it. */
+export function pendingOperationsError(subject: string, loc: StackLocation, pending: readonly PendingOperation[]): EngineError {
+  const env = `PULUMI_BACKEND_URL='${loc.backend.url}'`;
+  const base = `${env} pulumi refresh --yes --stack ${loc.qualifiedStack} --cwd '${loc.workDir}'`;
+  const creates = pending.filter((p) => p.type === 'creating');
+  const list = pending.map((p) => `${p.urn} (${p.type})`).join(', ');
+  const steps = [
+    `check these resources in the AWS console;`,
+    creates.length > 0
+      ? `for creates that did not happen run \`${base} --clear-pending-creates\`, for creates that did run \`${base} --import-pending-creates <urn> <id>\`;`
+      : '',
+    pending.length > creates.length ? `interrupted updates and deletes clear with \`${base}\`;` : '',
+    'then run setopsd apply again',
+  ].filter(Boolean);
+  return new EngineError(
+    `${subject}: an interrupted Pulumi run left ${pending.length} pending operation(s): ${list}. ${steps.join(' ')}`,
+    {
+      code: 'E_PULUMI_PENDING_OPERATIONS',
+      retryable: false,
+      data: { pending: pending.map((p) => ({ ...p })), refresh: base },
+    },
+  );
+}
+
+/** Creates the Pulumi engine for an organization with `provider: aws`. */
+export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions = {}): Engine {
+  const env = ctx.deps.env;
+  const probe: HostProbe = opts.hostProbe ?? { hostname: hostname(), isAlive: pidAlive };
+  let located: Promise<PulumiCommand> | undefined;
+
+  const locOf = (ref: StageRef): StackLocation => stackLocation(ctx.stateDir, ctx.organization, ref, ctx.deps.cwd);
+  const subjectOf = (ref: StageRef): string => `stage ${stageKey(ref)}`;
+
+  const cli = async (operation: string): Promise<PulumiCommand> => {
+    if (opts.pulumiCommand) return opts.pulumiCommand;
+    located ??= locatePulumiCommand(env, operation);
+    try {
+      return await located;
+    } catch (err) {
+      located = undefined;
+      throw err;
+    }
+  };
+
+  const programFor = async (desired: StageModel): Promise<PulumiFn> => {
+    const inner = opts.program ? opts.program(desired) : await defaultProgram(desired);
+    const model = canonicalJson(desired);
+    // The engine, not the program, guarantees the model output that `read` relies on.
+    return async () => ({ ...((await inner()) ?? {}), [MODEL_OUTPUT]: model });
+  };
+
+  const open = async (ref: StageRef, operation: string, program: PulumiFn, create: boolean): Promise<OpenStack> => {
+    const loc = locOf(ref);
+    const pulumiCommand = await cli(`${operation} of ${subjectOf(ref)}`);
+    const secretsEnv = await passphraseEnv(env, loc.backend, subjectOf(ref));
+    const spec = { loc, pulumiCommand, program, env, secretsEnv, create, ...(ctx.organization.aws?.region ? { region: ctx.organization.aws.region } : {}) };
+    return openStack(spec);
+  };
+
+  const errorContext = (ref: StageRef, operation: string, signal: AbortSignal | undefined, translation?: Translation) => {
+    const loc = locOf(ref);
+    return {
+      subject: subjectOf(ref),
+      operation,
+      loc,
+      ...(signal ? { signal } : {}),
+      ...(translation ? { translation } : {}),
+      locks: () => readLocks(loc, probe),
+    };
+  };
+
+  /** The recorded deployment: checkpoint file for file backends, `stack export` otherwise. */
+  const deployment = async (ref: StageRef, signal?: AbortSignal): Promise<DeploymentInfo | null> => {
+    throwIfAborted(signal);
+    const loc = locOf(ref);
+    if (loc.backend.kind === 'file' && loc.backend.root) {
+      return readCheckpointFile(checkpointPaths(loc.backend.root, loc.project, loc.stack));
+    }
+    let opened: OpenStack;
+    try {
+      const pulumiCommand = await cli(`reading ${subjectOf(ref)} from ${loc.backend.url}`);
+      const secretsEnv = await passphraseEnv(env, loc.backend, subjectOf(ref)).catch(() => ({}));
+      opened = await openStack({ loc, pulumiCommand, program: noopProgram, env, secretsEnv, create: false });
+    } catch (err) {
+      if (isStackNotFound(err)) return null;
+      throw await mapPulumiError(err, errorContext(ref, 'read', signal));
+    }
+    try {
+      const { stdout } = await runRaw(opened, ['stack', 'export', '--stack', loc.stack], signal);
+      return parseExport(stdout, `${loc.backend.url} stack ${loc.project}/${loc.stack}`);
+    } catch (err) {
+      if (err instanceof SetopsError) throw err;
+      throw await mapPulumiError(err, errorContext(ref, 'read', signal));
+    }
+  };
+
+  const read = async (ref: StageRef, signal?: AbortSignal): Promise<ActualState> => {
+    const info = await deployment(ref, signal);
+    if (!info) return { model: null, serial: null };
+    const loc = locOf(ref);
+    return { model: modelFromOutputs(info.outputs, `${subjectOf(ref)} (${loc.backend.url})`), serial: info.serial };
+  };
+
+  /** Runs one stack operation with events; returns the translation and the mapped error, if any. */
+  const run = async (
+    ref: StageRef,
+    operation: 'preview' | 'up' | 'destroy' | 'refresh',
+    opened: OpenStack,
+    signal: AbortSignal | undefined,
+    onProgress: ((e: EngineEventLike) => void) | undefined,
+    message?: string,
+  ): Promise<{ translation: Translation; error?: SetopsError }> => {
+    const events: EngineEventLike[] = [];
+    const onEvent = (e: unknown): void => {
+      events.push(e as EngineEventLike);
+      onProgress?.(e as EngineEventLike);
+    };
+    const base = { onEvent, ...(signal ? { signal } : {}) };
+    try {
+      if (operation === 'preview') await opened.stack.preview(base);
+      else if (operation === 'up') await opened.stack.up({ ...base, ...(message ? { message } : {}) });
+      else if (operation === 'destroy') await opened.stack.destroy({ ...base, ...(message ? { message } : {}) });
+      else await opened.stack.refresh(base);
+      return { translation: translateEvents(events) };
+    } catch (err) {
+      const translation = translateEvents(events);
+      return { translation, error: await mapPulumiError(err, errorContext(ref, operation, signal, translation)) };
+    }
+  };
+
+  const deploymentMessage = (io: ApplyIO): string =>
+    `setopsd deployment #${io.deployment.number}${io.deployment.commit ? ` of ${io.deployment.commit.slice(0, 12)}` : ''} (${io.deployment.trigger})`;
+
+  const finish = async (
+    ref: StageRef,
+    translation: Translation,
+    error: SetopsError | undefined,
+    fallback: ActualState,
+  ): Promise<ApplyResult> => {
+    const loc = locOf(ref);
+    let err = error;
+    if (translation.outcome === 'interrupted' && translation.pending.length > 0 && (!err || err.code !== 'E_CANCELED')) {
+      // Prefer the pending operations Pulumi recorded (they carry the URN and the kind).
+      const recorded = await deployment(ref).catch(() => null);
+      const pending = recorded?.pendingOperations.length
+        ? recorded.pendingOperations
+        : translation.pending.map((s) => ({ urn: s, type: 'interrupted' }));
+      err = pendingOperationsError(subjectOf(ref), loc, pending);
+    }
+    let actual = fallback;
+    try {
+      actual = await read(ref);
+    } catch {
+      // Keep the state read before the run; the error below says what went wrong.
+    }
+    const applied = translation.changes.filter((c) => translation.completed.includes(c.subject));
+    const result: ApplyResult = { status: err ? 'failed' : 'succeeded', applied, actual, summary: translation.summary };
+    if (err) result.error = err;
+    return result;
+  };
+
+  const engine: Engine = {
+    name: 'pulumi',
+
+    read,
+
+    async preview(desired: StageModel, _actual: ActualState, signal?: AbortSignal): Promise<ResourcePlan> {
+      const ref = refOf(desired);
+      throwIfAborted(signal);
+      let opened: OpenStack;
+      try {
+        opened = await open(ref, 'preview', await programFor(desired), true);
+      } catch (err) {
+        throw await mapPulumiError(err, errorContext(ref, 'preview', signal));
+      }
+      const { translation, error } = await run(ref, 'preview', opened, signal, undefined);
+      if (error) throw error;
+      return { changes: translation.changes };
+    },
+
+    async apply(desired: StageModel, _changes: Changeset, io: ApplyIO): Promise<ApplyResult> {
+      const ref = refOf(desired);
+      throwIfAborted(io.signal);
+      const loc = locOf(ref);
+      const before = await deployment(ref, io.signal);
+      const previous: ActualState = before
+        ? { model: modelFromOutputs(before.outputs, subjectOf(ref)), serial: before.serial }
+        : { model: null, serial: null };
+      if (before && before.pendingOperations.length > 0) {
+        return { status: 'failed', applied: [], actual: previous, error: pendingOperationsError(subjectOf(ref), loc, before.pendingOperations) };
+      }
+      let opened: OpenStack;
+      try {
+        opened = await open(ref, 'up', await programFor(desired), true);
+      } catch (err) {
+        const error = await mapPulumiError(err, errorContext(ref, 'up', io.signal));
+        return { status: 'failed', applied: [], actual: previous, error };
+      }
+      const onProgress = (e: EngineEventLike): void => {
+        for (const p of progressFor(e)) io.progress(p);
+      };
+      const { translation, error } = await run(ref, 'up', opened, io.signal, onProgress, deploymentMessage(io));
+      io.log.info({ stage: stageKey(ref), summary: translation.summary, outcome: error ? 'failed' : translation.outcome }, 'pulumi up finished');
+      return finish(ref, translation, error, previous);
+    },
+
+    async destroy(ref: StageRef, io: ApplyIO): Promise<ApplyResult> {
+      throwIfAborted(io.signal);
+      const before = await read(ref, io.signal);
+      let opened: OpenStack;
+      try {
+        opened = await open(ref, 'destroy', noopProgram, false);
+      } catch (err) {
+        if (isStackNotFound(err)) return { status: 'succeeded', applied: [], actual: { model: null, serial: null } };
+        const error = await mapPulumiError(err, errorContext(ref, 'destroy', io.signal));
+        return { status: 'failed', applied: [], actual: before, error };
+      }
+      const onProgress = (e: EngineEventLike): void => {
+        for (const p of progressFor(e)) io.progress(p);
+      };
+      const { translation, error } = await run(ref, 'destroy', opened, io.signal, onProgress, deploymentMessage(io));
+      io.log.info({ stage: stageKey(ref), summary: translation.summary, outcome: error ? 'failed' : translation.outcome }, 'pulumi destroy finished');
+      return finish(ref, translation, error, before);
+    },
+
+    async refresh(ref: StageRef, signal?: AbortSignal): Promise<ActualState> {
+      throwIfAborted(signal);
+      let opened: OpenStack;
+      try {
+        opened = await open(ref, 'refresh', noopProgram, false);
+      } catch (err) {
+        if (isStackNotFound(err)) return { model: null, serial: null };
+        throw await mapPulumiError(err, errorContext(ref, 'refresh', signal));
+      }
+      const { translation, error } = await run(ref, 'refresh', opened, signal, undefined);
+      if (error) throw error;
+      if (translation.changes.length > 0) {
+        ctx.deps.log.warn({ stage: stageKey(ref), drift: translation.changes.map((c) => `${c.op} ${c.subject}${c.reason ? ` (${c.reason})` : ''}`) }, 'pulumi refresh found drift');
+      }
+      return read(ref, signal);
+    },
+  };
+  return engine;
+}

@@ -1,0 +1,109 @@
+/**
+ * Pulumi failures → setopsd errors. Automation API errors carry the whole stdout and stderr of
+ * the CLI; setopsd messages use only the first meaningful error line and keep a short tail in
+ * `data.tail` (never the whole output).
+ */
+import { CanceledError, EngineError, SetopsError } from '../../../errors.js';
+import type { StackLocation } from './backend.js';
+import { cliMissingError } from './cli.js';
+import { errorTail, type Translation } from './events.js';
+import { lockedError, type StackLock } from './locks.js';
+
+/** The parts of an Automation API `CommandError` setopsd reads. */
+interface CommandErrorLike {
+  name?: string;
+  message?: string;
+  commandResult?: { stdout?: string; stderr?: string; code?: number; err?: { code?: string; message?: string } };
+}
+
+const LOCK_TEXTS = ['the stack is currently locked by', '[409] Conflict: Another update is currently in progress.'];
+
+function stderrOf(err: unknown): string {
+  return (err as CommandErrorLike)?.commandResult?.stderr ?? '';
+}
+
+/** True for the Automation API's `StackNotFoundError` (`no stack named … found`). */
+export function isStackNotFound(err: unknown): boolean {
+  const e = err as CommandErrorLike;
+  return e?.name === 'StackNotFoundError' || /no stack named.*found/.test(stderrOf(err));
+}
+
+/** True for a locked stack (`ConcurrentUpdateError`). */
+export function isLocked(err: unknown): boolean {
+  const e = err as CommandErrorLike;
+  return e?.name === 'ConcurrentUpdateError' || LOCK_TEXTS.some((t) => stderrOf(err).includes(t));
+}
+
+/** The CLI executable could not be started. */
+function isSpawnFailure(err: unknown): boolean {
+  const e = err as CommandErrorLike;
+  return e?.commandResult?.err?.code === 'ENOENT' || /spawn .*ENOENT/.test(stderrOf(err));
+}
+
+/** The last non-empty lines of a text, short. */
+export function shortTail(text: string, maxLines = 8, maxChars = 1500): string {
+  const lines = text
+    .split('\n')
+    .map((l) => l.replace(/\s+$/, ''))
+    .filter((l) => l.trim() !== '');
+  const tail = lines.slice(-maxLines).join('\n');
+  return tail.length > maxChars ? '…' + tail.slice(tail.length - maxChars) : tail;
+}
+
+/** The first line of stderr that reads like an error (`error: …`), without the prefix. */
+export function firstErrorLine(stderr: string): string | null {
+  for (const raw of stderr.split('\n')) {
+    const line = raw.trim();
+    const m = /^error:\s*(.+)$/i.exec(line);
+    if (m) return m[1]!.slice(0, 300);
+  }
+  return null;
+}
+
+/** Everything `mapPulumiError` needs to name the failure. */
+export interface ErrorContext {
+  /** `stage org/project/stage`. */
+  subject: string;
+  /** `preview`, `up`, `destroy`, `refresh`, `read`. */
+  operation: string;
+  loc: StackLocation;
+  signal?: AbortSignal;
+  /** The translated events of the run, when there were any. */
+  translation?: Translation;
+  /** Reads the stack's lock files (file backend). */
+  locks: () => Promise<StackLock[]>;
+}
+
+/** Maps any error thrown while driving Pulumi to a SetopsError. */
+export async function mapPulumiError(err: unknown, ctx: ErrorContext): Promise<SetopsError> {
+  if (ctx.signal?.aborted) {
+    return new CanceledError(`${ctx.subject}: pulumi ${ctx.operation} canceled; the stack may have pending operations, check with \`setopsd plan\``, { cause: err });
+  }
+  if (err instanceof SetopsError) return err;
+  if (isSpawnFailure(err)) return cliMissingError(`${ctx.operation} of ${ctx.subject}`, err);
+  if (isLocked(err)) return lockedError(ctx.subject, ctx.loc, await ctx.locks().catch(() => []), err);
+  const stderr = stderrOf(err);
+  if (isStackNotFound(err)) {
+    return new EngineError(`${ctx.subject}: the Pulumi stack ${ctx.loc.project}/${ctx.loc.stack} does not exist in ${ctx.loc.backend.url}`, {
+      code: 'E_PULUMI_STACK_NOT_FOUND',
+      retryable: false,
+      cause: err,
+    });
+  }
+  if (/incorrect passphrase|passphrase must be set|failed to decrypt/i.test(stderr)) {
+    return new EngineError(
+      `${ctx.subject}: the passphrase does not decrypt the stack's secrets; set PULUMI_CONFIG_PASSPHRASE (or _FILE) to the passphrase the stack was created with`,
+      { code: 'E_PULUMI_PASSPHRASE', retryable: false, cause: err },
+    );
+  }
+  const tail = ctx.translation ? errorTail(ctx.translation) || shortTail(stderr) : shortTail(stderr);
+  const first =
+    ctx.translation?.diagnostics.find((d) => d.severity === 'error')?.message.split('\n').find((l) => l.trim())?.trim() ??
+    firstErrorLine(stderr) ??
+    (stderr.trim() ? shortTail(stderr, 1, 300) : String((err as Error)?.message ?? err).split('\n')[0]!.slice(0, 300));
+  return new EngineError(`${ctx.subject}: pulumi ${ctx.operation} failed: ${first}`, {
+    code: `E_PULUMI_${ctx.operation.toUpperCase()}_FAILED`,
+    cause: err,
+    data: { tail, stack: ctx.loc.qualifiedStack, backend: ctx.loc.backend.url },
+  });
+}
