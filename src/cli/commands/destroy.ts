@@ -1,14 +1,103 @@
 import type { Command } from '../command.js';
-import { SetopsError } from '../../errors.js';
+import { PlanError, SetopsError, UsageError } from '../../errors.js';
+import { stageKey } from '../../model/stage-model.js';
+import { engineFor } from '../../providers/registry.js';
+import type { SecretResolver } from '../../providers/engine.js';
+import { applyStage, type Planner } from '../../reconciler/apply.js';
+import { plan } from '../../reconciler/plan.js';
+import { checkPlanSafety } from '../../reconciler/safety.js';
+import { StateStore } from '../../state/store.js';
+import { renderApplyEvent, renderApplySummary } from '../format/progress.js';
+import { STATE_DIR_HELP, STATE_DIR_OPTION } from '../state-dir.js';
+import { intOption, knownStages, selectStages, stateDirWithoutSource } from '../stage-select.js';
 
-// Placeholder until the command lands; replaced by its owner.
 const command: Command = {
   name: 'destroy',
-  summary: '',
-  help: 'Usage: setopsd destroy\n',
-  options: {},
-  async run() {
-    throw new SetopsError('setopsd destroy is not implemented yet', { code: 'E_NOT_IMPLEMENTED' });
+  summary: 'Remove everything of a stage',
+  help: [
+    'Usage: setopsd destroy STAGE [DIR] [--yes] [--allow-data-loss] [--lock-timeout SECONDS] [--state-dir DIR]',
+    '',
+    'Stops every app process, the router and the service servers of a stage and records it as',
+    'gone (a numbered deployment of kind "destroy" in its history). Databases, buckets and',
+    'volumes are kept unless --allow-data-loss is given. Protected stages are refused.',
+    '',
+    'Options:',
+    '  STAGE                ORG/PROJECT/STAGE, PROJECT/STAGE or STAGE.',
+    '  DIR                  Config directory whose state to use (its DIR/.setopsd).',
+    '  --yes, -y            Do not ask for confirmation (required without a terminal).',
+    '  --allow-data-loss    Also delete the data of the stage\'s services.',
+    '  --lock-timeout S     Wait up to S seconds for another command holding the stage (default 0).',
+    STATE_DIR_HELP,
+    '',
+    'Exit codes: 0 destroyed (or nothing to destroy), 1 refused or failed.',
+  ].join('\n'),
+  options: {
+    ...STATE_DIR_OPTION,
+    yes: { type: 'boolean', short: 'y' },
+    'allow-data-loss': { type: 'boolean' },
+    'lock-timeout': { type: 'string' },
+  },
+  async run(ctx) {
+    const { deps } = ctx;
+    const [stage, dir, ...extra] = ctx.args.positionals;
+    if (stage === undefined) throw new UsageError('destroy needs a STAGE, e.g. setopsd destroy shop/staging');
+    if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
+    const lockTimeoutMs = intOption('lock-timeout', ctx.args.values['lock-timeout'], 0) * 1000;
+    const allowDataLoss = ctx.args.values['allow-data-loss'] === true;
+    const stateDir = stateDirWithoutSource(ctx, dir);
+    const [ref] = selectStages([stage], await knownStages(stateDir));
+    const key = stageKey(ref!);
+    const { model } = await new StateStore(stateDir).read(ref!);
+    if (model === null) {
+      deps.stdout.write(`${key}: not deployed; nothing to destroy\n`);
+      return 0;
+    }
+    if (model.stage.protected) {
+      throw new PlanError(`stage ${key} is protected: destroy is refused; set protected: false on the stage and apply that first`, {
+        code: 'E_PROTECTED_STAGE',
+      });
+    }
+    const services = Object.keys(model.services).sort();
+    deps.stdout.write(
+      `${key}: destroy stops ${Object.keys(model.apps).length} app(s) and ${services.length} service(s)` +
+        (services.length === 0 ? '' : allowDataLoss ? `; the data of ${services.join(', ')} is DELETED` : `; the data of ${services.join(', ')} is kept (--allow-data-loss deletes it)`) +
+        '\n',
+    );
+    if (ctx.args.values.yes !== true) {
+      if (!deps.prompt || !deps.isTTY.stdin) throw new UsageError('destroy needs --yes when not run in a terminal');
+      const answer = (await deps.prompt(`Destroy stage ${key}? Type "yes" to confirm: `, ctx.signal)).trim();
+      if (answer !== 'yes') {
+        deps.stdout.write('destroy: canceled, nothing changed\n');
+        return 1;
+      }
+    }
+    const engine = await engineFor(model.organization, { stateDir, deps });
+    // Data loss is governed by --allow-data-loss inside the engine (data is kept without it);
+    // only outright refusals (protection) stop a destroy.
+    const planner: Planner = {
+      plan,
+      checkSafety: (changeset, desired, actual, opts) => checkPlanSafety(changeset, desired, actual, opts).filter((p) => p.refused).map((p) => p.message),
+    };
+    const noSecrets: SecretResolver = {
+      get: async (name) => {
+        throw new SetopsError(`secret "${name}" is not needed to destroy a stage`, { code: 'E_SECRET_MISSING' });
+      },
+    };
+    const outcome = await applyStage(
+      { ref: ref!, desired: null, engine, source: { commit: null, ref: null }, trigger: 'cli', configRoot: deps.cwd, secrets: noSecrets },
+      {
+        stateDir,
+        deps,
+        signal: ctx.signal,
+        planner,
+        allowDataLoss,
+        lockTimeoutMs,
+        command: 'destroy',
+        onEvent: (e) => deps.stdout.write(renderApplyEvent(e)),
+      },
+    );
+    deps.stdout.write(renderApplySummary([outcome], 'destroy'));
+    return outcome.status === 'succeeded' || outcome.status === 'unchanged' ? 0 : 1;
   },
 };
 export default command;

@@ -1,0 +1,90 @@
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { UsageError } from '../errors.js';
+import { stageKey, type StageRef } from '../model/stage-model.js';
+import { JOURNAL_DIR, STATE_FILE } from '../state/paths.js';
+import type { CommandContext } from './command.js';
+import { resolveStateDir, userStateDir } from './state-dir.js';
+
+/**
+ * The state directory of a command that has no manifest source (status, history, logs, destroy):
+ * `--state-dir DIR`; else `<DIR>/.setopsd` when a config directory is given; else `./.setopsd`
+ * when it exists; else the per-user state directory (`$SETOPSD_STATE_DIR`, `$XDG_DATA_HOME/setopsd`,
+ * `~/.local/share/setopsd`).
+ */
+export function stateDirWithoutSource(ctx: Pick<CommandContext, 'args' | 'deps'>, configDir: string | undefined): string {
+  const flag = ctx.args.values['state-dir'];
+  if (typeof flag === 'string' && flag !== '') return resolveStateDir(ctx, null);
+  if (configDir !== undefined) return resolveStateDir(ctx, { root: resolve(ctx.deps.cwd, configDir) });
+  const local = join(ctx.deps.cwd, '.setopsd');
+  if (existsSync(local)) return local;
+  return userStateDir(ctx.deps.env, ctx.deps.cwd);
+}
+
+/** Every stage with recorded state or a journal under the state directory, sorted by key. */
+export async function knownStages(stateDir: string): Promise<StageRef[]> {
+  const out: StageRef[] = [];
+  const root = join(stateDir, 'stages');
+  for (const organization of await subdirs(root)) {
+    for (const project of await subdirs(join(root, organization))) {
+      for (const stage of await subdirs(join(root, organization, project))) {
+        const dir = join(root, organization, project, stage);
+        if (existsSync(join(dir, STATE_FILE)) || existsSync(join(dir, JOURNAL_DIR))) out.push({ organization, project, stage });
+      }
+    }
+  }
+  return out.sort((a, b) => stageKey(a).localeCompare(stageKey(b)));
+}
+
+/**
+ * Resolves `--stage` arguments against the known stages: `org/project/stage`, `project/stage`
+ * or `stage` when that names exactly one. Unknown or ambiguous names are a UsageError listing
+ * the candidates. Returns the matches in the order of `known`, without duplicates.
+ */
+export function selectStages(patterns: string[], known: StageRef[]): StageRef[] {
+  if (patterns.length === 0) return known;
+  const chosen = new Set<string>();
+  for (const pattern of patterns) {
+    const parts = pattern.split('/');
+    if (parts.length > 3 || parts.some((p) => p === '')) {
+      throw new UsageError(`--stage ${pattern}: expected ORG/PROJECT/STAGE, PROJECT/STAGE or STAGE`);
+    }
+    const matches = known.filter((r) => {
+      const full = [r.organization, r.project, r.stage];
+      return parts.every((p, i) => full[full.length - parts.length + i] === p);
+    });
+    const list = known.map(stageKey).join(', ') || 'none';
+    if (matches.length === 0) throw new UsageError(`--stage ${pattern}: no such stage; known stages: ${list}`);
+    if (matches.length > 1) {
+      throw new UsageError(`--stage ${pattern} is ambiguous: ${matches.map(stageKey).join(', ')}; name it as ORG/PROJECT/STAGE`);
+    }
+    chosen.add(stageKey(matches[0]!));
+  }
+  return known.filter((r) => chosen.has(stageKey(r)));
+}
+
+/** The values of a repeatable string option. */
+export function stringList(value: unknown): string[] {
+  if (value === undefined) return [];
+  return (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string');
+}
+
+/** Parses a non-negative integer option (seconds, lines), with a UsageError naming the option. */
+export function intOption(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (typeof value !== 'string' || !/^\d+$/.test(value) || !Number.isSafeInteger(n)) {
+    throw new UsageError(`--${name} must be a whole number ≥ 0, got "${String(value)}"`);
+  }
+  return n;
+}
+
+async function subdirs(path: string): Promise<string[]> {
+  try {
+    return (await readdir(path, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}

@@ -1,0 +1,114 @@
+import type { Deps } from '../deps.js';
+import { SetopsError } from '../errors.js';
+import { stageKey, type OrganizationModel, type StageModel, type StageRef } from '../model/stage-model.js';
+import type { Engine, SecretResolver } from '../providers/engine.js';
+import { engineFor as registryEngineFor } from '../providers/registry.js';
+import type { Trigger } from '../state/journal.js';
+import { applyStage, type ApplyContext, type Planner, type StageJob } from './apply.js';
+import { plan } from './plan.js';
+import { verifyNotStale } from './plan-file.js';
+import type { StagePlan } from './plan-set.js';
+import { checkPlanSafety } from './safety.js';
+
+/**
+ * Glue between the pure plan and the apply orchestration: the real planner, engines cached per
+ * organization, and stage jobs built from reviewed plans (confirmation prompt or saved plan file).
+ */
+
+/** The real planner: `plan()` and `checkPlanSafety()`; every problem (data loss without the flag, protection) refuses. */
+export const planner: Planner = {
+  plan,
+  checkSafety: (changeset, desired, actual, opts) => checkPlanSafety(changeset, desired, actual, opts).map((p) => p.message),
+};
+
+/** Engine factory (registry by default) that hands out one engine per organization and provider. */
+export function cachedEngines(
+  stateDir: string,
+  deps: Deps,
+  factory: (organization: OrganizationModel, ctx: { stateDir: string; deps: Deps }) => Promise<Engine> = registryEngineFor,
+): (organization: OrganizationModel) => Promise<Engine> {
+  const engines = new Map<string, Promise<Engine>>();
+  return (organization) => {
+    const id = `${organization.name}\u0000${organization.provider}`;
+    let engine = engines.get(id);
+    if (!engine) {
+      engine = factory(organization, { stateDir, deps });
+      engines.set(id, engine);
+    }
+    return engine;
+  };
+}
+
+/** Where secrets of a stage come from: the local engine's resolver, or deferred to the engine (AWS reads SSM itself). */
+export type SecretsFor = (model: StageModel) => SecretResolver;
+
+/** Inputs shared by every job of one apply run. */
+export interface JobSettings {
+  source: { commit: string | null; ref: string | null };
+  trigger: Trigger;
+  configRoot: string;
+  engineOf: (organization: OrganizationModel) => Promise<Engine>;
+  secretsFor: SecretsFor;
+}
+
+/**
+ * One job per reviewed stage plan. Each job re-checks under the stage lock that the stage's
+ * state serial is still the one the plan was made against (else StalePlanError, nothing applied).
+ */
+export async function jobsFromPlans(
+  plans: readonly { ref: StageRef; desired: StageModel | null; actualSerial: string | null; recorded: StageModel | null }[],
+  settings: JobSettings,
+): Promise<StageJob[]> {
+  const jobs: StageJob[] = [];
+  for (const p of plans) {
+    const model = p.desired ?? p.recorded;
+    if (model === null) throw new SetopsError(`stage ${stageKey(p.ref)}: nothing desired and nothing recorded; nothing to apply`, { code: 'E_PLAN' });
+    const engine = await settings.engineOf(model.organization);
+    const stage = { ...p.ref, actualSerial: p.actualSerial };
+    jobs.push({
+      ref: p.ref,
+      desired: p.desired,
+      engine,
+      verifyFresh: (actual) => verifyNotStale(stage, actual),
+      source: settings.source,
+      trigger: settings.trigger,
+      configRoot: settings.configRoot,
+      secrets: settings.secretsFor(model),
+      precheckSecrets: model.organization.provider === 'local',
+    });
+  }
+  return jobs;
+}
+
+/** A StagePlan (from `planStages`) as the input of `jobsFromPlans`. */
+export function reviewedOf(p: StagePlan): { ref: StageRef; desired: StageModel | null; actualSerial: string | null; recorded: StageModel | null } {
+  return { ref: p.ref, desired: p.desired, actualSerial: p.actual.serial, recorded: p.actual.model };
+}
+
+/** What the daemon's queue does next with a stage after a reconcile. */
+export interface ReconcileResult {
+  /** Try again after this many ms (retryable failure); absent: done until the next commit. */
+  requeueAfterMs?: number;
+}
+
+/**
+ * Level-based reconcile of one stage for the daemon: plan against what the engine recorded and
+ * apply the difference (no review step, no stale check: it reads under the lock). Terminal errors
+ * (unsafe plan, missing secret, invalid model) are thrown for the caller to report; retryable
+ * ones (engine failure, lock held) come back as a requeue.
+ */
+export async function reconcileStage(
+  ctx: ApplyContext,
+  input: { desired: StageModel; engine: Engine; source: JobSettings['source']; configRoot: string; secrets: SecretResolver; retryAfterMs: number },
+): Promise<ReconcileResult> {
+  const ref: StageRef = { organization: input.desired.organization.name, project: input.desired.project.name, stage: input.desired.stage.name };
+  const outcome = await applyStage(
+    { ref, desired: input.desired, engine: input.engine, source: input.source, trigger: 'daemon', configRoot: input.configRoot, secrets: input.secrets },
+    ctx,
+  );
+  if (outcome.status === 'failed') {
+    if (outcome.error.retryable) return { requeueAfterMs: input.retryAfterMs };
+    throw outcome.error;
+  }
+  return {};
+}
