@@ -20,7 +20,7 @@ async function golden(t: Tap, name: string, actual: string): Promise<void> {
   }
   t.equal(actual, await readFile(file, 'utf8'), `matches golden ${name}`);
 }
-type Tap = { equal(a: unknown, b: unknown, m?: string): void };
+type Tap = Pick<typeof t, "equal">;
 
 async function seeded(t: { teardown(fn: () => unknown): void }): Promise<string> {
   const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-history-'));
