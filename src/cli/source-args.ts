@@ -1,0 +1,45 @@
+import { resolve } from 'node:path';
+import type { ParseArgsConfig } from 'node:util';
+import type { CommandContext } from './command.js';
+import { UsageError } from '../errors.js';
+import type { SourceFiles } from '../manifests/api.js';
+import { readDirectory } from '../manifests/source-dir.js';
+import { readGitTree } from '../manifests/source-git.js';
+
+/** parseArgs options of every command that reads manifests: `[DIR | --repo PATH --ref REF [--dir SUB]]`. */
+export const SOURCE_OPTIONS = {
+  repo: { type: 'string' },
+  ref: { type: 'string' },
+  dir: { type: 'string' },
+} as const satisfies NonNullable<ParseArgsConfig['options']>;
+
+/** Help text lines for SOURCE_OPTIONS, for commands' `--help`. */
+export const SOURCE_HELP = [
+  '  DIR              directory holding the manifests (default: .), read as it is on disk',
+  '  --repo PATH      read the manifests from a git repository (working tree or bare) instead',
+  '  --ref REF        branch, tag or commit to read with --repo (default: HEAD)',
+  '  --dir SUB        sub-directory of the repository holding the manifests (default: its root)',
+].join('\n');
+
+/**
+ * Reads the manifests a command line names: `DIR` (the first positional, default `.`) as it is
+ * on disk, or with `--repo PATH` the tree of `--ref` (default `HEAD`) from the git object
+ * database, optionally below `--dir`. Relative paths are taken against `deps.cwd`.
+ * Throws UsageError for contradictory options and ManifestError when the source cannot be read.
+ */
+export async function readSourceFromArgs(ctx: CommandContext, positional = 0): Promise<SourceFiles> {
+  const { values, positionals } = ctx.args;
+  const repo = values.repo as string | undefined;
+  const ref = values.ref as string | undefined;
+  const dir = values.dir as string | undefined;
+  const given = positionals[positional];
+  if (repo !== undefined) {
+    if (given !== undefined) throw new UsageError(`give either a directory ("${given}") or --repo, not both`);
+    return readGitTree({ repo: resolve(ctx.deps.cwd, repo), ref: ref ?? 'HEAD', dir }, ctx.signal);
+  }
+  if (ref !== undefined) throw new UsageError('--ref needs --repo PATH (the repository to read the ref from)');
+  if (dir !== undefined) throw new UsageError('--dir needs --repo PATH; for a working tree give the directory itself');
+  const path = resolve(ctx.deps.cwd, given ?? '.');
+  const files = await readDirectory(path, ctx.signal);
+  return files;
+}

@@ -1,0 +1,83 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { ManifestError, throwIfAborted } from '../errors.js';
+import type { SourceFiles } from './api.js';
+import { SKIPPED_DIRS, decodeManifest, isManifestName } from './decode.js';
+
+/**
+ * Reads every `*.yaml` / `*.yml` file under `dir` (recursively; `node_modules`, `.git` and
+ * `.setopsd` are skipped, symlinked directories are not followed) as the working tree is now.
+ * `dir` may also name a single manifest file. Paths in the result are relative to `dir`, with
+ * `/` separators, sorted by code unit.
+ *
+ * Throws a ManifestError when `dir` does not exist, a file cannot be read or is not UTF-8.
+ */
+export async function readDirectory(dir: string, signal?: AbortSignal): Promise<SourceFiles> {
+  const root = resolve(dir);
+  const info = await stat(root).catch((cause: NodeJS.ErrnoException) => {
+    if (cause.code === 'ENOENT' || cause.code === 'ENOTDIR') {
+      throw new ManifestError(`${dir}: no such directory; give the directory that holds the manifests`, {
+        data: { dir },
+        cause,
+      });
+    }
+    throw new ManifestError(`${dir}: cannot read (${cause.code ?? cause.message})`, { data: { dir }, cause });
+  });
+  if (info.isFile()) {
+    const text = await readText(root, basename(root));
+    return { root: dirname(root), dir: '', files: [{ path: basename(root), text }] };
+  }
+  const paths: string[] = [];
+  await collect(root, '', paths, signal);
+  paths.sort(compareCodeUnits);
+  const files: SourceFiles['files'] = [];
+  for (const path of paths) {
+    throwIfAborted(signal);
+    files.push({ path, text: await readText(join(root, path), path) });
+  }
+  return { root, dir: '', files };
+}
+
+async function collect(abs: string, rel: string, out: string[], signal: AbortSignal | undefined): Promise<void> {
+  throwIfAborted(signal);
+  let entries;
+  try {
+    entries = await readdir(abs, { withFileTypes: true });
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code ?? 'error';
+    throw new ManifestError(`${rel || '.'}: cannot list directory (${code}); check its permissions`, { cause });
+  }
+  for (const entry of entries) {
+    const childRel = rel ? `${rel}/${entry.name}` : entry.name;
+    const childAbs = join(abs, entry.name);
+    if (entry.isDirectory()) {
+      if (!SKIPPED_DIRS.has(entry.name)) await collect(childAbs, childRel, out, signal);
+    } else if (isManifestName(entry.name)) {
+      if (entry.isFile()) out.push(childRel);
+      else if (entry.isSymbolicLink()) {
+        // Follow symlinked files, never symlinked directories (no cycles, no escaping the tree).
+        const target = await stat(childAbs).catch(() => null);
+        if (target?.isFile()) out.push(childRel);
+      }
+    }
+  }
+}
+
+async function readText(abs: string, rel: string): Promise<string> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(abs);
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code ?? 'error';
+    throw new ManifestError(`${rel}: cannot read manifest (${code}); check that it exists and is readable`, {
+      data: { file: rel },
+      cause,
+    });
+  }
+  return decodeManifest(rel, bytes);
+}
+
+/** Sorts by UTF-16 code unit, independent of locale. */
+export function compareCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

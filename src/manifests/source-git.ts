@@ -1,0 +1,154 @@
+import * as fs from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import git from 'isomorphic-git';
+import { ManifestError, throwIfAborted } from '../errors.js';
+import type { SourceFiles } from './api.js';
+import { SKIPPED_DIRS, decodeManifest, isManifestName } from './decode.js';
+import { compareCodeUnits } from './source-dir.js';
+
+/** Where to read manifests from in a git repository. */
+export interface GitTreeOptions {
+  /** Path of the repository: a working tree (with `.git`) or a bare repository. */
+  repo: string;
+  /** Branch, tag (annotated tags are peeled), full ref (`refs/…`), `HEAD`, or a full or short commit SHA. */
+  ref: string;
+  /** Sub-directory of the repository that holds the manifests (default: the repository root). */
+  dir?: string;
+}
+
+/**
+ * Reads every `*.yaml` / `*.yml` file of the tree of `ref` straight from the git object
+ * database with isomorphic-git: no checkout, so it works on bare repositories, packfiles and
+ * packed refs exactly as `git` writes them. Paths are relative to `dir`, sorted.
+ *
+ * Throws a ManifestError when the repository, the ref or the directory does not exist, or a
+ * manifest is not UTF-8.
+ */
+export async function readGitTree(opts: GitTreeOptions, signal?: AbortSignal): Promise<SourceFiles> {
+  const root = resolve(opts.repo);
+  const gitdir = await findGitdir(root, opts.repo);
+  const cache = {};
+  const commit = await resolveCommit(gitdir, opts.ref, opts.repo, cache);
+  throwIfAborted(signal);
+  const dir = normalizeDir(opts.dir ?? '');
+
+  let treeOid: string;
+  try {
+    treeOid = (await git.readTree({ fs, gitdir, oid: commit, filepath: dir || undefined, cache })).oid;
+  } catch (cause) {
+    throw new ManifestError(
+      `${opts.repo}: directory "${dir}" does not exist in ${opts.ref} (commit ${commit.slice(0, 12)}); check --dir`,
+      { data: { repo: opts.repo, ref: opts.ref, commit, dir }, cause },
+    );
+  }
+
+  const blobs: { path: string; oid: string }[] = [];
+  await walkTree(gitdir, treeOid, '', blobs, cache, signal);
+  blobs.sort((a, b) => compareCodeUnits(a.path, b.path));
+  const files: SourceFiles['files'] = [];
+  const where = ` (${opts.ref} ${commit.slice(0, 12)})`;
+  for (const blob of blobs) {
+    throwIfAborted(signal);
+    const { blob: bytes } = await git.readBlob({ fs, gitdir, oid: blob.oid, cache });
+    files.push({ path: blob.path, text: decodeManifest(blob.path, bytes, where) });
+  }
+  return { root, dir, ref: opts.ref, commit, files };
+}
+
+/** Resolves `ref` to the SHA of a commit (tags peeled). Exported for the daemon and `diff`. */
+export async function resolveCommit(gitdir: string, ref: string, display: string, cache: object = {}): Promise<string> {
+  let oid: string | undefined;
+  try {
+    oid = await git.resolveRef({ fs, gitdir, ref });
+  } catch {
+    if (/^[0-9a-f]{4,40}$/i.test(ref)) {
+      try {
+        oid = await git.expandOid({ fs, gitdir, oid: ref.toLowerCase(), cache });
+      } catch (cause) {
+        const ambiguous = (cause as { code?: string }).code === 'AmbiguousError';
+        throw new ManifestError(
+          ambiguous
+            ? `${display}: commit prefix "${ref}" is ambiguous; give more characters of the SHA`
+            : `${display}: ref "${ref}" does not exist (no branch, tag or commit by that name)`,
+          { data: { repo: display, ref }, cause },
+        );
+      }
+    }
+  }
+  if (oid === undefined) {
+    throw new ManifestError(`${display}: ref "${ref}" does not exist (no branch, tag or commit by that name)`, {
+      data: { repo: display, ref },
+    });
+  }
+  // Peel annotated tags (possibly tags of tags) down to the commit.
+  for (let depth = 0; depth < 16; depth++) {
+    let object;
+    try {
+      object = await git.readObject({ fs, gitdir, oid, format: 'parsed', cache });
+    } catch (cause) {
+      throw new ManifestError(`${display}: ref "${ref}" points at ${oid.slice(0, 12)}, which is missing from the repository`, {
+        data: { repo: display, ref, oid },
+        cause,
+      });
+    }
+    if (object.type === 'commit') return oid;
+    if (object.type === 'tag') {
+      oid = (object.object as { object: string }).object;
+      continue;
+    }
+    throw new ManifestError(`${display}: ref "${ref}" points at a ${object.type}, not a commit; give a branch, tag or commit`, {
+      data: { repo: display, ref, oid },
+    });
+  }
+  throw new ManifestError(`${display}: ref "${ref}" is a chain of more than 16 tags`, { data: { repo: display, ref } });
+}
+
+/** The git directory of a working tree (`.git` dir or `gitdir:` file) or of a bare repository. */
+export async function findGitdir(root: string, display: string): Promise<string> {
+  const dotGit = join(root, '.git');
+  const info = await stat(dotGit).catch(() => null);
+  if (info?.isDirectory()) return dotGit;
+  if (info?.isFile()) {
+    // Linked worktrees and submodules: `.git` is a file `gitdir: PATH`.
+    const m = /^gitdir:\s*(.+?)\s*$/m.exec(await readFile(dotGit, 'utf8'));
+    if (m) return isAbsolute(m[1]!) ? m[1]! : resolve(root, m[1]!);
+  }
+  const head = await stat(join(root, 'HEAD')).catch(() => null);
+  const objects = await stat(join(root, 'objects')).catch(() => null);
+  if (head?.isFile() && objects?.isDirectory()) return root;
+  const exists = await stat(root).catch(() => null);
+  throw new ManifestError(
+    exists
+      ? `${display}: not a git repository (no .git, and not a bare repository); give the repository's path to --repo`
+      : `${display}: no such directory; give the repository's path to --repo`,
+    { data: { repo: display } },
+  );
+}
+
+async function walkTree(
+  gitdir: string,
+  oid: string,
+  prefix: string,
+  out: { path: string; oid: string }[],
+  cache: object,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  throwIfAborted(signal);
+  const { tree } = await git.readTree({ fs, gitdir, oid, cache });
+  for (const entry of tree) {
+    const path = prefix ? `${prefix}/${entry.path}` : entry.path;
+    if (entry.type === 'tree') {
+      if (!SKIPPED_DIRS.has(entry.path)) await walkTree(gitdir, entry.oid, path, out, cache, signal);
+    } else if (entry.type === 'blob' && entry.mode !== '120000' && isManifestName(entry.path)) {
+      // Symlinks (mode 120000) are skipped: their blob is the link target, not a manifest.
+      out.push({ path, oid: entry.oid });
+    }
+  }
+}
+
+function normalizeDir(dir: string): string {
+  const parts = dir.split(/[\\/]+/).filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..')) throw new ManifestError(`--dir "${dir}": must be a path inside the repository`);
+  return parts.join('/');
+}

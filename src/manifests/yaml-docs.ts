@@ -1,0 +1,105 @@
+import { LineCounter, parseAllDocuments, isAlias, isMap, isPair, isScalar, isSeq, type Document, type Node } from 'yaml';
+import type { Issue } from '../errors.js';
+import { splitPointer } from '../schema/messages.js';
+
+/** One YAML document of a manifest file, parsed with source positions. */
+export interface ParsedDoc {
+  file: string;
+  /** 0-based index of the document in its file. */
+  index: number;
+  /** The document as plain JSON data. */
+  value: unknown;
+  doc: Document.Parsed;
+  lines: LineCounter;
+}
+
+/** A position in a manifest: 1-based line and column. */
+export interface Position {
+  line: number;
+  col: number;
+}
+
+/**
+ * Parses every document of one file. YAML syntax errors become issues (file, line, column);
+ * a document with errors is not returned. Empty documents (a trailing `---`, only comments)
+ * are skipped. YAML 1.2 core schema plus `<<` merge keys; duplicate keys are errors.
+ */
+export function parseFile(file: string, text: string, issues: Issue[]): ParsedDoc[] {
+  const lines = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter: lines, merge: true, uniqueKeys: true, prettyErrors: false });
+  const out: ParsedDoc[] = [];
+  // An empty stream (no documents, only comments) is an EmptyStream, not an array.
+  const list = Array.isArray(docs) ? docs : [];
+  list.forEach((doc, index) => {
+    if (doc.errors.length > 0) {
+      for (const e of doc.errors) issues.push(syntaxIssue(file, lines, e.pos[0], e.message, e.code));
+      return;
+    }
+    if (doc.contents === null) return;
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: 1000 });
+    } catch (err) {
+      const pos = position(lines, doc.contents.range?.[0] ?? 0);
+      issues.push({ file, ...pos, pointer: '', message: `cannot read this document: ${(err as Error).message}` });
+      return;
+    }
+    out.push({ file, index, value, doc, lines });
+  });
+  return out;
+}
+
+function syntaxIssue(file: string, lines: LineCounter, offset: number, message: string, code: string): Issue {
+  // yaml's messages end with a source excerpt after a colon and newline; keep the first line.
+  const first = message.split('\n')[0]!.replace(/\s+at line \d+, column \d+:?$/, '').replace(/:$/, '');
+  return { file, ...position(lines, offset), pointer: '', message: `YAML syntax error: ${first} (${code})` };
+}
+
+/** 1-based line and column of an offset. */
+export function position(lines: LineCounter, offset: number): Position {
+  const p = lines.linePos(offset);
+  if (p.line === 0) return { line: 1, col: offset + 1 };
+  return { line: p.line, col: p.col };
+}
+
+/**
+ * Finds where a JSON pointer points in the document. With `at: 'key'` the position of the
+ * property's key, else of its value. A path that does not exist as written (a missing
+ * property, a value from a `<<` merge key) falls back to the nearest existing ancestor.
+ */
+export function locate(parsed: ParsedDoc, pointer: string, at?: 'key'): Position {
+  const segments = splitPointer(pointer);
+  let node: Node | null = parsed.doc.contents as Node | null;
+  let best: number = node?.range?.[0] ?? 0;
+  for (let i = 0; i < segments.length && node; i++) {
+    const seg = segments[i]!;
+    const last = i === segments.length - 1;
+    if (isAlias(node)) node = node.resolve(parsed.doc) ?? null;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && keyOf(p.key) === seg);
+      if (!pair) break;
+      const keyNode = pair.key as Node | null;
+      const valueNode = pair.value as Node | null;
+      if (last && at === 'key' && keyNode?.range) return position(parsed.lines, keyNode.range[0]);
+      if (valueNode?.range && !(isScalar(valueNode) && valueNode.value === null && valueNode.range[0] === valueNode.range[1])) {
+        best = valueNode.range[0];
+      } else if (keyNode?.range) {
+        best = keyNode.range[0];
+      }
+      node = valueNode;
+    } else if (isSeq(node)) {
+      const item = node.items[Number(seg)] as Node | undefined;
+      if (!item || !/^\d+$/.test(seg)) break;
+      if (item.range) best = item.range[0];
+      node = item;
+    } else {
+      break;
+    }
+  }
+  return position(parsed.lines, best);
+}
+
+function keyOf(key: unknown): string | undefined {
+  if (isScalar(key)) return String(key.value);
+  return undefined;
+}

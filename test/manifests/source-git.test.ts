@@ -1,0 +1,58 @@
+import t from 'tap';
+import { gitRepo } from '../helpers/git.js';
+import { readGitTree } from '../../src/manifests/source-git.js';
+import { ManifestError } from '../../src/errors.js';
+
+const A = 'apiVersion: setopsd/v1\nkind: Organization\nmetadata:\n  name: acme\n';
+const B = 'apiVersion: setopsd/v1\nkind: Project\nmetadata:\n  name: shop\n';
+
+t.test('reads the tree of a branch, sorted, only yaml/yml, skipping node_modules/.setopsd', async (t) => {
+  const repo = gitRepo(t, {
+    'config/b.yml': B,
+    'config/a.yaml': A,
+    'config/readme.md': '# no',
+    'config/node_modules/x.yaml': 'nope',
+    'config/.setopsd/state.yaml': 'nope',
+    'config/sub/c.yaml': A,
+    'other.yaml': B,
+  });
+  const src = await readGitTree({ repo: repo.dir, ref: 'main', dir: 'config' });
+  t.same(src.files.map((f) => f.path), ['a.yaml', 'b.yml', 'sub/c.yaml']);
+  t.equal(src.files[0]!.text, A);
+  t.equal(src.commit, repo.revParse('HEAD'));
+  t.equal(src.dir, 'config');
+  t.equal(src.ref, 'main');
+  const all = await readGitTree({ repo: repo.dir, ref: 'HEAD' });
+  t.same(all.files.map((f) => f.path), ['config/a.yaml', 'config/b.yml', 'config/sub/c.yaml', 'other.yaml']);
+});
+
+t.test('branches, annotated and lightweight tags, full and short SHAs, after gc and in a bare clone', async (t) => {
+  const repo = gitRepo(t);
+  const c1 = repo.commit('one', { 'a.yaml': A });
+  repo.tag('v1', { message: 'release one' });
+  repo.tag('light1');
+  repo.branch('old');
+  const c2 = repo.commit('two', { 'a.yaml': B, 'b.yaml': B });
+  for (const phase of ['loose', 'packed', 'bare'] as const) {
+    if (phase === 'packed') repo.gc();
+    const path = phase === 'bare' ? repo.bareClone() : repo.dir;
+    const read = (ref: string) => readGitTree({ repo: path, ref });
+    t.equal((await read('v1')).commit, c1, `${phase}: annotated tag peeled`);
+    t.same((await read('v1')).files, [{ path: 'a.yaml', text: A }], `${phase}: tree of the tag`);
+    t.equal((await read('light1')).commit, c1, `${phase}: lightweight tag`);
+    t.equal((await read('refs/tags/v1')).commit, c1, `${phase}: full tag ref`);
+    t.equal((await read('old')).commit, c1, `${phase}: branch`);
+    t.equal((await read('main')).commit, c2, `${phase}: main`);
+    t.equal((await read('HEAD')).files.length, 2, `${phase}: HEAD`);
+    t.equal((await read(c1)).commit, c1, `${phase}: full SHA`);
+    t.equal((await read(c1.slice(0, 7))).commit, c1, `${phase}: short SHA`);
+    await t.rejects(read('nope'), { name: 'ManifestError', message: /ref "nope" does not exist/ }, `${phase}: unknown ref`);
+  }
+});
+
+t.test('errors: missing repo, not a repo, missing dir, non-UTF-8 file', async (t) => {
+  const repo = gitRepo(t, { 'a.yaml': A, 'bad/x.yaml': new Uint8Array([0x6b, 0x3a, 0x20, 0xff, 0xfe, 0x0a]) });
+  await t.rejects(readGitTree({ repo: repo.dir + '-missing', ref: 'HEAD' }), ManifestError);
+  await t.rejects(readGitTree({ repo: repo.dir, ref: 'HEAD', dir: 'nothing' }), { message: /directory "nothing" does not exist/ });
+  await t.rejects(readGitTree({ repo: repo.dir, ref: 'HEAD', dir: 'bad' }), { message: /x\.yaml.*not valid UTF-8.*offset 3/ });
+});
