@@ -338,8 +338,22 @@ export function translateEvents(events: readonly EngineEventLike[]): Translation
     return entry;
   };
 
+  // Completions (outputs, failures) seen before their step started: recordings may number a
+  // step's outputs event before its pre event. They are reported right after the start.
+  const early = new Map<string, ProgressEvent[]>();
+  const count = (urn: string): number => open.get(urn)?.count ?? 0;
+
   for (const event of ordered) {
-    progress.push(...progressFor(event));
+    const startedUrn = stepOf(event, 'resourcePreEvent')?.urn;
+    const doneUrn = stepOf(event, 'resOutputsEvent')?.urn ?? stepOf(event, 'resOpFailedEvent')?.urn;
+    const stepProgress = progressFor(event);
+    if (doneUrn !== undefined && count(doneUrn) <= 0) {
+      early.set(doneUrn, [...(early.get(doneUrn) ?? []), ...stepProgress]);
+    } else {
+      progress.push(...stepProgress);
+      const queued = startedUrn !== undefined ? early.get(startedUrn) : undefined;
+      if (queued && queued.length > 0) progress.push(queued.shift()!);
+    }
     for (const kind of ['resourcePreEvent', 'resOutputsEvent', 'resOpFailedEvent']) {
       const body = event[kind] as { planning?: boolean } | undefined;
       if (body?.planning) preview = true;
@@ -364,8 +378,10 @@ export function translateEvents(events: readonly EngineEventLike[]): Translation
 
     const out = stepOf(event, 'resOutputsEvent');
     if (out) {
-      const o = open.get(out.urn);
-      if (o && o.count > 0) o.count--;
+      // Counts may go below zero when a step's outputs are numbered before its start.
+      const o = open.get(out.urn) ?? { subject: resourceSubject(out.type, out.urn), count: 0 };
+      o.count--;
+      open.set(out.urn, o);
       // A refresh reports drift in its outputs step: the pre step says `refresh`, the outputs
       // step says what the refresh found (`update`: changed outside Pulumi, `delete`: gone).
       const ops = preOps.get(out.urn);
@@ -378,8 +394,9 @@ export function translateEvents(events: readonly EngineEventLike[]): Translation
 
     const fail = stepOf(event, 'resOpFailedEvent');
     if (fail) {
-      const o = open.get(fail.urn);
-      if (o && o.count > 0) o.count--;
+      const o = open.get(fail.urn) ?? { subject: resourceSubject(fail.type, fail.urn), count: 0 };
+      o.count--;
+      open.set(fail.urn, o);
       const subject = resourceSubject(fail.type, fail.urn);
       if (!failed.includes(subject)) failed.push(subject);
     }
@@ -423,6 +440,7 @@ export function translateEvents(events: readonly EngineEventLike[]): Translation
     }
   }
 
+  for (const queued of early.values()) progress.push(...queued);
   const pending = preview ? [] : [...open.values()].filter((o) => o.count > 0 && !o.subject.startsWith(`resource/${STACK_TYPE}/`)).map((o) => o.subject);
   const changes = entries.map(toChange);
   const completed = changes.map((c) => c.subject).filter((s, i, all) => all.indexOf(s) === i && finishedSubjects.has(s) && !pending.includes(s) && !failed.includes(s));
@@ -464,6 +482,9 @@ export function errorTail(t: Translation, maxLines = 12, maxChars = 2000): strin
   for (const d of t.diagnostics) {
     if (d.severity !== 'error') continue;
     for (const line of d.message.split('\n')) if (line.trim()) lines.push(d.subject ? `${d.subject}: ${line.trim()}` : line.trim());
+  }
+  for (const subject of t.failed) {
+    if (!t.diagnostics.some((d) => d.severity === 'error' && d.subject === subject)) lines.push(`${subject}: the resource operation failed`);
   }
   for (const p of t.policy) if (p.level === 'mandatory') lines.push(`policy ${p.pack}/${p.policy}${p.subject ? ` on ${p.subject}` : ''}: ${p.message}`);
   const tail = lines.slice(-maxLines).join('\n');
