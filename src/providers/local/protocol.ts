@@ -1,0 +1,80 @@
+import type { HealthCheckModel, LinkModel, ServiceType, StageRef } from '../../model/stage-model.js';
+
+/**
+ * Messages between the engine (inside `setopsd apply`) and the stage supervisor, over the
+ * supervisor's control API on 127.0.0.1. Everything is resolved on the engine side except
+ * service credentials, which only the supervisor knows and injects into link variables.
+ */
+
+/** One app as the supervisor runs it. */
+export interface AppSpec {
+  name: string;
+  /** argv of each process: exec form, or `/bin/sh -c …` for shell form (entrypoint prepended). */
+  argv: string[];
+  /** Absolute working directory. */
+  cwd: string;
+  /** The app's env with secrets resolved. Never logged. */
+  env: Record<string, string>;
+  links: Record<string, LinkModel>;
+  protocol: 'http' | 'tcp';
+  public: boolean;
+  scale: number;
+  /** Host names the router sends to this app (lower case); empty for private apps. */
+  hosts: string[];
+  healthCheck: HealthCheckModel;
+  /** argv of the pre-deploy command, run once before new processes take traffic. */
+  preDeploy?: string[];
+}
+
+/** One service as the supervisor runs it. */
+export interface ServiceSpec {
+  name: string;
+  type: ServiceType;
+  version?: string;
+}
+
+/** What the supervisor persists and restores after a restart. */
+export interface DesiredRuntime {
+  formatVersion: 1;
+  apps: Record<string, AppSpec>;
+  services: Record<string, ServiceSpec>;
+}
+
+/** `local/supervisor.json`. */
+export interface SupervisorInfo {
+  pid: number;
+  controlPort: number;
+  token: string;
+  routerPort: number;
+  stage: StageRef;
+  startedAt: string;
+}
+
+/** One process the supervisor started, recorded in `local/pids.json`. */
+export interface PidRecord {
+  pid: number;
+  /** `app/NAME/INDEX`, `redis/NAME`, `predeploy/NAME`. */
+  role: string;
+}
+
+export interface ProcessReport {
+  index: number;
+  pid: number;
+  port: number;
+  healthy: boolean;
+  serving: boolean;
+  restarts: number;
+  startedAt: string;
+  generation: number;
+}
+
+export interface StatusReport {
+  pid: number;
+  routerPort: number;
+  apps: Record<string, { hosts: string[]; public: boolean; processes: ProcessReport[] }>;
+  services: Record<string, { type: ServiceType; status: 'running' | 'stopped' | 'unknown'; detail?: string }>;
+}
+
+/** The env marker every process started by a supervisor carries, to recognise orphans. */
+export const OWNER_ENV = 'SETOPSD_LOCAL_OWNER';
+export const ROLE_ENV = 'SETOPSD_LOCAL_ROLE';

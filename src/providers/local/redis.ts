@@ -1,0 +1,143 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { access, constants, mkdir, openSync, closeSync, rm } from 'node:fs';
+import { promisify } from 'node:util';
+import { join, delimiter } from 'node:path';
+import { connect } from 'node:net';
+import { EngineError } from '../../errors.js';
+import { writeFileAtomic } from '../../state/atomic.js';
+import { delay, terminateGroup } from './proc.js';
+import { OWNER_ENV, ROLE_ENV } from './protocol.js';
+
+const accessP = promisify(access);
+const mkdirP = promisify(mkdir);
+const rmP = promisify(rm);
+
+/** Finds an executable on the PATH; null when absent. */
+export async function which(name: string, path: string | undefined): Promise<string | null> {
+  for (const dir of (path ?? '').split(delimiter)) {
+    if (dir === '') continue;
+    const candidate = join(dir, name);
+    try {
+      await accessP(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // next
+    }
+  }
+  return null;
+}
+
+export interface RedisOptions {
+  name: string;
+  subject: string;
+  dir: string;
+  logFile: string;
+  owner: string;
+  password: string;
+  port: number;
+  log(line: string): void;
+  pidsChanged(): void;
+}
+
+/**
+ * One `redis-server` for one redis service: bound to 127.0.0.1 on a port kept across restarts,
+ * AUTH with a generated password (in a 0600 config file, never on the command line), data
+ * (append-only file) in its own directory. Restarted with backoff when it exits.
+ */
+export class RedisServer {
+  pid = 0;
+  running = false;
+  private child: ChildProcess | null = null;
+  private stopped = false;
+  private restarts = 0;
+
+  constructor(private readonly o: RedisOptions) {}
+
+  get port(): number {
+    return this.o.port;
+  }
+
+  /** Starts the server and waits until it accepts connections. */
+  async start(signal: AbortSignal): Promise<void> {
+    const bin = await which('redis-server', process.env.PATH);
+    if (bin === null) {
+      throw new EngineError(`${this.o.subject}: redis-server was not found on the PATH; install Redis (e.g. apt-get install redis-server) or remove the redis service`, { code: 'E_MISSING_BINARY', retryable: false, data: { binary: 'redis-server' } });
+    }
+    await mkdirP(this.o.dir, { recursive: true, mode: 0o700 });
+    const conf = join(this.o.dir, 'redis.conf');
+    await writeFileAtomic(conf, [
+      `port ${this.o.port}`,
+      'bind 127.0.0.1',
+      'protected-mode yes',
+      `requirepass ${this.o.password}`,
+      `dir ${this.o.dir}`,
+      'appendonly yes',
+      'save ""',
+      'daemonize no',
+      'logfile ""',
+      '',
+    ].join('\n'), 0o600);
+    this.spawn(bin, conf);
+    const deadline = Date.now() + 15_000;
+    while (!(await tcpOpen(this.o.port))) {
+      if (!this.child) throw new EngineError(`${this.o.subject}: redis-server exited at start; see ${this.o.logFile}`);
+      if (Date.now() > deadline) throw new EngineError(`${this.o.subject}: redis-server did not accept connections within 15 s; see ${this.o.logFile}`);
+      await delay(50, signal);
+    }
+    this.running = true;
+  }
+
+  private spawn(bin: string, conf: string): void {
+    const fd = openSync(this.o.logFile, 'a');
+    try {
+      this.child = spawn(bin, [conf], {
+        cwd: this.o.dir,
+        detached: true,
+        stdio: ['ignore', fd, fd],
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', [OWNER_ENV]: this.o.owner, [ROLE_ENV]: `redis/${this.o.name}` },
+      });
+    } finally {
+      closeSync(fd);
+    }
+    this.pid = this.child.pid ?? 0;
+    this.o.pidsChanged();
+    this.child.on('exit', () => {
+      this.child = null;
+      this.pid = 0;
+      this.running = false;
+      this.o.pidsChanged();
+      if (this.stopped) return;
+      this.restarts++;
+      const wait = Math.min(30_000, 500 * 2 ** Math.min(this.restarts, 10));
+      this.o.log(`${this.o.subject}: redis-server exited; restart ${this.restarts} in ${wait} ms`);
+      setTimeout(() => {
+        if (!this.stopped) {
+          this.spawn(bin, conf);
+          void (async () => {
+            for (let i = 0; i < 100 && this.child && !(await tcpOpen(this.o.port)); i++) await delay(100);
+            this.running = this.child !== null;
+          })();
+        }
+      }, wait);
+    });
+  }
+
+  /** Stops the server (SIGTERM: redis flushes its append-only file); `dropData` removes its directory. */
+  async stop(dropData: boolean): Promise<void> {
+    this.stopped = true;
+    if (this.pid > 0) await terminateGroup(this.pid, 10_000);
+    this.running = false;
+    if (dropData) await rmP(this.o.dir, { recursive: true, force: true });
+  }
+}
+
+function tcpOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host: '127.0.0.1', port });
+    s.on('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on('error', () => resolve(false));
+  });
+}

@@ -1,0 +1,137 @@
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { ManagedProcess } from './managed-process.js';
+
+/** How the router finds backends; implemented by the supervisor. */
+export interface RouteTable {
+  /** The app answering to a host name (lower case, without port), or null. */
+  appFor(host: string): { name: string; backends(): ManagedProcess[] } | null;
+  /** Every routed host name (for the 404 page). */
+  hosts(): string[];
+  /** `org/project/stage`, for messages. */
+  stageLabel: string;
+}
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'upgrade']);
+const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE']);
+
+/**
+ * The stage's HTTP router: routes by Host header to healthy processes of public apps,
+ * round-robin; streams bodies both ways; 404 for unknown hosts, 502 when an app has no
+ * healthy process. A request without a body is retried on the next process when a
+ * connection to one fails before any response (a process that just died).
+ */
+export class Router {
+  private server: Server | null = null;
+  private readonly next = new Map<string, number>();
+
+  constructor(private readonly table: RouteTable) {}
+
+  /** Starts listening on 127.0.0.1:port (0: any free port); returns the port. */
+  listen(port: number): Promise<number> {
+    const server = createServer((req, res) => this.handle(req, res));
+    server.keepAliveTimeout = 5000;
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        const addr = server.address();
+        resolve(typeof addr === 'object' && addr !== null ? addr.port : port);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    if (server === null) return Promise.resolve();
+    return new Promise((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const host = (req.headers.host ?? '').toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
+    const app = this.table.appFor(host);
+    if (app === null) {
+      const known = this.table.hosts();
+      text(res, 404,
+        `setopsd router for stage ${this.table.stageLabel}: no public app answers to host "${host}".\n` +
+          (known.length === 0 ? 'This stage has no public app.\n' : `Known hosts:\n${known.map((h) => `  ${h}`).join('\n')}\n`) +
+          'Send the app\'s host name in the Host header, e.g. curl -H "Host: APP.STAGE.PROJECT.localhost" http://127.0.0.1:PORT/\n');
+      return;
+    }
+    const hasBody = req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0' || req.headers['transfer-encoding'] !== undefined;
+    const tried = new Set<ManagedProcess>();
+    const attempt = (): void => {
+      const backends = app.backends().filter((b) => !tried.has(b));
+      if (backends.length === 0) {
+        text(res, 502, `setopsd router: app/${app.name} in ${this.table.stageLabel} has no healthy process right now; see setopsd status and setopsd logs --app ${app.name}\n`);
+        return;
+      }
+      const i = (this.next.get(app.name) ?? 0) % backends.length;
+      this.next.set(app.name, i + 1);
+      const backend = backends[i]!;
+      tried.add(backend);
+      this.forward(req, res, backend, host, hasBody, (retry) => {
+        if (retry && !hasBody && !res.headersSent) attempt();
+        else if (!res.headersSent) text(res, 502, `setopsd router: app/${app.name} in ${this.table.stageLabel}: the process did not answer\n`);
+        else res.destroy();
+      });
+    };
+    attempt();
+  }
+
+  private forward(req: IncomingMessage, res: ServerResponse, backend: ManagedProcess, host: string, hasBody: boolean, fail: (retryable: boolean) => void): void {
+    backend.inflight++;
+    let released = false;
+    const release = () => {
+      if (!released) {
+        released = true;
+        backend.inflight--;
+      }
+    };
+    const headers: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(req.headers)) {
+      if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
+    }
+    const prior = req.headers['x-forwarded-for'];
+    const client = req.socket.remoteAddress ?? '';
+    headers['x-forwarded-for'] = typeof prior === 'string' && prior !== '' ? `${prior}, ${client}` : client;
+    headers['x-forwarded-host'] = req.headers.host ?? host;
+    headers['x-forwarded-proto'] = 'http';
+    headers.connection = 'close';
+    const upstream = request(
+      { host: '127.0.0.1', port: backend.port, method: req.method, path: req.url, headers, agent: false },
+      (up) => {
+        const raw: string[] = [];
+        for (let i = 0; i < up.rawHeaders.length; i += 2) {
+          const name = up.rawHeaders[i]!;
+          if (!HOP_BY_HOP.has(name.toLowerCase())) raw.push(name, up.rawHeaders[i + 1]!);
+        }
+        res.writeHead(up.statusCode ?? 502, up.statusMessage, raw);
+        up.pipe(res);
+        up.on('error', () => res.destroy());
+        res.on('close', () => {
+          release();
+          if (!up.complete) up.destroy();
+        });
+      },
+    );
+    upstream.on('error', (err) => {
+      release();
+      fail(RETRYABLE.has((err as NodeJS.ErrnoException).code ?? ''));
+    });
+    res.on('close', () => {
+      if (!res.writableFinished) upstream.destroy();
+    });
+    if (hasBody) req.pipe(upstream);
+    else upstream.end();
+  }
+}
+
+function text(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}

@@ -1,0 +1,351 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { writeFileAtomic } from '../../state/atomic.js';
+import { EngineError } from '../../errors.js';
+import { stageKey, type StageRef } from '../../model/stage-model.js';
+import { AppRunner } from './app-runner.js';
+import { linkEnv } from './links.js';
+import { type LocalPaths, processLogFile } from './paths.js';
+import { OWNER_ENV, ROLE_ENV, type AppSpec, type DesiredRuntime, type PidRecord, type ServiceSpec, type StatusReport, type SupervisorInfo } from './protocol.js';
+import { hasMarker, terminateGroup } from './proc.js';
+import { Router } from './router.js';
+import { Services } from './services.js';
+import { toWire } from './control.js';
+
+/** Tunables of a supervisor (tests shorten the waits). */
+export interface SupervisorOptions {
+  /** Router port; 0 or absent: the port recorded for the stage, else a free one. */
+  routerPort?: number;
+  backoff: { baseMs: number; capMs: number };
+  stopGraceMs: number;
+}
+
+/** Variables from the supervisor's own environment that app processes inherit. */
+const BASE_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'SHELL'];
+
+/**
+ * The stage supervisor: one detached process per stage that owns every process of the stage
+ * (apps, redis-server, the embedded PostgreSQL server), routes HTTP to public apps, and takes
+ * orders from engines over a token-protected control API on 127.0.0.1. It records what it runs
+ * (`desired.json`, `pids.json`) so that a supervisor started after a crash stops the orphans of
+ * its predecessor and brings the last deployed state back.
+ */
+export class Supervisor {
+  private readonly apps = new Map<string, AppRunner>();
+  private readonly services: Services;
+  private readonly router: Router;
+  private control: Server | null = null;
+  private routerPort = 0;
+  private readonly token = randomBytes(24).toString('hex');
+  private queue: Promise<unknown> = Promise.resolve();
+  private desired: DesiredRuntime = { formatVersion: 1, apps: {}, services: {} };
+  private pidsWrite: Promise<void> = Promise.resolve();
+  private pidsDirty = false;
+  private closing = false;
+  readonly label: string;
+  readonly owner: string;
+
+  constructor(
+    private readonly paths: LocalPaths,
+    private readonly ref: StageRef,
+    private readonly opts: SupervisorOptions,
+    private readonly onExit: (code: number) => void,
+  ) {
+    this.label = stageKey(ref);
+    this.owner = resolve(paths.stageDir);
+    this.services = new Services(paths, {
+      stageLabel: this.label,
+      owner: this.owner,
+      stateDir: resolve(paths.stageDir, '..', '..', '..', '..'),
+      log: (l) => this.log(l),
+      pidsChanged: () => this.pidsChanged(),
+    });
+    this.router = new Router({
+      stageLabel: this.label,
+      appFor: (host) => {
+        for (const runner of this.apps.values()) if (runner.spec?.hosts.includes(host)) return runner;
+        return null;
+      },
+      hosts: () => [...this.apps.values()].flatMap((r) => r.spec?.hosts ?? []).sort(),
+    });
+  }
+
+  log(line: string): void {
+    process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+  }
+
+  /** Stops orphans, starts router and control API, writes supervisor.json, restores the recorded state. */
+  async start(): Promise<void> {
+    await mkdir(this.paths.localDir, { recursive: true, mode: 0o700 });
+    await mkdir(this.paths.logsDir, { recursive: true });
+    await this.stopOrphans();
+    this.routerPort = await this.router.listen(await this.chooseRouterPort());
+    await writeFileAtomic(this.paths.routerFile, JSON.stringify({ port: this.routerPort }) + '\n');
+    const controlPort = await this.listenControl();
+    const info: SupervisorInfo = { pid: process.pid, controlPort, token: this.token, routerPort: this.routerPort, stage: this.ref, startedAt: new Date().toISOString() };
+    this.desired = await this.readDesired();
+    await writeFileAtomic(this.paths.supervisorFile, JSON.stringify(info, null, 2) + '\n', 0o600);
+    this.log(`supervisor ${process.pid} for ${this.label}: router on http://127.0.0.1:${this.routerPort}, control on 127.0.0.1:${controlPort}`);
+    void this.serialized(() => this.restore()).catch((err) => this.log(`restore failed: ${(err as Error).message}`));
+  }
+
+  /** Stops everything and exits (SIGTERM/SIGINT, or the control API). */
+  async shutdown(dropData: boolean): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    this.log(`supervisor ${process.pid}: shutting down${dropData ? ' and removing service data' : ''}`);
+    await Promise.all([...this.apps.values()].map((a) => a.stop()));
+    this.apps.clear();
+    await this.services.stopAll(dropData);
+    await this.router.close();
+    await this.flushPids();
+    await rm(this.paths.supervisorFile, { force: true });
+    if (dropData) await rm(this.paths.desiredFile, { force: true });
+    // The control server closes with the process (the shutdown call still needs its answer).
+    this.control?.close();
+  }
+
+  private async chooseRouterPort(): Promise<number> {
+    if (this.opts.routerPort) return this.opts.routerPort;
+    try {
+      const recorded = JSON.parse(await readFile(this.paths.routerFile, 'utf8')) as { port?: number };
+      if (recorded.port) {
+        // Keep the recorded port; when it is taken now, fall back to a new one.
+        const probe = new Router({ stageLabel: '', appFor: () => null, hosts: () => [] });
+        try {
+          await probe.listen(recorded.port);
+          await probe.close();
+          return recorded.port;
+        } catch {
+          this.log(`router port ${recorded.port} is taken; using a new port`);
+        }
+      }
+    } catch {
+      // first start
+    }
+    return 0;
+  }
+
+  private async readDesired(): Promise<DesiredRuntime> {
+    try {
+      const d = JSON.parse(await readFile(this.paths.desiredFile, 'utf8')) as DesiredRuntime;
+      if (d.formatVersion === 1) return d;
+    } catch {
+      // nothing deployed yet
+    }
+    return { formatVersion: 1, apps: {}, services: {} };
+  }
+
+  private async writeDesired(): Promise<void> {
+    await writeFileAtomic(this.paths.desiredFile, JSON.stringify(this.desired) + '\n', 0o600);
+  }
+
+  /** Brings back what was deployed before this supervisor started (after a crash or reboot). */
+  private async restore(): Promise<void> {
+    const signal = new AbortController().signal;
+    for (const name of Object.keys(this.desired.services).sort()) {
+      await this.services.ensure(this.desired.services[name]!, signal).catch((err) => this.log(`restore ${name}: ${(err as Error).message}`));
+    }
+    for (const name of Object.keys(this.desired.apps).sort()) {
+      await this.runner(name).deploy(this.desired.apps[name]!, signal, { restore: true }).catch((err) => this.log(`restore app/${name}: ${(err as Error).message}`));
+    }
+  }
+
+  /** Stops processes recorded by an earlier supervisor of this stage that are still running. */
+  private async stopOrphans(): Promise<void> {
+    let records: PidRecord[] = [];
+    try {
+      records = JSON.parse(await readFile(this.paths.pidsFile, 'utf8')) as PidRecord[];
+    } catch {
+      return;
+    }
+    for (const r of records) {
+      if (r.pid === process.pid) continue;
+      if (await hasMarker(r.pid, OWNER_ENV, this.owner)) {
+        this.log(`stopping orphan ${r.role} (pid ${r.pid}) left by an earlier supervisor`);
+        await terminateGroup(r.pid, this.opts.stopGraceMs);
+      }
+    }
+  }
+
+  private runner(name: string): AppRunner {
+    let r = this.apps.get(name);
+    if (r === undefined) {
+      r = new AppRunner(name, {
+        subject: `app/${name} in ${this.label}`,
+        envFor: (spec, port, index) => this.envFor(spec, port, index),
+        logFile: (app, index) => processLogFile(this.paths, app, index),
+        preDeployLog: (app) => join(this.paths.logsDir, `${app}.predeploy.log`),
+        pidsChanged: () => this.pidsChanged(),
+        log: (l) => this.log(l),
+        backoff: this.opts.backoff,
+        stopGraceMs: this.opts.stopGraceMs,
+      });
+      this.apps.set(name, r);
+    }
+    return r;
+  }
+
+  private envFor(spec: AppSpec, port: number, index: number): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const k of BASE_ENV) {
+      const v = process.env[k];
+      if (v !== undefined) env[k] = v;
+    }
+    Object.assign(env, spec.env, linkEnv(spec.links, this.services.allConnections()));
+    env.PORT = String(port);
+    env.PORTS = String(port);
+    env.PROTOCOL = spec.protocol;
+    env.APP_ENV_ID = `${spec.name}.${this.ref.stage}.${this.ref.project}`;
+    env[OWNER_ENV] = this.owner;
+    env[ROLE_ENV] = `app/${spec.name}/${index}`;
+    return env;
+  }
+
+  private pidsChanged(): void {
+    if (this.pidsDirty) return;
+    this.pidsDirty = true;
+    this.pidsWrite = this.pidsWrite.then(async () => {
+      this.pidsDirty = false;
+      const records: PidRecord[] = [];
+      for (const r of this.apps.values()) {
+        for (const p of r.processes) if (p.pid > 0) records.push({ pid: p.pid, role: `app/${r.name}/${p.index}` });
+      }
+      // Processes of a deployment in progress are not in `processes` yet: record them through the pid list of each runner.
+      for (const r of this.apps.values()) for (const pid of r.pendingPids()) records.push({ pid, role: `app/${r.name}/new` });
+      records.push(...this.services.pids());
+      records.sort((a, b) => a.pid - b.pid);
+      await writeFileAtomic(this.paths.pidsFile, JSON.stringify(records) + '\n').catch((err) => this.log(`cannot record pids: ${(err as Error).message}`));
+    });
+  }
+
+  private async flushPids(): Promise<void> {
+    this.pidsChanged();
+    await this.pidsWrite;
+  }
+
+  /** Runs one control operation at a time. */
+  private serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  status(): StatusReport {
+    const apps: StatusReport['apps'] = {};
+    for (const name of [...this.apps.keys()].sort()) {
+      const r = this.apps.get(name)!;
+      if (r.spec === null) continue;
+      apps[name] = { hosts: r.spec.hosts, public: r.spec.public, processes: r.report() };
+    }
+    return { pid: process.pid, routerPort: this.routerPort, apps, services: this.services.report() };
+  }
+
+  private listenControl(): Promise<number> {
+    const server = createServer((req, res) => void this.handle(req, res));
+    this.control = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const a = server.address();
+        resolve(typeof a === 'object' && a !== null ? a.port : 0);
+      });
+    });
+  }
+
+  private authorized(req: IncomingMessage): boolean {
+    const got = Buffer.from(req.headers.authorization ?? '');
+    const want = Buffer.from(`Bearer ${this.token}`);
+    return got.length === want.length && timingSafeEqual(got, want);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const send = (status: number, body: unknown) => {
+      if (res.writableEnded || res.destroyed) return;
+      const text = JSON.stringify(body);
+      res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+    };
+    if (!this.authorized(req)) return send(401, { error: toWire(new EngineError('unauthorized')) });
+    const ctrl = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) ctrl.abort(new Error('the engine went away'));
+    });
+    try {
+      const url = new URL(req.url ?? '/', 'http://control');
+      const body = await readJson(req);
+      const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+      const key = `${req.method} /${parts.slice(0, 2).join('/')}`;
+      if (this.closing && key !== 'GET /v1/ping') throw new EngineError(`the supervisor of ${this.label} is shutting down; retry`);
+      switch (key) {
+        case 'GET /v1/ping':
+          return send(200, { pid: process.pid, stage: this.ref });
+        case 'GET /v1/status':
+          return send(200, this.status());
+        case 'PUT /v1/services':
+          return send(200, await this.serialized(async () => {
+            const spec = body as ServiceSpec;
+            await this.services.ensure(spec, ctrl.signal);
+            this.desired.services[spec.name] = spec;
+            await this.writeDesired();
+            return { ok: true };
+          }));
+        case 'DELETE /v1/services':
+          return send(200, await this.serialized(async () => {
+            const name = parts[2]!;
+            delete this.desired.services[name];
+            await this.writeDesired();
+            await this.services.remove(name, url.searchParams.get('dropData') === '1', (url.searchParams.get('type') ?? undefined) as ServiceSpec['type'] | undefined);
+            return { ok: true };
+          }));
+        case 'PUT /v1/apps':
+          return send(200, await this.serialized(async () => {
+            const spec = body as AppSpec;
+            const outcome = await this.runner(spec.name).deploy(spec, ctrl.signal);
+            this.desired.apps[spec.name] = spec;
+            await this.writeDesired();
+            return { outcome, processes: this.runner(spec.name).report() };
+          }));
+        case 'DELETE /v1/apps':
+          return send(200, await this.serialized(async () => {
+            const name = parts[2]!;
+            delete this.desired.apps[name];
+            await this.writeDesired();
+            const r = this.apps.get(name);
+            this.apps.delete(name);
+            await r?.stop();
+            return { ok: true };
+          }));
+        case 'POST /v1/shutdown': {
+          const dropData = url.searchParams.get('dropData') === '1';
+          await this.serialized(() => this.shutdown(dropData));
+          send(200, { ok: true });
+          res.on('finish', () => this.onExit(0));
+          return;
+        }
+        default:
+          return send(404, { error: toWire(new EngineError(`unknown control call ${key}`)) });
+      }
+    } catch (err) {
+      send(500, { error: toWire(err) });
+    }
+  }
+}
+
+function readJson(req: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('error', reject);
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      try {
+        resolve(text === '' ? null : JSON.parse(text));
+      } catch (err) {
+        reject(err);
+      }
+    });
+  });
+}

@@ -1,0 +1,57 @@
+import t from 'tap';
+import { readFile } from 'node:fs/promises';
+import { FIXTURES, REF, get, httpApp, noChanges, setup, stage, waitFor, allGone } from './helpers.js';
+import { localPaths } from '../../../src/providers/local/paths.js';
+import { isRunning } from '../../../src/providers/local/proc.js';
+
+t.test('a public app answers through the router by Host header; destroy leaves no process', async (t) => {
+  const { engine, io, stateDir } = await setup(t);
+  const desired = stage({ web: httpApp({ env: { VERSION: 'v1' }, domains: { 'shop.example.test': { primary: true } } }) });
+  const result = await engine.apply(desired, noChanges(), io());
+  t.equal(result.status, 'succeeded', result.error?.message ?? '');
+  t.equal(result.actual.serial, '1');
+  t.same((await engine.read(REF)).model, desired, 'the desired model is recorded');
+
+  const status = await engine.status!(REF);
+  t.ok(status?.router, 'status shows the router');
+  const port = status!.router!.port;
+  t.equal(status!.apps.web!.url, `http://web.dev.shop.localhost:${port}/`);
+  t.equal(status!.apps.web!.processes.length, 1);
+  t.equal(status!.apps.web!.processes[0]!.healthy, true);
+
+  const res = await get(port, `web.dev.shop.localhost:${port}`);
+  t.equal(res.status, 200);
+  const body = JSON.parse(res.body) as { version: string; forwardedHost: string };
+  t.equal(body.version, 'v1');
+  t.equal(body.forwardedHost, `web.dev.shop.localhost:${port}`);
+  t.same(res.headers['set-cookie'], ['a=1', 'b=2'], 'multi-valued headers are kept');
+
+  const custom = await get(port, 'shop.example.test');
+  t.equal(custom.status, 200, 'custom domains route to the app');
+
+  const echo = await get(port, 'web.dev.shop.localhost', '/echo', { method: 'POST', body: 'x'.repeat(100_000), headers: { 'content-type': 'text/plain' } });
+  t.equal(echo.status, 201);
+  t.equal(echo.body.length, 100_000, 'request and response bodies are streamed through');
+
+  const unknown = await get(port, 'nope.dev.shop.localhost');
+  t.equal(unknown.status, 404);
+  t.match(unknown.body, /no public app answers to host "nope\.dev\.shop\.localhost"/);
+  t.match(unknown.body, /web\.dev\.shop\.localhost/);
+
+  const env = await get(port, 'web.dev.shop.localhost', '/env?key=APP_ENV_ID');
+  t.equal(env.body, 'web.dev.shop');
+
+  const logs: string[] = [];
+  await engine.logs!(REF, 'web', { lines: 10, follow: false, signal: new AbortController().signal, write: (s) => logs.push(s) });
+  t.match(logs.join(''), /\[0\] listening on \d+ version v1/);
+
+  const pids = status!.apps.web!.processes.map((p) => p.pid);
+  const sup = JSON.parse(await readFile(localPaths(stateDir, REF).supervisorFile, 'utf8')) as { pid: number };
+  const destroyed = await engine.destroy(REF, io());
+  t.equal(destroyed.status, 'succeeded', destroyed.error?.message ?? '');
+  t.equal(destroyed.actual.model, null);
+  t.ok(await allGone([...pids, sup.pid]), 'no app process or supervisor is left');
+  t.equal(await engine.status!(REF), null, 'nothing runs after destroy');
+  t.notOk(await isRunning(sup.pid));
+  t.ok(FIXTURES);
+});

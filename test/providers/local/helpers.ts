@@ -1,0 +1,156 @@
+import { mkdtemp, rm, readFile, chmod } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { request } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import type { Test } from 'tap';
+import type { AppModel, ServiceModel, StageModel, StageRef } from '../../../src/model/stage-model.js';
+import type { ApplyIO, Engine, ProgressEvent, SecretResolver } from '../../../src/providers/engine.js';
+import type { Changeset } from '../../../src/reconciler/changeset.js';
+import { createLocalEngine, type LocalEngineOptions } from '../../../src/providers/local/index.js';
+import { testDeps } from '../../helpers/deps.js';
+import { isRunning } from '../../../src/providers/local/proc.js';
+import { localPaths } from '../../../src/providers/local/paths.js';
+
+export const FIXTURES = resolve(fileURLToPath(new URL('../../fixtures/local-apps', import.meta.url)));
+export const REF: StageRef = { organization: 'acme', project: 'shop', stage: 'dev' };
+
+/** Short health checks and backoff so the tests run fast. */
+export const FAST_HEALTH = { path: '/health', status: '200-399', interval: 0.2, timeout: 1, retries: 3, startPeriod: 3 };
+
+/** An app running the HTTP fixture. */
+export function httpApp(over: Partial<AppModel> = {}): AppModel {
+  return {
+    command: ['node', 'http-app.mjs'],
+    workdir: '.',
+    port: 5000,
+    protocol: 'http',
+    public: true,
+    scale: 1,
+    resources: { cpu: 256, memory: 512 },
+    healthCheck: { ...FAST_HEALTH },
+    env: {},
+    domains: {},
+    links: {},
+    ...over,
+  };
+}
+
+export function service(type: ServiceModel['type']): ServiceModel {
+  return { type, options: {}, backup: { retentionDays: 7 }, deletionProtection: false };
+}
+
+export function stage(apps: Record<string, AppModel>, services: Record<string, ServiceModel> = {}, ref: StageRef = REF): StageModel {
+  return {
+    organization: { name: ref.organization, provider: 'local' },
+    project: { name: ref.project },
+    stage: { name: ref.stage, approval: 'auto', protected: false, notifications: {} },
+    apps,
+    services,
+  };
+}
+
+export function noChanges(ref: StageRef = REF): Changeset {
+  return { ref, changes: [] };
+}
+
+/** A temp state dir and an engine on it; tears down every process at the end of the test. */
+export async function setup(t: Test, opts: LocalEngineOptions = {}): Promise<{ stateDir: string; engine: Engine; io: (over?: Partial<ApplyIO>) => ApplyIO & { events: ProgressEvent[] } }> {
+  const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-local-'));
+  const engine = createLocalEngine(
+    { stateDir, deps: testDeps(), organization: { name: REF.organization, provider: 'local' } },
+    { backoff: { baseMs: 100, capMs: 1000 }, stopGraceMs: 3000, ...opts },
+  );
+  t.teardown(async () => {
+    await engine.destroy(REF, makeIO({ allowDataLoss: true })).catch(() => {});
+    await killRecorded(stateDir);
+    await rm(stateDir, { recursive: true, force: true });
+  });
+  return { stateDir, engine, io: (over = {}) => makeIO(over) };
+}
+
+/** Kills whatever a test left (last resort; the test fails separately when processes leak). */
+async function killRecorded(stateDir: string): Promise<void> {
+  const paths = localPaths(stateDir, REF);
+  try {
+    const info = JSON.parse(await readFile(paths.supervisorFile, 'utf8')) as { pid: number };
+    process.kill(info.pid, 'SIGKILL');
+  } catch {
+    // none
+  }
+  try {
+    for (const r of JSON.parse(await readFile(paths.pidsFile, 'utf8')) as { pid: number }[]) {
+      try {
+        process.kill(-r.pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+  } catch {
+    // none
+  }
+}
+
+export function makeIO(over: Partial<ApplyIO> = {}): ApplyIO & { events: ProgressEvent[] } {
+  const events: ProgressEvent[] = [];
+  const secrets: SecretResolver = { get: async (name) => { throw new Error(`no secret ${name}`); } };
+  return {
+    signal: new AbortController().signal,
+    log: pino({ level: 'silent' }),
+    progress: (e) => events.push(e),
+    allowDataLoss: false,
+    secrets,
+    configRoot: FIXTURES,
+    deployment: { number: 1, commit: null, trigger: 'test' },
+    events,
+    ...over,
+  };
+}
+
+/** One HTTP request through the router with a Host header. */
+export function get(port: number, host: string, path = '/', opts: { method?: string; body?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }> {
+  return new Promise((resolvePromise, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method: opts.method ?? 'GET', headers: { host, ...(opts.headers ?? {}) }, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolvePromise({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+/** Polls `cond` until it returns a truthy value (or throws after `timeoutMs`). */
+export async function waitFor<T>(cond: () => Promise<T> | T, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await cond();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Every pid a stage's status reports, plus the supervisor. */
+export async function stagePids(engine: Engine): Promise<number[]> {
+  const s = await engine.status!(REF);
+  if (s === null) return [];
+  return Object.values(s.apps).flatMap((a) => a.processes.map((p) => p.pid));
+}
+
+export async function allGone(pids: number[]): Promise<boolean> {
+  for (const pid of pids) if (await isRunning(pid)) return false;
+  return true;
+}
+
+/** Makes a temp dir traversable for the postgres user (tests run as root). */
+export async function traversable(dir: string): Promise<void> {
+  await chmod(dir, 0o711);
+}
