@@ -14,6 +14,8 @@ export function renderApplyEvent(event: ApplyEvent): string {
       return `${stage}: deployment #${event.deployment.number} started (${renderCounts(event.deployment.summary)})\n`;
     case 'progress': {
       const { subject, status, message } = event.event;
+      // Links, domains, env and the stage itself are instant: show their outcome only.
+      if (status === 'started' && !/^(app|service|resource)\//.test(subject)) return '';
       return `${stage}:   ${subject} ${status}${message ? `: ${message}` : ''}\n`;
     }
     case 'finished': {
