@@ -33,6 +33,8 @@ export interface StagePlan {
   notes: string[];
   /** Manifest files behind each subject (`stage`, `app/NAME`, …), from `DesiredState.origins`. */
   files: Record<string, string[]>;
+  /** Set by `setopsd diff`: the "actual" side is the desired state at `base`, not recorded state. */
+  compare?: { base: string; head: string };
 }
 
 /** Provider of engines; `registry.engineFor` unless a test injects its own. */

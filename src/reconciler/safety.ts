@@ -71,7 +71,10 @@ export function checkPlanSafety(
         stage: ref,
         subject: change.subject,
         refused: false,
-        message: `${change.subject} in ${where}: ${verb} it destroys its data${change.reason ? ` (${change.reason})` : ''}; apply needs --allow-data-loss`,
+        message:
+          change.subject === 'stage'
+            ? `stage ${stageKey(ref)}: ${verb} the stage destroys the data of its services; apply needs --allow-data-loss`
+            : `${change.subject} in ${where}: ${verb} it destroys its data${change.reason ? ` (${change.reason})` : ''}; apply needs --allow-data-loss`,
       });
     }
   }

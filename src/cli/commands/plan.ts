@@ -1,14 +1,117 @@
-import type { Command } from '../command.js';
-import { SetopsError } from '../../errors.js';
+import { resolve } from 'node:path';
+import type { Command, CommandContext } from '../command.js';
+import { UsageError, ValidationError } from '../../errors.js';
+import type { DesiredState, SourceFiles } from '../../manifests/api.js';
+import { loadDesired } from '../../manifests/load.js';
+import { readGitTree } from '../../manifests/source-git.js';
+import { planStages, type StagePlan } from '../../reconciler/plan-set.js';
+import { planFileOf, writePlanFile } from '../../reconciler/plan-file.js';
+import { attributeFiles, changedFiles, changedStageKeys } from '../../reconciler/plan-compare.js';
+import type { PlanSource } from '../../reconciler/plan-document.js';
+import { SOURCE_OPTIONS, displayIssues, readSourceFromArgs } from '../source-args.js';
+import { STATE_DIR_HELP, STATE_DIR_OPTION, resolveStateDir } from '../state-dir.js';
+import { renderPlans, parseFormat } from '../format/render.js';
 
-// Placeholder until the command lands; replaced by its owner.
 const command: Command = {
   name: 'plan',
-  summary: '',
-  help: 'Usage: setopsd plan\n',
-  options: {},
-  async run() {
-    throw new SetopsError('setopsd plan is not implemented yet', { code: 'E_NOT_IMPLEMENTED' });
+  summary: 'Show the changeset of every stage',
+  help: [
+    'Usage: setopsd plan [DIR | --repo PATH [--ref REF] [--dir SUBDIR]] [--stage STAGE …]',
+    '                    [--format text|markdown|json] [--out FILE] [--state-dir DIR]',
+    '       setopsd plan --repo PATH --base REF --head REF [--format markdown] …',
+    '',
+    "Compares every stage's desired state (the manifests) with what its engine recorded and prints",
+    'the ordered changeset: + create, ~ update, -/+ replace, - delete. Data-loss and protection',
+    'warnings come first; `apply` refuses them unless allowed (--allow-data-loss) or not at all',
+    '(protected stage, deletionProtection). Stages recorded in the state directory but gone from the',
+    'manifests are planned as stage deletes.',
+    '',
+    'Options:',
+    '  DIR                  Config directory (default: the current directory), read as it is on disk.',
+    '  --repo PATH          Read the manifests from a git repository (working tree or bare, no checkout).',
+    '  --ref REF            Branch, tag or commit to read with --repo (default: HEAD).',
+    '  --dir SUBDIR         Sub-directory of the repository holding the manifests.',
+    '  --base REF --head REF',
+    '                       Pull-request plan: plan the head commit, list only stages whose desired',
+    '                       state differs from base, and name the files that caused each change.',
+    '  --stage STAGE        ORG/PROJECT/STAGE, PROJECT/STAGE or STAGE; repeatable. Default: every stage.',
+    '  --format FORMAT      text (default; colour on a terminal unless NO_COLOR is set), markdown',
+    '                       (pull-request comment, at most 65,000 characters) or json (formatVersion 1).',
+    '  --out FILE           Also save the plan for `setopsd apply FILE`: the JSON plan, every stage\'s',
+    '                       desired model and the state serial it was planned against.',
+    STATE_DIR_HELP,
+    '',
+    'Exit codes: 0 no changes, 2 changes, 1 error (invalid manifests: every problem, nothing planned).',
+  ].join('\n'),
+  options: {
+    ...SOURCE_OPTIONS,
+    ...STATE_DIR_OPTION,
+    base: { type: 'string' },
+    head: { type: 'string' },
+    stage: { type: 'string', multiple: true },
+    format: { type: 'string' },
+    out: { type: 'string' },
   },
+  run: runPlan,
 };
 export default command;
+
+/** Loads a source's desired state or throws the located ValidationError (exit 1, nothing planned). */
+export function desiredOf(source: SourceFiles, cwd: string): DesiredState {
+  const result = loadDesired(source);
+  if (!result.ok) throw new ValidationError(displayIssues(source, result.issues, cwd));
+  return result.value;
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** `--stage` values as a list. */
+export function stageSelectors(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : typeof v === 'string' ? [v] : [];
+}
+
+async function runPlan(ctx: CommandContext): Promise<number> {
+  const { values } = ctx.args;
+  const format = parseFormat(values.format);
+  const base = str(values.base);
+  const head = str(values.head);
+  if ((base === undefined) !== (head === undefined)) throw new UsageError('--base and --head go together');
+  let source: SourceFiles;
+  let baseSource: SourceFiles | undefined;
+  if (base !== undefined && head !== undefined) {
+    const repo = str(values.repo);
+    if (repo === undefined) throw new UsageError('--base/--head need --repo PATH');
+    if (values.ref !== undefined) throw new UsageError('--ref cannot be combined with --head; the head commit is planned');
+    if (ctx.args.positionals.length > 0) throw new UsageError('a config directory cannot be combined with --repo');
+    const where = { repo: resolve(ctx.deps.cwd, repo), dir: str(values.dir) };
+    source = await readGitTree({ ...where, ref: head }, ctx.signal);
+    baseSource = await readGitTree({ ...where, ref: base }, ctx.signal);
+  } else {
+    source = await readSourceFromArgs(ctx);
+  }
+  const desired = desiredOf(source, ctx.deps.cwd);
+  const stateDir = resolveStateDir(ctx, source);
+  let plans: StagePlan[] = await planStages({ desired, stateDir, deps: ctx.deps, signal: ctx.signal, stages: stageSelectors(values.stage) });
+  const planSource: PlanSource = { ref: source.ref, commit: source.commit };
+
+  if (baseSource !== undefined) {
+    // An invalid base (e.g. a PR that fixes broken manifests) differs everywhere: show every stage.
+    const baseResult = loadDesired(baseSource);
+    const baseDesired: DesiredState = baseResult.ok ? baseResult.value : { stages: [], origins: {}, counts: desired.counts };
+    const keys = new Set(changedStageKeys(baseDesired, desired));
+    const files = changedFiles(baseSource, source);
+    plans = plans.filter((p) => keys.has(p.key)).map((p) => attributeFiles(p, files, baseDesired, desired));
+    planSource.base = { ref: base!, commit: baseSource.commit! };
+  }
+
+  const out = str(values.out);
+  if (out !== undefined) {
+    const path = resolve(ctx.deps.cwd, out);
+    await writePlanFile(path, planFileOf(plans, { ...planSource, root: source.root, dir: source.dir }));
+  }
+  ctx.deps.stdout.write(renderPlans(plans, format, { deps: ctx.deps, source: planSource, showFiles: baseSource !== undefined }));
+  if (out !== undefined) ctx.deps.stderr.write(`Saved the plan to ${out}; apply exactly this plan with: setopsd apply ${out}\n`);
+  return plans.some((p) => p.changeset.changes.length > 0 || p.resources.length > 0) ? 2 : 0;
+}

@@ -28,6 +28,7 @@ function opColor(op: Change['op']): keyof typeof CODES {
 
 /** Header of a stage: key, engine and the actual serial it was planned against. */
 export function stageHeader(p: StagePlan): string {
+  if (p.compare) return `${p.key} (${p.compare.base} → ${p.compare.head})`;
   const serial = p.actual.serial === null ? 'nothing deployed' : `state serial ${p.actual.serial}`;
   return `${p.key} (${p.engine} engine, ${serial})`;
 }
@@ -71,7 +72,7 @@ export function renderText(plans: readonly StagePlan[], opts: TextOptions): stri
   for (const p of plans) {
     if (p.changeset.changes.length === 0 && p.resources.length === 0) {
       inSync += 1;
-      lines.push(`${paint(color, 'bold', p.key)}: no changes (${p.engine} engine, ${p.actual.serial === null ? 'nothing deployed' : `state serial ${p.actual.serial}`})`);
+      lines.push(`${paint(color, 'bold', p.key)}: no changes ${stageHeader(p).slice(p.key.length + 1)}`);
       for (const note of p.notes) lines.push(`  note: ${note}`);
       continue;
     }
