@@ -1,7 +1,7 @@
-import { resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import type { CommandContext } from './command.js';
-import { UsageError } from '../errors.js';
+import { UsageError, type Issue } from '../errors.js';
 import type { SourceFiles } from '../manifests/api.js';
 import { readDirectory } from '../manifests/source-dir.js';
 import { readGitTree } from '../manifests/source-git.js';
@@ -40,6 +40,34 @@ export async function readSourceFromArgs(ctx: CommandContext, positional = 0): P
   if (ref !== undefined) throw new UsageError('--ref needs --repo PATH (the repository to read the ref from)');
   if (dir !== undefined) throw new UsageError('--dir needs --repo PATH; for a working tree give the directory itself');
   const path = resolve(ctx.deps.cwd, given ?? '.');
-  const files = await readDirectory(path, ctx.signal);
-  return files;
+  return readDirectory(path, ctx.signal);
+}
+
+/**
+ * How to show a manifest path to the person at `cwd`: for a directory source relative to
+ * `cwd` (absolute when outside it); for a git source relative to the repository root.
+ */
+export function displayPath(source: SourceFiles, file: string, cwd: string): string {
+  if (source.commit !== undefined) return source.dir ? `${source.dir}/${file}` : file;
+  const abs = join(source.root, file);
+  const rel = relative(cwd, abs);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel.split(sep).join('/') : abs;
+}
+
+/** Issues with their file shown as `displayPath` (order kept). */
+export function displayIssues(source: SourceFiles, issues: Issue[], cwd: string): Issue[] {
+  return issues.map((i) => ({ ...i, file: displayPath(source, i.file, cwd) }));
+}
+
+/** `examples/setops.yaml`, `3 files in config/`, `main 1a2b3c4d: 2 files in config/`. */
+export function describeSource(source: SourceFiles, cwd: string): string {
+  const files = source.files.map((f) => displayPath(source, f.path, cwd));
+  let where: string;
+  if (files.length === 0) where = 'no manifest files';
+  else if (files.length <= 3) where = files.join(', ');
+  else {
+    const base = source.commit !== undefined ? source.dir || '.' : displayPath(source, '', cwd) || '.';
+    where = `${files.length} files in ${base.endsWith('/') ? base : base + '/'}`;
+  }
+  return source.commit !== undefined ? `${source.ref} ${source.commit.slice(0, 12)}: ${where}` : where;
 }

@@ -32,3 +32,12 @@ export interface DesiredState {
   origins: Record<string, Record<string, string[]>>;
   counts: { organizations: number; projects: number; stages: number; apps: number; services: number };
 }
+
+/**
+ * The directory holding the manifests: `root` joined with `dir`. App `workdir`s and relative
+ * secrets-file paths are relative to it (for a directory source it is `root`; for a git source
+ * `repo/dir`, which is a real directory when the repository has a working tree).
+ */
+export function configDirOf(source: Pick<SourceFiles, 'root' | 'dir'>): string {
+  return source.dir ? `${source.root.replace(/\/+$/, '')}/${source.dir}` : source.root;
+}

@@ -1,14 +1,57 @@
-import type { Command } from '../command.js';
-import { SetopsError } from '../../errors.js';
+import type { Command, CommandContext } from '../command.js';
+import { UsageError, ValidationError } from '../../errors.js';
+import { loadDesired } from '../../manifests/load.js';
+import { hashOf } from '../../model/canonical.js';
+import { refOf, stageKey } from '../../model/stage-model.js';
+import { SOURCE_HELP, SOURCE_OPTIONS, describeSource, displayIssues, readSourceFromArgs } from '../source-args.js';
 
-// Placeholder until the command lands; replaced by its owner.
+const help = `Usage: setopsd validate [DIR | --repo PATH [--ref REF] [--dir SUB]] [--format text|json]
+
+Checks the manifests: YAML syntax, the schema of every kind, names and references, stage
+order, overrides, excludes, links and domains. Prints a one-line summary when they are valid,
+and every problem as FILE:LINE:COL: /json/pointer: message when they are not.
+
+Options:
+${SOURCE_HELP}
+  --format FORMAT  text (default) or json: { valid, counts, issues, stages: [{ key, hash }], source }
+
+Exit codes: 0 valid, 1 invalid or the manifests cannot be read.
+`;
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
 const command: Command = {
   name: 'validate',
-  summary: '',
-  help: 'Usage: setopsd validate\n',
-  options: {},
-  async run() {
-    throw new SetopsError('setopsd validate is not implemented yet', { code: 'E_NOT_IMPLEMENTED' });
+  summary: 'Check the manifests and print a summary',
+  help,
+  options: { ...SOURCE_OPTIONS, format: { type: 'string', default: 'text' } },
+  async run(ctx: CommandContext): Promise<number> {
+    const format = ctx.args.values.format as string;
+    if (format !== 'text' && format !== 'json') throw new UsageError(`--format must be text or json, got "${format}"`);
+    if (ctx.args.positionals.length > 1) throw new UsageError(`validate takes one directory, got ${ctx.args.positionals.length}`);
+    const source = await readSourceFromArgs(ctx);
+    const result = loadDesired(source);
+    const issues = result.ok ? [] : displayIssues(source, result.issues, ctx.deps.cwd);
+    if (format === 'json') {
+      const out = {
+        valid: result.ok,
+        counts: result.ok ? result.value.counts : null,
+        issues,
+        stages: result.ok ? result.value.stages.map((s) => ({ key: stageKey(refOf(s)), hash: hashOf(s) })) : [],
+        source: { root: source.root, dir: source.dir, ref: source.ref ?? null, commit: source.commit ?? null, files: source.files.length },
+      };
+      ctx.deps.stdout.write(JSON.stringify(out, null, 2) + '\n');
+      return result.ok ? 0 : 1;
+    }
+    if (!result.ok) throw new ValidationError(issues);
+    const c = result.value.counts;
+    ctx.deps.stdout.write(
+      `valid: ${plural(c.organizations, 'organization')}, ${plural(c.projects, 'project')}, ${plural(c.stages, 'stage')}, ` +
+        `${plural(c.apps, 'app')}, ${plural(c.services, 'service')} (${describeSource(source, ctx.deps.cwd)})\n`,
+    );
+    return 0;
   },
 };
 export default command;
