@@ -1,0 +1,83 @@
+import t from 'tap';
+import { readFile, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { REF, get, httpApp, noChanges, service, setup, stage, allGone } from './helpers.js';
+import { localPaths } from '../../../src/providers/local/paths.js';
+import { which } from '../../../src/providers/local/redis.js';
+
+const EXAMPLES = resolve(fileURLToPath(new URL('../../../examples', import.meta.url)));
+
+t.test('postgresql: the example app reads its linked database through the router; data survives a re-apply', async (t) => {
+  const { engine, io, stateDir } = await setup(t);
+  const desired = stage(
+    { web: httpApp({ command: ['node', 'server.js'], workdir: 'app', healthCheck: { path: '/healthz', status: '200-399', interval: 0.2, timeout: 2, retries: 5, startPeriod: 10 }, links: { database: {} } }) },
+    { database: service('postgresql') },
+  );
+  const result = await engine.apply(desired, noChanges(), io({ configRoot: EXAMPLES }));
+  t.equal(result.status, 'succeeded', result.error?.message ?? '');
+  const s = (await engine.status!(REF))!;
+  t.equal(s.services.database!.status, 'running');
+  const port = s.router!.port;
+  const first = await get(port, 'web.dev.shop.localhost');
+  t.equal(first.status, 200, first.body);
+  const body = JSON.parse(first.body) as { database: string; visits: number };
+  t.equal(body.database, 'database');
+  t.equal(body.visits, 1);
+
+  const creds = localPaths(stateDir, REF).credentialsFile;
+  t.equal((await stat(creds)).mode & 0o777, 0o600, 'generated passwords are in a 0600 file');
+  const password = (JSON.parse(await readFile(creds, 'utf8')) as { services: Record<string, { password: string }> }).services.database!.password;
+  const supLog = await readFile(localPaths(stateDir, REF).supervisorLog, 'utf8');
+  t.notOk(supLog.includes(password), 'the supervisor log never holds the password');
+  t.notOk(JSON.stringify(result).includes(password), 'the apply result never holds the password');
+  t.notOk(JSON.stringify(s).includes(password), 'status never holds the password');
+
+  // A changed env replaces the processes; the database (and its rows) stays.
+  const changed = structuredClone(desired);
+  changed.apps.web!.env = { GREETING: 'hello' };
+  const again = await engine.apply(changed, noChanges(), io({ configRoot: EXAMPLES }));
+  t.equal(again.status, 'succeeded', again.error?.message ?? '');
+  const second = JSON.parse((await get(port, 'web.dev.shop.localhost')).body) as { greeting: string; visits: number };
+  t.equal(second.greeting, 'hello');
+  t.equal(second.visits, 2, 'the rows written before are still there');
+});
+
+t.test('redis, s3 and volume: link variables and running servers', async (t) => {
+  const redisBin = await which('redis-server', process.env.PATH);
+  const { engine, io, stateDir } = await setup(t);
+  const services = { files: service('s3'), disk: service('volume'), ...(redisBin ? { cache: service('redis') } : {}) };
+  const links = { files: {}, disk: { envKey: 'DATA_DIR' }, ...(redisBin ? { cache: {} } : {}) };
+  const desired = stage({ web: httpApp({ links }) }, services);
+  const result = await engine.apply(desired, noChanges(), io());
+  t.equal(result.status, 'succeeded', result.error?.message ?? '');
+  const s = (await engine.status!(REF))!;
+  const port = s.router!.port;
+  const env = async (key: string) => (await get(port, 'web.dev.shop.localhost', `/env?key=${key}`)).body;
+  const paths = localPaths(stateDir, REF);
+  t.equal(await env('S3_BUCKET'), 'files');
+  t.equal(await env('S3_PATH'), `${paths.dataDir}/files`);
+  t.equal(await env('DATA_DIR'), `${paths.dataDir}/disk`, 'envKey names the variable');
+  t.equal(await env('VOLUME_PATH'), '', 'no default variable when envKey is set');
+  t.ok((await stat(`${paths.dataDir}/files`)).isDirectory());
+
+  if (!redisBin) {
+    t.comment('redis-server is not on the PATH: the redis part is skipped');
+    return;
+  }
+  t.equal(s.services.cache!.status, 'running');
+  t.match(await env('REDIS_URL'), /^redis:\/\/:[0-9a-f]+@127\.0\.0\.1:\d+$/);
+  const r = JSON.parse((await get(port, 'web.dev.shop.localhost', '/redis')).body) as { auth: string; set: string; get: string };
+  t.same(r, { auth: '+OK', set: '+OK', get: 'hello' }, 'the app talks to its redis with the generated password');
+
+  // Deleting the service without data loss keeps its data; the server stops.
+  const redisPid = ((JSON.parse(await readFile(paths.pidsFile, 'utf8')) as { pid: number; role: string }[]).find((p) => p.role === 'redis/cache'))!.pid;
+  const without = stage({ web: httpApp({ links: { files: {}, disk: { envKey: 'DATA_DIR' } } }) }, { files: service('s3'), disk: service('volume') });
+  const removed = await engine.apply(without, noChanges(), io());
+  t.equal(removed.status, 'succeeded', removed.error?.message ?? '');
+  t.ok(await allGone([redisPid]), 'redis-server stopped');
+  t.ok((await stat(`${paths.redisDir}/cache`)).isDirectory(), 'its data is kept without --allow-data-loss');
+  const dropped = await engine.apply(stage({ web: httpApp() }), noChanges(), io({ allowDataLoss: true }));
+  t.equal(dropped.status, 'succeeded', dropped.error?.message ?? '');
+  await t.rejects(stat(`${paths.dataDir}/files`), 'with data loss allowed the s3 directory goes');
+});
