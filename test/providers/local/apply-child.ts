@@ -1,0 +1,25 @@
+// Runs one local-engine apply in its own process, so a test can SIGKILL it part-way.
+//   node --import tsx apply-child.ts STATE_DIR MODEL_JSON CONFIG_ROOT
+import { readFile } from 'node:fs/promises';
+import { pino } from 'pino';
+import { createLocalEngine } from '../../../src/providers/local/index.js';
+import type { StageModel } from '../../../src/model/stage-model.js';
+import { testDeps } from '../../helpers/deps.js';
+
+const [stateDir, modelFile, configRoot] = process.argv.slice(2) as [string, string, string];
+const model = JSON.parse(await readFile(modelFile, 'utf8')) as StageModel;
+const engine = createLocalEngine(
+  { stateDir, deps: testDeps(), organization: model.organization },
+  { backoff: { baseMs: 100, capMs: 1000 }, stopGraceMs: 3000 },
+);
+process.stdout.write('applying\n');
+const result = await engine.apply(model, { ref: { organization: model.organization.name, project: model.project.name, stage: model.stage.name }, changes: [] }, {
+  signal: new AbortController().signal,
+  log: pino({ level: 'silent' }),
+  progress: () => {},
+  allowDataLoss: false,
+  secrets: { get: async (n) => { throw new Error(`no secret ${n}`); } },
+  configRoot,
+  deployment: { number: 2, commit: null, trigger: 'test' },
+});
+process.stdout.write(`${result.status}\n`);

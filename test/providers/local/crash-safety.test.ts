@@ -1,0 +1,97 @@
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FIXTURES, REF, get, httpApp, noChanges, service, setup, stage, waitFor, allGone } from './helpers.js';
+import { localPaths } from '../../../src/providers/local/paths.js';
+import { environOf, isRunning } from '../../../src/providers/local/proc.js';
+import { OWNER_ENV, ROLE_ENV } from '../../../src/providers/local/protocol.js';
+
+const CHILD = fileURLToPath(new URL('./apply-child.ts', import.meta.url));
+
+/** Every live process that carries this stage's owner marker, with its role. */
+async function markedProcesses(stateDir: string): Promise<{ pid: number; role: string; env: Record<string, string> }[]> {
+  const owner = resolve(localPaths(stateDir, REF).stageDir);
+  const out: { pid: number; role: string; env: Record<string, string> }[] = [];
+  for (const name of await readdir('/proc')) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    const env = await environOf(pid);
+    if (env?.[OWNER_ENV] === owner && (await isRunning(pid))) out.push({ pid, role: env[ROLE_ENV] ?? '', env });
+  }
+  return out.sort((a, b) => a.role.localeCompare(b.role));
+}
+
+/** App processes: the process group leaders (a shell-form command may have children). */
+async function appProcesses(stateDir: string) {
+  return (await markedProcesses(stateDir)).filter((p) => p.role.startsWith('app/'));
+}
+
+t.test('SIGKILL of the process running apply, then a new apply: converged, one set of processes', async (t) => {
+  const { engine, io, stateDir } = await setup(t);
+  const v1 = stage({ web: httpApp({ env: { VERSION: 'v1' }, scale: 2 }) });
+  t.equal((await engine.apply(v1, noChanges(), io())).status, 'succeeded');
+  const port = (await engine.status!(REF))!.router!.port;
+
+  // v2 starts slowly, so the child is killed while new processes are starting.
+  const v2 = stage({ web: httpApp({ env: { VERSION: 'v2', SLOW_START_MS: '1500' }, scale: 2 }) });
+  const modelFile = join(stateDir, 'v2.json');
+  await writeFile(modelFile, JSON.stringify(v2));
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, stateDir, modelFile, FIXTURES], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.teardown(() => void child.kill('SIGKILL'));
+  const childExit = new Promise((r) => child.on('exit', r));
+  await waitFor(async () => (await appProcesses(stateDir)).length > 2, 20_000, 'the new version starting');
+  child.kill('SIGKILL');
+  await childExit;
+  // The supervisor notices the engine went away and stops the half-started version.
+  await waitFor(async () => (await appProcesses(stateDir)).length === 2, 20_000, 'the half-started version stopped');
+  t.same((await appProcesses(stateDir)).map((p) => p.env.VERSION), ['v1', 'v1'], 'the old version kept running');
+  t.equal(JSON.parse((await get(port, 'web.dev.shop.localhost')).body).version, 'v1');
+  t.same((await engine.read(REF)).model, v1, 'the recorded state is still v1');
+
+  const again = await engine.apply(v2, noChanges(), io());
+  t.equal(again.status, 'succeeded', again.error?.message ?? '');
+  const procs = await appProcesses(stateDir);
+  t.equal(procs.length, 2, 'exactly one set of processes');
+  t.same(procs.map((p) => p.env.VERSION), ['v2', 'v2']);
+  t.equal(JSON.parse((await get(port, 'web.dev.shop.localhost')).body).version, 'v2');
+  const sups = (await readdir('/proc')).filter((n) => /^\d+$/.test(n));
+  let supervisors = 0;
+  for (const pid of sups) {
+    const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (cmd.includes('supervisor-main') && cmd.includes(localPaths(stateDir, REF).stageDir)) supervisors++;
+  }
+  t.equal(supervisors, 1, 'one supervisor for the stage');
+});
+
+t.test('supervisor killed: the next apply stops its orphans and brings up one set again; data survives', async (t) => {
+  const { engine, io, stateDir } = await setup(t);
+  const desired = stage(
+    { web: httpApp({ env: { VERSION: 'v1' }, scale: 2, links: { db: {} } }) },
+    { db: service('postgresql') },
+  );
+  t.equal((await engine.apply(desired, noChanges(), io())).status, 'succeeded');
+  const port = (await engine.status!(REF))!.router!.port;
+  t.equal(JSON.parse((await get(port, 'web.dev.shop.localhost', '/db')).body).visits, 1);
+  const paths = localPaths(stateDir, REF);
+  const sup = JSON.parse(await readFile(paths.supervisorFile, 'utf8')) as { pid: number };
+  const before = (await appProcesses(stateDir)).map((p) => p.pid);
+  t.equal(before.length, 2);
+
+  process.kill(sup.pid, 'SIGKILL');
+  await waitFor(async () => !(await isRunning(sup.pid)), 10_000, 'the supervisor gone');
+  t.equal((await appProcesses(stateDir)).length, 2, 'its app processes are orphans now');
+  const stopped = await engine.status!(REF);
+  t.same(stopped!.apps.web!.processes, [], 'status reports the stage as not running, without starting anything');
+
+  const again = await engine.apply(desired, noChanges(), io());
+  t.equal(again.status, 'succeeded', again.error?.message ?? '');
+  t.ok(await allGone(before), 'the orphans were stopped');
+  const after = await appProcesses(stateDir);
+  t.equal(after.length, 2, 'exactly one set of processes');
+  const s = (await engine.status!(REF))!;
+  t.equal(s.router!.port, port, 'the router port stays the same');
+  t.same(s.apps.web!.processes.map((p) => p.pid).sort(), after.map((p) => p.pid).sort());
+  t.equal(JSON.parse((await get(port, 'web.dev.shop.localhost', '/db')).body).visits, 2, 'the database kept its rows');
+});
