@@ -64,7 +64,8 @@ async function runDiff(ctx: CommandContext): Promise<number> {
   const allKeys = [...new Set([...heads.keys(), ...bases.keys()])].sort();
   const selected = new Set(selectStages(allKeys, stageSelectors(values.stage)));
   const files = changedFiles(baseSource, headSource);
-  const compare = { base: `${base} ${baseSource.commit!.slice(0, 12)}`, head: `${head} ${headSource.commit!.slice(0, 12)}` };
+  const label = (ref: string, commit: string): string => (commit.startsWith(ref) ? commit.slice(0, 12) : `${ref} ${commit.slice(0, 12)}`);
+  const compare = { base: label(base, baseSource.commit!), head: label(head, headSource.commit!) };
   const plans = changedStageKeys(baseDesired, headDesired)
     .filter((key) => selected.has(key))
     .map((key) => {

@@ -34,7 +34,7 @@ function fenced(lang: string, body: string): string {
 
 function sourceLine(source: PlanSource): string {
   const at = (ref: string | undefined, commit: string | undefined): string =>
-    commit === undefined ? 'the working tree' : `\`${ref ?? commit}\` (${commit.slice(0, 12)})`;
+    commit === undefined ? 'the working tree' : ref === undefined || commit.startsWith(ref) ? `\`${commit.slice(0, 12)}\`` : `\`${ref}\` (${commit.slice(0, 12)})`;
   const head = `Source: ${at(source.ref, source.commit)}`;
   return source.base ? `${head}, compared with ${at(source.base.ref, source.base.commit)}` : head;
 }
@@ -93,8 +93,11 @@ export function renderMarkdown(plans: readonly StagePlan[], opts: MarkdownOption
   const cutNote = (n: number): string =>
     `**${n} of ${blocks.length} stage details were cut** to keep this comment under ${limit.toLocaleString('en-US')} characters; run \`setopsd plan\` or use \`--format json\` for the full changeset.`;
   const kept: string[] = [];
+  // Each kept block adds its length plus one joining newline; the note's own length barely varies.
+  let length = assemble(warnings, rows, [], [cutNote(blocks.length)]).length;
   for (const b of blocks) {
-    if (assemble(warnings, rows, [...kept, b], [cutNote(blocks.length)]).length > limit) break;
+    if (length + b.length + 1 > limit) break;
+    length += b.length + 1;
     kept.push(b);
   }
   let text = assemble(warnings, rows, kept, [cutNote(blocks.length - kept.length)]);

@@ -48,7 +48,7 @@ export function stageChangeLines(p: StagePlan, showFiles = false): { op: Change[
   for (const c of p.changeset.changes) {
     out.push({ op: c.op, text: `${marker(c.op)} ${changeText(c, p.desired, p.actual.model)}` });
     const files = p.files[c.subject];
-    if (showFiles && files && files.length > 0) out.push({ op: null, text: `    from ${files.join(', ')}` });
+    if (showFiles && files && files.length > 0) out.push({ op: null, text: `  from ${files.join(', ')}` });
   }
   if (p.resources.length > 0) {
     out.push({ op: null, text: 'resources (engine preview):' });
