@@ -70,6 +70,8 @@ export default command;
 /** A stage about to apply: its plan for display and what the apply re-checks under the lock. */
 interface Reviewed {
   plan: StagePlan;
+  /** Whether the reviewed changeset has changes (plan file: as saved, even if the stage moved on since). */
+  hasChanges: boolean;
   /** The serial the user reviewed (plan file: the one saved in it). */
   actualSerial: string | null;
   organization: OrganizationModel;
@@ -105,13 +107,13 @@ async function run(ctx: CommandContext): Promise<number> {
     stateDir = resolveStateDir(ctx, files);
     engineOf = cachedEngines(stateDir, deps);
     const plans = await planStages({ desired: loaded.value, stateDir, deps, signal, stages: selectors, engineFor: (org) => engineOf(org) });
-    reviewed = plans.map((p) => ({ plan: p, actualSerial: p.actual.serial, organization: (p.desired ?? p.actual.model)!.organization }));
+    reviewed = plans.map((p) => ({ plan: p, hasChanges: p.changeset.changes.length > 0, actualSerial: p.actual.serial, organization: (p.desired ?? p.actual.model)!.organization }));
     source = { commit: files.commit ?? null, ref: files.ref ?? null };
     configRoot = files.root;
   }
 
   deps.stdout.write(renderText(reviewed.map((r) => r.plan), { color: useColor(deps) }));
-  const changed = reviewed.filter((r) => r.plan.changeset.changes.length > 0);
+  const changed = reviewed.filter((r) => r.hasChanges);
   if (changed.length === 0) return 0;
 
   // Confirmation: --yes, else a prompt on a terminal; a plan file counts as reviewed except for
@@ -205,7 +207,11 @@ async function reviewPlanFile(
     const organizationNow = s.desired?.organization ?? actual.model?.organization ?? organization;
     // Shown as planned from the saved desired model; staleness is checked again under the lock.
     const plan = planStage(s.desired, actual, engine.name);
-    out.push({ plan, actualSerial: s.actualSerial, organization: organizationNow });
+    if (actual.serial !== s.actualSerial) {
+      plan.notes.push(`the saved plan was made against state serial ${s.actualSerial ?? 'none'}, the stage is now at ${actual.serial ?? 'none'}: it will be refused as stale`);
+    }
+    // A stage that moved on since the plan is still handed to apply, which refuses it as stale.
+    out.push({ plan, hasChanges: s.changes.length > 0, actualSerial: s.actualSerial, organization: organizationNow });
   }
   return out;
 }

@@ -1,0 +1,178 @@
+/**
+ * End to end through the CLI with the real local engine, the real example (PostgreSQL, redis,
+ * s3 directory), real processes and real HTTP through the stage router:
+ * apply → request through the router → plan is clean → stale plan refused → SIGKILL during
+ * apply, re-apply converges → history, status, logs → destroy leaves no process behind.
+ * Each step builds on the previous one (one stage, one embedded PostgreSQL), so this is one file.
+ */
+import t from 'tap';
+import { mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cli, get, killMentioning, processesMentioning, repoRoot, startCli, waitFor } from './helpers.js';
+
+const dir = await mkdtemp(join(tmpdir(), 'setopsd-e2e-'));
+const stateDir = join(dir, '.setopsd');
+const example = await readFile(join(repoRoot, 'examples/setops.yaml'), 'utf8');
+const marker = `e2e-${process.pid}`;
+
+/** Writes the example with the web app's GREETING set to `greeting`. */
+async function writeManifests(greeting: string): Promise<void> {
+  const text = example.replace('GREETING: Hello from the acme shop', `GREETING: ${greeting}`);
+  if (text === example) throw new Error('examples/setops.yaml changed: the e2e test cannot find the staging GREETING line');
+  await writeFile(join(dir, 'setops.yaml'), text);
+}
+
+/** Pids of node processes whose environment holds GREETING=value (a shell-form command's `/bin/sh -c` wrapper is not counted). */
+async function withGreeting(value: string): Promise<number[]> {
+  const out: number[] = [];
+  for (const pid of await processesMentioning(dir)) {
+    const env = await readFile(`/proc/${pid}/environ`, 'utf8').catch(() => '');
+    const argv0 = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0')[0] ?? '';
+    if (env.split('\0').includes(`GREETING=${value}`) && !argv0.endsWith('sh')) out.push(pid);
+  }
+  return out;
+}
+
+async function statusJson() {
+  const r = await cli(['status', dir, '--stage', 'staging', '--format', 'json']);
+  if (r.code !== 0) throw new Error(`status failed: ${r.stderr}`);
+  return JSON.parse(r.stdout).stages[0];
+}
+
+async function journalEntries(): Promise<{ number: number; status: string; pid: number; error?: { message: string } }[]> {
+  const jdir = join(stateDir, 'stages/acme/shop/staging/journal');
+  const names = (await readdir(jdir).catch(() => [] as string[])).filter((n) => /^\d+\.json$/.test(n)).sort();
+  const out = [];
+  for (const n of names) {
+    try {
+      out.push(JSON.parse(await readFile(join(jdir, n), 'utf8')));
+    } catch {
+      // being replaced right now (atomic rename): read again next time
+    }
+  }
+  return out;
+}
+
+t.teardown(async () => {
+  await cli(['destroy', 'staging', dir, '--yes', '--allow-data-loss']).catch(() => undefined);
+  await killMentioning(dir);
+  await rm(dir, { recursive: true, force: true });
+});
+
+await symlink(join(repoRoot, 'examples/app'), join(dir, 'app'));
+await writeManifests(`${marker}-one`);
+
+t.test('without a terminal, apply needs --yes', async (t) => {
+  const r = await cli(['apply', dir, '--stage', 'staging']);
+  t.equal(r.code, 1);
+  t.match(r.stderr, /apply needs --yes \(or a plan file/);
+  t.match(r.stdout, /acme\/shop\/staging/, 'the changeset was shown first');
+  t.same(await journalEntries(), [], 'nothing was applied');
+});
+
+let routerPort = 0;
+
+t.test('apply runs the staging stage; the web app answers through the router with data from PostgreSQL', async (t) => {
+  const r = await cli(['apply', dir, '--stage', 'staging', '--yes']);
+  t.equal(r.code, 0, r.stderr + r.stdout);
+  t.match(r.stdout, /acme\/shop\/staging: deployment #1 started/);
+  t.match(r.stdout, /acme\/shop\/staging:   app\/web succeeded/);
+  t.match(r.stdout, /acme\/shop\/staging: deployment #1 succeeded in /);
+  t.match(r.stdout, /apply: 1 succeeded, 0 unchanged, 0 failed, 0 skipped/);
+
+  const status = await statusJson();
+  t.match(status, { lastDeployment: { number: 1, status: 'succeeded' }, runtime: { router: { url: /^http:\/\/127\.0\.0\.1:\d+/ } } });
+  routerPort = status.runtime.router.port;
+  t.equal(status.runtime.apps.web.processes.length, 1);
+  const res = await waitFor('a 200 from web through the router', async () => {
+    const r = await get(routerPort, 'web.staging.shop.localhost', '/');
+    return r.status === 200 ? r : undefined;
+  }, 30_000);
+  const body = JSON.parse(res.body);
+  t.match(JSON.stringify(body), /shop|database|visits|now/i, 'the body carries data read from PostgreSQL');
+  t.match(res.body, new RegExp(`${marker}-one`), 'and the env of this apply');
+  t.equal((await get(routerPort, 'nope.staging.shop.localhost', '/')).status, 404, 'unknown host: 404');
+});
+
+t.test('plan afterwards shows no changes (exit 0)', async (t) => {
+  const r = await cli(['plan', dir, '--stage', 'staging']);
+  t.equal(r.code, 0, r.stdout + r.stderr);
+});
+
+t.test('a stale plan file is refused and nothing of it is applied', async (t) => {
+  await writeManifests(`${marker}-two`);
+  const planFile = join(dir, 'reviewed.plan.json');
+  const planned = await cli(['plan', dir, '--stage', 'staging', '--out', planFile]);
+  t.equal(planned.code, 2, planned.stderr);
+  const applied = await cli(['apply', dir, '--stage', 'staging', '--yes']);
+  t.equal(applied.code, 0, applied.stderr + applied.stdout);
+  const before = (await journalEntries()).length;
+  const stale = await cli(['apply', planFile]);
+  t.equal(stale.code, 1);
+  t.match(stale.stdout, /acme\/shop\/staging: not applied: stage acme\/shop\/staging: the plan is stale/);
+  t.match(stale.stdout, /1 failed \(acme\/shop\/staging\)/);
+  t.equal((await journalEntries()).length, before, 'no journal entry for the refused plan');
+});
+
+t.test('SIGKILL during apply, then re-apply: converged, one set of processes, journal truthful', async (t) => {
+  await writeManifests(`${marker}-three`);
+  const { child, done } = startCli(['apply', dir, '--stage', 'staging', '--yes']);
+  const running = await waitFor('the deployment to be running', async () => (await journalEntries()).find((e) => e.status === 'running' && e.pid === child.pid));
+  child.kill('SIGKILL');
+  const killed = await done;
+  t.equal(killed.signal, 'SIGKILL');
+
+  const again = await cli(['apply', dir, '--stage', 'staging', '--yes']);
+  t.equal(again.code, 0, again.stderr + again.stdout);
+  t.match(again.stdout, new RegExp(`deployment #${running.number} was interrupted \\(process ${child.pid} gone\\); recorded as failed`));
+  const entries = await journalEntries();
+  const k = entries.find((e) => e.number === running.number)!;
+  t.equal(k.status, 'failed');
+  t.equal(k.error?.message, `interrupted (process ${child.pid} gone)`);
+  t.equal(entries[entries.length - 1]!.status, 'succeeded');
+  t.ok(entries.every((e) => e.status === 'succeeded' || e.status === 'failed'), 'no entry left open');
+
+  await waitFor('exactly one web process of the new version and none of the old', async () => {
+    const now = await withGreeting(`${marker}-three`);
+    const old = [...(await withGreeting(`${marker}-two`)), ...(await withGreeting(`${marker}-one`))];
+    return now.length === 1 && old.length === 0;
+  }, 30_000);
+  const status = await statusJson();
+  t.equal(status.runtime.apps.web.processes.length, 1, 'one web process');
+  t.equal(status.runtime.apps.worker.processes.length, 1, 'one worker process');
+  const res = await get(routerPort, 'web.staging.shop.localhost', '/');
+  t.equal(res.status, 200);
+  t.match(res.body, new RegExp(`${marker}-three`));
+  const plan = await cli(['plan', dir, '--stage', 'staging']);
+  t.equal(plan.code, 0, 'converged: plan is clean');
+});
+
+t.test('history, status and logs', async (t) => {
+  const history = await cli(['history', 'staging', dir]);
+  t.equal(history.code, 0, history.stderr);
+  t.match(history.stdout, /^acme\/shop\/staging\n#\s+STATUS/);
+  t.match(history.stdout, /interrupted \(process \d+ gone\)/);
+  const status = await cli(['status', dir]);
+  t.equal(status.code, 0, status.stderr);
+  t.match(status.stdout, /router\s+http:\/\/127\.0\.0\.1:\d+/);
+  t.match(status.stdout, /app web\s+1\/1 healthy, public/);
+  t.match(status.stdout, /service database postgresql running/);
+  const logs = await cli(['logs', dir, '--stage', 'staging', '--app', 'web', '--lines', '50']);
+  t.equal(logs.code, 0, logs.stderr);
+  t.ok(logs.stdout.length > 0, 'some log lines');
+});
+
+t.test('destroy stops every process of the stage', async (t) => {
+  const pidsBefore = (await statusJson()).runtime.apps.web.processes.map((p: { pid: number }) => p.pid);
+  const r = await cli(['destroy', 'staging', dir, '--yes']);
+  t.equal(r.code, 0, r.stderr + r.stdout);
+  t.match(r.stdout, /the data of cache, database, uploads is kept/);
+  t.match(r.stdout, /deployment #\d+ succeeded/);
+  await waitFor('no process of the stage left', async () => (await processesMentioning(dir)).length === 0, 30_000);
+  for (const pid of pidsBefore) t.throws(() => process.kill(pid, 0), 'web process gone');
+  const status = await statusJson();
+  t.equal(status.serial, null, 'recorded as not deployed');
+  const history = JSON.parse((await cli(['history', 'staging', dir, '--format', 'json'])).stdout);
+  t.equal(history.deployments[0].kind, 'destroy');
+});
