@@ -40,6 +40,17 @@ export interface PulumiEngineOptions {
 
 const noopProgram: PulumiFn = async () => ({});
 
+/** Pending-operation kinds (as Pulumi records them) of the step ops an interrupted run left open. */
+const STEP_KIND: Record<string, string> = {
+  create: 'creating',
+  'create-replacement': 'creating',
+  update: 'updating',
+  delete: 'deleting',
+  'delete-replaced': 'deleting',
+  import: 'importing',
+  read: 'reading',
+};
+
 async function defaultProgram(model: StageModel): Promise<PulumiFn> {
   // A computed specifier: the program module is another part of the build and is loaded only
   // when a stage is previewed or applied.
@@ -197,7 +208,7 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
       const recorded = await deployment(ref).catch(() => null);
       const pending = recorded?.pendingOperations.length
         ? recorded.pendingOperations
-        : translation.pending.map((s) => ({ urn: s, type: 'interrupted' }));
+        : translation.pendingSteps.map((p) => ({ urn: p.urn, type: STEP_KIND[p.op] ?? p.op }));
       err = pendingOperationsError(subjectOf(ref), loc, pending);
     }
     let actual = fallback;

@@ -83,6 +83,8 @@ export interface Translation {
   maybeCorrupt: boolean;
   /** Subjects whose step started and never finished (pending operations). */
   pending: string[];
+  /** The steps behind `pending`: URN and the step op that did not finish. */
+  pendingSteps: { urn: string; op: string }[];
   /** Subjects whose step failed. */
   failed: string[];
   diagnostics: Diagnostic[];
@@ -310,7 +312,7 @@ export function translateEvents(events: readonly EngineEventLike[]): Translation
   const ordered = orderEvents(events);
   const entries: ChangeEntry[] = [];
   const byKey = new Map<string, ChangeEntry>();
-  const open = new Map<string, { subject: string; count: number }>();
+  const open = new Map<string, { subject: string; count: number; op?: string }>();
   const preOps = new Map<string, Set<string>>();
   const finishedSubjects = new Set<string>();
   const failed: string[] = [];
@@ -363,6 +365,7 @@ export function translateEvents(events: readonly EngineEventLike[]): Translation
     if (pre) {
       const o = open.get(pre.urn) ?? { subject: resourceSubject(pre.type, pre.urn), count: 0 };
       o.count++;
+      o.op = pre.op;
       open.set(pre.urn, o);
       const ops = preOps.get(pre.urn) ?? new Set<string>();
       ops.add(pre.op);
@@ -441,7 +444,9 @@ export function translateEvents(events: readonly EngineEventLike[]): Translation
   }
 
   for (const queued of early.values()) progress.push(...queued);
-  const pending = preview ? [] : [...open.values()].filter((o) => o.count > 0 && !o.subject.startsWith(`resource/${STACK_TYPE}/`)).map((o) => o.subject);
+  const pendingEntries = preview ? [] : [...open.entries()].filter(([, o]) => o.count > 0 && !o.subject.startsWith(`resource/${STACK_TYPE}/`));
+  const pending = pendingEntries.map(([, o]) => o.subject);
+  const pendingSteps = pendingEntries.map(([urn, o]) => ({ urn, op: o.op ?? 'unknown' }));
   const changes = entries.map(toChange);
   const completed = changes.map((c) => c.subject).filter((s, i, all) => all.indexOf(s) === i && finishedSubjects.has(s) && !pending.includes(s) && !failed.includes(s));
 
@@ -460,6 +465,7 @@ export function translateEvents(events: readonly EngineEventLike[]): Translation
     outcome,
     maybeCorrupt,
     pending,
+    pendingSteps,
     failed,
     diagnostics,
     policy,

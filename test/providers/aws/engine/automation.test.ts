@@ -1,0 +1,318 @@
+import t, { type Test } from 'tap';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { PulumiCommand } from '@pulumi/pulumi/automation/index.js';
+import { canonicalJson } from '../../../../src/model/canonical.js';
+import type { OrganizationModel, StageModel } from '../../../../src/model/stage-model.js';
+import type { ApplyIO, ProgressEvent } from '../../../../src/providers/engine.js';
+import { createPulumiEngine } from '../../../../src/providers/aws/index.js';
+import { parseEventStream, translateEvents } from '../../../../src/providers/aws/engine/events.js';
+import { testDeps } from '../../../helpers/deps.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const fakeRoot = join(here, '../../../fixtures/fake-pulumi');
+const streams = join(here, '../../../fixtures/pulumi/pkg');
+const display = (f: string): string => join(streams, 'backend/display/testdata/not-truncated', f);
+const lifecycle = (f: string): string => join(streams, 'engine/lifecycletest/testdata/output', f, 'eventstream.json');
+
+const org: OrganizationModel = { name: 'acme', provider: 'aws', aws: { region: 'eu-central-1' } };
+const ref = { organization: 'acme', project: 'shop', stage: 'production' };
+const model: StageModel = {
+  organization: org,
+  project: { name: 'shop' },
+  stage: { name: 'production', approval: 'auto', protected: false, notifications: {} },
+  apps: {},
+  services: {},
+};
+
+interface Rule {
+  when: string;
+  stdout?: string;
+  stderr?: string;
+  exit?: number;
+  events?: string;
+  hang?: boolean;
+  times?: number;
+}
+
+interface Call {
+  argv: string[];
+  cwd: string;
+  env: Record<string, string>;
+}
+
+async function setup(
+  t: Test,
+  rules: Rule[],
+  opts: { env?: Record<string, string | undefined>; organization?: OrganizationModel; hostname?: string } = {},
+) {
+  const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-auto-'));
+  const fakeDir = await mkdtemp(join(tmpdir(), 'setopsd-fake-'));
+  t.teardown(async () => {
+    await rm(stateDir, { recursive: true, force: true });
+    await rm(fakeDir, { recursive: true, force: true });
+  });
+  writeFileSync(join(fakeDir, 'script.json'), JSON.stringify({ rules }));
+  const env = { FAKE_PULUMI_DIR: fakeDir, PULUMI_CONFIG_PASSPHRASE: 'test-passphrase', PATH: process.env.PATH, HOME: process.env.HOME, ...opts.env };
+  const deps = testDeps({ env, cwd: stateDir });
+  const pulumiCommand = await PulumiCommand.get({ root: fakeRoot, skipVersionCheck: true });
+  const engine = createPulumiEngine(
+    { stateDir, deps, organization: opts.organization ?? org },
+    {
+      pulumiCommand,
+      program: () => async () => ({ note: 'never run by the fake CLI' }),
+      hostProbe: { hostname: opts.hostname ?? 'build-host', isAlive: (pid) => pid === process.pid },
+    },
+  );
+  const calls = (): Call[] => {
+    const file = join(fakeDir, 'calls.ndjson');
+    if (!existsSync(file)) return [];
+    return readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Call)
+      .map((c) => ({
+        ...c,
+        argv: c.argv.map((a) => a.replace(/^--client=127\.0\.0\.1:\d+$/, '--client=<port>').replace(/^.*automation-logs-.*eventlog\.txt$/, '<event-log>')),
+      }));
+  };
+  const progress: ProgressEvent[] = [];
+  const io = (signal: AbortSignal = new AbortController().signal): ApplyIO => ({
+    signal,
+    log: pino({ level: 'silent' }),
+    progress: (e) => progress.push(e),
+    allowDataLoss: false,
+    secrets: { get: async () => 'unused' },
+    configRoot: stateDir,
+    deployment: { number: 7, commit: '0123456789abcdef0123', trigger: 'manual' },
+  });
+  const stageDir = join(stateDir, 'stages/acme/shop/production');
+  return { engine, calls, io, progress, stateDir, fakeDir, stageDir, backendRoot: join(stageDir, 'pulumi/backend'), workDir: join(stageDir, 'pulumi/work') };
+}
+
+const words = (c: Call): string => c.argv.slice(0, c.argv.findIndex((a) => a.startsWith('-'))).join(' ');
+
+t.test('apply runs `pulumi up` in the stage work dir with the backend, passphrase and region', async (t) => {
+  const s = await setup(t, [{ when: 'up', events: display('up-3.json') }]);
+  const result = await s.engine.apply(model, { ref, changes: [] }, s.io());
+  t.equal(result.status, 'succeeded', result.error?.message ?? 'succeeded');
+  t.same(result.summary, { create: 6 });
+  t.same(
+    result.applied.map((c) => `${c.op} ${c.subject}`),
+    translateEvents(parseEventStream(readFileSync(display('up-3.json'), 'utf8'))).changes.map((c) => `${c.op} ${c.subject}`),
+  );
+  t.ok(s.progress.some((p) => p.status === 'succeeded' && p.message === 'created'), 'progress from engine events');
+  const calls = s.calls();
+  t.same(calls.map(words), ['stack select', 'config set aws:region', 'up', 'stack output', 'stack output', 'stack history']);
+  t.same(calls[0]!.argv, ['stack', 'select', '--stack', 'production', '--non-interactive']);
+  t.same(calls[1]!.argv, ['config', 'set', 'aws:region', '--stack', 'production', '--plaintext', '--non-interactive', '--', 'eu-central-1']);
+  t.same(calls[2]!.argv, [
+    'up', '--yes', '--skip-preview', '--message', 'setopsd deployment #7 of 0123456789ab (manual)',
+    '--client=<port>', '--exec-kind', 'auto.inline', '--event-log', '<event-log>', '--stack', 'production', '--non-interactive',
+  ]);
+  for (const c of calls) {
+    t.equal(c.cwd, s.workDir);
+    t.equal(c.env.PULUMI_BACKEND_URL, `file://${s.backendRoot}`);
+    t.equal(c.env.PULUMI_CONFIG_PASSPHRASE, 'test-passphrase');
+    t.equal(c.env.PULUMI_SKIP_UPDATE_CHECK, 'true');
+  }
+  const project = readFileSync(join(s.workDir, 'Pulumi.yaml'), 'utf8');
+  t.match(project, /name: setops-acme-shop/);
+  t.match(project, new RegExp(`url: file://${s.backendRoot}`));
+  t.ok(existsSync(s.backendRoot), 'the file backend directory is created');
+});
+
+t.test('a new stage: the stack is created with the passphrase secrets provider', async (t) => {
+  const s = await setup(t, [{ when: 'stack select', stderr: "error: no stack named 'production' found\n", exit: 255 }, { when: 'up' }]);
+  const result = await s.engine.apply(model, { ref, changes: [] }, s.io());
+  t.equal(result.status, 'succeeded', result.error?.message ?? 'succeeded');
+  const init = s.calls().find((c) => words(c).startsWith('stack init'));
+  t.same(init?.argv, ['stack', 'init', 'production', '--secrets-provider', 'passphrase', '--non-interactive']);
+});
+
+t.test('PULUMI_CONFIG_PASSPHRASE_FILE is passed on; neither set is a clear error before any CLI call', async (t) => {
+  const s = await setup(t, [{ when: 'up' }], { env: { PULUMI_CONFIG_PASSPHRASE: undefined, PULUMI_CONFIG_PASSPHRASE_FILE: fileURLToPath(import.meta.url) } });
+  t.equal((await s.engine.apply(model, { ref, changes: [] }, s.io())).status, 'succeeded');
+  const up = s.calls().find((c) => words(c) === 'up')!;
+  t.equal(up.env.PULUMI_CONFIG_PASSPHRASE_FILE, fileURLToPath(import.meta.url));
+
+  const none = await setup(t, [{ when: 'up' }], { env: { PULUMI_CONFIG_PASSPHRASE: undefined } });
+  const result = await none.engine.apply(model, { ref, changes: [] }, none.io());
+  t.equal(result.status, 'failed');
+  t.match(result.error, {
+    code: 'E_PULUMI_PASSPHRASE_MISSING',
+    message: /^stage acme\/shop\/production: the Pulumi stack's secrets are encrypted with a passphrase, but neither PULUMI_CONFIG_PASSPHRASE nor PULUMI_CONFIG_PASSPHRASE_FILE is set/,
+  });
+  t.same(none.calls(), [], 'no CLI call without a passphrase');
+
+  const missingFile = await setup(t, [], { env: { PULUMI_CONFIG_PASSPHRASE: undefined, PULUMI_CONFIG_PASSPHRASE_FILE: '/nonexistent/passphrase' } });
+  await t.rejects(missingFile.engine.preview!(model, { model: null, serial: null }), { message: /PULUMI_CONFIG_PASSPHRASE_FILE names \/nonexistent\/passphrase, which cannot be read/ });
+
+  const cloud = await setup(t, [{ when: 'up' }], { env: { PULUMI_CONFIG_PASSPHRASE: undefined }, organization: { ...org, backend: 'https://api.pulumi.com' } });
+  t.equal((await cloud.engine.apply(model, { ref, changes: [] }, cloud.io())).status, 'succeeded', 'Pulumi Cloud needs no passphrase');
+  t.equal(cloud.calls()[0]!.env.PULUMI_BACKEND_URL, 'https://api.pulumi.com');
+});
+
+t.test('preview turns the engine events into resource plan lines', async (t) => {
+  const s = await setup(t, [{ when: 'preview', events: display('webserver-userdata.json') }]);
+  const plan = await s.engine.preview!(model, { model: null, serial: null });
+  t.same(plan.changes, translateEvents(parseEventStream(readFileSync(display('webserver-userdata.json'), 'utf8'))).changes);
+  t.equal(plan.changes[0]!.op, 'replace');
+  const preview = s.calls().find((c) => words(c) === 'preview')!;
+  t.same(preview.argv, ['preview', '--client=<port>', '--exec-kind', 'auto.inline', '--event-log', '<event-log>', '--stack', 'production', '--non-interactive']);
+});
+
+t.test('a locked stack is a LockedError naming the holder; a dead holder gets the command to clear it', async (t) => {
+  const lockText =
+    'error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end or delete the lock file with `pulumi cancel`.\n';
+  const s = await setup(t, [{ when: 'up', stderr: lockText, exit: 255 }]);
+  const lockDir = join(s.backendRoot, '.pulumi/locks/organization/setops-acme-shop/production');
+  mkdirSync(lockDir, { recursive: true });
+  const lockFile = join(lockDir, '6f1c5a0e.json');
+  writeFileSync(lockFile, JSON.stringify({ pid: 999999, username: 'ci', hostname: 'build-host', timestamp: '2026-01-01T10:00:00Z' }));
+  const result = await s.engine.apply(model, { ref, changes: [] }, s.io());
+  t.equal(result.status, 'failed');
+  t.equal(result.error?.code, 'E_LOCKED');
+  t.equal(result.error?.name, 'LockedError');
+  t.equal(
+    result.error?.message,
+    'stage acme/shop/production: the Pulumi stack setops-acme-shop/production is locked by ci@build-host (pid 999999, since 2026-01-01T10:00:00Z); ' +
+      'that process no longer runs on this host, so the lock was left by a crashed or killed run. Check that no other pulumi operation runs for this stack, ' +
+      `then clear it with: PULUMI_BACKEND_URL='file://${s.backendRoot}' pulumi cancel --yes --stack organization/setops-acme-shop/production --cwd '${s.workDir}' ` +
+      `(or remove ${lockFile})`,
+  );
+  t.ok(existsSync(lockFile), 'the lock is never cleared by setopsd');
+
+  writeFileSync(lockFile, JSON.stringify({ pid: process.pid, username: 'ci', hostname: 'build-host', timestamp: '2026-01-01T10:00:00Z' }));
+  const live = await s.engine.apply(model, { ref, changes: [] }, s.io());
+  t.match(live.error?.message, /is locked by ci@build-host \(pid \d+, since 2026-01-01T10:00:00Z\); wait for that run to finish and retry$/);
+
+  const other = await setup(t, [{ when: 'up', stderr: lockText, exit: 255 }]);
+  const r = await other.engine.apply(model, { ref, changes: [] }, other.io());
+  t.match(r.error, { code: 'E_LOCKED', message: /locked by another update; wait for it to finish, or if none runs, clear the lock with: PULUMI_BACKEND_URL=.* pulumi cancel --yes/ });
+});
+
+t.test('a failed update: failed result with the diagnostics tail, never the whole output', async (t) => {
+  const s = await setup(t, [
+    {
+      when: 'up',
+      events: lifecycle('TestErrorHooks_NoRetryIfAllHooksReturnFalse_Update/1'),
+      stdout: 'Updating (production)\n' + 'noise line\n'.repeat(200) + 'PLAINTEXT-STDOUT-MARKER\n',
+      stderr: 'error: update failed\n',
+      exit: 255,
+    },
+  ]);
+  const result = await s.engine.apply(model, { ref, changes: [] }, s.io());
+  t.equal(result.status, 'failed');
+  t.equal(result.error?.code, 'E_PULUMI_UP_FAILED');
+  t.equal(result.error?.message, 'stage acme/shop/production: pulumi up failed: update failed');
+  t.equal(result.error?.data.tail, 'resource/pkgA:m:typA/resA: update failed');
+  t.notMatch(JSON.stringify({ message: result.error?.message, data: result.error?.data }), /PLAINTEXT-STDOUT-MARKER|noise line/);
+  t.same(result.applied, []);
+  t.same(result.actual, { model: null, serial: null });
+  t.ok(s.progress.some((p) => p.status === 'failed'), 'the failed step reached progress');
+});
+
+t.test('an interrupted update reports its pending operations with the recovery commands', async (t) => {
+  const s = await setup(t, [{ when: 'up', events: display('up-interrupted.json'), stderr: 'error: interrupted\n', exit: 255 }]);
+  const result = await s.engine.apply(model, { ref, changes: [] }, s.io());
+  t.equal(result.status, 'failed');
+  t.equal(result.error?.code, 'E_PULUMI_PENDING_OPERATIONS');
+  t.match(result.error?.message, /^stage acme\/shop\/production: an interrupted Pulumi run left 3 pending operation\(s\)/);
+  t.match(result.error?.message, /pulumi refresh --yes --stack organization\/setops-acme-shop\/production --cwd '.*' --clear-pending-creates/);
+  t.match(result.error?.message, /interrupted updates and deletes clear with/);
+  t.same(result.applied.map((c) => c.subject), ['resource/aws:s3/bucket:Bucket/completed-bucket']);
+});
+
+t.test('pending operations recorded in the state stop an apply before `pulumi up`', async (t) => {
+  const s = await setup(t, [{ when: 'up' }]);
+  const file = join(s.backendRoot, '.pulumi/stacks/setops-acme-shop/production.json');
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(
+    file,
+    JSON.stringify({
+      version: 3,
+      checkpoint: {
+        stack: 'organization/setops-acme-shop/production',
+        latest: {
+          manifest: { time: '2026-01-01T00:00:00Z', magic: '', version: '' },
+          resources: [{ urn: 'urn:pulumi:production::setops-acme-shop::pulumi:pulumi:Stack::setops-acme-shop-production', type: 'pulumi:pulumi:Stack', custom: false, outputs: { setopsdStageModel: canonicalJson(model) } }],
+          pending_operations: [{ resource: { urn: 'urn:pulumi:production::setops-acme-shop::aws:s3/bucket:Bucket::data', type: 'aws:s3/bucket:Bucket' }, type: 'creating' }],
+        },
+      },
+    }),
+  );
+  const result = await s.engine.apply(model, { ref, changes: [] }, s.io());
+  t.equal(result.status, 'failed');
+  t.match(result.error, {
+    code: 'E_PULUMI_PENDING_OPERATIONS',
+    message: /left 1 pending operation\(s\): urn:pulumi:production::setops-acme-shop::aws:s3\/bucket:Bucket::data \(creating\)\. check these resources in the AWS console; for creates that did not happen run `PULUMI_BACKEND_URL=.*--clear-pending-creates`, for creates that did run `.*--import-pending-creates <urn> <id>`; then run setopsd apply again$/,
+  });
+  t.same(result.actual.model, model);
+  t.same(s.calls(), [], 'pulumi up never ran');
+});
+
+t.test('cancel through the AbortSignal: the CLI gets SIGINT and the result is a CanceledError', async (t) => {
+  const s = await setup(t, [{ when: 'up', hang: true }]);
+  const ac = new AbortController();
+  const running = s.engine.apply(model, { ref, changes: [] }, s.io(ac.signal));
+  // Wait until the fake CLI is really running `up`.
+  await new Promise<void>((resolve) => {
+    const check = (): void => {
+      if (existsSync(join(s.fakeDir, 'hanging'))) resolve();
+      else setTimeout(check, 20);
+    };
+    check();
+  });
+  ac.abort();
+  const result = await running;
+  t.equal(result.status, 'failed');
+  t.equal(result.error?.code, 'E_CANCELED');
+  t.match(result.error?.message, /^stage acme\/shop\/production: pulumi up canceled/);
+});
+
+t.test('destroy: a missing stack is nothing to destroy; an existing one is destroyed', async (t) => {
+  const missing = await setup(t, [{ when: 'stack select', stderr: "error: no stack named 'production' found\n", exit: 255 }]);
+  const none = await missing.engine.destroy(ref, missing.io());
+  t.same(none, { status: 'succeeded', applied: [], actual: { model: null, serial: null } });
+  t.same(missing.calls().map(words), ['stack select']);
+
+  const s = await setup(t, [{ when: 'destroy', events: display('destroy-with-custom-resource-parent.json') }]);
+  const result = await s.engine.destroy(ref, s.io());
+  t.equal(result.status, 'succeeded', result.error?.message ?? 'succeeded');
+  t.same(result.applied.map((c) => `${c.op} ${c.subject}`), ['delete resource/aws:s3/bucketObject:BucketObject/myobject', 'delete resource/aws:s3/bucket:Bucket/mybucket']);
+  const destroy = s.calls().find((c) => words(c) === 'destroy')!;
+  t.same(destroy.argv.slice(0, 2), ['destroy', '--yes']);
+  t.ok(destroy.argv.includes('--event-log'));
+});
+
+t.test('refresh runs `pulumi refresh` and reads the stage again', async (t) => {
+  const s = await setup(t, [{ when: 'refresh', events: lifecycle('TestRefreshBasics/3-0-0') }]);
+  t.same(await s.engine.refresh!(ref), { model: null, serial: null });
+  const refresh = s.calls().find((c) => words(c) === 'refresh')!;
+  t.same(refresh.argv.slice(0, 3), ['refresh', '--skip-preview', '--yes']);
+});
+
+t.test('read from a non-file backend uses `stack export` without --show-secrets', async (t) => {
+  const deployment = {
+    version: 3,
+    deployment: {
+      manifest: { time: '2026-01-01T00:00:00Z', magic: 'm', version: 'v3.200.0' },
+      resources: [{ urn: 'urn:pulumi:production::setops-acme-shop::pulumi:pulumi:Stack::x', type: 'pulumi:pulumi:Stack', custom: false, outputs: { setopsdStageModel: canonicalJson(model) } }],
+    },
+  };
+  const s = await setup(t, [{ when: 'stack export', stdout: JSON.stringify(deployment) }], { organization: { ...org, backend: 's3://state-bucket/setopsd' } });
+  const state = await s.engine.read(ref);
+  t.same(state.model, model);
+  t.match(state.serial, /^sha256:/);
+  const exp = s.calls().find((c) => words(c) === 'stack export')!;
+  t.same(exp.argv, ['stack', 'export', '--stack', 'production', '--non-interactive']);
+  t.equal(exp.env.PULUMI_BACKEND_URL, 's3://state-bucket/setopsd');
+
+  const gone = await setup(t, [{ when: 'stack select', stderr: "error: no stack named 'production' found\n", exit: 255 }], { organization: { ...org, backend: 's3://state-bucket/setopsd' } });
+  t.same(await gone.engine.read(ref), { model: null, serial: null }, 'StackNotFoundError reads as nothing deployed');
+});
