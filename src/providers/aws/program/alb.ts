@@ -1,0 +1,317 @@
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import type { AppModel } from '../../../model/stage-model.js';
+import type { ProgramContext } from './context.js';
+import { chunks, clamp, hostedZoneFor, orderedDomains } from './domains.js';
+import type { Network } from './network.js';
+
+/** How one public app is reached from outside. */
+export interface PublicTarget {
+  targetGroup: aws.lb.TargetGroup;
+  /** The load balancer's security group: the only source allowed to the app's port. */
+  sourceSecurityGroup: aws.ec2.SecurityGroup;
+  /** Listener and rules the ECS service must wait for (a target group must belong to a load balancer). */
+  dependsOn: pulumi.Resource[];
+  /** `https://<primary domain>`, `http://<alb>` for the default app, `tcp://<nlb>:<port>`; absent: not reachable by name. */
+  url?: pulumi.Output<string>;
+  certificateArn?: pulumi.Output<string>;
+}
+
+/** The stage's load balancers and public apps. */
+export interface Ingress {
+  alb?: aws.lb.LoadBalancer;
+  nlb?: aws.lb.LoadBalancer;
+  targets: Record<string, PublicTarget>;
+}
+
+const TLS_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
+const NOT_FOUND = { type: 'fixed-response', fixedResponse: { contentType: 'text/plain', statusCode: '404', messageBody: 'no app for this host' } };
+/** First listener rule priority; each app with domains gets a block of 10 from here, in name order. */
+const PRIORITY_BASE = 100;
+
+/**
+ * Load balancing for public apps.
+ *
+ * http apps → one application load balancer in the public subnets: a target group per app
+ * (type ip, the app's health check path and healthy status; interval 5–300 s, timeout below the
+ * interval, unhealthy threshold = retries within 2–10), an HTTPS listener (TLS 1.2+) whose
+ * host-based rules forward the primary domain to the app and redirect the other domains to the
+ * primary, and an HTTP listener that redirects to HTTPS. Every app with domains gets one ACM
+ * certificate (primary domain + the others as alternative names) validated by DNS in Route 53
+ * and alias A records to the load balancer (hosted zone lookup: `domains.ts`). Public apps
+ * without domains cannot get a certificate: the first of them (by name) is the HTTP listener's
+ * default action, reached at the load balancer's DNS name; others get a warning.
+ *
+ * tcp apps → one network load balancer with a TCP listener on each app's port.
+ */
+export function buildIngress(ctx: ProgramContext, network: Network): Ingress {
+  const apps = Object.keys(ctx.model.apps).sort();
+  const httpApps = apps.filter((a) => ctx.model.apps[a]!.public && ctx.model.apps[a]!.protocol === 'http');
+  const tcpApps = apps.filter((a) => ctx.model.apps[a]!.public && ctx.model.apps[a]!.protocol === 'tcp');
+  for (const a of apps) {
+    const app = ctx.model.apps[a]!;
+    if (Object.keys(app.domains).length > 0 && !(app.public && app.protocol === 'http')) {
+      pulumi.log.warn(`app/${a} in ${ctx.names.key}: domains are only served for public http apps; they are ignored`);
+    }
+  }
+  const ingress: Ingress = { targets: {} };
+  if (httpApps.length > 0) buildAlb(ctx, network, httpApps, ingress);
+  if (tcpApps.length > 0) buildNlb(ctx, network, tcpApps, ingress);
+  return ingress;
+}
+
+function buildAlb(ctx: ProgramContext, network: Network, httpApps: string[], ingress: Ingress): void {
+  const sg = new aws.ec2.SecurityGroup(
+    'alb-sg',
+    {
+      vpcId: network.vpcId,
+      description: `Load balancer of ${ctx.names.key}: HTTP and HTTPS from anywhere`,
+      ingress: [80, 443].map((port) => ({ protocol: 'tcp', fromPort: port, toPort: port, cidrBlocks: ['0.0.0.0/0'], ipv6CidrBlocks: ['::/0'] })),
+      egress: [{ protocol: 'tcp', fromPort: 0, toPort: 65535, cidrBlocks: [network.cidrBlock] }],
+    },
+    ctx.res(),
+  );
+  const alb = new aws.lb.LoadBalancer(
+    'alb',
+    {
+      name: ctx.names.alb,
+      loadBalancerType: 'application',
+      internal: false,
+      securityGroups: [sg.id],
+      subnets: network.publicSubnetIds,
+      dropInvalidHeaderFields: true,
+      idleTimeout: 60,
+    },
+    ctx.res(),
+  );
+  ingress.alb = alb;
+
+  const groups: Record<string, aws.lb.TargetGroup> = {};
+  for (const a of httpApps) groups[a] = httpTargetGroup(ctx, network, a, ctx.model.apps[a]!);
+
+  const withDomains = httpApps.filter((a) => orderedDomains(ctx.model.apps[a]!).length > 0);
+  const withoutDomains = httpApps.filter((a) => !withDomains.includes(a));
+  const defaultApp = withoutDomains[0];
+  for (const a of withoutDomains.slice(1)) {
+    pulumi.log.warn(
+      `app/${a} in ${ctx.names.key}: public without domains; only app/${defaultApp} is served at the load balancer's DNS name; add domains to reach it`,
+    );
+  }
+
+  const http = new aws.lb.Listener(
+    'alb-http',
+    {
+      loadBalancerArn: alb.arn,
+      port: 80,
+      protocol: 'HTTP',
+      defaultActions: [defaultApp ? { type: 'forward', targetGroupArn: groups[defaultApp]!.arn } : NOT_FOUND],
+    },
+    ctx.res(),
+  );
+
+  const certificates = withDomains.map((a) => ({ app: a, arn: certificate(ctx, a, ctx.model.apps[a]!) }));
+  let https: aws.lb.Listener | undefined;
+  if (certificates.length > 0) {
+    https = new aws.lb.Listener(
+      'alb-https',
+      {
+        loadBalancerArn: alb.arn,
+        port: 443,
+        protocol: 'HTTPS',
+        sslPolicy: TLS_POLICY,
+        certificateArn: certificates[0]!.arn,
+        defaultActions: [NOT_FOUND],
+      },
+      ctx.res(),
+    );
+    for (const { app, arn } of certificates.slice(1)) {
+      new aws.lb.ListenerCertificate(`app-${app}-listener-cert`, { listenerArn: https.arn, certificateArn: arn }, ctx.res());
+    }
+  }
+
+  for (const a of httpApps) {
+    const target: PublicTarget = { targetGroup: groups[a]!, sourceSecurityGroup: sg, dependsOn: [http] };
+    ingress.targets[a] = target;
+    if (a === defaultApp) target.url = pulumi.interpolate`http://${alb.dnsName}`;
+  }
+  withDomains.forEach((a, i) => {
+    const domains = orderedDomains(ctx.model.apps[a]!);
+    const [primary, ...others] = domains as [string, ...string[]];
+    const target = ingress.targets[a]!;
+    const cert = certificates.find((c) => c.app === a)!;
+    target.certificateArn = cert.arn;
+    target.url = pulumi.output(`https://${primary}`);
+    let priority = PRIORITY_BASE + i * 10;
+    const forward = new aws.lb.ListenerRule(
+      `app-${a}-https-forward`,
+      {
+        listenerArn: https!.arn,
+        priority: priority++,
+        conditions: [{ hostHeader: { values: [primary] } }],
+        actions: [{ type: 'forward', targetGroupArn: target.targetGroup.arn }],
+      },
+      ctx.res(),
+    );
+    target.dependsOn.push(https!, forward);
+    chunks(others, 5).forEach((hosts, k) => {
+      new aws.lb.ListenerRule(
+        `app-${a}-https-redirect-${k + 1}`,
+        {
+          listenerArn: https!.arn,
+          priority: priority++,
+          conditions: [{ hostHeader: { values: hosts } }],
+          actions: [{ type: 'redirect', redirect: { host: primary, protocol: 'HTTPS', port: '443', statusCode: 'HTTP_301' } }],
+        },
+        ctx.res(),
+      );
+    });
+    // Plain HTTP on any of the app's names moves to HTTPS on the primary name.
+    chunks(domains, 5).forEach((hosts, k) => {
+      new aws.lb.ListenerRule(
+        `app-${a}-http-redirect-${k + 1}`,
+        {
+          listenerArn: http.arn,
+          priority: PRIORITY_BASE + i * 10 + k,
+          conditions: [{ hostHeader: { values: hosts } }],
+          actions: [{ type: 'redirect', redirect: { host: primary, protocol: 'HTTPS', port: '443', statusCode: 'HTTP_301' } }],
+        },
+        ctx.res(),
+      );
+    });
+    for (const domain of domains) {
+      new aws.route53.Record(
+        `app-${a}-alias-${domain}`,
+        {
+          zoneId: zoneId(ctx, domain),
+          name: domain,
+          type: 'A',
+          aliases: [{ name: alb.dnsName, zoneId: alb.zoneId, evaluateTargetHealth: true }],
+        },
+        ctx.res(),
+      );
+    }
+  });
+}
+
+function httpTargetGroup(ctx: ProgramContext, network: Network, name: string, app: AppModel): aws.lb.TargetGroup {
+  const hc = app.healthCheck;
+  const interval = clamp(hc.interval, 5, 300);
+  return new aws.lb.TargetGroup(
+    `app-${name}-tg`,
+    {
+      name: ctx.names.targetGroup(name, ['HTTP', String(app.port), ctx.model.organization.aws?.vpcId ?? 'vpc']),
+      port: app.port,
+      protocol: 'HTTP',
+      targetType: 'ip',
+      vpcId: network.vpcId,
+      deregistrationDelay: 30,
+      healthCheck: {
+        enabled: true,
+        path: hc.path,
+        matcher: hc.status,
+        protocol: 'HTTP',
+        interval,
+        timeout: clamp(Math.min(hc.timeout, interval - 1), 2, 120),
+        healthyThreshold: 2,
+        unhealthyThreshold: clamp(hc.retries, 2, 10),
+      },
+    },
+    ctx.res(),
+  );
+}
+
+/** The validated ACM certificate of an app's domains; resolves to its ARN once validated. */
+function certificate(ctx: ProgramContext, name: string, app: AppModel): pulumi.Output<string> {
+  const [primary, ...others] = orderedDomains(app) as [string, ...string[]];
+  const cert = new aws.acm.Certificate(
+    `app-${name}-cert`,
+    { domainName: primary, subjectAlternativeNames: others, validationMethod: 'DNS', keyAlgorithm: 'RSA_2048' },
+    ctx.res({ deleteBeforeReplace: false }),
+  );
+  const records = [primary, ...others].map((domain) => {
+    const option = cert.domainValidationOptions.apply((all) => {
+      const found = all.find((o) => o.domainName === domain);
+      if (!found) throw new Error(`app/${name} in ${ctx.names.key}: ACM returned no DNS validation record for ${domain}`);
+      return found;
+    });
+    return new aws.route53.Record(
+      `app-${name}-cert-validation-${domain}`,
+      {
+        zoneId: zoneId(ctx, domain),
+        name: option.apply((o) => o.resourceRecordName ?? ''),
+        type: option.apply((o) => o.resourceRecordType ?? 'CNAME'),
+        records: [option.apply((o) => o.resourceRecordValue ?? '')],
+        ttl: 60,
+        allowOverwrite: true,
+      },
+      ctx.res(),
+    );
+  });
+  const validation = new aws.acm.CertificateValidation(
+    `app-${name}-cert-validation`,
+    { certificateArn: cert.arn, validationRecordFqdns: records.map((r) => r.fqdn) },
+    ctx.res(),
+  );
+  return validation.certificateArn;
+}
+
+function zoneId(ctx: ProgramContext, domain: string): pulumi.Input<string> {
+  const zone = hostedZoneFor(domain, ctx.hostedZoneIds);
+  if ('id' in zone) return zone.id;
+  return aws.route53.getZoneOutput({ name: zone.name, privateZone: false }, ctx.invoke).zoneId;
+}
+
+function buildNlb(ctx: ProgramContext, network: Network, tcpApps: string[], ingress: Ingress): void {
+  const ports = [...new Set(tcpApps.map((a) => ctx.model.apps[a]!.port))].sort((x, y) => x - y);
+  const sg = new aws.ec2.SecurityGroup(
+    'nlb-sg',
+    {
+      vpcId: network.vpcId,
+      description: `Network load balancer of ${ctx.names.key}: public tcp app ports`,
+      ingress: ports.map((port) => ({ protocol: 'tcp', fromPort: port, toPort: port, cidrBlocks: ['0.0.0.0/0'], ipv6CidrBlocks: ['::/0'] })),
+      egress: [{ protocol: 'tcp', fromPort: 0, toPort: 65535, cidrBlocks: [network.cidrBlock] }],
+    },
+    ctx.res(),
+  );
+  const nlb = new aws.lb.LoadBalancer(
+    'nlb',
+    { name: ctx.names.nlb, loadBalancerType: 'network', internal: false, securityGroups: [sg.id], subnets: network.publicSubnetIds },
+    ctx.res(),
+  );
+  ingress.nlb = nlb;
+  for (const a of tcpApps) {
+    const app = ctx.model.apps[a]!;
+    const interval = clamp(app.healthCheck.interval, 5, 300);
+    const tg = new aws.lb.TargetGroup(
+      `app-${a}-tg`,
+      {
+        name: ctx.names.targetGroup(a, ['TCP', String(app.port), ctx.model.organization.aws?.vpcId ?? 'vpc']),
+        port: app.port,
+        protocol: 'TCP',
+        targetType: 'ip',
+        vpcId: network.vpcId,
+        deregistrationDelay: 30,
+        healthCheck: {
+          enabled: true,
+          protocol: 'TCP',
+          interval,
+          timeout: clamp(Math.min(app.healthCheck.timeout, interval - 1), 2, 120),
+          healthyThreshold: 2,
+          unhealthyThreshold: clamp(app.healthCheck.retries, 2, 10),
+        },
+      },
+      ctx.res(),
+    );
+    const listener = new aws.lb.Listener(
+      `app-${a}-tcp`,
+      { loadBalancerArn: nlb.arn, port: app.port, protocol: 'TCP', defaultActions: [{ type: 'forward', targetGroupArn: tg.arn }] },
+      ctx.res(),
+    );
+    ingress.targets[a] = {
+      targetGroup: tg,
+      sourceSecurityGroup: sg,
+      dependsOn: [listener],
+      url: pulumi.interpolate`tcp://${nlb.dnsName}:${app.port}`,
+    };
+  }
+}

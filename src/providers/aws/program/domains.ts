@@ -1,0 +1,43 @@
+import type { AppModel } from '../../../model/stage-model.js';
+
+/** An app's domains, primary first, the others sorted. */
+export function orderedDomains(app: AppModel): string[] {
+  const names = Object.keys(app.domains).sort();
+  const primary = names.find((d) => app.domains[d]!.primary) ?? names[0];
+  return primary === undefined ? [] : [primary, ...names.filter((d) => d !== primary)];
+}
+
+/** Second-level public suffixes under which a registered domain has three labels (`example.co.uk`). */
+const TWO_LABEL_SUFFIXES = new Set([
+  'co.uk', 'org.uk', 'ac.uk', 'gov.uk', 'me.uk', 'com.au', 'net.au', 'org.au', 'co.nz', 'co.jp', 'ne.jp',
+  'com.br', 'com.cn', 'com.mx', 'co.za', 'co.in', 'co.kr', 'com.tr', 'com.sg', 'com.hk',
+]);
+
+/**
+ * The Route 53 hosted zone a domain's records go to: an explicit `hostedZoneIds` entry for the
+ * longest matching suffix (`{ id }`), else the public zone of the registered domain by name
+ * (`{ name }`): the last two labels (`www.shop.example.com` → `example.com`), three under
+ * common second-level suffixes (`shop.example.co.uk` → `example.co.uk`). Delegated sub-zones
+ * (a zone for `shop.example.com` itself) need a `hostedZoneIds` entry.
+ */
+export function hostedZoneFor(domain: string, hostedZoneIds: Record<string, string>): { id: string } | { name: string } {
+  const suffixes = Object.keys(hostedZoneIds)
+    .filter((s) => domain === s || domain.endsWith(`.${s}`))
+    .sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
+  if (suffixes.length > 0) return { id: hostedZoneIds[suffixes[0]!]! };
+  const labels = domain.replace(/\.$/, '').split('.');
+  const keep = labels.length >= 3 && TWO_LABEL_SUFFIXES.has(labels.slice(-2).join('.')) ? 3 : 2;
+  return { name: labels.slice(-keep).join('.') };
+}
+
+/** `values` in chunks of `size` (ALB conditions take at most 5 host names). */
+export function chunks<T>(values: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < values.length; i += size) out.push(values.slice(i, i + size));
+  return out;
+}
+
+/** `value` clamped to [min, max]. */
+export function clamp(value: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, value));
+}

@@ -1,0 +1,101 @@
+/**
+ * The inline Pulumi program of the AWS engine: one StageModel → the stage's AWS resources.
+ *
+ * Built from small parts, in dependency order: `network.ts` (VPC), `cluster.ts` (ECS cluster,
+ * roles, log groups), `services/*` (one module per service type), `alb.ts` (load balancers,
+ * certificates, DNS), `app.ts` (+ `container.ts`, `links.ts`: task definitions and ECS
+ * services), `notifications.ts` (SNS and alarms). Names: `names.ts`.
+ *
+ * Secrets: an env value `{secret: NAME}` is read by ECS at task start from the SSM Parameter
+ * Store SecureString `/setops/<org>/<project>/<stage>/<NAME>` (the prefix is
+ * `ProgramOptions.parameterPrefix`); operators create it, e.g.
+ * `aws ssm put-parameter --type SecureString --name /setops/acme/shop/production/STRIPE_KEY --value …`.
+ * The program never reads a secret value; the names it expects are exported as `secretParameters`.
+ */
+import * as pulumi from '@pulumi/pulumi';
+import { canonicalJson } from '../../../model/canonical.js';
+import type { StageModel } from '../../../model/stage-model.js';
+import { buildIngress } from './alb.js';
+import { buildApp, type BuiltApp } from './app.js';
+import { buildCluster, grantSecretReads } from './cluster.js';
+import { secretParameterNames } from './container.js';
+import { createContext, type ProgramOptions } from './context.js';
+import { buildNetwork } from './network.js';
+import { buildNotifications } from './notifications.js';
+import { stageNames } from './names.js';
+import { buildService, type BuiltService } from './services/index.js';
+import { assertBuildable } from './validate.js';
+
+export type { ProgramOptions } from './context.js';
+export { programProblems } from './validate.js';
+
+/** The stack output holding the applied StageModel (canonical JSON) that the engine's `read` returns. */
+export const STAGE_MODEL_OUTPUT = 'setopsdStageModel';
+
+/**
+ * The inline program for one stage. Throws an `EngineError` (`E_AWS_PROGRAM`, terminal) at
+ * once when the model cannot be built on AWS (e.g. an app without an image), so nothing is
+ * half-built. The program's outputs: `setopsdStageModel` (canonical JSON of `model`), network
+ * and cluster ids, load balancer DNS names, per-app URLs and names, per-service endpoints
+ * (never passwords: only the ARNs of the secrets that hold them), `preDeployTaskDefinitions`
+ * (app → task definition ARN) with `taskNetwork` to run them, `secretParameters`, and the
+ * notification topic.
+ */
+export function stageProgram(model: StageModel, opts: ProgramOptions = {}): () => Promise<Record<string, unknown>> {
+  assertBuildable(model);
+  return async () => {
+    const names = stageNames(model, opts.parameterPrefix);
+    const ctx = createContext(model, names, opts);
+    const network = buildNetwork(ctx);
+    const cluster = buildCluster(ctx, network);
+
+    const services: Record<string, BuiltService> = {};
+    for (const name of Object.keys(model.services).sort()) {
+      services[name] = buildService(ctx, network, name, model.services[name]!);
+    }
+    const credentialSecrets = Object.values(services).flatMap((s) => ('passwordSecretArn' in s.connection ? [s.connection.passwordSecretArn] : []));
+    grantSecretReads(ctx, cluster, credentialSecrets);
+
+    const ingress = buildIngress(ctx, network);
+    const apps: BuiltApp[] = Object.keys(model.apps)
+      .sort()
+      .map((name) => buildApp(ctx, network, cluster, name, model.apps[name]!, services, ingress.targets[name]));
+    const topicArn = buildNotifications(ctx, cluster, apps, Object.values(services), ingress);
+
+    const appOutputs: Record<string, unknown> = {};
+    const preDeploy: Record<string, pulumi.Output<string>> = {};
+    const taskSecurityGroups: Record<string, pulumi.Output<string>[]> = {};
+    for (const app of apps) {
+      appOutputs[app.name] = {
+        service: app.service.name,
+        taskDefinitionArn: app.taskDefinition.arn,
+        logGroup: app.logGroup.name,
+        privateDns: `${app.name}.${names.privateZone}`,
+        scale: app.model.scale,
+        ...(app.target?.url ? { url: app.target.url } : {}),
+      };
+      if (app.preDeployTaskDefinition) preDeploy[app.name] = app.preDeployTaskDefinition.arn;
+      taskSecurityGroups[app.name] = [app.securityGroup.id, cluster.memberSecurityGroup.id];
+    }
+    const serviceOutputs: Record<string, unknown> = {};
+    for (const name of Object.keys(services)) serviceOutputs[name] = services[name]!.outputs;
+
+    return {
+      [STAGE_MODEL_OUTPUT]: canonicalJson(model),
+      stage: names.key,
+      region: ctx.region,
+      vpcId: network.vpcId,
+      publicSubnetIds: network.publicSubnetIds,
+      privateSubnetIds: network.privateSubnetIds,
+      cluster: cluster.cluster.name,
+      ...(ingress.alb ? { loadBalancer: { dnsName: ingress.alb.dnsName, zoneId: ingress.alb.zoneId } } : {}),
+      ...(ingress.nlb ? { networkLoadBalancer: { dnsName: ingress.nlb.dnsName } } : {}),
+      apps: appOutputs,
+      services: serviceOutputs,
+      preDeployTaskDefinitions: preDeploy,
+      taskNetwork: { subnets: network.privateSubnetIds, securityGroups: taskSecurityGroups, assignPublicIp: false },
+      secretParameters: secretParameterNames(ctx),
+      ...(topicArn ? { notificationTopicArn: topicArn } : {}),
+    };
+  };
+}

@@ -1,0 +1,386 @@
+/**
+ * The inline AWS program under Pulumi mocks: the real @pulumi/aws classes run, a mocked
+ * "cloud" answers (see mocks.ts). Every case is snapshotted as a resource graph golden under
+ * test/fixtures/aws-program/<case>.json (regenerate with UPDATE_GOLDEN=1, then review), and the
+ * invariants a platform engineer relies on are checked on every case.
+ */
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as pulumi from '@pulumi/pulumi';
+import t from 'tap';
+import { canonicalJson } from '../../../../src/model/canonical.js';
+import { isSecretRef, type StageModel } from '../../../../src/model/stage-model.js';
+import { readDirectory } from '../../../../src/manifests/source-dir.js';
+import { loadDesired } from '../../../../src/manifests/load.js';
+import { EngineError } from '../../../../src/errors.js';
+import { CALLER_ACCOUNT, FAKE_GENERATED_PASSWORD, MockAws, readable, snapshot, type RecordedResource } from './mocks.js';
+import { app, edgeCases, service, stageModel } from './models.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '../../../..');
+const goldenDir = join(root, 'test/fixtures/aws-program');
+
+// setMocks must run before @pulumi/aws is loaded by the program module.
+const mock = new MockAws();
+await pulumi.runtime.setMocks(mock, 'setops-init', 'init', false);
+const { stageProgram } = await import('../../../../src/providers/aws/program/index.js');
+
+interface Run {
+  resources: RecordedResource[];
+  outputs: Record<string, unknown>;
+  golden: string;
+}
+
+/** Runs the program of one stage to completion (preview=false, so every output resolves). */
+async function run(model: StageModel): Promise<Run> {
+  mock.reset(model.organization.aws?.region ?? 'us-east-1');
+  await pulumi.runtime.setMocks(mock, `setops-${model.organization.name}-${model.project.name}`, model.stage.name, false);
+  const outputs = ((await pulumi.runtime.runInPulumiStack(stageProgram(model))) ?? {}) as Record<string, unknown>;
+  // The stack registers its outputs after they resolve: let every pending RPC finish before the next run.
+  await pulumi.runtime.disconnect();
+  return { resources: mock.resources.map(readable), outputs, golden: snapshot(mock, outputs) };
+}
+
+async function checkGolden(tt: Tap, name: string, text: string): Promise<void> {
+  const file = join(goldenDir, `${name}.json`);
+  if (process.env.UPDATE_GOLDEN === '1') {
+    await mkdir(goldenDir, { recursive: true });
+    await writeFile(file, text);
+  }
+  const want = await readFile(file, 'utf8').catch(() => '');
+  tt.equal(text, want, `resource graph matches ${name}.json (UPDATE_GOLDEN=1 regenerates it)`);
+}
+
+type Tap = Pick<typeof t, 'equal' | 'ok' | 'notOk' | 'same' | 'match'>;
+const all = (r: RecordedResource[], type: string): RecordedResource[] => r.filter((x) => x.type === type);
+const named = (r: RecordedResource[], name: string): RecordedResource | undefined => r.find((x) => x.name === name);
+const containers = (td: RecordedResource): Record<string, any>[] => td.inputs.containerDefinitions as Record<string, any>[];
+
+/** Invariants that hold for every stage. */
+function checkInvariants(tt: Tap, model: StageModel, { resources, outputs, golden }: Run): void {
+  tt.equal(outputs.setopsdStageModel, canonicalJson(model), 'setopsdStageModel is the canonical JSON of the model');
+  tt.notOk(golden.includes(FAKE_GENERATED_PASSWORD), 'no generated password in the recorded graph');
+  tt.notOk(JSON.stringify(outputs).includes(FAKE_GENERATED_PASSWORD), 'no generated password in the outputs');
+  tt.notOk(/password"\s*:\s*"(?!\(secret\))/i.test(golden), 'every password field is a masked secret');
+
+  const privateSubnets = outputs.privateSubnetIds as string[];
+  tt.equal(privateSubnets.length, 2, 'two private subnets');
+
+  // Apps: ECS services, task definitions, secrets.
+  for (const [name, a] of Object.entries(model.apps)) {
+    const svc = named(resources, `app-${name}-service`)!;
+    tt.ok(svc, `app/${name} has an ECS service`);
+    tt.equal(svc.inputs.desiredCount, a.scale, `app/${name}: desired count = scale`);
+    tt.same(svc.inputs.deploymentCircuitBreaker, { enable: true, rollback: true }, `app/${name}: circuit breaker with rollback`);
+    tt.equal(svc.inputs.deploymentMinimumHealthyPercent, 100, `app/${name}: minimum healthy 100%`);
+    tt.same((svc.inputs.networkConfiguration as any).subnets, privateSubnets, `app/${name}: tasks in the private subnets`);
+    tt.equal((svc.inputs.networkConfiguration as any).assignPublicIp, false, `app/${name}: no public IP`);
+
+    for (const tdName of [`app-${name}-task`, `app-${name}-predeploy-task`]) {
+      const td = named(resources, tdName);
+      if (!td) continue;
+      const [c] = containers(td);
+      const envNames = (c!.environment as { name: string; value: string }[]).map((e) => e.name);
+      const secretNames = (c!.secrets as { name: string; valueFrom: string }[]).map((e) => e.name);
+      for (const [key, value] of Object.entries(a.env)) {
+        if (isSecretRef(value)) {
+          tt.notOk(envNames.includes(key), `${tdName}: secret ${key} is not a plain env var`);
+          const s = (c!.secrets as { name: string; valueFrom: string }[]).find((x) => x.name === key);
+          tt.match(
+            s?.valueFrom,
+            new RegExp(`^arn:aws:ssm:[a-z0-9-]+:\\d{12}:parameter/setops/${model.organization.name}/${model.project.name}/${model.stage.name}/${value.secret}$`),
+            `${tdName}: ${key} comes from SSM /setops/<org>/<project>/<stage>/${value.secret}`,
+          );
+        } else {
+          tt.ok(envNames.includes(key), `${tdName}: plain ${key} in environment`);
+        }
+      }
+      for (const e of c!.environment as { name: string; value: string }[]) {
+        tt.notOk(/PASSWORD/.test(e.name), `${tdName}: no password in plain env (${e.name})`);
+        tt.notOk(String(e.value).includes('{"secret"') || String(e.value).includes('secret:'), `${tdName}: no secret reference in plain env (${e.name})`);
+      }
+      tt.same(envNames, [...envNames].sort(), `${tdName}: environment sorted`);
+      tt.same(secretNames, [...secretNames].sort(), `${tdName}: secrets sorted`);
+    }
+    const predeploy = named(resources, `app-${name}-predeploy-task`);
+    if (a.preDeploy) {
+      tt.ok(predeploy, `app/${name}: pre-deploy task definition`);
+      tt.match(predeploy!.inputs.family, /-predeploy$/, `app/${name}: pre-deploy family`);
+      tt.ok((outputs.preDeployTaskDefinitions as Record<string, string>)[name], `app/${name}: pre-deploy ARN exported`);
+    } else {
+      tt.notOk(predeploy, `app/${name}: no pre-deploy task definition`);
+    }
+
+    // Public apps get a target group; with domains: listener rules, certificate and alias records.
+    const tg = named(resources, `app-${name}-tg`);
+    const rules = all(resources, 'aws:lb/listenerRule:ListenerRule').filter((r) => r.name.startsWith(`app-${name}-`));
+    const cert = named(resources, `app-${name}-cert`);
+    if (!a.public) {
+      tt.notOk(tg, `app/${name} (private): no target group`);
+      tt.same(rules, [], `app/${name} (private): no listener rules`);
+      tt.notOk(cert, `app/${name} (private): no certificate`);
+      continue;
+    }
+    tt.ok(tg, `app/${name} (public): target group`);
+    tt.ok(String(tg!.inputs.name).length <= 32, `app/${name}: target group name within 32 characters`);
+    const domains = Object.keys(a.domains);
+    if (a.protocol === 'http' && domains.length > 0) {
+      const primary = domains.find((d) => a.domains[d]!.primary)!;
+      tt.equal(cert?.inputs.domainName, primary, `app/${name}: certificate for the primary domain`);
+      tt.same([...((cert?.inputs.subjectAlternativeNames as string[]) ?? [])].sort(), domains.filter((d) => d !== primary).sort(), `app/${name}: other domains as SANs`);
+      const forward = named(resources, `app-${name}-https-forward`)!;
+      tt.same((forward.inputs.conditions as any)[0].hostHeader.values, [primary], `app/${name}: host rule forwards the primary domain`);
+      tt.match((forward.inputs.actions as any)[0].targetGroupArn, new RegExp(`:app-${name}-tg/`), `app/${name}: the rule forwards to its target group`);
+      for (const d of domains) {
+        tt.ok(named(resources, `app-${name}-alias-${d}`), `app/${name}: alias record for ${d}`);
+        tt.ok(named(resources, `app-${name}-cert-validation-${d}`), `app/${name}: validation record for ${d}`);
+      }
+      tt.equal((outputs.apps as any)[name].url, `https://${primary}`, `app/${name}: URL output`);
+    } else {
+      tt.notOk(cert, `app/${name}: no certificate without domains`);
+      tt.same(rules.filter((r) => r.name.includes('https')), [], `app/${name}: no HTTPS rules without domains`);
+    }
+  }
+
+  // Load balancer names.
+  for (const lb of all(resources, 'aws:lb/loadBalancer:LoadBalancer')) {
+    tt.match(lb.inputs.name, /^[a-z0-9][a-z0-9-]{0,30}[a-z0-9]$/, `${lb.name}: valid name within 32 characters`);
+  }
+
+  // Private services are not reachable from outside.
+  for (const db of all(resources, 'aws:rds/instance:Instance')) {
+    tt.equal(db.inputs.publiclyAccessible, false, `${db.name}: not publicly accessible`);
+    tt.equal(db.inputs.storageEncrypted, true, `${db.name}: encrypted`);
+    tt.equal(db.inputs.manageMasterUserPassword, true, `${db.name}: password managed by RDS`);
+    tt.notOk('password' in db.inputs, `${db.name}: no password input`);
+  }
+  for (const group of [
+    ...all(resources, 'aws:rds/subnetGroup:SubnetGroup'),
+    ...all(resources, 'aws:elasticache/subnetGroup:SubnetGroup'),
+    ...all(resources, 'aws:docdb/subnetGroup:SubnetGroup'),
+  ]) {
+    tt.same(group.inputs.subnetIds, privateSubnets, `${group.name}: private subnets only`);
+  }
+  for (const mt of all(resources, 'aws:efs/mountTarget:MountTarget')) {
+    tt.ok(privateSubnets.includes(mt.inputs.subnetId as string), `${mt.name}: in a private subnet`);
+  }
+  for (const d of all(resources, 'aws:opensearch/domain:Domain')) {
+    for (const s of (d.inputs.vpcOptions as any).subnetIds) tt.ok(privateSubnets.includes(s), `${d.name}: in a private subnet`);
+  }
+  const serviceSgIds = new Set(
+    all(resources, 'aws:ec2/securityGroup:SecurityGroup')
+      .filter((sg) => sg.name.startsWith('svc-'))
+      .map((sg) => {
+        tt.notOk(sg.inputs.ingress && (sg.inputs.ingress as unknown[]).length > 0, `${sg.name}: no inline ingress`);
+        return sg.name;
+      }),
+  );
+  const appSgIds = new Set(all(resources, 'aws:ec2/securityGroup:SecurityGroup').filter((sg) => /^app-.*-sg$/.test(sg.name)).map((sg) => sg.name));
+  for (const rule of all(resources, 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule')) {
+    const target = String(rule.inputs.securityGroupId).replace(/-[0-9a-f]{8}$/, '');
+    if (!serviceSgIds.has(target)) continue;
+    tt.notOk(rule.inputs.cidrIpv4 ?? rule.inputs.cidrIpv6, `${rule.name}: no CIDR source into a service`);
+    const source = String(rule.inputs.referencedSecurityGroupId).replace(/-[0-9a-f]{8}$/, '');
+    tt.ok(appSgIds.has(source), `${rule.name}: source is an app security group`);
+  }
+
+  // Deletion protection and backups follow the model, and never go missing on protected stages.
+  for (const [name, s] of Object.entries(model.services)) {
+    const mustProtect = s.deletionProtection;
+    if (s.type === 'postgresql') {
+      const db = named(resources, `svc-${name}-db`)!;
+      tt.equal(db.inputs.deletionProtection, mustProtect, `service/${name}: deletion protection`);
+      if (model.stage.protected) {
+        tt.ok((db.inputs.backupRetentionPeriod as number) >= 1, `service/${name}: backups on a protected stage`);
+        tt.equal(db.inputs.skipFinalSnapshot, false, `service/${name}: final snapshot on a protected stage`);
+      }
+    }
+    if (s.type === 'documentdb') {
+      const c = named(resources, `svc-${name}-docdb`)!;
+      tt.equal(c.inputs.deletionProtection, mustProtect, `service/${name}: deletion protection`);
+      tt.ok((c.inputs.backupRetentionPeriod as number) >= 1, `service/${name}: backups`);
+    }
+    if (s.type === 'redis') {
+      const g = named(resources, `svc-${name}-redis`)!;
+      tt.equal(g.inputs.transitEncryptionEnabled, true, `service/${name}: TLS`);
+      tt.equal(g.inputs.authToken, '(secret)', `service/${name}: AUTH token set`);
+      if (model.stage.protected) tt.ok((g.inputs.snapshotRetentionLimit as number) >= 1, `service/${name}: snapshots on a protected stage`);
+    }
+    if (s.type === 's3') {
+      tt.equal(named(resources, `svc-${name}-bucket`)!.inputs.forceDestroy, !mustProtect, `service/${name}: not emptied when protected`);
+      const block = named(resources, `svc-${name}-public-access`)!.inputs;
+      const want = s.options.blockPublicAccess !== false;
+      tt.same([block.blockPublicAcls, block.blockPublicPolicy, block.ignorePublicAcls, block.restrictPublicBuckets], [want, want, want, want], `service/${name}: public access block`);
+    }
+  }
+}
+
+/** The example stages from examples/aws, loaded like `setopsd validate examples/aws`. */
+async function exampleStages(): Promise<Record<string, StageModel>> {
+  const loaded = loadDesired(await readDirectory(join(root, 'examples/aws')));
+  if (!loaded.ok) throw new Error(`examples/aws does not load: ${JSON.stringify(loaded.issues)}`);
+  return Object.fromEntries(loaded.value.stages.map((s) => [`example-${s.stage.name}`, s]));
+}
+
+const cases = { ...(await exampleStages()), ...edgeCases() };
+
+t.test('the examples/aws manifests hold the stages the AWS example promises', async (tt) => {
+  tt.same(Object.keys(await exampleStages()).sort(), ['example-production', 'example-staging']);
+});
+
+for (const [name, model] of Object.entries(cases)) {
+  t.test(`stage program: ${name}`, async (tt) => {
+    const result = await run(model);
+    checkInvariants(tt, model, result);
+    await checkGolden(tt, name, result.golden);
+  });
+}
+
+t.test('example production: HA, protection and notifications', async (tt) => {
+  const { resources, outputs } = await run(cases['example-production']!);
+  const db = named(resources, 'svc-database-db')!.inputs;
+  tt.equal(db.multiAz, true, '.ha plan → multi-AZ');
+  tt.equal(db.instanceClass, 'db.m6g.large', 'instance class without .ha');
+  tt.equal(db.maxAllocatedStorage, 500, 'storage autoscaling bound from the production override');
+  tt.equal(db.backupRetentionPeriod, 14);
+  tt.equal(named(resources, 'svc-cache-redis')!.inputs.numCacheClusters, 2, 'redis .ha → a replica');
+  tt.equal(all(resources, 'aws:ec2/natGateway:NatGateway').length, 2, 'one NAT gateway per zone on a protected stage');
+  tt.same(
+    all(resources, 'aws:sns/topicSubscription:TopicSubscription').map((s) => [s.inputs.protocol, s.inputs.endpoint]).sort(),
+    [['email', 'ops@globex.example'], ['https', 'https://hooks.globex.example/setopsd']],
+  );
+  const alarms = all(resources, 'aws:cloudwatch/metricAlarm:MetricAlarm').map((a) => a.name).sort();
+  for (const want of ['alb-alarm-5xx', 'app-web-alarm-5xx', 'app-web-alarm-running', 'app-worker-alarm-running', 'svc-database-alarm-storage']) {
+    tt.ok(alarms.includes(want), `alarm ${want}`);
+  }
+  const running = named(resources, 'app-web-alarm-running')!.inputs;
+  tt.equal(running.threshold, 3, 'running < desired (3)');
+  tt.equal(running.comparisonOperator, 'LessThanThreshold');
+  tt.same((outputs.secretParameters as string[]), ['/setops/globex/storefront/production/STRIPE_KEY']);
+  const web = containers(named(resources, 'app-web-task')!)[0]!;
+  const env = Object.fromEntries((web.environment as { name: string; value: string }[]).map((e) => [e.name, e.value]));
+  tt.match(env.DATABASE_URL, /^postgresql:\/\/setops@[^:@]+:5432\/database\?sslmode=require$/, 'DATABASE_URL without a password');
+  tt.match(env.REDIS_URL, /^rediss:\/\/[^:@]+:6379$/, 'REDIS_URL over TLS without a password');
+  tt.equal(env.S3_BUCKET, 'svc-uploads-bucket-' + env.S3_BUCKET!.slice(-7));
+  tt.equal(env.VOLUME_PATH, '/mnt/shared');
+  const secrets = Object.fromEntries((web.secrets as { name: string; valueFrom: string }[]).map((e) => [e.name, e.valueFrom]));
+  tt.match(secrets.DATABASE_PASSWORD, /^arn:aws:secretsmanager:.*:password::$/, 'database password from the RDS-managed secret');
+  tt.equal(secrets.PGPASSWORD, secrets.DATABASE_PASSWORD);
+  tt.match(secrets.REDIS_PASSWORD, /^arn:aws:secretsmanager:.*:password::$/);
+  tt.same(web.mountPoints, [{ sourceVolume: 'shared', containerPath: '/mnt/shared', readOnly: false }]);
+  const worker = containers(named(resources, 'app-worker-task')!)[0]!;
+  tt.same(worker.mountPoints, [{ sourceVolume: 'shared', containerPath: '/mnt/shared', readOnly: true }], 'worker mounts read-only');
+  const execPolicy = named(resources, 'task-execution-role-secrets')!.inputs.policy as any;
+  tt.same(execPolicy.Statement[0].Resource, ['arn:aws:ssm:eu-central-1:123456789012:parameter/setops/globex/storefront/production/*'], 'execution role reads only this stage\'s parameters');
+  const provider = all(resources, 'pulumi:providers:aws')[0]!.inputs;
+  tt.match(JSON.stringify(provider), /123456789012/, 'the provider is pinned to the organization account');
+});
+
+t.test('edge cases', async (tt) => {
+  tt.test('public apps without domains: the first is the HTTP default, no HTTPS', async (t2) => {
+    const { resources, outputs } = await run(cases['no-domains']!);
+    t2.notOk(named(resources, 'alb-https'), 'no HTTPS listener without certificates');
+    const http = named(resources, 'alb-http')!.inputs;
+    t2.equal((http.defaultActions as any)[0].type, 'forward');
+    t2.match((http.defaultActions as any)[0].targetGroupArn, /^arn:.*app-admin-tg/, 'admin (first by name) is the default');
+    t2.match((outputs.apps as any).admin.url, /^http:\/\//);
+    t2.notOk((outputs.apps as any).api.url, 'api has no URL');
+    const tg = named(resources, 'app-api-tg')!.inputs.healthCheck as any;
+    t2.same([tg.path, tg.matcher, tg.interval, tg.timeout, tg.unhealthyThreshold], ['/health', '200', 30, 5, 3], 'health check path and status');
+    const jobs = containers(named(resources, 'app-jobs-task')!)[0]!;
+    t2.same(jobs.command, ['/bin/sh', '-c', 'bundle exec sidekiq'], 'shell-form command');
+    t2.same(jobs.entryPoint, ['/usr/bin/tini', '--'], 'exec-form entrypoint');
+    t2.same(named(resources, 'alb-sg')!.inputs.ingress && (named(resources, 'alb-sg')!.inputs.ingress as any[]).map((r) => r.fromPort), [80, 443]);
+  });
+  tt.test('tcp apps: network load balancer, no HTTP routing', async (t2) => {
+    const { resources, outputs } = await run(cases['tcp-app']!);
+    t2.notOk(named(resources, 'alb'), 'no application load balancer');
+    t2.equal(named(resources, 'nlb')!.inputs.loadBalancerType, 'network');
+    t2.equal(named(resources, 'app-mqtt-tg')!.inputs.protocol, 'TCP');
+    t2.same(all(resources, 'aws:lb/listenerRule:ListenerRule'), []);
+    t2.same(all(resources, 'aws:acm/certificate:Certificate'), []);
+    t2.match((outputs.apps as any).mqtt.url, /^tcp:\/\/.*:1883$/);
+  });
+  tt.test('scale 0: stopped, no steady-state wait, no running alarm', async (t2) => {
+    const { resources } = await run(cases['scale-zero']!);
+    const svc = named(resources, 'app-web-service')!.inputs;
+    t2.equal(svc.desiredCount, 0);
+    t2.equal(svc.waitForSteadyState, false);
+    t2.notOk(named(resources, 'app-web-alarm-running'));
+    t2.ok(named(resources, 'notifications'), 'the topic exists for the stage notifications');
+  });
+  tt.test('existing VPC: looked up, nothing created, tagged subnets sorted', async (t2) => {
+    const { resources, outputs } = await run(cases['existing-vpc']!);
+    t2.same(all(resources, 'aws:ec2/vpc:Vpc'), []);
+    t2.same(all(resources, 'aws:ec2/subnet:Subnet'), []);
+    t2.same(all(resources, 'aws:ec2/natGateway:NatGateway'), []);
+    t2.equal(outputs.vpcId, 'vpc-0abc1234');
+    t2.same(outputs.privateSubnetIds, ['subnet-priv-a', 'subnet-priv-b']);
+    t2.same(outputs.publicSubnetIds, ['subnet-pub-a', 'subnet-pub-b']);
+    t2.same(named(resources, 'alb')!.inputs.subnets, ['subnet-pub-a', 'subnet-pub-b']);
+    const env = containers(named(resources, 'app-web-task')!)[0]!;
+    t2.match(JSON.stringify(env), new RegExp(`awslogs-region":"us-east-2`));
+    const exec = named(resources, 'task-execution-role-secrets')!.inputs.policy as any;
+    t2.match(exec.Statement[0].Resource[0], new RegExp(`:${CALLER_ACCOUNT}:parameter/setops/acme/shop/sandbox/\\*$`), 'account from the caller identity');
+  });
+  tt.test('every service type', async (t2) => {
+    const { resources, outputs } = await run(cases['all-services']!);
+    const types = new Set(resources.map((r) => r.type));
+    for (const type of [
+      'aws:rds/instance:Instance',
+      'aws:elasticache/replicationGroup:ReplicationGroup',
+      'aws:s3/bucket:Bucket',
+      'aws:efs/fileSystem:FileSystem',
+      'aws:efs/accessPoint:AccessPoint',
+      'aws:docdb/cluster:Cluster',
+      'aws:opensearch/domain:Domain',
+    ]) t2.ok(types.has(type), type);
+    t2.equal(all(resources, 'aws:docdb/clusterInstance:ClusterInstance').length, 2, 'documentdb scale 2 → two instances');
+    t2.equal(named(resources, 'svc-analytics-db')!.inputs.backupRetentionPeriod, 1, 'backups are never off on a protected stage');
+    const params = named(resources, 'svc-database-params')!.inputs.parameters as { name: string; value: string }[];
+    t2.same(params.find((p) => p.name === 'shared_preload_libraries')?.value, 'pg_stat_statements', 'preloaded extension');
+    const web = containers(named(resources, 'app-web-task')!)[0]!;
+    const env = Object.fromEntries((web.environment as { name: string; value: string }[]).map((e) => [e.name, e.value]));
+    const secretNames = (web.secrets as { name: string }[]).map((s) => s.name);
+    t2.same(secretNames, ['ANALYTICS_PASSWORD', 'CACHE_PASSWORD'.replace('CACHE', 'REDIS'), 'CATALOG_PASSWORD', 'DATABASE_PASSWORD', 'PGPASSWORD', 'SENTRY_DSN', 'STRIPE_KEY'].sort());
+    t2.match(env.ANALYTICS_URL, /^postgresql:\/\/setops@/);
+    t2.equal(env.PGHOST?.startsWith('svc-database-db'), true, 'libpq variables point at the default-key database');
+    t2.match(env.CATALOG_URL, /^mongodb:\/\/setops@.*tls=true/);
+    t2.match(env.ELASTICSEARCH_URL, /^https:\/\//);
+    t2.equal(env.VOLUME_PATH, '/data');
+    t2.same(web.healthCheck.command, ['CMD-SHELL', 'curl -fs http://localhost:3000/healthz']);
+    t2.same(named(resources, 'app-web-task')!.inputs.cpu, '512', 'cpu 384 → Fargate size 512');
+    t2.same(named(resources, 'app-web-task')!.inputs.memory, '1024', 'memory 700 → 1024');
+    t2.equal(web.cpu, 384, 'container keeps the exact cpu');
+    const redirect = named(resources, 'app-web-https-redirect-1')!.inputs;
+    t2.same((redirect.conditions as any)[0].hostHeader.values, ['acme.example', 'www.shop.acme.example']);
+    t2.equal((redirect.actions as any)[0].redirect.host, 'shop.acme.example', 'other domains redirect to the primary');
+    const linksPolicy = named(resources, 'app-web-links-policy')!.inputs.policy as any;
+    t2.same(linksPolicy.Statement.map((s: any) => s.Sid), ['Mountfiles', 'Listuploads', 'Objectsuploads']);
+    t2.same(named(resources, 'app-worker-links-policy')!.inputs.policy && (named(resources, 'app-worker-links-policy')!.inputs.policy as any).Statement[0].Action, ['elasticfilesystem:ClientMount'], 'read-only mount cannot write');
+    t2.same(Object.keys(outputs.preDeployTaskDefinitions as object), ['web']);
+    t2.ok(named(resources, 'link-web-search-ingress') && named(resources, 'link-worker-files-ingress'), 'ingress rules per link');
+    t2.notOk(named(resources, 'link-worker-cache-ingress'), 'no ingress for services the app does not link');
+  });
+});
+
+t.test('models the program cannot build fail before any resource', async (tt) => {
+  const noImage = stageModel('dev', { apps: { web: app({ image: undefined }) } });
+  delete (noImage.apps.web as { image?: string }).image;
+  tt.throws(() => stageProgram(noImage), { name: 'EngineError', code: 'E_AWS_PROGRAM', message: /^app\/web in acme\/shop\/dev: image is required on AWS/ });
+  const clash = stageModel('dev', {
+    apps: { web: app({ env: { REDIS_URL: 'redis://elsewhere' }, links: { cache: {} } }) },
+    services: { cache: service('redis') },
+  });
+  try {
+    stageProgram(clash);
+    tt.fail('expected an error');
+  } catch (err) {
+    tt.ok(err instanceof EngineError);
+    tt.match((err as Error).message, /env var REDIS_URL is set by both spec.env and link\/web\/cache; give one of the links another envKey/);
+    tt.equal((err as EngineError).retryable, false, 'terminal');
+  }
+  const local = { ...stageModel('dev'), organization: { name: 'acme', provider: 'local' as const } };
+  tt.throws(() => stageProgram(local), { message: /needs provider: aws and aws.region/ });
+});
