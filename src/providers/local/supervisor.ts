@@ -89,6 +89,27 @@ export class Supervisor {
     await writeFileAtomic(this.paths.supervisorFile, JSON.stringify(info, null, 2) + '\n', 0o600);
     this.log(`supervisor ${process.pid} for ${this.label}: router on http://127.0.0.1:${this.routerPort}, control on 127.0.0.1:${controlPort}`);
     void this.serialized(() => this.restore()).catch((err) => this.log(`restore failed: ${(err as Error).message}`));
+    this.watchdog();
+  }
+
+  /**
+   * Exits when this supervisor is no longer the stage's: its supervisor.json was removed (stage
+   * destroyed, state directory deleted) or names another process.
+   */
+  private watchdog(): void {
+    const timer = setInterval(() => {
+      void readFile(this.paths.supervisorFile, 'utf8')
+        .then((text) => (JSON.parse(text) as SupervisorInfo).pid === process.pid)
+        .catch(() => false)
+        .then(async (mine) => {
+          if (mine || this.closing) return;
+          clearInterval(timer);
+          this.log(`supervisor ${process.pid}: ${this.paths.supervisorFile} is gone or names another process; stopping`);
+          await this.shutdown(false).catch(() => {});
+          this.onExit(0);
+        });
+    }, 2000);
+    timer.unref();
   }
 
   /** Stops everything and exits (SIGTERM/SIGINT, or the control API). */
