@@ -1,6 +1,6 @@
 import type { Issue } from '../errors.js';
 import { API_VERSION, KINDS, type AppDoc, type Kind, type OrganizationDoc, type ProjectDoc, type ServiceDoc, type StageDoc } from '../schema/kinds.js';
-import { didYouMean, quotedList } from '../schema/suggest.js';
+import { didYouMean } from '../schema/suggest.js';
 import type { SchemaProblem, Validators } from '../schema/validate.js';
 import { isPlainObject } from './merge-patch.js';
 import { locate, type ParsedDoc } from './yaml-docs.js';
@@ -46,8 +46,8 @@ export function declare(parsed: ParsedDoc, validators: Validators, issues: Issue
   if (typeof kind !== 'string' || !(KINDS as readonly string[]).includes(kind)) {
     const msg =
       kind === undefined
-        ? `missing required field "kind"; one of ${quotedList(KINDS)}`
-        : `unknown kind ${JSON.stringify(kind)}${typeof kind === 'string' ? didYouMean(kind, KINDS) : ''}; kinds are ${quotedList(KINDS)}`;
+        ? `missing required field "kind"; one of ${KINDS.join(', ')}`
+        : `unknown kind ${JSON.stringify(kind)}; kinds are ${KINDS.join(', ')}${typeof kind === 'string' ? didYouMean(kind, KINDS) : ''}`;
     issues.push(issueAt(parsed, kind === undefined ? '' : '/kind', msg));
     return undefined;
   }

@@ -14,7 +14,7 @@ import type {
 } from '../model/stage-model.js';
 import { SERVICE_DEFAULTS, type AppSpec, type ServiceSpec } from '../schema/kinds.js';
 import { escapePointer, splitPointer, type SchemaProblem } from '../schema/messages.js';
-import { didYouMean, quotedList } from '../schema/suggest.js';
+import { didYouMean } from '../schema/suggest.js';
 import type { Validators } from '../schema/validate.js';
 import { issueAt, normalizeVersion, type DeclaredApp, type DeclaredService, type DeclaredStage } from './documents.js';
 import { isPlainObject, mergePatch } from './merge-patch.js';
@@ -33,16 +33,38 @@ export interface ResolvedStage {
  */
 export function resolveStages(scope: Scope, validators: Validators, issues: Issue[]): ResolvedStage[] {
   const out: ResolvedStage[] = [];
+  const staged: StagedIssues = new Map();
   for (const key of [...scope.projects.keys()].sort()) {
     const project = scope.projects.get(key)!;
     checkStageOrder(project, issues);
     checkOverrideTargets(project, issues);
     for (const name of [...project.stages.keys()].sort()) {
-      const r = resolveStage(project, project.stages.get(name)!, validators, issues);
+      const r = resolveStage(project, project.stages.get(name)!, validators, issues, staged);
       if (r) out.push(r);
     }
   }
+  flushStaged(staged, issues);
   return out;
+}
+
+/**
+ * Problems of a project-wide app that recur in several stages (a link to a missing service):
+ * reported once, naming every stage, instead of once per stage at the same position.
+ */
+type StagedIssues = Map<string, { parsed: DeclaredApp['parsed']; pointer: string; stages: string[]; render: (stages: string) => string }>;
+
+function addStaged(staged: StagedIssues, parsed: DeclaredApp['parsed'], pointer: string, stage: string, render: (stages: string) => string): void {
+  const key = `${parsed.file}\u0000${parsed.index}\u0000${pointer}\u0000${render('\u0000')}`;
+  const entry = staged.get(key);
+  if (entry) entry.stages.push(stage);
+  else staged.set(key, { parsed, pointer, stages: [stage], render });
+}
+
+function flushStaged(staged: StagedIssues, issues: Issue[]): void {
+  for (const { parsed, pointer, stages, render } of staged.values()) {
+    const sorted = [...stages].sort();
+    issues.push(issueAt(parsed, pointer, render(sorted.length === 1 ? `stage ${sorted[0]}` : `stages ${sorted.join(', ')}`)));
+  }
 }
 
 function checkStageOrder(p: ProjectScope, issues: Issue[]): void {
@@ -61,7 +83,7 @@ function checkStageOrder(p: ProjectScope, issues: Issue[]): void {
         issueAt(
           d.parsed,
           '/spec/after',
-          `stage "${after}" does not exist in project ${p.project.name}${didYouMean(after, known)}; known stages: ${known.length ? quotedList(known) : 'none'}`,
+          `stage "${after}" does not exist in project ${p.project.name}; known stages: ${known.length ? known.join(', ') : 'none'}${didYouMean(after, known)}`,
         ),
       );
     }
@@ -110,7 +132,7 @@ function checkOverrideTargets(p: ProjectScope, issues: Issue[]): void {
           issueAt(
             d.parsed,
             ptr,
-            `override for stage "${stage}" matches no stage of project ${p.project.name}${didYouMean(stage, names)}; known stages: ${names.length ? quotedList(names) : 'none'}`,
+            `override for stage "${stage}" matches no stage of project ${p.project.name}; known stages: ${names.length ? names.join(', ') : 'none'}${didYouMean(stage, names)}`,
             'key',
           ),
         );
@@ -179,9 +201,16 @@ function specFor<S>(
   return merged as S;
 }
 
-function resolveStage(p: ProjectScope, stageDecl: DeclaredStage, validators: Validators, issues: Issue[]): ResolvedStage | undefined {
+function resolveStage(
+  p: ProjectScope,
+  stageDecl: DeclaredStage,
+  validators: Validators,
+  issues: Issue[],
+  staged: StagedIssues,
+): ResolvedStage | undefined {
   const stage = stageDecl.name;
   const before = issues.length;
+  const stagedBefore = [...staged.values()].reduce((n, e) => n + e.stages.length, 0);
   const settings = stageSettings(stageDecl, issues);
   const excluded = new Set<string>(stageDecl.specOk ? stageDecl.value.spec.exclude : []);
   const origins: Record<string, string[]> = { stage: [stageDecl.parsed.file] };
@@ -223,7 +252,7 @@ function resolveStage(p: ProjectScope, stageDecl: DeclaredStage, validators: Val
     if (!d || excluded.has(name)) continue;
     const spec = specFor<AppSpec>(d, stage, validators.appSpec, issues);
     if (!spec) continue;
-    const ctx = { d, stage, issues, services, serviceDecls, project: p.project.name };
+    const ctx = { d, stage, issues, staged, services, serviceDecls, project: p.project.name };
     const app = appModel(name, spec, ctx);
     if (app.public) {
       spec.domains.forEach((entry, i) => {
@@ -231,9 +260,8 @@ function resolveStage(p: ProjectScope, stageDecl: DeclaredStage, validators: Val
         const ptr = specPointer(d, stage, `/domains/${i}`);
         const owner = domainOwners.get(domain);
         if (owner && owner.app !== name) {
-          issues.push(
-            issueAt(d.parsed, ptr, `domain "${domain}" is already used by public app "${owner.app}" in stage ${stage}; a domain routes to one app`),
-          );
+          const other = owner.app;
+          addStaged(staged, d.parsed, ptr, stage, (s) => `domain "${domain}" is already used by public app "${other}" in ${s}; a domain routes to one app`);
         } else if (!owner) {
           domainOwners.set(domain, { app: name, d, ptr });
         }
@@ -243,7 +271,8 @@ function resolveStage(p: ProjectScope, stageDecl: DeclaredStage, validators: Val
     origins[`app/${name}`] = [d.parsed.file];
   }
 
-  if (!settings || issues.length > before) return undefined;
+  const stagedAfter = [...staged.values()].reduce((n, e) => n + e.stages.length, 0);
+  if (!settings || issues.length > before || stagedAfter > stagedBefore) return undefined;
   const model: StageModel = sortKeys({
     organization: organizationModel(p),
     project: projectModel(p),
@@ -345,6 +374,7 @@ interface AppContext {
   stage: string;
   project: string;
   issues: Issue[];
+  staged: StagedIssues;
   services: Record<string, ServiceModel>;
   serviceDecls: Map<string, DeclaredService>;
 }
@@ -387,12 +417,13 @@ function appModel(name: string, spec: AppSpec, ctx: AppContext): AppModel {
     const decl = ctx.serviceDecls.get(link.service);
     if (!decl) {
       const known = [...ctx.serviceDecls.keys()].sort();
-      issues.push(
-        issueAt(
-          d.parsed,
-          at(`/links/${i}/service`),
-          `app "${name}" links service "${link.service}" which does not exist in stage ${stage}${didYouMean(link.service, known)}; known services: ${known.length ? known.join(', ') : 'none'}`,
-        ),
+      const service = link.service;
+      addStaged(
+        ctx.staged,
+        d.parsed,
+        at(`/links/${i}/service`),
+        stage,
+        (s) => `app "${name}" links service "${service}" which does not exist in ${s}; known services: ${known.length ? known.join(', ') : 'none'}${didYouMean(service, known)}`,
       );
       return;
     }

@@ -1,5 +1,5 @@
 import type { Issue } from '../errors.js';
-import { didYouMean, quotedList } from '../schema/suggest.js';
+import { didYouMean } from '../schema/suggest.js';
 import {
   issueAt,
   type AnyDeclared,
@@ -71,7 +71,7 @@ export function buildScope(declared: AnyDeclared[], issues: Issue[]): Scope {
           '/metadata',
           orgNames.length === 0
             ? `${LABEL[d.kind]} "${d.name}" has no organization: no Organization manifest was found; add one (kind: Organization)`
-            : `${LABEL[d.kind]} "${d.name}" must name its organization (metadata.organization): there are ${orgNames.length}: ${quotedList(orgNames)}`,
+            : `${LABEL[d.kind]} "${d.name}" must name its organization (metadata.organization): there are ${orgNames.length}: ${orgNames.join(', ')}`,
         ),
       );
       return undefined;
@@ -82,7 +82,7 @@ export function buildScope(declared: AnyDeclared[], issues: Issue[]): Scope {
         issueAt(
           d.parsed,
           '/metadata/organization',
-          `organization "${named}" does not exist${didYouMean(named, orgNames)}; known organizations: ${orgNames.length ? quotedList(orgNames) : 'none'}`,
+          `organization "${named}" does not exist; known organizations: ${orgNames.length ? orgNames.join(', ') : 'none'}${didYouMean(named, orgNames)}`,
         ),
       );
     }
@@ -109,7 +109,7 @@ export function buildScope(declared: AnyDeclared[], issues: Issue[]): Scope {
         issueAt(
           d.parsed,
           '/metadata/project',
-          `project "${name}" does not exist in organization ${org.name}${didYouMean(name, known)}; known projects: ${known.length ? quotedList(known) : 'none'} (add a Project manifest)`,
+          `project "${name}" does not exist in organization ${org.name}; known projects: ${known.length ? known.sort().join(', ') : 'none (add a Project manifest)'}${didYouMean(name, known)}`,
         ),
       );
     }
@@ -134,7 +134,7 @@ export function buildScope(declared: AnyDeclared[], issues: Issue[]): Scope {
         issueAt(
           d.parsed,
           '/metadata/stage',
-          `stage "${stage}" does not exist in project ${p.project.name}${didYouMean(stage, known)}; known stages: ${known.length ? quotedList(known) : 'none'}`,
+          `stage "${stage}" does not exist in project ${p.project.name}; known stages: ${known.length ? known.sort().join(', ') : 'none'}${didYouMean(stage, known)}`,
         ),
       );
       continue;

@@ -90,7 +90,7 @@ const stageOverrides = (what: string) =>
     type: 'object',
     description: `Per-stage overrides: stage name → RFC 7396 JSON merge patch applied to this ${what}'s spec on that stage (null removes a field). The merged spec is validated like the base spec.`,
     propertyNames: stageName,
-    additionalProperties: { type: 'object', errorMessage: 'must be a mapping (a JSON merge patch of the spec)' },
+    additionalProperties: { type: 'object', errorMessage: 'must be a mapping (a JSON merge patch of the spec for that stage)' },
   }) as const;
 
 const metadataBase = {

@@ -57,9 +57,13 @@ function unionNoise(errors: ErrorObject[]): Set<ErrorObject> {
     if (e.keyword !== 'anyOf' && e.keyword !== 'oneOf') continue;
     const branches = e.schema as { type?: string }[];
     const kind = jsonType(e.data);
-    const matching = branches
-      .map((b, i) => ({ b, i }))
-      .filter(({ b }) => typeMatches(b.type, kind));
+    let matching = branches.map((b, i) => ({ b, i })).filter(({ b }) => typeMatches(b.type, kind));
+    if (matching.length > 1 && kind === 'object') {
+      // Object branches told apart by their required keys ({ email } vs { webhook }).
+      const data = e.data as Record<string, unknown>;
+      const byKeys = matching.filter(({ b }) => ((b as { required?: string[] }).required ?? []).every((k) => k in data));
+      if (byKeys.length === 1) matching = byKeys;
+    }
     const prefix = e.schemaPath + '/';
     const subs = errors.filter((x) => x !== e && x.schemaPath.startsWith(prefix) && x.instancePath.startsWith(e.instancePath));
     if (matching.length === 1) {
@@ -113,7 +117,11 @@ const TYPE_NAMES: Record<string, string> = {
 export function describe(v: unknown): string {
   if (v === null || v === undefined) return 'nothing (null)';
   if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'object') return isSecretLike(v) ? 'a {secret: …} reference' : 'a mapping';
+  if (typeof v === 'object') {
+    if (isSecretLike(v)) return 'a {secret: …} reference';
+    const keys = Object.keys(v);
+    return keys.length === 0 ? 'an empty mapping' : `a mapping with ${keys.slice(0, 5).join(', ')}${keys.length > 5 ? ', …' : ''}`;
+  }
   if (typeof v === 'string') return v.length > 40 ? `a string of ${v.length} characters` : JSON.stringify(v);
   return String(v);
 }
@@ -152,7 +160,9 @@ function translate(e: ErrorObject, root: unknown): SchemaProblem | undefined {
       if (isSecretLike(e.data)) {
         return { pointer: at, message: `${name} must be ${expected}: {secret: …} is only allowed as an app env value; write the value here or move it to env` };
       }
-      return { pointer: at, message: `${name} must be ${expected}, got ${describe(e.data)}` };
+      if (typeof parent?.errorMessage === 'string') return { pointer: at, message: `${name} ${parent.errorMessage}, got ${describe(e.data)}` };
+      const quote = params.type === 'string' && (typeof e.data === 'number' || typeof e.data === 'boolean') ? `; put it in quotes: "${String(e.data)}"` : '';
+      return { pointer: at, message: `${name} must be ${expected}, got ${describe(e.data)}${quote}` };
     }
     case 'enum': {
       const allowed = (params.allowedValues as unknown[]).map(String);

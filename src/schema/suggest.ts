@@ -9,7 +9,8 @@ export function closest(word: string, candidates: Iterable<string>): string | un
   let bestDistance = Infinity;
   for (const candidate of [...candidates].sort()) {
     const c = candidate.toLowerCase();
-    const d = c === w ? 0 : c.startsWith(w) || w.startsWith(c) ? Math.min(1, distance(w, c)) : distance(w, c);
+    // A prefix ("prot" → "protocol") beats a typo of the same length ("prot" → "port").
+    const d = c === w ? 0 : c.startsWith(w) || w.startsWith(c) ? 0.5 : distance(w, c);
     if (d < bestDistance) {
       best = candidate;
       bestDistance = d;
