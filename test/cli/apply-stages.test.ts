@@ -1,0 +1,184 @@
+/**
+ * `setopsd apply` through the CLI (in-process `main`, real clock) with the real local engine and
+ * small fixture apps: several stages with `after:`, partial failure, secrets, manual approval,
+ * confirmation, plan files, locks and cancellation. The example stage end to end is in test/e2e/.
+ */
+import t from 'tap';
+import { chmod, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../src/cli/main.js';
+import { realClock, realSleep } from '../../src/sleep.js';
+import { acquireStageLock } from '../../src/state/lock.js';
+import type { Deps } from '../../src/deps.js';
+import { testDeps } from '../helpers/deps.js';
+import { killMentioning, processesMentioning, repoRoot, waitFor } from '../e2e/helpers.js';
+
+const dir = await mkdtemp(join(tmpdir(), 'setopsd-cli-apply-'));
+const stateDir = join(dir, '.setopsd');
+await symlink(join(repoRoot, 'test/fixtures/local-apps'), join(dir, 'apps'));
+
+async function run(argv: string[], over: Partial<Deps> = {}, signal = new AbortController().signal) {
+  const deps = testDeps({ clock: realClock, sleep: realSleep, cwd: dir, ...over });
+  const code = await main(argv, deps, signal);
+  return { code, stdout: deps.out(), stderr: deps.err() };
+}
+
+t.teardown(async () => {
+  for (const stage of ['staging', 'production', 'preview']) await run(['destroy', `shop/${stage}`, '--yes', '--allow-data-loss']).catch(() => undefined);
+  await killMentioning(dir);
+  await rm(dir, { recursive: true, force: true });
+});
+
+interface Opts {
+  /** Per stage: the web app's VERSION and whether its pre-deploy step fails. */
+  stages: Record<string, { version: string; failPreDeploy?: boolean; after?: string; approval?: 'auto' | 'manual'; secret?: boolean }>;
+  secretsFile?: string;
+}
+
+/** Writes manifests: org acme (local), project shop, the given stages, one public app `web` per stage. */
+async function manifests(o: Opts): Promise<void> {
+  const docs: string[] = [
+    `apiVersion: setopsd/v1\nkind: Organization\nmetadata: { name: acme }\nspec:\n  provider: local\n${o.secretsFile ? `  secrets: { file: ${o.secretsFile} }\n` : ''}`,
+    'apiVersion: setopsd/v1\nkind: Project\nmetadata: { name: shop }\nspec: {}\n',
+  ];
+  for (const [name, s] of Object.entries(o.stages)) {
+    docs.push(
+      `apiVersion: setopsd/v1\nkind: Stage\nmetadata: { name: ${name}, project: shop }\nspec:\n  approval: ${s.approval ?? 'auto'}\n${s.after ? `  after: ${s.after}\n` : ''}`,
+      [
+        'apiVersion: setopsd/v1',
+        'kind: App',
+        `metadata: { name: web, project: shop, stage: ${name} }`,
+        'spec:',
+        '  command: [node, http-app.mjs]',
+        '  workdir: apps',
+        '  public: true',
+        '  healthCheck: { path: /health, interval: 5, retries: 1, startPeriod: 0 }',
+        '  env:',
+        `    VERSION: ${s.version}`,
+        ...(s.secret ? ['    API_KEY: { secret: api-key }'] : []),
+        ...(s.failPreDeploy ? ['  preDeploy: { command: "echo migrating; exit 3" }'] : []),
+        '',
+      ].join('\n'),
+    );
+  }
+  await writeFile(join(dir, 'setops.yaml'), docs.join('---\n'));
+}
+
+async function journal(stage: string): Promise<{ number: number; status: string; trigger: string; error?: { code: string; message: string } }[]> {
+  const jdir = join(stateDir, 'stages/acme/shop', stage, 'journal');
+  const names = (await readdir(jdir).catch(() => [] as string[])).filter((n) => /^\d+\.json$/.test(n)).sort();
+  return Promise.all(names.map(async (n) => JSON.parse(await readFile(join(jdir, n), 'utf8'))));
+}
+
+t.test('stages apply in parallel; a failed stage is named, its after: successor skipped, the others still apply', async (t) => {
+  await manifests({
+    stages: {
+      staging: { version: 'v1', failPreDeploy: true },
+      production: { version: 'v1', after: 'staging' },
+      preview: { version: 'v1' },
+    },
+  });
+  const r = await run(['apply', '--yes']);
+  t.equal(r.code, 1, r.stderr);
+  t.match(r.stdout, /acme\/shop\/staging: deployment #1 failed in .*: /);
+  t.match(r.stdout, /acme\/shop\/production: skipped: it runs after acme\/shop\/staging, which failed/);
+  t.match(r.stdout, /acme\/shop\/preview: deployment #1 succeeded/);
+  t.match(r.stdout, /apply: 1 succeeded, 0 unchanged, 1 failed \(acme\/shop\/staging\), 1 skipped \(acme\/shop\/production\)\n$/);
+  t.same((await journal('staging')).map((e) => e.status), ['failed']);
+  t.same(await journal('production'), [], 'the skipped stage has no journal entry');
+
+  await manifests({ stages: { staging: { version: 'v1' }, production: { version: 'v1', after: 'staging' }, preview: { version: 'v1' } } });
+  const again = await run(['apply', '--yes']);
+  t.equal(again.code, 0, again.stdout + again.stderr);
+  t.match(again.stdout, /acme\/shop\/preview: no changes/);
+  const order = [...again.stdout.matchAll(/acme\/shop\/(\w+): deployment #\d+ succeeded/g)].map((m) => m[1]);
+  t.same(order, ['staging', 'production'], 'production only after staging succeeded');
+  t.same((await journal('staging')).map((e) => e.status), ['failed', 'succeeded']);
+});
+
+t.test('a missing secret refuses the stage before anything changes; a 0600 secrets file provides it and its value is never shown', async (t) => {
+  const secrets = join(dir, 'secrets.env');
+  await writeFile(secrets, 'other=1\n', { mode: 0o600 });
+  await chmod(secrets, 0o600);
+  await manifests({ stages: { staging: { version: 'v2', secret: true }, production: { version: 'v1', after: 'staging' }, preview: { version: 'v1' } } });
+  const before = await journal('staging');
+  const r = await run(['apply', '--yes', '--stage', 'staging', '--secrets', secrets]);
+  t.equal(r.code, 1);
+  t.match(r.stdout, /acme\/shop\/staging: not applied: stage acme\/shop\/staging: missing secrets, nothing was changed: app\/web env API_KEY needs secret "api-key"/);
+  t.same(await journal('staging'), before, 'no journal entry');
+
+  await writeFile(secrets, 'other=1\napi-key=sup3r-s3cret-value\n', { mode: 0o600 });
+  const ok = await run(['apply', '--yes', '--stage', 'staging', '--secrets', secrets]);
+  t.equal(ok.code, 0, ok.stdout + ok.stderr);
+  const all = ok.stdout + ok.stderr + JSON.stringify(await journal('staging'));
+  t.notMatch(all, /sup3r-s3cret-value/, 'the value is not printed or journaled');
+  t.match(ok.stdout, /\(secret api-key\)/, 'the plan shows the secret by name');
+});
+
+t.test('confirmation: a terminal prompt, and a plan file without a terminal only applies auto-approval stages', async (t) => {
+  await manifests({ stages: { staging: { version: 'v3', secret: false }, production: { version: 'v3', approval: 'manual' }, preview: { version: 'v1' } } });
+  const tty = (answer: string) => ({ isTTY: { stdout: false, stdin: true }, prompt: async (q: string) => { asked.push(q); return answer; } });
+  const asked: string[] = [];
+  const before = (await journal('staging')).length;
+  const no = await run(['apply', '--stage', 'staging'], tty('no'));
+  t.equal(no.code, 1);
+  t.match(asked[0], /^Apply 2 changes to acme\/shop\/staging\? Type "yes" to confirm: $/);
+  t.match(no.stdout, /apply: canceled, nothing changed/);
+  t.equal((await journal('staging')).length, before, 'nothing applied');
+
+  const planFile = join(dir, 'reviewed.json');
+  const planned = await run(['plan', '--out', planFile]);
+  t.equal(planned.code, 2, planned.stderr);
+  const fromFile = await run(['apply', planFile]);
+  t.equal(fromFile.code, 1, fromFile.stderr);
+  t.match(fromFile.stdout, /acme\/shop\/production: skipped: approval: manual; confirm on a terminal or pass --yes/);
+  t.match(fromFile.stdout, new RegExp(`acme/shop/staging: deployment #${before + 1} succeeded`));
+  const last = (await journal('staging')).at(-1)!;
+  t.equal(last.trigger, 'plan-file');
+
+  const yes = await run(['apply', '--stage', 'production'], tty('yes'));
+  t.equal(yes.code, 0, yes.stdout + yes.stderr);
+  t.match(yes.stdout, /acme\/shop\/production: deployment #\d+ succeeded/);
+});
+
+t.test('a file that is not a plan is a usage error; so is a missing --yes without a terminal', async (t) => {
+  await writeFile(join(dir, 'notes.txt'), 'hello\n');
+  const r = await run(['apply', 'notes.txt']);
+  t.equal(r.code, 1);
+  t.match(r.stderr, /notes\.txt is a file but not a setopsd plan file/);
+  await manifests({ stages: { staging: { version: 'v4' }, production: { version: 'v3', approval: 'manual' }, preview: { version: 'v1' } } });
+  const noYes = await run(['apply', '--stage', 'staging']);
+  t.equal(noYes.code, 1);
+  t.match(noYes.stderr, /apply needs --yes/);
+});
+
+t.test('a locked stage is refused naming the holder; other stages still apply', async (t) => {
+  await manifests({ stages: { staging: { version: 'v5' }, production: { version: 'v3', approval: 'manual' }, preview: { version: 'v2' } } });
+  const lock = await acquireStageLock(stateDir, { organization: 'acme', project: 'shop', stage: 'staging' }, testDeps(), { command: 'daemon', timeoutMs: 0 });
+  t.teardown(() => lock.release());
+  const r = await run(['apply', '--yes', '--stage', 'staging', '--stage', 'preview']);
+  t.equal(r.code, 1);
+  t.match(r.stdout, new RegExp(`acme/shop/staging: not applied: stage acme/shop/staging is locked by PID ${process.pid} on .* \\(daemon\\)`));
+  t.match(r.stdout, /acme\/shop\/preview: deployment #\d+ succeeded/);
+  await lock.release();
+});
+
+t.test('cancel during apply: the deployment is journaled failed and the stage unlocked', async (t) => {
+  await manifests({ stages: { staging: { version: 'v6', failPreDeploy: false }, production: { version: 'v3', approval: 'manual' }, preview: { version: 'v2' } } });
+  const ac = new AbortController();
+  const before = (await journal('staging')).length;
+  const running = run(['apply', '--yes', '--stage', 'staging'], {}, ac.signal);
+  await waitFor('the deployment to be running', async () => (await journal('staging')).length > before && (await journal('staging')).at(-1)!.status === 'running', 30_000, 5);
+  ac.abort(new Error('SIGINT'));
+  const r = await running;
+  t.equal(r.code, 1);
+  const last = (await journal('staging')).at(-1)!;
+  t.equal(last.status, 'failed');
+  t.equal(last.error?.code, 'E_CANCELED');
+  const { readStageLock } = await import('../../src/state/lock.js');
+  t.equal(await readStageLock(stateDir, { organization: 'acme', project: 'shop', stage: 'staging' }), null, 'unlocked');
+  const after = await run(['apply', '--yes', '--stage', 'staging']);
+  t.equal(after.code, 0, 'the next apply converges');
+  t.ok((await processesMentioning(dir)).length > 0);
+});
