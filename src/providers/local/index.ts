@@ -54,7 +54,7 @@ export function createLocalEngine(ctx: EngineContext, opts: LocalEngineOptions =
         io.progress({ subject: c.subject, status: 'succeeded' });
         applied.push(c);
       }
-      if (own.length === 0 && outcome !== undefined && outcome !== 'unchanged') io.progress({ subject: owner, status: 'succeeded', message: `${outcome} (converged with the recorded state)` });
+      if (own.length === 0 && outcome !== undefined && outcome !== 'unchanged') io.progress({ subject: owner, status: 'succeeded', message: `${outcome} to match the desired state` });
       current = null;
     };
     try {

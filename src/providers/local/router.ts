@@ -59,7 +59,7 @@ export class Router {
       text(res, 404,
         `setopsd router for stage ${this.table.stageLabel}: no public app answers to host "${host}".\n` +
           (known.length === 0 ? 'This stage has no public app.\n' : `Known hosts:\n${known.map((h) => `  ${h}`).join('\n')}\n`) +
-          'Send the app\'s host name in the Host header, e.g. curl -H "Host: APP.STAGE.PROJECT.localhost" http://127.0.0.1:PORT/\n');
+          `Send the app's host name in the Host header, e.g. curl -H "Host: ${known[0] ?? 'APP.STAGE.PROJECT.localhost'}" http://127.0.0.1:${req.socket.localPort ?? 'PORT'}/\n`);
       return;
     }
     const hasBody = req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0' || req.headers['transfer-encoding'] !== undefined;
