@@ -114,21 +114,24 @@ export async function planStages(opts: PlanStagesOptions): Promise<StagePlan[]> 
 
   const desiredByKey = new Map(desired.stages.map((s) => [stageKey(refOf(s)), s] as const));
   const store = new StateStore(stateDir);
+  // Stages recorded in the state directory: those gone from the manifests become stage deletes;
+  // for the others, a recorded provider different from the desired one means the stage moves
+  // between engines, so its actual state is read from the engine that holds it (stage replace).
   const recorded = new Map<string, StageModel>();
   for (const ref of await store.list()) {
-    const key = stageKey(ref);
-    if (desiredByKey.has(key)) continue;
     throwIfAborted(signal);
     const state = await store.read(ref);
-    if (state.model !== null) recorded.set(key, state.model);
+    if (state.model !== null) recorded.set(stageKey(ref), state.model);
   }
-  const selected = selectStages([...desiredByKey.keys(), ...recorded.keys()].sort(), opts.stages ?? []);
+  const keys = new Set([...desiredByKey.keys(), ...recorded.keys()]);
+  const selected = selectStages([...keys].sort(), opts.stages ?? []);
 
   const plans: StagePlan[] = [];
   for (const key of selected) {
     throwIfAborted(signal);
     const want = desiredByKey.get(key) ?? null;
-    const model = want ?? recorded.get(key)!;
+    const before = recorded.get(key);
+    const model = before !== undefined && (want === null || before.organization.provider !== want.organization.provider) ? before : want!;
     const engine = await engineOf(model);
     const actual = await engine.read(refOf(model), signal);
     const stagePlan = planStage(want, actual, engine.name, desired.origins[key] ?? {});

@@ -104,3 +104,15 @@ t.test('selectStages', async (t) => {
   t.throws(() => selectStages(keys, ['staging']), { message: /--stage staging is ambiguous: it matches acme\/shop\/staging, beta\/shop\/staging/ });
   t.throws(() => selectStages(keys, ['qa']), { message: /--stage qa: no such stage/ });
 });
+
+t.test('a stage moving to another provider is read from the engine that holds it: stage replace', async (t) => {
+  const stateDir = tempDir(t);
+  const local = stage({ services: { db: service() } });
+  await new StateStore(stateDir).write(refOf(local), local);
+  const aws: StageModel = { ...stage({ services: { db: service() } }), organization: { name: 'acme', provider: 'aws', aws: { region: 'eu-central-1' } } };
+  const { factory, calls } = engines(stateDir);
+  const [p] = await planStages({ desired: desiredOf([aws]), stateDir, deps: testDeps(), signal: new AbortController().signal, engineFor: factory });
+  t.same(calls, ['engine acme/local']);
+  t.same(p!.changeset.changes.map((c) => `${c.op} ${c.subject}`), ['replace stage', 'create service/db']);
+  t.equal(p!.changeset.changes[0]!.dataLoss, true);
+});
