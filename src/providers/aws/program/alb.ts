@@ -28,6 +28,8 @@ const TLS_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
 const NOT_FOUND = { type: 'fixed-response', fixedResponse: { contentType: 'text/plain', statusCode: '404', messageBody: 'no app for this host' } };
 /** First listener rule priority; each app with domains gets a block of 10 from here, in name order. */
 const PRIORITY_BASE = 100;
+/** Listener rule priorities of public apps without domains (`<app>.*` over HTTP), in name order. */
+const NO_DOMAIN_PRIORITY_BASE = 10000;
 
 /**
  * Load balancing for public apps.
@@ -39,8 +41,9 @@ const PRIORITY_BASE = 100;
  * primary, and an HTTP listener that redirects to HTTPS. Every app with domains gets one ACM
  * certificate (primary domain + the others as alternative names) validated by DNS in Route 53
  * and alias A records to the load balancer (hosted zone lookup: `domains.ts`). Public apps
- * without domains cannot get a certificate: the first of them (by name) is the HTTP listener's
- * default action, reached at the load balancer's DNS name; others get a warning.
+ * without domains cannot get a certificate: they answer over HTTP on host names `<app>.*`
+ * pointed at the load balancer, and the first of them (by name) is also the HTTP listener's
+ * default action, reached at the load balancer's own DNS name.
  *
  * tcp apps → one network load balancer with a TCP listener on each app's port.
  */
@@ -94,7 +97,8 @@ function buildAlb(ctx: ProgramContext, network: Network, httpApps: string[], ing
   const defaultApp = withoutDomains[0];
   for (const a of withoutDomains.slice(1)) {
     pulumi.log.warn(
-      `app/${a} in ${ctx.names.key}: public without domains; only app/${defaultApp} is served at the load balancer's DNS name; add domains to reach it`,
+      `app/${a} in ${ctx.names.key}: public without domains; only app/${defaultApp} answers at the load balancer's DNS name, ` +
+        `app/${a} only at host names ${a}.* pointed at it (HTTP); add domains for HTTPS`,
     );
   }
 
@@ -134,6 +138,21 @@ function buildAlb(ctx: ProgramContext, network: Network, httpApps: string[], ing
     ingress.targets[a] = target;
     if (a === defaultApp) target.url = pulumi.interpolate`http://${alb.dnsName}`;
   }
+  // Apps without domains: plain HTTP on any host name `<app>.*` (a CNAME to the load balancer).
+  // This rule is also what attaches their target group to the load balancer, which ECS requires.
+  withoutDomains.forEach((a, j) => {
+    const rule = new aws.lb.ListenerRule(
+      `app-${a}-http-host`,
+      {
+        listenerArn: http.arn,
+        priority: NO_DOMAIN_PRIORITY_BASE + j,
+        conditions: [{ hostHeader: { values: [`${a}.*`] } }],
+        actions: [{ type: 'forward', targetGroupArn: groups[a]!.arn }],
+      },
+      ctx.res(),
+    );
+    ingress.targets[a]!.dependsOn.push(rule);
+  });
   withDomains.forEach((a, i) => {
     const domains = orderedDomains(ctx.model.apps[a]!);
     const [primary, ...others] = domains as [string, ...string[]];

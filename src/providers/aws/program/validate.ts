@@ -63,9 +63,15 @@ export function programProblems(model: StageModel): string[] {
     const owners = new Map<string, string>();
     const claim = (key: string, owner: string): void => {
       const before = owners.get(key);
-      if (before !== undefined && before !== owner) {
+      if (before === undefined) {
+        owners.set(key, owner);
+      } else if (before === 'the platform') {
+        problems.push(`${subject}: env var ${key} is set by the platform and by ${owner}; ${owner === 'spec.env' ? 'remove it from spec.env' : 'give the link another envKey'}`);
+      } else if (before === 'spec.env') {
+        problems.push(`${subject}: env var ${key} is set by both spec.env and ${owner}; rename it in spec.env or give the link another envKey`);
+      } else {
         problems.push(`${subject}: env var ${key} is set by both ${before} and ${owner}; give one of the links another envKey`);
-      } else owners.set(key, owner);
+      }
     };
     for (const key of PLATFORM_KEYS) claim(key, 'the platform');
     for (const key of Object.keys(app.env).sort()) claim(key, 'spec.env');

@@ -140,6 +140,11 @@ function checkInvariants(tt: Tap, model: StageModel, { resources, outputs, golde
     } else {
       tt.notOk(cert, `app/${name}: no certificate without domains`);
       tt.same(rules.filter((r) => r.name.includes('https')), [], `app/${name}: no HTTPS rules without domains`);
+      if (a.protocol === 'http') {
+        const hostRule = named(resources, `app-${name}-http-host`);
+        tt.same((hostRule?.inputs.conditions as any)?.[0].hostHeader.values, [`${name}.*`], `app/${name}: reachable at ${name}.* over HTTP`);
+        tt.match((hostRule?.inputs.actions as any)?.[0].targetGroupArn, new RegExp(`:app-${name}-tg/`), `app/${name}: its target group is attached to the load balancer`);
+      }
     }
   }
 
@@ -378,7 +383,7 @@ t.test('models the program cannot build fail before any resource', async (tt) =>
     tt.fail('expected an error');
   } catch (err) {
     tt.ok(err instanceof EngineError);
-    tt.match((err as Error).message, /env var REDIS_URL is set by both spec.env and link\/web\/cache; give one of the links another envKey/);
+    tt.match((err as Error).message, /env var REDIS_URL is set by both spec.env and link\/web\/cache; rename it in spec.env or give the link another envKey/);
     tt.equal((err as EngineError).retryable, false, 'terminal');
   }
   const local = { ...stageModel('dev'), organization: { name: 'acme', provider: 'local' as const } };
