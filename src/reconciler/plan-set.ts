@@ -2,7 +2,7 @@ import type { Deps } from '../deps.js';
 import type { DesiredState } from '../manifests/api.js';
 import type { StageModel, StageRef } from '../model/stage-model.js';
 import { refOf, stageKey } from '../model/stage-model.js';
-import { hashOf } from '../model/canonical.js';
+import { canonicalJson, hashOf } from '../model/canonical.js';
 import type { ActualState, Engine } from '../providers/engine.js';
 import { engineFor as defaultEngineFor } from '../providers/registry.js';
 import { StateStore } from '../state/store.js';
@@ -76,9 +76,34 @@ export function planStage(
     summary: summarize(changeset.changes),
     problems: checkPlanSafety(changeset, desired, actual.model, { allowDataLoss: false }),
     resources: [],
-    notes: [],
+    notes: renameNotes(changeset, desired, actual.model),
     files: filesOf(changeset, origins),
   };
+}
+
+/**
+ * Notes for deletes that look like renames (an app or service deleted and one with identical
+ * settings created): SetOps cannot rename, so the reader should know what that means.
+ */
+export function renameNotes(changeset: Changeset, desired: StageModel | null, actual: StageModel | null): string[] {
+  if (desired === null || actual === null) return [];
+  const notes: string[] = [];
+  const names = (kind: string, op: string) =>
+    changeset.changes.filter((c) => c.op === op && c.path === undefined && c.subject.startsWith(`${kind}/`)).map((c) => c.subject.slice(kind.length + 1));
+  for (const kind of ['app', 'service'] as const) {
+    const created = names(kind, 'create');
+    for (const old of names(kind, 'delete')) {
+      const before = kind === 'app' ? actual.apps[old] : actual.services[old];
+      const twin = created.find((n) => canonicalJson(kind === 'app' ? desired.apps[n] : desired.services[n]) === canonicalJson(before));
+      if (twin === undefined) continue;
+      notes.push(
+        kind === 'app'
+          ? `app/${twin} looks like a rename of app/${old}: apps cannot be renamed in place, so ${twin} is created and ${old} deleted`
+          : `service/${twin} looks like a rename of service/${old}: services cannot be renamed; ${twin} is created empty and the data of ${old} is deleted, not moved`,
+      );
+    }
+  }
+  return notes;
 }
 
 /** The files behind each changed subject; links, domains and env belong to their app. */
