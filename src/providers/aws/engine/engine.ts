@@ -52,14 +52,9 @@ const STEP_KIND: Record<string, string> = {
 };
 
 async function defaultProgram(model: StageModel): Promise<PulumiFn> {
-  // A computed specifier: the program module is another part of the build and is loaded only
-  // when a stage is previewed or applied.
-  const spec = '../program/index.js';
-  const mod = (await import(spec)) as { stageProgram?: StageProgramFactory };
-  if (typeof mod.stageProgram !== 'function') {
-    throw new EngineError('the AWS program module does not export stageProgram; this is a bug in setopsd', { retryable: false });
-  }
-  return mod.stageProgram(model);
+  // Loaded only when a stage is previewed or applied: reads never load @pulumi/aws.
+  const { stageProgram } = await import('../program/index.js');
+  return stageProgram(model);
 }
 
 /** The message and data of a stack with pending operations, with the commands that recover it. */

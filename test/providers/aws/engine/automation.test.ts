@@ -316,3 +316,28 @@ t.test('read from a non-file backend uses `stack export` without --show-secrets'
   const gone = await setup(t, [{ when: 'stack select', stderr: "error: no stack named 'production' found\n", exit: 255 }], { organization: { ...org, backend: 's3://state-bucket/setopsd' } });
   t.same(await gone.engine.read(ref), { model: null, serial: null }, 'StackNotFoundError reads as nothing deployed');
 });
+
+t.test('without a program option the AWS program is loaded; a model it cannot build fails with the program error', async (t) => {
+  const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-prog-'));
+  t.teardown(() => rm(stateDir, { recursive: true, force: true }));
+  const deps = testDeps({ env: { PULUMI_CONFIG_PASSPHRASE: 'x', PATH: process.env.PATH }, cwd: stateDir });
+  const pulumiCommand = await PulumiCommand.get({ root: fakeRoot, skipVersionCheck: true });
+  const engine = createPulumiEngine({ stateDir, deps, organization: org }, { pulumiCommand });
+  const broken: StageModel = {
+    ...model,
+    apps: {
+      web: {
+        port: 80, protocol: 'http', public: false, scale: 1, resources: { cpu: 256, memory: 512 },
+        healthCheck: { path: '/', status: '200-499', interval: 30, timeout: 5, retries: 3, startPeriod: 0 },
+        env: {}, domains: {}, links: {},
+      },
+    },
+  };
+  await t.rejects(engine.preview!(broken, { model: null, serial: null }), { code: 'E_AWS_PROGRAM', message: /image is required on AWS/ });
+  const result = await engine.apply(broken, { ref, changes: [] }, {
+    signal: new AbortController().signal, log: pino({ level: 'silent' }), progress: () => {}, allowDataLoss: false,
+    secrets: { get: async () => '' }, configRoot: stateDir, deployment: { number: 1, commit: null, trigger: 'test' },
+  });
+  t.equal(result.status, 'failed');
+  t.equal(result.error?.code, 'E_AWS_PROGRAM');
+});
