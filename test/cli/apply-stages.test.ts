@@ -164,6 +164,24 @@ t.test('a locked stage is refused naming the holder; other stages still apply', 
   await lock.release();
 });
 
+t.test('logs prints recent lines of an app and follows until interrupted', async (t) => {
+  const r = await run(['logs', '--stage', 'preview', '--app', 'web', '--lines', '5']);
+  t.equal(r.code, 0, r.stderr);
+  t.ok(r.stdout.trim().split('\n').length <= 5 * 2, 'at most N lines per process');
+  const unknown = await run(['logs', '--stage', 'preview', '--app', 'nope']);
+  t.equal(unknown.code, 1);
+  t.match(unknown.stderr, /app\/nope is not in stage acme\/shop\/preview; apps: web/);
+
+  const ac = new AbortController();
+  let seen = '';
+  const following = run(['logs', '--stage', 'preview', '--app', 'web', '--follow', '--lines', '1'], {
+    stdout: { write: (s: string) => { seen += s; if (seen.length > 0) ac.abort(new Error('SIGINT')); } },
+  }, ac.signal);
+  const f = await following;
+  t.equal(f.code, 0, 'Ctrl-C ends --follow normally');
+  t.ok(seen.length > 0, 'printed the last line before following');
+});
+
 t.test('cancel during apply: the deployment is journaled failed and the stage unlocked', async (t) => {
   await manifests({ stages: { staging: { version: 'v6', failPreDeploy: false }, production: { version: 'v3', approval: 'manual' }, preview: { version: 'v2' } } });
   const ac = new AbortController();
