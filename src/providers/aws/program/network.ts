@@ -27,7 +27,8 @@ const ZONES = ['a', 'b'];
  * through NAT, one NAT gateway per zone on protected stages and one shared NAT elsewhere, and
  * a free S3 gateway endpoint) or, with `organization.aws.vpcId`, the existing VPC whose subnets
  * are tagged `setops:tier=public` / `setops:tier=private` (the first two of each tier by id are
- * used; they must be in two different availability zones).
+ * used; they must be in two different availability zones, and the private ones need a route to
+ * the internet, e.g. through NAT, for tasks to pull images and reach AWS APIs).
  */
 export function buildNetwork(ctx: ProgramContext): Network {
   const existing = ctx.model.organization.aws?.vpcId;

@@ -27,8 +27,8 @@ interface AlarmSpec {
  * CloudWatch alarms that publish to it (alarm and recovery):
  * - every running app: running tasks below its scale for 3 minutes (ECS service health),
  *   CPU or memory above 90% for 5 minutes;
- * - public http apps: target 5xx responses (more than 10 in 5 minutes) and unhealthy targets;
- *   the load balancer's own 5xx; certificates expiring within 30 days;
+ * - running public http apps: target 5xx responses (more than 10 in 5 minutes) and unhealthy
+ *   targets; the load balancer's own 5xx; every app's certificate expiring within 30 days;
  * - postgresql: free storage below 2 GiB.
  * Without notifications no topic and no alarm are created. Returns the topic's ARN.
  */
@@ -126,6 +126,9 @@ export function buildNotifications(
         },
       );
     }
+  }
+  for (const app of apps) {
+    const subject = `app/${app.name} in ${ctx.names.key}`;
     if (app.target?.certificateArn) {
       alarms.push({
         name: `app-${app.name}-alarm-certificate`,

@@ -313,6 +313,7 @@ t.test('edge cases', async (tt) => {
     t2.equal(svc.desiredCount, 0);
     t2.equal(svc.waitForSteadyState, false);
     t2.notOk(named(resources, 'app-web-alarm-running'));
+    t2.ok(named(resources, 'app-web-alarm-certificate'), 'a stopped app\'s certificate is still watched');
     t2.ok(named(resources, 'notifications'), 'the topic exists for the stage notifications');
   });
   tt.test('existing VPC: looked up, nothing created, tagged subnets sorted', async (t2) => {
