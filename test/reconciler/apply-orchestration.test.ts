@@ -184,7 +184,7 @@ t.test('independent stages run in parallel up to the bound', async (t) => {
   const done = applyStages(names.map((n) => job(engine, stageModel(n))), ctx, { concurrency: 2 });
   await engine.waitForGate('acme/shop/aaa');
   await engine.waitForGate('acme/shop/bbb');
-  t.same(engine.calls, ['apply acme/shop/aaa', 'apply acme/shop/bbb'], 'two at a time');
+  t.same([...engine.calls].sort(), ['apply acme/shop/aaa', 'apply acme/shop/bbb'], 'two at a time');
   engine.release('acme/shop/aaa');
   await engine.waitForGate('acme/shop/ccc');
   engine.release('acme/shop/bbb');
@@ -221,4 +221,18 @@ t.test('a stage deleted from the manifests is destroyed through the engine and j
   t.same(engine.calls, ['destroy acme/shop/staging']);
   const [entry] = await new Journal(stateDir, staging, () => 0).list();
   t.match(entry, { kind: 'destroy', desiredHash: null, status: 'succeeded', summary: { delete: 1 } });
+});
+
+t.test('reconcileStage (daemon): done, retryable failure → requeue, terminal failure → thrown', async (t) => {
+  const { reconcileStage } = await import('../../src/reconciler/reconcile-stage.js');
+  const { ctx } = await setup(t);
+  const input = (engine: ReturnType<typeof fakeEngine>, desired: StageModel) => ({
+    desired, engine, source: { commit: 'abc', ref: 'main' }, configRoot: '/nowhere', secrets: noSecrets, retryAfterMs: 5000,
+  });
+  t.same(await reconcileStage(ctx, input(fakeEngine(), stageModel('staging'))), {});
+  t.same(await reconcileStage(ctx, input(fakeEngine({ failAt: { 'acme/shop/preview': 'app/web' } }), stageModel('preview'))), { requeueAfterMs: 5000 }, 'engine failures are retryable');
+  await t.rejects(reconcileStage(ctx, input(fakeEngine(), stageModel('other', { env: { K: { secret: 'missing' } } }))), { code: 'E_SECRET_MISSING' }, 'a missing secret waits for a new commit');
+  const { Journal: J } = await import('../../src/state/journal.js');
+  const [entry] = await new J(ctx.stateDir, { organization: 'acme', project: 'shop', stage: 'staging' }, () => 0).list();
+  t.equal(entry!.trigger, 'daemon');
 });
