@@ -1,4 +1,5 @@
 import type { Change } from './changeset.js';
+import { sortKeys } from '../model/canonical.js';
 import type { StagePlan } from './plan-set.js';
 import type { SafetyProblem } from './safety.js';
 import { addSummaries, type PlanSummary } from './summary.js';
@@ -61,8 +62,8 @@ export interface PlanSource {
 export function changeJson(c: Change, files?: string[]): PlanChangeJson {
   const out: Record<string, unknown> = { op: c.op, subject: c.subject };
   if (c.path !== undefined) out.path = c.path;
-  if (c.before !== undefined) out.before = c.before;
-  if (c.after !== undefined) out.after = c.after;
+  if (c.before !== undefined) out.before = sortKeys(c.before);
+  if (c.after !== undefined) out.after = sortKeys(c.after);
   out.dataLoss = c.dataLoss;
   if (c.reason !== undefined) out.reason = c.reason;
   out.command = c.command;
