@@ -44,6 +44,8 @@ export function parseFile(file: string, text: string, issues: Issue[]): ParsedDo
       issues.push({ file, ...pos, pointer: '', message: `cannot read this document: ${(err as Error).message}` });
       return;
     }
+    // A document holding only comments (or `---` at the end) reads as null: nothing declared.
+    if (value === null || value === undefined) return;
     out.push({ file, index, value, doc, lines });
   });
   return out;
