@@ -1,0 +1,82 @@
+/**
+ * `setopsd apply --repo PATH --ref REF` and a saved plan of a git source: the journal records the
+ * commit and ref that were applied (real git repository, real local engine).
+ */
+import t from 'tap';
+import { mkdtemp, readFile, readdir, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../src/cli/main.js';
+import { realClock, realSleep } from '../../src/sleep.js';
+import { testDeps } from '../helpers/deps.js';
+import { gitRepo } from '../helpers/git.js';
+import { get, killMentioning, repoRoot, waitFor } from '../e2e/helpers.js';
+
+const manifests = (version: string) => `apiVersion: setopsd/v1
+kind: Organization
+metadata: { name: acme }
+spec: { provider: local }
+---
+apiVersion: setopsd/v1
+kind: Project
+metadata: { name: shop }
+spec: {}
+---
+apiVersion: setopsd/v1
+kind: Stage
+metadata: { name: dev, project: shop }
+spec: {}
+---
+apiVersion: setopsd/v1
+kind: App
+metadata: { name: web, project: shop }
+spec:
+  command: [node, http-app.mjs]
+  workdir: apps
+  public: true
+  healthCheck: { path: /health }
+  env: { VERSION: ${version} }
+`;
+
+t.test('apply from a git ref and from a saved plan records commit, ref and trigger', async (t) => {
+  const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-apply-git-state-'));
+  const repo = gitRepo(t);
+  await symlink(join(repoRoot, 'test/fixtures/local-apps'), join(repo.dir, 'apps'));
+  const first = repo.commit('v1', { 'setops.yaml': manifests('v1') });
+  const run = async (argv: string[]) => {
+    const deps = testDeps({ clock: realClock, sleep: realSleep, cwd: repo.dir });
+    const code = await main([...argv, '--state-dir', stateDir], deps, new AbortController().signal);
+    return { code, stdout: deps.out(), stderr: deps.err() };
+  };
+  t.teardown(async () => {
+    await run(['destroy', 'dev', '--yes', '--allow-data-loss']).catch(() => undefined);
+    await killMentioning(stateDir);
+    await rm(stateDir, { recursive: true, force: true });
+  });
+  const journal = async () => {
+    const jdir = join(stateDir, 'stages/acme/shop/dev/journal');
+    const names = (await readdir(jdir)).sort();
+    return Promise.all(names.map(async (n) => JSON.parse(await readFile(join(jdir, n), 'utf8'))));
+  };
+
+  const r = await run(['apply', '--repo', repo.dir, '--ref', 'main', '--yes']);
+  t.equal(r.code, 0, r.stdout + r.stderr);
+  t.match((await journal())[0], { number: 1, status: 'succeeded', commit: first, ref: 'main', trigger: 'cli' });
+
+  const second = repo.commit('v2', { 'setops.yaml': manifests('v2') });
+  const planFile = join(stateDir, 'v2.plan');
+  const planned = await run(['plan', '--repo', repo.dir, '--ref', 'main', '--out', planFile]);
+  t.equal(planned.code, 2, planned.stderr);
+  const applied = await run(['apply', planFile]);
+  t.equal(applied.code, 0, applied.stdout + applied.stderr);
+  t.match((await journal())[1], { number: 2, status: 'succeeded', commit: second, ref: 'main', trigger: 'plan-file' });
+
+  const history = await run(['history', 'dev']);
+  t.match(history.stdout, new RegExp(`#2\\s+succeeded\\s+apply\\s+plan-file\\s+${second.slice(0, 12)}`));
+  const status = JSON.parse((await run(['status', '--format', 'json'])).stdout).stages[0];
+  const res = await waitFor('v2 through the router', async () => {
+    const g = await get(status.runtime.router.port, 'web.dev.shop.localhost', '/');
+    return g.status === 200 && g.body.includes('v2') ? g : undefined;
+  }, 20_000);
+  t.match(res.body, /"version":"v2"/);
+});
