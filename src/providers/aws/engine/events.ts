@@ -66,7 +66,7 @@ export interface PolicyViolation {
 export interface Translation {
   /** The stream is a preview (`planning: true` steps or `summaryEvent.isPreview`). */
   preview: boolean;
-  /** Resource-level changes in step order; one line per resource and operation. */
+  /** Resource-level changes in step order: per resource and operation, one line per changed property (or one for the whole resource). */
   changes: Change[];
   /** Subjects of changes whose steps all completed (what an interrupted or failed run really did). */
   completed: string[];
@@ -278,24 +278,34 @@ function addStepDiff(entry: ChangeEntry, meta: StepMetadata): void {
   }
 }
 
-function toChange(entry: ChangeEntry): Change {
+/**
+ * The plan lines of one resource: a whole-resource line for creates, deletes and changes
+ * without known properties; otherwise one line per changed property (`path`, `before`,
+ * `after`), so every plan format shows what changes. Properties that force a replacement say so.
+ */
+function toChanges(entry: ChangeEntry): Change[] {
   const dataLoss = (entry.op === 'delete' || entry.op === 'replace') && STATEFUL_TYPES.has(entry.type);
-  const change: Change = {
+  const base = (): Change => ({
     op: entry.op,
     subject: entry.subject,
     dataLoss,
     command: `pulumi ${entry.verb} --stack ${stackOfUrn(entry.urn)} --target '${entry.urn}'`,
-  };
-  if (entry.props.size > 0) {
-    if (Object.keys(entry.before).length > 0) change.before = sortedRecord(entry.before);
-    if (Object.keys(entry.after).length > 0) change.after = sortedRecord(entry.after);
-  }
+  });
   const reasons = [...entry.reasons];
-  if (entry.op === 'replace' && entry.replaceProps.size > 0) {
-    reasons.unshift(`${[...entry.replaceProps].sort().join(', ')} cannot change in place`);
+  if (entry.props.size === 0) {
+    const change = base();
+    if (reasons.length > 0) change.reason = reasons.join('; ');
+    return [change];
   }
-  if (reasons.length > 0) change.reason = reasons.join('; ');
-  return change;
+  return [...entry.props].sort().map((path) => {
+    const change = base();
+    change.path = path;
+    if (path in entry.before) change.before = entry.before[path];
+    if (path in entry.after) change.after = entry.after[path];
+    const why = entry.replaceProps.has(path) ? ['forces replacement', ...reasons] : reasons;
+    if (why.length > 0) change.reason = why.join('; ');
+    return change;
+  });
 }
 
 function sortedRecord(r: Record<string, unknown>): Record<string, unknown> {
@@ -447,7 +457,7 @@ export function translateEvents(events: readonly EngineEventLike[]): Translation
   const pendingEntries = preview ? [] : [...open.entries()].filter(([, o]) => o.count > 0 && !o.subject.startsWith(`resource/${STACK_TYPE}/`));
   const pending = pendingEntries.map(([, o]) => o.subject);
   const pendingSteps = pendingEntries.map(([urn, o]) => ({ urn, op: o.op ?? 'unknown' }));
-  const changes = entries.map(toChange);
+  const changes = entries.flatMap(toChanges);
   const completed = changes.map((c) => c.subject).filter((s, i, all) => all.indexOf(s) === i && finishedSubjects.has(s) && !pending.includes(s) && !failed.includes(s));
 
   let outcome: Translation['outcome'] = 'succeeded';

@@ -98,30 +98,28 @@ t.test('a replace triple collapses into one replace line with the property that 
   const [c] = tr.changes;
   t.equal(c!.op, 'replace');
   t.equal(c!.subject, 'resource/aws:ec2/instance:Instance/web-server-www');
-  t.equal(c!.reason, 'userData cannot change in place');
-  t.match(String((c!.before as Record<string, unknown>).userData), /Hello, World!/);
-  t.match(String((c!.after as Record<string, unknown>).userData), /Hello, Pulumi!/);
+  t.equal(c!.path, 'userData');
+  t.equal(c!.reason, 'forces replacement');
+  t.match(String(c!.before), /Hello, World!/);
+  t.match(String(c!.after), /Hello, Pulumi!/);
   const lifecycle = load(L('TestReplaceOnChangesGolangLifecycle/-0-1-preview'));
-  t.same(lifecycle.changes.map((x) => [x.op, x.subject, x.before, x.after, x.reason]), [
-    ['replace', 'resource/pkgA:m:typA/resA', { foo: 'bar' }, { foo: 'baz' }, 'foo cannot change in place'],
+  t.same(lifecycle.changes.map((x) => [x.op, x.subject, x.path, x.before, x.after, x.reason]), [
+    ['replace', 'resource/pkgA:m:typA/resA', 'foo', 'bar', 'baz', 'forces replacement'],
   ]);
   // The same replace seen in the real run gives the same plan line.
   t.same(load(L('TestReplaceOnChangesGolangLifecycle/-0-1')).changes, lifecycle.changes);
 });
 
-t.test('detailedDiff paths give per-property before/after (add has no before)', async (t) => {
+t.test('detailedDiff paths give one line per property: an added ingress rule for port 22 has no before', async (t) => {
   const tr = load(P('not-truncated/up-4.json'));
-  t.equal(tr.changes.length, 1);
-  const c = tr.changes[0]!;
-  t.equal(c.op, 'update');
-  t.equal(c.before, undefined);
-  t.same(Object.keys(c.after as object), [
-    'ingress[1].cidrBlocks[0]',
-    'ingress[1].fromPort',
-    'ingress[1].protocol',
-    'ingress[1].self',
-    'ingress[1].toPort',
+  t.same(tr.changes.map((c) => [c.op, c.subject, c.path, c.before, c.after]), [
+    ['update', 'resource/aws:ec2/securityGroup:SecurityGroup/eks-sg', 'ingress[1].cidrBlocks[0]', undefined, '0.0.0.0/0'],
+    ['update', 'resource/aws:ec2/securityGroup:SecurityGroup/eks-sg', 'ingress[1].fromPort', undefined, 22],
+    ['update', 'resource/aws:ec2/securityGroup:SecurityGroup/eks-sg', 'ingress[1].protocol', undefined, 'tcp'],
+    ['update', 'resource/aws:ec2/securityGroup:SecurityGroup/eks-sg', 'ingress[1].self', undefined, false],
+    ['update', 'resource/aws:ec2/securityGroup:SecurityGroup/eks-sg', 'ingress[1].toPort', undefined, 22],
   ]);
+  t.same(tr.completed, ['resource/aws:ec2/securityGroup:SecurityGroup/eks-sg']);
 });
 
 t.test('failed runs: outcome, failed subject and a short error tail', async (t) => {
@@ -179,8 +177,8 @@ t.test('the stack resource and unchanged resources make no plan lines', async (t
   t.same(load(P('json-yaml/json.json')).changes, [], 'a stack output diff is the setopsd model diff, shown by the setopsd plan');
   const big = load(P('not-truncated/template-body.json'));
   t.same(big.summary, { same: 57, update: 1 });
-  t.equal(big.changes.length, 1);
-  t.equal(big.changes[0]!.op, 'update');
+  t.ok(big.changes.length >= 1);
+  t.same([...new Set(big.changes.map((c) => `${c.op} ${c.subject}`))].length, 1, 'one resource updated');
 });
 
 t.test('progress: one event per step, past tense on success, none for same steps', async (t) => {
@@ -215,8 +213,10 @@ t.test('secrets and unknowns are shown as such in plan values', async (t) => {
     },
     { sequence: 2, summaryEvent: { resourceChanges: { update: 1 } } },
   ]);
-  t.same(tr.changes[0]!.before, { containerDefinitions: SECRET_TEXT, cpu: '256' });
-  t.same(tr.changes[0]!.after, { containerDefinitions: SECRET_TEXT, cpu: UNKNOWN_TEXT });
+  t.same(tr.changes.map((c) => [c.path, c.before, c.after]), [
+    ['containerDefinitions', SECRET_TEXT, SECRET_TEXT],
+    ['cpu', '256', UNKNOWN_TEXT],
+  ]);
   const long = 'x'.repeat(500);
   t.equal(displayValue(long), 'x'.repeat(200) + '… (500 chars)');
 });
