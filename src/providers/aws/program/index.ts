@@ -10,7 +10,10 @@
  * Store SecureString `/setops/<org>/<project>/<stage>/<NAME>` (the prefix is
  * `ProgramOptions.parameterPrefix`); operators create it, e.g.
  * `aws ssm put-parameter --type SecureString --name /setops/acme/shop/production/STRIPE_KEY --value …`.
- * The program never reads a secret value; the names it expects are exported as `secretParameters`.
+ * The task execution role may read `<prefix>/<org>/<project>/<stage>/*` only. Parameters encrypted
+ * with the default `aws/ssm` key need nothing more; a customer managed KMS key must allow that
+ * role to decrypt. The program never reads a secret value; the names it expects are exported as
+ * `secretParameters`, so the engine can check they exist before an update.
  */
 import * as pulumi from '@pulumi/pulumi';
 import { canonicalJson } from '../../../model/canonical.js';
@@ -36,7 +39,9 @@ export const STAGE_MODEL_OUTPUT = 'setopsdStageModel';
  * The inline program for one stage. Throws an `EngineError` (`E_AWS_PROGRAM`, terminal) at
  * once when the model cannot be built on AWS (e.g. an app without an image), so nothing is
  * half-built. The program's outputs: `setopsdStageModel` (canonical JSON of `model`), network
- * and cluster ids, load balancer DNS names, per-app URLs and names, per-service endpoints
+ * and cluster ids, load balancer DNS names, per-app URLs and names (with `rolledBack`: true when
+ * the ECS circuit breaker rolled the deployment back to the previous task definition, which
+ * the engine must report as a failed deployment), per-service endpoints
  * (never passwords: only the ARNs of the secrets that hold them), `preDeployTaskDefinitions`
  * (app → task definition ARN) with `taskNetwork` to run them, `secretParameters`, and the
  * notification topic.
@@ -69,6 +74,12 @@ export function stageProgram(model: StageModel, opts: ProgramOptions = {}): () =
       appOutputs[app.name] = {
         service: app.service.name,
         taskDefinitionArn: app.taskDefinition.arn,
+        // The ECS circuit breaker rolls a failed deployment back and the service then reports a
+        // steady state, so the update "succeeds": the service still runs the previous revision.
+        deployedTaskDefinitionArn: app.service.taskDefinition,
+        rolledBack: pulumi
+          .all([app.service.taskDefinition, app.taskDefinition.arn])
+          .apply(([deployed, wanted]) => deployed !== undefined && deployed !== wanted),
         logGroup: app.logGroup.name,
         privateDns: `${app.name}.${names.privateZone}`,
         scale: app.model.scale,

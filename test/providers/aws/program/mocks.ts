@@ -36,6 +36,8 @@ export class MockAws implements pulumi.runtime.Mocks {
   resources: RecordedResource[] = [];
   calls: RecordedCall[] = [];
   region = 'eu-central-1';
+  /** ECS services (logical names) whose deployment the mocked circuit breaker rolls back. */
+  rollBack = new Set<string>();
 
   reset(region: string): void {
     this.resources = [];
@@ -100,6 +102,9 @@ export class MockAws implements pulumi.runtime.Mocks {
         break;
       case 'aws:iam/role:Role':
         state.name = autoName;
+        break;
+      case 'aws:ecs/service:Service':
+        if (this.rollBack.has(name)) state.taskDefinition = `arn:aws:ecs:${this.region}:123456789012:task-definition/previous:1`;
         break;
     }
     return { id, state };

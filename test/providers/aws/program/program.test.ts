@@ -76,6 +76,7 @@ function checkInvariants(tt: Tap, model: StageModel, { resources, outputs, golde
     tt.equal(svc.inputs.deploymentMinimumHealthyPercent, 100, `app/${name}: minimum healthy 100%`);
     tt.same((svc.inputs.networkConfiguration as any).subnets, privateSubnets, `app/${name}: tasks in the private subnets`);
     tt.equal((svc.inputs.networkConfiguration as any).assignPublicIp, false, `app/${name}: no public IP`);
+    tt.equal((outputs.apps as any)[name].rolledBack, false, `app/${name}: the deployed task definition is the requested one`);
 
     for (const tdName of [`app-${name}-task`, `app-${name}-predeploy-task`]) {
       const td = named(resources, tdName);
@@ -369,6 +370,14 @@ t.test('edge cases', async (tt) => {
     t2.ok(named(resources, 'link-web-search-ingress') && named(resources, 'link-worker-files-ingress'), 'ingress rules per link');
     t2.notOk(named(resources, 'link-worker-cache-ingress'), 'no ingress for services the app does not link');
   });
+});
+
+t.test('a deployment the circuit breaker rolled back is reported in the outputs', async (tt) => {
+  mock.rollBack.add('app-web-service');
+  tt.teardown(() => mock.rollBack.clear());
+  const { outputs } = await run(cases['scale-zero']!);
+  tt.equal((outputs.apps as any).web.rolledBack, true);
+  tt.match((outputs.apps as any).web.deployedTaskDefinitionArn, /task-definition\/previous:1$/);
 });
 
 t.test('models the program cannot build fail before any resource', async (tt) => {

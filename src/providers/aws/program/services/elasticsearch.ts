@@ -20,7 +20,7 @@ export function buildElasticsearch(ctx: ProgramContext, network: Network, name: 
   const storage = numberOption(model, ['storage'], 10);
   const sg = serviceSecurityGroup(ctx, network, name);
   const domain = new aws.opensearch.Domain(
-    `svc-${name}-search`,
+    `svc-${name}-opensearch`,
     {
       engineVersion: elasticsearchEngineVersion(model.version),
       clusterConfig: {
@@ -38,7 +38,7 @@ export function buildElasticsearch(ctx: ProgramContext, network: Network, name: 
     ctx.res(),
   );
   new aws.opensearch.DomainPolicy(
-    `svc-${name}-search-policy`,
+    `svc-${name}-opensearch-policy`,
     {
       domainName: domain.domainName,
       accessPolicies: policyDocument([
