@@ -13,9 +13,14 @@ export function healthDeadlineMs(spec: AppSpec): number {
   return Math.max(1000, (hc.startPeriod + hc.retries * hc.interval) * 1000);
 }
 
-/** Two specs differ only in scale: scaling adds or removes processes without replacing the others. */
-function sameButScale(a: AppSpec, b: AppSpec): boolean {
-  return canonicalJson({ ...a, scale: 0 }) === canonicalJson({ ...b, scale: 0 });
+/**
+ * Two specs run the same processes: they differ at most in scale (processes are added or
+ * removed, the others keep running) and in routing (host names, public), which the router reads
+ * from the current spec without touching any process.
+ */
+function sameProcesses(a: AppSpec, b: AppSpec): boolean {
+  const key = (s: AppSpec) => canonicalJson({ ...s, scale: 0, hosts: [], public: false });
+  return key(a) === key(b);
 }
 
 /**
@@ -43,10 +48,14 @@ export class AppRunner {
   }
 
   /** Converges to `spec` (`restore`: re-start a recorded spec after a supervisor restart, without pre-deploy).  Throws an EngineError (old version still serving) on failure. */
-  async deploy(spec: AppSpec, signal: AbortSignal, opts: { restore?: boolean } = {}): Promise<'unchanged' | 'scaled' | 'replaced'> {
+  async deploy(spec: AppSpec, signal: AbortSignal, opts: { restore?: boolean } = {}): Promise<'unchanged' | 'rerouted' | 'scaled' | 'replaced'> {
     const current = this.spec;
-    if (current !== null && sameButScale(current, spec)) {
-      if (current.scale === spec.scale && this.processes.length === spec.scale) return 'unchanged';
+    if (current !== null && sameProcesses(current, spec)) {
+      if (current.scale === spec.scale && this.processes.length === spec.scale) {
+        if (canonicalJson(current) === canonicalJson(spec)) return 'unchanged';
+        this.spec = spec;
+        return 'rerouted';
+      }
       await this.scaleTo(spec, signal);
       return 'scaled';
     }

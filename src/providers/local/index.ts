@@ -8,7 +8,7 @@ import { localPaths, type LocalPaths } from './paths.js';
 import { ensureSupervisor, findSupervisor, type SupervisorLaunchOptions } from './launcher.js';
 import { OWNER_ENV, type PidRecord, type StatusReport } from './protocol.js';
 import { buildAppSpecs } from './specs.js';
-import { hasMarker, isRunning, terminateGroup, waitGone, cmdlineOf } from './proc.js';
+import { cmdlineOf, findMarked, hasMarker, isRunning, terminateGroup, waitGone } from './proc.js';
 import { writeAppLogs } from './logs.js';
 import { resolve } from 'node:path';
 
@@ -183,7 +183,15 @@ export function createLocalEngine(ctx: EngineContext, opts: LocalEngineOptions =
   }
 
   async function logs(ref: StageRef, app: string, o: LogsOptions): Promise<void> {
-    await writeAppLogs(pathsOf(ref), app, o);
+    const recorded = await store.read(ref);
+    const found = await writeAppLogs(pathsOf(ref), app, o, () => recorded.model !== null && app in recorded.model.apps);
+    if (!found) {
+      const known = Object.keys(recorded.model?.apps ?? {}).sort();
+      throw new EngineError(
+        `app/${app} in ${stageKey(ref)}: no such app ${known.length > 0 ? `(apps: ${known.join(', ')})` : '(nothing is deployed in this stage)'}`,
+        { retryable: false, code: 'E_NO_APP' },
+      );
+    }
   }
 
   return {
@@ -218,9 +226,10 @@ async function stopOrphans(paths: LocalPaths): Promise<void> {
   } catch {
     // no supervisor recorded
   }
-  await Promise.all(records.map(async (r) => {
-    if (await hasMarker(r.pid, OWNER_ENV, owner)) await terminateGroup(r.pid, 10_000);
-  }));
+  const orphans = new Set<number>();
+  for (const r of records) if (await hasMarker(r.pid, OWNER_ENV, owner)) orphans.add(r.pid);
+  for (const m of await findMarked(OWNER_ENV, owner)) orphans.add(m.pid);
+  await Promise.all([...orphans].map((pid) => terminateGroup(pid, 10_000)));
   try {
     const dir = await realpath(paths.postgresDir);
     const pid = Number((await readFile(`${dir}/postmaster.pid`, 'utf8')).split('\n')[0]);

@@ -47,16 +47,19 @@ async function tail(file: string, lines: number): Promise<{ lines: string[]; siz
 /**
  * Writes the last `lines` lines of each of the app's process logs, each line prefixed with
  * `[INDEX] `, and with `follow` keeps writing new lines (of new processes too) until the signal aborts.
+ * Returns false (writing nothing) when the app has no log and `known()` says it is no app of the stage.
  */
-export async function writeAppLogs(paths: LocalPaths, app: string, o: LogsOptions): Promise<void> {
+export async function writeAppLogs(paths: LocalPaths, app: string, o: LogsOptions, known: () => boolean = () => true): Promise<boolean> {
   const offsets = new Map<string, number>();
   const partial = new Map<string, string>();
-  for (const { file, label } of await logFiles(paths, app)) {
+  const files = await logFiles(paths, app);
+  if (files.length === 0 && !known()) return false;
+  for (const { file, label } of files) {
     const t = await tail(file, o.lines);
     for (const line of t.lines) o.write(`[${label}] ${line}\n`);
     offsets.set(file, t.size);
   }
-  if (!o.follow) return;
+  if (!o.follow) return true;
   while (!o.signal.aborted) {
     await delay(200, o.signal).catch(() => {});
     if (o.signal.aborted) break;
@@ -85,4 +88,5 @@ export async function writeAppLogs(paths: LocalPaths, app: string, o: LogsOption
       }
     }
   }
+  return true;
 }

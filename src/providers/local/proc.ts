@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { CanceledError } from '../../errors.js';
 
@@ -116,4 +116,25 @@ export function delay(ms: number, signal?: AbortSignal): Promise<void> {
     };
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/**
+ * Live processes whose environment holds `key=value` (Linux: scans /proc). This finds every
+ * process a supervisor of a stage started, even one it had no time to record.
+ */
+export async function findMarked(key: string, value: string): Promise<{ pid: number; role: string }[]> {
+  let names: string[];
+  try {
+    names = await readdir('/proc');
+  } catch {
+    return [];
+  }
+  const out: { pid: number; role: string }[] = [];
+  for (const name of names) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid) || pid <= 1 || pid === process.pid) continue;
+    const env = await environOf(pid);
+    if (env !== null && env[key] === value && (await isRunning(pid))) out.push({ pid, role: env.SETOPSD_LOCAL_ROLE ?? '' });
+  }
+  return out.sort((a, b) => a.pid - b.pid);
 }

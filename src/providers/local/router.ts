@@ -1,4 +1,5 @@
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { ManagedProcess } from './managed-process.js';
 
 /** How the router finds backends; implemented by the supervisor. */
@@ -29,6 +30,7 @@ export class Router {
   /** Starts listening on 127.0.0.1:port (0: any free port); returns the port. */
   listen(port: number): Promise<number> {
     const server = createServer((req, res) => this.handle(req, res));
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
     server.keepAliveTimeout = 5000;
     this.server = server;
     return new Promise((resolve, reject) => {
@@ -51,8 +53,67 @@ export class Router {
     });
   }
 
+  /** WebSocket and other upgrades: tunnel the connection to one healthy process. */
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    const app = this.table.appFor(hostOf(req));
+    const backends = app?.backends() ?? [];
+    if (app === null || backends.length === 0) {
+      socket.end(`HTTP/1.1 ${app === null ? '404 Not Found' : '502 Bad Gateway'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      return;
+    }
+    const i = (this.next.get(app.name) ?? 0) % backends.length;
+    this.next.set(app.name, i + 1);
+    const backend = backends[i]!;
+    backend.inflight++;
+    let released = false;
+    const release = () => {
+      if (!released) {
+        released = true;
+        backend.inflight--;
+      }
+    };
+    const head1 = (status: string, raw: string[]) => {
+      let out = `HTTP/1.1 ${status}\r\n`;
+      for (let k = 0; k < raw.length; k += 2) out += `${raw[k]}: ${raw[k + 1]}\r\n`;
+      return `${out}\r\n`;
+    };
+    const upstream = request({ host: '127.0.0.1', port: backend.port, method: req.method, path: req.url, headers: req.headers, agent: false });
+    upstream.on('upgrade', (res, upSocket, upHead) => {
+      socket.write(head1(`${res.statusCode} ${res.statusMessage}`, res.rawHeaders));
+      if (upHead.length > 0) socket.write(upHead);
+      if (head.length > 0) upSocket.write(head);
+      upSocket.on('error', () => socket.destroy());
+      upSocket.on('close', () => {
+        release();
+        socket.destroy();
+      });
+      socket.on('close', () => {
+        release();
+        upSocket.destroy();
+      });
+      upSocket.pipe(socket).pipe(upSocket);
+    });
+    upstream.on('response', (res) => {
+      // The process refused the upgrade: relay its answer.
+      const raw: string[] = [];
+      for (let k = 0; k < res.rawHeaders.length; k += 2) {
+        const name = res.rawHeaders[k]!.toLowerCase();
+        if (!HOP_BY_HOP.has(name) && name !== 'transfer-encoding') raw.push(res.rawHeaders[k]!, res.rawHeaders[k + 1]!);
+      }
+      socket.write(head1(`${res.statusCode} ${res.statusMessage}`, [...raw, 'connection', 'close']));
+      res.pipe(socket);
+      res.on('end', release);
+    });
+    upstream.on('error', () => {
+      release();
+      socket.end('HTTP/1.1 502 Bad Gateway\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    });
+    upstream.end();
+  }
+
   private handle(req: IncomingMessage, res: ServerResponse): void {
-    const host = (req.headers.host ?? '').toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
+    const host = hostOf(req);
     const app = this.table.appFor(host);
     if (app === null) {
       const known = this.table.hosts();
@@ -129,6 +190,11 @@ export class Router {
     if (hasBody) req.pipe(upstream);
     else upstream.end();
   }
+}
+
+/** The request's host name: lower case, without port or trailing dot. */
+function hostOf(req: IncomingMessage): string {
+  return (req.headers.host ?? '').toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
 }
 
 function text(res: ServerResponse, status: number, body: string): void {

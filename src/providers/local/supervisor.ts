@@ -9,7 +9,7 @@ import { AppRunner } from './app-runner.js';
 import { linkEnv } from './links.js';
 import { type LocalPaths, processLogFile } from './paths.js';
 import { OWNER_ENV, ROLE_ENV, type AppSpec, type DesiredRuntime, type PidRecord, type ServiceSpec, type StatusReport, type SupervisorInfo } from './protocol.js';
-import { hasMarker, terminateGroup } from './proc.js';
+import { findMarked, hasMarker, terminateGroup } from './proc.js';
 import { Router } from './router.js';
 import { Services } from './services.js';
 import { toWire } from './control.js';
@@ -174,21 +174,25 @@ export class Supervisor {
     }
   }
 
-  /** Stops processes recorded by an earlier supervisor of this stage that are still running. */
+  /**
+   * Stops processes left by an earlier supervisor of this stage: those recorded in pids.json and
+   * any other process carrying this stage's owner marker (verified through /proc/PID/environ, so
+   * a reused pid is never touched).
+   */
   private async stopOrphans(): Promise<void> {
     let records: PidRecord[] = [];
     try {
       records = JSON.parse(await readFile(this.paths.pidsFile, 'utf8')) as PidRecord[];
     } catch {
-      return;
+      // nothing recorded
     }
-    for (const r of records) {
-      if (r.pid === process.pid) continue;
-      if (await hasMarker(r.pid, OWNER_ENV, this.owner)) {
-        this.log(`stopping orphan ${r.role} (pid ${r.pid}) left by an earlier supervisor`);
-        await terminateGroup(r.pid, this.opts.stopGraceMs);
-      }
-    }
+    const orphans = new Map<number, string>();
+    for (const r of records) if (r.pid !== process.pid && (await hasMarker(r.pid, OWNER_ENV, this.owner))) orphans.set(r.pid, r.role);
+    for (const m of await findMarked(OWNER_ENV, this.owner)) orphans.set(m.pid, m.role);
+    await Promise.all([...orphans].map(async ([pid, role]) => {
+      this.log(`stopping orphan ${role} (pid ${pid}) left by an earlier supervisor`);
+      await terminateGroup(pid, this.opts.stopGraceMs);
+    }));
   }
 
   private runner(name: string): AppRunner {

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { readFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { FIXTURES, REF, get, httpApp, noChanges, setup, stage, waitFor, allGone } from './helpers.js';
 import { localPaths } from '../../../src/providers/local/paths.js';
 import { isRunning } from '../../../src/providers/local/proc.js';
@@ -38,6 +39,21 @@ t.test('a public app answers through the router by Host header; destroy leaves n
   t.match(unknown.body, /no public app answers to host "nope\.dev\.shop\.localhost"/);
   t.match(unknown.body, /web\.dev\.shop\.localhost/);
 
+  const upgraded = await new Promise<string>((resolve, reject) => {
+    const sock = connect({ host: '127.0.0.1', port }, () => sock.write('GET /ws HTTP/1.1\r\nHost: web.dev.shop.localhost\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n'));
+    let got = '';
+    sock.on('data', (d) => {
+      got += d.toString();
+      if (got.includes('\r\n\r\n') && !got.includes('ping')) sock.write('ping');
+      if (got.endsWith('ping')) {
+        sock.end();
+        resolve(got);
+      }
+    });
+    sock.on('error', reject);
+  });
+  t.match(upgraded, /^HTTP\/1\.1 101 Switching Protocols\r\n[\s\S]*\r\n\r\nping$/, 'connection upgrades (WebSockets) are tunnelled');
+
   const env = await get(port, 'web.dev.shop.localhost', '/env?key=APP_ENV_ID');
   t.equal(env.body, 'web.dev.shop');
 
@@ -46,6 +62,12 @@ t.test('a public app answers through the router by Host header; destroy leaves n
   t.match(logs.join(''), /\[0\] listening on \d+ version v1/);
 
   const pids = status!.apps.web!.processes.map((p) => p.pid);
+  const rerouted = stage({ web: httpApp({ env: { VERSION: 'v1' }, domains: { 'other.example.test': { primary: true } } }) });
+  const r2 = await engine.apply(rerouted, noChanges(), io());
+  t.equal(r2.status, 'succeeded', r2.error?.message ?? '');
+  t.same((await engine.status!(REF))!.apps.web!.processes.map((p) => p.pid), pids, 'a domain change does not restart processes');
+  t.equal((await get(port, 'other.example.test')).status, 200, 'the new domain routes');
+  t.equal((await get(port, 'shop.example.test')).status, 404, 'the old domain no longer does');
   const sup = JSON.parse(await readFile(localPaths(stateDir, REF).supervisorFile, 'utf8')) as { pid: number };
   const destroyed = await engine.destroy(REF, io());
   t.equal(destroyed.status, 'succeeded', destroyed.error?.message ?? '');

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { REF, get, httpApp, noChanges, setup, stage, waitFor, allGone } from './helpers.js';
+import { FAST_HEALTH, REF, get, httpApp, noChanges, setup, stage, waitFor, allGone } from './helpers.js';
 import { readFile } from 'node:fs/promises';
 import type { Engine } from '../../../src/providers/engine.js';
 import { localPaths } from '../../../src/providers/local/paths.js';
@@ -143,4 +143,28 @@ t.test('a crashing process restarts with exponential backoff', async (t) => {
   const supLog = await readFile(localPaths(stateDir, REF).supervisorLog, 'utf8');
   const waits = [...supLog.matchAll(/app\/web process 0 exited; restart \d+ in (\d+) ms/g)].map((m) => Number(m[1]));
   t.same(waits, [200, 400, 800], 'the wait doubles after each crash');
+});
+
+t.test('an aborted apply stops the half-started version; the old one keeps serving', async (t) => {
+  const { engine, io, stateDir } = await setup(t);
+  const v1 = stage({ web: httpApp({ env: { VERSION: 'v1' } }) });
+  t.equal((await engine.apply(v1, noChanges(), io())).status, 'succeeded');
+  const port = (await engine.status!(REF))!.router!.port;
+  const old = await pidsOf(engine, 'web');
+  const ctrl = new AbortController();
+  const slow = stage({ web: httpApp({ env: { VERSION: 'v2', SLOW_START_MS: '60000' }, healthCheck: { ...FAST_HEALTH, startPeriod: 60 } }) });
+  const pending = engine.apply(slow, noChanges(), io({ signal: ctrl.signal }));
+  const pidsFile = localPaths(stateDir, REF).pidsFile;
+  const started = await waitFor(async () => {
+    const recs = JSON.parse(await readFile(pidsFile, 'utf8')) as { pid: number; role: string }[];
+    return recs.find((r) => r.role === 'app/web/new');
+  }, 10_000, 'the new version starting');
+  ctrl.abort();
+  const result = await pending;
+  t.equal(result.status, 'failed');
+  t.equal(result.error?.code, 'E_CANCELED');
+  t.same(result.actual.model, v1, 'the recorded state stays v1');
+  await waitFor(() => allGone([started!.pid]), 10_000, 'the half-started process stopped');
+  t.same(await pidsOf(engine, 'web'), old, 'the old process still runs');
+  t.equal(JSON.parse((await get(port, 'web.dev.shop.localhost')).body).version, 'v1');
 });

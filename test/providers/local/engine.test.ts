@@ -93,4 +93,8 @@ t.test('secrets reach the app env; a tcp app is checked by TCP connect; logs fol
   ctrl.abort();
   await following;
   t.pass('follow ends when the signal aborts');
+  await t.rejects(engine.logs!(REF, 'nope', { lines: 5, follow: false, signal: ctrl.signal, write: () => {} }), {
+    code: 'E_NO_APP',
+    message: 'app/nope in acme/shop/dev: no such app (apps: echo, web)',
+  });
 });
