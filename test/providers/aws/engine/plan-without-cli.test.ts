@@ -1,0 +1,64 @@
+/**
+ * `setopsd plan` on AWS stages where the Pulumi CLI is absent: the recorded StageModel comes
+ * straight from the file backend's checkpoint, and the resource preview is skipped with a note.
+ */
+import t from 'tap';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadDesired } from '../../../../src/manifests/load.js';
+import { readDirectory } from '../../../../src/manifests/source-dir.js';
+import { canonicalJson } from '../../../../src/model/canonical.js';
+import { runCli } from '../../../helpers/deps.js';
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
+const example = join(repo, 'examples/aws');
+
+t.test('plan reads AWS stages from the checkpoint and notes the skipped preview', async (t) => {
+  const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-plan-aws-'));
+  t.teardown(() => rm(stateDir, { recursive: true, force: true }));
+  const loaded = loadDesired(await readDirectory(example));
+  if (!loaded.ok) throw new Error('examples/aws does not load');
+  const staging = loaded.value.stages.find((s) => s.stage.name === 'staging')!;
+  t.ok(staging, 'the example has a staging stage');
+
+  const env = { PATH: join(stateDir, 'no-bin') };
+  const before = await runCli(['plan', example, '--state-dir', stateDir, '--stage', 'globex/storefront/staging'], { env, cwd: repo });
+  t.equal(before.code, 2, 'changes to make');
+  t.match(before.stdout, /globex\/storefront\/staging \(pulumi engine, nothing deployed\)/);
+  t.match(before.stdout, /note: resource preview skipped: the Pulumi CLI is required for preview of stage globex\/storefront\/staging; install it with/);
+
+  // As if `setopsd apply` had run: the stack's checkpoint records the model as its output.
+  const file = join(stateDir, 'stages/globex/storefront/staging/pulumi/backend/.pulumi/stacks/setops-globex-storefront/staging.json');
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(
+    file,
+    JSON.stringify({
+      version: 3,
+      checkpoint: {
+        stack: 'organization/setops-globex-storefront/staging',
+        latest: {
+          manifest: { time: '2026-01-01T00:00:00Z', magic: '', version: 'v3.200.0' },
+          secrets_providers: { type: 'passphrase', state: { salt: 'v1:AAAA:BBBB' } },
+          resources: [
+            {
+              urn: 'urn:pulumi:staging::setops-globex-storefront::pulumi:pulumi:Stack::setops-globex-storefront-staging',
+              custom: false,
+              type: 'pulumi:pulumi:Stack',
+              outputs: { setopsdStageModel: canonicalJson(staging) },
+            },
+          ],
+        },
+      },
+    }),
+  );
+  const after = await runCli(['plan', example, '--state-dir', stateDir, '--stage', 'globex/storefront/staging', '--format', 'json'], { env, cwd: repo });
+  t.equal(after.code, 0, 'in sync with the recorded checkpoint');
+  const doc = JSON.parse(after.stdout) as { stages: { engine: string; actualSerial: string | null; changes: unknown[] }[] };
+  t.equal(doc.stages.length, 1);
+  t.equal(doc.stages[0]!.engine, 'pulumi');
+  t.match(doc.stages[0]!.actualSerial, /^sha256:/);
+  t.same(doc.stages[0]!.changes, []);
+});
