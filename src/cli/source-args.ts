@@ -51,7 +51,8 @@ export function displayPath(source: SourceFiles, file: string, cwd: string): str
   if (source.commit !== undefined) return source.dir ? `${source.dir}/${file}` : file;
   const abs = join(source.root, file);
   const rel = relative(cwd, abs);
-  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel.split(sep).join('/') : abs;
+  if (rel === '') return '.';
+  return !rel.startsWith('..') && !isAbsolute(rel) ? rel.split(sep).join('/') : abs;
 }
 
 /** Issues with their file shown as `displayPath` (order kept). */
@@ -66,7 +67,7 @@ export function describeSource(source: SourceFiles, cwd: string): string {
   if (files.length === 0) where = 'no manifest files';
   else if (files.length <= 3) where = files.join(', ');
   else {
-    const base = source.commit !== undefined ? source.dir || '.' : displayPath(source, '', cwd) || '.';
+    const base = source.commit !== undefined ? source.dir || '.' : displayPath(source, '', cwd);
     where = `${files.length} files in ${base.endsWith('/') ? base : base + '/'}`;
   }
   return source.commit !== undefined ? `${source.ref} ${source.commit.slice(0, 12)}: ${where}` : where;

@@ -278,6 +278,7 @@ const appSpecProperties = {
   scale: { type: 'integer', minimum: 0, maximum: 16, default: 1, description: 'Number of instances, 0–16 (0 stops the app).' },
   resources: {
     type: 'object',
+    description: 'CPU and memory of one instance.',
     default: {},
     properties: {
       cpu: { type: 'integer', minimum: 128, maximum: 16384, multipleOf: 128, default: 256, description: 'CPU units, multiples of 128 (1024 = one vCPU).' },
@@ -287,6 +288,7 @@ const appSpecProperties = {
   },
   healthCheck: {
     type: 'object',
+    description: 'A new version takes traffic only once its health checks pass.',
     default: {},
     properties: {
       path: { type: 'string', pattern: '^/', patternErrorMessage: 'must start with "/"', default: '/', description: 'HTTP path of the network health check.' },
@@ -443,6 +445,7 @@ const serviceSpecProperties = {
   },
   backup: {
     type: 'object',
+    description: 'Automatic backups.',
     default: {},
     properties: {
       retentionDays: {
