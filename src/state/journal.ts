@@ -203,6 +203,11 @@ export class Journal {
   }
 }
 
+/** Whether the process that wrote an entry is known to be gone (same host, pid not alive). */
+export function processGone(entry: Pick<Deployment, 'pid' | 'host'>): boolean {
+  return entry.host === hostname() && entry.pid !== process.pid && !pidAlive(entry.pid);
+}
+
 /** Whether a process with this pid exists on this host (EPERM means it exists but is not ours). */
 export function pidAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;

@@ -122,6 +122,8 @@ t.test('SIGKILL during apply, then re-apply: converged, one set of processes, jo
   child.kill('SIGKILL');
   const killed = await done;
   t.equal(killed.signal, 'SIGKILL');
+  const meanwhile = await cli(['history', 'staging', dir]);
+  t.match(meanwhile.stdout, new RegExp(`#${running.number}\\s+running \\(interrupted: process ${child.pid} gone\\)`), 'history tells the truth before the next apply');
 
   const again = await cli(['apply', dir, '--stage', 'staging', '--yes']);
   t.equal(again.code, 0, again.stderr + again.stdout);

@@ -1,7 +1,7 @@
 import type { Command } from '../command.js';
 import { UsageError } from '../../errors.js';
 import { stageKey } from '../../model/stage-model.js';
-import { Journal } from '../../state/journal.js';
+import { Journal, processGone } from '../../state/journal.js';
 import { renderHistoryJson, renderHistoryText, summarizeDeployment } from '../format/status.js';
 import { STATE_DIR_HELP, STATE_DIR_OPTION } from '../state-dir.js';
 import { knownStages, selectStages, stateDirWithoutSource } from '../stage-select.js';
@@ -33,7 +33,7 @@ const command: Command = {
     if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
     const stateDir = stateDirWithoutSource(ctx, dir);
     const [ref] = selectStages([stage], await knownStages(stateDir));
-    const entries = (await new Journal(stateDir, ref!, () => ctx.deps.clock.now()).list()).reverse().map(summarizeDeployment);
+    const entries = (await new Journal(stateDir, ref!, () => ctx.deps.clock.now()).list()).reverse().map((d) => summarizeDeployment(d, processGone));
     ctx.deps.stdout.write(format === 'json' ? renderHistoryJson(stageKey(ref!), entries) : renderHistoryText(stageKey(ref!), entries));
     return 0;
   },

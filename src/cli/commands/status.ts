@@ -2,7 +2,7 @@ import type { Command, CommandContext } from '../command.js';
 import { UsageError } from '../../errors.js';
 import { stageKey, type StageRef } from '../../model/stage-model.js';
 import { engineFor } from '../../providers/registry.js';
-import { Journal } from '../../state/journal.js';
+import { Journal, processGone } from '../../state/journal.js';
 import { readStageLock } from '../../state/lock.js';
 import { StateStore } from '../../state/store.js';
 import { renderStatusJson, renderStatusText, summarizeDeployment, type StageStatusReport } from '../format/status.js';
@@ -52,7 +52,7 @@ export async function stageStatus(ctx: CommandContext, stateDir: string, ref: St
     stage: stageKey(ref),
     engine: engine.name,
     serial: recorded.model === null ? null : recorded.serial,
-    lastDeployment: latest ? summarizeDeployment(latest) : null,
+    lastDeployment: latest ? summarizeDeployment(latest, processGone) : null,
     lock: await readStageLock(stateDir, ref),
     apps: Object.fromEntries(Object.entries(model?.apps ?? {}).map(([n, a]) => [n, { scale: a.scale, public: a.public }])),
     services: Object.fromEntries(Object.entries(model?.services ?? {}).map(([n, s]) => [n, { type: s.type }])),

@@ -20,7 +20,7 @@ export function renderApplyEvent(event: ApplyEvent): string {
     }
     case 'finished': {
       const d = event.deployment;
-      const tail = d.status === 'failed' && d.error ? `: ${d.error.message}` : '';
+      const tail = d.status === 'failed' && d.error ? `: ${d.error.message}\n${stage}:   deployment log: ${d.log}` : '';
       return `${stage}: deployment #${d.number} ${d.status} in ${formatDuration(event.durationMs)}${tail}\n`;
     }
     case 'refused':

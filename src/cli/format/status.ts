@@ -35,10 +35,18 @@ export interface DeploymentSummary {
   changes: Deployment['summary'];
   applied: string[];
   error?: { code: string; message: string };
+  /**
+   * Set on a `pending`/`running` entry whose process is gone: it was interrupted and will be
+   * recorded as failed by the next apply of the stage.
+   */
+  interrupted?: { pid: number };
 }
 
-/** Journal entry → summary (drops the full changeset, pid and host). */
-export function summarizeDeployment(d: Deployment): DeploymentSummary {
+/**
+ * Journal entry → summary (drops the full changeset, pid and host). `isGone(entry)` tells an
+ * open entry of a dead process (shown as interrupted) from one that is still running.
+ */
+export function summarizeDeployment(d: Deployment, isGone: (d: Deployment) => boolean = () => false): DeploymentSummary {
   const out: DeploymentSummary = {
     number: d.number,
     kind: d.kind,
@@ -52,6 +60,7 @@ export function summarizeDeployment(d: Deployment): DeploymentSummary {
   };
   if (d.endedAt) out.endedAt = d.endedAt;
   if (d.error) out.error = d.error;
+  if ((d.status === 'pending' || d.status === 'running') && isGone(d)) out.interrupted = { pid: d.pid };
   return out;
 }
 
@@ -70,7 +79,7 @@ function renderStage(r: StageStatusReport): string {
   const lines: string[] = [`${r.stage} (${r.engine} engine${r.serial === null ? ', not deployed' : ''})`];
   const d = r.lastDeployment;
   lines.push(
-    `  last deployment  ${d ? `#${d.number} ${d.kind} ${d.status}, commit ${shortCommit(d.commit)}, ${d.endedAt ?? d.startedAt}${d.error ? ` — ${d.error.message}` : ''}` : 'none'}`,
+    `  last deployment  ${d ? `#${d.number} ${d.kind} ${statusWord(d)}, commit ${shortCommit(d.commit)}, ${d.endedAt ?? d.startedAt}${d.error ? ` — ${d.error.message}` : ''}` : 'none'}`,
   );
   if (r.lock) lines.push(`  locked           by PID ${r.lock.pid} on ${r.lock.host} since ${r.lock.startedAt} (${r.lock.command})`);
   if (r.runtime?.router) lines.push(`  router           ${r.runtime.router.url}`);
@@ -101,7 +110,7 @@ export function renderHistoryText(stage: string, deployments: DeploymentSummary[
   if (deployments.length === 0) return `${stage}: no deployments yet\n`;
   const rows = deployments.map((d) => [
     `#${d.number}`,
-    d.status,
+    statusWord(d),
     d.kind,
     d.trigger,
     shortCommit(d.commit),
@@ -120,6 +129,11 @@ export function renderHistoryText(stage: string, deployments: DeploymentSummary[
 /** `setopsd history --format json`. */
 export function renderHistoryJson(stage: string, deployments: DeploymentSummary[]): string {
   return JSON.stringify(sortKeys({ formatVersion: 1, stage, deployments }), null, 2) + '\n';
+}
+
+/** `running`, or `running (interrupted: process 123 gone)` for an entry whose process died. */
+function statusWord(d: DeploymentSummary): string {
+  return d.interrupted ? `${d.status} (interrupted: process ${d.interrupted.pid} gone)` : d.status;
 }
 
 function shortCommit(commit: string | null): string {
