@@ -145,7 +145,7 @@ export class AppRunner {
       throw new EngineError(
         `${this.host.subject}: process ${p.index} of the new version did not become healthy within ${Math.round(limit / 100) / 10} s ` +
           `(health check ${spec.protocol === 'http' ? `GET ${spec.healthCheck.path} expecting ${spec.healthCheck.status}` : 'TCP connect'}); ` +
-          `the previous version keeps serving. See its log: ${this.host.logFile(spec.name, p.index)}`,
+          `${p.restarts > 0 ? `it exited ${p.restarts} time${p.restarts === 1 ? '' : 's'}; ` : ''}the previous version keeps serving. See its log: ${this.host.logFile(spec.name, p.index)}`,
         { code: 'E_UNHEALTHY', data: { app: spec.name, index: p.index, restarts: p.restarts, tail } },
       );
     }

@@ -42,8 +42,12 @@ async function main(): Promise<void> {
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   process.on('SIGHUP', () => {});
+  // The supervisor owns every process of the stage: a bug in one request must not take it down.
   process.on('uncaughtException', (err) => {
     supervisor.log(`uncaught error (bug): ${err.stack ?? err.message}`);
+  });
+  process.on('unhandledRejection', (err) => {
+    supervisor.log(`unhandled rejection (bug): ${(err as Error)?.stack ?? String(err)}`);
   });
   await supervisor.start();
 }

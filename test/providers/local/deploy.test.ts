@@ -107,6 +107,13 @@ t.test('a new version that never becomes healthy fails the deployment; the old o
   t.equal(seen.failed, 0, `no failed request (${seen.failures.slice(0, 3).join('; ')})`);
   t.same([...seen.versions], ['v1'], 'only the old version answered');
 
+  // A version that exits at start is restarted with backoff until the deadline, then fails the same way.
+  const crashing = stage({ web: httpApp({ command: ['node', '-e', 'process.exit(1)'], scale: 2, healthCheck: { path: '/health', status: '200-399', interval: 0.1, timeout: 1, retries: 2, startPeriod: 0.8 } }) });
+  const rc = await engine.apply(crashing, noChanges(), io());
+  t.equal(rc.status, 'failed');
+  t.match(rc.error?.message, /did not become healthy within 1 s .*; it exited \d+ times?; the previous version keeps serving/);
+  t.same(await pidsOf(engine, 'web'), old);
+
   // A failing pre-deploy command fails the deployment the same way.
   const pre = stage({ web: httpApp({ env: { VERSION: 'v3' }, scale: 2, preDeploy: { command: 'echo migrating; exit 3' } }) });
   const r2 = await engine.apply(pre, noChanges(), io());
