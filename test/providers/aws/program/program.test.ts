@@ -14,6 +14,7 @@ import { isSecretRef, type StageModel } from '../../../../src/model/stage-model.
 import { readDirectory } from '../../../../src/manifests/source-dir.js';
 import { loadDesired } from '../../../../src/manifests/load.js';
 import { EngineError } from '../../../../src/errors.js';
+import type { ProgramOptions } from '../../../../src/providers/aws/program/index.js';
 import { CALLER_ACCOUNT, FAKE_GENERATED_PASSWORD, MockAws, readable, snapshot, type RecordedResource } from './mocks.js';
 import { app, edgeCases, service, stageModel } from './models.js';
 
@@ -33,10 +34,10 @@ interface Run {
 }
 
 /** Runs the program of one stage to completion (preview=false, so every output resolves). */
-async function run(model: StageModel): Promise<Run> {
+async function run(model: StageModel, opts: ProgramOptions = {}): Promise<Run> {
   mock.reset(model.organization.aws?.region ?? 'us-east-1');
   await pulumi.runtime.setMocks(mock, `setops-${model.organization.name}-${model.project.name}`, model.stage.name, false);
-  const outputs = ((await pulumi.runtime.runInPulumiStack(stageProgram(model))) ?? {}) as Record<string, unknown>;
+  const outputs = ((await pulumi.runtime.runInPulumiStack(stageProgram(model, opts))) ?? {}) as Record<string, unknown>;
   // The stack registers its outputs after they resolve: let every pending RPC finish before the next run.
   await pulumi.runtime.disconnect();
   return { resources: mock.resources.map(readable), outputs, golden: snapshot(mock, outputs) };
@@ -370,6 +371,40 @@ t.test('edge cases', async (tt) => {
     t2.ok(named(resources, 'link-web-search-ingress') && named(resources, 'link-worker-files-ingress'), 'ingress rules per link');
     t2.notOk(named(resources, 'link-worker-cache-ingress'), 'no ingress for services the app does not link');
   });
+});
+
+/** A deep copy of `value` with every object's keys in reverse insertion order. */
+function reverseKeys<T>(value: T): T {
+  if (Array.isArray(value)) return value.map((v) => reverseKeys(v)) as T;
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value as object).reverse().map(([k, v]) => [k, reverseKeys(v)])) as T;
+  }
+  return value;
+}
+
+t.test('the resource graph does not depend on key insertion order', async (tt) => {
+  const model = cases['all-services']!;
+  const a = await run(model);
+  const b = await run(reverseKeys(model));
+  tt.equal(b.golden, a.golden);
+});
+
+t.test('program options: parameter prefix, hosted zone ids, log retention', async (tt) => {
+  const { resources, outputs } = await run(cases['scale-zero']!, {
+    parameterPrefix: '/platform/',
+    hostedZoneIds: { 'shop.acme.example': 'ZSHOPZONE' },
+    logRetentionDays: 90,
+  });
+  tt.equal(named(resources, 'app-web-logs')!.inputs.retentionInDays, 90);
+  tt.equal(named(resources, 'app-web-alias-qa.shop.acme.example')!.inputs.zoneId, 'ZSHOPZONE', 'explicit zone id wins over the lookup');
+  tt.notOk(mock.calls.some((c) => c.token === 'aws:route53/getZone:getZone'), 'no zone lookup when the id is given');
+  const policy = named(resources, 'task-execution-role-secrets')!.inputs.policy as any;
+  tt.match(policy.Statement[0].Resource[0], /:parameter\/platform\/acme\/shop\/qa\/\*$/);
+  tt.same(outputs.secretParameters, []);
+  const defaults = await run(cases['scale-zero']!);
+  tt.equal(named(defaults.resources, 'app-web-logs')!.inputs.retentionInDays, 14, '14 days on unprotected stages');
+  const prod = await run(cases['all-services']!);
+  tt.equal(named(prod.resources, 'app-web-logs')!.inputs.retentionInDays, 30, '30 days on protected stages');
 });
 
 t.test('a deployment the circuit breaker rolled back is reported in the outputs', async (tt) => {
