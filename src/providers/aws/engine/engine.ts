@@ -66,7 +66,7 @@ export function pendingOperationsError(subject: string, loc: StackLocation, pend
   const steps = [
     `check these resources in the AWS console;`,
     creates.length > 0
-      ? `for creates that did not happen run \`${base} --clear-pending-creates\`, for creates that did run \`${base} --import-pending-creates <urn> <id>\`;`
+      ? `for creates that did not happen run \`${base} --clear-pending-creates\`, for creates that did run \`${base} --import-pending-creates '${creates[0]!.urn}' --import-pending-creates <its AWS id>\` (one URN/id pair per resource);`
       : '',
     pending.length > creates.length ? `interrupted updates and deletes clear with \`${base}\`;` : '',
     'then run setopsd apply again',
@@ -79,6 +79,14 @@ export function pendingOperationsError(subject: string, loc: StackLocation, pend
       data: { pending: pending.map((p) => ({ ...p })), refresh: base },
     },
   );
+}
+
+/** Logs a run's outcome and the engine's warnings (e.g. pending operations from an earlier run). */
+function logRun(io: ApplyIO, ref: StageRef, operation: string, t: Translation, error: SetopsError | undefined): void {
+  for (const d of t.diagnostics) {
+    if (d.severity === 'warning') io.log.warn({ stage: stageKey(ref), ...(d.subject ? { resource: d.subject } : {}) }, d.message);
+  }
+  io.log.info({ stage: stageKey(ref), summary: t.summary, outcome: error ? 'failed' : t.outcome }, `pulumi ${operation} finished`);
 }
 
 /** Creates the Pulumi engine for an organization with `provider: aws`. */
@@ -259,7 +267,7 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
         for (const p of progressFor(e)) io.progress(p);
       };
       const { translation, error } = await run(ref, 'up', opened, io.signal, onProgress, deploymentMessage(io));
-      io.log.info({ stage: stageKey(ref), summary: translation.summary, outcome: error ? 'failed' : translation.outcome }, 'pulumi up finished');
+      logRun(io, ref, 'up', translation, error);
       return finish(ref, translation, error, previous);
     },
 
@@ -278,7 +286,7 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
         for (const p of progressFor(e)) io.progress(p);
       };
       const { translation, error } = await run(ref, 'destroy', opened, io.signal, onProgress, deploymentMessage(io));
-      io.log.info({ stage: stageKey(ref), summary: translation.summary, outcome: error ? 'failed' : translation.outcome }, 'pulumi destroy finished');
+      logRun(io, ref, 'destroy', translation, error);
       return finish(ref, translation, error, before);
     },
 

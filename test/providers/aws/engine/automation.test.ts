@@ -250,7 +250,7 @@ t.test('pending operations recorded in the state stop an apply before `pulumi up
   t.equal(result.status, 'failed');
   t.match(result.error, {
     code: 'E_PULUMI_PENDING_OPERATIONS',
-    message: /left 1 pending operation\(s\): urn:pulumi:production::setops-acme-shop::aws:s3\/bucket:Bucket::data \(creating\)\. check these resources in the AWS console; for creates that did not happen run `PULUMI_BACKEND_URL=.*--clear-pending-creates`, for creates that did run `.*--import-pending-creates <urn> <id>`; then run setopsd apply again$/,
+    message: /left 1 pending operation\(s\): urn:pulumi:production::setops-acme-shop::aws:s3\/bucket:Bucket::data \(creating\)\. check these resources in the AWS console; for creates that did not happen run `PULUMI_BACKEND_URL=.*--clear-pending-creates`, for creates that did run `.*--import-pending-creates 'urn:pulumi:production::setops-acme-shop::aws:s3\/bucket:Bucket::data' --import-pending-creates <its AWS id>` \(one URN\/id pair per resource\); then run setopsd apply again$/,
   });
   t.same(result.actual.model, model);
   t.same(s.calls(), [], 'pulumi up never ran');
