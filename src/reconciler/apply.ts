@@ -142,15 +142,16 @@ async function runDeployment(
     desiredHash: job.desired === null ? null : hashOf(job.desired),
     summary: { ...summarize(changeset.changes) },
   });
-  const log = await openLog(entry.log);
   const stamp = () => new Date(ctx.deps.clock.now()).toISOString();
-  log.write(`${stamp()} deployment #${entry.number} of ${stageKey(ref)} (${entry.kind}, trigger ${entry.trigger}, commit ${entry.commit ?? '-'})\n`);
-  for (const c of changeset.changes) log.write(`${stamp()} planned: ${c.op} ${c.subject}${c.path ? ' ' + c.path : ''}\n`);
-
   const done = new Set<string>();
+  let log: DeploymentLog | undefined;
   let result: ApplyResult | undefined;
   let failure: SetopsError | undefined;
+  // From here on every path ends in journal.finish: the entry never stays open because of us.
   try {
+    log = await openLog(entry.log, ctx.deps.log);
+    log.write(`${stamp()} deployment #${entry.number} of ${stageKey(ref)} (${entry.kind}, trigger ${entry.trigger}, commit ${entry.commit ?? '-'})\n`);
+    for (const c of changeset.changes) log.write(`${stamp()} planned: ${c.op} ${c.subject}${c.path ? ' ' + c.path : ''}\n`);
     entry = await journal.start(entry);
     emit({ type: 'started', ref, deployment: entry });
     const io: ApplyIO = {
@@ -158,7 +159,7 @@ async function runDeployment(
       log: ctx.deps.log.child({ stage: stageKey(ref), deployment: entry.number }),
       progress: (event) => {
         if (event.status === 'succeeded') done.add(event.subject);
-        log.write(`${stamp()} ${event.subject} ${event.status}${event.message ? ': ' + event.message : ''}\n`);
+        log?.write(`${stamp()} ${event.subject} ${event.status}${event.message ? ': ' + event.message : ''}\n`);
         emit({ type: 'progress', ref, event });
       },
       allowDataLoss: ctx.allowDataLoss,
@@ -171,7 +172,7 @@ async function runDeployment(
   } catch (err) {
     failure = asSetopsError(err, ref, ctx.signal);
   }
-  if (failure === undefined && ctx.signal.aborted) failure = new CanceledError(`stage ${stageKey(ref)}: canceled`);
+  // An engine that finished everything despite a late abort succeeded: the journal says what happened.
 
   const applied = appliedSubjects(result, done);
   entry = await journal.finish(entry, {
@@ -180,8 +181,10 @@ async function runDeployment(
     ...(failure ? { error: { code: failure.code, message: failure.message } } : {}),
     ...(result?.summary ? { summary: result.summary } : {}),
   });
-  log.write(`${stamp()} ${entry.status}${failure ? ': ' + failure.message : ''}\n`);
-  await closeLog(log);
+  if (log) {
+    log.write(`${stamp()} ${entry.status}${failure ? ': ' + failure.message : ''}\n`);
+    await log.close();
+  }
   emit({ type: 'finished', ref, deployment: entry, durationMs: ctx.deps.clock.now() - started });
   return failure ? { ref, status: 'failed', error: failure, deployment: entry } : { ref, status: 'succeeded', deployment: entry };
 }
@@ -312,13 +315,26 @@ function asSetopsError(err: unknown, ref: StageRef, signal: AbortSignal): Setops
   });
 }
 
-async function openLog(path: string): Promise<WriteStream> {
-  await mkdir(dirname(path), { recursive: true });
-  return createWriteStream(path, { flags: 'a', mode: 0o644 });
+/** The deployment log: plain lines appended; a write error is logged once, never fatal. */
+interface DeploymentLog {
+  write(line: string): void;
+  close(): Promise<void>;
 }
 
-function closeLog(stream: WriteStream): Promise<void> {
-  return new Promise((resolve) => stream.end(() => resolve()));
+async function openLog(path: string, logger: Deps['log']): Promise<DeploymentLog> {
+  await mkdir(dirname(path), { recursive: true });
+  const stream: WriteStream = createWriteStream(path, { flags: 'a', mode: 0o644 });
+  let broken = false;
+  stream.on('error', (err) => {
+    if (!broken) logger.warn({ err, file: path }, `deployment log ${path}: ${err.message}`);
+    broken = true;
+  });
+  return {
+    write: (line) => {
+      if (!broken) stream.write(line);
+    },
+    close: () => new Promise((resolve) => (broken ? resolve() : stream.end(() => resolve()))),
+  };
 }
 
 /** Keys that take part in an `after:` cycle. */

@@ -236,3 +236,19 @@ t.test('reconcileStage (daemon): done, retryable failure → requeue, terminal f
   const [entry] = await new J(ctx.stateDir, { organization: 'acme', project: 'shop', stage: 'staging' }, () => 0).list();
   t.equal(entry!.trigger, 'daemon');
 });
+
+t.test('when the deployment log cannot be opened, the entry is still closed as failed, never left open', async (t) => {
+  const { stateDir, ctx } = await setup(t);
+  const { mkdir, writeFile } = await import('node:fs/promises');
+  const stage = join(stateDir, 'stages/acme/shop/staging');
+  await mkdir(stage, { recursive: true });
+  await writeFile(join(stage, 'logs'), 'a file where the logs directory should be');
+  const engine = fakeEngine();
+  const out = await applyStage(job(engine, stageModel('staging')), ctx);
+  t.equal(out.status, 'failed');
+  t.same(engine.calls, [], 'the engine never ran');
+  const [entry] = await new Journal(stateDir, staging, () => 0).list();
+  t.equal(entry!.status, 'failed');
+  t.match(entry!.error?.message, /unexpected error: .*(EEXIST|ENOTDIR)/);
+  t.equal(await readStageLock(stateDir, staging), null);
+});
