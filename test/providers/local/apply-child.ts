@@ -6,6 +6,11 @@ import { createLocalEngine } from '../../../src/providers/local/index.js';
 import type { StageModel } from '../../../src/model/stage-model.js';
 import { testDeps } from '../../helpers/deps.js';
 
+if (process.argv.length < 5) {
+  // Run by a test runner on its own: not a test.
+  process.stdout.write('1..0 # SKIP helper script for crash-safety.test.ts\n');
+  process.exit(0);
+}
 const [stateDir, modelFile, configRoot] = process.argv.slice(2) as [string, string, string];
 const model = JSON.parse(await readFile(modelFile, 'utf8')) as StageModel;
 const engine = createLocalEngine(
