@@ -1,4 +1,4 @@
-import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, readdir, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Deps } from '../deps.js';
@@ -55,6 +55,7 @@ export async function acquireStageLock(
   const pollMs = opts.pollMs ?? 250;
   const deadline = deps.clock.now() + Math.max(0, opts.timeoutMs);
   await mkdir(dir, { recursive: true });
+  await removeDeadTemps(dir, isAlive);
   let tookOver: LockInfo | undefined;
   for (;;) {
     throwIfAborted(opts.signal);
@@ -127,6 +128,14 @@ async function createExclusive(path: string, text: string): Promise<boolean> {
     throw err;
   } finally {
     await unlink(tmp).catch(() => {});
+  }
+}
+
+/** Temp files of lock attempts by processes that died between writing and linking them. */
+async function removeDeadTemps(dir: string, isAlive: (pid: number) => boolean): Promise<void> {
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const m = new RegExp(`^${LOCK_FILE}\\.(\\d+)\\.[a-z0-9]+\\.tmp$`).exec(name);
+    if (m && Number(m[1]) !== process.pid && !isAlive(Number(m[1]))) await unlink(join(dir, name)).catch(() => {});
   }
 }
 

@@ -200,3 +200,17 @@ t.test('cancel during apply: the deployment is journaled failed and the stage un
   t.equal(after.code, 0, 'the next apply converges');
   t.ok((await processesMentioning(dir)).length > 0);
 });
+
+t.test('a stage removed from the manifests is destroyed by apply and journaled as a destroy', async (t) => {
+  await manifests({ stages: { staging: { version: 'v6' }, production: { version: 'v3', approval: 'manual' } } });
+  const r = await run(['apply', '--yes']);
+  t.equal(r.code, 0, r.stdout + r.stderr);
+  t.match(r.stdout, /- stage/);
+  t.match(r.stdout, /acme\/shop\/preview: deployment #\d+ succeeded/);
+  const last = (await journal('preview')).at(-1)! as unknown as { kind: string; status: string };
+  t.match(last, { kind: 'destroy', status: 'succeeded' });
+  const status = await run(['status', '--stage', 'preview', '--format', 'json']);
+  t.equal(JSON.parse(status.stdout).stages[0].serial, null, 'recorded as gone');
+  const again = await run(['plan']);
+  t.equal(again.code, 0, 'nothing left to do');
+});

@@ -107,3 +107,15 @@ t.test('an aborted wait rejects with CanceledError', async (t) => {
   const p = acquireStageLock(dir, ref, { ...deps, sleep: async () => ac.abort() }, { command: 'apply', timeoutMs: 60_000, signal: ac.signal });
   await t.rejects(p, { code: 'E_CANCELED' });
 });
+
+t.test('temp files of dead lock attempts are removed', async (t) => {
+  const dir = await tempDir(t);
+  const stage = join(dir, 'stages/acme/shop/staging');
+  const { mkdir } = await import('node:fs/promises');
+  await mkdir(stage, { recursive: true });
+  await writeFile(join(stage, 'lock.4242424.abc123.tmp'), '{}');
+  await writeFile(join(stage, `lock.${process.pid}.zzz.tmp`), '{}');
+  const lock = await acquireStageLock(dir, ref, testDeps(), { command: 'apply', timeoutMs: 0, isAlive: (pid) => pid === process.pid });
+  await lock.release();
+  t.same((await readdir(stage)).sort(), [`lock.${process.pid}.zzz.tmp`], 'only the dead attempt is removed');
+});
