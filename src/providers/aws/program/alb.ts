@@ -2,7 +2,7 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { AppModel } from '../../../model/stage-model.js';
 import type { ProgramContext } from './context.js';
-import { chunks, clamp, hostedZoneFor, orderedDomains } from './domains.js';
+import { chunks, clamp, hostedZoneFor, orderedDomains, rulePriorities } from './domains.js';
 import type { Network } from './network.js';
 
 /** How one public app is reached from outside. */
@@ -26,10 +26,6 @@ export interface Ingress {
 
 const TLS_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
 const NOT_FOUND = { type: 'fixed-response', fixedResponse: { contentType: 'text/plain', statusCode: '404', messageBody: 'no app for this host' } };
-/** First listener rule priority; each app with domains gets a block of 10 from here, in name order. */
-const PRIORITY_BASE = 100;
-/** Listener rule priorities of public apps without domains (`<app>.*` over HTTP), in name order. */
-const NO_DOMAIN_PRIORITY_BASE = 10000;
 
 /**
  * Load balancing for public apps.
@@ -92,6 +88,7 @@ function buildAlb(ctx: ProgramContext, network: Network, httpApps: string[], ing
   const groups: Record<string, aws.lb.TargetGroup> = {};
   for (const a of httpApps) groups[a] = httpTargetGroup(ctx, network, a, ctx.model.apps[a]!);
 
+  const priorities = rulePriorities(httpApps);
   const withDomains = httpApps.filter((a) => orderedDomains(ctx.model.apps[a]!).length > 0);
   const withoutDomains = httpApps.filter((a) => !withDomains.includes(a));
   const defaultApp = withoutDomains[0];
@@ -140,12 +137,12 @@ function buildAlb(ctx: ProgramContext, network: Network, httpApps: string[], ing
   }
   // Apps without domains: plain HTTP on any host name `<app>.*` (a CNAME to the load balancer).
   // This rule is also what attaches their target group to the load balancer, which ECS requires.
-  withoutDomains.forEach((a, j) => {
+  withoutDomains.forEach((a) => {
     const rule = new aws.lb.ListenerRule(
       `app-${a}-http-host`,
       {
         listenerArn: http.arn,
-        priority: NO_DOMAIN_PRIORITY_BASE + j,
+        priority: priorities[a]!,
         conditions: [{ hostHeader: { values: [`${a}.*`] } }],
         actions: [{ type: 'forward', targetGroupArn: groups[a]!.arn }],
       },
@@ -153,14 +150,14 @@ function buildAlb(ctx: ProgramContext, network: Network, httpApps: string[], ing
     );
     ingress.targets[a]!.dependsOn.push(rule);
   });
-  withDomains.forEach((a, i) => {
+  withDomains.forEach((a) => {
     const domains = orderedDomains(ctx.model.apps[a]!);
     const [primary, ...others] = domains as [string, ...string[]];
     const target = ingress.targets[a]!;
     const cert = certificates.find((c) => c.app === a)!;
     target.certificateArn = cert.arn;
     target.url = pulumi.output(`https://${primary}`);
-    let priority = PRIORITY_BASE + i * 10;
+    let priority = priorities[a]!;
     const forward = new aws.lb.ListenerRule(
       `app-${a}-https-forward`,
       {
@@ -190,7 +187,7 @@ function buildAlb(ctx: ProgramContext, network: Network, httpApps: string[], ing
         `app-${a}-http-redirect-${k + 1}`,
         {
           listenerArn: http.arn,
-          priority: PRIORITY_BASE + i * 10 + k,
+          priority: priorities[a]! + k,
           conditions: [{ hostHeader: { values: hosts } }],
           actions: [{ type: 'redirect', redirect: { host: primary, protocol: 'HTTPS', port: '443', statusCode: 'HTTP_301' } }],
         },
@@ -245,7 +242,7 @@ function certificate(ctx: ProgramContext, name: string, app: AppModel): pulumi.O
   const cert = new aws.acm.Certificate(
     `app-${name}-cert`,
     { domainName: primary, subjectAlternativeNames: others, validationMethod: 'DNS', keyAlgorithm: 'RSA_2048' },
-    ctx.res({ deleteBeforeReplace: false }),
+    ctx.res(),
   );
   const records = [primary, ...others].map((domain) => {
     const option = cert.domainValidationOptions.apply((all) => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { AppModel } from '../../../model/stage-model.js';
 
 /** An app's domains, primary first, the others sorted. */
@@ -40,4 +41,26 @@ export function chunks<T>(values: readonly T[], size: number): T[][] {
 /** `value` clamped to [min, max]. */
 export function clamp(value: number, min: number, max: number): number {
   return Math.min(max, Math.max(min, value));
+}
+
+/** Most domains one app may have: its listener rules (forward + redirects in fives) fit one block of 10. */
+export const MAX_DOMAINS_PER_APP = 45;
+const BLOCKS = 4999;
+
+/**
+ * Listener rule priorities: each app gets its own block of 10 (`block * 10` … `block * 10 + 9`,
+ * within 10…49999) picked from a hash of its name, the next free block on a collision (apps in
+ * name order). Adding or removing an app does not move the others' rules, so an update never
+ * swaps priorities between existing rules (which the ALB rejects as "priority in use").
+ */
+export function rulePriorities(apps: readonly string[]): Record<string, number> {
+  const taken = new Set<number>();
+  const out: Record<string, number> = {};
+  for (const app of [...apps].sort()) {
+    let block = (parseInt(createHash('sha256').update(app).digest('hex').slice(0, 8), 16) % BLOCKS) + 1;
+    while (taken.has(block)) block = (block % BLOCKS) + 1;
+    taken.add(block);
+    out[app] = block * 10;
+  }
+  return out;
 }

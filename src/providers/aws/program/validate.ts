@@ -1,5 +1,6 @@
 import { EngineError } from '../../../errors.js';
 import type { StageModel } from '../../../model/stage-model.js';
+import { MAX_DOMAINS_PER_APP } from './domains.js';
 import { isPrimaryPostgresLink, linkKeys, PLATFORM_KEYS } from './link-keys.js';
 
 /** Fargate task sizes: cpu units → allowed memory (MiB), smallest first. */
@@ -57,6 +58,10 @@ export function programProblems(model: StageModel): string[] {
     const app = model.apps[appName]!;
     const subject = `app/${appName} in ${where}`;
     if (!app.image) problems.push(`${subject}: image is required on AWS (ECS runs container images); set spec.image`);
+    const domainCount = Object.keys(app.domains).length;
+    if (domainCount > MAX_DOMAINS_PER_APP) {
+      problems.push(`${subject}: ${domainCount} domains; at most ${MAX_DOMAINS_PER_APP} fit one app's certificate and listener rules; split them across apps`);
+    }
     if (!fargateTaskSize(app.resources.cpu, app.resources.memory)) {
       problems.push(`${subject}: resources cpu ${app.resources.cpu} / memory ${app.resources.memory} exceed the largest Fargate task (16384 / 122880); lower them`);
     }

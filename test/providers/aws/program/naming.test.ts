@@ -1,7 +1,7 @@
 /** Pure parts of the AWS program (no @pulumi/aws loaded): names, zones, sizes, versions, link keys, model checks. */
 import fc from 'fast-check';
 import t from 'tap';
-import { hostedZoneFor, orderedDomains, chunks } from '../../../../src/providers/aws/program/domains.js';
+import { hostedZoneFor, orderedDomains, chunks, rulePriorities } from '../../../../src/providers/aws/program/domains.js';
 import { linkKeys, isPrimaryPostgresLink, keyPrefix } from '../../../../src/providers/aws/program/link-keys.js';
 import { hashedName, stageNames } from '../../../../src/providers/aws/program/names.js';
 import { documentdbEngineVersion, elasticsearchEngineVersion, redisEngineVersion } from '../../../../src/providers/aws/program/services/versions.js';
@@ -127,4 +127,19 @@ t.test('model problems are all reported, each with its subject and what to do', 
     'app/e in acme/shop/dev: env var PORT is set by the platform and by spec.env; remove it from spec.env',
   ]);
   tt.same(programProblems(stageModel('ok', { apps: { web: app() } })), []);
+});
+
+t.test('listener rule priorities: one block of 10 per app, unique, stable when apps come and go', async (tt) => {
+  fc.assert(
+    fc.property(fc.uniqueArray(nameArb(3, 16), { minLength: 1, maxLength: 60 }), (apps) => {
+      const p = rulePriorities(apps);
+      const values = apps.map((a) => p[a]!);
+      return new Set(values).size === apps.length && values.every((v) => v % 10 === 0 && v >= 10 && v + 9 <= 49999);
+    }),
+  );
+  const before = rulePriorities(['web', 'worker']);
+  const after = rulePriorities(['admin', 'web', 'worker']);
+  tt.equal(after.web, before.web, 'adding an app does not move another app\'s rules');
+  tt.equal(after.worker, before.worker);
+  tt.same(rulePriorities(['b', 'a']), rulePriorities(['a', 'b']), 'independent of input order');
 });
