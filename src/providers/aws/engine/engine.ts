@@ -9,6 +9,7 @@
  * - `preview`, `apply` (`up`), `destroy` and `refresh` need the CLI and, on DIY backends, the
  *   passphrase; engine events become plan lines and progress (events.ts).
  */
+import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import type { PulumiCommand, PulumiFn } from '@pulumi/pulumi/automation/index.js';
 import { EngineError, SetopsError, throwIfAborted } from '../../../errors.js';
@@ -36,6 +37,18 @@ export interface PulumiEngineOptions {
   program?: StageProgramFactory;
   /** Host name and pid probe for telling stale file-backend locks. */
   hostProbe?: HostProbe;
+  /**
+   * Resource plugins installed (`pulumi plugin install`, a no-op when present) before a preview
+   * or an update. Default: the `aws` plugin matching the installed `@pulumi/aws` when the
+   * default program is used, none with a custom `program`.
+   */
+  plugins?: { name: string; version: string }[];
+}
+
+/** The `aws` resource plugin version the installed `@pulumi/aws` package needs. */
+function awsPlugin(): { name: string; version: string } {
+  const pkg = createRequire(import.meta.url)('@pulumi/aws/package.json') as { version: string; pulumi?: { name?: string; version?: string } };
+  return { name: pkg.pulumi?.name ?? 'aws', version: `v${pkg.pulumi?.version ?? pkg.version}` };
 }
 
 const noopProgram: PulumiFn = async () => ({});
@@ -116,12 +129,19 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
     return async () => ({ ...((await inner()) ?? {}), [MODEL_OUTPUT]: model });
   };
 
+  let plugins: { name: string; version: string }[] | undefined = opts.plugins;
   const open = async (ref: StageRef, operation: string, program: PulumiFn, create: boolean): Promise<OpenStack> => {
     const loc = locOf(ref);
     const pulumiCommand = await cli(`${operation} of ${subjectOf(ref)}`);
     const secretsEnv = await passphraseEnv(env, loc.backend, subjectOf(ref));
     const spec = { loc, pulumiCommand, program, env, secretsEnv, create, ...(ctx.organization.aws?.region ? { region: ctx.organization.aws.region } : {}) };
-    return openStack(spec);
+    const opened = await openStack(spec);
+    if (operation === 'preview' || operation === 'up') {
+      // Inline programs report no required plugins: install the provider explicitly.
+      plugins ??= opts.program ? [] : [awsPlugin()];
+      for (const p of plugins) await opened.stack.workspace.installPlugin(p.name, p.version);
+    }
+    return opened;
   };
 
   const errorContext = (ref: StageRef, operation: string, signal: AbortSignal | undefined, translation?: Translation) => {

@@ -341,3 +341,16 @@ t.test('without a program option the AWS program is loaded; a model it cannot bu
   t.equal(result.status, 'failed');
   t.equal(result.error?.code, 'E_AWS_PROGRAM');
 });
+
+t.test('with the AWS program, the aws resource plugin matching @pulumi/aws is installed before a preview', async (t) => {
+  const s = await setup(t, [{ when: 'preview' }]);
+  const stateDir = s.stateDir;
+  const pulumiCommand = await PulumiCommand.get({ root: fakeRoot, skipVersionCheck: true });
+  const deps = testDeps({ env: { FAKE_PULUMI_DIR: s.fakeDir, PULUMI_CONFIG_PASSPHRASE: 'x', PATH: process.env.PATH }, cwd: stateDir });
+  const engine = createPulumiEngine({ stateDir, deps, organization: org }, { pulumiCommand });
+  await engine.preview!(model, { model: null, serial: null });
+  const { version } = JSON.parse(readFileSync(join(here, '../../../../node_modules/@pulumi/aws/package.json'), 'utf8')) as { version: string };
+  const install = s.calls().find((c) => words(c).startsWith('plugin install'));
+  t.same(install?.argv, ['plugin', 'install', 'resource', 'aws', `v${version}`, '--non-interactive']);
+  t.same(s.calls().map(words).map((w) => w.split(' ').slice(0, 2).join(' ')), ['stack select', 'config set', 'plugin install', 'preview']);
+});
