@@ -195,8 +195,9 @@ function buildAlb(ctx: ProgramContext, network: Network, httpApps: string[], ing
       );
     });
     for (const domain of domains) {
+      // Named by domain only: moving a domain to another app keeps the same record (same ALB).
       new aws.route53.Record(
-        `app-${a}-alias-${domain}`,
+        `domain-${domain}-alias`,
         {
           zoneId: zoneId(ctx, domain),
           name: domain,

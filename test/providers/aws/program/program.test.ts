@@ -135,7 +135,7 @@ function checkInvariants(tt: Tap, model: StageModel, { resources, outputs, golde
       tt.same((forward.inputs.conditions as any)[0].hostHeader.values, [primary], `app/${name}: host rule forwards the primary domain`);
       tt.match((forward.inputs.actions as any)[0].targetGroupArn, new RegExp(`:app-${name}-tg/`), `app/${name}: the rule forwards to its target group`);
       for (const d of domains) {
-        tt.ok(named(resources, `app-${name}-alias-${d}`), `app/${name}: alias record for ${d}`);
+        tt.ok(named(resources, `domain-${d}-alias`), `app/${name}: alias record for ${d}`);
         tt.ok(named(resources, `app-${name}-cert-validation-${d}`), `app/${name}: validation record for ${d}`);
       }
       tt.equal((outputs.apps as any)[name].url, `https://${primary}`, `app/${name}: URL output`);
@@ -396,7 +396,7 @@ t.test('program options: parameter prefix, hosted zone ids, log retention', asyn
     logRetentionDays: 90,
   });
   tt.equal(named(resources, 'app-web-logs')!.inputs.retentionInDays, 90);
-  tt.equal(named(resources, 'app-web-alias-qa.shop.acme.example')!.inputs.zoneId, 'ZSHOPZONE', 'explicit zone id wins over the lookup');
+  tt.equal(named(resources, 'domain-qa.shop.acme.example-alias')!.inputs.zoneId, 'ZSHOPZONE', 'explicit zone id wins over the lookup');
   tt.notOk(mock.calls.some((c) => c.token === 'aws:route53/getZone:getZone'), 'no zone lookup when the id is given');
   const policy = named(resources, 'task-execution-role-secrets')!.inputs.policy as any;
   tt.match(policy.Statement[0].Resource[0], /:parameter\/platform\/acme\/shop\/qa\/\*$/);
