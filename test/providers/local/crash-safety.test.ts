@@ -95,3 +95,56 @@ t.test('supervisor killed: the next apply stops its orphans and brings up one se
   t.same(s.apps.web!.processes.map((p) => p.pid).sort(), after.map((p) => p.pid).sort());
   t.equal(JSON.parse((await get(port, 'web.dev.shop.localhost', '/db')).body).visits, 2, 'the database kept its rows');
 });
+
+/** Supervisor processes of the test's stage. */
+async function supervisors(stateDir: string): Promise<number[]> {
+  const out: number[] = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const cmd = await readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '');
+    if (cmd.includes('supervisor-main') && cmd.includes(localPaths(stateDir, REF).stageDir) && (await isRunning(Number(name)))) out.push(Number(name));
+  }
+  return out;
+}
+
+t.test('two applies at once on a new stage: one supervisor, one set of processes', async (t) => {
+  const { engine, io, stateDir } = await setup(t);
+  const desired = stage({ web: httpApp({ env: { VERSION: 'v1' }, scale: 2 }) });
+  const [a, b] = await Promise.all([engine.apply(desired, noChanges(), io()), engine.apply(desired, noChanges(), io())]);
+  t.equal(a.status, 'succeeded', a.error?.message ?? '');
+  t.equal(b.status, 'succeeded', b.error?.message ?? '');
+  t.equal((await supervisors(stateDir)).length, 1, 'one supervisor');
+  t.equal((await appProcesses(stateDir)).length, 2, 'one set of processes');
+});
+
+t.test('SIGTERM to the supervisor stops every process of the stage; the next apply brings them back', async (t) => {
+  const { engine, io, stateDir } = await setup(t);
+  const desired = stage({ web: httpApp({ env: { VERSION: 'v1' } }) }, { db: service('postgresql') });
+  t.equal((await engine.apply(desired, noChanges(), io())).status, 'succeeded');
+  const [sup] = await supervisors(stateDir);
+  const apps = (await appProcesses(stateDir)).map((p) => p.pid);
+  const postmaster = Number((await readFile(join(localPaths(stateDir, REF).postgresDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+  process.kill(sup!, 'SIGTERM');
+  await waitFor(() => allGone([sup!, ...apps, postmaster]), 20_000, 'everything stopped');
+  t.pass('supervisor, apps and postgres are gone');
+  const again = await engine.apply(desired, noChanges(), io());
+  t.equal(again.status, 'succeeded', again.error?.message ?? '');
+  t.equal((await appProcesses(stateDir)).length, 1);
+});
+
+t.test('destroy with the supervisor killed still leaves no process', async (t) => {
+  const { engine, io, stateDir } = await setup(t);
+  const desired = stage({ web: httpApp({ scale: 2 }) }, { db: service('postgresql') });
+  t.equal((await engine.apply(desired, noChanges(), io())).status, 'succeeded');
+  const [sup] = await supervisors(stateDir);
+  const apps = (await appProcesses(stateDir)).map((p) => p.pid);
+  const postmaster = Number((await readFile(join(localPaths(stateDir, REF).postgresDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+  process.kill(sup!, 'SIGKILL');
+  await waitFor(() => allGone([sup!]), 10_000, 'supervisor gone');
+  const r = await engine.destroy(REF, io());
+  t.equal(r.status, 'succeeded', r.error?.message ?? '');
+  t.ok(await allGone([...apps, postmaster]), 'the orphaned apps and postmaster were stopped');
+  t.same(await appProcesses(stateDir), []);
+  t.same(await supervisors(stateDir), []);
+  t.ok((await readdir(localPaths(stateDir, REF).postgresDir)).includes('PG_VERSION'), 'without --allow-data-loss the data stays');
+});
