@@ -7,7 +7,7 @@ import { hashOf } from '../model/canonical.js';
 import { isSecretRef, stageKey, type StageModel, type StageRef } from '../model/stage-model.js';
 import type { ActualState, ApplyIO, ApplyResult, Engine, ProgressEvent, SecretResolver } from '../providers/engine.js';
 import { Journal, type Deployment, type Trigger } from '../state/journal.js';
-import { acquireStageLock } from '../state/lock.js';
+import { acquireStageLock, type LockInfo } from '../state/lock.js';
 import type { Change, Changeset, Summary } from './changeset.js';
 
 /** The pure planning functions apply needs (the real ones live in `plan.ts` / `safety.ts`). */
@@ -42,6 +42,7 @@ export interface StageJob {
 
 /** What happens while stages apply, for the CLI (text) and later the daemon (logs, metrics). */
 export type ApplyEvent =
+  | { type: 'lock-taken-over'; ref: StageRef; holder: LockInfo | null }
   | { type: 'interrupted'; ref: StageRef; deployment: Deployment }
   | { type: 'unchanged'; ref: StageRef }
   | { type: 'started'; ref: StageRef; deployment: Deployment }
@@ -91,6 +92,7 @@ export async function applyStage(job: StageJob, ctx: ApplyContext): Promise<Stag
     emit({ type: 'refused', ref, error });
     return { ref, status: 'failed', error };
   }
+  if (lock.tookOver !== undefined) emit({ type: 'lock-taken-over', ref, holder: lock.tookOver });
   try {
     const journal = new Journal(ctx.stateDir, ref, () => ctx.deps.clock.now());
     for (const closed of await journal.closeInterrupted()) emit({ type: 'interrupted', ref, deployment: closed });

@@ -21,8 +21,8 @@ export interface LockInfo {
 export interface StageLock {
   readonly info: LockInfo;
   readonly path: string;
-  /** The lock of a dead process that was taken over, if any. */
-  readonly tookOver?: LockInfo;
+  /** The lock of a dead process that was taken over, if any (null: the lock file was unreadable). */
+  readonly tookOver?: LockInfo | null;
   release(): Promise<void>;
 }
 
@@ -56,7 +56,7 @@ export async function acquireStageLock(
   const deadline = deps.clock.now() + Math.max(0, opts.timeoutMs);
   await mkdir(dir, { recursive: true });
   await removeDeadTemps(dir, isAlive);
-  let tookOver: LockInfo | undefined;
+  let tookOver: LockInfo | null | undefined;
   for (;;) {
     throwIfAborted(opts.signal);
     const info: LockInfo = {
@@ -71,7 +71,7 @@ export async function acquireStageLock(
       return {
         info,
         path,
-        ...(tookOver ? { tookOver } : {}),
+        ...(tookOver !== undefined ? { tookOver } : {}),
         release: async () => {
           if (released) return;
           released = true;
@@ -92,8 +92,8 @@ export async function acquireStageLock(
       const again = await readFile(path, 'utf8').catch(() => null);
       if (again === holderText) {
         await unlink(path).catch(() => {});
-        tookOver = holder ?? undefined;
-        deps.log.warn(
+        tookOver = holder;
+        deps.log.info(
           { stage: stageKey(ref), holder },
           `stage ${stageKey(ref)}: taking over the lock of ${holder ? `PID ${holder.pid} (${holder.command}), which is gone` : 'an unreadable lock file'}`,
         );

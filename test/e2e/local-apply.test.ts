@@ -127,6 +127,7 @@ t.test('SIGKILL during apply, then re-apply: converged, one set of processes, jo
 
   const again = await cli(['apply', dir, '--stage', 'staging', '--yes']);
   t.equal(again.code, 0, again.stderr + again.stdout);
+  t.match(again.stdout, new RegExp(`acme/shop/staging: took over the lock of PID ${child.pid} \\(apply, since [^)]+\\), which is gone`));
   t.match(again.stdout, new RegExp(`deployment #${running.number} was interrupted \\(process ${child.pid} gone\\); recorded as failed`));
   const entries = await journalEntries();
   const k = entries.find((e) => e.number === running.number)!;

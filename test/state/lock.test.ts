@@ -70,7 +70,7 @@ t.test('the lock of a dead process is taken over and logged', async (t) => {
   await writeFile(join(stage, 'lock'), JSON.stringify({ pid: deadPid, host: hostname(), startedAt: '2025-12-31T00:00:00.000Z', command: 'apply' }));
   const warnings: string[] = [];
   const deps = testDeps();
-  const log = Object.assign(Object.create(deps.log), { warn: (_o: unknown, msg: string) => warnings.push(msg) });
+  const log = Object.assign(Object.create(deps.log), { info: (_o: unknown, msg: string) => warnings.push(msg) });
   const lock = await acquireStageLock(dir, ref, { ...deps, log }, { command: 'apply', timeoutMs: 0 });
   t.equal(lock.tookOver?.pid, deadPid);
   t.match(warnings[0], new RegExp(`taking over the lock of PID ${deadPid} \\(apply\\), which is gone`));

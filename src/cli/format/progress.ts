@@ -6,6 +6,8 @@ import type { Summary } from '../../reconciler/changeset.js';
 export function renderApplyEvent(event: ApplyEvent): string {
   const stage = stageKey(event.ref);
   switch (event.type) {
+    case 'lock-taken-over':
+      return `${stage}: took over the lock of ${event.holder ? `PID ${event.holder.pid} (${event.holder.command}, since ${event.holder.startedAt}), which is gone` : 'an unreadable lock file'}\n`;
     case 'interrupted':
       return `${stage}: deployment #${event.deployment.number} was interrupted (process ${event.deployment.pid} gone); recorded as failed\n`;
     case 'unchanged':
