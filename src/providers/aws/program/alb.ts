@@ -2,7 +2,7 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { AppModel } from '../../../model/stage-model.js';
 import type { ProgramContext } from './context.js';
-import { chunks, clamp, hostedZoneFor, orderedDomains, rulePriorities } from './domains.js';
+import { chunks, clamp, hostedZoneFor, orderedDomains, rulePriorities, WILDCARD_BLOCKS } from './domains.js';
 import type { Network } from './network.js';
 
 /** How one public app is reached from outside. */
@@ -88,9 +88,11 @@ function buildAlb(ctx: ProgramContext, network: Network, httpApps: string[], ing
   const groups: Record<string, aws.lb.TargetGroup> = {};
   for (const a of httpApps) groups[a] = httpTargetGroup(ctx, network, a, ctx.model.apps[a]!);
 
-  const priorities = rulePriorities(httpApps);
   const withDomains = httpApps.filter((a) => orderedDomains(ctx.model.apps[a]!).length > 0);
   const withoutDomains = httpApps.filter((a) => !withDomains.includes(a));
+  // Wildcard host rules (`<app>.*`) come after every exact domain rule: `shop.*` must not catch
+  // plain-HTTP requests for another app's `shop.example.com`.
+  const priorities = { ...rulePriorities(withDomains), ...rulePriorities(withoutDomains, WILDCARD_BLOCKS) };
   const defaultApp = withoutDomains[0];
   for (const a of withoutDomains.slice(1)) {
     pulumi.log.warn(

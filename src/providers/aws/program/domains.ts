@@ -45,22 +45,25 @@ export function clamp(value: number, min: number, max: number): number {
 
 /** Most domains one app may have: its listener rules (forward + redirects in fives) fit one block of 10. */
 export const MAX_DOMAINS_PER_APP = 45;
-const BLOCKS = 4999;
+
+/** Priority blocks of 10: apps with domains use blocks 1…3999, host-wildcard rules 4000…4999 (evaluated last). */
+export const DOMAIN_BLOCKS = { first: 1, count: 3999 } as const;
+export const WILDCARD_BLOCKS = { first: 4000, count: 1000 } as const;
 
 /**
- * Listener rule priorities: each app gets its own block of 10 (`block * 10` … `block * 10 + 9`,
- * within 10…49999) picked from a hash of its name, the next free block on a collision (apps in
+ * Listener rule priorities: each app gets its own block of 10 (`block * 10` … `block * 10 + 9`)
+ * within `range`, picked from a hash of its name, the next free block on a collision (apps in
  * name order). Adding or removing an app does not move the others' rules, so an update never
  * swaps priorities between existing rules (which the ALB rejects as "priority in use").
  */
-export function rulePriorities(apps: readonly string[]): Record<string, number> {
+export function rulePriorities(apps: readonly string[], range: { first: number; count: number } = DOMAIN_BLOCKS): Record<string, number> {
   const taken = new Set<number>();
   const out: Record<string, number> = {};
   for (const app of [...apps].sort()) {
-    let block = (parseInt(createHash('sha256').update(app).digest('hex').slice(0, 8), 16) % BLOCKS) + 1;
-    while (taken.has(block)) block = (block % BLOCKS) + 1;
-    taken.add(block);
-    out[app] = block * 10;
+    let offset = parseInt(createHash('sha256').update(app).digest('hex').slice(0, 8), 16) % range.count;
+    while (taken.has(offset)) offset = (offset + 1) % range.count;
+    taken.add(offset);
+    out[app] = (range.first + offset) * 10;
   }
   return out;
 }

@@ -1,7 +1,7 @@
 /** Pure parts of the AWS program (no @pulumi/aws loaded): names, zones, sizes, versions, link keys, model checks. */
 import fc from 'fast-check';
 import t from 'tap';
-import { hostedZoneFor, orderedDomains, chunks, rulePriorities } from '../../../../src/providers/aws/program/domains.js';
+import { hostedZoneFor, orderedDomains, chunks, rulePriorities, WILDCARD_BLOCKS } from '../../../../src/providers/aws/program/domains.js';
 import { linkKeys, isPrimaryPostgresLink, keyPrefix } from '../../../../src/providers/aws/program/link-keys.js';
 import { hashedName, stageNames } from '../../../../src/providers/aws/program/names.js';
 import { documentdbEngineVersion, elasticsearchEngineVersion, redisEngineVersion } from '../../../../src/providers/aws/program/services/versions.js';
@@ -142,4 +142,10 @@ t.test('listener rule priorities: one block of 10 per app, unique, stable when a
   tt.equal(after.web, before.web, 'adding an app does not move another app\'s rules');
   tt.equal(after.worker, before.worker);
   tt.same(rulePriorities(['b', 'a']), rulePriorities(['a', 'b']), 'independent of input order');
+  fc.assert(
+    fc.property(nameArb(3, 16), nameArb(3, 16), (exact, wildcard) =>
+      rulePriorities([exact])[exact]! + 9 < rulePriorities([wildcard], WILDCARD_BLOCKS)[wildcard]!),
+    { numRuns: 200 },
+  );
+  tt.pass('wildcard host rules are evaluated after every exact domain rule');
 });
