@@ -16,10 +16,15 @@ const stateDir = join(dir, '.setopsd');
 const example = await readFile(join(repoRoot, 'examples/setops.yaml'), 'utf8');
 const marker = `e2e-${process.pid}`;
 
-/** Writes the example with the web app's GREETING set to `greeting`. */
-async function writeManifests(greeting: string): Promise<void> {
-  const text = example.replace('GREETING: Hello from the acme shop', `GREETING: ${greeting}`);
+/** Writes the example with the web app's GREETING set to `greeting` (and its base scale). */
+async function writeManifests(greeting: string, scale = 1): Promise<void> {
+  let text = example.replace('GREETING: Hello from the acme shop', `GREETING: ${greeting}`);
   if (text === example) throw new Error('examples/setops.yaml changed: the e2e test cannot find the staging GREETING line');
+  if (scale !== 1) {
+    const withScale = text.replace('  command: node server.js\n', `  command: node server.js\n  scale: ${scale}\n`);
+    if (withScale === text) throw new Error('examples/setops.yaml changed: the e2e test cannot find the web command line');
+    text = withScale;
+  }
   await writeFile(join(dir, 'setops.yaml'), text);
 }
 
@@ -151,6 +156,37 @@ t.test('SIGKILL during apply, then re-apply: converged, one set of processes, jo
   t.equal(plan.code, 0, 'converged: plan is clean');
 });
 
+t.test('scale 1 → 3 with a new env under a request loop through the router: no failed request', async (t) => {
+  await writeManifests(`${marker}-four`, 3);
+  let stop = false;
+  const results: number[] = [];
+  const failures: string[] = [];
+  const loop = (async () => {
+    while (!stop) {
+      try {
+        results.push((await get(routerPort, 'web.staging.shop.localhost', '/')).status);
+      } catch (err) {
+        failures.push((err as Error).message);
+      }
+    }
+  })();
+  const r = await cli(['apply', dir, '--stage', 'staging', '--yes']);
+  // Keep asking until the new version answers, then a little longer.
+  await waitFor('the new version through the router', async () => (await get(routerPort, 'web.staging.shop.localhost', '/')).body.includes(`${marker}-four`), 30_000);
+  const seen = results.length;
+  await waitFor('more requests after the switch', () => results.length > seen + 20, 30_000, 10);
+  stop = true;
+  await loop;
+  t.equal(r.code, 0, r.stdout + r.stderr);
+  t.ok(results.length > 20, `requests made during the deploy (${results.length})`);
+  t.same(failures, [], 'no request failed at the connection level');
+  t.same(results.filter((s) => s !== 200), [], 'every request answered 200');
+  const status = await statusJson();
+  t.equal(status.runtime.apps.web.processes.length, 3, 'three web processes');
+  t.ok(status.runtime.apps.web.processes.every((p: { healthy: boolean }) => p.healthy), 'all healthy');
+  await waitFor('three processes of the new version, none of the old', async () => (await withGreeting(`${marker}-four`)).length === 3 && (await withGreeting(`${marker}-three`)).length === 0, 30_000);
+});
+
 t.test('history, status and logs', async (t) => {
   const history = await cli(['history', 'staging', dir]);
   t.equal(history.code, 0, history.stderr);
@@ -159,7 +195,7 @@ t.test('history, status and logs', async (t) => {
   const status = await cli(['status', dir]);
   t.equal(status.code, 0, status.stderr);
   t.match(status.stdout, /router\s+http:\/\/127\.0\.0\.1:\d+/);
-  t.match(status.stdout, /app web\s+1\/1 healthy, public/);
+  t.match(status.stdout, /app web\s+3\/3 healthy, public/);
   t.match(status.stdout, /service database postgresql running/);
   const logs = await cli(['logs', dir, '--stage', 'staging', '--app', 'web', '--lines', '50']);
   t.equal(logs.code, 0, logs.stderr);
