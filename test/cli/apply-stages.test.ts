@@ -12,7 +12,7 @@ import { realClock, realSleep } from '../../src/sleep.js';
 import { acquireStageLock } from '../../src/state/lock.js';
 import type { Deps } from '../../src/deps.js';
 import { testDeps } from '../helpers/deps.js';
-import { killMentioning, processesMentioning, repoRoot, waitFor } from '../e2e/helpers.js';
+import { get, killMentioning, processesMentioning, repoRoot, waitFor } from '../e2e/helpers.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'setopsd-cli-apply-'));
 const stateDir = join(dir, '.setopsd');
@@ -32,7 +32,7 @@ t.teardown(async () => {
 
 interface Opts {
   /** Per stage: the web app's VERSION and whether its pre-deploy step fails. */
-  stages: Record<string, { version: string; failPreDeploy?: boolean; after?: string; approval?: 'auto' | 'manual'; secret?: boolean }>;
+  stages: Record<string, { version: string; failPreDeploy?: boolean; after?: string; approval?: 'auto' | 'manual'; secret?: boolean; unhealthy?: boolean }>;
   secretsFile?: string;
 }
 
@@ -57,6 +57,7 @@ async function manifests(o: Opts): Promise<void> {
         '  env:',
         `    VERSION: ${s.version}`,
         ...(s.secret ? ['    API_KEY: { secret: api-key }'] : []),
+        ...(s.unhealthy ? ['    UNHEALTHY: "1"'] : []),
         ...(s.failPreDeploy ? ['  preDeploy: { command: "echo migrating; exit 3" }'] : []),
         '',
       ].join('\n'),
@@ -199,6 +200,22 @@ t.test('cancel during apply: the deployment is journaled failed and the stage un
   const after = await run(['apply', '--yes', '--stage', 'staging']);
   t.equal(after.code, 0, 'the next apply converges');
   t.ok((await processesMentioning(dir)).length > 0);
+});
+
+t.test('a new version that never becomes healthy fails the deployment; the old version keeps serving', async (t) => {
+  await manifests({ stages: { staging: { version: 'v7', unhealthy: true }, production: { version: 'v3', approval: 'manual' }, preview: { version: 'v2' } } });
+  const r = await run(['apply', '--yes', '--stage', 'staging']);
+  t.equal(r.code, 1);
+  t.match(r.stdout, /acme\/shop\/staging: deployment #\d+ failed in .*: app\/web .*healthy/);
+  t.match(r.stdout, /deployment log: .*deploy-\d+\.log/);
+  const last = (await journal('staging')).at(-1)!;
+  t.equal(last.status, 'failed');
+  const status = JSON.parse((await run(['status', '--stage', 'staging', '--format', 'json'])).stdout).stages[0];
+  const res = await get(status.runtime.router.port, 'web.staging.shop.localhost', '/');
+  t.equal(res.status, 200);
+  t.match(res.body, /"version":"v6"/, 'the previous version still answers');
+  const plan = await run(['plan', '--stage', 'staging']);
+  t.equal(plan.code, 2, 'the change is still pending');
 });
 
 t.test('a stage removed from the manifests is destroyed by apply and journaled as a destroy', async (t) => {
