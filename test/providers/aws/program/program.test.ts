@@ -214,7 +214,11 @@ function checkInvariants(tt: Tap, model: StageModel, { resources, outputs, golde
       tt.equal(g.inputs.authToken, '(secret)', `service/${name}: AUTH token set`);
       if (model.stage.protected) tt.ok((g.inputs.snapshotRetentionLimit as number) >= 1, `service/${name}: snapshots on a protected stage`);
     }
+    if (s.type === 'volume' && model.stage.protected) {
+      tt.same(named(resources, `svc-${name}-backup`)!.inputs.backupPolicy, { status: 'ENABLED' }, `service/${name}: EFS backups on a protected stage`);
+    }
     if (s.type === 's3') {
+      tt.same(named(resources, `svc-${name}-versioning`)!.inputs.versioningConfiguration, { status: 'Enabled' }, `service/${name}: versioned`);
       tt.equal(named(resources, `svc-${name}-bucket`)!.inputs.forceDestroy, !mustProtect, `service/${name}: not emptied when protected`);
       const block = named(resources, `svc-${name}-public-access`)!.inputs;
       const want = s.options.blockPublicAccess !== false;
