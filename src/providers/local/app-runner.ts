@@ -19,8 +19,12 @@ export function healthDeadlineMs(spec: AppSpec): number {
  * from the current spec without touching any process.
  */
 function sameProcesses(a: AppSpec, b: AppSpec): boolean {
-  const key = (s: AppSpec) => canonicalJson({ ...s, scale: 0, hosts: [], public: false });
-  return key(a) === key(b);
+  return processKey(a) === processKey(b);
+}
+
+/** What makes an app's processes what they are (not scale, not routing). */
+export function processKey(spec: AppSpec): string {
+  return canonicalJson({ ...spec, scale: 0, hosts: [], public: false });
 }
 
 /**
@@ -82,6 +86,24 @@ export class AppRunner {
     this.host.pidsChanged();
     for (const p of old) await p.stop();
     return 'replaced';
+  }
+
+  /**
+   * Takes over processes of `spec` that an earlier supervisor started and left running (same
+   * spec, verified by the caller); a following `deploy(spec)` starts whatever is missing.
+   */
+  adopt(spec: AppSpec, running: { index: number; pid: number; port: number }[]): void {
+    const generation = ++this.generation;
+    this.processes = running
+      .filter((r) => r.index < spec.scale)
+      .sort((a, b) => a.index - b.index)
+      .map((r) => {
+        const p = new ManagedProcess(spec, r.index, generation, this.host, { pid: r.pid, port: r.port });
+        p.admitted = true;
+        return p;
+      });
+    this.spec = spec;
+    this.host.pidsChanged();
   }
 
   /** Stops every process (drained). */

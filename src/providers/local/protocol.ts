@@ -53,8 +53,11 @@ export interface SupervisorInfo {
 /** One process the supervisor started, recorded in `local/pids.json`. */
 export interface PidRecord {
   pid: number;
-  /** `app/NAME/INDEX`, `redis/NAME`, `predeploy/NAME`. */
+  /** `app/NAME/INDEX`, `app/NAME/new` (a deployment in progress), `redis/NAME`. */
   role: string;
+  /** App processes: their port and the hash of what they run (`processKey`), to adopt them after a supervisor restart. */
+  port?: number;
+  spec?: string;
 }
 
 export interface ProcessReport {

@@ -3,13 +3,14 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../state/atomic.js';
+import { hashOf } from '../../model/canonical.js';
 import { EngineError } from '../../errors.js';
 import { stageKey, type StageRef } from '../../model/stage-model.js';
-import { AppRunner } from './app-runner.js';
+import { AppRunner, processKey } from './app-runner.js';
 import { linkEnv } from './links.js';
 import { type LocalPaths, processLogFile } from './paths.js';
 import { OWNER_ENV, ROLE_ENV, type AppSpec, type DesiredRuntime, type PidRecord, type ServiceSpec, type StatusReport, type SupervisorInfo } from './protocol.js';
-import { findMarked, hasMarker, terminateGroup } from './proc.js';
+import { findMarked, groupOf, hasMarker, terminateGroup } from './proc.js';
 import { Router } from './router.js';
 import { Services } from './services.js';
 import { toWire } from './control.js';
@@ -80,15 +81,15 @@ export class Supervisor {
   async start(): Promise<void> {
     await mkdir(this.paths.localDir, { recursive: true, mode: 0o700 });
     await mkdir(this.paths.logsDir, { recursive: true });
-    await this.stopOrphans();
+    this.desired = await this.readDesired();
+    const adoptable = await this.stopOrphans();
     this.routerPort = await this.router.listen(await this.chooseRouterPort());
     await writeFileAtomic(this.paths.routerFile, JSON.stringify({ port: this.routerPort }) + '\n');
     const controlPort = await this.listenControl();
     const info: SupervisorInfo = { pid: process.pid, controlPort, token: this.token, routerPort: this.routerPort, stage: this.ref, startedAt: new Date().toISOString() };
-    this.desired = await this.readDesired();
     await writeFileAtomic(this.paths.supervisorFile, JSON.stringify(info, null, 2) + '\n', 0o600);
     this.log(`supervisor ${process.pid} for ${this.label}: router on http://127.0.0.1:${this.routerPort}, control on 127.0.0.1:${controlPort}`);
-    void this.serialized(() => this.restore()).catch((err) => this.log(`restore failed: ${(err as Error).message}`));
+    void this.serialized(() => this.restore(adoptable)).catch((err) => this.log(`restore failed: ${(err as Error).message}`));
     this.watchdog();
   }
 
@@ -164,22 +165,29 @@ export class Supervisor {
   }
 
   /** Brings back what was deployed before this supervisor started (after a crash or reboot). */
-  private async restore(): Promise<void> {
+  private async restore(adoptable: Map<string, { index: number; pid: number; port: number }[]>): Promise<void> {
     const signal = new AbortController().signal;
     for (const name of Object.keys(this.desired.services).sort()) {
       await this.services.ensure(this.desired.services[name]!, signal).catch((err) => this.log(`restore ${name}: ${(err as Error).message}`));
     }
     for (const name of Object.keys(this.desired.apps).sort()) {
-      await this.runner(name).deploy(this.desired.apps[name]!, signal, { restore: true }).catch((err) => this.log(`restore app/${name}: ${(err as Error).message}`));
+      const spec = this.desired.apps[name]!;
+      const running = adoptable.get(name) ?? [];
+      if (running.length > 0) {
+        this.log(`adopting app/${name} processes ${running.map((r) => `${r.index} (pid ${r.pid})`).join(', ')} left by an earlier supervisor`);
+        this.runner(name).adopt(spec, running);
+      }
+      await this.runner(name).deploy(spec, signal, { restore: true }).catch((err) => this.log(`restore app/${name}: ${(err as Error).message}`));
     }
   }
 
   /**
-   * Stops processes left by an earlier supervisor of this stage: those recorded in pids.json and
-   * any other process carrying this stage's owner marker (verified through /proc/PID/environ, so
-   * a reused pid is never touched).
+   * Handles the processes an earlier supervisor of this stage left (recorded in pids.json, or
+   * found in /proc by this stage's owner marker, so a reused pid is never touched): app processes
+   * that run exactly the recorded spec are kept for adoption (returned by app), every other one
+   * (a half-started deployment, redis-server, anything unknown) is stopped.
    */
-  private async stopOrphans(): Promise<void> {
+  private async stopOrphans(): Promise<Map<string, { index: number; pid: number; port: number }[]>> {
     let records: PidRecord[] = [];
     try {
       records = JSON.parse(await readFile(this.paths.pidsFile, 'utf8')) as PidRecord[];
@@ -189,10 +197,25 @@ export class Supervisor {
     const orphans = new Map<number, string>();
     for (const r of records) if (r.pid !== process.pid && (await hasMarker(r.pid, OWNER_ENV, this.owner))) orphans.set(r.pid, r.role);
     for (const m of await findMarked(OWNER_ENV, this.owner)) orphans.set(m.pid, m.role);
+    const adoptable = new Map<string, { index: number; pid: number; port: number }[]>();
+    for (const r of records) {
+      const m = /^app\/([^/]+)\/(\d+)$/.exec(r.role);
+      const spec = m ? this.desired.apps[m[1]!] : undefined;
+      if (!m || !spec || !orphans.has(r.pid) || r.port === undefined || r.spec !== hashOf(processKey(spec)) || Number(m[2]) >= spec.scale) continue;
+      const list = adoptable.get(m[1]!) ?? [];
+      if (list.some((x) => x.index === Number(m[2]))) continue;
+      list.push({ index: Number(m[2]), pid: r.pid, port: r.port });
+      adoptable.set(m[1]!, list);
+      orphans.delete(r.pid);
+    }
+    // Children of an adopted process (a shell-form command's program) carry the marker too.
+    const adoptedPids = new Set([...adoptable.values()].flat().map((a) => a.pid));
+    for (const pid of [...orphans.keys()]) if (adoptedPids.has(await groupOf(pid))) orphans.delete(pid);
     await Promise.all([...orphans].map(async ([pid, role]) => {
       this.log(`stopping orphan ${role} (pid ${pid}) left by an earlier supervisor`);
       await terminateGroup(pid, this.opts.stopGraceMs);
     }));
+    return adoptable;
   }
 
   private runner(name: string): AppRunner {
@@ -236,7 +259,7 @@ export class Supervisor {
       this.pidsDirty = false;
       const records: PidRecord[] = [];
       for (const r of this.apps.values()) {
-        for (const p of r.processes) if (p.pid > 0) records.push({ pid: p.pid, role: `app/${r.name}/${p.index}` });
+        for (const p of r.processes) if (p.pid > 0) records.push({ pid: p.pid, role: `app/${r.name}/${p.index}`, port: p.port, spec: hashOf(processKey(p.spec)) });
       }
       // Processes of a deployment in progress are not in `processes` yet: record them through the pid list of each runner.
       for (const r of this.apps.values()) for (const pid of r.pendingPids()) records.push({ pid, role: `app/${r.name}/new` });

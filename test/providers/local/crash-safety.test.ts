@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FIXTURES, REF, get, httpApp, noChanges, service, setup, stage, waitFor, allGone } from './helpers.js';
+import { FAST_HEALTH, FIXTURES, REF, get, httpApp, noChanges, service, setup, stage, waitFor, allGone } from './helpers.js';
 import { localPaths } from '../../../src/providers/local/paths.js';
 import { environOf, isRunning } from '../../../src/providers/local/proc.js';
 import { OWNER_ENV, ROLE_ENV } from '../../../src/providers/local/protocol.js';
@@ -65,35 +65,51 @@ t.test('SIGKILL of the process running apply, then a new apply: converged, one s
   t.equal(supervisors, 1, 'one supervisor for the stage');
 });
 
-t.test('supervisor killed: the next apply stops its orphans and brings up one set again; data survives', async (t) => {
+t.test('supervisor killed mid-deployment: the next apply adopts the running version, stops the half-started one, no duplicates; data survives', async (t) => {
   const { engine, io, stateDir } = await setup(t);
-  const desired = stage(
+  const v1 = stage(
     { web: httpApp({ env: { VERSION: 'v1' }, scale: 2, links: { db: {} } }) },
     { db: service('postgresql') },
   );
-  t.equal((await engine.apply(desired, noChanges(), io())).status, 'succeeded');
+  t.equal((await engine.apply(v1, noChanges(), io())).status, 'succeeded');
   const port = (await engine.status!(REF))!.router!.port;
   t.equal(JSON.parse((await get(port, 'web.dev.shop.localhost', '/db')).body).visits, 1);
   const paths = localPaths(stateDir, REF);
   const sup = JSON.parse(await readFile(paths.supervisorFile, 'utf8')) as { pid: number };
-  const before = (await appProcesses(stateDir)).map((p) => p.pid);
+  const before = (await appProcesses(stateDir)).map((p) => p.pid).sort();
   t.equal(before.length, 2);
+  const postmaster = Number((await readFile(join(paths.postgresDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
 
+  // A deployment of v2 is under way (its first process starting) when the supervisor dies.
+  const slow = stage({ web: httpApp({ env: { VERSION: 'v2', SLOW_START_MS: '60000' }, scale: 2, links: { db: {} }, healthCheck: { ...FAST_HEALTH, startPeriod: 60 } }) }, { db: service('postgresql') });
+  const pending = engine.apply(slow, noChanges(), io());
+  const half = await waitFor(async () => (await appProcesses(stateDir)).find((p) => p.env.VERSION === 'v2'), 10_000, 'v2 starting');
   process.kill(sup.pid, 'SIGKILL');
-  await waitFor(async () => !(await isRunning(sup.pid)), 10_000, 'the supervisor gone');
-  t.equal((await appProcesses(stateDir)).length, 2, 'its app processes are orphans now');
+  const failed = await pending;
+  t.equal(failed.status, 'failed', 'the apply in flight fails');
+  t.match(failed.error?.message, /stage supervisor/);
+  t.same(failed.actual.model, v1);
+  t.equal((await appProcesses(stateDir)).length, 3, 'the orphans still run: two of v1, one half-started v2');
   const stopped = await engine.status!(REF);
   t.same(stopped!.apps.web!.processes, [], 'status reports the stage as not running, without starting anything');
 
-  const again = await engine.apply(desired, noChanges(), io());
+  const again = await engine.apply(v1, noChanges(), io());
   t.equal(again.status, 'succeeded', again.error?.message ?? '');
-  t.ok(await allGone(before), 'the orphans were stopped');
+  t.ok(await allGone([half!.pid]), 'the half-started process was stopped');
   const after = await appProcesses(stateDir);
-  t.equal(after.length, 2, 'exactly one set of processes');
+  t.same(after.map((p) => p.pid).sort(), before, 'the running version was adopted, not restarted');
   const s = (await engine.status!(REF))!;
   t.equal(s.router!.port, port, 'the router port stays the same');
-  t.same(s.apps.web!.processes.map((p) => p.pid).sort(), after.map((p) => p.pid).sort());
+  t.same(s.apps.web!.processes.map((p) => p.pid).sort(), before);
+  t.ok(s.apps.web!.processes.every((p) => p.healthy));
+  t.ok(await isRunning(postmaster), 'the PostgreSQL server was adopted too');
   t.equal(JSON.parse((await get(port, 'web.dev.shop.localhost', '/db')).body).visits, 2, 'the database kept its rows');
+
+  // The adopted processes are supervised like any other: a new version replaces them.
+  const v2 = stage({ web: httpApp({ env: { VERSION: 'v2' }, scale: 2, links: { db: {} } }) }, { db: service('postgresql') });
+  t.equal((await engine.apply(v2, noChanges(), io())).status, 'succeeded');
+  t.ok(await allGone(before), 'adopted processes stopped on replacement');
+  t.same((await appProcesses(stateDir)).map((p) => p.env.VERSION), ['v2', 'v2']);
 });
 
 /** Supervisor processes of the test's stage. */
