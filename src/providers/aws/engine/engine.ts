@@ -94,6 +94,17 @@ export function pendingOperationsError(subject: string, loc: StackLocation, pend
   );
 }
 
+/**
+ * Pulumi's resource counts (`summaryEvent.resourceChanges`) as `resources.<op>` keys: the journal
+ * merges them into the deployment summary, whose plain `create`/`update`/… keys count the
+ * setopsd changeset.
+ */
+export function resourceSummary(t: Translation): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [op, n] of Object.entries(t.summary)) out[`resources.${op}`] = n;
+  return out;
+}
+
 /** Logs a run's outcome and the engine's warnings (e.g. pending operations from an earlier run). */
 function logRun(io: ApplyIO, ref: StageRef, operation: string, t: Translation, error: SetopsError | undefined): void {
   for (const d of t.diagnostics) {
@@ -241,7 +252,7 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
       // Keep the state read before the run; the error below says what went wrong.
     }
     const applied = translation.changes.filter((c) => translation.completed.includes(c.subject));
-    const result: ApplyResult = { status: err ? 'failed' : 'succeeded', applied, actual, summary: translation.summary };
+    const result: ApplyResult = { status: err ? 'failed' : 'succeeded', applied, actual, summary: resourceSummary(translation) };
     if (err) result.error = err;
     return result;
   };

@@ -100,7 +100,7 @@ t.test('apply runs `pulumi up` in the stage work dir with the backend, passphras
   const s = await setup(t, [{ when: 'up', events: display('up-3.json') }]);
   const result = await s.engine.apply(model, { ref, changes: [] }, s.io());
   t.equal(result.status, 'succeeded', result.error?.message ?? 'succeeded');
-  t.same(result.summary, { create: 6 });
+  t.same(result.summary, { 'resources.create': 6 }, 'Pulumi resource counts, apart from the changeset counts');
   t.same(
     result.applied.map((c) => `${c.op} ${c.subject}`),
     translateEvents(parseEventStream(readFileSync(display('up-3.json'), 'utf8'))).changes.map((c) => `${c.op} ${c.subject}`),
