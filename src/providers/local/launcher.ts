@@ -112,7 +112,9 @@ async function launch(paths: LocalPaths, ref: StageRef, opts: SupervisorLaunchOp
     const client = await findSupervisor(paths);
     if (client && client.info.pid === pid) return client;
     if (exited || pid === 0) {
-      throw new EngineError(`stage ${stageKey(ref)}: the local stage supervisor exited at start; see ${paths.supervisorLog}`, { data: { tail: await tailOf(paths.supervisorLog) } });
+      const tail = await tailOf(paths.supervisorLog);
+      const reason = /setopsd supervisor failed to start: (.*)$/m.exec(tail)?.[1];
+      throw new EngineError(`stage ${stageKey(ref)}: the local stage supervisor exited at start${reason ? `: ${reason.slice(0, 200)}` : ''}; see ${paths.supervisorLog}`, { data: { tail } });
     }
     if (Date.now() > deadline) throw new EngineError(`stage ${stageKey(ref)}: the local stage supervisor did not answer within 30 s; see ${paths.supervisorLog}`);
     await delay(50, signal);

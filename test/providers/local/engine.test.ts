@@ -1,5 +1,6 @@
 import t from 'tap';
-import { mkdtemp, rm, writeFile, chmod, appendFile, stat } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile, chmod, appendFile, stat, symlink } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:net';
@@ -97,4 +98,31 @@ t.test('secrets reach the app env; a tcp app is checked by TCP connect; logs fol
     code: 'E_NO_APP',
     message: 'app/nope in acme/shop/dev: no such app (apps: echo, web)',
   });
+});
+
+t.test('a missing redis-server and a taken router port fail with clear messages', async (t) => {
+  const { engine, io } = await setup(t);
+  // A PATH with node but without redis-server (inherited by the supervisor it starts).
+  const bin = await mkdtemp(join(tmpdir(), 'setopsd-path-'));
+  await symlink(process.execPath, join(bin, 'node'));
+  const path = process.env.PATH;
+  process.env.PATH = bin;
+  t.teardown(async () => {
+    process.env.PATH = path;
+    await rm(bin, { recursive: true, force: true });
+  });
+  const r = await engine.apply(stage({ web: httpApp() }, { cache: service('redis') }), noChanges(), io());
+  t.equal(r.status, 'failed');
+  t.equal(r.error?.code, 'E_MISSING_BINARY');
+  t.equal(r.error?.message, 'service/cache in acme/shop/dev: redis-server was not found on the PATH; install Redis (e.g. apt-get install redis-server) or remove the redis service');
+  process.env.PATH = path;
+
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => void blocker.close());
+  const taken = (blocker.address() as { port: number }).port;
+  const other = await setup(t, { routerPort: taken });
+  const r2 = await other.engine.apply(stage({ web: httpApp() }), noChanges(), other.io());
+  t.equal(r2.status, 'failed');
+  t.match(r2.error?.message, new RegExp(`^stage acme/shop/dev: the local stage supervisor exited at start: listen EADDRINUSE: address already in use 127\\.0\\.0\\.1:${taken}; see `));
 });
