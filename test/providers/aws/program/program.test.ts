@@ -411,6 +411,23 @@ t.test('program options: parameter prefix, hosted zone ids, log retention', asyn
   tt.equal(named(prod.resources, 'app-web-logs')!.inputs.retentionInDays, 30, '30 days on protected stages');
 });
 
+t.test('preview (unknown computed values) declares the same resources as an update', async (tt) => {
+  for (const name of ['example-production', 'existing-vpc', 'tcp-app']) {
+    const model = cases[name]!;
+    const update = (await run(model)).resources.map((r) => `${r.type} ${r.name}`).sort();
+    mock.reset(model.organization.aws?.region ?? 'us-east-1');
+    await pulumi.runtime.setMocks(mock, `setops-${model.organization.name}-${model.project.name}`, model.stage.name, true);
+    const program = stageProgram(model);
+    // Outputs that stay unknown in a preview never resolve under mocks: run the program, not its outputs.
+    await pulumi.runtime.runInPulumiStack(async () => {
+      await program();
+      return {};
+    });
+    await pulumi.runtime.disconnect();
+    tt.same(mock.resources.map((r) => `${r.type} ${r.name}`).sort(), update, `${name}: same resources in preview`);
+  }
+});
+
 t.test('a deployment the circuit breaker rolled back is reported in the outputs', async (tt) => {
   mock.rollBack.add('app-web-service');
   tt.teardown(() => mock.rollBack.clear());
