@@ -46,8 +46,9 @@ export function clamp(value: number, min: number, max: number): number {
 /** Most domains one app may have: its listener rules (forward + redirects in fives) fit one block of 10. */
 export const MAX_DOMAINS_PER_APP = 45;
 
-/** Priority blocks of 10: apps with domains use blocks 1…3999, host-wildcard rules 4000…4999 (evaluated last). */
+/** Priority blocks (of 10 rules) of apps with domains: 1…3999, evaluated before the wildcard ones. */
 export const DOMAIN_BLOCKS = { first: 1, count: 3999 } as const;
+/** Priority blocks of the `<app>.*` host rules of apps without domains: 4000…4999, evaluated last. */
 export const WILDCARD_BLOCKS = { first: 4000, count: 1000 } as const;
 
 /**
