@@ -164,6 +164,7 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
       ...(signal ? { signal } : {}),
       ...(translation ? { translation } : {}),
       locks: () => readLocks(loc, probe),
+      probe,
     };
   };
 

@@ -7,7 +7,7 @@ import { CanceledError, EngineError, SetopsError } from '../../../errors.js';
 import type { StackLocation } from './backend.js';
 import { cliMissingError } from './cli.js';
 import { errorTail, type Translation } from './events.js';
-import { lockedError, type StackLock } from './locks.js';
+import { lockedError, locksFromMessage, type HostProbe, type StackLock } from './locks.js';
 
 /** The parts of an Automation API `CommandError` setopsd reads. */
 interface CommandErrorLike {
@@ -72,6 +72,8 @@ export interface ErrorContext {
   translation?: Translation;
   /** Reads the stack's lock files (file backend). */
   locks: () => Promise<StackLock[]>;
+  /** Tells whether a lock holder still runs. */
+  probe: HostProbe;
 }
 
 /** Maps any error thrown while driving Pulumi to a SetopsError. */
@@ -81,8 +83,11 @@ export async function mapPulumiError(err: unknown, ctx: ErrorContext): Promise<S
   }
   if (err instanceof SetopsError) return err;
   if (isSpawnFailure(err)) return cliMissingError(`${ctx.operation} of ${ctx.subject}`, err);
-  if (isLocked(err)) return lockedError(ctx.subject, ctx.loc, await ctx.locks().catch(() => []), err);
   const stderr = stderrOf(err);
+  if (isLocked(err)) {
+    const files = await ctx.locks().catch(() => []);
+    return lockedError(ctx.subject, ctx.loc, files.length > 0 ? files : locksFromMessage(stderr, ctx.probe), err);
+  }
   if (isStackNotFound(err)) {
     return new EngineError(`${ctx.subject}: the Pulumi stack ${ctx.loc.project}/${ctx.loc.stack} does not exist in ${ctx.loc.backend.url}`, {
       code: 'E_PULUMI_STACK_NOT_FOUND',

@@ -109,3 +109,24 @@ export function lockedError(subject: string, loc: StackLocation, locks: readonly
     },
   });
 }
+
+/**
+ * Lock holders as Pulumi prints them (`  <lock url>: created by user@host (pid N) at TIME`), for
+ * backends whose lock files setopsd cannot read itself (s3 and other DIY buckets).
+ */
+export function locksFromMessage(stderr: string, probe: HostProbe): StackLock[] {
+  const out: StackLock[] = [];
+  const re = /^\s*(\S+): created by (.+?)@(\S+) \(pid (\d+)\) at (\S+)\s*$/gm;
+  for (const m of stderr.matchAll(re)) {
+    const pid = Number(m[4]);
+    out.push({
+      path: m[1]!,
+      username: m[2]!,
+      hostname: m[3]!,
+      pid,
+      timestamp: m[5]!,
+      stale: m[3] === probe.hostname && !probe.isAlive(pid),
+    });
+  }
+  return out;
+}

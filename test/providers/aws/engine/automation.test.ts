@@ -354,3 +354,16 @@ t.test('with the AWS program, the aws resource plugin matching @pulumi/aws is in
   t.same(install?.argv, ['plugin', 'install', 'resource', 'aws', `v${version}`, '--non-interactive']);
   t.same(s.calls().map(words).map((w) => w.split(' ').slice(0, 2).join(' ')), ['stack select', 'config set', 'plugin install', 'preview']);
 });
+
+t.test('a locked stack on an s3 backend: the holder comes from the message Pulumi prints', async (t) => {
+  const lockUrl = 's3://state-bucket/setopsd/.pulumi/locks/organization/setops-acme-shop/production/0b7c.json';
+  const stderr =
+    'error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end or delete the lock file with `pulumi cancel`.\n' +
+    `  ${lockUrl}: created by ci@build-host (pid 999999) at 2026-01-01T10:00:00Z\n`;
+  const s = await setup(t, [{ when: 'up', stderr, exit: 255 }], { organization: { ...org, backend: 's3://state-bucket/setopsd' } });
+  const result = await s.engine.apply(model, { ref, changes: [] }, s.io());
+  t.equal(result.error?.code, 'E_LOCKED');
+  t.match(result.error?.message, /is locked by ci@build-host \(pid 999999, since 2026-01-01T10:00:00Z\); that process no longer runs on this host/);
+  t.match(result.error?.message, /PULUMI_BACKEND_URL='s3:\/\/state-bucket\/setopsd' pulumi cancel --yes --stack organization\/setops-acme-shop\/production/);
+  t.match(result.error?.message, new RegExp(`\\(or remove ${lockUrl.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\)$`));
+});
