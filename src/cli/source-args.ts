@@ -35,12 +35,12 @@ export async function readSourceFromArgs(ctx: CommandContext, positional = 0): P
   const given = positionals[positional];
   if (repo !== undefined) {
     if (given !== undefined) throw new UsageError(`give either a directory ("${given}") or --repo, not both`);
-    return readGitTree({ repo: resolve(ctx.deps.cwd, repo), ref: ref ?? 'HEAD', dir }, ctx.signal);
+    return readGitTree({ repo: resolve(ctx.deps.cwd, repo), ref: ref ?? 'HEAD', dir, display: repo }, ctx.signal);
   }
   if (ref !== undefined) throw new UsageError('--ref needs --repo PATH (the repository to read the ref from)');
   if (dir !== undefined) throw new UsageError('--dir needs --repo PATH; for a working tree give the directory itself');
   const path = resolve(ctx.deps.cwd, given ?? '.');
-  return readDirectory(path, ctx.signal);
+  return readDirectory(path, ctx.signal, given ?? '.');
 }
 
 /**

@@ -12,7 +12,7 @@ import type {
   StageModel,
   StageSettings,
 } from '../model/stage-model.js';
-import { SERVICE_DEFAULTS, type AppSpec, type ServiceSpec } from '../schema/kinds.js';
+import { SERVICE_DEFAULTS, appSpecSchema, serviceSpecSchema, type AppSpec, type ServiceSpec } from '../schema/kinds.js';
 import { escapePointer, splitPointer, type SchemaProblem } from '../schema/messages.js';
 import { didYouMean } from '../schema/suggest.js';
 import type { Validators } from '../schema/validate.js';
@@ -191,6 +191,9 @@ function specFor<S>(
   const { stages, ...base } = d.value.spec as { stages?: Record<string, unknown> };
   const patch = stages?.[stage];
   if (patch === undefined) return base as S;
+  const schema = d.kind === 'App' ? appSpecSchema : serviceSpecSchema;
+  const typos = nullRemovals(patch, schema, '');
+  if (typos.length > 0) issues.push(...typos.map((p) => overrideIssue(d, stage, p)));
   const merged = mergePatch(base, patch);
   if (d.kind === 'Service') normalizeVersion(merged);
   const problems = check(merged);
@@ -198,7 +201,26 @@ function specFor<S>(
     issues.push(...problems.map((p) => overrideIssue(d, stage, p)));
     return undefined;
   }
-  return merged as S;
+  return typos.length > 0 ? undefined : (merged as S);
+}
+
+/**
+ * `null` for a field the spec does not have removes nothing, so the merged spec cannot show the
+ * typo (`prot: null`): find such keys against the schema's properties.
+ */
+function nullRemovals(patch: unknown, schema: unknown, pointer: string): SchemaProblem[] {
+  if (!isPlainObject(patch) || !isPlainObject(schema) || !isPlainObject(schema.properties)) return [];
+  const properties = schema.properties;
+  const out: SchemaProblem[] = [];
+  for (const key of Object.keys(patch)) {
+    const value = patch[key];
+    const at = `${pointer}/${escapePointer(key)}`;
+    if (key in properties) out.push(...nullRemovals(value, properties[key], at));
+    else if (value === null && schema.additionalProperties === false) {
+      out.push({ pointer: at, at: 'key', message: `unknown field "${key}"; removing it changes nothing${didYouMean(key, Object.keys(properties))}` });
+    }
+  }
+  return out;
 }
 
 function resolveStage(

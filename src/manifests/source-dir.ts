@@ -10,18 +10,19 @@ import { SKIPPED_DIRS, decodeManifest, isManifestName } from './decode.js';
  * `dir` may also name a single manifest file. Paths in the result are relative to `dir`, with
  * `/` separators, sorted by code unit.
  *
- * Throws a ManifestError when `dir` does not exist, a file cannot be read or is not UTF-8.
+ * Throws a ManifestError when `dir` does not exist, a file cannot be read or is not UTF-8;
+ * messages name the directory as `display` (default: `dir` as given).
  */
-export async function readDirectory(dir: string, signal?: AbortSignal): Promise<SourceFiles> {
+export async function readDirectory(dir: string, signal?: AbortSignal, display: string = dir): Promise<SourceFiles> {
   const root = resolve(dir);
   const info = await stat(root).catch((cause: NodeJS.ErrnoException) => {
     if (cause.code === 'ENOENT' || cause.code === 'ENOTDIR') {
-      throw new ManifestError(`${dir}: no such directory; give the directory that holds the manifests`, {
-        data: { dir },
+      throw new ManifestError(`${display}: no such directory; give the directory that holds the manifests`, {
+        data: { dir: display },
         cause,
       });
     }
-    throw new ManifestError(`${dir}: cannot read (${cause.code ?? cause.message})`, { data: { dir }, cause });
+    throw new ManifestError(`${display}: cannot read (${cause.code ?? cause.message})`, { data: { dir: display }, cause });
   });
   if (info.isFile()) {
     const text = await readText(root, basename(root));

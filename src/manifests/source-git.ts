@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import git from 'isomorphic-git';
 import { ManifestError, throwIfAborted } from '../errors.js';
 import type { SourceFiles } from './api.js';
@@ -15,6 +15,8 @@ export interface GitTreeOptions {
   ref: string;
   /** Sub-directory of the repository that holds the manifests (default: the repository root). */
   dir?: string;
+  /** How to name the repository in messages (default: `repo` as given). */
+  display?: string;
 }
 
 /**
@@ -26,20 +28,22 @@ export interface GitTreeOptions {
  * manifest is not UTF-8.
  */
 export async function readGitTree(opts: GitTreeOptions, signal?: AbortSignal): Promise<SourceFiles> {
-  const root = resolve(opts.repo);
-  const gitdir = await findGitdir(root, opts.repo);
+  const display = opts.display ?? opts.repo;
+  // Like git, a path inside a working tree names its repository; the path below the top of the
+  // working tree becomes part of `dir`.
+  const { top: root, gitdir, sub } = await findRepository(resolve(opts.repo), display);
   const cache = {};
-  const commit = await resolveCommit(gitdir, opts.ref, opts.repo, cache);
+  const commit = await resolveCommit(gitdir, opts.ref, display, cache);
   throwIfAborted(signal);
-  const dir = normalizeDir(opts.dir ?? '');
+  const dir = normalizeDir([sub, opts.dir ?? ''].filter(Boolean).join('/'));
 
   let treeOid: string;
   try {
     treeOid = (await git.readTree({ fs, gitdir, oid: commit, filepath: dir || undefined, cache })).oid;
   } catch (cause) {
     throw new ManifestError(
-      `${opts.repo}: directory "${dir}" does not exist in ${opts.ref} (commit ${commit.slice(0, 12)}); check --dir`,
-      { data: { repo: opts.repo, ref: opts.ref, commit, dir }, cause },
+      `${display}: directory "${dir}" does not exist in ${opts.ref} (commit ${commit.slice(0, 12)}); check --dir`,
+      { data: { repo: display, ref: opts.ref, commit, dir }, cause },
     );
   }
 
@@ -104,26 +108,40 @@ export async function resolveCommit(gitdir: string, ref: string, display: string
   throw new ManifestError(`${display}: ref "${ref}" is a chain of more than 16 tags`, { data: { repo: display, ref } });
 }
 
-/** The git directory of a working tree (`.git` dir or `gitdir:` file) or of a bare repository. */
-export async function findGitdir(root: string, display: string): Promise<string> {
-  const dotGit = join(root, '.git');
+/**
+ * The repository holding `path`: `path` itself or its nearest ancestor that is a working tree
+ * (a `.git` directory, or a `.git` file `gitdir: …` for linked worktrees and submodules) or a
+ * bare repository. Returns the git directory, the top of the repository and `path` below it.
+ */
+export async function findRepository(path: string, display: string): Promise<{ gitdir: string; top: string; sub: string }> {
+  const exists = await stat(path).catch(() => null);
+  if (!exists) throw new ManifestError(`${display}: no such directory; give the repository's path to --repo`, { data: { repo: display } });
+  for (let cur = path; ; ) {
+    const gitdir = await gitdirAt(cur);
+    if (gitdir) return { gitdir, top: cur, sub: relative(cur, path).split(sep).join('/') };
+    const parent = dirname(cur);
+    if (parent === cur) break;
+    cur = parent;
+  }
+  throw new ManifestError(`${display}: not a git repository (no .git, and not a bare repository); give the repository's path to --repo`, {
+    data: { repo: display },
+  });
+}
+
+/** The git directory of `dir` when `dir` is the top of a working tree or a bare repository. */
+export async function gitdirAt(dir: string): Promise<string | undefined> {
+  const dotGit = join(dir, '.git');
   const info = await stat(dotGit).catch(() => null);
   if (info?.isDirectory()) return dotGit;
   if (info?.isFile()) {
-    // Linked worktrees and submodules: `.git` is a file `gitdir: PATH`.
     const m = /^gitdir:\s*(.+?)\s*$/m.exec(await readFile(dotGit, 'utf8'));
-    if (m) return isAbsolute(m[1]!) ? m[1]! : resolve(root, m[1]!);
+    if (m) return isAbsolute(m[1]!) ? m[1]! : resolve(dir, m[1]!);
   }
-  const head = await stat(join(root, 'HEAD')).catch(() => null);
-  const objects = await stat(join(root, 'objects')).catch(() => null);
-  if (head?.isFile() && objects?.isDirectory()) return root;
-  const exists = await stat(root).catch(() => null);
-  throw new ManifestError(
-    exists
-      ? `${display}: not a git repository (no .git, and not a bare repository); give the repository's path to --repo`
-      : `${display}: no such directory; give the repository's path to --repo`,
-    { data: { repo: display } },
-  );
+  const head = await stat(join(dir, 'HEAD')).catch(() => null);
+  const objects = await stat(join(dir, 'objects')).catch(() => null);
+  const refs = await stat(join(dir, 'refs')).catch(() => null);
+  if (head?.isFile() && objects?.isDirectory() && refs?.isDirectory()) return dir;
+  return undefined;
 }
 
 async function walkTree(

@@ -31,8 +31,10 @@ export function parseFile(file: string, text: string, issues: Issue[]): ParsedDo
   // An empty stream (no documents, only comments) is an EmptyStream, not an array.
   const list = Array.isArray(docs) ? docs : [];
   list.forEach((doc, index) => {
-    if (doc.errors.length > 0) {
-      for (const e of doc.errors) issues.push(syntaxIssue(file, lines, e.pos[0], e.message, e.code));
+    // Warnings (an unresolved tag such as `!Ref`) mean the document would not read as written.
+    const problems = [...doc.errors, ...doc.warnings];
+    if (problems.length > 0) {
+      for (const e of problems) issues.push(syntaxIssue(file, lines, e.pos[0], e.message, e.code));
       return;
     }
     if (doc.contents === null) return;
@@ -54,6 +56,10 @@ export function parseFile(file: string, text: string, issues: Issue[]): ParsedDo
 function syntaxIssue(file: string, lines: LineCounter, offset: number, message: string, code: string): Issue {
   // yaml's messages end with a source excerpt after a colon and newline; keep the first line.
   const first = message.split('\n')[0]!.replace(/\s+at line \d+, column \d+:?$/, '').replace(/:$/, '');
+  if (code === 'TAG_RESOLVE_FAILED') {
+    const tag = /tag:\s*(\S+)/.exec(first)?.[1] ?? 'tag';
+    return { file, ...position(lines, offset), pointer: '', message: `unknown YAML tag ${tag}; setopsd reads plain YAML values, remove the tag` };
+  }
   return { file, ...position(lines, offset), pointer: '', message: `YAML syntax error: ${first} (${code})` };
 }
 

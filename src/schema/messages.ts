@@ -117,12 +117,17 @@ const TYPE_NAMES: Record<string, string> = {
 export function describe(v: unknown): string {
   if (v === null || v === undefined) return 'nothing (null)';
   if (Array.isArray(v)) return 'a list';
+  if (ArrayBuffer.isView(v)) return 'binary data';
   if (typeof v === 'object') {
     if (isSecretLike(v)) return 'a {secret: …} reference';
     const keys = Object.keys(v);
     return keys.length === 0 ? 'an empty mapping' : `a mapping with ${keys.slice(0, 5).join(', ')}${keys.length > 5 ? ', …' : ''}`;
   }
-  if (typeof v === 'string') return v.length > 40 ? `a string of ${v.length} characters` : JSON.stringify(v);
+  if (typeof v === 'string') {
+    // Never echo what may be a credential: URLs with a user part, long strings.
+    if (/^[a-z][a-z0-9+.-]*:\/\/[^/\s]*@/i.test(v)) return 'a URL with credentials (not shown)';
+    return v.length > 40 ? `a string of ${v.length} characters` : JSON.stringify(v);
+  }
   return String(v);
 }
 

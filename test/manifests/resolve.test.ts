@@ -293,3 +293,23 @@ t.test('the bundled example is valid and has what issue 2 asks for', async (t) =
     for (const a of Object.values(m.apps)) for (const v of Object.values(a.env)) t.type(v, 'string', 'no secret needed to run');
   }
 });
+
+t.test('YAML anchors, aliases and << merge keys inside a document', async (t) => {
+  const s = load(
+    app(
+      'web',
+      'healthCheck: &hc\n  path: /healthz\n  interval: 30\nresources:\n  <<: {cpu: 512}\n  memory: 1024\nstages:\n  production:\n    healthCheck: *hc\n    scale: 2',
+    ),
+  );
+  const web = stage(s.stages, 'production').apps.web!;
+  t.equal(web.healthCheck.path, '/healthz');
+  t.equal(web.healthCheck.interval, 30);
+  t.strictSame(web.resources, { cpu: 512, memory: 1024 });
+});
+
+t.test('a problem inside a << merged value points at the nearest written node', async (t) => {
+  const { issuesOf } = await import('./helpers.js');
+  t.strictSame(issuesOf(app('web', 'resources:\n  <<: {cpu: 300}\n  memory: 1024')), [
+    'case.yaml:8:5: /spec/resources/cpu: cpu must be a multiple of 128, got 300; e.g. 256 or 384',
+  ]);
+});

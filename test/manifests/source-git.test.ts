@@ -56,3 +56,19 @@ t.test('errors: missing repo, not a repo, missing dir, non-UTF-8 file', async (t
   await t.rejects(readGitTree({ repo: repo.dir, ref: 'HEAD', dir: 'nothing' }), { message: /directory "nothing" does not exist/ });
   await t.rejects(readGitTree({ repo: repo.dir, ref: 'HEAD', dir: 'bad' }), { message: /x\.yaml.*not valid UTF-8.*offset 3/ });
 });
+
+t.test('a path inside a working tree names its repository (like git); the rest becomes the dir', async (t) => {
+  const repo = gitRepo(t, { 'config/app/a.yaml': A, 'config/b.yaml': B, 'top.yaml': A });
+  const src = await readGitTree({ repo: `${repo.dir}/config`, ref: 'HEAD' });
+  t.equal(src.root, repo.dir);
+  t.equal(src.dir, 'config');
+  t.same(src.files.map((f) => f.path), ['app/a.yaml', 'b.yaml']);
+  const deeper = await readGitTree({ repo: `${repo.dir}/config`, ref: 'HEAD', dir: 'app' });
+  t.equal(deeper.dir, 'config/app');
+  t.same(deeper.files.map((f) => f.path), ['a.yaml']);
+});
+
+t.test('messages name the repository as the user gave it', async (t) => {
+  const repo = gitRepo(t, { 'a.yaml': A });
+  await t.rejects(readGitTree({ repo: repo.dir, ref: 'v9', display: 'my-config' }), { message: /^my-config: ref "v9" does not exist/ });
+});

@@ -662,6 +662,40 @@ const cases: Case[] = [
       "case.yaml:8:5: /spec/secrets/vault: unknown field \"vault\"; known fields: \"env\", \"file\"",
     ],
   },
+  {
+    group: "overrides",
+    name: "null for a field that does not exist is a typo",
+    text: app('web', 'port: 80\nstages:\n  production:\n    prot: null\n    healthCheck:\n      pth: null'),
+    expected: [
+      "case.yaml:10:7: /spec/stages/production/prot: unknown field \"prot\"; removing it changes nothing; did you mean \"protocol\"? (in stage production, after its override)",
+      "case.yaml:12:9: /spec/stages/production/healthCheck/pth: unknown field \"pth\"; removing it changes nothing; did you mean \"path\"? (in stage production, after its override)",
+    ],
+  },
+  {
+    group: "yaml",
+    name: "unknown tags are reported, not read as strings",
+    text: app('web', 'image: !Ref ImageParam'),
+    expected: [
+      "case.yaml:7:10: /: unknown YAML tag !Ref; setopsd reads plain YAML values, remove the tag",
+    ],
+  },
+  {
+    group: "yaml",
+    name: "binary values",
+    text: app('web', 'image: !!binary aGVsbG8='),
+    expected: [
+      "case.yaml:7:19: /spec/image: image must be a string, got binary data",
+    ],
+  },
+  {
+    group: "secrets",
+    name: "credentials in a URL are never echoed",
+    text: 'apiVersion: setopsd/v1\nkind: Organization\nmetadata:\n  name: other\nspec:\n  backend: ftp://user:hunter2@state.example/x\n',
+    base: '',
+    expected: [
+      "case.yaml:6:12: /spec/backend: backend must be a Pulumi backend URL: file://…, s3://…, gs://…, azblob://… or https://…, got a URL with credentials (not shown)",
+    ],
+  },
 ];
 
 for (const c of cases) {
