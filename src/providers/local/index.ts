@@ -246,7 +246,11 @@ async function stopOrphans(paths: LocalPaths): Promise<void> {
 /** Removes every service's data of a stage (destroy with --allow-data-loss). */
 async function removeServiceData(paths: LocalPaths): Promise<void> {
   try {
-    if ((await lstat(paths.postgresDir)).isSymbolicLink()) await rm(await realpath(paths.postgresDir), { recursive: true, force: true });
+    if ((await lstat(paths.postgresDir)).isSymbolicLink()) {
+      const outside = await realpath(paths.postgresDir);
+      await rm(outside, { recursive: true, force: true });
+      await rm(`${outside}.owner`, { force: true });
+    }
   } catch {
     // not there
   }

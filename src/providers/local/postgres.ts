@@ -1,4 +1,4 @@
-import { chmod, mkdir, readFile, rm, stat, symlink, lstat, realpath, appendFile } from 'node:fs/promises';
+import { appendFile, chmod, lstat, mkdir, readdir, readFile, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { dirname, join, resolve, sep } from 'node:path';
 import { userInfo } from 'node:os';
@@ -129,6 +129,7 @@ export class PostgresServer {
     await this.stop();
     const dir = this.dir || (await realpath(this.o.dataDir).catch(() => this.o.dataDir));
     await rm(dir, { recursive: true, force: true });
+    await rm(`${dir}.owner`, { force: true });
     await rm(this.o.dataDir, { recursive: true, force: true });
   }
 
@@ -208,13 +209,42 @@ export class PostgresServer {
       }
       return link;
     }
-    const outside = join('/var/lib/setopsd/postgres', createHash('sha256').update(link).digest('hex').slice(0, 16));
+    const outside = join(OUTSIDE_ROOT, createHash('sha256').update(link).digest('hex').slice(0, 16));
     await mkdir(dirname(outside), { recursive: true, mode: 0o711 });
-    await chmod('/var/lib/setopsd', 0o711).catch(() => {});
-    await chmod(dirname(outside), 0o711).catch(() => {});
+    await chmod(dirname(OUTSIDE_ROOT), 0o711).catch(() => {});
+    await chmod(OUTSIDE_ROOT, 0o711).catch(() => {});
+    await sweepOutside(this.o.log);
+    await writeFile(`${outside}.owner`, `${link}\n`, { mode: 0o600 });
     await symlink(outside, link);
     this.o.log(`postgres: ${stateDir} is not reachable by the postgres user; the cluster lives in ${outside} (symlinked from ${link})`);
     return outside;
+  }
+}
+
+/** Where clusters live whose state directory the postgres user cannot reach (root only). */
+const OUTSIDE_ROOT = '/var/lib/setopsd/postgres';
+
+/**
+ * Removes clusters under OUTSIDE_ROOT whose stage directory is gone (its symlink, and with it the
+ * credentials, were deleted with the state directory) and whose server is not running: nobody can
+ * use them any more.
+ */
+async function sweepOutside(log: (line: string) => void): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(OUTSIDE_ROOT);
+  } catch {
+    return;
+  }
+  for (const name of names.filter((n) => n.endsWith('.owner'))) {
+    const dir = join(OUTSIDE_ROOT, name.slice(0, -'.owner'.length));
+    const link = (await readFile(join(OUTSIDE_ROOT, name), 'utf8').catch(() => '')).trim();
+    if (link === '' || (await lstat(link).then(() => true, () => false))) continue;
+    const pid = Number((await readFile(join(dir, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[0]);
+    if (pid > 0 && (await isRunning(pid))) continue;
+    log(`postgres: removing ${dir}, the cluster of the deleted stage directory ${dirname(dirname(link))}`);
+    await rm(dir, { recursive: true, force: true });
+    await rm(join(OUTSIDE_ROOT, name), { force: true });
   }
 }
 

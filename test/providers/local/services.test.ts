@@ -1,8 +1,11 @@
 import t from 'tap';
-import { readFile, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { lstat, mkdir, mkdtemp, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { REF, get, httpApp, noChanges, service, setup, stage, allGone } from './helpers.js';
+import { REF, get, httpApp, makeIO, noChanges, service, setup, stage, allGone } from './helpers.js';
+import { createLocalEngine } from '../../../src/providers/local/index.js';
+import { testDeps } from '../../helpers/deps.js';
 import { localPaths } from '../../../src/providers/local/paths.js';
 import { which } from '../../../src/providers/local/redis.js';
 
@@ -80,4 +83,34 @@ t.test('redis, s3 and volume: link variables and running servers', async (t) => 
   const dropped = await engine.apply(stage({ web: httpApp() }), noChanges(), io({ allowDataLoss: true }));
   t.equal(dropped.status, 'succeeded', dropped.error?.message ?? '');
   await t.rejects(stat(`${paths.dataDir}/files`), 'with data loss allowed the s3 directory goes');
+});
+
+t.test('as root with a state dir the postgres user cannot reach: the cluster lives under /var/lib/setopsd, removed with the data', { skip: process.getuid?.() === 0 ? false : 'only as root' }, async (t) => {
+  const parent = await mkdtemp(join(tmpdir(), 'setopsd-private-'));
+  t.equal((await stat(parent)).mode & 0o777, 0o700, 'a private parent directory');
+  t.teardown(() => rm(parent, { recursive: true, force: true }));
+  // A cluster left by a deleted state directory is swept when a new one is placed.
+  await mkdir('/var/lib/setopsd/postgres', { recursive: true });
+  const stale = `/var/lib/setopsd/postgres/test-stale-${process.pid}`;
+  await mkdir(stale, { recursive: true });
+  await writeFile(`${stale}.owner`, join(parent, 'gone', 'local', 'postgres') + '\n');
+
+  const stateDir = join(parent, 'state');
+  const engine = createLocalEngine({ stateDir, deps: testDeps(), organization: { name: REF.organization, provider: 'local' } }, { stopGraceMs: 3000 });
+  t.teardown(() => engine.destroy(REF, makeIO({ allowDataLoss: true })).then(() => {}, () => {}));
+  const desired = stage({ web: httpApp({ links: { db: {} } }) }, { db: service('postgresql') });
+  const r = await engine.apply(desired, noChanges(), makeIO());
+  t.equal(r.status, 'succeeded', r.error?.message ?? '');
+  const link = localPaths(stateDir, REF).postgresDir;
+  t.ok((await lstat(link)).isSymbolicLink(), 'the stage dir links to the cluster');
+  const outside = await realpath(link);
+  t.match(outside, /^\/var\/lib\/setopsd\/postgres\/[0-9a-f]{16}$/);
+  t.ok((await stat(join(outside, 'PG_VERSION'))).isFile());
+  await t.rejects(stat(stale), 'the stale cluster was swept');
+  const port = (await engine.status!(REF))!.router!.port;
+  t.equal((await get(port, 'web.dev.shop.localhost', '/env?key=PGDATABASE')).body, 'db');
+  const d = await engine.destroy(REF, makeIO({ allowDataLoss: true }));
+  t.equal(d.status, 'succeeded', d.error?.message ?? '');
+  await t.rejects(stat(outside), 'destroy with data loss removes the cluster');
+  await t.rejects(stat(`${outside}.owner`));
 });
