@@ -49,7 +49,7 @@ const server = http.createServer(async (req, res) => {
   res.end(JSON.stringify(result.body) + '\n');
 });
 
-server.listen(port, () => console.log(`web listening on port ${port}`));
+server.listen(port, () => console.log(`web listening on port ${server.address().port}`));
 
 function stop(signal) {
   console.log(`web: ${signal}, shutting down`);

@@ -38,7 +38,7 @@ const server = http.createServer((req, res) => {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(ok ? { app: 'worker', beats, error: lastError } : { error: 'not found' }) + '\n');
 });
-server.listen(port, () => console.log(`worker listening on port ${port}`));
+server.listen(port, () => console.log(`worker listening on port ${server.address().port}`));
 
 function stop(signal) {
   console.log(`worker: ${signal}, shutting down`);
