@@ -16,6 +16,7 @@ export function generatePassword(): string {
   return randomBytes(24).toString('hex');
 }
 
+/** Reads and writes `credentials.json` (mode 0600), cached in memory. */
 export class Credentials {
   private cache: CredentialsFile | null = null;
   constructor(private readonly file: string) {}

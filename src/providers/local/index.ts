@@ -12,6 +12,7 @@ import { cmdlineOf, findMarked, hasMarker, isRunning, terminateGroup, waitGone }
 import { writeAppLogs } from './logs.js';
 import { resolve } from 'node:path';
 
+/** The local secret store, for the CLI (`--secrets FILE`, Organization `spec.secrets`). */
 export { createSecretResolver } from './secrets.js';
 
 /** Options of the local engine beyond the EngineContext (tests and benchmarks). */

@@ -60,6 +60,7 @@ export interface PidRecord {
   spec?: string;
 }
 
+/** One process of an app in a status report. */
 export interface ProcessReport {
   index: number;
   pid: number;
@@ -71,6 +72,7 @@ export interface ProcessReport {
   generation: number;
 }
 
+/** What the supervisor runs now (`GET /v1/status`). */
 export interface StatusReport {
   pid: number;
   routerPort: number;
@@ -80,4 +82,5 @@ export interface StatusReport {
 
 /** The env marker every process started by a supervisor carries, to recognise orphans. */
 export const OWNER_ENV = 'SETOPSD_LOCAL_OWNER';
+/** The env var naming a process's role (`app/web/0`, `redis/cache`), for logs and orphan handling. */
 export const ROLE_ENV = 'SETOPSD_LOCAL_ROLE';

@@ -27,6 +27,7 @@ export async function which(name: string, path: string | undefined): Promise<str
   return null;
 }
 
+/** What one redis-server needs. */
 export interface RedisOptions {
   name: string;
   subject: string;
