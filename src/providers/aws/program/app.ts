@@ -152,7 +152,7 @@ export function buildApp(
     {
       name,
       cluster: cluster.cluster.arn,
-      taskDefinition: taskDefinition.arn,
+      taskDefinition: ctx.pinnedTaskDefinitions[name] ?? taskDefinition.arn,
       desiredCount: app.scale,
       launchType: 'FARGATE',
       platformVersion: 'LATEST',

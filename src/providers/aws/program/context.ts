@@ -17,6 +17,14 @@ export interface ProgramOptions {
    * default lookup by registered domain (see `domains.ts`) does not find, e.g. delegated sub-zones.
    */
   hostedZoneIds?: Record<string, string>;
+  /**
+   * App → task definition ARN its ECS service keeps running (the new task definitions are still
+   * registered). For migrations before a rollout: an update with the currently deployed ARNs
+   * (output `apps.<app>.deployedTaskDefinitionArn`) registers the new revisions without moving
+   * traffic; the engine runs `preDeployTaskDefinitions.<app>`; a second update without the pin
+   * rolls the services forward. A failed migration leaves the old revision serving.
+   */
+  pinnedTaskDefinitions?: Record<string, string>;
 }
 
 /** What every part of the program shares: the model, names, provider and account. */
@@ -30,6 +38,8 @@ export interface ProgramContext {
   protectedStage: boolean;
   logRetentionDays: number;
   hostedZoneIds: Record<string, string>;
+  /** See `ProgramOptions.pinnedTaskDefinitions`. */
+  pinnedTaskDefinitions: Record<string, string>;
   /** The explicit AWS provider (region, allowed account, default tags). */
   provider: aws.Provider;
   /** Resource options with the stage's provider (plus `extra`). */
@@ -70,6 +80,7 @@ export function createContext(model: StageModel, names: StageNames, opts: Progra
     protectedStage: model.stage.protected,
     logRetentionDays: opts.logRetentionDays ?? (model.stage.protected ? 30 : 14),
     hostedZoneIds: opts.hostedZoneIds ?? {},
+    pinnedTaskDefinitions: opts.pinnedTaskDefinitions ?? {},
     provider,
     res: (extra = {}) => ({ ...extra, provider }),
     invoke,

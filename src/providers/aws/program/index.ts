@@ -35,6 +35,48 @@ export { programProblems } from './validate.js';
 /** The stack output holding the applied StageModel (canonical JSON) that the engine's `read` returns. */
 export const STAGE_MODEL_OUTPUT = 'setopsdStageModel';
 
+/** The outputs of a stage's stack (resolved values), for the engine. Fields may be added, never removed. */
+export interface StageProgramOutputs {
+  /** Canonical JSON of the applied StageModel. */
+  setopsdStageModel: string;
+  /** `org/project/stage`. */
+  stage: string;
+  region: string;
+  vpcId: string;
+  publicSubnetIds: string[];
+  privateSubnetIds: string[];
+  /** ECS cluster name. */
+  cluster: string;
+  loadBalancer?: { dnsName: string; zoneId: string };
+  networkLoadBalancer?: { dnsName: string };
+  apps: Record<
+    string,
+    {
+      /** ECS service name. */
+      service: string;
+      /** The task definition this update asked for. */
+      taskDefinitionArn: string;
+      /** The task definition the service runs after the update. */
+      deployedTaskDefinitionArn: string;
+      /** The ECS circuit breaker rolled the deployment back: report the deployment as failed. */
+      rolledBack: boolean;
+      logGroup: string;
+      privateDns: string;
+      scale: number;
+      url?: string;
+    }
+  >;
+  /** By service name: endpoints and the ARN of the secret holding generated credentials; never a password. */
+  services: Record<string, Record<string, unknown>>;
+  /** App → one-off task definition ARN of its `preDeploy` command. */
+  preDeployTaskDefinitions: Record<string, string>;
+  /** Network settings to run those tasks (`awsvpc`, Fargate). */
+  taskNetwork: { subnets: string[]; securityGroups: Record<string, string[]>; assignPublicIp: false };
+  /** SSM parameter names the stage's `{secret}` values are read from. */
+  secretParameters: string[];
+  notificationTopicArn?: string;
+}
+
 /**
  * The inline program for one stage. Throws an `EngineError` (`E_AWS_PROGRAM`, terminal) at
  * once when the model cannot be built on AWS (e.g. an app without an image), so nothing is
@@ -44,7 +86,7 @@ export const STAGE_MODEL_OUTPUT = 'setopsdStageModel';
  * the engine must report as a failed deployment), per-service endpoints
  * (never passwords: only the ARNs of the secrets that hold them), `preDeployTaskDefinitions`
  * (app → task definition ARN) with `taskNetwork` to run them, `secretParameters`, and the
- * notification topic.
+ * notification topic — see `StageProgramOutputs`.
  */
 export function stageProgram(model: StageModel, opts: ProgramOptions = {}): () => Promise<Record<string, unknown>> {
   assertBuildable(model);
@@ -78,7 +120,7 @@ export function stageProgram(model: StageModel, opts: ProgramOptions = {}): () =
         // steady state, so the update "succeeds": the service still runs the previous revision.
         deployedTaskDefinitionArn: app.service.taskDefinition,
         rolledBack: pulumi
-          .all([app.service.taskDefinition, app.taskDefinition.arn])
+          .all([app.service.taskDefinition, ctx.pinnedTaskDefinitions[app.name] ?? app.taskDefinition.arn])
           .apply(([deployed, wanted]) => deployed !== undefined && deployed !== wanted),
         logGroup: app.logGroup.name,
         privateDns: `${app.name}.${names.privateZone}`,

@@ -14,7 +14,7 @@ import { isSecretRef, type StageModel } from '../../../../src/model/stage-model.
 import { readDirectory } from '../../../../src/manifests/source-dir.js';
 import { loadDesired } from '../../../../src/manifests/load.js';
 import { EngineError } from '../../../../src/errors.js';
-import type { ProgramOptions } from '../../../../src/providers/aws/program/index.js';
+import type { ProgramOptions, StageProgramOutputs } from '../../../../src/providers/aws/program/index.js';
 import { CALLER_ACCOUNT, FAKE_GENERATED_PASSWORD, MockAws, readable, snapshot, type RecordedResource } from './mocks.js';
 import { app, edgeCases, service, stageModel } from './models.js';
 
@@ -37,7 +37,7 @@ interface Run {
 async function run(model: StageModel, opts: ProgramOptions = {}): Promise<Run> {
   mock.reset(model.organization.aws?.region ?? 'us-east-1');
   await pulumi.runtime.setMocks(mock, `setops-${model.organization.name}-${model.project.name}`, model.stage.name, false);
-  const outputs = ((await pulumi.runtime.runInPulumiStack(stageProgram(model, opts))) ?? {}) as Record<string, unknown>;
+  const outputs = ((await pulumi.runtime.runInPulumiStack(stageProgram(model, opts))) ?? {}) as StageProgramOutputs & Record<string, unknown>;
   // The stack registers its outputs after they resolve: let every pending RPC finish before the next run.
   await pulumi.runtime.disconnect();
   return { resources: mock.resources.map(readable), outputs, golden: snapshot(mock, outputs) };
@@ -65,6 +65,12 @@ function checkInvariants(tt: Tap, model: StageModel, { resources, outputs, golde
   tt.notOk(JSON.stringify(outputs).includes(FAKE_GENERATED_PASSWORD), 'no generated password in the outputs');
   tt.notOk(/password"\s*:\s*"(?!\(secret\))/i.test(golden), 'every password field is a masked secret');
 
+  for (const key of ['stage', 'region', 'vpcId', 'publicSubnetIds', 'privateSubnetIds', 'cluster', 'apps', 'services', 'preDeployTaskDefinitions', 'taskNetwork', 'secretParameters']) {
+    tt.ok(outputs[key] !== undefined, `output ${key} (StageProgramOutputs)`);
+  }
+  for (const [name, a] of Object.entries(outputs.apps as StageProgramOutputs['apps'])) {
+    tt.same(Object.keys(a).filter((k) => k !== 'url').sort(), ['deployedTaskDefinitionArn', 'logGroup', 'privateDns', 'rolledBack', 'scale', 'service', 'taskDefinitionArn'], `apps.${name} output fields`);
+  }
   const privateSubnets = outputs.privateSubnetIds as string[];
   tt.equal(privateSubnets.length, 2, 'two private subnets');
 
@@ -426,6 +432,17 @@ t.test('preview (unknown computed values) declares the same resources as an upda
     await pulumi.runtime.disconnect();
     tt.same(mock.resources.map((r) => `${r.type} ${r.name}`).sort(), update, `${name}: same resources in preview`);
   }
+});
+
+t.test('pinned task definitions: new revisions registered, services kept on the pinned one', async (tt) => {
+  const pinned = 'arn:aws:ecs:eu-central-1:123456789012:task-definition/globex-storefront-production-web:41';
+  const { resources, outputs } = await run(cases['example-production']!, { pinnedTaskDefinitions: { web: pinned } });
+  tt.equal(named(resources, 'app-web-service')!.inputs.taskDefinition, pinned, 'web stays on the pinned revision');
+  tt.ok(named(resources, 'app-web-task'), 'its new task definition is still registered');
+  tt.ok(named(resources, 'app-web-predeploy-task'), 'and the pre-deploy one to run first');
+  tt.match(named(resources, 'app-worker-service')!.inputs.taskDefinition, /app-worker-task/, 'worker rolls forward');
+  tt.equal((outputs.apps as any).web.rolledBack, false, 'a pinned service is not a rollback');
+  tt.equal((outputs.apps as any).web.deployedTaskDefinitionArn, pinned);
 });
 
 t.test('a deployment the circuit breaker rolled back is reported in the outputs', async (tt) => {
