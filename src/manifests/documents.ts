@@ -58,7 +58,11 @@ export function declare(parsed: ParsedDoc, validators: Validators, issues: Issue
   if (kind === 'Service') normalizeVersion(v.spec);
   const problems = validators.document(kind as Kind, v);
   issues.push(...problemIssues(parsed, problems));
-  const metadataOk = !problems.some((p) => !p.pointer.startsWith('/spec'));
+  // Declarations with usable metadata are kept even when their spec is invalid, so references
+  // to them (links, excludes) do not add follow-up problems.
+  const metadataOk = !problems.some(
+    (p) => p.pointer.startsWith('/metadata') || p.pointer === '/apiVersion' || p.pointer === '/kind' || (p.pointer === '' && p.missing !== 'spec'),
+  );
   if (!metadataOk) return undefined;
   const name = (v.metadata as { name: string }).name;
   return { kind: kind as Kind, name, parsed, value: v, specOk: problems.length === 0 } as AnyDeclared;

@@ -696,6 +696,15 @@ const cases: Case[] = [
       "case.yaml:6:12: /spec/backend: backend must be a Pulumi backend URL: file://…, s3://…, gs://…, azblob://… or https://…, got a URL with credentials (not shown)",
     ],
   },
+  {
+    group: "scope",
+    name: "an invalid service is still known: links to it add no follow-up problem",
+    text: "apiVersion: setopsd/v1\nkind: Service\nmetadata:\n  name: cache\n  project: shop\nextra: 1\n---\n" + app('web', 'links:\n  - service: cache\n  - service: database'),
+    expected: [
+      "case.yaml:1:1: /: missing required field \"spec\"; add a spec",
+      "case.yaml:6:1: /extra: unknown field \"extra\"; known fields: \"apiVersion\", \"kind\", \"metadata\", \"spec\"",
+    ],
+  },
 ];
 
 for (const c of cases) {
