@@ -82,14 +82,17 @@ export function createLocalEngine(ctx: EngineContext, opts: LocalEngineOptions =
           return r.outcome;
         });
       }
-      const goneApps = new Set([...Object.keys(previous.model?.apps ?? {}), ...Object.keys(running.apps)].filter((n) => !(n in desired.apps)));
+      // Asked again now: a supervisor that just started has restored its recorded apps by now
+      // (control calls run one at a time), so leftovers of an interrupted apply show up too.
+      const nowRunning = await client.call<StatusReport>('POST', '/v1/sync', undefined, { signal: io.signal });
+      const goneApps = new Set([...Object.keys(previous.model?.apps ?? {}), ...Object.keys(nowRunning.apps)].filter((n) => !(n in desired.apps)));
       for (const name of [...goneApps].sort()) {
         await step(`app/${name}`, async () => {
           await client.call('DELETE', `/v1/apps/${encodeURIComponent(name)}`, undefined, { signal: io.signal });
         });
       }
       const goneServices = new Map<string, string>();
-      for (const [n, s] of Object.entries(running.services)) if (!(n in desired.services)) goneServices.set(n, s.type);
+      for (const [n, s] of Object.entries(nowRunning.services)) if (!(n in desired.services)) goneServices.set(n, s.type);
       for (const [n, s] of Object.entries(previous.model?.services ?? {})) if (!(n in desired.services)) goneServices.set(n, s.type);
       for (const name of [...goneServices.keys()].sort()) {
         await step(`service/${name}`, async () => {

@@ -332,6 +332,9 @@ export class Supervisor {
           return send(200, { pid: process.pid, stage: this.ref });
         case 'GET /v1/status':
           return send(200, this.status());
+        case 'POST /v1/sync':
+          // Status after every control call queued before (including the restore after a start).
+          return send(200, await this.serialized(async () => this.status()));
         case 'PUT /v1/services':
           return send(200, await this.serialized(async () => {
             const spec = body as ServiceSpec;
