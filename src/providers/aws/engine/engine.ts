@@ -216,6 +216,9 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
     };
     const base = { onEvent, ...(signal ? { signal } : {}) };
     try {
+      // The SDK only listens for an abort once the CLI runs: an abort during the setup
+      // steps before must stop here.
+      throwIfAborted(signal);
       if (operation === 'preview') await opened.stack.preview(base);
       else if (operation === 'up') await opened.stack.up({ ...base, ...(message ? { message } : {}) });
       else if (operation === 'destroy') await opened.stack.destroy({ ...base, ...(message ? { message } : {}) });
