@@ -77,3 +77,36 @@ t.test('a public app answers through the router by Host header; destroy leaves n
   t.notOk(await isRunning(sup.pid));
   t.ok(FIXTURES);
 });
+
+t.test('re-applying the same model changes nothing; removing an app stops it; a failing health check takes a process out of rotation', async (t) => {
+  const { engine, io } = await setup(t);
+  const desired = stage({ web: httpApp({ env: { VERSION: 'v1' } }), api: httpApp({ env: { VERSION: 'api' } }) });
+  t.equal((await engine.apply(desired, noChanges(), io())).status, 'succeeded');
+  const s1 = (await engine.status!(REF))!;
+  const port = s1.router!.port;
+  const again = io();
+  const r = await engine.apply(desired, noChanges(), again);
+  t.equal(r.status, 'succeeded');
+  t.same(again.events, [], 'nothing to report');
+  const s2 = (await engine.status!(REF))!;
+  t.same(s2.apps.web!.processes.map((p) => p.pid), s1.apps.web!.processes.map((p) => p.pid), 'no process restarted');
+
+  const apiPids = s2.apps.api!.processes.map((p) => p.pid);
+  const without = stage({ web: httpApp({ env: { VERSION: 'v1' } }) });
+  const change = { ref: REF, changes: [{ op: 'delete' as const, subject: 'app/api', dataLoss: false, command: 'setops --project shop --stage dev app:destroy api' }] };
+  const removed = io();
+  t.equal((await engine.apply(without, change, removed)).status, 'succeeded');
+  t.same(removed.events.map((e) => `${e.subject} ${e.status}`), ['app/api started', 'app/api succeeded']);
+  t.ok(await allGone(apiPids), 'the removed app stopped');
+  t.equal((await get(port, 'api.dev.shop.localhost')).status, 404);
+  t.same(Object.keys((await engine.status!(REF))!.apps), ['web']);
+
+  // A process that fails its health check `retries` times leaves the rotation until it passes again.
+  const proc = (await engine.status!(REF))!.apps.web!.processes[0]!;
+  await get(proc.port, 'direct', '/sick');
+  await waitFor(async () => !(await engine.status!(REF))!.apps.web!.processes[0]!.healthy, 10_000, 'unhealthy');
+  t.equal((await get(port, 'web.dev.shop.localhost')).status, 502, 'no healthy process: 502');
+  await get(proc.port, 'direct', '/well');
+  await waitFor(async () => (await get(port, 'web.dev.shop.localhost')).status === 200, 10_000, 'back in rotation');
+  t.equal((await engine.status!(REF))!.apps.web!.processes[0]!.pid, proc.pid, 'the same process');
+});

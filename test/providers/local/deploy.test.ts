@@ -175,3 +175,17 @@ t.test('an aborted apply stops the half-started version; the old one keeps servi
   t.same(await pidsOf(engine, 'web'), old, 'the old process still runs');
   t.equal(JSON.parse((await get(port, 'web.dev.shop.localhost')).body).version, 'v1');
 });
+
+t.test('a health check command must pass as well as the HTTP check', async (t) => {
+  const { engine, io } = await setup(t);
+  const check = { ...FAST_HEALTH, startPeriod: 1, command: ['node', '-e', 'process.exit(process.env.CHECK_OK === "1" && process.env.PORT > 0 ? 0 : 1)'] };
+  const ok = stage({ web: httpApp({ env: { VERSION: 'v1', CHECK_OK: '1' }, healthCheck: check }) });
+  const r1 = await engine.apply(ok, noChanges(), io());
+  t.equal(r1.status, 'succeeded', r1.error?.message ?? '');
+  const bad = stage({ web: httpApp({ env: { VERSION: 'v2', CHECK_OK: '0' }, healthCheck: check }) });
+  const r2 = await engine.apply(bad, noChanges(), io());
+  t.equal(r2.status, 'failed');
+  t.equal(r2.error?.code, 'E_UNHEALTHY');
+  const port = (await engine.status!(REF))!.router!.port;
+  t.equal(JSON.parse((await get(port, 'web.dev.shop.localhost')).body).version, 'v1');
+});
