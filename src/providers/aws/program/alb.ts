@@ -112,7 +112,8 @@ function buildAlb(ctx: ProgramContext, network: Network, httpApps: string[], ing
     ctx.res(),
   );
 
-  const certificates = withDomains.map((a) => ({ app: a, arn: certificate(ctx, a, ctx.model.apps[a]!) }));
+  const zones: ZoneLookups = new Map();
+  const certificates = withDomains.map((a) => ({ app: a, arn: certificate(ctx, zones, a, ctx.model.apps[a]!) }));
   let https: aws.lb.Listener | undefined;
   if (certificates.length > 0) {
     https = new aws.lb.Listener(
@@ -201,7 +202,7 @@ function buildAlb(ctx: ProgramContext, network: Network, httpApps: string[], ing
       new aws.route53.Record(
         `domain-${domain}-alias`,
         {
-          zoneId: zoneId(ctx, domain),
+          zoneId: zoneId(ctx, zones, domain),
           name: domain,
           type: 'A',
           aliases: [{ name: alb.dnsName, zoneId: alb.zoneId, evaluateTargetHealth: true }],
@@ -240,7 +241,7 @@ function httpTargetGroup(ctx: ProgramContext, network: Network, name: string, ap
 }
 
 /** The validated ACM certificate of an app's domains; resolves to its ARN once validated. */
-function certificate(ctx: ProgramContext, name: string, app: AppModel): pulumi.Output<string> {
+function certificate(ctx: ProgramContext, zones: ZoneLookups, name: string, app: AppModel): pulumi.Output<string> {
   const [primary, ...others] = orderedDomains(app) as [string, ...string[]];
   const cert = new aws.acm.Certificate(
     `app-${name}-cert`,
@@ -256,7 +257,7 @@ function certificate(ctx: ProgramContext, name: string, app: AppModel): pulumi.O
     return new aws.route53.Record(
       `app-${name}-cert-validation-${domain}`,
       {
-        zoneId: zoneId(ctx, domain),
+        zoneId: zoneId(ctx, zones, domain),
         name: option.apply((o) => o.resourceRecordName ?? ''),
         type: option.apply((o) => o.resourceRecordType ?? 'CNAME'),
         records: [option.apply((o) => o.resourceRecordValue ?? '')],
@@ -274,10 +275,18 @@ function certificate(ctx: ProgramContext, name: string, app: AppModel): pulumi.O
   return validation.certificateArn;
 }
 
-function zoneId(ctx: ProgramContext, domain: string): pulumi.Input<string> {
+/** Hosted zone ids by zone name, looked up once per zone however many domains it holds. */
+type ZoneLookups = Map<string, pulumi.Output<string>>;
+
+function zoneId(ctx: ProgramContext, lookups: ZoneLookups, domain: string): pulumi.Input<string> {
   const zone = hostedZoneFor(domain, ctx.hostedZoneIds);
   if ('id' in zone) return zone.id;
-  return aws.route53.getZoneOutput({ name: zone.name, privateZone: false }, ctx.invoke).zoneId;
+  let id = lookups.get(zone.name);
+  if (!id) {
+    id = aws.route53.getZoneOutput({ name: zone.name, privateZone: false }, ctx.invoke).zoneId;
+    lookups.set(zone.name, id);
+  }
+  return id;
 }
 
 function buildNlb(ctx: ProgramContext, network: Network, tcpApps: string[], ingress: Ingress): void {

@@ -275,6 +275,7 @@ t.test('example production: HA, protection and notifications', async (tt) => {
   tt.equal(running.threshold, 3, 'running < desired (3)');
   tt.equal(running.comparisonOperator, 'LessThanThreshold');
   tt.same((outputs.secretParameters as string[]), ['/setops/globex/storefront/production/STRIPE_KEY']);
+  tt.equal(mock.calls.filter((c) => c.token === 'aws:route53/getZone:getZone').length, 1, 'one hosted zone lookup for both domains of globex.example');
   const web = containers(named(resources, 'app-web-task')!)[0]!;
   const env = Object.fromEntries((web.environment as { name: string; value: string }[]).map((e) => [e.name, e.value]));
   tt.match(env.DATABASE_URL, /^postgresql:\/\/setops@[^:@]+:5432\/database\?sslmode=require$/, 'DATABASE_URL without a password');
