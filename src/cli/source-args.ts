@@ -1,7 +1,7 @@
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import type { CommandContext } from './command.js';
-import { UsageError, type Issue } from '../errors.js';
+import { ManifestError, UsageError, type Issue } from '../errors.js';
 import type { SourceFiles } from '../manifests/api.js';
 import { readDirectory } from '../manifests/source-dir.js';
 import { readGitTree } from '../manifests/source-git.js';
@@ -25,7 +25,8 @@ export const SOURCE_HELP = [
  * Reads the manifests a command line names: `DIR` (the first positional, default `.`) as it is
  * on disk, or with `--repo PATH` the tree of `--ref` (default `HEAD`) from the git object
  * database, optionally below `--dir`. Relative paths are taken against `deps.cwd`.
- * Throws UsageError for contradictory options and ManifestError when the source cannot be read.
+ * Throws UsageError for contradictory options and ManifestError when the source cannot be read
+ * or holds no manifest files at all.
  */
 export async function readSourceFromArgs(ctx: CommandContext, positional = 0): Promise<SourceFiles> {
   const { values, positionals } = ctx.args;
@@ -33,14 +34,24 @@ export async function readSourceFromArgs(ctx: CommandContext, positional = 0): P
   const ref = values.ref as string | undefined;
   const dir = values.dir as string | undefined;
   const given = positionals[positional];
+  let source: SourceFiles;
+  let where: string;
   if (repo !== undefined) {
     if (given !== undefined) throw new UsageError(`give either a directory ("${given}") or --repo, not both`);
-    return readGitTree({ repo: resolve(ctx.deps.cwd, repo), ref: ref ?? 'HEAD', dir, display: repo }, ctx.signal);
+    source = await readGitTree({ repo: resolve(ctx.deps.cwd, repo), ref: ref ?? 'HEAD', dir, display: repo }, ctx.signal);
+    where = `${repo} at ${source.ref}${source.dir ? ` in ${source.dir}/` : ''}`;
+  } else {
+    if (ref !== undefined) throw new UsageError('--ref needs --repo PATH (the repository to read the ref from)');
+    if (dir !== undefined) throw new UsageError('--dir needs --repo PATH; for a working tree give the directory itself');
+    source = await readDirectory(resolve(ctx.deps.cwd, given ?? '.'), ctx.signal, given ?? '.');
+    where = given ?? '.';
   }
-  if (ref !== undefined) throw new UsageError('--ref needs --repo PATH (the repository to read the ref from)');
-  if (dir !== undefined) throw new UsageError('--dir needs --repo PATH; for a working tree give the directory itself');
-  const path = resolve(ctx.deps.cwd, given ?? '.');
-  return readDirectory(path, ctx.signal, given ?? '.');
+  // An empty source is almost always the wrong directory; planning or applying "nothing" must
+  // not be the result of a typo.
+  if (source.files.length === 0) {
+    throw new ManifestError(`${where}: no manifest files (*.yaml, *.yml) found; give the directory that holds the manifests`);
+  }
+  return source;
 }
 
 /**

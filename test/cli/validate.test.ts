@@ -152,3 +152,32 @@ t.test('the real executable: exit codes of a process', async (t) => {
   t.equal(bad.status, 1);
   t.match(bad.stderr, /^bad\.yaml:1:1: \/: missing required field "metadata"\n/);
 });
+
+t.test('a source without any manifest file is an error, not an empty valid config', async (t) => {
+  const cwd = tempDir(t);
+  writeFileSync(join(cwd, 'README.md'), '# not a manifest');
+  const r = await runCli(['validate', '.'], { cwd });
+  t.equal(r.code, 1);
+  t.equal(r.stderr, 'error: .: no manifest files (*.yaml, *.yml) found; give the directory that holds the manifests\n');
+  const repo = gitRepo(t, { 'config/a.yaml': 'x: 1\n', 'docs/readme.md': 'x' });
+  const g = await runCli(['validate', '--repo', repo.dir, '--dir', 'docs'], { cwd });
+  t.equal(g.code, 1);
+  t.match(g.stderr, /^error: .* at HEAD in docs\/: no manifest files/);
+});
+
+t.test('CRLF line endings: positions are still exact', async (t) => {
+  const cwd = tempDir(t);
+  const broken = example.replace('type: redis', 'type: memcached').replace('scale: 3', 'scale: 30');
+  t.not(broken, example);
+  writeFileSync(join(cwd, 'a.yaml'), broken.replace(/\n/g, '\r\n'));
+  const lf = tempDir(t);
+  writeFileSync(join(lf, 'a.yaml'), broken);
+  const crlf = await runCli(['validate', '.'], { cwd });
+  const plain = await runCli(['validate', '.'], { cwd: lf });
+  t.equal(plain.code, 1);
+  t.match(plain.stderr, /^a\.yaml:\d+:\d+: /);
+  t.equal(crlf.stderr, plain.stderr, 'same lines and columns');
+  const valid = tempDir(t);
+  writeFileSync(join(valid, 'a.yaml'), example.replace(/\n/g, '\r\n'));
+  t.equal((await runCli(['validate', '.'], { cwd: valid })).code, 0);
+});
