@@ -177,7 +177,7 @@ export function buildApp(
       waitForSteadyState: app.scale > 0,
     },
     // A fixed service name cannot exist twice in a cluster: replace by deleting first.
-    ctx.res({ dependsOn: target?.dependsOn ?? [], deleteBeforeReplace: true }),
+    ctx.res({ dependsOn: [...(target?.dependsOn ?? []), ...cluster.executionPolicies, ...links.dependsOn], deleteBeforeReplace: true }),
   );
   return {
     name,

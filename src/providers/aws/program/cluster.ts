@@ -13,6 +13,8 @@ export interface Cluster {
   memberSecurityGroup: aws.ec2.SecurityGroup;
   /** Private DNS namespace `<stage>.<project>.internal`: app `web` answers at `web.<stage>.<project>.internal`. */
   namespace: aws.servicediscovery.PrivateDnsNamespace;
+  /** The execution role's policies: tasks cannot start (pull, log, read secrets) before they exist. */
+  executionPolicies: pulumi.Resource[];
 }
 
 /**
@@ -30,7 +32,7 @@ export function buildCluster(ctx: ProgramContext, network: Network): Cluster {
     { assumeRolePolicy: ecsTasksTrustPolicy(), description: `ECS task execution role of ${ctx.names.key}` },
     ctx.res(),
   );
-  new aws.iam.RolePolicyAttachment(
+  const managed = new aws.iam.RolePolicyAttachment(
     'task-execution-role-managed',
     { role: executionRole.name, policyArn: 'arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy' },
     ctx.res(),
@@ -45,7 +47,7 @@ export function buildCluster(ctx: ProgramContext, network: Network): Cluster {
     { name: ctx.names.privateZone, vpc: network.vpcId, description: `Apps of ${ctx.names.key}` },
     ctx.res(),
   );
-  return { cluster, executionRole, memberSecurityGroup, namespace };
+  return { cluster, executionRole, memberSecurityGroup, namespace, executionPolicies: [managed] };
 }
 
 /**
@@ -54,7 +56,7 @@ export function buildCluster(ctx: ProgramContext, network: Network): Cluster {
  */
 export function grantSecretReads(ctx: ProgramContext, cluster: Cluster, generatedSecretArns: pulumi.Output<string>[]): void {
   const parameterArn = pulumi.interpolate`arn:aws:ssm:${ctx.region}:${ctx.accountId}:parameter${ctx.names.secretParameter('*')}`;
-  new aws.iam.RolePolicy(
+  const policy = new aws.iam.RolePolicy(
     'task-execution-role-secrets',
     {
       role: cluster.executionRole.name,
@@ -67,6 +69,7 @@ export function grantSecretReads(ctx: ProgramContext, cluster: Cluster, generate
     },
     ctx.res(),
   );
+  cluster.executionPolicies.push(policy);
 }
 
 /** The log group of one app, with the stage's retention. */

@@ -23,6 +23,11 @@ export interface LinkGrant {
   /** ECS secrets: env var → `valueFrom` (Secrets Manager ARN with JSON key). */
   secrets: Record<string, pulumi.Input<string>>;
   mounts: VolumeMount[];
+  /**
+   * What the app's tasks need before they start: the ingress rules into its services, its task
+   * role policy (EFS mounts use IAM authorization) and what the services declare (`BuiltService.ready`).
+   */
+  dependsOn: pulumi.Resource[];
 }
 
 /**
@@ -38,7 +43,7 @@ export function linkApp(
   taskRole: aws.iam.Role,
   services: Record<string, BuiltService>,
 ): LinkGrant {
-  const grant: LinkGrant = { environment: {}, secrets: {}, mounts: [] };
+  const grant: LinkGrant = { environment: {}, secrets: {}, mounts: [], dependsOn: [] };
   const statements: Statement[] = [];
   for (const serviceName of Object.keys(app.links).sort()) {
     const link = app.links[serviceName]!;
@@ -46,8 +51,9 @@ export function linkApp(
     const c = built.connection;
     const keys = linkKeys(c.type, link, isPrimaryPostgresLink(ctx.model, app, serviceName));
     const prefix = keyPrefix(keys.main);
+    grant.dependsOn.push(...(built.ready ?? []));
     if (built.securityGroup && 'port' in c) {
-      new aws.vpc.SecurityGroupIngressRule(
+      const ingress = new aws.vpc.SecurityGroupIngressRule(
         `link-${appName}-${serviceName}-ingress`,
         {
           securityGroupId: built.securityGroup.id,
@@ -59,6 +65,7 @@ export function linkApp(
         },
         ctx.res(),
       );
+      grant.dependsOn.push(ingress);
     }
     switch (c.type) {
       case 'postgresql': {
@@ -110,7 +117,9 @@ export function linkApp(
     }
   }
   if (statements.length > 0) {
-    new aws.iam.RolePolicy(`app-${appName}-links-policy`, { role: taskRole.name, policy: policyDocument(statements) }, ctx.res());
+    grant.dependsOn.push(
+      new aws.iam.RolePolicy(`app-${appName}-links-policy`, { role: taskRole.name, policy: policyDocument(statements) }, ctx.res()),
+    );
   }
   return grant;
 }

@@ -29,6 +29,8 @@ const { stageProgram } = await import('../../../../src/providers/aws/program/ind
 
 interface Run {
   resources: RecordedResource[];
+  /** Explicit `dependsOn` of each resource (logical names, sorted). */
+  dependsOn: Record<string, string[]>;
   outputs: Record<string, unknown>;
   golden: string;
 }
@@ -37,10 +39,20 @@ interface Run {
 async function run(model: StageModel, opts: ProgramOptions = {}): Promise<Run> {
   mock.reset(model.organization.aws?.region ?? 'us-east-1');
   await pulumi.runtime.setMocks(mock, `setops-${model.organization.name}-${model.project.name}`, model.stage.name, false);
-  const outputs = ((await pulumi.runtime.runInPulumiStack(stageProgram(model, opts))) ?? {}) as StageProgramOutputs & Record<string, unknown>;
+  const program = stageProgram(model, opts);
+  const dependsOn: Record<string, string[]> = {};
+  const outputs = ((await pulumi.runtime.runInPulumiStack(async () => {
+    // Resource options never reach the mocks: a stack transformation sees them.
+    pulumi.runtime.registerStackTransformation((args) => {
+      const deps = ([] as unknown[]).concat(args.opts.dependsOn ?? []) as { __name?: string }[];
+      dependsOn[args.name] = deps.map((d) => d.__name ?? '?').sort();
+      return undefined;
+    });
+    return program();
+  })) ?? {}) as StageProgramOutputs & Record<string, unknown>;
   // The stack registers its outputs after they resolve: let every pending RPC finish before the next run.
   await pulumi.runtime.disconnect();
-  return { resources: mock.resources.map(readable), outputs, golden: snapshot(mock, outputs) };
+  return { resources: mock.resources.map(readable), dependsOn, outputs, golden: snapshot(mock, outputs) };
 }
 
 async function checkGolden(tt: Tap, name: string, text: string): Promise<void> {
@@ -293,6 +305,18 @@ t.test('example production: HA, protection and notifications', async (tt) => {
   tt.same(execPolicy.Statement[0].Resource, ['arn:aws:ssm:eu-central-1:123456789012:parameter/setops/globex/storefront/production/*'], 'execution role reads only this stage\'s parameters');
   const provider = all(resources, 'pulumi:providers:aws')[0]!.inputs;
   tt.match(JSON.stringify(provider), /123456789012/, 'the provider is pinned to the organization account');
+});
+
+t.test('ECS services wait for what their tasks need at start', async (tt) => {
+  const { dependsOn } = await run(cases['example-production']!);
+  const web = dependsOn['app-web-service'] ?? [];
+  for (const need of [
+    'alb-http', 'alb-https', 'app-web-https-forward',
+    'task-execution-role-managed', 'task-execution-role-secrets', 'app-web-links-policy',
+    'svc-shared-mount-a', 'svc-shared-mount-b', 'link-web-database-ingress',
+  ]) tt.ok(web.includes(need), `app-web-service waits for ${need}`);
+  tt.ok((dependsOn['app-worker-service'] ?? []).includes('svc-shared-mount-a'), 'worker waits for the EFS mount targets');
+  tt.notOk((dependsOn['app-worker-service'] ?? []).includes('alb-http'), 'a private app does not wait for the load balancer');
 });
 
 t.test('edge cases', async (tt) => {

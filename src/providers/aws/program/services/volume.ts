@@ -31,9 +31,9 @@ export function buildVolume(ctx: ProgramContext, network: Network, name: string,
     { fileSystemId: fs.id, backupPolicy: { status: model.backup.retentionDays > 0 || ctx.protectedStage ? 'ENABLED' : 'DISABLED' } },
     ctx.res(),
   );
-  network.privateSubnetIds.forEach((subnetId, i) => {
-    new aws.efs.MountTarget(`svc-${name}-mount-${'ab'[i]}`, { fileSystemId: fs.id, subnetId, securityGroups: [sg.id] }, ctx.res());
-  });
+  const mountTargets = network.privateSubnetIds.map(
+    (subnetId, i) => new aws.efs.MountTarget(`svc-${name}-mount-${'ab'[i]}`, { fileSystemId: fs.id, subnetId, securityGroups: [sg.id] }, ctx.res()),
+  );
   const accessPoint = new aws.efs.AccessPoint(
     `svc-${name}-access-point`,
     {
@@ -56,5 +56,7 @@ export function buildVolume(ctx: ProgramContext, network: Network, name: string,
       port: 2049,
     },
     outputs: { type: 'volume', fileSystemId: fs.id, accessPointId: accessPoint.id },
+    // A task cannot mount the file system before a mount target exists in its subnet.
+    ready: mountTargets,
   };
 }
