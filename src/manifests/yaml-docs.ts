@@ -1,4 +1,4 @@
-import { LineCounter, parseAllDocuments, isAlias, isMap, isPair, isScalar, isSeq, type Document, type Node } from 'yaml';
+import { CST, LineCounter, Parser, parseAllDocuments, isAlias, isMap, isPair, isScalar, isSeq, type Document, type Node } from 'yaml';
 import type { Issue } from '../errors.js';
 import { splitPointer } from '../schema/messages.js';
 
@@ -34,7 +34,11 @@ export function parseFile(file: string, text: string, issues: Issue[]): ParsedDo
     // Warnings (an unresolved tag such as `!Ref`) mean the document would not read as written.
     const problems = [...doc.errors, ...doc.warnings];
     if (problems.length > 0) {
-      for (const e of problems) issues.push(syntaxIssue(file, lines, e.pos[0], e.message, e.code));
+      for (const e of problems) {
+        // yaml reports a missing closing quote where the text ends; point at the opening quote.
+        const at = e.code === 'MISSING_CHAR' && /quote/.test(e.message) ? (unclosedQuote(text) ?? e.pos[0]) : e.pos[0];
+        issues.push(syntaxIssue(file, lines, at, e.message, e.code));
+      }
       return;
     }
     if (doc.contents === null) return;
@@ -51,6 +55,24 @@ export function parseFile(file: string, text: string, issues: Issue[]): ParsedDo
     out.push({ file, index, value, doc, lines });
   });
   return out;
+}
+
+/** Offset of the first quoted scalar that runs to the end of the text without its closing quote. */
+function unclosedQuote(text: string): number | undefined {
+  let found: number | undefined;
+  for (const token of new Parser().parse(text)) {
+    if (token.type !== 'document' || found !== undefined) continue;
+    CST.visit(token, (item) => {
+      for (const node of [item.key, item.value]) {
+        if (found !== undefined || !node) continue;
+        if (node.type !== 'double-quoted-scalar' && node.type !== 'single-quoted-scalar') continue;
+        const quote = node.type === 'double-quoted-scalar' ? '"' : "'";
+        const src = node.source;
+        if (src.length < 2 || !src.endsWith(quote) || (quote === '"' && /(^|[^\\])(\\\\)*\\"$/.test(src))) found = node.offset;
+      }
+    });
+  }
+  return found;
 }
 
 function syntaxIssue(file: string, lines: LineCounter, offset: number, message: string, code: string): Issue {
