@@ -55,8 +55,15 @@ export async function locatePulumiCommand(env: Record<string, string | undefined
   } catch (err) {
     const text = String((err as Error).message ?? err);
     if (/ENOENT/.test(text)) throw cliMissingError(operation, err);
-    const firstLine = text.split('\n').find((l) => l.trim() && !/^code:/.test(l.trim())) ?? text;
-    throw new EngineError(`the Pulumi CLI at ${exe} cannot be used for ${operation}: ${firstLine.trim().slice(0, 300)}`, {
+    // A CommandError's message is the whole result (`code: …, stdout: …, stderr: …`): use stderr.
+    const stderr = (err as { commandResult?: { stderr?: string } }).commandResult?.stderr;
+    const source = stderr && stderr.trim() ? stderr : text;
+    const lines = source.split('\n').map((l) => l.trim());
+    const firstLine =
+      lines.find((l) => /^error:/i.test(l))?.replace(/^error:\s*/i, '') ??
+      lines.find((l) => l && !/^(code|stdout|stderr|err\?):/.test(l)) ??
+      'unknown error';
+    throw new EngineError(`the Pulumi CLI at ${exe} cannot be used for ${operation}: ${firstLine.slice(0, 300)}`, {
       code: 'E_PULUMI_CLI',
       retryable: false,
       cause: err,

@@ -41,7 +41,7 @@ t.test('locatePulumiCommand: a bin/ installation is used through its root; a bro
   chmodSync(join(dir, 'bin/pulumi'), 0o755);
   await t.rejects(locatePulumiCommand({ PATH: join(dir, 'bin') }, 'apply of stage a/b/c'), {
     code: 'E_PULUMI_CLI',
-    message: new RegExp(`^the Pulumi CLI at ${join(dir, 'bin/pulumi')} cannot be used for apply of stage a/b/c: `),
+    message: `the Pulumi CLI at ${join(dir, 'bin/pulumi')} cannot be used for apply of stage a/b/c: this CLI is broken`,
   });
 });
 
