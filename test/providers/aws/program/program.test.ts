@@ -313,7 +313,7 @@ t.test('ECS services wait for what their tasks need at start', async (tt) => {
   for (const need of [
     'alb-http', 'alb-https', 'app-web-https-forward',
     'task-execution-role-managed', 'task-execution-role-secrets', 'app-web-links-policy',
-    'svc-shared-mount-a', 'svc-shared-mount-b', 'link-web-database-ingress',
+    'svc-shared-mount-a', 'svc-shared-mount-b', 'link-web-database-ingress', 'svc-cache-auth-value',
   ]) tt.ok(web.includes(need), `app-web-service waits for ${need}`);
   tt.ok((dependsOn['app-worker-service'] ?? []).includes('svc-shared-mount-a'), 'worker waits for the EFS mount targets');
   tt.notOk((dependsOn['app-worker-service'] ?? []).includes('alb-http'), 'a private app does not wait for the load balancer');

@@ -36,7 +36,7 @@ export function buildRedis(ctx: ProgramContext, network: Network, name: string, 
     { description: `AUTH token of service/${name} in ${ctx.names.key}`, recoveryWindowInDays: ctx.protectedStage ? 7 : 0 },
     ctx.res(),
   );
-  new aws.secretsmanager.SecretVersion(
+  const secretValue = new aws.secretsmanager.SecretVersion(
     `svc-${name}-auth-value`,
     { secretId: secret.id, secretString: pulumi.jsonStringify({ password: token }) },
     ctx.res({ ignoreChanges: ['secretString'] }),
@@ -70,5 +70,7 @@ export function buildRedis(ctx: ProgramContext, network: Network, name: string, 
     securityGroup: sg,
     connection: { type: 'redis', host: group.primaryEndpointAddress, port: 6379, passwordSecretArn: secret.arn },
     outputs: { type: 'redis', host: group.primaryEndpointAddress, port: 6379, credentialsSecretArn: secret.arn },
+    // Tasks read REDIS_PASSWORD from the secret at start: its value must exist by then.
+    ready: [secretValue],
   };
 }

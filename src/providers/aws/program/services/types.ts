@@ -31,7 +31,7 @@ export interface BuiltService {
   connection: ServiceConnection;
   /** Stack outputs for the service: endpoints and ids, never a password. */
   outputs: Record<string, pulumi.Input<unknown>>;
-  /** Resources linked apps' services must wait for beyond the connection values (EFS mount targets). */
+  /** Resources linked apps' services must wait for beyond the connection values (EFS mount targets, secret values). */
   ready?: pulumi.Resource[];
   /** RDS instance identifier, for the free-storage alarm. */
   dbInstanceIdentifier?: pulumi.Output<string>;
