@@ -76,9 +76,19 @@ export function stackLocation(stateDir: string, organization: OrganizationModel,
  * Pulumi 3.61 — `.pulumi/meta.yaml` says `version: 1`) and the legacy layout
  * (`.pulumi/stacks/<stack>.json`); each possibly gzip- or zstd-compressed.
  */
-export function checkpointPaths(root: string, project: string, stack: string): string[] {
-  const bases = [join(root, '.pulumi', 'stacks', project, stack), join(root, '.pulumi', 'stacks', stack)];
+export function checkpointPaths(root: string, project: string, stack: string, layoutVersion?: number): string[] {
+  const projectBase = join(root, '.pulumi', 'stacks', project, stack);
+  const legacyBase = join(root, '.pulumi', 'stacks', stack);
+  // A backend whose meta.yaml says version 1 or later never holds legacy stack files: a
+  // `<stack>.json` at the top there belongs to no project of ours.
+  const bases = layoutVersion !== undefined && layoutVersion >= 1 ? [projectBase] : [projectBase, legacyBase];
   return bases.flatMap((b) => [`${b}.json`, `${b}.json.gz`, `${b}.json.zst`]);
+}
+
+/** The layout version in a file backend's `.pulumi/meta.yaml` (`version: 1`); undefined when absent. */
+export function parseMetaVersion(text: string): number | undefined {
+  const m = /^version:\s*(\d+)\s*$/m.exec(text);
+  return m ? Number(m[1]) : undefined;
 }
 
 /** Lock directories of a stack in a file backend (project-scoped, then legacy layout). */

@@ -9,7 +9,9 @@
  * - `preview`, `apply` (`up`), `destroy` and `refresh` need the CLI and, on DIY backends, the
  *   passphrase; engine events become plan lines and progress (events.ts).
  */
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { hostname } from 'node:os';
 import type { PulumiCommand, PulumiFn } from '@pulumi/pulumi/automation/index.js';
 import { EngineError, SetopsError, throwIfAborted } from '../../../errors.js';
@@ -17,7 +19,7 @@ import { canonicalJson } from '../../../model/canonical.js';
 import { refOf, stageKey, type StageModel, type StageRef } from '../../../model/stage-model.js';
 import type { Changeset } from '../../../reconciler/changeset.js';
 import type { ActualState, ApplyIO, ApplyResult, Engine, EngineContext, ResourcePlan } from '../../engine.js';
-import { checkpointPaths, stackLocation, type StackLocation } from './backend.js';
+import { checkpointPaths, parseMetaVersion, stackLocation, type StackLocation } from './backend.js';
 import { MODEL_OUTPUT, modelFromOutputs, parseExport, readCheckpointFile, type DeploymentInfo, type PendingOperation } from './checkpoint.js';
 import { locatePulumiCommand } from './cli.js';
 import { isStackNotFound, mapPulumiError } from './errors.js';
@@ -173,7 +175,8 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
     throwIfAborted(signal);
     const loc = locOf(ref);
     if (loc.backend.kind === 'file' && loc.backend.root) {
-      return readCheckpointFile(checkpointPaths(loc.backend.root, loc.project, loc.stack));
+      const meta = await readFile(join(loc.backend.root, '.pulumi', 'meta.yaml'), 'utf8').catch(() => '');
+      return readCheckpointFile(checkpointPaths(loc.backend.root, loc.project, loc.stack, parseMetaVersion(meta)));
     }
     let opened: OpenStack;
     try {

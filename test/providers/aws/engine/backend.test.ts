@@ -1,5 +1,5 @@
 import t from 'tap';
-import { checkpointPaths, lockDirs, parseBackend, stackLocation } from '../../../../src/providers/aws/engine/backend.js';
+import { checkpointPaths, lockDirs, parseBackend, parseMetaVersion, stackLocation } from '../../../../src/providers/aws/engine/backend.js';
 import { passphraseEnv } from '../../../../src/providers/aws/engine/passphrase.js';
 
 t.test('backend URLs', async (t) => {
@@ -30,6 +30,10 @@ t.test('stack location: names, work dir, per-stage default backend', async (t) =
     '/b/.pulumi/stacks/p/s.json', '/b/.pulumi/stacks/p/s.json.gz', '/b/.pulumi/stacks/p/s.json.zst',
     '/b/.pulumi/stacks/s.json', '/b/.pulumi/stacks/s.json.gz', '/b/.pulumi/stacks/s.json.zst',
   ]);
+  t.same(checkpointPaths('/b', 'p', 's', 1), ['/b/.pulumi/stacks/p/s.json', '/b/.pulumi/stacks/p/s.json.gz', '/b/.pulumi/stacks/p/s.json.zst'], 'project layout only when meta.yaml says so');
+  t.equal(parseMetaVersion('version: 1\n'), 1);
+  t.equal(parseMetaVersion('# comment\nversion: 0\n'), 0);
+  t.equal(parseMetaVersion(''), undefined);
   t.same(lockDirs('/b', 'p', 's'), ['/b/.pulumi/locks/organization/p/s', '/b/.pulumi/locks/s']);
 });
 

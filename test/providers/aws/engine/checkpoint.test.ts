@@ -154,6 +154,11 @@ t.test('engine.read from a file backend without the Pulumi CLI', async (t) => {
   writeFileSync(legacyPath!, JSON.stringify(base));
   t.same(await engine.read(ref), first);
 
+  // With meta.yaml version 1 (what Pulumi writes), a top-level legacy file is not ours.
+  writeFileSync(join(loc.backend.root!, '.pulumi', 'meta.yaml'), 'version: 1\n');
+  t.same(await engine.read(ref), { model: null, serial: null }, 'project layout: the legacy path is ignored');
+  await rm(join(loc.backend.root!, '.pulumi', 'meta.yaml'));
+
   // Changed state → new serial.
   base.checkpoint.latest.resources.pop();
   writeFileSync(legacyPath!, JSON.stringify(base));
