@@ -8,6 +8,8 @@ import type { StageModel } from '../../../model/stage-model.js';
  * stage's stack (`app-web-service`, `svc-database-db`); one stack holds exactly one stage.
  * Physical names are left to Pulumi's auto-naming (logical name + random suffix, stable once
  * created) except where AWS limits or replacement semantics need care:
+ * - OpenSearch domains (at most 28 characters, more than Pulumi's auto-names leave room for):
+ *   `<service>-<hash8>`;
  * - load balancers and target groups: at most 32 characters, `<readable>-<hash8>`; a target
  *   group's hash covers every field that forces its replacement (port, protocol, VPC), so a
  *   replacement gets a new name and create-before-delete works;
@@ -59,6 +61,8 @@ export interface StageNames {
   targetGroup(app: string, replaceKey: readonly string[]): string;
   /** SSM Parameter Store name of a `{secret: NAME}` value. */
   secretParameter(name: string): string;
+  /** OpenSearch domain name of a service: 3–28 characters, lowercase, starting with a letter. */
+  searchDomain(service: string): string;
 }
 
 /** Builds the stage's names; `parameterPrefix` defaults to `/setops`. */
@@ -84,5 +88,6 @@ export function stageNames(model: StageModel, parameterPrefix = '/setops'): Stag
     family: (app, preDeploy = false) => `${prefix}-${app}${preDeploy ? '-predeploy' : ''}`,
     targetGroup: (app, replaceKey) => hashedName(app, [key, app, ...replaceKey], 32),
     secretParameter: (name) => `${paramRoot}/${org}/${project}/${stage}/${name}`,
+    searchDomain: (service) => hashedName(service, [key, service, 'search'], 28),
   };
 }

@@ -78,7 +78,7 @@ export class MockAws implements pulumi.runtime.Mocks {
         state.primaryEndpointAddress = `master.${name}.abcdef.euc1.cache.amazonaws.com`;
         break;
       case 'aws:opensearch/domain:Domain':
-        Object.assign(state, { domainName: autoName.slice(0, 28), endpoint: `vpc-${name}-${h(name)}.${this.region}.es.amazonaws.com` });
+        Object.assign(state, { domainName: (inputs.domainName as string | undefined) ?? autoName.slice(0, 28), endpoint: `vpc-${name}-${h(name)}.${this.region}.es.amazonaws.com` });
         break;
       case 'aws:s3/bucket:Bucket':
         state.bucket = autoName;

@@ -20,6 +20,8 @@ t.test('load balancer and target group names stay valid within 32 characters for
       for (const n of [names.alb, names.nlb, names.targetGroup(appName, ['HTTP', String(port), 'vpc'])]) {
         if (!LB_NAME.test(n) || n.length > 32 || n.startsWith('internal-')) return false;
       }
+      const search = names.searchDomain(appName.slice(0, 16) + 'xx');
+      if (!/^[a-z][a-z0-9-]{2,27}$/.test(search)) return false;
       return true;
     }),
   );

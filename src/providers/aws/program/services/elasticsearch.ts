@@ -27,6 +27,7 @@ export function buildElasticsearch(ctx: ProgramContext, network: Network, name: 
   const domain = new aws.opensearch.Domain(
     `svc-${name}-opensearch`,
     {
+      domainName: ctx.names.searchDomain(name),
       engineVersion: elasticsearchEngineVersion(model.version),
       clusterConfig: {
         instanceType: instanceClass,
