@@ -294,7 +294,8 @@ function resolveStage(
   }
 
   const stagedAfter = [...staged.values()].reduce((n, e) => n + e.stages.length, 0);
-  if (!settings || issues.length > before || stagedAfter > stagedBefore) return undefined;
+  // No model from invalid parts (their problems are already reported).
+  if (!settings || !p.organization.specOk || !p.project.specOk || issues.length > before || stagedAfter > stagedBefore) return undefined;
   const model: StageModel = sortKeys({
     organization: organizationModel(p),
     project: projectModel(p),
