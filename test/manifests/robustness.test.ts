@@ -23,7 +23,7 @@ function paths(v: unknown, prefix: (string | number)[] = []): (string | number)[
 function setAt(root: unknown, path: (string | number)[], value: unknown): unknown {
   if (path.length === 0) return value;
   const base = (root !== null && typeof root === 'object' ? root : {}) as Record<string | number, unknown>;
-  const copy: Record<string | number, unknown> = Array.isArray(base) ? [...base] : { ...base };
+  const copy = (Array.isArray(base) ? [...base] : { ...base }) as Record<string | number, unknown>;
   copy[path[0]!] = setAt(base[path[0]!], path.slice(1), value);
   return copy;
 }
