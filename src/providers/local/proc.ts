@@ -1,4 +1,4 @@
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, readlink, realpath } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { CanceledError } from '../../errors.js';
 
@@ -148,4 +148,40 @@ export async function groupOf(pid: number): Promise<number> {
   } catch {
     return 0;
   }
+}
+
+/** The working directory of a process (Linux: /proc/PID/cwd), or null. */
+export async function cwdOf(pid: number): Promise<string | null> {
+  try {
+    return await readlink(`/proc/${pid}/cwd`);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Live processes running `program` whose working directory is `dir` or below it. redis-server
+ * overwrites its environment for its process title, so its owner marker cannot be read: it is
+ * recognised by its working directory (its data directory) instead.
+ */
+export async function findByCwd(program: string, dirGiven: string): Promise<{ pid: number; cwd: string }[]> {
+  // /proc/PID/cwd is the resolved path.
+  const real = await realpath(dirGiven).catch(() => dirGiven);
+  const dir = real;
+  let names: string[];
+  try {
+    names = await readdir('/proc');
+  } catch {
+    return [];
+  }
+  const out: { pid: number; cwd: string }[] = [];
+  for (const name of names) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid) || pid <= 1 || pid === process.pid) continue;
+    const cwd = await cwdOf(pid);
+    if (cwd === null || (cwd !== dir && !cwd.startsWith(`${dir}/`))) continue;
+    const cmd = await cmdlineOf(pid);
+    if (cmd !== null && cmd.some((a) => a.includes(program)) && (await isRunning(pid))) out.push({ pid, cwd: dirGiven + cwd.slice(dir.length) });
+  }
+  return out.sort((a, b) => a.pid - b.pid);
 }

@@ -5,7 +5,7 @@ import { join, delimiter } from 'node:path';
 import { connect } from 'node:net';
 import { EngineError } from '../../errors.js';
 import { writeFileAtomic } from '../../state/atomic.js';
-import { delay, terminateGroup } from './proc.js';
+import { delay, isRunning, terminateGroup } from './proc.js';
 import { OWNER_ENV, ROLE_ENV } from './protocol.js';
 
 const accessP = promisify(access);
@@ -104,23 +104,46 @@ export class RedisServer {
     this.o.pidsChanged();
     this.child.on('exit', () => {
       this.child = null;
-      this.pid = 0;
-      this.running = false;
-      this.o.pidsChanged();
-      if (this.stopped) return;
-      this.restarts++;
-      const wait = Math.min(30_000, 500 * 2 ** Math.min(this.restarts, 10));
-      this.o.log(`${this.o.subject}: redis-server exited; restart ${this.restarts} in ${wait} ms`);
-      setTimeout(() => {
-        if (!this.stopped) {
-          this.spawn(bin, conf);
-          void (async () => {
-            for (let i = 0; i < 100 && this.child && !(await tcpOpen(this.o.port)); i++) await delay(100);
-            this.running = this.child !== null;
-          })();
-        }
-      }, wait);
+      this.exited(bin, conf);
     });
+  }
+
+  /** The server exited on its own: restart it with backoff. */
+  private exited(bin: string, conf: string): void {
+    this.pid = 0;
+    this.running = false;
+    this.o.pidsChanged();
+    if (this.stopped) return;
+    this.restarts++;
+    const wait = Math.min(30_000, 500 * 2 ** Math.min(this.restarts, 10));
+    this.o.log(`${this.o.subject}: redis-server exited; restart ${this.restarts} in ${wait} ms`);
+    setTimeout(() => {
+      if (!this.stopped) {
+        this.spawn(bin, conf);
+        void (async () => {
+          for (let i = 0; i < 100 && this.child && !(await tcpOpen(this.o.port)); i++) await delay(100);
+          this.running = this.child !== null;
+        })();
+      }
+    }, wait);
+  }
+
+  /**
+   * Takes over a redis-server an earlier supervisor started (verified by the caller through its
+   * marker) when it accepts connections on the recorded port; its exit is noticed by polling.
+   * False when it cannot be adopted.
+   */
+  async adopt(pid: number): Promise<boolean> {
+    const bin = await which('redis-server', process.env.PATH);
+    if (bin === null || !(await tcpOpen(this.o.port))) return false;
+    this.pid = pid;
+    this.running = true;
+    this.o.pidsChanged();
+    void (async () => {
+      while (this.pid === pid && (await isRunning(pid))) await delay(250);
+      if (this.pid === pid) this.exited(bin, join(this.o.dir, 'redis.conf'));
+    })();
+    return true;
   }
 
   /** Stops the server (SIGTERM: redis flushes its append-only file); `dropData` removes its directory. */

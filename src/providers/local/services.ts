@@ -8,7 +8,7 @@ import type { PidRecord, ServiceSpec, StatusReport } from './protocol.js';
 import { Credentials, generatePassword } from './credentials.js';
 import { PostgresServer } from './postgres.js';
 import { RedisServer } from './redis.js';
-import { freePort } from './proc.js';
+import { freePort, terminateGroup } from './proc.js';
 
 /** The types the local engine runs. */
 export const LOCAL_SERVICE_TYPES: readonly ServiceType[] = ['postgresql', 'redis', 's3', 'volume'];
@@ -23,6 +23,8 @@ export class Services {
   private readonly connections = new Map<string, Connection>();
   private readonly redis = new Map<string, RedisServer>();
   private postgres: PostgresServer | null = null;
+  /** redis-server processes of an earlier supervisor, by service, to adopt instead of starting new ones. */
+  private adoptable = new Map<string, number>();
   private readonly creds: Credentials;
 
   constructor(
@@ -50,6 +52,18 @@ export class Services {
 
   spec(name: string): ServiceSpec | undefined {
     return this.specs.get(name);
+  }
+
+  /** Offers running redis-server processes (by service) left by an earlier supervisor for adoption. */
+  offerAdoption(redis: Map<string, number>): void {
+    this.adoptable = new Map(redis);
+  }
+
+  /** Pids offered for adoption that were not taken (to be stopped). */
+  unadopted(): number[] {
+    const left = [...this.adoptable.values()];
+    this.adoptable.clear();
+    return left;
   }
 
   /** Makes the service exist and run; idempotent. */
@@ -93,7 +107,13 @@ export class Services {
             pidsChanged: this.o.pidsChanged,
           });
           this.redis.set(spec.name, server);
-          await server.start(signal);
+          const orphan = this.adoptable.get(spec.name);
+          this.adoptable.delete(spec.name);
+          if (orphan !== undefined && (await server.adopt(orphan))) this.o.log(`${this.subject(spec.name)}: adopted redis-server (pid ${orphan}) left by an earlier supervisor`);
+          else {
+            if (orphan !== undefined) await terminateGroup(orphan, 10_000);
+            await server.start(signal);
+          }
         }
         this.connections.set(spec.name, { type: 'redis', host: '127.0.0.1', port: entry.port!, password: entry.password });
         break;

@@ -10,7 +10,7 @@ import { AppRunner, processKey } from './app-runner.js';
 import { linkEnv } from './links.js';
 import { type LocalPaths, processLogFile } from './paths.js';
 import { OWNER_ENV, ROLE_ENV, type AppSpec, type DesiredRuntime, type PidRecord, type ServiceSpec, type StatusReport, type SupervisorInfo } from './protocol.js';
-import { findMarked, groupOf, hasMarker, terminateGroup } from './proc.js';
+import { findByCwd, findMarked, groupOf, hasMarker, terminateGroup } from './proc.js';
 import { Router } from './router.js';
 import { Services } from './services.js';
 import { toWire } from './control.js';
@@ -170,6 +170,7 @@ export class Supervisor {
     for (const name of Object.keys(this.desired.services).sort()) {
       await this.services.ensure(this.desired.services[name]!, signal).catch((err) => this.log(`restore ${name}: ${(err as Error).message}`));
     }
+    for (const pid of this.services.unadopted()) await terminateGroup(pid, this.opts.stopGraceMs);
     for (const name of Object.keys(this.desired.apps).sort()) {
       const spec = this.desired.apps[name]!;
       const running = adoptable.get(name) ?? [];
@@ -208,6 +209,14 @@ export class Supervisor {
       adoptable.set(m[1]!, list);
       orphans.delete(r.pid);
     }
+    // redis-server: recognised by its data directory (its environment is overwritten, see findByCwd).
+    const redis = new Map<string, number>();
+    for (const r of await findByCwd('redis-server', this.paths.redisDir)) {
+      const name = r.cwd.slice(this.paths.redisDir.length + 1).split('/')[0]!;
+      if (this.desired.services[name]?.type === 'redis' && !redis.has(name)) redis.set(name, r.pid);
+      else orphans.set(r.pid, `redis/${name}`);
+    }
+    this.services.offerAdoption(redis);
     // Children of an adopted process (a shell-form command's program) carry the marker too.
     const adoptedPids = new Set([...adoptable.values()].flat().map((a) => a.pid));
     for (const pid of [...orphans.keys()]) if (adoptedPids.has(await groupOf(pid))) orphans.delete(pid);

@@ -7,6 +7,7 @@ import { FAST_HEALTH, FIXTURES, REF, get, httpApp, noChanges, service, setup, st
 import { localPaths } from '../../../src/providers/local/paths.js';
 import { environOf, isRunning } from '../../../src/providers/local/proc.js';
 import { OWNER_ENV, ROLE_ENV } from '../../../src/providers/local/protocol.js';
+import { which } from '../../../src/providers/local/redis.js';
 
 const CHILD = fileURLToPath(new URL('./apply-child.ts', import.meta.url));
 
@@ -67,10 +68,9 @@ t.test('SIGKILL of the process running apply, then a new apply: converged, one s
 
 t.test('supervisor killed mid-deployment: the next apply adopts the running version, stops the half-started one, no duplicates; data survives', async (t) => {
   const { engine, io, stateDir } = await setup(t);
-  const v1 = stage(
-    { web: httpApp({ env: { VERSION: 'v1' }, scale: 2, links: { db: {} } }) },
-    { db: service('postgresql') },
-  );
+  const redis = (await which('redis-server', process.env.PATH)) !== null;
+  const services = { db: service('postgresql'), ...(redis ? { cache: service('redis') } : {}) };
+  const v1 = stage({ web: httpApp({ env: { VERSION: 'v1' }, scale: 2, links: { db: {} } }) }, services);
   t.equal((await engine.apply(v1, noChanges(), io())).status, 'succeeded');
   const port = (await engine.status!(REF))!.router!.port;
   t.equal(JSON.parse((await get(port, 'web.dev.shop.localhost', '/db')).body).visits, 1);
@@ -79,9 +79,11 @@ t.test('supervisor killed mid-deployment: the next apply adopts the running vers
   const before = (await appProcesses(stateDir)).map((p) => p.pid).sort();
   t.equal(before.length, 2);
   const postmaster = Number((await readFile(join(paths.postgresDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+  const redisPid = (JSON.parse(await readFile(paths.pidsFile, 'utf8')) as { pid: number; role: string }[]).find((p) => p.role === 'redis/cache')?.pid;
+  if (!redis) t.comment('redis-server is not on the PATH: redis adoption is not checked');
 
   // A deployment of v2 is under way (its first process starting) when the supervisor dies.
-  const slow = stage({ web: httpApp({ env: { VERSION: 'v2', SLOW_START_MS: '60000' }, scale: 2, links: { db: {} }, healthCheck: { ...FAST_HEALTH, startPeriod: 60 } }) }, { db: service('postgresql') });
+  const slow = stage({ web: httpApp({ env: { VERSION: 'v2', SLOW_START_MS: '60000' }, scale: 2, links: { db: {} }, healthCheck: { ...FAST_HEALTH, startPeriod: 60 } }) }, services);
   const pending = engine.apply(slow, noChanges(), io());
   const half = await waitFor(async () => (await appProcesses(stateDir)).find((p) => p.env.VERSION === 'v2'), 10_000, 'v2 starting');
   process.kill(sup.pid, 'SIGKILL');
@@ -103,10 +105,14 @@ t.test('supervisor killed mid-deployment: the next apply adopts the running vers
   t.same(s.apps.web!.processes.map((p) => p.pid).sort(), before);
   t.ok(s.apps.web!.processes.every((p) => p.healthy));
   t.ok(await isRunning(postmaster), 'the PostgreSQL server was adopted too');
+  if (redis) {
+    t.ok(redisPid && (await isRunning(redisPid)), 'the redis-server was adopted');
+    t.equal((await engine.status!(REF))!.services.cache!.status, 'running');
+  }
   t.equal(JSON.parse((await get(port, 'web.dev.shop.localhost', '/db')).body).visits, 2, 'the database kept its rows');
 
   // The adopted processes are supervised like any other: a new version replaces them.
-  const v2 = stage({ web: httpApp({ env: { VERSION: 'v2' }, scale: 2, links: { db: {} } }) }, { db: service('postgresql') });
+  const v2 = stage({ web: httpApp({ env: { VERSION: 'v2' }, scale: 2, links: { db: {} } }) }, services);
   t.equal((await engine.apply(v2, noChanges(), io())).status, 'succeeded');
   t.ok(await allGone(before), 'adopted processes stopped on replacement');
   t.same((await appProcesses(stateDir)).map((p) => p.env.VERSION), ['v2', 'v2']);
@@ -150,16 +156,19 @@ t.test('SIGTERM to the supervisor stops every process of the stage; the next app
 
 t.test('destroy with the supervisor killed still leaves no process', async (t) => {
   const { engine, io, stateDir } = await setup(t);
-  const desired = stage({ web: httpApp({ scale: 2 }) }, { db: service('postgresql') });
+  const redis = (await which('redis-server', process.env.PATH)) !== null;
+  const desired = stage({ web: httpApp({ scale: 2 }) }, { db: service('postgresql'), ...(redis ? { cache: service('redis') } : {}) });
   t.equal((await engine.apply(desired, noChanges(), io())).status, 'succeeded');
   const [sup] = await supervisors(stateDir);
   const apps = (await appProcesses(stateDir)).map((p) => p.pid);
+  const redisPids = (JSON.parse(await readFile(localPaths(stateDir, REF).pidsFile, 'utf8')) as { pid: number; role: string }[]).filter((p) => p.role.startsWith('redis/')).map((p) => p.pid);
+  t.equal(redisPids.length, redis ? 1 : 0);
   const postmaster = Number((await readFile(join(localPaths(stateDir, REF).postgresDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
   process.kill(sup!, 'SIGKILL');
   await waitFor(() => allGone([sup!]), 10_000, 'supervisor gone');
   const r = await engine.destroy(REF, io());
   t.equal(r.status, 'succeeded', r.error?.message ?? '');
-  t.ok(await allGone([...apps, postmaster]), 'the orphaned apps and postmaster were stopped');
+  t.ok(await allGone([...apps, postmaster, ...redisPids]), 'the orphaned apps, postmaster and redis-server were stopped');
   t.same(await appProcesses(stateDir), []);
   t.same(await supervisors(stateDir), []);
   t.ok((await readdir(localPaths(stateDir, REF).postgresDir)).includes('PG_VERSION'), 'without --allow-data-loss the data stays');
