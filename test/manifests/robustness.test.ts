@@ -35,7 +35,10 @@ const mutation = fc.record({
     fc.jsonValue({ maxDepth: 2 }),
     fc.constantFrom(null, '', 'web', 'database', 'production', -1, 0, 1.5, 70000, true, { secret: 'x' }, [], {}, ['a'], 'http'),
   ),
-  extraKey: fc.option(fc.constantFrom('prot', 'stages', 'links', 'domains', 'env', 'after', 'exclude', 'organization'), { nil: undefined }),
+  extraKey: fc.option(
+    fc.constantFrom('prot', 'stages', 'links', 'domains', 'env', 'after', 'exclude', 'organization', 'stage', 'project', 'kind', 'spec', 'type', 'service', 'name', 'primary', 'path', 'production', 'staging', 'notifications', 'version', 'options', 'secrets', 'aws'),
+    { nil: undefined },
+  ),
 });
 
 t.test('mutated manifests never crash the loader and every issue is located and readable', async (t) => {
