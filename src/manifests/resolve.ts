@@ -193,6 +193,9 @@ function specFor<S>(
   if (patch === undefined) return base as S;
   const schema = d.kind === 'App' ? appSpecSchema : serviceSpecSchema;
   const typos = nullRemovals(patch, schema, '');
+  if (isPlainObject(patch) && 'stages' in patch) {
+    typos.push({ pointer: '/stages', at: 'key', message: 'an override cannot hold stages: overrides do not nest; write each stage under the top-level stages' });
+  }
   if (typos.length > 0) issues.push(...typos.map((p) => overrideIssue(d, stage, p)));
   const merged = mergePatch(base, patch);
   if (d.kind === 'Service') normalizeVersion(merged);

@@ -705,6 +705,14 @@ const cases: Case[] = [
       "case.yaml:6:1: /extra: unknown field \"extra\"; known fields: \"apiVersion\", \"kind\", \"metadata\", \"spec\"",
     ],
   },
+  {
+    group: "overrides",
+    name: "overrides do not nest",
+    text: app('web', 'stages:\n  production:\n    stages:\n      staging:\n        scale: 2'),
+    expected: [
+      "case.yaml:9:7: /spec/stages/production/stages: an override cannot hold stages: overrides do not nest; write each stage under the top-level stages (in stage production, after its override)",
+    ],
+  },
 ];
 
 for (const c of cases) {
