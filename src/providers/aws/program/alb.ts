@@ -2,7 +2,9 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { AppModel } from '../../../model/stage-model.js';
 import type { ProgramContext } from './context.js';
-import { chunks, clamp, hostedZoneFor, orderedDomains, rulePriorities, WILDCARD_BLOCKS } from './domains.js';
+import { certificate, zoneId, type ZoneLookups } from './certificates.js';
+import { chunks, clamp, orderedDomains, rulePriorities, WILDCARD_BLOCKS } from './domains.js';
+import { buildNlb } from './nlb.js';
 import type { Network } from './network.js';
 
 /** How one public app is reached from outside. */
@@ -238,108 +240,4 @@ function httpTargetGroup(ctx: ProgramContext, network: Network, name: string, ap
     },
     ctx.res(),
   );
-}
-
-/** The validated ACM certificate of an app's domains; resolves to its ARN once validated. */
-function certificate(ctx: ProgramContext, zones: ZoneLookups, name: string, app: AppModel): pulumi.Output<string> {
-  const [primary, ...others] = orderedDomains(app) as [string, ...string[]];
-  const cert = new aws.acm.Certificate(
-    `app-${name}-cert`,
-    { domainName: primary, subjectAlternativeNames: others, validationMethod: 'DNS', keyAlgorithm: 'RSA_2048' },
-    ctx.res(),
-  );
-  const records = [primary, ...others].map((domain) => {
-    const option = cert.domainValidationOptions.apply((all) => {
-      const found = all.find((o) => o.domainName === domain);
-      if (!found) throw new Error(`app/${name} in ${ctx.names.key}: ACM returned no DNS validation record for ${domain}`);
-      return found;
-    });
-    return new aws.route53.Record(
-      `app-${name}-cert-validation-${domain}`,
-      {
-        zoneId: zoneId(ctx, zones, domain),
-        name: option.apply((o) => o.resourceRecordName ?? ''),
-        type: option.apply((o) => o.resourceRecordType ?? 'CNAME'),
-        records: [option.apply((o) => o.resourceRecordValue ?? '')],
-        ttl: 60,
-        allowOverwrite: true,
-      },
-      ctx.res(),
-    );
-  });
-  const validation = new aws.acm.CertificateValidation(
-    `app-${name}-cert-validation`,
-    { certificateArn: cert.arn, validationRecordFqdns: records.map((r) => r.fqdn) },
-    ctx.res(),
-  );
-  return validation.certificateArn;
-}
-
-/** Hosted zone ids by zone name, looked up once per zone however many domains it holds. */
-type ZoneLookups = Map<string, pulumi.Output<string>>;
-
-function zoneId(ctx: ProgramContext, lookups: ZoneLookups, domain: string): pulumi.Input<string> {
-  const zone = hostedZoneFor(domain, ctx.hostedZoneIds);
-  if ('id' in zone) return zone.id;
-  let id = lookups.get(zone.name);
-  if (!id) {
-    id = aws.route53.getZoneOutput({ name: zone.name, privateZone: false }, ctx.invoke).zoneId;
-    lookups.set(zone.name, id);
-  }
-  return id;
-}
-
-function buildNlb(ctx: ProgramContext, network: Network, tcpApps: string[], ingress: Ingress): void {
-  const ports = [...new Set(tcpApps.map((a) => ctx.model.apps[a]!.port))].sort((x, y) => x - y);
-  const sg = new aws.ec2.SecurityGroup(
-    'nlb-sg',
-    {
-      vpcId: network.vpcId,
-      description: `Network load balancer of ${ctx.names.key}: public tcp app ports`,
-      ingress: ports.map((port) => ({ protocol: 'tcp', fromPort: port, toPort: port, cidrBlocks: ['0.0.0.0/0'], ipv6CidrBlocks: ['::/0'] })),
-      egress: [{ protocol: 'tcp', fromPort: 0, toPort: 65535, cidrBlocks: [network.cidrBlock] }],
-    },
-    ctx.res(),
-  );
-  const nlb = new aws.lb.LoadBalancer(
-    'nlb',
-    { name: ctx.names.nlb, loadBalancerType: 'network', internal: false, securityGroups: [sg.id], subnets: network.publicSubnetIds },
-    ctx.res(),
-  );
-  ingress.nlb = nlb;
-  for (const a of tcpApps) {
-    const app = ctx.model.apps[a]!;
-    const interval = clamp(app.healthCheck.interval, 5, 300);
-    const tg = new aws.lb.TargetGroup(
-      `app-${a}-tg`,
-      {
-        name: ctx.names.targetGroup(a, ['TCP', String(app.port), ctx.model.organization.aws?.vpcId ?? 'vpc']),
-        port: app.port,
-        protocol: 'TCP',
-        targetType: 'ip',
-        vpcId: network.vpcId,
-        deregistrationDelay: 30,
-        healthCheck: {
-          enabled: true,
-          protocol: 'TCP',
-          interval,
-          timeout: clamp(Math.min(app.healthCheck.timeout, interval - 1), 2, 120),
-          healthyThreshold: 2,
-          unhealthyThreshold: clamp(app.healthCheck.retries, 2, 10),
-        },
-      },
-      ctx.res(),
-    );
-    const listener = new aws.lb.Listener(
-      `app-${a}-tcp`,
-      { loadBalancerArn: nlb.arn, port: app.port, protocol: 'TCP', defaultActions: [{ type: 'forward', targetGroupArn: tg.arn }] },
-      ctx.res(),
-    );
-    ingress.targets[a] = {
-      targetGroup: tg,
-      sourceSecurityGroup: sg,
-      dependsOn: [listener],
-      url: pulumi.interpolate`tcp://${nlb.dnsName}:${app.port}`,
-    };
-  }
 }

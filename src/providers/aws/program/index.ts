@@ -2,9 +2,10 @@
  * The inline Pulumi program of the AWS engine: one StageModel → the stage's AWS resources.
  *
  * Built from small parts, in dependency order: `network.ts` (VPC), `cluster.ts` (ECS cluster,
- * roles, log groups), `services/*` (one module per service type), `alb.ts` (load balancers,
- * certificates, DNS), `app.ts` (+ `container.ts`, `links.ts`: task definitions and ECS
- * services), `notifications.ts` (SNS and alarms). Names: `names.ts`.
+ * roles, log groups), `services/*` (one module per service type), `alb.ts` (application load
+ * balancer, + `certificates.ts` for ACM and DNS, `nlb.ts` for tcp apps), `app.ts` (+
+ * `container.ts`, `links.ts`: task definitions and ECS services), `notifications.ts` (SNS and
+ * alarms). Names: `names.ts`; what cannot be built: `validate.ts`. See README.md.
  *
  * Secrets: an env value `{secret: NAME}` is read by ECS at task start from the SSM Parameter
  * Store SecureString `/setops/<org>/<project>/<stage>/<NAME>` (the prefix is
