@@ -17,7 +17,7 @@ export const SOURCE_OPTIONS = {
 export const SOURCE_HELP = [
   '  DIR              directory holding the manifests (default: .), read as it is on disk',
   '  --repo PATH      read the manifests from a git repository (working tree or bare) instead',
-  '  --ref REF        branch, tag or commit to read with --repo (default: HEAD)',
+  '  --ref REF        branch, tag, commit (full or short SHA) or REF~N to read with --repo (default: HEAD)',
   '  --dir SUB        sub-directory of the repository holding the manifests (default: its root)',
 ].join('\n');
 

@@ -60,8 +60,32 @@ export async function readGitTree(opts: GitTreeOptions, signal?: AbortSignal): P
   return { root, dir, ref: opts.ref, commit, files };
 }
 
-/** Resolves `ref` to the SHA of a commit (tags peeled). Exported for the daemon and `diff`. */
+/**
+ * Resolves `ref` to the SHA of a commit (tags peeled). Accepts what `git` accepts for the common
+ * cases: branch, tag, full ref, `HEAD`, full or short SHA, and ancestry suffixes `~N`, `^`, `^N`
+ * (`main~2`, `v1^`). Exported for the daemon and `diff`.
+ */
 export async function resolveCommit(gitdir: string, ref: string, display: string, cache: object = {}): Promise<string> {
+  const ancestry = /^(.+?)((?:[~^][0-9]*)+)$/.exec(ref);
+  if (ancestry) {
+    let oid = await resolveCommit(gitdir, ancestry[1]!, display, cache);
+    for (const [, op, digits] of ancestry[2]!.matchAll(/([~^])([0-9]*)/g)) {
+      const n = digits === '' ? 1 : Number(digits);
+      // `~N`: N first parents; `^N`: the Nth parent (`^0` is the commit itself).
+      const steps = op === '~' ? Array.from({ length: n }, () => 1) : n === 0 ? [] : [n];
+      for (const parentIndex of steps) {
+        const { commit } = await git.readCommit({ fs, gitdir, oid, cache });
+        const parent = commit.parent[parentIndex - 1];
+        if (parent === undefined) {
+          throw new ManifestError(`${display}: ref "${ref}" does not exist (${oid.slice(0, 12)} has no parent ${parentIndex})`, {
+            data: { repo: display, ref },
+          });
+        }
+        oid = parent;
+      }
+    }
+    return oid;
+  }
   let oid: string | undefined;
   try {
     oid = await git.resolveRef({ fs, gitdir, ref });

@@ -72,3 +72,29 @@ t.test('messages name the repository as the user gave it', async (t) => {
   const repo = gitRepo(t, { 'a.yaml': A });
   await t.rejects(readGitTree({ repo: repo.dir, ref: 'v9', display: 'my-config' }), { message: /^my-config: ref "v9" does not exist/ });
 });
+
+t.test('ancestry suffixes: ~N, ^, ^N, on branches, tags and SHAs', async (t) => {
+  const repo = gitRepo(t);
+  const c1 = repo.commit('one', { 'a.yaml': A });
+  const c2 = repo.commit('two', { 'a.yaml': B });
+  repo.tag('v2', { message: 'two' });
+  const c3 = repo.commit('three', { 'b.yaml': A });
+  repo.gc();
+  const read = async (ref: string) => (await readGitTree({ repo: repo.dir, ref })).commit;
+  for (const [ref, expected] of [
+    ['HEAD~1', c2],
+    ['main~2', c1],
+    ['main^', c2],
+    ['main^^', c1],
+    ['main~1^', c1],
+    ['v2^', c1],
+    ['v2~0', c2],
+    ['main^0', c3],
+    [`${c3.slice(0, 8)}~2`, c1],
+  ] as const) {
+    t.equal(await read(ref), expected, ref);
+    t.equal(await read(ref), repo.revParse(ref), `${ref} agrees with git rev-parse`);
+  }
+  await t.rejects(read('main~3'), { message: /ref "main~3" does not exist \(.* has no parent 1\)/ });
+  await t.rejects(read('nope~1'), { message: /ref "nope" does not exist/ });
+});
