@@ -18,6 +18,7 @@ import { EngineError, SetopsError, throwIfAborted } from '../../../errors.js';
 import { canonicalJson } from '../../../model/canonical.js';
 import { refOf, stageKey, type StageModel, type StageRef } from '../../../model/stage-model.js';
 import type { Changeset } from '../../../reconciler/changeset.js';
+import { StateStore } from '../../../state/store.js';
 import type { ActualState, ApplyIO, ApplyResult, Engine, EngineContext, ResourcePlan } from '../../engine.js';
 import { checkpointPaths, parseMetaVersion, stackLocation, type StackLocation } from './backend.js';
 import { MODEL_OUTPUT, modelFromOutputs, parseExport, readCheckpointFile, type DeploymentInfo, type PendingOperation } from './checkpoint.js';
@@ -241,6 +242,7 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
     translation: Translation,
     error: SetopsError | undefined,
     fallback: ActualState,
+    destroying = false,
   ): Promise<ApplyResult> => {
     const loc = locOf(ref);
     let err = error;
@@ -261,8 +263,28 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
     const applied = translation.changes.filter((c) => translation.completed.includes(c.subject));
     const result: ApplyResult = { status: err ? 'failed' : 'succeeded', applied, actual, summary: resourceSummary(translation) };
     if (err) result.error = err;
+    await index(ref, actual, destroying && !err);
     return result;
   };
+
+  /**
+   * Keeps the state directory's index of stages (`state.json`, the StateStore) in step with the
+   * stack, so every command that lists recorded stages sees AWS stages too: a stage removed from
+   * the manifests is planned as a delete instead of leaving its AWS resources behind. Pulumi's
+   * state stays the source of truth (`read`); the index never decides what is deployed.
+   */
+  const index = async (ref: StageRef, actual: ActualState, destroyed: boolean): Promise<void> => {
+    if (!destroyed && actual.model === null) return;
+    try {
+      const store = new StateStore(ctx.stateDir);
+      const current = await store.read(ref);
+      const model = destroyed ? null : actual.model;
+      if (canonicalJson(current.model) !== canonicalJson(model)) await store.write(ref, model);
+    } catch (err) {
+      ctx.deps.log.warn({ stage: stageKey(ref), err: (err as Error).message }, 'could not update the stage index in the state directory');
+    }
+  };
+
 
   const engine: Engine = {
     name: 'pulumi',
@@ -316,7 +338,10 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
       try {
         opened = await open(ref, 'destroy', noopProgram, false);
       } catch (err) {
-        if (isStackNotFound(err)) return { status: 'succeeded', applied: [], actual: { model: null, serial: null } };
+        if (isStackNotFound(err)) {
+          await index(ref, { model: null, serial: null }, true);
+          return { status: 'succeeded', applied: [], actual: { model: null, serial: null } };
+        }
         const error = await mapPulumiError(err, errorContext(ref, 'destroy', io.signal));
         return { status: 'failed', applied: [], actual: before, error };
       }
@@ -325,7 +350,7 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
       };
       const { translation, error } = await run(ref, 'destroy', opened, io.signal, onProgress, deploymentMessage(io));
       logRun(io, ref, 'destroy', translation, error);
-      return finish(ref, translation, error, before);
+      return finish(ref, translation, error, before, true);
     },
 
     async refresh(ref: StageRef, signal?: AbortSignal): Promise<ActualState> {

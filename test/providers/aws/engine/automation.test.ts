@@ -31,6 +31,7 @@ const model: StageModel = {
 
 interface Rule {
   when: string;
+  writes?: { path: string; text: string }[];
   stdout?: string;
   stderr?: string;
   exit?: number;
@@ -366,4 +367,36 @@ t.test('a locked stack on an s3 backend: the holder comes from the message Pulum
   t.match(result.error?.message, /is locked by ci@build-host \(pid 999999, since 2026-01-01T10:00:00Z\); that process no longer runs on this host/);
   t.match(result.error?.message, /PULUMI_BACKEND_URL='s3:\/\/state-bucket\/setopsd' pulumi cancel --yes --stack organization\/setops-acme-shop\/production/);
   t.match(result.error?.message, new RegExp(`\\(or remove ${lockUrl.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\)$`));
+});
+
+t.test('the state directory indexes AWS stages: recorded after an up, cleared after a destroy', async (t) => {
+  // The checkpoint path is only known once setup made the state dir: the rules come after.
+  const s = await setup(t, []);
+  const checkpoint = join(s.backendRoot, '.pulumi/stacks/setops-acme-shop/production.json');
+  const recorded = (resources: unknown[]): string =>
+    JSON.stringify({ version: 3, checkpoint: { stack: 'organization/setops-acme-shop/production', latest: { manifest: { time: '2026-01-01T00:00:00Z', magic: '', version: '' }, resources } } });
+  const stackRes = { urn: 'urn:pulumi:production::setops-acme-shop::pulumi:pulumi:Stack::setops-acme-shop-production', custom: false, type: 'pulumi:pulumi:Stack', outputs: { setopsdStageModel: canonicalJson(model) } };
+  writeFileSync(
+    join(s.fakeDir, 'script.json'),
+    JSON.stringify({
+      rules: [
+        { when: 'up', writes: [{ path: checkpoint, text: recorded([stackRes]) }] },
+        { when: 'destroy', writes: [{ path: checkpoint, text: recorded([]) }] },
+      ],
+    }),
+  );
+  const { StateStore } = await import('../../../../src/state/store.js');
+  const store = new StateStore(s.stateDir);
+  const up = await s.engine.apply(model, { ref, changes: [] }, s.io());
+  t.equal(up.status, 'succeeded');
+  t.same(up.actual.model, model, 'read after the up returns the recorded model');
+  t.same((await store.read(ref)).model, model, 'indexed in the state directory');
+  t.same(await store.list(), [ref]);
+  const again = await s.engine.apply(model, { ref, changes: [] }, s.io());
+  t.equal(again.status, 'succeeded');
+  t.equal((await store.read(ref)).serial, '1', 'an unchanged model is not rewritten');
+  const down = await s.engine.destroy(ref, s.io());
+  t.equal(down.status, 'succeeded');
+  t.same(down.actual, { model: null, serial: null });
+  t.equal((await store.read(ref)).model, null, 'a destroyed stage is no longer recorded');
 });
