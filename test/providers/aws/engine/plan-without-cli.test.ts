@@ -62,3 +62,36 @@ t.test('plan reads AWS stages from the checkpoint and notes the skipped preview'
   t.match(doc.stages[0]!.actualSerial, /^sha256:/);
   t.same(doc.stages[0]!.changes, []);
 });
+
+t.test('an AWS stage gone from the manifests is planned as a delete from the index and the checkpoint', async (t) => {
+  const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-plan-aws-gone-'));
+  t.teardown(() => rm(stateDir, { recursive: true, force: true }));
+  const loaded = loadDesired(await readDirectory(example));
+  if (!loaded.ok) throw new Error('examples/aws does not load');
+  const staging = loaded.value.stages.find((s) => s.stage.name === 'staging')!;
+  const review = { ...staging, stage: { ...staging.stage, name: 'review' } };
+  const ref = { organization: 'globex', project: 'storefront', stage: 'review' };
+  // What the engine leaves after applying the stage: the checkpoint and the index entry.
+  const file = join(stateDir, 'stages/globex/storefront/review/pulumi/backend/.pulumi/stacks/setops-globex-storefront/review.json');
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(
+    file,
+    JSON.stringify({
+      version: 3,
+      checkpoint: {
+        stack: 'organization/setops-globex-storefront/review',
+        latest: {
+          manifest: { time: '2026-01-01T00:00:00Z', magic: '', version: '' },
+          resources: [{ urn: 'urn:pulumi:review::setops-globex-storefront::pulumi:pulumi:Stack::x', custom: false, type: 'pulumi:pulumi:Stack', outputs: { setopsdStageModel: canonicalJson(review) } }],
+        },
+      },
+    }),
+  );
+  const { StateStore } = await import('../../../../src/state/store.js');
+  await new StateStore(stateDir).write(ref, review);
+  const res = await runCli(['plan', example, '--state-dir', stateDir, '--stage', 'globex/storefront/review'], { env: { PATH: join(stateDir, 'no-bin') }, cwd: repo });
+  t.equal(res.code, 2, 'changes to make');
+  t.match(res.stdout, /globex\/storefront\/review/);
+  t.match(res.stdout, /- stage/);
+  t.match(res.stdout, /- service\/database/);
+});
