@@ -8,7 +8,7 @@ import { localPaths, type LocalPaths } from './paths.js';
 import { ensureSupervisor, findSupervisor, type SupervisorLaunchOptions } from './launcher.js';
 import { OWNER_ENV, type PidRecord, type StatusReport } from './protocol.js';
 import { buildAppSpecs } from './specs.js';
-import { cmdlineOf, findByCwd, findMarked, hasMarker, isRunning, terminateGroup, waitGone } from './proc.js';
+import { cmdlineOf, findByCwd, findMarked, isRecordedProcess, isRunning, terminateGroup, waitGone } from './proc.js';
 import { writeAppLogs } from './logs.js';
 import { resolve } from 'node:path';
 
@@ -231,7 +231,7 @@ async function stopOrphans(paths: LocalPaths): Promise<void> {
     // no supervisor recorded
   }
   const orphans = new Set<number>();
-  for (const r of records) if (await hasMarker(r.pid, OWNER_ENV, owner)) orphans.add(r.pid);
+  for (const r of records) if (await isRecordedProcess(r, OWNER_ENV, owner)) orphans.add(r.pid);
   for (const m of await findMarked(OWNER_ENV, owner)) orphans.add(m.pid);
   for (const r of await findByCwd('redis-server', paths.redisDir)) orphans.add(r.pid);
   await Promise.all([...orphans].map((pid) => terminateGroup(pid, 10_000)));

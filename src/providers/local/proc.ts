@@ -185,3 +185,24 @@ export async function findByCwd(program: string, dirGiven: string): Promise<{ pi
   }
   return out.sort((a, b) => a.pid - b.pid);
 }
+
+/** When a process started (clock ticks since boot, /proc/PID/stat field 22), or null. With the pid it identifies one process. */
+export async function startTimeOf(pid: number): Promise<number | null> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const v = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    return Number.isFinite(v) ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Whether a recorded process is still the one that was recorded: it carries the owner marker, or
+ * (for programs that overwrite their environment) it has the recorded start time.
+ */
+export async function isRecordedProcess(r: { pid: number; start?: number }, key: string, value: string): Promise<boolean> {
+  if (!(await isRunning(r.pid))) return false;
+  if (await hasMarker(r.pid, key, value)) return true;
+  return r.start !== undefined && (await startTimeOf(r.pid)) === r.start;
+}

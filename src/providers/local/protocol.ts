@@ -58,6 +58,8 @@ export interface PidRecord {
   /** App processes: their port and the hash of what they run (`processKey`), to adopt them after a supervisor restart. */
   port?: number;
   spec?: string;
+  /** Start time of the process (/proc/PID/stat), so a reused pid is never taken for it. */
+  start?: number;
 }
 
 /** One process of an app in a status report. */

@@ -10,7 +10,7 @@ import { AppRunner, processKey } from './app-runner.js';
 import { linkEnv } from './links.js';
 import { type LocalPaths, processLogFile } from './paths.js';
 import { OWNER_ENV, ROLE_ENV, type AppSpec, type DesiredRuntime, type PidRecord, type ServiceSpec, type StatusReport, type SupervisorInfo } from './protocol.js';
-import { findByCwd, findMarked, groupOf, hasMarker, terminateGroup } from './proc.js';
+import { findByCwd, findMarked, groupOf, isRecordedProcess, startTimeOf, terminateGroup } from './proc.js';
 import { Router } from './router.js';
 import { Services } from './services.js';
 import { toWire } from './control.js';
@@ -196,7 +196,7 @@ export class Supervisor {
       // nothing recorded
     }
     const orphans = new Map<number, string>();
-    for (const r of records) if (r.pid !== process.pid && (await hasMarker(r.pid, OWNER_ENV, this.owner))) orphans.set(r.pid, r.role);
+    for (const r of records) if (r.pid !== process.pid && (await isRecordedProcess(r, OWNER_ENV, this.owner))) orphans.set(r.pid, r.role);
     for (const m of await findMarked(OWNER_ENV, this.owner)) orphans.set(m.pid, m.role);
     const adoptable = new Map<string, { index: number; pid: number; port: number }[]>();
     for (const r of records) {
@@ -213,8 +213,12 @@ export class Supervisor {
     const redis = new Map<string, number>();
     for (const r of await findByCwd('redis-server', this.paths.redisDir)) {
       const name = r.cwd.slice(this.paths.redisDir.length + 1).split('/')[0]!;
-      if (this.desired.services[name]?.type === 'redis' && !redis.has(name)) redis.set(name, r.pid);
-      else orphans.set(r.pid, `redis/${name}`);
+      if (this.desired.services[name]?.type === 'redis' && !redis.has(name)) {
+        redis.set(name, r.pid);
+        orphans.delete(r.pid);
+      } else {
+        orphans.set(r.pid, `redis/${name}`);
+      }
     }
     this.services.offerAdoption(redis);
     // Children of an adopted process (a shell-form command's program) carry the marker too.
@@ -274,6 +278,10 @@ export class Supervisor {
       for (const r of this.apps.values()) for (const pid of r.pendingPids()) records.push({ pid, role: `app/${r.name}/new` });
       records.push(...this.services.pids());
       records.sort((a, b) => a.pid - b.pid);
+      for (const r of records) {
+        const start = await startTimeOf(r.pid);
+        if (start !== null) r.start = start;
+      }
       await writeFileAtomic(this.paths.pidsFile, JSON.stringify(records) + '\n').catch((err) => this.log(`cannot record pids: ${(err as Error).message}`));
     });
   }

@@ -1,4 +1,6 @@
 import t from 'tap';
+import { spawn } from 'node:child_process';
+import { isRecordedProcess, startTimeOf } from '../../../src/providers/local/proc.js';
 import { appHosts, processArgv, statusInRange } from '../../../src/providers/local/command.js';
 import { linkEnv, linkProblems, type Connection } from '../../../src/providers/local/links.js';
 import { parseSecretsFile } from '../../../src/providers/local/secrets.js';
@@ -66,4 +68,19 @@ t.test('secrets files: dotenv and YAML forms', async (t) => {
   t.same([...parseSecretsFile('', 'f')], []);
   t.throws(() => parseSecretsFile('A:\n  nested: x\n', 'f'), { message: 'secrets file f: secret A must be a string' });
   t.throws(() => parseSecretsFile('- a\n- b\n', 'f'), { message: 'secrets file f: expected a mapping of secret names to values' });
+});
+
+t.test('a recorded process is recognised by its marker or by its start time, never by its pid alone', async (t) => {
+  const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { env: { ...process.env, MARK: 'stage-a' }, stdio: 'ignore' });
+  t.teardown(() => void child.kill('SIGKILL'));
+  const pid = child.pid!;
+  const start = await startTimeOf(pid);
+  t.type(start, 'number');
+  t.ok(await isRecordedProcess({ pid }, 'MARK', 'stage-a'), 'marker');
+  t.notOk(await isRecordedProcess({ pid }, 'MARK', 'stage-b'), 'another stage\'s marker');
+  t.ok(await isRecordedProcess({ pid, start: start! }, 'MARK', 'stage-b'), 'same start time: the recorded process');
+  t.notOk(await isRecordedProcess({ pid, start: start! + 1 }, 'MARK', 'stage-b'), 'another start time: a reused pid');
+  child.kill('SIGKILL');
+  await new Promise((r) => child.on('exit', r));
+  t.notOk(await isRecordedProcess({ pid, start: start! }, 'MARK', 'stage-a'), 'gone');
 });
