@@ -1,4 +1,5 @@
 import type { Issue } from '../errors.js';
+import { sortKeys } from '../model/canonical.js';
 import { stageKey, refOf } from '../model/stage-model.js';
 import { sharedValidators, type Validators } from '../schema/validate.js';
 import type { DesiredState, Result, SourceFiles } from './api.js';
@@ -40,7 +41,7 @@ export function loadDesired(files: SourceFiles, opts: LoadOptions = {}): Result<
 
   resolved.sort((a, b) => compareCodeUnits(stageKey(refOf(a.model)), stageKey(refOf(b.model))));
   const origins: DesiredState['origins'] = {};
-  for (const r of resolved) origins[stageKey(refOf(r.model))] = r.origins;
+  for (const r of resolved) origins[stageKey(refOf(r.model))] = sortKeys(r.origins);
   const count = (kind: string) => declared.filter((d) => d.kind === kind).length;
   return {
     ok: true,
