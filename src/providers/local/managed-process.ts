@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
+import { appendFileSync, openSync, closeSync } from 'node:fs';
 import type { AppSpec } from './protocol.js';
 import { probe } from './health.js';
 import { delay, freePort, isRunning, terminateGroup } from './proc.js';
@@ -149,7 +149,13 @@ export class ManagedProcess {
     host.pidsChanged();
     return new Promise<void>((resolve) => {
       child.on('error', (err) => {
-        host.log(`app/${spec.name} process ${index}: cannot start ${spec.argv[0]}: ${err.message}`);
+        const line = `setopsd: cannot start ${spec.argv[0]} in ${spec.cwd}: ${err.message}`;
+        host.log(`app/${spec.name} process ${index}: ${line}`);
+        try {
+          appendFileSync(host.logFile(spec.name, index), `${line}\n`);
+        } catch {
+          // the log is best effort
+        }
         resolve();
       });
       child.on('exit', () => resolve());

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { EngineError, SetopsError } from '../../errors.js';
 import { isSecretRef, refOf, stageKey, type AppModel, type ServiceType, type StageModel } from '../../model/stage-model.js';
@@ -45,7 +46,11 @@ export async function buildAppSpecs(desired: StageModel, secrets: SecretResolver
         env[key] = v;
       }
     }
-    specs[name] = toSpec(name, app, argv ?? [], env, resolve(configRoot, app.workdir ?? '.'), appHosts(ref, name, app));
+    const cwd = resolve(configRoot, app.workdir ?? '.');
+    if (app.scale > 0 && !(await isDirectory(cwd))) {
+      problems.push(`${subject}: workdir ${app.workdir ?? '.'} is not a directory (${cwd}); workdir is relative to the config directory ${configRoot}`);
+    }
+    specs[name] = toSpec(name, app, argv ?? [], env, cwd, appHosts(ref, name, app));
   }
   if (problems.length > 0) {
     throw new EngineError(problems.length === 1 ? problems[0]! : `stage ${label} cannot be applied on the local engine:\n  ${problems.join('\n  ')}`, {
@@ -55,6 +60,14 @@ export async function buildAppSpecs(desired: StageModel, secrets: SecretResolver
     });
   }
   return specs;
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function toSpec(name: string, app: AppModel, argv: string[], env: Record<string, string>, cwd: string, hosts: string[]): AppSpec {

@@ -114,6 +114,15 @@ t.test('a new version that never becomes healthy fails the deployment; the old o
   t.match(rc.error?.message, /did not become healthy within 1 s .*; it exited \d+ times?; the previous version keeps serving/);
   t.same(await pidsOf(engine, 'web'), old);
 
+  // A command that cannot be started at all says so in the app's log.
+  const missing = stage({ web: httpApp({ command: ['no-such-program-xyz'], scale: 2, healthCheck: { path: '/health', status: '200-399', interval: 0.1, timeout: 1, retries: 2, startPeriod: 0.5 } }) });
+  const rm = await engine.apply(missing, noChanges(), io());
+  t.equal(rm.status, 'failed');
+  const lines: string[] = [];
+  await engine.logs!(REF, 'web', { lines: 20, follow: false, signal: new AbortController().signal, write: (x) => lines.push(x) });
+  t.match(lines.join(''), /\[0\] setopsd: cannot start no-such-program-xyz in .*: spawn no-such-program-xyz ENOENT/);
+  t.same(await pidsOf(engine, 'web'), old);
+
   // A failing pre-deploy command fails the deployment the same way.
   const pre = stage({ web: httpApp({ env: { VERSION: 'v3' }, scale: 2, preDeploy: { command: 'echo migrating; exit 3' } }) });
   const r2 = await engine.apply(pre, noChanges(), io());

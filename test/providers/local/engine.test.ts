@@ -44,6 +44,7 @@ t.test('a stage the local engine cannot run fails before anything starts, naming
     {
       web: httpApp({ env: { TOKEN: { secret: 'TOKEN' }, OTHER: { secret: 'MISSING' } }, links: { a: {}, b: {} } }),
       img: httpApp({ command: undefined }),
+      lost: httpApp({ workdir: 'no-such-dir' }),
     },
     { a: service('postgresql'), b: service('postgresql'), search: service('elasticsearch') },
   );
@@ -54,6 +55,7 @@ t.test('a stage the local engine cannot run fails before anything starts, naming
   const msg = result.error!.message;
   t.match(msg, /service\/search in acme\/shop\/dev: the local engine cannot run elasticsearch services/);
   t.match(msg, /app\/img in acme\/shop\/dev: no command to run/);
+  t.match(msg, /app\/lost in acme\/shop\/dev: workdir no-such-dir is not a directory \(.*\/no-such-dir\); workdir is relative to the config directory /);
   t.match(msg, /app\/web in acme\/shop\/dev: links a, b are all postgresql and would all set DATABASE_URL; set envKey on all but one of them/);
   t.match(msg, /app\/web in acme\/shop\/dev: env OTHER: secret MISSING is not set/);
   t.notOk(msg.includes('tok-value'), 'no secret value in the message');
