@@ -33,6 +33,9 @@ export function splitPointer(pointer: string): string[] {
 export function humanize(errors: ErrorObject[], root: unknown): SchemaProblem[] {
   const problems: SchemaProblem[] = [];
   const skip = unionNoise(errors);
+  // Out of range is the first thing to fix; "a multiple of" on top of it is noise.
+  const outOfRange = new Set(errors.filter((e) => e.keyword === 'minimum' || e.keyword === 'maximum').map((e) => e.instancePath));
+  for (const e of errors) if (e.keyword === 'multipleOf' && outOfRange.has(e.instancePath)) skip.add(e);
   for (const e of errors) {
     if (skip.has(e)) continue;
     const p = translate(e, root);
