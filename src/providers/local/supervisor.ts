@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rm, stat, truncate } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../state/atomic.js';
 import { hashOf } from '../../model/canonical.js';
@@ -22,6 +22,9 @@ export interface SupervisorOptions {
   backoff: { baseMs: number; capMs: number };
   stopGraceMs: number;
 }
+
+/** Size above which a log file is rotated (bytes). */
+const LOG_LIMIT = 20 * 1024 * 1024;
 
 /** Variables from the supervisor's own environment that app processes inherit. */
 const BASE_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'SHELL'];
@@ -91,6 +94,28 @@ export class Supervisor {
     this.log(`supervisor ${process.pid} for ${this.label}: router on http://127.0.0.1:${this.routerPort}, control on 127.0.0.1:${controlPort}`);
     void this.serialized(() => this.restore(adoptable)).catch((err) => this.log(`restore failed: ${(err as Error).message}`));
     this.watchdog();
+    this.rotateLogs();
+  }
+
+  /**
+   * Keeps every log of the stage under LOG_LIMIT bytes: a larger one is copied to `<name>.1`
+   * (replacing the previous copy) and truncated. Processes write with O_APPEND, so they carry on
+   * at the new end (copytruncate).
+   */
+  private rotateLogs(): void {
+    const timer = setInterval(() => {
+      void (async () => {
+        for (const name of await readdir(this.paths.logsDir).catch(() => [] as string[])) {
+          if (!name.endsWith('.log')) continue;
+          const file = join(this.paths.logsDir, name);
+          const size = (await stat(file).catch(() => null))?.size ?? 0;
+          if (size <= LOG_LIMIT) continue;
+          await copyFile(file, `${file}.1`);
+          await truncate(file, 0);
+        }
+      })().catch((err) => this.log(`log rotation: ${(err as Error).message}`));
+    }, 30_000);
+    timer.unref();
   }
 
   /**
