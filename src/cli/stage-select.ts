@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
+import { selectStages as selectStageKeys } from '../reconciler/plan-set.js';
 import { stageKey, type StageRef } from '../model/stage-model.js';
 import { JOURNAL_DIR, STATE_FILE } from '../state/paths.js';
 import type { CommandContext } from './command.js';
@@ -39,29 +40,12 @@ export async function knownStages(stateDir: string): Promise<StageRef[]> {
 
 /**
  * Resolves `--stage` arguments against the known stages: `org/project/stage`, `project/stage`
- * or `stage` when that names exactly one. Unknown or ambiguous names are a UsageError listing
- * the candidates. Returns the matches in the order of `known`, without duplicates.
+ * or `stage` when that names exactly one (the same rules and messages as `setopsd plan`).
+ * Returns the matches in the order of `known`.
  */
 export function selectStages(patterns: string[], known: StageRef[]): StageRef[] {
-  if (patterns.length === 0) return known;
-  const chosen = new Set<string>();
-  for (const pattern of patterns) {
-    const parts = pattern.split('/');
-    if (parts.length > 3 || parts.some((p) => p === '')) {
-      throw new UsageError(`--stage ${pattern}: expected ORG/PROJECT/STAGE, PROJECT/STAGE or STAGE`);
-    }
-    const matches = known.filter((r) => {
-      const full = [r.organization, r.project, r.stage];
-      return parts.every((p, i) => full[full.length - parts.length + i] === p);
-    });
-    const list = known.map(stageKey).join(', ') || 'none';
-    if (matches.length === 0) throw new UsageError(`--stage ${pattern}: no such stage; known stages: ${list}`);
-    if (matches.length > 1) {
-      throw new UsageError(`--stage ${pattern} is ambiguous: ${matches.map(stageKey).join(', ')}; name it as ORG/PROJECT/STAGE`);
-    }
-    chosen.add(stageKey(matches[0]!));
-  }
-  return known.filter((r) => chosen.has(stageKey(r)));
+  const keys = new Set(selectStageKeys(known.map(stageKey), patterns));
+  return known.filter((r) => keys.has(stageKey(r)));
 }
 
 /** The values of a repeatable string option. */
