@@ -64,6 +64,9 @@ export function createLocalEngine(ctx: EngineContext, opts: LocalEngineOptions =
       throwIfAborted(io.signal);
       await step('stage', async () => {});
       const client = await ensureSupervisor(paths, ref, launch, io.signal);
+      if (launch.routerPort && client.info.routerPort !== launch.routerPort) {
+        await client.call('POST', `/v1/router?port=${launch.routerPort}`, undefined, { signal: io.signal });
+      }
       const running = await client.call<StatusReport>('GET', '/v1/status', undefined, { signal: io.signal });
       // Services first (apps link them), then apps, then what is gone: apps before services.
       for (const name of Object.keys(desired.services).sort()) {

@@ -11,7 +11,7 @@ import { linkEnv } from './links.js';
 import { type LocalPaths, processLogFile } from './paths.js';
 import { OWNER_ENV, ROLE_ENV, type AppSpec, type DesiredRuntime, type PidRecord, type ServiceSpec, type StatusReport, type SupervisorInfo } from './protocol.js';
 import { findByCwd, findMarked, groupOf, isRecordedProcess, startTimeOf, terminateGroup } from './proc.js';
-import { Router } from './router.js';
+import { Router, type RouteTable } from './router.js';
 import { Services } from './services.js';
 import { toWire } from './control.js';
 
@@ -39,9 +39,11 @@ const BASE_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'LC_ALL', 'TZ', 'TM
 export class Supervisor {
   private readonly apps = new Map<string, AppRunner>();
   private readonly services: Services;
-  private readonly router: Router;
+  private router: Router;
+  private readonly routes: RouteTable;
   private control: Server | null = null;
   private routerPort = 0;
+  private info: SupervisorInfo | null = null;
   private readonly token = randomBytes(24).toString('hex');
   private queue: Promise<unknown> = Promise.resolve();
   private desired: DesiredRuntime = { formatVersion: 1, apps: {}, services: {} };
@@ -66,14 +68,15 @@ export class Supervisor {
       log: (l) => this.log(l),
       pidsChanged: () => this.pidsChanged(),
     });
-    this.router = new Router({
+    this.routes = {
       stageLabel: this.label,
       appFor: (host) => {
         for (const runner of this.apps.values()) if (runner.spec?.hosts.includes(host)) return runner;
         return null;
       },
       hosts: () => [...this.apps.values()].flatMap((r) => r.spec?.hosts ?? []).sort(),
-    });
+    };
+    this.router = new Router(this.routes);
   }
 
   log(line: string): void {
@@ -90,6 +93,7 @@ export class Supervisor {
     await writeFileAtomic(this.paths.routerFile, JSON.stringify({ port: this.routerPort }) + '\n');
     const controlPort = await this.listenControl();
     const info: SupervisorInfo = { pid: process.pid, controlPort, token: this.token, routerPort: this.routerPort, stage: this.ref, startedAt: new Date().toISOString() };
+    this.info = info;
     await writeFileAtomic(this.paths.supervisorFile, JSON.stringify(info, null, 2) + '\n', 0o600);
     this.log(`supervisor ${process.pid} for ${this.label}: router on http://127.0.0.1:${this.routerPort}, control on 127.0.0.1:${controlPort}`);
     void this.serialized(() => this.restore(adoptable)).catch((err) => this.log(`restore failed: ${(err as Error).message}`));
@@ -152,6 +156,28 @@ export class Supervisor {
     if (dropData) await rm(this.paths.desiredFile, { force: true });
     // The control server closes with the process (the shutdown call still needs its answer).
     this.control?.close();
+  }
+
+  /** Moves the router to another port (configured port changed); the old one serves until the new one listens. */
+  private async moveRouter(port: number): Promise<void> {
+    if (port === this.routerPort) return;
+    if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new EngineError(`stage ${this.label}: invalid router port ${port}`, { retryable: false });
+    const next = new Router(this.routes);
+    try {
+      await next.listen(port);
+    } catch (err) {
+      throw new EngineError(`stage ${this.label}: the router cannot listen on 127.0.0.1:${port}: ${(err as Error).message}; it stays on port ${this.routerPort}`, { retryable: false });
+    }
+    const old = this.router;
+    this.router = next;
+    this.routerPort = port;
+    await writeFileAtomic(this.paths.routerFile, JSON.stringify({ port }) + '\n');
+    if (this.info) {
+      this.info = { ...this.info, routerPort: port };
+      await writeFileAtomic(this.paths.supervisorFile, JSON.stringify(this.info, null, 2) + '\n', 0o600);
+    }
+    this.log(`router moved to http://127.0.0.1:${port}`);
+    await old.close();
   }
 
   private async chooseRouterPort(): Promise<number> {
@@ -374,6 +400,11 @@ export class Supervisor {
           return send(200, { pid: process.pid, stage: this.ref });
         case 'GET /v1/status':
           return send(200, this.status());
+        case 'POST /v1/router':
+          return send(200, await this.serialized(async () => {
+            await this.moveRouter(Number(url.searchParams.get('port')));
+            return { routerPort: this.routerPort };
+          }));
         case 'POST /v1/sync':
           // Status after every control call queued before (including the restore after a start).
           return send(200, await this.serialized(async () => this.status()));

@@ -3,6 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { FIXTURES, REF, get, httpApp, noChanges, setup, stage, waitFor, allGone } from './helpers.js';
 import { localPaths } from '../../../src/providers/local/paths.js';
+import { createLocalEngine } from '../../../src/providers/local/index.js';
+import { freePort } from '../../../src/providers/local/proc.js';
+import { testDeps } from '../../helpers/deps.js';
 import { isRunning } from '../../../src/providers/local/proc.js';
 
 t.test('a public app answers through the router by Host header; destroy leaves no process', async (t) => {
@@ -109,4 +112,21 @@ t.test('re-applying the same model changes nothing; removing an app stops it; a 
   await get(proc.port, 'direct', '/well');
   await waitFor(async () => (await get(port, 'web.dev.shop.localhost')).status === 200, 10_000, 'back in rotation');
   t.equal((await engine.status!(REF))!.apps.web!.processes[0]!.pid, proc.pid, 'the same process');
+});
+
+t.test('the router port is kept across applies and moves when another one is configured', async (t) => {
+  const { engine, io, stateDir } = await setup(t);
+  const desired = stage({ web: httpApp() });
+  t.equal((await engine.apply(desired, noChanges(), io())).status, 'succeeded');
+  const first = (await engine.status!(REF))!.router!.port;
+  t.equal((await engine.apply(desired, noChanges(), io())).status, 'succeeded');
+  t.equal((await engine.status!(REF))!.router!.port, first, 'same port on the next apply');
+
+  const wanted = await freePort();
+  const configured = createLocalEngine({ stateDir, deps: testDeps({ env: { SETOPSD_ROUTER_PORT: String(wanted) } }), organization: { name: REF.organization, provider: 'local' } });
+  const r = await configured.apply(desired, noChanges(), io());
+  t.equal(r.status, 'succeeded', r.error?.message ?? '');
+  t.equal((await engine.status!(REF))!.router!.port, wanted, 'SETOPSD_ROUTER_PORT moves the router');
+  t.equal((await get(wanted, 'web.dev.shop.localhost')).status, 200);
+  await t.rejects(get(first, 'web.dev.shop.localhost'), 'the old port is closed');
 });
