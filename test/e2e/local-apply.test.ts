@@ -8,6 +8,7 @@
 import t from 'tap';
 import { mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli, get, killMentioning, processesMentioning, repoRoot, startCli, waitFor } from './helpers.js';
 
@@ -156,6 +157,20 @@ t.test('SIGKILL during apply, then re-apply: converged, one set of processes, jo
   t.equal(plan.code, 0, 'converged: plan is clean');
 });
 
+t.test('SIGINT during apply: the deployment is recorded as canceled and the stage unlocked', async (t) => {
+  await writeManifests(`${marker}-interrupted`);
+  const { child, done } = startCli(['apply', dir, '--stage', 'staging', '--yes']);
+  const running = await waitFor('the deployment to be running', async () => (await journalEntries()).find((e) => e.status === 'running' && e.pid === child.pid), 60_000, 5);
+  child.kill('SIGINT');
+  const r = await done;
+  t.equal(r.code, 1, r.stdout + r.stderr);
+  const entry = (await journalEntries()).find((e) => e.number === running.number)!;
+  // Either the engine stopped part-way (canceled) or it had already finished: the journal says which.
+  t.ok(entry.status === 'failed' || entry.status === 'succeeded', `closed (${entry.status})`);
+  if (entry.status === 'failed') t.match(entry.error, { code: 'E_CANCELED' });
+  t.notOk(existsSync(join(stateDir, 'stages/acme/shop/staging/lock')), 'unlocked');
+});
+
 t.test('scale 1 → 3 with a new env under a request loop through the router: no failed request', async (t) => {
   await writeManifests(`${marker}-four`, 3);
   let stop = false;
@@ -184,7 +199,7 @@ t.test('scale 1 → 3 with a new env under a request loop through the router: no
   const status = await statusJson();
   t.equal(status.runtime.apps.web.processes.length, 3, 'three web processes');
   t.ok(status.runtime.apps.web.processes.every((p: { healthy: boolean }) => p.healthy), 'all healthy');
-  await waitFor('three processes of the new version, none of the old', async () => (await withGreeting(`${marker}-four`)).length === 3 && (await withGreeting(`${marker}-three`)).length === 0, 30_000);
+  await waitFor('three processes of the new version, none of the old', async () => (await withGreeting(`${marker}-four`)).length === 3 && (await withGreeting(`${marker}-three`)).length === 0 && (await withGreeting(`${marker}-interrupted`)).length === 0, 30_000);
 });
 
 t.test('history, status and logs', async (t) => {
