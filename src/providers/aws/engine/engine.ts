@@ -19,13 +19,14 @@ import { canonicalJson } from '../../../model/canonical.js';
 import { refOf, stageKey, type StageModel, type StageRef } from '../../../model/stage-model.js';
 import type { Changeset } from '../../../reconciler/changeset.js';
 import { StateStore } from '../../../state/store.js';
-import type { ActualState, ApplyIO, ApplyResult, Engine, EngineContext, ResourcePlan } from '../../engine.js';
+import type { ActualState, ApplyIO, ApplyResult, Engine, EngineContext, LogsOptions, ResourcePlan } from '../../engine.js';
 import { checkpointPaths, parseMetaVersion, stackLocation, type StackLocation } from './backend.js';
 import { MODEL_OUTPUT, modelFromOutputs, parseExport, readCheckpointFile, type DeploymentInfo, type PendingOperation } from './checkpoint.js';
 import { locatePulumiCommand } from './cli.js';
 import { isStackNotFound, mapPulumiError } from './errors.js';
 import { progressFor, translateEvents, type EngineEventLike, type Translation } from './events.js';
 import { pidAlive, readLocks, type HostProbe } from './locks.js';
+import { tailLogGroup } from './logs.js';
 import { passphraseEnv } from './passphrase.js';
 import { openStack, runRaw, type OpenStack } from './workspace.js';
 
@@ -351,6 +352,20 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
       const { translation, error } = await run(ref, 'destroy', opened, io.signal, onProgress, deploymentMessage(io));
       logRun(io, ref, 'destroy', translation, error);
       return finish(ref, translation, error, before, true);
+    },
+
+    async logs(ref: StageRef, app: string, opts: LogsOptions): Promise<void> {
+      const subject = `app/${app} in ${stageKey(ref)}`;
+      const info = await deployment(ref, opts.signal);
+      const apps = info?.outputs?.apps as Record<string, { logGroup?: unknown }> | undefined;
+      const logGroup = apps?.[app]?.logGroup;
+      if (typeof logGroup !== 'string' || logGroup === '') {
+        throw new EngineError(`${subject}: the stack records no log group for this app; apply the stage first`, {
+          code: 'E_NOT_DEPLOYED',
+          retryable: false,
+        });
+      }
+      await tailLogGroup({ ...opts, subject, logGroup, env, ...(ctx.organization.aws?.region ? { region: ctx.organization.aws.region } : {}) });
     },
 
     async refresh(ref: StageRef, signal?: AbortSignal): Promise<ActualState> {
