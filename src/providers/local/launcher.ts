@@ -6,7 +6,7 @@ import { EngineError } from '../../errors.js';
 import { stageKey, type StageRef } from '../../model/stage-model.js';
 import { ControlClient } from './control.js';
 import type { LocalPaths } from './paths.js';
-import type { SupervisorInfo } from './protocol.js';
+import { CONTROL_PROTOCOL, type SupervisorInfo } from './protocol.js';
 import { cmdlineOf, delay, isRunning, waitGone } from './proc.js';
 import { tailOf } from './app-runner.js';
 
@@ -28,8 +28,9 @@ export async function findSupervisor(paths: LocalPaths): Promise<ControlClient |
   if (!(await isRunning(info.pid))) return null;
   const client = new ControlClient(info);
   try {
-    await client.call('GET', '/v1/ping', undefined, { timeoutMs: 5000 });
-    return client;
+    const pong = await client.call<{ protocol?: number }>('GET', '/v1/ping', undefined, { timeoutMs: 5000 });
+    // A supervisor of another setopsd version is not ours to talk to: ensureSupervisor replaces it.
+    return pong.protocol === CONTROL_PROTOCOL ? client : null;
   } catch {
     return null;
   }

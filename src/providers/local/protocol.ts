@@ -82,6 +82,12 @@ export interface StatusReport {
   services: Record<string, { type: ServiceType; status: 'running' | 'stopped' | 'unknown'; detail?: string }>;
 }
 
+/**
+ * Version of the control API. A running supervisor that speaks another one (started by another
+ * setopsd version) is replaced; the new one adopts its processes.
+ */
+export const CONTROL_PROTOCOL = 1;
+
 /** The env marker every process started by a supervisor carries, to recognise orphans. */
 export const OWNER_ENV = 'SETOPSD_LOCAL_OWNER';
 /** The env var naming a process's role (`app/web/0`, `redis/cache`), for logs and orphan handling. */

@@ -9,7 +9,7 @@ import { stageKey, type StageRef } from '../../model/stage-model.js';
 import { AppRunner, processKey } from './app-runner.js';
 import { linkEnv } from './links.js';
 import { type LocalPaths, processLogFile } from './paths.js';
-import { OWNER_ENV, ROLE_ENV, type AppSpec, type DesiredRuntime, type PidRecord, type ServiceSpec, type StatusReport, type SupervisorInfo } from './protocol.js';
+import { CONTROL_PROTOCOL, OWNER_ENV, ROLE_ENV, type AppSpec, type DesiredRuntime, type PidRecord, type ServiceSpec, type StatusReport, type SupervisorInfo } from './protocol.js';
 import { findByCwd, findMarked, groupOf, isRecordedProcess, startTimeOf, terminateGroup } from './proc.js';
 import { Router, type RouteTable } from './router.js';
 import { Services } from './services.js';
@@ -397,7 +397,7 @@ export class Supervisor {
       if (this.closing && key !== 'GET /v1/ping') throw new EngineError(`the supervisor of ${this.label} is shutting down; retry`);
       switch (key) {
         case 'GET /v1/ping':
-          return send(200, { pid: process.pid, stage: this.ref });
+          return send(200, { pid: process.pid, stage: this.ref, protocol: CONTROL_PROTOCOL });
         case 'GET /v1/status':
           return send(200, this.status());
         case 'POST /v1/router':
