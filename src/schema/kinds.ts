@@ -413,7 +413,7 @@ const versionOf = (type: keyof typeof SERVICE_VERSIONS) => ({
       version: {
         type: 'string',
         pattern: `^(${SERVICE_VERSIONS[type].join('|')})(\\.[0-9]+)*$`,
-        patternErrorMessage: `must be a ${type} version: ${SERVICE_VERSIONS[type].join(', ')}`,
+        patternErrorMessage: `must be a supported ${type} version (${SERVICE_VERSIONS[type].join(', ')})`,
       },
     },
   },

@@ -325,7 +325,7 @@ const cases: Case[] = [
     name: "override makes the version invalid for the base type",
     text: service('cache', 'type: redis\nstages:\n  staging:\n    version: 9'),
     expected: [
-      "case.yaml:10:16: /spec/stages/staging/version: version must be a redis version: 6, 7, got \"9\" (in stage staging, after its override)",
+      "case.yaml:10:16: /spec/stages/staging/version: version must be a supported redis version (6, 7), got \"9\" (in stage staging, after its override)",
     ],
   },
   {
@@ -349,7 +349,7 @@ const cases: Case[] = [
     name: "service version per type",
     text: service('cache', 'type: redis\nversion: 9'),
     expected: [
-      "case.yaml:8:12: /spec/version: version must be a redis version: 6, 7, got \"9\"",
+      "case.yaml:8:12: /spec/version: version must be a supported redis version (6, 7), got \"9\"",
     ],
   },
   {
@@ -357,7 +357,7 @@ const cases: Case[] = [
     name: "postgresql version range",
     text: service('db2', 'type: postgresql\nversion: 12'),
     expected: [
-      "case.yaml:8:12: /spec/version: version must be a postgresql version: 13, 14, 15, 16, 17, got \"12\"",
+      "case.yaml:8:12: /spec/version: version must be a supported postgresql version (13, 14, 15, 16, 17), got \"12\"",
     ],
   },
   {
@@ -713,6 +713,52 @@ const cases: Case[] = [
       "case.yaml:9:7: /spec/stages/production/stages: an override cannot hold stages: overrides do not nest; write each stage under the top-level stages (in stage production, after its override)",
     ],
   },
+  {
+    group: "names",
+    name: "project name too long",
+    text: 'apiVersion: setopsd/v1\nkind: Project\nmetadata:\n  name: a-project-name-too-long\n',
+    expected: [
+      "case.yaml:4:9: /metadata/name: name must be at most 20 characters, got 23",
+    ],
+  },
+  {
+    group: "names",
+    name: "organization name pattern",
+    text: 'apiVersion: setopsd/v1\nkind: Organization\nmetadata:\n  name: 1acme\n',
+    base: "",
+    expected: [
+      "case.yaml:4:9: /metadata/name: name must be lowercase letters, digits and \"-\", starting with a letter (e.g. \"web-api\"), got \"1acme\"",
+    ],
+  },
+  {
+    group: "scope",
+    name: "Stage needs a project",
+    text: 'apiVersion: setopsd/v1\nkind: Stage\nmetadata:\n  name: preview\n',
+    expected: [
+      "case.yaml:4:3: /metadata: missing required field \"project\"; name the project this belongs to",
+    ],
+  },
+  {
+    group: "services",
+    name: "documentdb and elasticsearch versions and options",
+    text: service('docs', 'type: documentdb\nversion: 5\noptions:\n  scale: 0') + '---\n' + service('search', 'type: elasticsearch\nversion: "8"\noptions:\n  storage: 5\n  shards: 2'),
+    expected: [
+      "case.yaml:8:12: /spec/version: version must be a supported documentdb version (4), got \"5\"",
+      "case.yaml:10:12: /spec/options/scale: scale must be ≥ 1, got 0",
+      "case.yaml:19:12: /spec/version: version must be a supported elasticsearch version (7), got \"8\"",
+      "case.yaml:21:14: /spec/options/storage: storage must be ≥ 10, got 5",
+      "case.yaml:22:5: /spec/options/shards: unknown field \"shards\"; known fields: \"storage\"",
+    ],
+  },
+  {
+    group: "services",
+    name: "redis takes no options",
+    text: service('cache', 'type: redis\noptions:\n  maxmemory: 1gb'),
+    expected: [
+      "case.yaml:9:5: /spec/options/maxmemory: unknown field \"maxmemory\"; no fields are allowed here",
+    ],
+  },
+
 ];
 
 for (const c of cases) {
