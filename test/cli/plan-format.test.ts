@@ -74,3 +74,26 @@ t.test('json: contract fields, secrets masked, deterministic', async (t) => {
   t.notMatch(json, /tok-1"\s*}/, 'no secret objects');
   t.equal(renderJson([sample()], { ref: 'main', commit: 'c'.repeat(40) }), json);
 });
+
+t.test('markdown never exceeds its limit and always keeps the Total row (property)', async (t) => {
+  const fc = (await import('fast-check')).default;
+  const { stageModel } = await import('../reconciler/arbitraries.js');
+  fc.assert(
+    fc.property(fc.array(fc.tuple(stageModel, fc.option(stageModel, { nil: null })), { minLength: 1, maxLength: 30 }), fc.integer({ min: 1200, max: 20_000 }), (pairs, limit) => {
+      const plans = pairs.flatMap(([desired, actual], i) => {
+        const name = `s-${String(i).padStart(3, '0')}`;
+        const d = { ...desired, stage: { ...desired.stage, name } };
+        const a = actual && { ...actual, stage: { ...actual.stage, name } };
+        try {
+          return [planStage(d, { model: a, serial: a ? '1' : null }, 'local')];
+        } catch {
+          return []; // a refused major-version downgrade
+        }
+      });
+      const md = renderMarkdown(plans, { source: {}, limit });
+      return md.length <= limit && (plans.length === 0 || md.includes('| **Total** |'));
+    }),
+    { numRuns: 100 },
+  );
+  t.pass('property held');
+});
