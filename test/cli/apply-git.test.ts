@@ -80,3 +80,42 @@ t.test('apply from a git ref and from a saved plan records commit, ref and trigg
   }, 20_000);
   t.match(res.body, /"version":"v2"/);
 });
+
+t.test('with --dir, an app workdir is relative to the folder that holds the manifests', async (t) => {
+  const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-apply-gitdir-state-'));
+  const repo = gitRepo(t);
+  repo.commit('scaffold', { 'config/.keep': '' });
+  await symlink(join(repoRoot, 'test/fixtures/local-apps'), join(repo.dir, 'config/apps'));
+  repo.commit('v1', { 'config/setops.yaml': manifests('v1') });
+  const run = async (argv: string[]) => {
+    const deps = testDeps({ clock: realClock, sleep: realSleep, cwd: repo.dir });
+    const code = await main([...argv, '--state-dir', stateDir], deps, new AbortController().signal);
+    return { code, stdout: deps.out(), stderr: deps.err() };
+  };
+  t.teardown(async () => {
+    await run(['destroy', 'dev', '--yes', '--allow-data-loss']).catch(() => undefined);
+    await killMentioning(stateDir);
+    await rm(stateDir, { recursive: true, force: true });
+  });
+
+  const r = await run(['apply', '--repo', repo.dir, '--ref', 'main', '--dir', 'config', '--yes']);
+  t.equal(r.code, 0, r.stdout + r.stderr);
+  const status = JSON.parse((await run(['status', '--format', 'json'])).stdout).stages[0];
+  const res = await waitFor('v1 through the router', async () => {
+    const g = await get(status.runtime.router.port, 'web.dev.shop.localhost', '/');
+    return g.status === 200 ? g : undefined;
+  }, 20_000);
+  t.match(res.body, /"version":"v1"/);
+});
+
+t.test('invalid manifests: apply names the file relative to the working directory and applies nothing', async (t) => {
+  const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-apply-invalid-state-'));
+  t.teardown(() => rm(stateDir, { recursive: true, force: true }));
+  const repo = gitRepo(t);
+  repo.commit('bad', { 'config/setops.yaml': manifests('v1').replace('public: true', 'public: maybe') });
+  const deps = testDeps({ clock: realClock, sleep: realSleep, cwd: repo.dir });
+  const code = await main(['apply', 'config', '--yes', '--state-dir', stateDir], deps, new AbortController().signal);
+  t.equal(code, 1);
+  t.match(deps.err(), /^config\/setops\.yaml:\d+:\d+: \/spec\/public: /m);
+  t.same(await readdir(stateDir), [], 'nothing recorded');
+});

@@ -12,7 +12,8 @@ import { planStage, planStages, selectStages, type StagePlan } from '../../recon
 import { cachedEngines, jobsFromPlans, planner } from '../../reconciler/reconcile-stage.js';
 import { renderApplyEvent, renderApplySummary } from '../format/progress.js';
 import { renderText, useColor } from '../format/text.js';
-import { SOURCE_OPTIONS, readSourceFromArgs } from '../source-args.js';
+import { SOURCE_OPTIONS, displayIssues, readSourceFromArgs } from '../source-args.js';
+import { configDirOf } from '../../manifests/api.js';
 import { STATE_DIR_HELP, STATE_DIR_OPTION, resolveStateDir } from '../state-dir.js';
 import { intOption, stringList } from '../stage-select.js';
 
@@ -99,17 +100,17 @@ async function run(ctx: CommandContext): Promise<number> {
     engineOf = cachedEngines(stateDir, deps);
     reviewed = await reviewPlanFile(file, selectors, engineOf, signal);
     source = { commit: file.source.commit, ref: file.source.ref };
-    configRoot = file.source.root;
+    configRoot = configDirOf(file.source);
   } else {
     const files = await readSourceFromArgs(ctx);
     const loaded = loadDesired(files);
-    if (!loaded.ok) throw new ValidationError(loaded.issues);
+    if (!loaded.ok) throw new ValidationError(displayIssues(files, loaded.issues, deps.cwd));
     stateDir = resolveStateDir(ctx, files);
     engineOf = cachedEngines(stateDir, deps);
     const plans = await planStages({ desired: loaded.value, stateDir, deps, signal, stages: selectors, engineFor: (org) => engineOf(org) });
     reviewed = plans.map((p) => ({ plan: p, hasChanges: p.changeset.changes.length > 0, actualSerial: p.actual.serial, organization: (p.desired ?? p.actual.model)!.organization }));
     source = { commit: files.commit ?? null, ref: files.ref ?? null };
-    configRoot = files.root;
+    configRoot = configDirOf(files);
   }
 
   deps.stdout.write(renderText(reviewed.map((r) => r.plan), { color: useColor(deps) }));
