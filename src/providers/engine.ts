@@ -11,6 +11,8 @@ export interface ActualState {
    * keep it to detect a stale plan. `null` when nothing was ever deployed.
    */
   serial: string | null;
+  /** After `refresh`: what the engine found different from its records (resource-level), if anything. */
+  drift?: Change[];
 }
 
 /** A resource-level line from an engine preview (Pulumi), appended to a stage's changeset. */

@@ -50,6 +50,11 @@ export interface PlanStagesOptions {
   stages?: readonly string[];
   /** Run the engine's resource preview when a stage has changes (default true). */
   preview?: boolean;
+  /**
+   * Re-read the real world first (`plan --refresh`): engines with `refresh` (Pulumi) report drift,
+   * shown as notes; engines without it are planned against their records, with a note saying so.
+   */
+  refresh?: boolean;
   engineFor?: EngineFactory;
 }
 
@@ -158,13 +163,14 @@ export async function planStages(opts: PlanStagesOptions): Promise<StagePlan[]> 
     const before = recorded.get(key);
     const model = before !== undefined && (want === null || before.organization.provider !== want.organization.provider) ? before : want!;
     const engine = await engineOf(model);
-    const actual = await engine.read(refOf(model), signal);
+    const actual = opts.refresh && engine.refresh ? await engine.refresh(refOf(model), signal) : await engine.read(refOf(model), signal);
     const stagePlan = planStage(want, actual, engine.name, desired.origins[key] ?? {});
+    if (opts.refresh) stagePlan.notes.push(...refreshNotes(engine, actual));
     if (opts.preview !== false && want !== null && engine.preview && stagePlan.changeset.changes.length > 0) {
       try {
         stagePlan.resources = (await engine.preview(want, actual, signal)).changes;
       } catch (err) {
-        if (!(err instanceof EngineError && err.code === 'E_PULUMI_CLI_MISSING')) throw err;
+        if (!(err instanceof EngineError && PREVIEW_SKIPPABLE.has(err.code))) throw err;
         stagePlan.notes.push(`resource preview skipped: ${err.message}`);
       }
     }
@@ -195,4 +201,15 @@ export function selectStages(keys: readonly string[], selectors: readonly string
     chosen.add(matches[0]!);
   }
   return keys.filter((k) => chosen.has(k));
+}
+
+/** Preview failures that leave the stage's own plan meaningful: shown as a note instead of failing. */
+const PREVIEW_SKIPPABLE = new Set(['E_PULUMI_CLI_MISSING', 'E_PULUMI_PASSPHRASE_MISSING']);
+
+/** Notes for `plan --refresh`: the drift an engine found, or that it cannot look. */
+export function refreshNotes(engine: Pick<Engine, 'name' | 'refresh'>, actual: ActualState): string[] {
+  if (!engine.refresh) return [`refresh: the ${engine.name} engine has no refresh; planned against its recorded state`];
+  const drift = actual.drift ?? [];
+  if (drift.length === 0) return ['refresh: no drift found'];
+  return drift.map((c) => `drift: ${c.op} ${c.subject}${c.path ? ` ${c.path}` : ''}${c.reason ? ` (${c.reason})` : ''}`);
 }

@@ -121,3 +121,12 @@ t.test('markdown stays under 65,000 characters for a huge plan', async (t) => {
   t.match(md.stdout, /\| \*\*Total\*\* \| \| 0 \| 1920 \| 0 \| 0 \| 0 \|/, 'the summary table is kept');
   t.match(md.stdout, /stage details were cut\*\* to keep this comment under 65,000 characters/);
 });
+
+t.test('--refresh on a local stage plans against the records and says the engine has no refresh', async (t) => {
+  const dir = configDir(t);
+  const stateDir = tempDir(t, 'setopsd-plan-refresh-');
+  await record(stateDir, dir);
+  const r = await runCli(['plan', dir, '--refresh', '--state-dir', stateDir]);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, /note: refresh: the local engine has no refresh; planned against its recorded state/);
+});

@@ -116,3 +116,43 @@ t.test('a stage moving to another provider is read from the engine that holds it
   t.same(p!.changeset.changes.map((c) => `${c.op} ${c.subject}`), ['replace stage', 'create service/db']);
   t.equal(p!.changeset.changes[0]!.dataLoss, true);
 });
+
+t.test('plan --refresh: drift from the engine becomes notes; engines without refresh say so', async (t) => {
+  const stateDir = tempDir(t);
+  const web = stage({ name: 'staging', apps: { web: app() } });
+  await new StateStore(stateDir).write(refOf(web), web);
+  const desired = desiredOf([web]);
+  const opts = { desired, stateDir, deps: testDeps(), signal: new AbortController().signal, refresh: true };
+
+  const plain = engines(stateDir);
+  const [local] = await planStages({ ...opts, engineFor: plain.factory });
+  t.same(local!.notes, ['refresh: the local engine has no refresh; planned against its recorded state']);
+  t.equal(local!.changeset.changes.length, 0);
+
+  const refreshed: string[] = [];
+  const drifting: EngineFactory = async (organization, ctx) => {
+    const engine = await plain.factory(organization, ctx);
+    engine.refresh = async (ref) => {
+      refreshed.push(ref.stage);
+      return {
+        ...(await engine.read(ref)),
+        drift: [{ op: 'delete', subject: 'resource/aws:s3/bucket:Bucket/uploads', reason: 'deleted outside Pulumi', dataLoss: false, command: '# pulumi refresh' }],
+      };
+    };
+    return engine;
+  };
+  const [aws] = await planStages({ ...opts, engineFor: drifting });
+  t.same(refreshed, ['staging'], 'refresh is called instead of read');
+  t.same(aws!.notes, ['drift: delete resource/aws:s3/bucket:Bucket/uploads (deleted outside Pulumi)']);
+
+  const [noRefresh] = await planStages({ ...opts, refresh: false, engineFor: drifting });
+  t.same(noRefresh!.notes, [], 'without --refresh the engine is only read');
+  t.same(refreshed, ['staging']);
+
+  const passphrase = engines(stateDir, async () => {
+    throw new EngineError('PULUMI_CONFIG_PASSPHRASE is not set', { code: 'E_PULUMI_PASSPHRASE_MISSING', retryable: false });
+  });
+  const changedDesired = desiredOf([stage({ name: 'staging', apps: { web: app({ scale: 2 }) } })]);
+  const [p] = await planStages({ ...opts, refresh: false, desired: changedDesired, engineFor: passphrase.factory });
+  t.same(p!.notes, ['resource preview skipped: PULUMI_CONFIG_PASSPHRASE is not set']);
+});

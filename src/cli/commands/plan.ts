@@ -39,6 +39,8 @@ const command: Command = {
     '                       (pull-request comment, at most 65,000 characters) or json (formatVersion 1).',
     '  --out FILE           Also save the plan for `setopsd apply FILE`: the JSON plan, every stage\'s',
     '                       desired model and the state serial it was planned against.',
+    '  --refresh            Re-read the real world before planning (Pulumi: `pulumi refresh`; needs the',
+    '                       Pulumi CLI) and show drift as notes. The local engine plans against its records.',
     STATE_DIR_HELP,
     '',
     'Exit codes: 0 no changes, 2 changes, 1 error (invalid manifests: every problem, nothing planned).',
@@ -51,6 +53,7 @@ const command: Command = {
     stage: { type: 'string', multiple: true },
     format: { type: 'string' },
     out: { type: 'string' },
+    refresh: { type: 'boolean' },
   },
   run: runPlan,
 };
@@ -93,7 +96,7 @@ async function runPlan(ctx: CommandContext): Promise<number> {
   }
   const desired = desiredOf(source, ctx.deps.cwd);
   const stateDir = resolveStateDir(ctx, source);
-  let plans: StagePlan[] = await planStages({ desired, stateDir, deps: ctx.deps, signal: ctx.signal, stages: stageSelectors(values.stage) });
+  let plans: StagePlan[] = await planStages({ desired, stateDir, deps: ctx.deps, signal: ctx.signal, stages: stageSelectors(values.stage), refresh: values.refresh === true });
   const planSource: PlanSource = { ref: source.ref, commit: source.commit };
 
   if (baseSource !== undefined) {

@@ -382,7 +382,7 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
       if (translation.changes.length > 0) {
         ctx.deps.log.warn({ stage: stageKey(ref), drift: translation.changes.map((c) => `${c.op} ${c.subject}${c.reason ? ` (${c.reason})` : ''}`) }, 'pulumi refresh found drift');
       }
-      return read(ref, signal);
+      return { ...(await read(ref, signal)), drift: translation.changes };
     },
   };
   return engine;

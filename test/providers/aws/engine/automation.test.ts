@@ -291,9 +291,11 @@ t.test('destroy: a missing stack is nothing to destroy; an existing one is destr
   t.ok(destroy.argv.includes('--event-log'));
 });
 
-t.test('refresh runs `pulumi refresh` and reads the stage again', async (t) => {
+t.test('refresh runs `pulumi refresh`, reads the stage again and returns the drift it found', async (t) => {
   const s = await setup(t, [{ when: 'refresh', events: lifecycle('TestRefreshBasics/3-0-0') }]);
-  t.same(await s.engine.refresh!(ref), { model: null, serial: null });
+  const refreshed = await s.engine.refresh!(ref);
+  t.same({ model: refreshed.model, serial: refreshed.serial }, { model: null, serial: null });
+  t.same(refreshed.drift?.map((c) => [c.op, c.subject, c.reason]), [['delete', 'resource/pkgA:m:typA/resC', 'deleted outside Pulumi']]);
   const refresh = s.calls().find((c) => words(c) === 'refresh')!;
   t.same(refresh.argv.slice(0, 3), ['refresh', '--skip-preview', '--yes']);
 });
