@@ -1,4 +1,5 @@
 import { readFile, readdir } from 'node:fs/promises';
+import { pidAlive } from '../pid.js';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { EngineError } from '../errors.js';
@@ -208,13 +209,3 @@ export function processGone(entry: Pick<Deployment, 'pid' | 'host'>): boolean {
   return entry.host === hostname() && entry.pid !== process.pid && !pidAlive(entry.pid);
 }
 
-/** Whether a process with this pid exists on this host (EPERM means it exists but is not ours). */
-export function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

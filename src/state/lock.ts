@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Deps } from '../deps.js';
 import { LockedError, throwIfAborted } from '../errors.js';
 import { stageKey, type StageRef } from '../model/stage-model.js';
-import { pidAlive } from './journal.js';
+import { pidAlive } from '../pid.js';
 import { LOCK_FILE, stageDir } from './paths.js';
 
 /** Content of `<stageDir>/lock`. */

@@ -2,7 +2,8 @@ import t from 'tap';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Journal, pidAlive } from '../../src/state/journal.js';
+import { Journal } from '../../src/state/journal.js';
+import { pidAlive } from '../../src/pid.js';
 import type { NewDeployment } from '../../src/state/journal.js';
 
 const ref = { organization: 'acme', project: 'shop', stage: 'staging' };

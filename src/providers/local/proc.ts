@@ -1,17 +1,10 @@
 import { readFile, readdir, readlink, realpath } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { CanceledError } from '../../errors.js';
+import { pidAlive } from '../../pid.js';
+import { realSleep } from '../../sleep.js';
 
 /** Whether a process with this pid exists (zombies included). */
-export function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export const isAlive = pidAlive;
 
 /** Whether the process exists and is not a zombie (Linux: reads /proc/PID/stat). */
 export async function isRunning(pid: number): Promise<boolean> {
@@ -103,20 +96,7 @@ export function freePort(): Promise<number> {
 }
 
 /** Sleeps `ms` or rejects with CanceledError when the signal aborts. */
-export function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new CanceledError('canceled', { cause: signal.reason }));
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new CanceledError('canceled', { cause: signal?.reason }));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
+export const delay = realSleep;
 
 /**
  * Live processes whose environment holds `key=value` (Linux: scans /proc). This finds every

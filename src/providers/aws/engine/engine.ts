@@ -25,7 +25,8 @@ import { MODEL_OUTPUT, modelFromOutputs, parseExport, readCheckpointFile, type D
 import { locatePulumiCommand } from './cli.js';
 import { isStackNotFound, mapPulumiError } from './errors.js';
 import { progressFor, translateEvents, type EngineEventLike, type Translation } from './events.js';
-import { pidAlive, readLocks, type HostProbe } from './locks.js';
+import { readLocks, type HostProbe } from './locks.js';
+import { pidAlive } from '../../../pid.js';
 import { tailLogGroup } from './logs.js';
 import { passphraseEnv } from './passphrase.js';
 import { openStack, runRaw, type OpenStack } from './workspace.js';

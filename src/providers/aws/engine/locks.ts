@@ -26,15 +26,6 @@ export interface HostProbe {
   isAlive(pid: number): boolean;
 }
 
-/** `process.kill(pid, 0)`: true unless the process does not exist. */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Lock files of the stack (file backend only), sorted by path. */
 export async function readLocks(loc: StackLocation, probe: HostProbe): Promise<StackLock[]> {
