@@ -4,7 +4,7 @@
  * confirmation, plan files, locks and cancellation. The example stage end to end is in test/e2e/.
  */
 import t from 'tap';
-import { chmod, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
@@ -115,6 +115,25 @@ t.test('a missing secret refuses the stage before anything changes; a 0600 secre
   const all = ok.stdout + ok.stderr + JSON.stringify(await journal('staging'));
   t.notMatch(all, /sup3r-s3cret-value/, 'the value is not printed or journaled');
   t.match(ok.stdout, /\(secret api-key\)/, 'the plan shows the secret by name');
+
+  // Every file the stage wrote (state, journal, deployment and process logs, supervisor log)
+  // is free of the value, except the local engine's runtime copy that lets a restarted
+  // supervisor bring the app back: owner-only, like the secrets file itself.
+  const runtimeSecretStores = new Set(['local/desired.json']);
+  const stageRoot = join(stateDir, 'stages/acme/shop/staging');
+  const holders: string[] = [];
+  const scanned: string[] = [];
+  for (const entry of await readdir(stageRoot, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    const rel = path.slice(stageRoot.length + 1);
+    if (rel.startsWith('local/postgres/') || rel.startsWith('local/redis/') || rel.startsWith('local/data/')) continue;
+    scanned.push(rel);
+    if ((await readFile(path)).includes('sup3r-s3cret-value')) holders.push(rel);
+  }
+  t.ok(scanned.includes('state.json') && scanned.some((f) => f.startsWith('journal/')) && scanned.some((f) => f.startsWith('logs/web.')), 'state, journal and app logs were scanned');
+  t.same(holders.filter((h) => !runtimeSecretStores.has(h)), [], 'no log, journal or state file holds the value');
+  for (const store of holders) t.equal((await stat(join(stageRoot, store))).mode & 0o777, 0o600, `${store} is owner-only`);
 });
 
 t.test('confirmation: a terminal prompt, and a plan file without a terminal only applies auto-approval stages', async (t) => {
