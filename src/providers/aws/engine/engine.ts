@@ -30,9 +30,15 @@ import { pidAlive } from '../../../pid.js';
 import { tailLogGroup } from './logs.js';
 import { passphraseEnv } from './passphrase.js';
 import { openStack, runRaw, type OpenStack } from './workspace.js';
+import type { ProgramOptions } from '../program/context.js';
+import { recordedModel } from '../program/recorded-model.js';
+import { rollbackError, rolledBackApps } from './rollout.js';
 
-/** Builds a stage's inline program (the AWS program's `stageProgram`). */
-export type StageProgramFactory = (model: StageModel) => PulumiFn;
+/**
+ * Builds a stage's inline program (the AWS program's `stageProgram`). `opts` carries what the
+ * engine decides per update: the previous model, pins and held apps of a pre-deploy phase.
+ */
+export type StageProgramFactory = (model: StageModel, opts?: ProgramOptions) => PulumiFn;
 
 /** Options of the Pulumi engine; all optional, for tests and embedding. */
 export interface PulumiEngineOptions {
@@ -69,10 +75,10 @@ const STEP_KIND: Record<string, string> = {
   read: 'reading',
 };
 
-async function defaultProgram(model: StageModel): Promise<PulumiFn> {
+async function defaultProgram(model: StageModel, opts: ProgramOptions): Promise<PulumiFn> {
   // Loaded only when a stage is previewed or applied: reads never load @pulumi/aws.
   const { stageProgram } = await import('../program/index.js');
-  return stageProgram(model);
+  return stageProgram(model, opts);
 }
 
 /** The message and data of a stack with pending operations, with the commands that recover it. */
@@ -138,11 +144,15 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
     }
   };
 
-  const programFor = async (desired: StageModel): Promise<PulumiFn> => {
-    const inner = opts.program ? opts.program(desired) : await defaultProgram(desired);
+  const programFor = async (desired: StageModel, programOpts: ProgramOptions = {}): Promise<PulumiFn> => {
+    const inner = opts.program ? opts.program(desired, programOpts) : await defaultProgram(desired, programOpts);
     const model = canonicalJson(desired);
-    // The engine, not the program, guarantees the model output that `read` relies on.
-    return async () => ({ ...((await inner()) ?? {}), [MODEL_OUTPUT]: model });
+    // The engine guarantees the model output that `read` relies on; the AWS program sets it
+    // itself (apps that did not roll out are recorded as they were, see recorded-model.ts).
+    return async () => {
+      const outputs = (await inner()) ?? {};
+      return MODEL_OUTPUT in outputs ? outputs : { ...outputs, [MODEL_OUTPUT]: model };
+    };
   };
 
   let plugins: { name: string; version: string }[] | undefined = opts.plugins;
@@ -241,12 +251,15 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
 
   const finish = async (
     ref: StageRef,
-    translation: Translation,
+    translations: Translation | Translation[],
     error: SetopsError | undefined,
     fallback: ActualState,
     destroying = false,
+    rollout?: { desired: StageModel; previous: StageModel | null },
   ): Promise<ApplyResult> => {
     const loc = locOf(ref);
+    const runs = Array.isArray(translations) ? translations : [translations];
+    const translation = runs[runs.length - 1]!;
     let err = error;
     if (translation.outcome === 'interrupted' && translation.pending.length > 0 && (!err || err.code !== 'E_CANCELED')) {
       // Prefer the pending operations Pulumi recorded (they carry the URN and the kind).
@@ -257,15 +270,31 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
       err = pendingOperationsError(subjectOf(ref), loc, pending);
     }
     let actual = fallback;
+    let outputs: Record<string, unknown> | null = null;
     try {
-      actual = await read(ref);
+      const info = await deployment(ref);
+      outputs = info?.outputs ?? null;
+      actual = info ? { model: modelFromOutputs(info.outputs, `${subjectOf(ref)} (${loc.backend.url})`), serial: info.serial } : { model: null, serial: null };
     } catch {
       // Keep the state read before the run; the error below says what went wrong.
     }
-    const applied = translation.changes.filter((c) => translation.completed.includes(c.subject));
-    const result: ApplyResult = { status: err ? 'failed' : 'succeeded', applied, actual, summary: resourceSummary(translation) };
+    let indexed = actual;
+    if (!err && rollout) {
+      // Pulumi reports an update the ECS circuit breaker rolled back as a success.
+      const rolled = rolledBackApps(outputs);
+      if (rolled.length > 0) {
+        err = rollbackError(ref, rolled, outputs);
+        // Never index the desired model as applied; the AWS program records the same in the stack.
+        const held = recordedModel(rollout.desired, rollout.previous, rolled);
+        if (canonicalJson(actual.model) === canonicalJson(rollout.desired)) indexed = { ...actual, model: held };
+      }
+    }
+    const applied = runs.flatMap((r) => r.changes.filter((c) => r.completed.includes(c.subject)));
+    const summary: Record<string, number> = {};
+    for (const r of runs) for (const [k, n] of Object.entries(resourceSummary(r))) summary[k] = (summary[k] ?? 0) + n;
+    const result: ApplyResult = { status: err ? 'failed' : 'succeeded', applied, actual, summary };
     if (err) result.error = err;
-    await index(ref, actual, destroying && !err);
+    await index(ref, indexed, destroying && !err);
     return result;
   };
 
@@ -287,6 +316,27 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
     }
   };
 
+
+  /** One `pulumi up` of the stage's program; `failed` when the stack could not even be opened. */
+  const update = async (
+    ref: StageRef,
+    desired: StageModel,
+    programOpts: ProgramOptions,
+    io: ApplyIO,
+    message: string,
+  ): Promise<{ translation: Translation; error?: SetopsError } | { failed: Omit<ApplyResult, 'actual'> }> => {
+    let opened: OpenStack;
+    try {
+      opened = await open(ref, 'up', await programFor(desired, programOpts), true);
+    } catch (err) {
+      const error = await mapPulumiError(err, errorContext(ref, 'up', io.signal));
+      return { failed: { status: 'failed', applied: [], error } };
+    }
+    const onProgress = (e: EngineEventLike): void => {
+      for (const p of progressFor(e)) io.progress(p);
+    };
+    return run(ref, 'up', opened, io.signal, onProgress, message);
+  };
 
   const engine: Engine = {
     name: 'pulumi',
@@ -318,19 +368,12 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
       if (before && before.pendingOperations.length > 0) {
         return { status: 'failed', applied: [], actual: previous, error: pendingOperationsError(subjectOf(ref), loc, before.pendingOperations) };
       }
-      let opened: OpenStack;
-      try {
-        opened = await open(ref, 'up', await programFor(desired), true);
-      } catch (err) {
-        const error = await mapPulumiError(err, errorContext(ref, 'up', io.signal));
-        return { status: 'failed', applied: [], actual: previous, error };
-      }
-      const onProgress = (e: EngineEventLike): void => {
-        for (const p of progressFor(e)) io.progress(p);
-      };
-      const { translation, error } = await run(ref, 'up', opened, io.signal, onProgress, deploymentMessage(io));
-      logRun(io, ref, 'up', translation, error);
-      return finish(ref, translation, error, previous);
+      const rollout = { desired, previous: previous.model };
+      const programOpts: ProgramOptions = previous.model ? { previousModel: previous.model } : {};
+      const up = await update(ref, desired, programOpts, io, deploymentMessage(io));
+      if ('failed' in up) return { ...up.failed, actual: previous };
+      logRun(io, ref, 'up', up.translation, up.error);
+      return finish(ref, up.translation, up.error, previous, false, rollout);
     },
 
     async destroy(ref: StageRef, io: ApplyIO): Promise<ApplyResult> {

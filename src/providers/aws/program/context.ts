@@ -25,6 +25,13 @@ export interface ProgramOptions {
    * rolls the services forward. A failed migration leaves the old revision serving.
    */
   pinnedTaskDefinitions?: Record<string, string>;
+  /**
+   * The StageModel recorded before this update. Apps that end the update on their previous
+   * version (pinned above, or rolled back by the ECS circuit breaker) are recorded in
+   * `setopsdStageModel` with their previous entry from it (absent when it has none), so the
+   * next plan shows their change again. Without it such apps are left out of the recorded model.
+   */
+  previousModel?: StageModel;
 }
 
 /** What every part of the program shares: the model, names, provider and account. */

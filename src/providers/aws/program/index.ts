@@ -27,6 +27,7 @@ import { createContext, type ProgramOptions } from './context.js';
 import { buildNetwork } from './network.js';
 import { buildNotifications } from './notifications.js';
 import { stageNames } from './names.js';
+import { recordedModel } from './recorded-model.js';
 import { buildService, type BuiltService } from './services/index.js';
 import { assertBuildable } from './validate.js';
 
@@ -111,18 +112,21 @@ export function stageProgram(model: StageModel, opts: ProgramOptions = {}): () =
     const topicArn = buildNotifications(ctx, cluster, apps, Object.values(services), ingress);
 
     const appOutputs: Record<string, unknown> = {};
+    const rolledBack: pulumi.Output<[string, boolean]>[] = [];
     const preDeploy: Record<string, pulumi.Output<string>> = {};
     const taskSecurityGroups: Record<string, pulumi.Output<string>[]> = {};
     for (const app of apps) {
+      // The ECS circuit breaker rolls a failed deployment back and the service then reports a
+      // steady state, so the update "succeeds": the service still runs the previous revision.
+      const appRolledBack = pulumi
+        .all([app.service.taskDefinition, ctx.pinnedTaskDefinitions[app.name] ?? app.taskDefinition.arn])
+        .apply(([deployed, wanted]) => deployed !== undefined && deployed !== wanted);
+      rolledBack.push(appRolledBack.apply((b): [string, boolean] => [app.name, b]));
       appOutputs[app.name] = {
         service: app.service.name,
         taskDefinitionArn: app.taskDefinition.arn,
-        // The ECS circuit breaker rolls a failed deployment back and the service then reports a
-        // steady state, so the update "succeeds": the service still runs the previous revision.
         deployedTaskDefinitionArn: app.service.taskDefinition,
-        rolledBack: pulumi
-          .all([app.service.taskDefinition, ctx.pinnedTaskDefinitions[app.name] ?? app.taskDefinition.arn])
-          .apply(([deployed, wanted]) => deployed !== undefined && deployed !== wanted),
+        rolledBack: appRolledBack,
         logGroup: app.logGroup.name,
         privateDns: `${app.name}.${names.privateZone}`,
         scale: app.model.scale,
@@ -134,8 +138,18 @@ export function stageProgram(model: StageModel, opts: ProgramOptions = {}): () =
     const serviceOutputs: Record<string, unknown> = {};
     for (const name of Object.keys(services)) serviceOutputs[name] = services[name]!.outputs;
 
+    // Apps that did not move to their new version (pinned, or rolled back) are recorded as they
+    // were, so `read` stays truthful and the next plan shows their change again. A preview
+    // records the model as is (the rollback flags are unknown before an update).
+    const pinned = Object.keys(ctx.pinnedTaskDefinitions);
+    const modelOutput: pulumi.Input<string> = pulumi.runtime.isDryRun()
+      ? canonicalJson(model)
+      : pulumi.all(rolledBack).apply((flags) =>
+          canonicalJson(recordedModel(model, opts.previousModel ?? null, [...pinned, ...flags.filter(([, b]) => b).map(([name]) => name)])),
+        );
+
     return {
-      [STAGE_MODEL_OUTPUT]: canonicalJson(model),
+      [STAGE_MODEL_OUTPUT]: modelOutput,
       stage: names.key,
       region: ctx.region,
       vpcId: network.vpcId,

@@ -468,6 +468,25 @@ t.test('pinned task definitions: new revisions registered, services kept on the 
   tt.match(named(resources, 'app-worker-service')!.inputs.taskDefinition, /app-worker-task/, 'worker rolls forward');
   tt.equal((outputs.apps as any).web.rolledBack, false, 'a pinned service is not a rollback');
   tt.equal((outputs.apps as any).web.deployedTaskDefinitionArn, pinned);
+  const recorded = JSON.parse(outputs.setopsdStageModel as string) as StageModel;
+  tt.notOk(recorded.apps.web, 'without a previous model, the pinned app is left out of the recorded model');
+  tt.same(recorded.apps.worker, cases['example-production']!.apps.worker, 'apps that rolled forward are recorded as desired');
+});
+
+t.test('pinned or rolled back apps are recorded with their previous model entry', async (tt) => {
+  const desired = cases['example-production']!;
+  const previous: StageModel = { ...desired, apps: { ...desired.apps, web: { ...desired.apps.web!, image: 'registry.example.com/web:previous' } } };
+  const pinned = 'arn:aws:ecs:eu-central-1:123456789012:task-definition/globex-storefront-production-web:41';
+  const first = await run(desired, { pinnedTaskDefinitions: { web: pinned }, previousModel: previous });
+  tt.equal(first.outputs.setopsdStageModel, canonicalJson({ ...desired, apps: { ...desired.apps, web: previous.apps.web } }), 'pinned web: its previous entry');
+
+  mock.rollBack.add('app-web-service');
+  tt.teardown(() => mock.rollBack.clear());
+  const rolled = await run(desired, { previousModel: previous });
+  tt.equal(rolled.outputs.setopsdStageModel, canonicalJson({ ...desired, apps: { ...desired.apps, web: previous.apps.web } }), 'rolled back web: its previous entry');
+  mock.rollBack.clear();
+  const done = await run(desired, { previousModel: previous });
+  tt.equal(done.outputs.setopsdStageModel, canonicalJson(desired), 'a rollout that went through records the desired model');
 });
 
 t.test('a deployment the circuit breaker rolled back is reported in the outputs', async (tt) => {
@@ -476,6 +495,7 @@ t.test('a deployment the circuit breaker rolled back is reported in the outputs'
   const { outputs } = await run(cases['scale-zero']!);
   tt.equal((outputs.apps as any).web.rolledBack, true);
   tt.match((outputs.apps as any).web.deployedTaskDefinitionArn, /task-definition\/previous:1$/);
+  tt.notOk((JSON.parse(outputs.setopsdStageModel as string) as StageModel).apps.web, 'the new app is not recorded as applied');
 });
 
 t.test('models the program cannot build fail before any resource', async (tt) => {
