@@ -32,7 +32,8 @@ import { passphraseEnv } from './passphrase.js';
 import { openStack, runRaw, type OpenStack } from './workspace.js';
 import type { ProgramOptions } from '../program/context.js';
 import { recordedModel } from '../program/recorded-model.js';
-import { rollbackError, rolledBackApps } from './rollout.js';
+import { appOutputs, pinsFor, preDeployApps, rollbackError, rolledBackApps } from './rollout.js';
+import type { TaskRunner } from './ecs-tasks.js';
 
 /**
  * Builds a stage's inline program (the AWS program's `stageProgram`). `opts` carries what the
@@ -54,6 +55,11 @@ export interface PulumiEngineOptions {
    * default program is used, none with a custom `program`.
    */
   plugins?: { name: string; version: string }[];
+  /**
+   * Runs the one-off `preDeploy` tasks between the two updates of a rollout with migrations.
+   * Default: ECS `RunTask` through `@aws-sdk/client-ecs` in the Organization's region.
+   */
+  taskRunner?: TaskRunner;
 }
 
 /** The `aws` resource plugin version the installed `@pulumi/aws` package needs. */
@@ -246,6 +252,82 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
     }
   };
 
+  let taskRunner: TaskRunner | undefined = opts.taskRunner;
+  const tasks = async (): Promise<TaskRunner> => {
+    if (taskRunner) return taskRunner;
+    // Loaded only when a pre-deploy task runs.
+    const { createEcsTaskRunner } = await import('./ecs-tasks.js');
+    taskRunner = createEcsTaskRunner({ sleep: ctx.deps.sleep, ...(ctx.organization.aws?.region ? { region: ctx.organization.aws.region } : {}) });
+    return taskRunner;
+  };
+
+  /**
+   * Runs the `preDeploy` task of each app in `apps` (in order) with the task definitions and
+   * network the first, pinned update recorded; stops at the first that fails. Returns the error.
+   */
+  const runPreDeploy = async (ref: StageRef, apps: readonly string[], io: ApplyIO): Promise<SetopsError | undefined> => {
+    let outputs: Record<string, unknown>;
+    try {
+      outputs = (await deployment(ref, io.signal))?.outputs ?? {};
+    } catch (err) {
+      return err instanceof SetopsError ? err : new EngineError(`${subjectOf(ref)}: cannot read the stack outputs: ${(err as Error).message}`, { cause: err });
+    }
+    const defs = (outputs.preDeployTaskDefinitions ?? {}) as Record<string, unknown>;
+    const net = (outputs.taskNetwork ?? {}) as { subnets?: unknown; securityGroups?: Record<string, unknown>; assignPublicIp?: unknown };
+    const logGroups = appOutputs(outputs);
+    for (const app of apps) {
+      const subject = `app/${app} in ${stageKey(ref)}`;
+      const taskDefinition = defs[app];
+      const securityGroups = net.securityGroups?.[app];
+      if (typeof taskDefinition !== 'string' || typeof outputs.cluster !== 'string' || !Array.isArray(net.subnets) || !Array.isArray(securityGroups)) {
+        return new EngineError(`${subject}: the stack records no pre-deploy task definition or task network for this app (outputs preDeployTaskDefinitions, taskNetwork, cluster); nothing was rolled out. Apply again; if it persists this is a bug`, {
+          code: 'E_AWS_PREDEPLOY',
+          retryable: false,
+        });
+      }
+      io.progress({ subject: `app/${app}`, status: 'started', message: 'pre-deploy task' });
+      let res;
+      try {
+        res = await (await tasks()).run(
+          {
+            subject,
+            cluster: outputs.cluster,
+            taskDefinition,
+            container: app,
+            subnets: net.subnets as string[],
+            securityGroups: securityGroups as string[],
+            assignPublicIp: net.assignPublicIp === true,
+            logStreamPrefix: 'predeploy',
+          },
+          io.signal,
+        );
+      } catch (err) {
+        io.progress({ subject: `app/${app}`, status: 'failed', message: 'pre-deploy task' });
+        return err instanceof SetopsError ? err : new EngineError(`${subject}: the pre-deploy task could not be run: ${(err as Error).message}`, { cause: err });
+      }
+      if (res.exitCode === 0) {
+        io.progress({ subject: `app/${app}`, status: 'succeeded', message: 'pre-deploy task exited with 0' });
+        continue;
+      }
+      io.progress({ subject: `app/${app}`, status: 'failed', message: res.exitCode === null ? 'pre-deploy task did not run' : `pre-deploy task exited with ${res.exitCode}` });
+      const logGroup = logGroups[app]?.logGroup;
+      const where =
+        logGroup && res.logStream
+          ? ` See its output with \`aws logs tail ${logGroup} --log-stream-names ${res.logStream}\`,`
+          : ' See its output with `setopsd logs` for this app,';
+      const what = res.exitCode === null ? `the pre-deploy task did not run (${res.reason})` : `the pre-deploy command exited with code ${res.exitCode} (${res.reason})`;
+      return new EngineError(
+        `${subject}: ${what}; the services were not updated and the previous version keeps serving.${where} fix it and apply again`,
+        {
+          code: 'E_AWS_PREDEPLOY_FAILED',
+          retryable: false,
+          data: { app, exitCode: res.exitCode, reason: res.reason, ...(res.taskArn ? { taskArn: res.taskArn } : {}), ...(res.logStream ? { logStream: res.logStream } : {}) },
+        },
+      );
+    }
+    return undefined;
+  };
+
   const deploymentMessage = (io: ApplyIO): string =>
     `setopsd deployment #${io.deployment.number}${io.deployment.commit ? ` of ${io.deployment.commit.slice(0, 12)}` : ''} (${io.deployment.trigger})`;
 
@@ -370,10 +452,26 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
       }
       const rollout = { desired, previous: previous.model };
       const programOpts: ProgramOptions = previous.model ? { previousModel: previous.model } : {};
+      const migrating = preDeployApps(desired, previous.model);
+      const runs: Translation[] = [];
+      if (migrating.length > 0) {
+        // Two phases: register the new task definitions with every running service pinned to
+        // its revision (new apps held at 0 tasks), run the pre-deploy tasks, then roll out.
+        const pinnedTaskDefinitions = pinsFor(desired, before?.outputs);
+        const heldApps = Object.keys(desired.apps).filter((a) => !(a in pinnedTaskDefinitions)).sort();
+        const first = await update(ref, desired, { ...programOpts, pinnedTaskDefinitions, ...(heldApps.length > 0 ? { heldApps } : {}) }, io,
+          `${deploymentMessage(io)}: new task definitions, services held for pre-deploy`);
+        if ('failed' in first) return { ...first.failed, actual: previous };
+        logRun(io, ref, 'up', first.translation, first.error);
+        if (first.error) return finish(ref, first.translation, first.error, previous);
+        runs.push(first.translation);
+        const failed = await runPreDeploy(ref, migrating, io);
+        if (failed) return finish(ref, runs, failed, previous);
+      }
       const up = await update(ref, desired, programOpts, io, deploymentMessage(io));
-      if ('failed' in up) return { ...up.failed, actual: previous };
+      if ('failed' in up) return runs.length > 0 ? finish(ref, runs, up.failed.error, previous) : { ...up.failed, actual: previous };
       logRun(io, ref, 'up', up.translation, up.error);
-      return finish(ref, up.translation, up.error, previous, false, rollout);
+      return finish(ref, [...runs, up.translation], up.error, previous, false, rollout);
     },
 
     async destroy(ref: StageRef, io: ApplyIO): Promise<ApplyResult> {

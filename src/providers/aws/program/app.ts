@@ -153,7 +153,7 @@ export function buildApp(
       name,
       cluster: cluster.cluster.arn,
       taskDefinition: ctx.pinnedTaskDefinitions[name] ?? taskDefinition.arn,
-      desiredCount: app.scale,
+      desiredCount: ctx.heldApps.has(name) ? 0 : app.scale,
       launchType: 'FARGATE',
       platformVersion: 'LATEST',
       networkConfiguration: {
@@ -174,7 +174,7 @@ export function buildApp(
       serviceRegistries: { registryArn: discovery.arn },
       propagateTags: 'SERVICE',
       enableEcsManagedTags: true,
-      waitForSteadyState: app.scale > 0,
+      waitForSteadyState: app.scale > 0 && !ctx.heldApps.has(name),
     },
     // A fixed service name cannot exist twice in a cluster: replace by deleting first.
     ctx.res({ dependsOn: [...(target?.dependsOn ?? []), ...cluster.executionPolicies, ...links.dependsOn], deleteBeforeReplace: true }),

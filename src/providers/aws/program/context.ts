@@ -26,6 +26,12 @@ export interface ProgramOptions {
    */
   pinnedTaskDefinitions?: Record<string, string>;
   /**
+   * Apps whose ECS service runs no task yet (desired count 0, no wait for a steady state): in the
+   * first update of a rollout with migrations, apps with no running revision to pin (new apps)
+   * must not start before the pre-deploy tasks ran; the second update gives them their scale.
+   */
+  heldApps?: string[];
+  /**
    * The StageModel recorded before this update. Apps that end the update on their previous
    * version (pinned above, or rolled back by the ECS circuit breaker) are recorded in
    * `setopsdStageModel` with their previous entry from it (absent when it has none), so the
@@ -47,6 +53,8 @@ export interface ProgramContext {
   hostedZoneIds: Record<string, string>;
   /** See `ProgramOptions.pinnedTaskDefinitions`. */
   pinnedTaskDefinitions: Record<string, string>;
+  /** See `ProgramOptions.heldApps`. */
+  heldApps: ReadonlySet<string>;
   /** The explicit AWS provider (region, allowed account, default tags). */
   provider: aws.Provider;
   /** Resource options with the stage's provider (plus `extra`). */
@@ -88,6 +96,7 @@ export function createContext(model: StageModel, names: StageNames, opts: Progra
     logRetentionDays: opts.logRetentionDays ?? (model.stage.protected ? 30 : 14),
     hostedZoneIds: opts.hostedZoneIds ?? {},
     pinnedTaskDefinitions: opts.pinnedTaskDefinitions ?? {},
+    heldApps: new Set(opts.heldApps ?? []),
     provider,
     res: (extra = {}) => ({ ...extra, provider }),
     invoke,

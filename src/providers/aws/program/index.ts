@@ -141,7 +141,7 @@ export function stageProgram(model: StageModel, opts: ProgramOptions = {}): () =
     // Apps that did not move to their new version (pinned, or rolled back) are recorded as they
     // were, so `read` stays truthful and the next plan shows their change again. A preview
     // records the model as is (the rollback flags are unknown before an update).
-    const pinned = Object.keys(ctx.pinnedTaskDefinitions);
+    const pinned = [...Object.keys(ctx.pinnedTaskDefinitions), ...ctx.heldApps];
     const modelOutput: pulumi.Input<string> = pulumi.runtime.isDryRun()
       ? canonicalJson(model)
       : pulumi.all(rolledBack).apply((flags) =>

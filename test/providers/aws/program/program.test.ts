@@ -473,6 +473,15 @@ t.test('pinned task definitions: new revisions registered, services kept on the 
   tt.same(recorded.apps.worker, cases['example-production']!.apps.worker, 'apps that rolled forward are recorded as desired');
 });
 
+t.test('held apps: the service is created without tasks and not recorded as applied', async (tt) => {
+  const { resources, outputs } = await run(cases['example-production']!, { heldApps: ['web'] });
+  const web = named(resources, 'app-web-service')!.inputs;
+  tt.equal(web.desiredCount, 0, 'no task starts before the pre-deploy task ran');
+  tt.equal(web.waitForSteadyState, false);
+  tt.ok((named(resources, 'app-worker-service')!.inputs.desiredCount as number) > 0, 'other apps keep their scale');
+  tt.notOk((JSON.parse(outputs.setopsdStageModel as string) as StageModel).apps.web, 'a held new app is not recorded as applied');
+});
+
 t.test('pinned or rolled back apps are recorded with their previous model entry', async (tt) => {
   const desired = cases['example-production']!;
   const previous: StageModel = { ...desired, apps: { ...desired.apps, web: { ...desired.apps.web!, image: 'registry.example.com/web:previous' } } };

@@ -1,0 +1,121 @@
+/**
+ * One-off ECS tasks (an app's `preDeploy` command) run by the engine between the two updates
+ * of a rollout with migrations. The engine sees only `TaskRunner`; `createEcsTaskRunner` is
+ * the real one on `@aws-sdk/client-ecs` (credentials from the SDK's default chain, the
+ * Organization's region).
+ */
+import { DescribeTasksCommand, ECSClient, RunTaskCommand, type ECSClientConfig } from '@aws-sdk/client-ecs';
+import { CanceledError, EngineError } from '../../../errors.js';
+import type { Sleep } from '../../../deps.js';
+
+/** What to run: a Fargate task of `taskDefinition` in the stage's private network. */
+export interface TaskRunInput {
+  /** Who asks, for messages: `app/web in acme/shop/production`. */
+  subject: string;
+  /** ECS cluster name or ARN. */
+  cluster: string;
+  taskDefinition: string;
+  /** The container whose exit code decides (the app's container, named like the app). */
+  container: string;
+  subnets: string[];
+  securityGroups: string[];
+  assignPublicIp: boolean;
+  /** The task definition's `awslogs-stream-prefix`: gives the task's log stream name. */
+  logStreamPrefix?: string;
+}
+
+/** How a task ended. `exitCode` null: it never ran its command (failed to start, no exit code). */
+export interface TaskRunResult {
+  exitCode: number | null;
+  /** ECS's reason (`Essential container in task exited`, a RunTask failure, …). */
+  reason: string;
+  /** `<prefix>/<container>/<task id>` in the app's log group, when the prefix is known. */
+  logStream?: string;
+  taskArn?: string;
+}
+
+/** Runs one task to its end. Throws an EngineError when ECS cannot be asked, CanceledError on abort. */
+export interface TaskRunner {
+  run(input: TaskRunInput, signal: AbortSignal): Promise<TaskRunResult>;
+}
+
+/** Options of the real runner. */
+export interface EcsTaskRunnerOptions {
+  /** The Organization's region. */
+  region?: string;
+  /** Extra client settings (tests: `endpoint` and static `credentials`). */
+  client?: ECSClientConfig;
+  sleep: Sleep;
+  /** Between DescribeTasks calls; default 6 s (the SDK waiter's minimum delay for ECS). */
+  pollMs?: number;
+}
+
+const STARTED_BY = 'setopsd';
+
+/** The real `TaskRunner`: `RunTask` (Fargate, awsvpc), then `DescribeTasks` until the task stopped. */
+export function createEcsTaskRunner(opts: EcsTaskRunnerOptions): TaskRunner {
+  let client: ECSClient | undefined;
+  const ecs = (): ECSClient => (client ??= new ECSClient({ ...(opts.region ? { region: opts.region } : {}), ...opts.client }));
+  const pollMs = opts.pollMs ?? 6000;
+
+  const call = async <T>(input: TaskRunInput, what: string, signal: AbortSignal, send: () => Promise<T>): Promise<T> => {
+    try {
+      return await send();
+    } catch (err) {
+      if (signal.aborted) throw new CanceledError(`${input.subject}: canceled while ${what}`, { cause: err });
+      const e = err as Error & { $metadata?: { httpStatusCode?: number } };
+      throw new EngineError(`${input.subject}: ECS ${what} failed: ${e.name}: ${e.message}; check the AWS credentials and permissions (ecs:RunTask, ecs:DescribeTasks, iam:PassRole) and apply again`, {
+        code: 'E_AWS_ECS',
+        cause: err,
+        data: { error: e.name, ...(e.$metadata?.httpStatusCode ? { status: e.$metadata.httpStatusCode } : {}) },
+      });
+    }
+  };
+
+  return {
+    async run(input, signal) {
+      const started = await call(input, 'RunTask', signal, () =>
+        ecs().send(
+          new RunTaskCommand({
+            cluster: input.cluster,
+            taskDefinition: input.taskDefinition,
+            launchType: 'FARGATE',
+            count: 1,
+            startedBy: STARTED_BY,
+            networkConfiguration: {
+              awsvpcConfiguration: {
+                subnets: input.subnets,
+                securityGroups: input.securityGroups,
+                assignPublicIp: input.assignPublicIp ? 'ENABLED' : 'DISABLED',
+              },
+            },
+          }),
+          { abortSignal: signal },
+        ),
+      );
+      const taskArn = started.tasks?.[0]?.taskArn;
+      if (!taskArn) {
+        const failures = (started.failures ?? []).map((f) => `${f.reason ?? 'failed'}${f.detail ? ` (${f.detail})` : ''}`);
+        return { exitCode: null, reason: failures.length > 0 ? failures.join('; ') : 'ECS started no task' };
+      }
+      const taskId = taskArn.slice(taskArn.lastIndexOf('/') + 1);
+      const logStream = input.logStreamPrefix ? { logStream: `${input.logStreamPrefix}/${input.container}/${taskId}` } : {};
+      for (;;) {
+        await opts.sleep(pollMs, signal);
+        const described = await call(input, 'DescribeTasks', signal, () =>
+          ecs().send(new DescribeTasksCommand({ cluster: input.cluster, tasks: [taskArn] }), { abortSignal: signal }),
+        );
+        const task = described.tasks?.[0];
+        if (!task) {
+          const why = described.failures?.map((f) => f.reason).filter(Boolean).join('; ');
+          return { exitCode: null, reason: why ? `ECS lost the task: ${why}` : 'ECS lost the task', taskArn, ...logStream };
+        }
+        if (task.lastStatus !== 'STOPPED') continue;
+        const container = task.containers?.find((c) => c.name === input.container) ?? task.containers?.[0];
+        const exitCode = typeof container?.exitCode === 'number' ? container.exitCode : null;
+        const reason = [container?.reason, task.stoppedReason].filter((r): r is string => typeof r === 'string' && r !== '').join('; ') || 'stopped';
+        return { exitCode, reason, taskArn, ...logStream };
+      }
+    },
+  };
+}
