@@ -34,6 +34,10 @@ import type { ProgramOptions } from '../program/context.js';
 import { recordedModel } from '../program/recorded-model.js';
 import { appOutputs, pinsFor, preDeployApps, rollbackError, rolledBackApps } from './rollout.js';
 import type { TaskRunner } from './ecs-tasks.js';
+import { awsClientSettings } from './aws-config.js';
+import { missingParametersError } from './missing-secrets.js';
+import type { ParameterChecker } from './ssm-parameters.js';
+import { secretParameterNamesOf, secretParameters } from '../program/secret-parameters.js';
 
 /**
  * Builds a stage's inline program (the AWS program's `stageProgram`). `opts` carries what the
@@ -60,6 +64,11 @@ export interface PulumiEngineOptions {
    * Default: ECS `RunTask` through `@aws-sdk/client-ecs` in the Organization's region.
    */
   taskRunner?: TaskRunner;
+  /**
+   * Checks that the SSM parameters of the stage's `{secret}` values exist before an update.
+   * Default: SSM `GetParameters` (names only) through `@aws-sdk/client-ssm`.
+   */
+  parameterChecker?: ParameterChecker;
 }
 
 /** The `aws` resource plugin version the installed `@pulumi/aws` package needs. */
@@ -257,8 +266,27 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
     if (taskRunner) return taskRunner;
     // Loaded only when a pre-deploy task runs.
     const { createEcsTaskRunner } = await import('./ecs-tasks.js');
-    taskRunner = createEcsTaskRunner({ sleep: ctx.deps.sleep, ...(ctx.organization.aws?.region ? { region: ctx.organization.aws.region } : {}) });
+    taskRunner = createEcsTaskRunner({ sleep: ctx.deps.sleep, client: awsClientSettings(env, 'ECS', ctx.organization.aws?.region) });
     return taskRunner;
+  };
+
+  let parameterChecker: ParameterChecker | undefined = opts.parameterChecker;
+  /** The stage's `{secret}` parameters that do not exist, as the error to fail with before anything changes. */
+  const checkSecrets = async (desired: StageModel, signal: AbortSignal): Promise<SetopsError | undefined> => {
+    const ref = refOf(desired);
+    const params = secretParameters(desired);
+    if (params.length === 0) return undefined;
+    if (!parameterChecker) {
+      // Loaded only when a stage has secrets.
+      const { createSsmParameterChecker } = await import('./ssm-parameters.js');
+      parameterChecker = createSsmParameterChecker({ client: awsClientSettings(env, 'SSM', ctx.organization.aws?.region) });
+    }
+    try {
+      const missing = await parameterChecker.missing(secretParameterNamesOf(params), subjectOf(ref), signal);
+      return missing.length > 0 ? missingParametersError(ref, params, missing, ctx.organization.aws?.region) : undefined;
+    } catch (err) {
+      return err instanceof SetopsError ? err : new EngineError(`${subjectOf(ref)}: cannot check the SSM parameters: ${(err as Error).message}`, { cause: err });
+    }
   };
 
   /**
@@ -450,6 +478,9 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
       if (before && before.pendingOperations.length > 0) {
         return { status: 'failed', applied: [], actual: previous, error: pendingOperationsError(subjectOf(ref), loc, before.pendingOperations) };
       }
+      // ECS reads secrets only when a task starts: check them before anything changes.
+      const secretsError = await checkSecrets(desired, io.signal);
+      if (secretsError) return { status: 'failed', applied: [], actual: previous, error: secretsError };
       const rollout = { desired, previous: previous.model };
       const programOpts: ProgramOptions = previous.model ? { previousModel: previous.model } : {};
       const migrating = preDeployApps(desired, previous.model);

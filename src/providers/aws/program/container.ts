@@ -4,6 +4,7 @@ import { isSecretRef } from '../../../model/stage-model.js';
 import type { ProgramContext } from './context.js';
 import { clamp } from './domains.js';
 import type { LinkGrant } from './links.js';
+import { secretParameterNamesOf, secretParameters } from './secret-parameters.js';
 
 /** Exec form as is; shell form (a string) runs under `/bin/sh -c`, like a Dockerfile's shell form. */
 export function execForm(command: string | string[]): string[] {
@@ -59,9 +60,5 @@ export function containerVariables(
 
 /** The SSM parameter names the app's `{secret}` values are read from (sorted, unique). */
 export function secretParameterNames(ctx: ProgramContext): string[] {
-  const names = new Set<string>();
-  for (const app of Object.values(ctx.model.apps)) {
-    for (const value of Object.values(app.env)) if (isSecretRef(value)) names.add(ctx.names.secretParameter(value.secret));
-  }
-  return [...names].sort();
+  return secretParameterNamesOf(secretParameters(ctx.model, ctx.names));
 }

@@ -1,7 +1,9 @@
 /**
  * `setopsd apply` of an AWS stage end to end through the CLI, with the fake Pulumi CLI on PATH:
  * plan with the resource preview, `pulumi up` with progress from the engine events, and the
- * deployment journal with Pulumi's resource counts.
+ * deployment journal with Pulumi's resource counts. The example's web app has a `preDeploy`
+ * and a `{secret}`: SSM and ECS are a fake AWS endpoint on 127.0.0.1 (AWS_ENDPOINT_URL), so the
+ * whole rollout runs: SSM check, pinned up, pre-deploy task, up.
  */
 import t from 'tap';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCli } from '../../../helpers/deps.js';
+import { DUMMY_CREDENTIALS, fakeAws } from './fake-aws.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const fixtures = join(repo, 'test/fixtures');
@@ -22,11 +25,36 @@ t.test('setopsd apply --yes on the AWS example drives pulumi preview and up', as
     await rm(stateDir, { recursive: true, force: true });
     await rm(fakeDir, { recursive: true, force: true });
   });
+  const taskArn = 'arn:aws:ecs:eu-central-1:123456789012:task/globex-storefront-staging/feedc0de';
+  const aws = await fakeAws(t, (req) => {
+    if (req.target === 'AmazonSSM.GetParameters') return { body: { Parameters: (req.body.Names as string[]).map((Name) => ({ Name, Type: 'SecureString' })), InvalidParameters: [] } };
+    if (req.target.endsWith('.RunTask')) return { body: { tasks: [{ taskArn, lastStatus: 'PROVISIONING' }], failures: [] } };
+    return { body: { tasks: [{ taskArn, lastStatus: 'STOPPED', stoppedReason: 'Essential container in task exited', containers: [{ name: 'web', exitCode: 0 }] }], failures: [] } };
+  });
+  // The outputs the first (pinned) update records: what the pre-deploy task needs.
+  const checkpoint = join(stateDir, 'stages/globex/storefront/staging/pulumi/backend/.pulumi/stacks/setops-globex-storefront/staging.json');
+  const outputs = {
+    cluster: 'globex-storefront-staging',
+    preDeployTaskDefinitions: { web: 'arn:aws:ecs:eu-central-1:123456789012:task-definition/globex-storefront-staging-web-predeploy:1' },
+    taskNetwork: { subnets: ['subnet-a', 'subnet-b'], securityGroups: { web: ['sg-web', 'sg-members'] }, assignPublicIp: false },
+    apps: { web: { rolledBack: false, logGroup: '/setops/globex/storefront/staging/web' } },
+  };
+  const stackRes = { urn: 'urn:pulumi:staging::setops-globex-storefront::pulumi:pulumi:Stack::setops-globex-storefront-staging', custom: false, type: 'pulumi:pulumi:Stack', outputs };
+  const recorded = JSON.stringify({ version: 3, checkpoint: { stack: 'organization/setops-globex-storefront/staging', latest: { manifest: { time: '2026-01-01T00:00:00Z', magic: '', version: '' }, resources: [stackRes] } } });
   writeFileSync(
     join(fakeDir, 'script.json'),
-    JSON.stringify({ rules: [{ when: 'preview', events: stream('webserver-userdata.json') }, { when: 'up', events: stream('up-3.json') }] }),
+    JSON.stringify({
+      rules: [
+        { when: 'preview', events: stream('webserver-userdata.json') },
+        { when: 'up', times: 1, writes: [{ path: checkpoint, text: recorded }] },
+        { when: 'up', events: stream('up-3.json') },
+      ],
+    }),
   );
   const env = {
+    AWS_ENDPOINT_URL: aws.url,
+    AWS_ACCESS_KEY_ID: DUMMY_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: DUMMY_CREDENTIALS.secretAccessKey,
     PATH: `${join(fixtures, 'fake-pulumi/bin')}:${process.env.PATH}`,
     HOME: process.env.HOME,
     FAKE_PULUMI_DIR: fakeDir,
@@ -41,7 +69,14 @@ t.test('setopsd apply --yes on the AWS example drives pulumi preview and up', as
 
   const calls = readFileSync(join(fakeDir, 'calls.ndjson'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { argv: string[] }).argv);
   t.ok(calls.some((a) => a[0] === 'preview'), 'plan ran pulumi preview');
-  t.ok(calls.some((a) => a[0] === 'up' && a.includes('setopsd deployment #1 (cli)')), 'apply ran pulumi up with the deployment message');
+  t.same(
+    calls.filter((a) => a[0] === 'up').map((a) => a[a.indexOf('--message') + 1]),
+    ['setopsd deployment #1 (cli): new task definitions, services held for pre-deploy', 'setopsd deployment #1 (cli)'],
+    'web has a preDeploy: a pinned up, then the rollout',
+  );
+  t.same(aws.requests.map((r) => r.target.split('.').pop()), ['GetParameters', 'RunTask', 'DescribeTasks'], 'SSM checked first; the pre-deploy task ran between the updates');
+  t.same(aws.requests[0]!.body, { Names: ['/setops/globex/storefront/staging/STRIPE_KEY'], WithDecryption: false });
+  t.equal(aws.requests[1]!.body.taskDefinition, outputs.preDeployTaskDefinitions.web);
 
   const journalDir = join(stateDir, 'stages/globex/storefront/staging/journal');
   const [first] = readdirSync(journalDir).filter((n) => n.endsWith('.json')).sort();

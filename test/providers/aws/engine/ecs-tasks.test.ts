@@ -3,37 +3,15 @@
  * the SDK builds and signs real RunTask / DescribeTasks requests; the server answers them.
  */
 import t, { type Test } from 'tap';
-import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createEcsTaskRunner, type TaskRunInput } from '../../../../src/providers/aws/engine/ecs-tasks.js';
+import { DUMMY_CREDENTIALS, fakeAws, type AwsAnswer, type AwsRequest } from './fake-aws.js';
 
-interface Request {
-  target: string;
-  body: Record<string, any>;
-  authorization: string;
-}
-type Answer = { status?: number; body: unknown };
-
-async function fakeEcs(t: Test, answer: (req: Request, n: number) => Answer) {
-  const requests: Request[] = [];
-  const server = createServer((req: IncomingMessage, res) => {
-    let text = '';
-    req.on('data', (c: Buffer) => (text += c.toString('utf8')));
-    req.on('end', () => {
-      const r = { target: String(req.headers['x-amz-target'] ?? ''), body: JSON.parse(text || '{}') as Record<string, any>, authorization: String(req.headers.authorization ?? '') };
-      requests.push(r);
-      const a = answer(r, requests.length);
-      res.writeHead(a.status ?? 200, { 'content-type': 'application/x-amz-json-1.1' });
-      res.end(JSON.stringify(a.body));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  const port = (server.address() as AddressInfo).port;
+async function fakeEcs(t: Test, answer: (req: AwsRequest, n: number) => AwsAnswer) {
+  const { url, requests } = await fakeAws(t, answer);
   const sleeps: number[] = [];
   const runner = createEcsTaskRunner({
     region: 'eu-central-1',
-    client: { endpoint: `http://127.0.0.1:${port}`, credentials: { accessKeyId: 'AKIDTESTONLY', secretAccessKey: 'test-only-secret' }, maxAttempts: 1 },
+    client: { endpoint: url, credentials: DUMMY_CREDENTIALS, maxAttempts: 1 },
     sleep: async (ms, signal) => {
       sleeps.push(ms);
       if (signal?.aborted) throw new Error('aborted');
