@@ -83,8 +83,19 @@ export interface Engine {
 export interface StageStatus {
   /** Where the stage's public apps answer (local engine router). */
   router?: { url: string; port: number };
-  apps: Record<string, { processes: ProcessStatus[]; url?: string }>;
+  /**
+   * Apps by name. `note`: what the engine knows about the app besides processes (Pulumi: the
+   * task definition its ECS service runs, a rollback).
+   */
+  apps: Record<string, { processes: ProcessStatus[]; url?: string; note?: string }>;
   services: Record<string, { type: string; status: 'running' | 'stopped' | 'unknown'; detail?: string }>;
+  /**
+   * Set when the view is not live (Pulumi: the stack outputs of the last update): says where it
+   * comes from; apps are then shown with their scale, not a process health count.
+   */
+  source?: string;
+  /** Stage-level facts worth a line each (load balancer DNS name, cluster). */
+  notes?: string[];
 }
 
 export interface ProcessStatus {

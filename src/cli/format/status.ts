@@ -83,6 +83,8 @@ function renderStage(r: StageStatusReport): string {
   );
   if (r.lock) lines.push(`  locked           by PID ${r.lock.pid} on ${r.lock.host} since ${r.lock.startedAt} (${r.lock.command})`);
   if (r.runtime?.router) lines.push(`  router           ${r.runtime.router.url}`);
+  if (r.runtime?.source) lines.push(`  runtime          from ${r.runtime.source}`);
+  for (const note of [...(r.runtime?.notes ?? [])].sort()) lines.push(`  ${''.padEnd(16)} ${note}`);
   if (r.runtimeError) lines.push(`  runtime          unknown: ${r.runtimeError}`);
   const appNames = [...new Set([...Object.keys(r.apps), ...Object.keys(r.runtime?.apps ?? {})])].sort();
   for (const name of appNames) {
@@ -91,7 +93,10 @@ function renderStage(r: StageStatusReport): string {
     const procs = [...(run?.processes ?? [])].sort((a, b) => a.port - b.port || a.pid - b.pid);
     const healthy = procs.filter((p) => p.healthy).length;
     const want = model ? `${healthy}/${model.scale} healthy` : `${healthy} healthy (not in the recorded model)`;
-    lines.push(`  app ${name.padEnd(12)} ${r.runtime ? want : `scale ${model?.scale ?? '?'}`}${model?.public ? ', public' : ''}${run?.url ? `  ${run.url}` : ''}`);
+    // A view that is not live (runtime.source) has no process health to count.
+    const live = r.runtime && !r.runtime.source;
+    lines.push(`  app ${name.padEnd(12)} ${live ? want : `scale ${model?.scale ?? '?'}`}${model?.public ? ', public' : ''}${run?.url ? `  ${run.url}` : ''}`);
+    if (run?.note) lines.push(`    ${run.note}`);
     for (const p of procs) {
       lines.push(`    pid ${p.pid}  port ${p.port}  ${p.healthy ? 'healthy' : 'unhealthy'}  restarts ${p.restarts}  since ${p.startedAt}`);
     }

@@ -19,7 +19,7 @@ import { canonicalJson } from '../../../model/canonical.js';
 import { refOf, stageKey, type StageModel, type StageRef } from '../../../model/stage-model.js';
 import type { Changeset } from '../../../reconciler/changeset.js';
 import { StateStore } from '../../../state/store.js';
-import type { ActualState, ApplyIO, ApplyResult, Engine, EngineContext, LogsOptions, ResourcePlan } from '../../engine.js';
+import type { ActualState, ApplyIO, ApplyResult, Engine, EngineContext, LogsOptions, ResourcePlan, StageStatus } from '../../engine.js';
 import { checkpointPaths, parseMetaVersion, stackLocation, type StackLocation } from './backend.js';
 import { MODEL_OUTPUT, modelFromOutputs, parseExport, readCheckpointFile, type DeploymentInfo, type PendingOperation } from './checkpoint.js';
 import { locatePulumiCommand } from './cli.js';
@@ -32,6 +32,7 @@ import { passphraseEnv } from './passphrase.js';
 import { openStack, runRaw, type OpenStack } from './workspace.js';
 import type { ProgramOptions } from '../program/context.js';
 import { recordedModel } from '../program/recorded-model.js';
+import { statusFromOutputs } from './status.js';
 import { appOutputs, pinsFor, preDeployApps, rollbackError, rolledBackApps } from './rollout.js';
 import type { TaskRunner } from './ecs-tasks.js';
 import { awsClientSettings } from './aws-config.js';
@@ -525,6 +526,13 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
       const { translation, error } = await run(ref, 'destroy', opened, io.signal, onProgress, deploymentMessage(io));
       logRun(io, ref, 'destroy', translation, error);
       return finish(ref, translation, error, before, true);
+    },
+
+    async status(ref: StageRef, signal?: AbortSignal): Promise<StageStatus | null> {
+      // From the recorded stack outputs (checkpoint file or `stack export`): no live AWS calls.
+      const info = await deployment(ref, signal);
+      if (!info || info.serial === null) return null;
+      return statusFromOutputs(info.outputs, modelFromOutputs(info.outputs, `${subjectOf(ref)} (${locOf(ref).backend.url})`));
     },
 
     async logs(ref: StageRef, app: string, opts: LogsOptions): Promise<void> {
