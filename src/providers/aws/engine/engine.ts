@@ -6,8 +6,15 @@
  *   backend it reads the checkpoint file directly (no CLI, no passphrase: `setopsd plan` works
  *   where the CLI is absent); other backends use `pulumi stack export` (without
  *   `--show-secrets`: nothing is decrypted). Both give the same serial (see checkpoint.ts).
+ *   After an update in which apps did not roll out (circuit-breaker rollback, failed pre-deploy
+ *   task) the AWS program records those apps as they were, so the next plan shows them again.
  * - `preview`, `apply` (`up`), `destroy` and `refresh` need the CLI and, on DIY backends, the
  *   passphrase; engine events become plan lines and progress (events.ts).
+ * - `apply`: checks the stage's SSM parameters exist (ssm-parameters.ts); when an app with
+ *   `preDeploy` is new or changed, updates with the running services pinned, runs the pre-deploy
+ *   tasks (ecs-tasks.ts) and updates again; an update the ECS circuit breaker rolled back is a
+ *   failed deployment (rollout.ts).
+ * - `status`: the last update's stack outputs, no live AWS call (status.ts).
  */
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
