@@ -101,7 +101,16 @@ export function createEcsTaskRunner(opts: EcsTaskRunnerOptions): TaskRunner {
       const taskId = taskArn.slice(taskArn.lastIndexOf('/') + 1);
       const logStream = input.logStreamPrefix ? { logStream: `${input.logStreamPrefix}/${input.container}/${taskId}` } : {};
       for (;;) {
-        await opts.sleep(pollMs, signal);
+        try {
+          await opts.sleep(pollMs, signal);
+        } catch (err) {
+          if (!signal.aborted) throw err;
+          throw new CanceledError(
+            `${input.subject}: canceled while waiting for the pre-deploy task ${taskArn}; it may still be running in ECS ` +
+              `(stop it with \`aws ecs stop-task --cluster ${input.cluster} --task ${taskArn}\`)`,
+            { cause: err },
+          );
+        }
         const described = await call(input, 'DescribeTasks', signal, () =>
           ecs().send(new DescribeTasksCommand({ cluster: input.cluster, tasks: [taskArn] }), { abortSignal: signal }),
         );

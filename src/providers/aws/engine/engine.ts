@@ -356,7 +356,8 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
         `${subject}: ${what}; the services were not updated and the previous version keeps serving.${where} fix it and apply again`,
         {
           code: 'E_AWS_PREDEPLOY_FAILED',
-          retryable: false,
+          // A command that ran and failed needs a fix; a task that could not start may next time.
+          retryable: res.exitCode === null,
           data: { app, exitCode: res.exitCode, reason: res.reason, ...(res.taskArn ? { taskArn: res.taskArn } : {}), ...(res.logStream ? { logStream: res.logStream } : {}) },
         },
       );

@@ -64,8 +64,9 @@ export function rollbackError(ref: StageRef, apps: readonly string[], outputs: R
 }
 
 /**
- * Apps of `desired` with a `preDeploy` command that are new or changed against `previous`: an
- * apply with any of them runs in two phases (pinned update, pre-deploy tasks, update).
+ * Apps of `desired` with a `preDeploy` command that are new or changed against `previous` (a
+ * change of `scale` alone is no new version): an apply with any of them runs in two phases
+ * (pinned update, pre-deploy tasks, update).
  */
 export function preDeployApps(desired: StageModel, previous: StageModel | null): string[] {
   return Object.keys(desired.apps)
@@ -74,7 +75,7 @@ export function preDeployApps(desired: StageModel, previous: StageModel | null):
       const app = desired.apps[name]!;
       if (!app.preDeploy) return false;
       const before = previous?.apps[name];
-      return !before || canonicalJson(before) !== canonicalJson(app);
+      return !before || canonicalJson({ ...before, scale: 0 }) !== canonicalJson({ ...app, scale: 0 });
     });
 }
 

@@ -105,5 +105,27 @@ t.test('an abort while the task runs is a CanceledError (the signal reaches the 
     if (req.target.endsWith('.DescribeTasks')) ac.abort();
     return { body: task('RUNNING') };
   });
-  await t.rejects(ecs.runner.run(input, ac.signal), { name: 'CanceledError', code: 'E_CANCELED', message: /^app\/web in acme\/shop\/production: canceled while DescribeTasks|aborted/ });
+  await t.rejects(ecs.runner.run(input, ac.signal), { name: 'CanceledError', code: 'E_CANCELED', message: /^app\/web in acme\/shop\/production: canceled while DescribeTasks/ });
+
+  const waiting = new AbortController();
+  const slow = await fakeEcs(t, () => ({ body: task('RUNNING') }));
+  waiting.abort();
+  const startedThenAborted = slow.runner.run(input, waiting.signal);
+  await t.rejects(startedThenAborted, { name: 'CanceledError' }, 'an aborted signal stops before or at the first call');
+});
+
+t.test('an abort between polls names the task and how to stop it', async (t) => {
+  const ac = new AbortController();
+  const { url } = await fakeAws(t, () => ({ body: task('PENDING') }));
+  const runner = createEcsTaskRunner({
+    client: { region: 'eu-central-1', endpoint: url, credentials: DUMMY_CREDENTIALS, maxAttempts: 1 },
+    sleep: async () => {
+      ac.abort();
+      throw new Error('sleep aborted');
+    },
+  });
+  await t.rejects(runner.run(input, ac.signal), {
+    name: 'CanceledError',
+    message: `app/web in acme/shop/production: canceled while waiting for the pre-deploy task ${taskArn}; it may still be running in ECS (stop it with \`aws ecs stop-task --cluster acme-shop-production --task ${taskArn}\`)`,
+  });
 });

@@ -119,6 +119,7 @@ t.test('a pre-deploy task that cannot start, or ECS that cannot be asked, fails 
   const s = await setup(t, { exitCode: null, reason: 'RESOURCE:ENI (no free addresses)' });
   const result = await s.engine.apply(desired, { ref, changes: [] }, s.io());
   t.match(result.error?.message, /^app\/web in acme\/shop\/production: the pre-deploy task did not run \(RESOURCE:ENI \(no free addresses\)\); the services were not updated/);
+  t.equal(result.error?.retryable, true, 'a task that could not start may start next time');
   t.same(s.sequence(), ['up', '<task> web']);
 
   const { EngineError } = await import('../../../../src/errors.js');
@@ -131,7 +132,8 @@ t.test('a pre-deploy task that cannot start, or ECS that cannot be asked, fails 
 
 t.test('without a changed preDeploy: one update, no task', async (t) => {
   const s = await setup(t, { exitCode: 0, reason: '' });
-  const same = stage({ web: app({ preDeploy: migrate }), worker: app({ image: 'ghcr.io/acme/worker:2.0.0' }) });
+  // web only scales: no new version, no migration.
+  const same = stage({ web: app({ preDeploy: migrate, scale: 5 }), worker: app({ image: 'ghcr.io/acme/worker:2.0.0' }) });
   const result = await s.engine.apply(same, { ref, changes: [] }, s.io());
   t.equal(result.status, 'succeeded', result.error?.message ?? 'succeeded');
   t.same(s.sequence(), ['up']);
