@@ -40,7 +40,7 @@ import { openStack, runRaw, type OpenStack } from './workspace.js';
 import type { ProgramOptions } from '../program/context.js';
 import { recordedModel } from '../program/recorded-model.js';
 import { statusFromOutputs } from './status.js';
-import { appOutputs, pinsFor, preDeployApps, rollbackError, rolledBackApps } from './rollout.js';
+import { appOutputs, heldFor, pinsFor, preDeployApps, rollbackError, rolledBackApps } from './rollout.js';
 import type { TaskRunner } from './ecs-tasks.js';
 import { awsClientSettings } from './aws-config.js';
 import { missingParametersError } from './missing-secrets.js';
@@ -498,7 +498,7 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
         // Two phases: register the new task definitions with every running service pinned to
         // its revision (new apps held at 0 tasks), run the pre-deploy tasks, then roll out.
         const pinnedTaskDefinitions = pinsFor(desired, before?.outputs);
-        const heldApps = Object.keys(desired.apps).filter((a) => !(a in pinnedTaskDefinitions)).sort();
+        const heldApps = heldFor(desired, previous.model, pinnedTaskDefinitions);
         const first = await update(ref, desired, { ...programOpts, pinnedTaskDefinitions, ...(heldApps.length > 0 ? { heldApps } : {}) }, io,
           `${deploymentMessage(io)}: new task definitions, services held for pre-deploy`);
         if ('failed' in first) return { ...first.failed, actual: previous };

@@ -93,3 +93,14 @@ export function pinsFor(desired: StageModel, previousOutputs: Record<string, unk
   }
   return pins;
 }
+
+/**
+ * The apps held at 0 tasks in the first phase: new apps (absent from the previous model), which
+ * must not start before the pre-deploy tasks ran. An app that ran before but has no recorded
+ * task definition to pin (a stack from an older program) is not held: holding it would stop it.
+ */
+export function heldFor(desired: StageModel, previous: StageModel | null, pins: Readonly<Record<string, string>>): string[] {
+  return Object.keys(desired.apps)
+    .sort()
+    .filter((name) => !(name in pins) && !previous?.apps[name]);
+}

@@ -140,3 +140,12 @@ t.test('without a changed preDeploy: one update, no task', async (t) => {
   t.same(s.inputs, []);
   t.same(s.programOpts, [{ previousModel: previous }]);
 });
+
+t.test('pins and held apps: running apps pinned, new apps held, an app without a recorded revision neither', async (t) => {
+  const { heldFor, pinsFor } = await import('../../../../src/providers/aws/engine/rollout.js');
+  const outputs = { apps: { web: { deployedTaskDefinitionArn: td('web', 1) }, worker: {} } };
+  const pins = pinsFor(desired, outputs);
+  t.same(pins, { web: td('web', 1) });
+  t.same(heldFor(desired, previous, pins), ['jobs'], 'worker ran before: never stopped by a hold');
+  t.same(heldFor(desired, null, {}), ['jobs', 'web', 'worker'], 'a first deployment holds every app until its migrations ran');
+});
