@@ -499,8 +499,8 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
         // its revision (new apps held at 0 tasks), run the pre-deploy tasks, then roll out.
         const pinnedTaskDefinitions = pinsFor(desired, before?.outputs);
         const heldApps = heldFor(desired, previous.model, pinnedTaskDefinitions);
-        const first = await update(ref, desired, { ...programOpts, pinnedTaskDefinitions, ...(heldApps.length > 0 ? { heldApps } : {}) }, io,
-          `${deploymentMessage(io)}: new task definitions, services held for pre-deploy`);
+        const pinned: ProgramOptions = { ...programOpts, pinnedTaskDefinitions, ...(heldApps.length > 0 ? { heldApps } : {}) };
+        const first = await update(ref, desired, pinned, io, `${deploymentMessage(io)}: new task definitions, services held for pre-deploy`);
         if ('failed' in first) return { ...first.failed, actual: previous };
         logRun(io, ref, 'up', first.translation, first.error);
         if (first.error) return finish(ref, first.translation, first.error, previous);
