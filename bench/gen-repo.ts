@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
 
 /**
  * Generates a large, valid config repository for benchmarks (validate, plan). Deterministic:
@@ -139,4 +140,29 @@ export function writeRepo(dir: string, repo: GeneratedRepo): void {
     mkdirSync(dirname(abs), { recursive: true });
     writeFileSync(abs, f.text);
   }
+}
+
+/**
+ * The repository a benchmark runs on, from its command line (`--runs`, `--projects`, `--stages`
+ * per project, `--pinned` apps per stage, `--shared` project-wide apps): the validate and plan
+ * benchmarks measure the same repository.
+ */
+export function benchRepoFromArgs(args: string[] = process.argv.slice(2)): { runs: number; repo: GeneratedRepo } {
+  const { values } = parseArgs({
+    args,
+    options: {
+      runs: { type: 'string', default: '5' },
+      projects: { type: 'string', default: '20' },
+      stages: { type: 'string', default: '10' },
+      pinned: { type: 'string', default: '49' },
+      shared: { type: 'string', default: '10' },
+    },
+  });
+  const repo = generateRepo({
+    projects: Number(values.projects),
+    stagesPerProject: Number(values.stages),
+    pinnedAppsPerStage: Number(values.pinned),
+    sharedAppsPerProject: Number(values.shared),
+  });
+  return { runs: Number(values.runs), repo };
 }

@@ -16,11 +16,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { parseAllDocuments } from 'yaml';
-import { generateRepo, writeRepo } from './gen-repo.js';
+import { benchRepoFromArgs, writeRepo } from './gen-repo.js';
 import { loadDesired } from '../src/manifests/load.js';
 import { compileValidators, type Validators } from '../src/schema/validate.js';
 import type { DesiredState, SourceFiles } from '../src/manifests/api.js';
@@ -31,22 +30,7 @@ import { StateStore } from '../src/state/store.js';
 import { main } from '../src/cli/main.js';
 import type { Deps } from '../src/deps.js';
 
-const { values } = parseArgs({
-  options: {
-    runs: { type: 'string', default: '5' },
-    projects: { type: 'string', default: '20' },
-    stages: { type: 'string', default: '10' },
-    pinned: { type: 'string', default: '49' },
-    shared: { type: 'string', default: '10' },
-  },
-});
-const runs = Number(values.runs);
-const repo = generateRepo({
-  projects: Number(values.projects),
-  stagesPerProject: Number(values.stages),
-  pinnedAppsPerStage: Number(values.pinned),
-  sharedAppsPerProject: Number(values.shared),
-});
+const { runs, repo } = benchRepoFromArgs();
 const source: SourceFiles = { root: '/bench', dir: '', files: repo.files };
 const validators: Validators = compileValidators();
 

@@ -6,30 +6,14 @@
  *
  * Prints the median of N runs (after one warm-up) for each step and the ratio.
  */
-import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { LineCounter, parseAllDocuments } from 'yaml';
-import { generateRepo } from './gen-repo.js';
+import { benchRepoFromArgs } from './gen-repo.js';
 import { loadDesired } from '../src/manifests/load.js';
 import { compileValidators, type Validators } from '../src/schema/validate.js';
 import type { SourceFiles } from '../src/manifests/api.js';
 
-const { values } = parseArgs({
-  options: {
-    runs: { type: 'string', default: '5' },
-    projects: { type: 'string', default: '20' },
-    stages: { type: 'string', default: '10' },
-    pinned: { type: 'string', default: '49' },
-    shared: { type: 'string', default: '10' },
-  },
-});
-const runs = Number(values.runs);
-const repo = generateRepo({
-  projects: Number(values.projects),
-  stagesPerProject: Number(values.stages),
-  pinnedAppsPerStage: Number(values.pinned),
-  sharedAppsPerProject: Number(values.shared),
-});
+const { runs, repo } = benchRepoFromArgs();
 const source: SourceFiles = { root: '/bench', dir: '', files: repo.files };
 let validators: Validators;
 const bytes = repo.files.reduce((n, f) => n + Buffer.byteLength(f.text), 0);
