@@ -1,31 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { access, constants, mkdir, openSync, closeSync, rm } from 'node:fs';
-import { promisify } from 'node:util';
-import { join, delimiter } from 'node:path';
+import { openSync, closeSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { connect } from 'node:net';
 import { EngineError } from '../../errors.js';
+import { findOnPath } from '../executables.js';
 import { writeFileAtomic } from '../../state/atomic.js';
 import { delay, isRunning, terminateGroup } from './proc.js';
 import { OWNER_ENV, ROLE_ENV } from './protocol.js';
-
-const accessP = promisify(access);
-const mkdirP = promisify(mkdir);
-const rmP = promisify(rm);
-
-/** Finds an executable on the PATH; null when absent. */
-export async function which(name: string, path: string | undefined): Promise<string | null> {
-  for (const dir of (path ?? '').split(delimiter)) {
-    if (dir === '') continue;
-    const candidate = join(dir, name);
-    try {
-      await accessP(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // next
-    }
-  }
-  return null;
-}
 
 /** What one redis-server needs. */
 export interface RedisOptions {
@@ -60,11 +42,11 @@ export class RedisServer {
 
   /** Starts the server and waits until it accepts connections. */
   async start(signal: AbortSignal): Promise<void> {
-    const bin = await which('redis-server', process.env.PATH);
+    const bin = await findOnPath('redis-server', process.env);
     if (bin === null) {
       throw new EngineError(`${this.o.subject}: redis-server was not found on the PATH; install Redis (e.g. apt-get install redis-server) or remove the redis service`, { code: 'E_MISSING_BINARY', retryable: false, data: { binary: 'redis-server' } });
     }
-    await mkdirP(this.o.dir, { recursive: true, mode: 0o700 });
+    await mkdir(this.o.dir, { recursive: true, mode: 0o700 });
     const conf = join(this.o.dir, 'redis.conf');
     await writeFileAtomic(conf, [
       `port ${this.o.port}`,
@@ -134,7 +116,7 @@ export class RedisServer {
    * False when it cannot be adopted.
    */
   async adopt(pid: number): Promise<boolean> {
-    const bin = await which('redis-server', process.env.PATH);
+    const bin = await findOnPath('redis-server', process.env);
     if (bin === null || !(await tcpOpen(this.o.port))) return false;
     this.pid = pid;
     this.running = true;
@@ -151,7 +133,7 @@ export class RedisServer {
     this.stopped = true;
     if (this.pid > 0) await terminateGroup(this.pid, 10_000);
     this.running = false;
-    if (dropData) await rmP(this.o.dir, { recursive: true, force: true });
+    if (dropData) await rm(this.o.dir, { recursive: true, force: true });
   }
 }
 

@@ -7,7 +7,7 @@ import { FAST_HEALTH, FIXTURES, REF, get, httpApp, noChanges, service, setup, st
 import { localPaths } from '../../../src/providers/local/paths.js';
 import { environOf, isRunning } from '../../../src/providers/local/proc.js';
 import { OWNER_ENV, ROLE_ENV } from '../../../src/providers/local/protocol.js';
-import { which } from '../../../src/providers/local/redis.js';
+import { findOnPath } from '../../../src/providers/executables.js';
 
 const CHILD = fileURLToPath(new URL('./apply-child.ts', import.meta.url));
 
@@ -68,7 +68,7 @@ t.test('SIGKILL of the process running apply, then a new apply: converged, one s
 
 t.test('supervisor killed mid-deployment: the next apply adopts the running version, stops the half-started one, no duplicates; data survives', async (t) => {
   const { engine, io, stateDir } = await setup(t);
-  const redis = (await which('redis-server', process.env.PATH)) !== null;
+  const redis = (await findOnPath('redis-server', process.env)) !== null;
   const services = { db: service('postgresql'), ...(redis ? { cache: service('redis') } : {}) };
   const v1 = stage({ web: httpApp({ env: { VERSION: 'v1' }, scale: 2, links: { db: {} } }) }, services);
   t.equal((await engine.apply(v1, noChanges(), io())).status, 'succeeded');
@@ -156,7 +156,7 @@ t.test('SIGTERM to the supervisor stops every process of the stage; the next app
 
 t.test('destroy with the supervisor killed still leaves no process', async (t) => {
   const { engine, io, stateDir } = await setup(t);
-  const redis = (await which('redis-server', process.env.PATH)) !== null;
+  const redis = (await findOnPath('redis-server', process.env)) !== null;
   const desired = stage({ web: httpApp({ scale: 2 }) }, { db: service('postgresql'), ...(redis ? { cache: service('redis') } : {}) });
   t.equal((await engine.apply(desired, noChanges(), io())).status, 'succeeded');
   const [sup] = await supervisors(stateDir);

@@ -7,7 +7,7 @@ import { REF, get, httpApp, makeIO, noChanges, service, setup, stage, allGone } 
 import { createLocalEngine } from '../../../src/providers/local/index.js';
 import { testDeps } from '../../helpers/deps.js';
 import { localPaths } from '../../../src/providers/local/paths.js';
-import { which } from '../../../src/providers/local/redis.js';
+import { findOnPath } from '../../../src/providers/executables.js';
 
 const EXAMPLES = resolve(fileURLToPath(new URL('../../../examples', import.meta.url)));
 
@@ -47,7 +47,7 @@ t.test('postgresql: the example app reads its linked database through the router
 });
 
 t.test('redis, s3 and volume: link variables and running servers', async (t) => {
-  const redisBin = await which('redis-server', process.env.PATH);
+  const redisBin = await findOnPath('redis-server', process.env);
   const { engine, io, stateDir } = await setup(t);
   const services = { files: service('s3'), disk: service('volume'), ...(redisBin ? { cache: service('redis') } : {}) };
   const links = { files: {}, disk: { envKey: 'DATA_DIR' }, ...(redisBin ? { cache: {} } : {}) };

@@ -3,11 +3,10 @@
  * it on the PATH (of the injected environment) and where `PulumiCommand.install` or the
  * get.pulumi.com installer put it, and fails with a clear message when there is none.
  */
-import { constants } from 'node:fs';
-import { access } from 'node:fs/promises';
-import { basename, delimiter, dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { PulumiCommand } from '@pulumi/pulumi/automation/index.js';
 import { EngineError } from '../../../errors.js';
+import { findOnPath } from '../../executables.js';
 
 /** The message of `E_PULUMI_CLI_MISSING`, naming what needed the CLI. */
 export function cliMissingError(operation: string, cause?: unknown): EngineError {
@@ -18,24 +17,9 @@ export function cliMissingError(operation: string, cause?: unknown): EngineError
   );
 }
 
-async function isExecutable(path: string): Promise<boolean> {
-  try {
-    await access(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The first `pulumi` executable on PATH, then in `~/.pulumi/bin`; null when there is none. */
 export async function findPulumiExecutable(env: Record<string, string | undefined>): Promise<string | null> {
-  const dirs = (env.PATH ?? '').split(delimiter).filter(Boolean);
-  if (env.HOME) dirs.push(join(env.HOME, '.pulumi', 'bin'));
-  for (const dir of dirs) {
-    const candidate = join(dir, 'pulumi');
-    if (await isExecutable(candidate)) return candidate;
-  }
-  return null;
+  return findOnPath('pulumi', env, env.HOME ? [join(env.HOME, '.pulumi', 'bin')] : []);
 }
 
 /**

@@ -4,26 +4,10 @@
  * SSO sessions with it. setopsd bundles no AWS SDK.
  */
 import { spawn } from 'node:child_process';
-import { constants } from 'node:fs';
-import { access } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
 import { EngineError } from '../../../errors.js';
 import type { LogsOptions } from '../../engine.js';
+import { findOnPath } from '../../executables.js';
 import { shortTail } from './errors.js';
-
-/** The first executable named `name` on PATH; null when there is none. */
-export async function findOnPath(name: string, env: Record<string, string | undefined>): Promise<string | null> {
-  for (const dir of (env.PATH ?? '').split(delimiter).filter(Boolean)) {
-    const candidate = join(dir, name);
-    try {
-      await access(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return null;
-}
 
 /** What to tail and where the output goes. */
 export interface TailRequest extends LogsOptions {
