@@ -37,11 +37,11 @@ export const NAME_LIMITS = {
   Service: [3, 18],
 } as const satisfies Record<Kind, readonly [number, number]>;
 
-const organizationName = nameSchema('Organization', 2, 32);
-const projectName = nameSchema('Project', 3, 20);
-const stageName = nameSchema('Stage', 3, 12);
-const appName = nameSchema('App', 3, 16);
-const serviceName = nameSchema('Service', 3, 18);
+const organizationName = nameSchema('Organization', ...NAME_LIMITS.Organization);
+const projectName = nameSchema('Project', ...NAME_LIMITS.Project);
+const stageName = nameSchema('Stage', ...NAME_LIMITS.Stage);
+const appName = nameSchema('App', ...NAME_LIMITS.App);
+const serviceName = nameSchema('Service', ...NAME_LIMITS.Service);
 
 /** Reserved app env keys: set by the platform. */
 export const RESERVED_ENV_KEYS = ['APP_ENV_ID', 'PORT', 'PORTS', 'PROTOCOL'] as const;

@@ -30,7 +30,7 @@ export function splitPointer(pointer: string): string[] {
  * what it is, and a suggestion for misspelt names. Union (`anyOf`) errors are reduced to the
  * branch the value was evidently meant for. Sorted by pointer, duplicates dropped.
  */
-export function humanize(errors: ErrorObject[], root: unknown): SchemaProblem[] {
+export function humanize(errors: ErrorObject[]): SchemaProblem[] {
   const problems: SchemaProblem[] = [];
   const skip = unionNoise(errors);
   // Out of range is the first thing to fix; "a multiple of" on top of it is noise.
@@ -38,7 +38,7 @@ export function humanize(errors: ErrorObject[], root: unknown): SchemaProblem[] 
   for (const e of errors) if (e.keyword === 'multipleOf' && outOfRange.has(e.instancePath)) skip.add(e);
   for (const e of errors) {
     if (skip.has(e)) continue;
-    const p = translate(e, root);
+    const p = translate(e);
     if (p) problems.push(p);
   }
   const seen = new Set<string>();
@@ -138,7 +138,7 @@ function isSecretLike(v: unknown): boolean {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && 'secret' in v;
 }
 
-function translate(e: ErrorObject, root: unknown): SchemaProblem | undefined {
+function translate(e: ErrorObject): SchemaProblem | undefined {
   const at = e.instancePath;
   const name = fieldName(at);
   const parent = e.parentSchema as Record<string, unknown> | undefined;
@@ -192,8 +192,7 @@ function translate(e: ErrorObject, root: unknown): SchemaProblem | undefined {
       const m = Number(params.multipleOf);
       const v = Number(e.data);
       const lo = Math.max(m, Math.floor(v / m) * m);
-      const hi = lo < v ? lo + m : lo + m;
-      return { pointer: at, message: `${name} must be a multiple of ${m}, got ${v}; e.g. ${lo} or ${hi}` };
+      return { pointer: at, message: `${name} must be a multiple of ${m}, got ${v}; e.g. ${lo} or ${lo + m}` };
     }
     case 'minLength':
       return Number(params.limit) <= 1
@@ -243,7 +242,6 @@ function translate(e: ErrorObject, root: unknown): SchemaProblem | undefined {
       return { pointer: at, message: `${name} ${msg}, got ${describe(e.data)}` };
     }
     default:
-      void root;
       return { pointer: at, message: `${name} ${e.message ?? 'is invalid'}` };
   }
 }

@@ -39,7 +39,7 @@ export function compileValidators(): Validators {
   const app = ajv.compile(specRoot(appSpecSchema, 'setopsd:app-spec'));
   const service = ajv.compile(specRoot(serviceSpecSchema, 'setopsd:service-spec'));
   const run = (fn: ValidateFunction, value: unknown): SchemaProblem[] =>
-    fn(value) ? [] : humanize(fn.errors as ErrorObject[], value);
+    fn(value) ? [] : humanize(fn.errors as ErrorObject[]);
   return {
     document: (kind, value) => run(documents.get(kind)!, value),
     appSpec: (value) => run(app, value),
