@@ -1,13 +1,12 @@
 import type { Deps } from '../deps.js';
 import { SetopsError } from '../errors.js';
-import { stageKey, type OrganizationModel, type StageModel, type StageRef } from '../model/stage-model.js';
+import { refOf, stageKey, type OrganizationModel, type StageModel, type StageRef } from '../model/stage-model.js';
 import type { Engine, SecretResolver } from '../providers/engine.js';
 import { engineFor as registryEngineFor } from '../providers/registry.js';
 import type { Trigger } from '../state/journal.js';
 import { applyStage, type ApplyContext, type Planner, type StageJob } from './apply.js';
 import { plan } from './plan.js';
 import { verifyNotStale } from './plan-file.js';
-import type { StagePlan } from './plan-set.js';
 import { checkPlanSafety } from './safety.js';
 
 /**
@@ -80,11 +79,6 @@ export async function jobsFromPlans(
   return jobs;
 }
 
-/** A StagePlan (from `planStages`) as the input of `jobsFromPlans`. */
-export function reviewedOf(p: StagePlan): { ref: StageRef; desired: StageModel | null; actualSerial: string | null; recorded: StageModel | null } {
-  return { ref: p.ref, desired: p.desired, actualSerial: p.actual.serial, recorded: p.actual.model };
-}
-
 /** What the daemon's queue does next with a stage after a reconcile. */
 export interface ReconcileResult {
   /** Try again after this many ms (retryable failure); absent: done until the next commit. */
@@ -101,7 +95,7 @@ export async function reconcileStage(
   ctx: ApplyContext,
   input: { desired: StageModel; engine: Engine; source: JobSettings['source']; configRoot: string; secrets: SecretResolver; retryAfterMs: number },
 ): Promise<ReconcileResult> {
-  const ref: StageRef = { organization: input.desired.organization.name, project: input.desired.project.name, stage: input.desired.stage.name };
+  const ref = refOf(input.desired);
   const outcome = await applyStage(
     { ref, desired: input.desired, engine: input.engine, source: input.source, trigger: 'daemon', configRoot: input.configRoot, secrets: input.secrets },
     ctx,
