@@ -8,7 +8,8 @@ import { isSecretRef, stageKey, type StageModel, type StageRef } from '../model/
 import type { ActualState, ApplyIO, ApplyResult, Engine, ProgressEvent, SecretResolver } from '../providers/engine.js';
 import { Journal, type Deployment, type Trigger } from '../state/journal.js';
 import { acquireStageLock, type LockInfo } from '../state/lock.js';
-import type { Change, Changeset, Summary } from './changeset.js';
+import type { Changeset } from './changeset.js';
+import { summarize } from './summary.js';
 
 /** The pure planning functions apply needs (the real ones live in `plan.ts` / `safety.ts`). */
 export interface Planner {
@@ -142,7 +143,7 @@ async function runDeployment(
     trigger: job.trigger,
     changeset,
     desiredHash: job.desired === null ? null : hashOf(job.desired),
-    summary: { ...summarize(changeset.changes) },
+    summary: opCounts(changeset),
   });
   const stamp = () => new Date(ctx.deps.clock.now()).toISOString();
   const done = new Set<string>();
@@ -256,13 +257,6 @@ export async function applyStages(jobs: StageJob[], ctx: ApplyContext, opts: { c
   return Promise.all(jobs.map((j) => promises.get(stageKey(j.ref))!));
 }
 
-/** Counts of changes by operation. */
-export function summarize(changes: Change[]): Summary {
-  const s: Summary = { create: 0, update: 0, replace: 0, delete: 0 };
-  for (const c of changes) s[c.op] += 1;
-  return s;
-}
-
 /**
  * Resolves every `{secret}` the stage uses before anything changes, and returns a resolver that
  * serves exactly those values to the engine (so a secret is read once per apply). A missing
@@ -296,6 +290,12 @@ export async function resolveSecrets(ref: StageRef, desired: StageModel | null, 
       return source.get(name);
     },
   };
+}
+
+/** The journal's counts by operation (the plan summary's data-loss count is not part of them). */
+function opCounts(changeset: Changeset): Deployment['summary'] {
+  const { dataLoss: _dataLoss, ...counts } = summarize(changeset.changes);
+  return counts;
 }
 
 function appliedSubjects(result: ApplyResult | undefined, progressDone: Set<string>): string[] {
