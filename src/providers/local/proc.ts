@@ -6,16 +6,25 @@ import { realSleep } from '../../sleep.js';
 /** Whether a process with this pid exists (zombies included). */
 export const isAlive = pidAlive;
 
+/**
+ * The fields of /proc/PID/stat after the command name (which may hold spaces and parentheses):
+ * [0] is the state, [2] the process group, [19] the start time; null when it cannot be read.
+ */
+async function statFields(pid: number): Promise<string[] | null> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return null;
+  }
+}
+
 /** Whether the process exists and is not a zombie (Linux: reads /proc/PID/stat). */
 export async function isRunning(pid: number): Promise<boolean> {
   if (!isAlive(pid)) return false;
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return isAlive(pid);
-  }
+  const fields = await statFields(pid);
+  if (fields === null) return isAlive(pid);
+  return fields[0] !== 'Z' && fields[0] !== 'X';
 }
 
 /** The initial environment of a process, or null when it cannot be read. */
@@ -41,13 +50,6 @@ export async function cmdlineOf(pid: number): Promise<string[] | null> {
   } catch {
     return null;
   }
-}
-
-/** Whether `pid` is a live process whose environment holds `key=value` (our marker). */
-export async function hasMarker(pid: number, key: string, value: string): Promise<boolean> {
-  if (!(await isRunning(pid))) return false;
-  const env = await environOf(pid);
-  return env !== null && env[key] === value;
 }
 
 /** Sends a signal to a process group (negative pid), falling back to the process itself. */
@@ -98,21 +100,19 @@ export function freePort(): Promise<number> {
 /** Sleeps `ms` or rejects with CanceledError when the signal aborts. */
 export const delay = realSleep;
 
+/** The pids in /proc apart from init and this process; none when /proc cannot be read. */
+async function otherPids(): Promise<number[]> {
+  const names = await readdir('/proc').catch(() => [] as string[]);
+  return names.map(Number).filter((pid) => Number.isInteger(pid) && pid > 1 && pid !== process.pid);
+}
+
 /**
  * Live processes whose environment holds `key=value` (Linux: scans /proc). This finds every
  * process a supervisor of a stage started, even one it had no time to record.
  */
 export async function findMarked(key: string, value: string): Promise<{ pid: number; role: string }[]> {
-  let names: string[];
-  try {
-    names = await readdir('/proc');
-  } catch {
-    return [];
-  }
   const out: { pid: number; role: string }[] = [];
-  for (const name of names) {
-    const pid = Number(name);
-    if (!Number.isInteger(pid) || pid <= 1 || pid === process.pid) continue;
+  for (const pid of await otherPids()) {
     const env = await environOf(pid);
     if (env !== null && env[key] === value && (await isRunning(pid))) out.push({ pid, role: env.SETOPSD_LOCAL_ROLE ?? '' });
   }
@@ -121,13 +121,7 @@ export async function findMarked(key: string, value: string): Promise<{ pid: num
 
 /** The process group of a process (Linux: /proc/PID/stat), or 0. */
 export async function groupOf(pid: number): Promise<number> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[2]) || 0;
-  } catch {
-    return 0;
-  }
+  return Number((await statFields(pid))?.[2]) || 0;
 }
 
 /** The working directory of a process (Linux: /proc/PID/cwd), or null. */
@@ -146,18 +140,9 @@ export async function cwdOf(pid: number): Promise<string | null> {
  */
 export async function findByCwd(program: string, dirGiven: string): Promise<{ pid: number; cwd: string }[]> {
   // /proc/PID/cwd is the resolved path.
-  const real = await realpath(dirGiven).catch(() => dirGiven);
-  const dir = real;
-  let names: string[];
-  try {
-    names = await readdir('/proc');
-  } catch {
-    return [];
-  }
+  const dir = await realpath(dirGiven).catch(() => dirGiven);
   const out: { pid: number; cwd: string }[] = [];
-  for (const name of names) {
-    const pid = Number(name);
-    if (!Number.isInteger(pid) || pid <= 1 || pid === process.pid) continue;
+  for (const pid of await otherPids()) {
     const cwd = await cwdOf(pid);
     if (cwd === null || (cwd !== dir && !cwd.startsWith(`${dir}/`))) continue;
     const cmd = await cmdlineOf(pid);
@@ -168,13 +153,9 @@ export async function findByCwd(program: string, dirGiven: string): Promise<{ pi
 
 /** When a process started (clock ticks since boot, /proc/PID/stat field 22), or null. With the pid it identifies one process. */
 export async function startTimeOf(pid: number): Promise<number | null> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const v = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
-    return Number.isFinite(v) ? v : null;
-  } catch {
-    return null;
-  }
+  const fields = await statFields(pid);
+  const v = Number(fields?.[19]);
+  return fields !== null && Number.isFinite(v) ? v : null;
 }
 
 /**
@@ -183,6 +164,6 @@ export async function startTimeOf(pid: number): Promise<number | null> {
  */
 export async function isRecordedProcess(r: { pid: number; start?: number }, key: string, value: string): Promise<boolean> {
   if (!(await isRunning(r.pid))) return false;
-  if (await hasMarker(r.pid, key, value)) return true;
+  if ((await environOf(r.pid))?.[key] === value) return true;
   return r.start !== undefined && (await startTimeOf(r.pid)) === r.start;
 }
