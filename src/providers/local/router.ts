@@ -53,6 +53,13 @@ export class Router {
     });
   }
 
+  /** The next of `backends` for `app`, round-robin. */
+  private pick(app: string, backends: ManagedProcess[]): ManagedProcess {
+    const i = (this.next.get(app) ?? 0) % backends.length;
+    this.next.set(app, i + 1);
+    return backends[i]!;
+  }
+
   /** WebSocket and other upgrades: tunnel the connection to one healthy process. */
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
@@ -62,17 +69,8 @@ export class Router {
       socket.end(`HTTP/1.1 ${app === null ? '404 Not Found' : '502 Bad Gateway'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
       return;
     }
-    const i = (this.next.get(app.name) ?? 0) % backends.length;
-    this.next.set(app.name, i + 1);
-    const backend = backends[i]!;
-    backend.inflight++;
-    let released = false;
-    const release = () => {
-      if (!released) {
-        released = true;
-        backend.inflight--;
-      }
-    };
+    const backend = this.pick(app.name, backends);
+    const release = claim(backend);
     const head1 = (status: string, raw: string[]) => {
       let out = `HTTP/1.1 ${status}\r\n`;
       for (let k = 0; k < raw.length; k += 2) out += `${raw[k]}: ${raw[k + 1]}\r\n`;
@@ -131,9 +129,7 @@ export class Router {
         text(res, 502, `setopsd router: app/${app.name} in ${this.table.stageLabel} has no healthy process right now; see setopsd status and setopsd logs --app ${app.name}\n`);
         return;
       }
-      const i = (this.next.get(app.name) ?? 0) % backends.length;
-      this.next.set(app.name, i + 1);
-      const backend = backends[i]!;
+      const backend = this.pick(app.name, backends);
       tried.add(backend);
       this.forward(req, res, backend, host, hasBody, (retry) => {
         if (retry && !hasBody && !res.headersSent) attempt();
@@ -145,14 +141,7 @@ export class Router {
   }
 
   private forward(req: IncomingMessage, res: ServerResponse, backend: ManagedProcess, host: string, hasBody: boolean, fail: (retryable: boolean) => void): void {
-    backend.inflight++;
-    let released = false;
-    const release = () => {
-      if (!released) {
-        released = true;
-        backend.inflight--;
-      }
-    };
+    const release = claim(backend);
     const headers: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(req.headers)) {
       if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
@@ -190,6 +179,18 @@ export class Router {
     if (hasBody) req.pipe(upstream);
     else upstream.end();
   }
+}
+
+/** Counts a request in flight on `backend`; returns the function that ends it (once). */
+function claim(backend: ManagedProcess): () => void {
+  backend.inflight++;
+  let released = false;
+  return () => {
+    if (!released) {
+      released = true;
+      backend.inflight--;
+    }
+  };
 }
 
 /** The request's host name: lower case, without port or trailing dot. */
