@@ -7,16 +7,9 @@ import { isPlainObject, mergePatch } from './merge-patch.js';
 
 /** Maps a problem in a merged spec back to the document: into the override where it came from. */
 function overrideIssue(d: DeclaredApp | DeclaredService, stage: string, problem: SchemaProblem): Issue {
-  const patch = d.value.spec.stages?.[stage];
   const segments = splitPointer(problem.pointer);
   if (problem.missing !== undefined) segments.push(problem.missing);
-  let cur: unknown = patch;
-  let depth = 0;
-  while (depth < segments.length && isPlainObject(cur) && segments[depth]! in cur) {
-    cur = cur[segments[depth]!];
-    depth++;
-  }
-  const fromPatch = depth === segments.length || (depth > 0 && !isPlainObject(cur));
+  const fromPatch = writtenInPatch(d.value.spec.stages?.[stage], segments);
   const suffix = ` (in stage ${stage}, after its override)`;
   if (fromPatch) {
     const pointer = `/spec/stages/${escapePointer(stage)}` + (problem.missing !== undefined ? segments.map((s) => '/' + escapePointer(s)).join('') : problem.pointer);
@@ -29,17 +22,22 @@ function overrideIssue(d: DeclaredApp | DeclaredService, stage: string, problem:
 /** Where a merged-spec pointer is written in the document (override or base). */
 export function specPointer(d: DeclaredApp | DeclaredService, stage: string, pointer: string): string {
   const patch = d.value.spec.stages?.[stage];
-  const segments = splitPointer(pointer);
-  let cur: unknown = patch;
+  if (patch !== undefined && writtenInPatch(patch, splitPointer(pointer))) return `/spec/stages/${escapePointer(stage)}${pointer}`;
+  return '/spec' + pointer;
+}
+
+/**
+ * Whether the value at `segments` of a merged spec is written in the stage's patch: the patch
+ * holds the whole path, or a non-object value on the way (which replaces everything below it).
+ */
+function writtenInPatch(patch: unknown, segments: string[]): boolean {
+  let cur = patch;
   let depth = 0;
   while (depth < segments.length && isPlainObject(cur) && segments[depth]! in cur) {
     cur = cur[segments[depth]!];
     depth++;
   }
-  if (patch !== undefined && (depth === segments.length || (depth > 0 && !isPlainObject(cur)))) {
-    return `/spec/stages/${escapePointer(stage)}${pointer}`;
-  }
-  return '/spec' + pointer;
+  return depth === segments.length || (depth > 0 && !isPlainObject(cur));
 }
 
 /** The spec of `d` on `stage`: base, or base + override validated as a whole. */
