@@ -61,17 +61,16 @@ export function loadDesired(files: SourceFiles, opts: LoadOptions = {}): Result<
 
 /** Stable issue order: file, line, column, pointer, message; exact duplicates dropped. */
 export function sortIssues(issues: Issue[]): Issue[] {
-  const sorted = [...issues].sort(
-    (a, b) =>
-      compareCodeUnits(a.file, b.file) ||
-      a.line - b.line ||
-      a.col - b.col ||
-      compareCodeUnits(a.pointer, b.pointer) ||
-      compareCodeUnits(a.message, b.message),
-  );
-  return sorted.filter(
-    (x, i) =>
-      i === 0 ||
-      !(x.file === sorted[i - 1]!.file && x.line === sorted[i - 1]!.line && x.col === sorted[i - 1]!.col && x.pointer === sorted[i - 1]!.pointer && x.message === sorted[i - 1]!.message),
+  const sorted = [...issues].sort(compareIssues);
+  return sorted.filter((x, i) => i === 0 || compareIssues(x, sorted[i - 1]!) !== 0);
+}
+
+function compareIssues(a: Issue, b: Issue): number {
+  return (
+    compareCodeUnits(a.file, b.file) ||
+    a.line - b.line ||
+    a.col - b.col ||
+    compareCodeUnits(a.pointer, b.pointer) ||
+    compareCodeUnits(a.message, b.message)
   );
 }

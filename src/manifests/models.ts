@@ -112,7 +112,6 @@ export function serviceModel(spec: ServiceSpec, stageProtected: boolean): Servic
 export interface AppContext {
   d: DeclaredApp;
   stage: string;
-  project: string;
   issues: Issue[];
   staged: StagedIssues;
   services: Record<string, ServiceModel>;

@@ -83,24 +83,22 @@ function resolveStage(
   }
 
   const apps: Record<string, AppModel> = {};
-  const domainOwners = new Map<string, { app: string; d: DeclaredApp; ptr: string }>();
+  /** Domain → the public app that claimed it first in this stage. */
+  const domainOwners = new Map<string, string>();
   for (const name of [...p.apps.keys()].sort()) {
     const d = inStage(p.apps.get(name), stage);
     if (!d || excluded.has(name)) continue;
     const spec = specFor<AppSpec>(d, stage, validators.appSpec, issues);
     if (!spec) continue;
-    const ctx = { d, stage, issues, staged, services, serviceDecls, project: p.project.name };
-    const app = appModel(name, spec, ctx);
+    const app = appModel(name, spec, { d, stage, issues, staged, services, serviceDecls });
     if (app.public) {
       spec.domains.forEach((entry, i) => {
         const domain = typeof entry === 'string' ? entry : entry.name;
-        const ptr = specPointer(d, stage, `/domains/${i}`);
         const owner = domainOwners.get(domain);
-        if (owner && owner.app !== name) {
-          const other = owner.app;
-          addStaged(staged, d.parsed, ptr, stage, (s) => `domain "${domain}" is already used by public app "${other}" in ${s}; a domain routes to one app`);
-        } else if (!owner) {
-          domainOwners.set(domain, { app: name, d, ptr });
+        if (owner === undefined) domainOwners.set(domain, name);
+        else if (owner !== name) {
+          const ptr = specPointer(d, stage, `/domains/${i}`);
+          addStaged(staged, d.parsed, ptr, stage, (s) => `domain "${domain}" is already used by public app "${owner}" in ${s}; a domain routes to one app`);
         }
       });
     }
