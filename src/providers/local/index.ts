@@ -44,7 +44,10 @@ export function createLocalEngine(ctx: EngineContext, opts: LocalEngineOptions =
     const previous = await store.read(ref);
     const applied: Change[] = [];
     const bySubject = new Map<string, Change[]>();
-    for (const c of changes.changes) bySubject.set(ownerOf(c.subject), [...(bySubject.get(ownerOf(c.subject)) ?? []), c]);
+    for (const c of changes.changes) {
+      const owner = ownerOf(c.subject);
+      bySubject.set(owner, [...(bySubject.get(owner) ?? []), c]);
+    }
     let current: string | null = null;
     const step = async (owner: string, fn: () => Promise<string | void>) => {
       current = owner;
@@ -68,14 +71,15 @@ export function createLocalEngine(ctx: EngineContext, opts: LocalEngineOptions =
         await client.call('POST', `/v1/router?port=${launch.routerPort}`, undefined, { signal: io.signal });
       }
       const running = await client.call<StatusReport>('GET', '/v1/status', undefined, { signal: io.signal });
+      const deleteService = async (name: string, type: string): Promise<void> => {
+        await client.call('DELETE', `/v1/services/${encodeURIComponent(name)}?type=${type}&dropData=${io.allowDataLoss ? 1 : 0}`, undefined, { signal: io.signal });
+      };
       // Services first (apps link them), then apps, then what is gone: apps before services.
       for (const name of Object.keys(desired.services).sort()) {
         const svc = desired.services[name]!;
         await step(`service/${name}`, async () => {
           const before = previous.model?.services[name]?.type ?? running.services[name]?.type;
-          if (before !== undefined && before !== svc.type) {
-            await client.call('DELETE', `/v1/services/${encodeURIComponent(name)}?type=${before}&dropData=${io.allowDataLoss ? 1 : 0}`, undefined, { signal: io.signal });
-          }
+          if (before !== undefined && before !== svc.type) await deleteService(name, before);
           await client.call('PUT', '/v1/services', { name, type: svc.type, ...(svc.version ? { version: svc.version } : {}) }, { signal: io.signal });
         });
       }
@@ -98,9 +102,7 @@ export function createLocalEngine(ctx: EngineContext, opts: LocalEngineOptions =
       for (const [n, s] of Object.entries(nowRunning.services)) if (!(n in desired.services)) goneServices.set(n, s.type);
       for (const [n, s] of Object.entries(previous.model?.services ?? {})) if (!(n in desired.services)) goneServices.set(n, s.type);
       for (const name of [...goneServices.keys()].sort()) {
-        await step(`service/${name}`, async () => {
-          await client.call('DELETE', `/v1/services/${encodeURIComponent(name)}?type=${goneServices.get(name)}&dropData=${io.allowDataLoss ? 1 : 0}`, undefined, { signal: io.signal });
-        });
+        await step(`service/${name}`, () => deleteService(name, goneServices.get(name)!));
       }
       for (const owner of bySubject.keys()) {
         if (owner === 'stage' || applied.some((c) => ownerOf(c.subject) === owner)) continue;
@@ -114,10 +116,10 @@ export function createLocalEngine(ctx: EngineContext, opts: LocalEngineOptions =
       const serial = await store.write(ref, desired);
       return { status: 'succeeded', applied, actual: { model: desired, serial } };
     } catch (err) {
-      const error = asSetopsError(err, label);
+      const error = asSetopsError(err, label, 'apply', paths);
       if (current !== null) {
-        for (const c of bySubject.get(current) ?? []) io.progress({ subject: c.subject, status: 'failed', message: error.message });
-        if ((bySubject.get(current) ?? []).length === 0) io.progress({ subject: current, status: 'failed', message: error.message });
+        const own = bySubject.get(current) ?? [];
+        for (const subject of own.length > 0 ? own.map((c) => c.subject) : [current]) io.progress({ subject, status: 'failed', message: error.message });
       }
       io.log.warn({ stage: label, code: error.code }, error.message);
       return { status: 'failed', applied, actual: await store.read(ref), error };
@@ -154,7 +156,7 @@ export function createLocalEngine(ctx: EngineContext, opts: LocalEngineOptions =
       const serial = await store.write(ref, null);
       return { status: 'succeeded', applied, actual: { model: null, serial } };
     } catch (err) {
-      const error = asSetopsError(err, label);
+      const error = asSetopsError(err, label, 'destroy', paths);
       return { status: 'failed', applied, actual: await store.read(ref), error };
     }
   }
@@ -211,10 +213,14 @@ export function createLocalEngine(ctx: EngineContext, opts: LocalEngineOptions =
   };
 }
 
-function asSetopsError(err: unknown, label: string): SetopsError {
+/** An error of apply or destroy as a SetopsError whose message names the stage and what to do. */
+function asSetopsError(err: unknown, label: string, operation: 'apply' | 'destroy', paths: LocalPaths): SetopsError {
   if (err instanceof SetopsError) return err;
-  if ((err as Error)?.name === 'AbortError') return new CanceledError(`stage ${label}: apply canceled`);
-  return new EngineError(`stage ${label}: local engine failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+  if ((err as Error)?.name === 'AbortError') return new CanceledError(`stage ${label}: ${operation} canceled`);
+  return new EngineError(
+    `stage ${label}: the local engine could not ${operation}: ${(err as Error)?.message ?? String(err)}; see the logs in ${paths.logsDir}, fix the cause and ${operation} again`,
+    { cause: err },
+  );
 }
 
 /** Stops processes a dead supervisor left (recorded pids carrying this stage's marker, the postmaster). */
