@@ -1,7 +1,7 @@
 import type { DesiredState, SourceFiles } from '../manifests/api.js';
 import { refOf, stageKey } from '../model/stage-model.js';
 import { hashOf } from '../model/canonical.js';
-import type { StagePlan } from './plan-set.js';
+import { ownerSubject, type StagePlan } from './plan-set.js';
 
 /**
  * Pure helpers for pull-request plans (`plan --base --head`, `diff`): which stages' desired
@@ -39,8 +39,7 @@ export function attributeFiles(plan: StagePlan, changed: readonly string[], base
   const origins = [head.origins[plan.key] ?? {}, base.origins[plan.key] ?? {}];
   const files: Record<string, string[]> = {};
   for (const c of plan.changeset.changes) {
-    const [kind, name] = c.subject.split('/');
-    const owner = kind === 'link' || kind === 'domain' ? `app/${name}` : c.subject;
+    const owner = ownerSubject(c.subject);
     const declared = new Set<string>();
     for (const o of origins) for (const f of o[owner] ?? []) declared.add(f);
     const caused = [...declared].filter((f) => touched.has(f));

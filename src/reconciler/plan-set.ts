@@ -4,11 +4,11 @@ import type { StageModel, StageRef } from '../model/stage-model.js';
 import { refOf, stageKey } from '../model/stage-model.js';
 import { canonicalJson, hashOf } from '../model/canonical.js';
 import type { ActualState, Engine } from '../providers/engine.js';
-import { engineFor as defaultEngineFor } from '../providers/registry.js';
 import { StateStore } from '../state/store.js';
 import { EngineError, UsageError, throwIfAborted } from '../errors.js';
 import type { Change, Changeset } from './changeset.js';
 import { plan } from './plan.js';
+import { cachedEngines } from './reconcile-stage.js';
 import { checkPlanSafety, type SafetyProblem } from './safety.js';
 import { summarize, type PlanSummary } from './summary.js';
 
@@ -111,13 +111,17 @@ export function renameNotes(changeset: Changeset, desired: StageModel | null, ac
   return notes;
 }
 
+/** The subject whose manifest declares `subject`: links and domains belong to their app (`link/web/db` → `app/web`). */
+export function ownerSubject(subject: string): string {
+  const [kind, name] = subject.split('/');
+  return kind === 'link' || kind === 'domain' ? `app/${name}` : subject;
+}
+
 /** The files behind each changed subject; links, domains and env belong to their app. */
 function filesOf(changeset: Changeset, origins: Record<string, string[]>): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const c of changeset.changes) {
-    const [kind, name] = c.subject.split('/');
-    const owner = kind === 'link' || kind === 'domain' ? `app/${name}` : c.subject;
-    const files = origins[owner] ?? origins[c.subject];
+    const files = origins[ownerSubject(c.subject)] ?? origins[c.subject];
     if (files && files.length > 0) out[c.subject] = [...files].sort();
   }
   return out;
@@ -130,17 +134,7 @@ function filesOf(changeset: Changeset, origins: Record<string, string[]>): Recor
  */
 export async function planStages(opts: PlanStagesOptions): Promise<StagePlan[]> {
   const { desired, stateDir, deps, signal } = opts;
-  const engineFor = opts.engineFor ?? defaultEngineFor;
-  const engines = new Map<string, Engine>();
-  const engineOf = async (model: StageModel): Promise<Engine> => {
-    const id = `${model.organization.name}\u0000${model.organization.provider}`;
-    let engine = engines.get(id);
-    if (!engine) {
-      engine = await engineFor(model.organization, { stateDir, deps });
-      engines.set(id, engine);
-    }
-    return engine;
-  };
+  const engineOf = cachedEngines(stateDir, deps, opts.engineFor);
 
   const desiredByKey = new Map(desired.stages.map((s) => [stageKey(refOf(s)), s] as const));
   const store = new StateStore(stateDir);
@@ -162,7 +156,7 @@ export async function planStages(opts: PlanStagesOptions): Promise<StagePlan[]> 
     const want = desiredByKey.get(key) ?? null;
     const before = recorded.get(key);
     const model = before !== undefined && (want === null || before.organization.provider !== want.organization.provider) ? before : want!;
-    const engine = await engineOf(model);
+    const engine = await engineOf(model.organization);
     const actual = opts.refresh && engine.refresh ? await engine.refresh(refOf(model), signal) : await engine.read(refOf(model), signal);
     const stagePlan = planStage(want, actual, engine.name, desired.origins[key] ?? {});
     if (opts.refresh) stagePlan.notes.push(...refreshNotes(engine, actual));
