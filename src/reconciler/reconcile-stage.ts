@@ -7,6 +7,7 @@ import type { Trigger } from '../state/journal.js';
 import { applyStage, type ApplyContext, type Planner, type StageJob } from './apply.js';
 import { plan } from './plan.js';
 import { verifyNotStale } from './plan-file.js';
+import type { EngineFactory } from './plan-set.js';
 import { checkPlanSafety } from './safety.js';
 
 /**
@@ -24,7 +25,7 @@ export const planner: Planner = {
 export function cachedEngines(
   stateDir: string,
   deps: Deps,
-  factory: (organization: OrganizationModel, ctx: { stateDir: string; deps: Deps }) => Promise<Engine> = registryEngineFor,
+  factory: EngineFactory = registryEngineFor,
 ): (organization: OrganizationModel) => Promise<Engine> {
   const engines = new Map<string, Promise<Engine>>();
   return (organization) => {
