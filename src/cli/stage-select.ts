@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { selectStages as selectStageKeys } from '../reconciler/plan-set.js';
 import { stageKey, type StageRef } from '../model/stage-model.js';
-import { JOURNAL_DIR, STATE_FILE } from '../state/paths.js';
+import { JOURNAL_DIR, STATE_FILE, stageDir } from '../state/paths.js';
+import { stageDirRefs } from '../state/stage-dirs.js';
 import type { CommandContext } from './command.js';
 import { resolveStateDir, userStateDir } from './state-dir.js';
 
@@ -25,16 +25,10 @@ export function stateDirWithoutSource(ctx: Pick<CommandContext, 'args' | 'deps'>
 
 /** Every stage with recorded state or a journal under the state directory, sorted by key. */
 export async function knownStages(stateDir: string): Promise<StageRef[]> {
-  const out: StageRef[] = [];
-  const root = join(stateDir, 'stages');
-  for (const organization of await subdirs(root)) {
-    for (const project of await subdirs(join(root, organization))) {
-      for (const stage of await subdirs(join(root, organization, project))) {
-        const dir = join(root, organization, project, stage);
-        if (existsSync(join(dir, STATE_FILE)) || existsSync(join(dir, JOURNAL_DIR))) out.push({ organization, project, stage });
-      }
-    }
-  }
+  const out = (await stageDirRefs(stateDir)).filter((ref) => {
+    const dir = stageDir(stateDir, ref);
+    return existsSync(join(dir, STATE_FILE)) || existsSync(join(dir, JOURNAL_DIR));
+  });
   return out.sort((a, b) => stageKey(a).localeCompare(stageKey(b)));
 }
 
@@ -62,13 +56,4 @@ export function intOption(name: string, value: unknown, fallback: number): numbe
     throw new UsageError(`--${name} must be a whole number ≥ 0, got "${String(value)}"`);
   }
   return n;
-}
-
-async function subdirs(path: string): Promise<string[]> {
-  try {
-    return (await readdir(path, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
 }

@@ -1,11 +1,13 @@
-import { readFile, readdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError } from '../errors.js';
-import type { StageModel, StageRef } from '../model/stage-model.js';
+import { stageKey, type StageModel, type StageRef } from '../model/stage-model.js';
 import type { ActualState } from '../providers/engine.js';
-import { canonicalJson } from '../model/canonical.js';
+import { sortKeys } from '../model/canonical.js';
 import { writeFileAtomic } from './atomic.js';
 import { STATE_FILE, stageDir } from './paths.js';
+import { stageDirRefs } from './stage-dirs.js';
 
 /** On-disk form of `state.json`. */
 interface StateFile {
@@ -29,19 +31,19 @@ export class StateStore {
       text = await readFile(file, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { model: null, serial: null };
-      throw new EngineError(`stage ${ref.organization}/${ref.project}/${ref.stage}: cannot read ${file}: ${(err as Error).message}`, { cause: err, retryable: false });
+      throw new EngineError(`stage ${stageKey(ref)}: cannot read ${file}: ${(err as Error).message}`, { cause: err, retryable: false });
     }
     let parsed: StateFile;
     try {
       parsed = JSON.parse(text) as StateFile;
     } catch (err) {
       throw new EngineError(
-        `stage ${ref.organization}/${ref.project}/${ref.stage}: ${file} is not valid JSON; restore it from a backup or remove it to treat the stage as not deployed`,
+        `stage ${stageKey(ref)}: ${file} is not valid JSON; restore it from a backup or remove it to treat the stage as not deployed`,
         { cause: err, retryable: false, data: { file } },
       );
     }
     if (parsed.formatVersion !== 1) {
-      throw new EngineError(`stage ${ref.organization}/${ref.project}/${ref.stage}: ${file} has unknown formatVersion ${String(parsed.formatVersion)}; upgrade setopsd`, { retryable: false });
+      throw new EngineError(`stage ${stageKey(ref)}: ${file} has unknown formatVersion ${String(parsed.formatVersion)}; upgrade setopsd`, { retryable: false });
     }
     return { model: parsed.model, serial: String(parsed.serial) };
   }
@@ -51,32 +53,19 @@ export class StateStore {
     const current = await this.read(ref);
     const serial = (current.serial === null ? 0 : Number(current.serial)) + 1;
     const body: StateFile = { formatVersion: 1, serial, model };
-    await writeFileAtomic(join(stageDir(this.stateDir, ref), STATE_FILE), JSON.stringify(JSON.parse(canonicalJson(body)), null, 2) + '\n');
+    await writeFileAtomic(join(stageDir(this.stateDir, ref), STATE_FILE), JSON.stringify(sortKeys(body), null, 2) + '\n');
     return String(serial);
   }
 
-  /** Every stage that has a state file, sorted by key. */
+  /**
+   * Every stage that has a state file, sorted level by level (organization, project, stage).
+   * Only looks for the files; `read` parses (and reports) them.
+   */
   async list(): Promise<StageRef[]> {
     const out: StageRef[] = [];
-    const root = join(this.stateDir, 'stages');
-    for (const organization of await dirs(root)) {
-      for (const project of await dirs(join(root, organization))) {
-        for (const stage of await dirs(join(root, organization, project))) {
-          const ref = { organization, project, stage };
-          const state = await this.read(ref);
-          if (state.serial !== null) out.push(ref);
-        }
-      }
+    for (const ref of await stageDirRefs(this.stateDir)) {
+      if (existsSync(join(stageDir(this.stateDir, ref), STATE_FILE))) out.push(ref);
     }
     return out;
-  }
-}
-
-async function dirs(path: string): Promise<string[]> {
-  try {
-    return (await readdir(path, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
   }
 }
