@@ -1,5 +1,6 @@
 import type { Change } from './changeset.js';
 import { sortKeys } from '../model/canonical.js';
+import { stageKey } from '../model/stage-model.js';
 import type { StagePlan } from './plan-set.js';
 import type { SafetyProblem } from './safety.js';
 import { addSummaries, type PlanSummary } from './summary.js';
@@ -72,7 +73,7 @@ export function changeJson(c: Change, files?: string[]): PlanChangeJson {
 }
 
 function warningJson(p: SafetyProblem): PlanWarningJson {
-  return { stage: `${p.stage.organization}/${p.stage.project}/${p.stage.stage}`, subject: p.subject, code: p.code, refused: p.refused, message: p.message };
+  return { stage: stageKey(p.stage), subject: p.subject, code: p.code, refused: p.refused, message: p.message };
 }
 
 /** The JSON entry of one stage. */

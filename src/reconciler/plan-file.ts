@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { StageModel, StageRef } from '../model/stage-model.js';
+import { stageKey, type StageModel, type StageRef } from '../model/stage-model.js';
 import { hashOf } from '../model/canonical.js';
 import type { ActualState } from '../providers/engine.js';
 import { PlanError, StalePlanError, throwIfAborted } from '../errors.js';
@@ -151,7 +151,7 @@ export function planStageChangeset(stage: PlanFileStage): Changeset {
  */
 export function verifyNotStale(stage: Pick<PlanStageJson, 'organization' | 'project' | 'stage' | 'actualSerial'>, actual: ActualState): void {
   if (stage.actualSerial === actual.serial) return;
-  const key = `${stage.organization}/${stage.project}/${stage.stage}`;
+  const key = stageKey(stage);
   const show = (s: string | null): string => (s === null ? 'none (nothing deployed)' : s);
   throw new StalePlanError(
     `stage ${key}: the plan is stale: it was made against state serial ${show(stage.actualSerial)}, but the stage is now at serial ${show(actual.serial)}; run setopsd plan again and review the new plan`,
