@@ -1,8 +1,9 @@
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import type { CommandContext } from './command.js';
-import { ManifestError, UsageError, type Issue } from '../errors.js';
-import type { SourceFiles } from '../manifests/api.js';
+import { ManifestError, UsageError, ValidationError, type Issue } from '../errors.js';
+import type { DesiredState, SourceFiles } from '../manifests/api.js';
+import { loadDesired } from '../manifests/load.js';
 import { readDirectory } from '../manifests/source-dir.js';
 import { readGitTree } from '../manifests/source-git.js';
 
@@ -52,6 +53,13 @@ export async function readSourceFromArgs(ctx: CommandContext, positional = 0): P
     throw new ManifestError(`${where}: no manifest files (*.yaml, *.yml) found; give the directory that holds the manifests`);
   }
   return source;
+}
+
+/** Loads a source's desired state or throws the located ValidationError (exit 1, nothing planned). */
+export function desiredOf(source: SourceFiles, cwd: string): DesiredState {
+  const result = loadDesired(source);
+  if (!result.ok) throw new ValidationError(displayIssues(source, result.issues, cwd));
+  return result.value;
 }
 
 /**

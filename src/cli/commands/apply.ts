@@ -1,18 +1,17 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command, CommandContext } from '../command.js';
-import { SetopsError, UsageError, ValidationError } from '../../errors.js';
-import { loadDesired } from '../../manifests/load.js';
-import { stageKey, type OrganizationModel, type StageModel, type StageRef } from '../../model/stage-model.js';
+import { SetopsError, UsageError } from '../../errors.js';
+import { stageKey, type OrganizationModel, type StageModel } from '../../model/stage-model.js';
 import type { Engine, SecretResolver } from '../../providers/engine.js';
 import { createSecretResolver } from '../../providers/local/secrets.js';
 import { applyStages, type StageOutcome } from '../../reconciler/apply.js';
-import { isPlanFileText, readPlanFile, type PlanFile } from '../../reconciler/plan-file.js';
+import { isPlanFileText, planStageRef, readPlanFile, type PlanFile } from '../../reconciler/plan-file.js';
 import { planStage, planStages, selectStages, type StagePlan } from '../../reconciler/plan-set.js';
 import { cachedEngines, jobsFromPlans, planner } from '../../reconciler/reconcile-stage.js';
 import { renderApplyEvent, renderApplySummary } from '../format/progress.js';
 import { renderText, useColor } from '../format/text.js';
-import { SOURCE_OPTIONS, displayIssues, readSourceFromArgs } from '../source-args.js';
+import { SOURCE_OPTIONS, desiredOf, readSourceFromArgs } from '../source-args.js';
 import { configDirOf } from '../../manifests/api.js';
 import { STATE_DIR_HELP, STATE_DIR_OPTION, resolveStateDir } from '../state-dir.js';
 import { intOption, stringList } from '../stage-select.js';
@@ -103,11 +102,10 @@ async function run(ctx: CommandContext): Promise<number> {
     configRoot = configDirOf(file.source);
   } else {
     const files = await readSourceFromArgs(ctx);
-    const loaded = loadDesired(files);
-    if (!loaded.ok) throw new ValidationError(displayIssues(files, loaded.issues, deps.cwd));
+    const desired = desiredOf(files, deps.cwd);
     stateDir = resolveStateDir(ctx, files);
     engineOf = cachedEngines(stateDir, deps);
-    const plans = await planStages({ desired: loaded.value, stateDir, deps, signal, stages: selectors, engineFor: (org) => engineOf(org) });
+    const plans = await planStages({ desired, stateDir, deps, signal, stages: selectors, engineFor: (org) => engineOf(org) });
     reviewed = plans.map((p) => ({ plan: p, hasChanges: p.changeset.changes.length > 0, actualSerial: p.actual.serial, organization: (p.desired ?? p.actual.model)!.organization }));
     source = { commit: files.commit ?? null, ref: files.ref ?? null };
     configRoot = configDirOf(files);
@@ -196,11 +194,11 @@ async function reviewPlanFile(
   engineOf: (org: OrganizationModel) => Promise<Engine>,
   signal: AbortSignal,
 ): Promise<Reviewed[]> {
-  const byKey = new Map<string, PlanFile['stages'][number]>(file.stages.map((s) => [`${s.organization}/${s.project}/${s.stage}`, s]));
+  const byKey = new Map<string, PlanFile['stages'][number]>(file.stages.map((s) => [stageKey(s), s]));
   const out: Reviewed[] = [];
   for (const key of selectStages([...byKey.keys()].sort(), selectors)) {
     const s = byKey.get(key)!;
-    const ref: StageRef = { organization: s.organization, project: s.project, stage: s.stage };
+    const ref = planStageRef(s);
     const organization: OrganizationModel = s.desired?.organization ?? { name: s.organization, provider: s.engine === 'pulumi' ? 'aws' : 'local' };
     const engine = await engineOf(organization);
     const actual = await engine.read(ref, signal);

@@ -7,7 +7,8 @@ import { readGitTree } from '../../manifests/source-git.js';
 import { planStage, selectStages } from '../../reconciler/plan-set.js';
 import { attributeFiles, changedFiles, changedStageKeys } from '../../reconciler/plan-compare.js';
 import { renderPlans, parseFormat } from '../format/render.js';
-import { desiredOf, stageSelectors } from './plan.js';
+import { desiredOf } from '../source-args.js';
+import { stringList } from '../stage-select.js';
 
 const command: Command = {
   name: 'diff',
@@ -62,7 +63,7 @@ async function runDiff(ctx: CommandContext): Promise<number> {
   const heads = byKey(headDesired.stages);
   const bases = byKey(baseDesired.stages);
   const allKeys = [...new Set([...heads.keys(), ...bases.keys()])].sort();
-  const selected = new Set(selectStages(allKeys, stageSelectors(values.stage)));
+  const selected = new Set(selectStages(allKeys, stringList(values.stage)));
   const files = changedFiles(baseSource, headSource);
   const label = (ref: string, commit: string): string => (commit.startsWith(ref) ? commit.slice(0, 12) : `${ref} ${commit.slice(0, 12)}`);
   const compare = { base: label(base, baseSource.commit!), head: label(head, headSource.commit!) };

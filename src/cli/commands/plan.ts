@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command, CommandContext } from '../command.js';
-import { UsageError, ValidationError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
 import type { DesiredState, SourceFiles } from '../../manifests/api.js';
 import { loadDesired } from '../../manifests/load.js';
 import { readGitTree } from '../../manifests/source-git.js';
@@ -8,7 +8,8 @@ import { planStages, type StagePlan } from '../../reconciler/plan-set.js';
 import { planFileOf, writePlanFile } from '../../reconciler/plan-file.js';
 import { attributeFiles, changedFiles, changedStageKeys } from '../../reconciler/plan-compare.js';
 import type { PlanSource } from '../../reconciler/plan-document.js';
-import { SOURCE_OPTIONS, displayIssues, readSourceFromArgs } from '../source-args.js';
+import { SOURCE_OPTIONS, desiredOf, readSourceFromArgs } from '../source-args.js';
+import { stringList } from '../stage-select.js';
 import { STATE_DIR_HELP, STATE_DIR_OPTION, resolveStateDir } from '../state-dir.js';
 import { renderPlans, parseFormat } from '../format/render.js';
 
@@ -59,20 +60,8 @@ const command: Command = {
 };
 export default command;
 
-/** Loads a source's desired state or throws the located ValidationError (exit 1, nothing planned). */
-export function desiredOf(source: SourceFiles, cwd: string): DesiredState {
-  const result = loadDesired(source);
-  if (!result.ok) throw new ValidationError(displayIssues(source, result.issues, cwd));
-  return result.value;
-}
-
 function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
-}
-
-/** `--stage` values as a list. */
-export function stageSelectors(v: unknown): string[] {
-  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : typeof v === 'string' ? [v] : [];
 }
 
 async function runPlan(ctx: CommandContext): Promise<number> {
@@ -96,7 +85,7 @@ async function runPlan(ctx: CommandContext): Promise<number> {
   }
   const desired = desiredOf(source, ctx.deps.cwd);
   const stateDir = resolveStateDir(ctx, source);
-  let plans: StagePlan[] = await planStages({ desired, stateDir, deps: ctx.deps, signal: ctx.signal, stages: stageSelectors(values.stage), refresh: values.refresh === true });
+  let plans: StagePlan[] = await planStages({ desired, stateDir, deps: ctx.deps, signal: ctx.signal, stages: stringList(values.stage), refresh: values.refresh === true });
   const planSource: PlanSource = { ref: source.ref, commit: source.commit };
 
   if (baseSource !== undefined) {
