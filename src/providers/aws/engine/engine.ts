@@ -147,6 +147,13 @@ function logRun(io: ApplyIO, ref: StageRef, operation: string, t: Translation, e
   io.log.info({ stage: stageKey(ref), summary: t.summary, outcome: error ? 'failed' : t.outcome }, `pulumi ${operation} finished`);
 }
 
+/** Engine events of an update or destroy as the apply's progress. */
+const progressTo =
+  (io: ApplyIO) =>
+  (e: EngineEventLike): void => {
+    for (const p of progressFor(e)) io.progress(p);
+  };
+
 /** Creates the Pulumi engine for an organization with `provider: aws`. */
 export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions = {}): Engine {
   const env = ctx.deps.env;
@@ -232,12 +239,15 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
     }
   };
 
-  const read = async (ref: StageRef, signal?: AbortSignal): Promise<ActualState> => {
-    const info = await deployment(ref, signal);
-    if (!info) return { model: null, serial: null };
-    const loc = locOf(ref);
-    return { model: modelFromOutputs(info.outputs, `${subjectOf(ref)} (${loc.backend.url})`), serial: info.serial };
-  };
+  /** The StageModel a recorded deployment carries (its `setopsdStageModel` output). */
+  const modelOf = (ref: StageRef, info: DeploymentInfo): StageModel | null =>
+    modelFromOutputs(info.outputs, `${subjectOf(ref)} (${locOf(ref).backend.url})`);
+
+  /** The actual state a recorded deployment (or none) stands for. */
+  const actualOf = (ref: StageRef, info: DeploymentInfo | null): ActualState =>
+    info ? { model: modelOf(ref, info), serial: info.serial } : { model: null, serial: null };
+
+  const read = async (ref: StageRef, signal?: AbortSignal): Promise<ActualState> => actualOf(ref, await deployment(ref, signal));
 
   /** Runs one stack operation with events; returns the translation and the mapped error, if any. */
   const run = async (
@@ -379,10 +389,11 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
     const loc = locOf(ref);
     const runs = Array.isArray(translations) ? translations : [translations];
     const translation = runs[runs.length - 1]!;
+    // undefined: the state after the run could not be read.
+    const recorded = await deployment(ref).catch(() => undefined);
     let err = error;
     if (translation.outcome === 'interrupted' && translation.pending.length > 0 && (!err || err.code !== 'E_CANCELED')) {
       // Prefer the pending operations Pulumi recorded (they carry the URN and the kind).
-      const recorded = await deployment(ref).catch(() => null);
       const pending = recorded?.pendingOperations.length
         ? recorded.pendingOperations
         : translation.pendingSteps.map((p) => ({ urn: p.urn, type: STEP_KIND[p.op] ?? p.op }));
@@ -390,12 +401,13 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
     }
     let actual = fallback;
     let outputs: Record<string, unknown> | null = null;
-    try {
-      const info = await deployment(ref);
-      outputs = info?.outputs ?? null;
-      actual = info ? { model: modelFromOutputs(info.outputs, `${subjectOf(ref)} (${loc.backend.url})`), serial: info.serial } : { model: null, serial: null };
-    } catch {
-      // Keep the state read before the run; the error below says what went wrong.
+    if (recorded !== undefined) {
+      try {
+        outputs = recorded?.outputs ?? null;
+        actual = actualOf(ref, recorded);
+      } catch {
+        // Keep the state read before the run; the error below says what went wrong.
+      }
     }
     let indexed = actual;
     if (!err && rollout) {
@@ -451,10 +463,7 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
       const error = await mapPulumiError(err, errorContext(ref, 'up', io.signal));
       return { failed: { status: 'failed', applied: [], error } };
     }
-    const onProgress = (e: EngineEventLike): void => {
-      for (const p of progressFor(e)) io.progress(p);
-    };
-    return run(ref, 'up', opened, io.signal, onProgress, message);
+    return run(ref, 'up', opened, io.signal, progressTo(io), message);
   };
 
   const engine: Engine = {
@@ -481,9 +490,7 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
       throwIfAborted(io.signal);
       const loc = locOf(ref);
       const before = await deployment(ref, io.signal);
-      const previous: ActualState = before
-        ? { model: modelFromOutputs(before.outputs, subjectOf(ref)), serial: before.serial }
-        : { model: null, serial: null };
+      const previous = actualOf(ref, before);
       if (before && before.pendingOperations.length > 0) {
         return { status: 'failed', applied: [], actual: previous, error: pendingOperationsError(subjectOf(ref), loc, before.pendingOperations) };
       }
@@ -528,10 +535,7 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
         const error = await mapPulumiError(err, errorContext(ref, 'destroy', io.signal));
         return { status: 'failed', applied: [], actual: before, error };
       }
-      const onProgress = (e: EngineEventLike): void => {
-        for (const p of progressFor(e)) io.progress(p);
-      };
-      const { translation, error } = await run(ref, 'destroy', opened, io.signal, onProgress, deploymentMessage(io));
+      const { translation, error } = await run(ref, 'destroy', opened, io.signal, progressTo(io), deploymentMessage(io));
       logRun(io, ref, 'destroy', translation, error);
       return finish(ref, translation, error, before, true);
     },
@@ -540,7 +544,7 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
       // From the recorded stack outputs (checkpoint file or `stack export`): no live AWS calls.
       const info = await deployment(ref, signal);
       if (!info || info.serial === null) return null;
-      return statusFromOutputs(info.outputs, modelFromOutputs(info.outputs, `${subjectOf(ref)} (${locOf(ref).backend.url})`));
+      return statusFromOutputs(info.outputs, modelOf(ref, info));
     },
 
     async logs(ref: StageRef, app: string, opts: LogsOptions): Promise<void> {
