@@ -1,7 +1,7 @@
 import type { AppModel, DomainModel, LinkModel, StageRef } from '../model/stage-model.js';
 import type { Change } from './changeset.js';
 import { makeChange } from './change.js';
-import { leafDiff, pairKeys } from './diff-values.js';
+import { diffKeyed, leafDiff, pairKeys } from './diff-values.js';
 import { maskEnvValue } from './mask.js';
 import { andThen, commandWords, noSetopsEquivalent, setops } from './setops-command.js';
 
@@ -129,21 +129,11 @@ function linkCreateCommand(ref: StageRef, app: string, service: string, link: Li
 
 /** Changes of an app's links: create/delete of `link/APP/SERVICE`, field updates re-create the link. */
 export function diffLinks(ref: StageRef, app: string, desired: Record<string, LinkModel>, actual: Record<string, LinkModel>): Change[] {
-  const out: Change[] = [];
-  const { added, removed, common } = pairKeys(actual, desired);
-  for (const service of added) {
-    out.push(makeChange({ op: 'create', subject: `link/${app}/${service}`, command: linkCreateCommand(ref, app, service, desired[service]!) }));
-  }
-  for (const service of removed) {
-    out.push(makeChange({ op: 'delete', subject: `link/${app}/${service}`, command: setops(ref, { app }, ['link:destroy', service]) }));
-  }
-  for (const service of common) {
-    const command = andThen(setops(ref, { app }, ['link:destroy', service]), linkCreateCommand(ref, app, service, desired[service]!));
-    for (const f of leafDiff(actual[service], desired[service])) {
-      out.push(makeChange({ op: 'update', subject: `link/${app}/${service}`, path: f.path, before: f.before, after: f.after, command }));
-    }
-  }
-  return out;
+  return diffKeyed(desired, actual, {
+    subject: (service) => `link/${app}/${service}`,
+    create: (service, link) => linkCreateCommand(ref, app, service, link),
+    destroy: (service) => setops(ref, { app }, ['link:destroy', service]),
+  });
 }
 
 function domainCreateCommand(ref: StageRef, app: string, domain: string, model: DomainModel): string {
@@ -152,19 +142,9 @@ function domainCreateCommand(ref: StageRef, app: string, domain: string, model: 
 
 /** Changes of an app's custom domains: create/delete of `domain/APP/NAME`, `primary` updates. */
 export function diffDomains(ref: StageRef, app: string, desired: Record<string, DomainModel>, actual: Record<string, DomainModel>): Change[] {
-  const out: Change[] = [];
-  const { added, removed, common } = pairKeys(actual, desired);
-  for (const domain of added) {
-    out.push(makeChange({ op: 'create', subject: `domain/${app}/${domain}`, command: domainCreateCommand(ref, app, domain, desired[domain]!) }));
-  }
-  for (const domain of removed) {
-    out.push(makeChange({ op: 'delete', subject: `domain/${app}/${domain}`, command: setops(ref, { app }, ['domain:destroy', domain]) }));
-  }
-  for (const domain of common) {
-    const command = andThen(setops(ref, { app }, ['domain:destroy', domain]), domainCreateCommand(ref, app, domain, desired[domain]!));
-    for (const f of leafDiff(actual[domain], desired[domain])) {
-      out.push(makeChange({ op: 'update', subject: `domain/${app}/${domain}`, path: f.path, before: f.before, after: f.after, command }));
-    }
-  }
-  return out;
+  return diffKeyed(desired, actual, {
+    subject: (domain) => `domain/${app}/${domain}`,
+    create: (domain, model) => domainCreateCommand(ref, app, domain, model),
+    destroy: (domain) => setops(ref, { app }, ['domain:destroy', domain]),
+  });
 }

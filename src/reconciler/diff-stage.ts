@@ -1,7 +1,7 @@
 import type { NotificationModel, StageModel, StageRef } from '../model/stage-model.js';
 import type { Change } from './changeset.js';
 import { makeChange } from './change.js';
-import { leafDiff, pairKeys } from './diff-values.js';
+import { diffKeyed, leafDiff } from './diff-values.js';
 import { isStateful } from './diff-services.js';
 import { andThen, noSetopsEquivalent, setops, setopsProject } from './setops-command.js';
 
@@ -73,15 +73,9 @@ function notificationCreateCommand(ref: StageRef, name: string, n: NotificationM
 
 /** Changes of the stage's notifications (`notification/NAME`). */
 export function diffNotifications(ref: StageRef, desired: Record<string, NotificationModel>, actual: Record<string, NotificationModel>): Change[] {
-  const out: Change[] = [];
-  const { added, removed, common } = pairKeys(actual, desired);
-  for (const name of added) out.push(makeChange({ op: 'create', subject: `notification/${name}`, command: notificationCreateCommand(ref, name, desired[name]!) }));
-  for (const name of removed) out.push(makeChange({ op: 'delete', subject: `notification/${name}`, command: setops(ref, {}, ['notification:destroy', name]) }));
-  for (const name of common) {
-    const command = andThen(setops(ref, {}, ['notification:destroy', name]), notificationCreateCommand(ref, name, desired[name]!));
-    for (const f of leafDiff(actual[name], desired[name])) {
-      out.push(makeChange({ op: 'update', subject: `notification/${name}`, path: f.path, before: f.before, after: f.after, command }));
-    }
-  }
-  return out;
+  return diffKeyed(desired, actual, {
+    subject: (name) => `notification/${name}`,
+    create: (name, n) => notificationCreateCommand(ref, name, n),
+    destroy: (name) => setops(ref, {}, ['notification:destroy', name]),
+  });
 }

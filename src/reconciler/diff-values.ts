@@ -1,14 +1,14 @@
+import { isPlainObject } from '../manifests/merge-patch.js';
 import { canonicalJson } from '../model/canonical.js';
+import type { Change } from './changeset.js';
+import { makeChange } from './change.js';
+import { andThen } from './setops-command.js';
 
 /** One changed leaf: a dot path and the values before and after (`undefined`: absent). */
 export interface LeafChange {
   path: string;
   before: unknown;
   after: unknown;
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 /** Equality of JSON values, independent of key order. */
@@ -52,4 +52,30 @@ export function pairKeys(before: Record<string, unknown> | undefined, after: Rec
   for (const key of Object.keys(a).sort()) (Object.prototype.hasOwnProperty.call(b, key) ? common : added).push(key);
   for (const key of Object.keys(b).sort()) if (!Object.prototype.hasOwnProperty.call(a, key)) removed.push(key);
   return { added, removed, common };
+}
+
+/** How `diffKeyed` names the subjects of a keyed map and the SetOps commands that create and destroy one. */
+export interface KeyedSubjects<T> {
+  subject(key: string): string;
+  create(key: string, model: T): string;
+  destroy(key: string): string;
+}
+
+/**
+ * Changes of a keyed map of small subjects that SetOps cannot edit in place (links, domains,
+ * notifications): `create` for added keys, `delete` for removed ones, and for a changed one an
+ * `update` per changed field whose command destroys and re-creates it.
+ */
+export function diffKeyed<T>(desired: Record<string, T>, actual: Record<string, T>, how: KeyedSubjects<T>): Change[] {
+  const out: Change[] = [];
+  const { added, removed, common } = pairKeys(actual, desired);
+  for (const key of added) out.push(makeChange({ op: 'create', subject: how.subject(key), command: how.create(key, desired[key]!) }));
+  for (const key of removed) out.push(makeChange({ op: 'delete', subject: how.subject(key), command: how.destroy(key) }));
+  for (const key of common) {
+    const command = andThen(how.destroy(key), how.create(key, desired[key]!));
+    for (const f of leafDiff(actual[key], desired[key])) {
+      out.push(makeChange({ op: 'update', subject: how.subject(key), path: f.path, before: f.before, after: f.after, command }));
+    }
+  }
+  return out;
 }
