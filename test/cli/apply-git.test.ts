@@ -6,9 +6,8 @@ import t from 'tap';
 import { mkdtemp, readFile, readdir, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main.js';
 import { realClock, realSleep } from '../../src/sleep.js';
-import { testDeps } from '../helpers/deps.js';
+import { runCli } from '../helpers/deps.js';
 import { gitRepo } from '../helpers/git.js';
 import { get, killMentioning, repoRoot, waitFor } from '../e2e/helpers.js';
 
@@ -43,11 +42,7 @@ t.test('apply from a git ref and from a saved plan records commit, ref and trigg
   const repo = gitRepo(t);
   await symlink(join(repoRoot, 'test/fixtures/local-apps'), join(repo.dir, 'apps'));
   const first = repo.commit('v1', { 'setops.yaml': manifests('v1') });
-  const run = async (argv: string[]) => {
-    const deps = testDeps({ clock: realClock, sleep: realSleep, cwd: repo.dir });
-    const code = await main([...argv, '--state-dir', stateDir], deps, new AbortController().signal);
-    return { code, stdout: deps.out(), stderr: deps.err() };
-  };
+  const run = (argv: string[]) => runCli([...argv, '--state-dir', stateDir], { clock: realClock, sleep: realSleep, cwd: repo.dir });
   t.teardown(async () => {
     await run(['destroy', 'dev', '--yes', '--allow-data-loss']).catch(() => undefined);
     await killMentioning(stateDir);
@@ -87,11 +82,7 @@ t.test('with --dir, an app workdir is relative to the folder that holds the mani
   repo.commit('scaffold', { 'config/.keep': '' });
   await symlink(join(repoRoot, 'test/fixtures/local-apps'), join(repo.dir, 'config/apps'));
   repo.commit('v1', { 'config/setops.yaml': manifests('v1') });
-  const run = async (argv: string[]) => {
-    const deps = testDeps({ clock: realClock, sleep: realSleep, cwd: repo.dir });
-    const code = await main([...argv, '--state-dir', stateDir], deps, new AbortController().signal);
-    return { code, stdout: deps.out(), stderr: deps.err() };
-  };
+  const run = (argv: string[]) => runCli([...argv, '--state-dir', stateDir], { clock: realClock, sleep: realSleep, cwd: repo.dir });
   t.teardown(async () => {
     await run(['destroy', 'dev', '--yes', '--allow-data-loss']).catch(() => undefined);
     await killMentioning(stateDir);
@@ -113,9 +104,8 @@ t.test('invalid manifests: apply names the file relative to the working director
   t.teardown(() => rm(stateDir, { recursive: true, force: true }));
   const repo = gitRepo(t);
   repo.commit('bad', { 'config/setops.yaml': manifests('v1').replace('public: true', 'public: maybe') });
-  const deps = testDeps({ clock: realClock, sleep: realSleep, cwd: repo.dir });
-  const code = await main(['apply', 'config', '--yes', '--state-dir', stateDir], deps, new AbortController().signal);
+  const { code, stderr } = await runCli(['apply', 'config', '--yes', '--state-dir', stateDir], { clock: realClock, sleep: realSleep, cwd: repo.dir });
   t.equal(code, 1);
-  t.match(deps.err(), /^config\/setops\.yaml:\d+:\d+: \/spec\/public: /m);
+  t.match(stderr, /^config\/setops\.yaml:\d+:\d+: \/spec\/public: /m);
   t.same(await readdir(stateDir), [], 'nothing recorded');
 });

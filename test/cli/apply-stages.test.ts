@@ -7,21 +7,18 @@ import t from 'tap';
 import { chmod, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main.js';
 import { realClock, realSleep } from '../../src/sleep.js';
 import { acquireStageLock } from '../../src/state/lock.js';
 import type { Deps } from '../../src/deps.js';
-import { testDeps } from '../helpers/deps.js';
+import { runCli, testDeps } from '../helpers/deps.js';
 import { get, killMentioning, processesMentioning, repoRoot, waitFor } from '../e2e/helpers.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'setopsd-cli-apply-'));
 const stateDir = join(dir, '.setopsd');
 await symlink(join(repoRoot, 'test/fixtures/local-apps'), join(dir, 'apps'));
 
-async function run(argv: string[], over: Partial<Deps> = {}, signal = new AbortController().signal) {
-  const deps = testDeps({ clock: realClock, sleep: realSleep, cwd: dir, ...over });
-  const code = await main(argv, deps, signal);
-  return { code, stdout: deps.out(), stderr: deps.err() };
+function run(argv: string[], over: Partial<Deps> = {}, signal = new AbortController().signal) {
+  return runCli(argv, { clock: realClock, sleep: realSleep, cwd: dir, ...over }, signal);
 }
 
 t.teardown(async () => {
