@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Teardown } from '../helpers/git.js';
+import { waitFor } from '../e2e/helpers.js';
 
 /**
  * The example app's processes as the local engine runs them (node, PORT, DATABASE_URL), without
@@ -70,13 +71,12 @@ t.test('web with an unreachable database: 503 on / and /healthz, without the URL
 
 t.test('worker: serves its health on $PORT and beats', async (t) => {
   const { port, child } = await start(t, 'worker.js', { WORKER_INTERVAL_MS: '20' });
-  let beats = 0;
-  for (let i = 0; i < 1000 && beats < 2; i++) {
+  const beats = await waitFor('two heartbeats', async () => {
     const r = await get(port, '/healthz');
     t.equal(r.status, 200);
-    beats = Number(r.body.beats);
-    if (beats < 2) await new Promise((r) => setTimeout(r, 20));
-  }
+    const n = Number(r.body.beats);
+    return n >= 2 ? n : undefined;
+  }, 60_000, 20);
   t.ok(beats >= 2, 'the worker keeps beating');
   t.equal(await exitOnSigterm(child), 0);
 });
@@ -84,11 +84,10 @@ t.test('worker: serves its health on $PORT and beats', async (t) => {
 t.test('worker with an unreachable database reports unhealthy', async (t) => {
   const url = `postgresql://shop:pw@127.0.0.1:${await closedPort()}/shop`;
   const { port, child } = await start(t, 'worker.js', { DATABASE_URL: url, WORKER_INTERVAL_MS: '20' });
-  let status = 0;
-  for (let i = 0; i < 1000 && status !== 503; i++) {
-    status = (await get(port, '/healthz')).status;
-    if (status !== 503) await new Promise((r) => setTimeout(r, 20));
-  }
+  const status = await waitFor('an unhealthy answer', async () => {
+    const { status } = await get(port, '/healthz');
+    return status === 503 ? status : undefined;
+  }, 60_000, 20);
   t.equal(status, 503);
   t.equal(await exitOnSigterm(child), 0);
 });
