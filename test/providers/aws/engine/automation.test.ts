@@ -8,94 +8,32 @@ import { pino } from 'pino';
 import { PulumiCommand } from '@pulumi/pulumi/automation/index.js';
 import { canonicalJson } from '../../../../src/model/canonical.js';
 import type { OrganizationModel, StageModel } from '../../../../src/model/stage-model.js';
-import type { ApplyIO, ProgressEvent } from '../../../../src/providers/engine.js';
 import { createPulumiEngine } from '../../../../src/providers/aws/index.js';
 import { parseEventStream, translateEvents } from '../../../../src/providers/aws/engine/events.js';
 import { testDeps } from '../../../helpers/deps.js';
+import { fakeRoot, fakeStack, org, ref, stage, words, type Call, type Rule } from './fake-stack.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const fakeRoot = join(here, '../../../fixtures/fake-pulumi');
 const streams = join(here, '../../../fixtures/pulumi/pkg');
 const display = (f: string): string => join(streams, 'backend/display/testdata/not-truncated', f);
 const lifecycle = (f: string): string => join(streams, 'engine/lifecycletest/testdata/output', f, 'eventstream.json');
 
-const org: OrganizationModel = { name: 'acme', provider: 'aws', aws: { region: 'eu-central-1' } };
-const ref = { organization: 'acme', project: 'shop', stage: 'production' };
-const model: StageModel = {
-  organization: org,
-  project: { name: 'shop' },
-  stage: { name: 'production', approval: 'auto', protected: false, notifications: {} },
-  apps: {},
-  services: {},
-};
+const model = stage();
 
-interface Rule {
-  when: string;
-  writes?: { path: string; text: string }[];
-  stdout?: string;
-  stderr?: string;
-  exit?: number;
-  events?: string;
-  hang?: boolean;
-  times?: number;
+/**
+ * The fake stack of fake-stack.ts scripted with `rules`, for deployment #7 of a commit; its calls
+ * with the Automation API's random port and event-log path replaced by placeholders.
+ */
+async function setup(t: Test, rules: Rule[], opts: { env?: Record<string, string | undefined>; organization?: OrganizationModel } = {}) {
+  const s = await fakeStack(t, { ...opts, deployment: { number: 7, commit: '0123456789abcdef0123', trigger: 'manual' } });
+  s.script(rules);
+  const calls = (): Call[] =>
+    s.calls().map((c) => ({
+      ...c,
+      argv: c.argv.map((a) => a.replace(/^--client=127\.0\.0\.1:\d+$/, '--client=<port>').replace(/^.*automation-logs-.*eventlog\.txt$/, '<event-log>')),
+    }));
+  return { ...s, calls };
 }
-
-interface Call {
-  argv: string[];
-  cwd: string;
-  env: Record<string, string>;
-}
-
-async function setup(
-  t: Test,
-  rules: Rule[],
-  opts: { env?: Record<string, string | undefined>; organization?: OrganizationModel; hostname?: string } = {},
-) {
-  const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-auto-'));
-  const fakeDir = await mkdtemp(join(tmpdir(), 'setopsd-fake-'));
-  t.teardown(async () => {
-    await rm(stateDir, { recursive: true, force: true });
-    await rm(fakeDir, { recursive: true, force: true });
-  });
-  writeFileSync(join(fakeDir, 'script.json'), JSON.stringify({ rules }));
-  const env = { FAKE_PULUMI_DIR: fakeDir, PULUMI_CONFIG_PASSPHRASE: 'test-passphrase', PATH: process.env.PATH, HOME: process.env.HOME, ...opts.env };
-  const deps = testDeps({ env, cwd: stateDir });
-  const pulumiCommand = await PulumiCommand.get({ root: fakeRoot, skipVersionCheck: true });
-  const engine = createPulumiEngine(
-    { stateDir, deps, organization: opts.organization ?? org },
-    {
-      pulumiCommand,
-      program: () => async () => ({ note: 'never run by the fake CLI' }),
-      hostProbe: { hostname: opts.hostname ?? 'build-host', isAlive: (pid) => pid === process.pid },
-    },
-  );
-  const calls = (): Call[] => {
-    const file = join(fakeDir, 'calls.ndjson');
-    if (!existsSync(file)) return [];
-    return readFileSync(file, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Call)
-      .map((c) => ({
-        ...c,
-        argv: c.argv.map((a) => a.replace(/^--client=127\.0\.0\.1:\d+$/, '--client=<port>').replace(/^.*automation-logs-.*eventlog\.txt$/, '<event-log>')),
-      }));
-  };
-  const progress: ProgressEvent[] = [];
-  const io = (signal: AbortSignal = new AbortController().signal): ApplyIO => ({
-    signal,
-    log: pino({ level: 'silent' }),
-    progress: (e) => progress.push(e),
-    allowDataLoss: false,
-    secrets: { get: async () => 'unused' },
-    configRoot: stateDir,
-    deployment: { number: 7, commit: '0123456789abcdef0123', trigger: 'manual' },
-  });
-  const stageDir = join(stateDir, 'stages/acme/shop/production');
-  return { engine, calls, io, progress, stateDir, fakeDir, stageDir, backendRoot: join(stageDir, 'pulumi/backend'), workDir: join(stageDir, 'pulumi/work') };
-}
-
-const words = (c: Call): string => c.argv.slice(0, c.argv.findIndex((a) => a.startsWith('-'))).join(' ');
 
 t.test('apply runs `pulumi up` in the stage work dir with the backend, passphrase and region', async (t) => {
   const s = await setup(t, [{ when: 'up', events: display('up-3.json') }]);

@@ -93,7 +93,20 @@ export function stackOutputs(model: StageModel, apps: Record<string, Record<stri
   return { setopsdStageModel: canonicalJson(model), stage: 'acme/shop/production', cluster: 'acme-shop-production', apps, ...extra };
 }
 
-export async function fakeStack(t: Test, opts: { engine?: Omit<PulumiEngineOptions, 'pulumiCommand' | 'hostProbe'>; env?: Record<string, string | undefined> } = {}) {
+/**
+ * A Pulumi engine on the fake CLI in fresh temp directories (removed on teardown). `env` is laid
+ * over the fake CLI's environment; `organization` defaults to `org`, `deployment` to #3 without a
+ * commit.
+ */
+export async function fakeStack(
+  t: Test,
+  opts: {
+    engine?: Omit<PulumiEngineOptions, 'pulumiCommand' | 'hostProbe'>;
+    env?: Record<string, string | undefined>;
+    organization?: OrganizationModel;
+    deployment?: ApplyIO['deployment'];
+  } = {},
+) {
   const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-h7-'));
   const fakeDir = await mkdtemp(join(tmpdir(), 'setopsd-fake-'));
   t.teardown(async () => {
@@ -104,7 +117,7 @@ export async function fakeStack(t: Test, opts: { engine?: Omit<PulumiEngineOptio
   const deps = testDeps({ env, cwd: stateDir });
   const pulumiCommand = await PulumiCommand.get({ root: fakeRoot, skipVersionCheck: true });
   const engine = createPulumiEngine(
-    { stateDir, deps, organization: org },
+    { stateDir, deps, organization: opts.organization ?? org },
     {
       program: () => async () => ({ note: 'never run by the fake CLI' }),
       ...opts.engine,
@@ -130,7 +143,8 @@ export async function fakeStack(t: Test, opts: { engine?: Omit<PulumiEngineOptio
     allowDataLoss: false,
     secrets: { get: async () => 'unused' },
     configRoot: stateDir,
-    deployment: { number: 3, commit: null, trigger: 'manual' },
+    deployment: opts.deployment ?? { number: 3, commit: null, trigger: 'manual' },
   });
-  return { engine, calls, io, progress, stateDir, fakeDir, stageDir, backendRoot, checkpoint, script };
+  const workDir = join(stageDir, 'pulumi/work');
+  return { engine, calls, io, progress, stateDir, fakeDir, stageDir, backendRoot, workDir, checkpoint, script };
 }
