@@ -64,23 +64,9 @@ export class AppRunner {
       return 'scaled';
     }
     if (spec.preDeploy !== undefined && spec.scale > 0 && opts.restore !== true) await this.runPreDeploy(spec, signal);
-    const generation = ++this.generation;
-    const fresh: ManagedProcess[] = [];
-    this.pending = fresh;
-    try {
-      for (let index = 0; index < spec.scale; index++) {
-        const p = new ManagedProcess(spec, index, generation, this.host);
-        fresh.push(p);
-        await this.awaitHealthy(p, spec, signal);
-      }
-    } catch (err) {
-      await Promise.all(fresh.map((p) => p.stop()));
-      throw err;
-    } finally {
-      this.pending = [];
-    }
+    const indexes = Array.from({ length: spec.scale }, (_, i) => i);
+    const fresh = await this.startHealthy(spec, indexes, ++this.generation, signal);
     const old = this.processes;
-    for (const p of fresh) p.admitted = true;
     this.processes = fresh;
     this.spec = spec;
     this.host.pidsChanged();
@@ -136,26 +122,35 @@ export class AppRunner {
     const keep = this.processes.filter((p) => p.index < spec.scale);
     const drop = this.processes.filter((p) => p.index >= spec.scale);
     const generation = this.processes[0]?.generation ?? ++this.generation;
-    const added: ManagedProcess[] = [];
-    this.pending = added;
-    try {
-      for (let index = 0; index < spec.scale; index++) {
-        if (keep.some((p) => p.index === index)) continue;
-        const p = new ManagedProcess(spec, index, generation, this.host);
-        added.push(p);
-        await this.awaitHealthy(p, spec, signal);
-      }
-    } catch (err) {
-      await Promise.all(added.map((p) => p.stop()));
-      throw err;
-    } finally {
-      this.pending = [];
-    }
-    for (const p of added) p.admitted = true;
+    const missing = Array.from({ length: spec.scale }, (_, i) => i).filter((index) => !keep.some((p) => p.index === index));
+    const added = await this.startHealthy(spec, missing, generation, signal);
     this.processes = [...keep, ...added].sort((a, b) => a.index - b.index);
     this.spec = spec;
     this.host.pidsChanged();
     for (const p of drop) await p.stop();
+  }
+
+  /**
+   * Starts processes `indexes` of `spec` one after another, each healthy before the next starts,
+   * and admits them; on a failure (or cancel) stops the ones it started and throws.
+   */
+  private async startHealthy(spec: AppSpec, indexes: readonly number[], generation: number, signal: AbortSignal): Promise<ManagedProcess[]> {
+    const started: ManagedProcess[] = [];
+    this.pending = started;
+    try {
+      for (const index of indexes) {
+        const p = new ManagedProcess(spec, index, generation, this.host);
+        started.push(p);
+        await this.awaitHealthy(p, spec, signal);
+      }
+    } catch (err) {
+      await Promise.all(started.map((p) => p.stop()));
+      throw err;
+    } finally {
+      this.pending = [];
+    }
+    for (const p of started) p.admitted = true;
+    return started;
   }
 
   private async awaitHealthy(p: ManagedProcess, spec: AppSpec, signal: AbortSignal): Promise<void> {
