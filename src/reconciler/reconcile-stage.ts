@@ -1,6 +1,5 @@
 import type { Deps } from '../deps.js';
-import { SetopsError } from '../errors.js';
-import { refOf, stageKey, type OrganizationModel, type StageModel, type StageRef } from '../model/stage-model.js';
+import { refOf, type OrganizationModel, type StageModel, type StageRef } from '../model/stage-model.js';
 import type { Engine, SecretResolver } from '../providers/engine.js';
 import { engineFor as registryEngineFor } from '../providers/registry.js';
 import type { Trigger } from '../state/journal.js';
@@ -39,8 +38,8 @@ export function cachedEngines(
   };
 }
 
-/** Where secrets of a stage come from: the local engine's resolver, or deferred to the engine (AWS reads SSM itself). */
-export type SecretsFor = (model: StageModel) => SecretResolver;
+/** Where secrets of an organization's stages come from: the local engine's resolver, or deferred to the engine (AWS reads SSM itself). */
+export type SecretsFor = (organization: OrganizationModel) => SecretResolver;
 
 /** Inputs shared by every job of one apply run. */
 export interface JobSettings {
@@ -52,18 +51,16 @@ export interface JobSettings {
 }
 
 /**
- * One job per reviewed stage plan. Each job re-checks under the stage lock that the stage's
+ * One job per reviewed stage plan, run by the engine of its organization (desired, else recorded). Each job re-checks under the stage lock that the stage's
  * state serial is still the one the plan was made against (else StalePlanError, nothing applied).
  */
 export async function jobsFromPlans(
-  plans: readonly { ref: StageRef; desired: StageModel | null; actualSerial: string | null; recorded: StageModel | null }[],
+  plans: readonly { ref: StageRef; desired: StageModel | null; actualSerial: string | null; organization: OrganizationModel }[],
   settings: JobSettings,
 ): Promise<StageJob[]> {
   const jobs: StageJob[] = [];
   for (const p of plans) {
-    const model = p.desired ?? p.recorded;
-    if (model === null) throw new SetopsError(`stage ${stageKey(p.ref)}: nothing desired and nothing recorded; nothing to apply`, { code: 'E_PLAN' });
-    const engine = await settings.engineOf(model.organization);
+    const engine = await settings.engineOf(p.organization);
     const stage = { ...p.ref, actualSerial: p.actualSerial };
     jobs.push({
       ref: p.ref,
@@ -73,8 +70,8 @@ export async function jobsFromPlans(
       source: settings.source,
       trigger: settings.trigger,
       configRoot: settings.configRoot,
-      secrets: settings.secretsFor(model),
-      precheckSecrets: model.organization.provider === 'local',
+      secrets: settings.secretsFor(p.organization),
+      precheckSecrets: p.organization.provider === 'local',
     });
   }
   return jobs;

@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command, CommandContext } from '../command.js';
 import { SetopsError, UsageError } from '../../errors.js';
-import { stageKey, type OrganizationModel, type StageModel } from '../../model/stage-model.js';
+import { stageKey, type OrganizationModel } from '../../model/stage-model.js';
 import type { Engine, SecretResolver } from '../../providers/engine.js';
 import { createSecretResolver } from '../../providers/local/secrets.js';
 import { applyStages, type StageOutcome } from '../../reconciler/apply.js';
@@ -74,6 +74,7 @@ interface Reviewed {
   hasChanges: boolean;
   /** The serial the user reviewed (plan file: the one saved in it). */
   actualSerial: string | null;
+  /** The organization whose engine runs the stage: the desired one, else the recorded one. */
   organization: OrganizationModel;
 }
 
@@ -136,13 +137,13 @@ async function run(ctx: CommandContext): Promise<number> {
 
   const secretsFile = typeof v.secrets === 'string' ? resolve(deps.cwd, v.secrets) : undefined;
   const jobs = await jobsFromPlans(
-    toApply.map((r) => ({ ref: r.plan.ref, desired: r.plan.desired, actualSerial: r.actualSerial, recorded: r.plan.actual.model ?? stub(r) })),
+    toApply.map((r) => ({ ref: r.plan.ref, desired: r.plan.desired, actualSerial: r.actualSerial, organization: r.organization })),
     {
       source,
       trigger: planFilePath !== null ? 'plan-file' : 'cli',
       configRoot,
       engineOf,
-      secretsFor: (model) => secretsFor(model, secretsFile, configRoot, deps.env),
+      secretsFor: (organization) => secretsFor(organization, secretsFile, configRoot, deps.env),
     },
   );
   outcomes.push(
@@ -155,17 +156,6 @@ async function run(ctx: CommandContext): Promise<number> {
   outcomes.sort((a, b) => stageKey(a.ref).localeCompare(stageKey(b.ref)));
   deps.stdout.write(renderApplySummary(outcomes));
   return outcomes.every((o) => o.status === 'succeeded' || o.status === 'unchanged') ? 0 : 1;
-}
-
-/** A minimal model for a stage delete whose recorded model is unknown (engine lookup only). */
-function stub(r: Reviewed): StageModel {
-  return {
-    organization: r.organization,
-    project: { name: r.plan.ref.project },
-    stage: { name: r.plan.ref.stage, approval: 'auto', protected: false, notifications: {} },
-    apps: {},
-    services: {},
-  };
 }
 
 /**
@@ -236,13 +226,13 @@ async function confirm(ctx: CommandContext, changed: Reviewed[], fromPlanFile: b
  * Organization's `secrets.file`, relative to the config root) and the environment with the
  * Organization's prefix. AWS stages read SSM / Secrets Manager in the engine itself.
  */
-function secretsFor(model: StageModel, secretsFile: string | undefined, configRoot: string, env: Record<string, string | undefined>): SecretResolver {
-  const settings = model.organization.secrets;
+function secretsFor(organization: OrganizationModel, secretsFile: string | undefined, configRoot: string, env: Record<string, string | undefined>): SecretResolver {
+  const settings = organization.secrets;
   const file = secretsFile ?? (settings?.file ? resolve(configRoot, settings.file) : undefined);
-  if (model.organization.provider !== 'local') {
+  if (organization.provider !== 'local') {
     return {
       get: async (name) => {
-        throw new SetopsError(`secret "${name}": stages of organization ${model.organization.name} read secrets in the engine`, { code: 'E_SECRET_MISSING' });
+        throw new SetopsError(`secret "${name}": stages of organization ${organization.name} read secrets in the engine`, { code: 'E_SECRET_MISSING' });
       },
     };
   }
