@@ -98,7 +98,7 @@ export class Journal {
     try {
       text = await readFile(file, 'utf8');
     } catch (err) {
-      throw new EngineError(`stage ${stageKey(this.ref)}: cannot read journal entry ${file}: ${(err as Error).message}`, {
+      throw new EngineError(`stage ${stageKey(this.ref)}: cannot read journal entry ${file}: ${(err as Error).message}; check that the state directory is readable`, {
         cause: err,
         retryable: false,
       });
@@ -169,8 +169,8 @@ export class Journal {
     const closed: Deployment[] = [];
     for (const entry of await this.list()) {
       if (entry.status !== 'pending' && entry.status !== 'running') continue;
-      if (entry.host === hostname() && entry.pid !== process.pid && isAlive(entry.pid)) continue;
-      if (entry.host === hostname() && entry.pid === process.pid) continue;
+      // An open entry of this process, or of a live one on this host, is still being worked on.
+      if (entry.host === hostname() && (entry.pid === process.pid || isAlive(entry.pid))) continue;
       const next: Deployment = {
         ...entry,
         status: 'failed',

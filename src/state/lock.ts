@@ -133,8 +133,9 @@ async function createExclusive(path: string, text: string): Promise<boolean> {
 
 /** Temp files of lock attempts by processes that died between writing and linking them. */
 async function removeDeadTemps(dir: string, isAlive: (pid: number) => boolean): Promise<void> {
+  const temp = new RegExp(`^${LOCK_FILE}\\.(\\d+)\\.[a-z0-9]+\\.tmp$`);
   for (const name of await readdir(dir).catch(() => [] as string[])) {
-    const m = new RegExp(`^${LOCK_FILE}\\.(\\d+)\\.[a-z0-9]+\\.tmp$`).exec(name);
+    const m = temp.exec(name);
     if (m && Number(m[1]) !== process.pid && !isAlive(Number(m[1]))) await unlink(join(dir, name)).catch(() => {});
   }
 }

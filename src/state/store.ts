@@ -31,7 +31,7 @@ export class StateStore {
       text = await readFile(file, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { model: null, serial: null };
-      throw new EngineError(`stage ${stageKey(ref)}: cannot read ${file}: ${(err as Error).message}`, { cause: err, retryable: false });
+      throw new EngineError(`stage ${stageKey(ref)}: cannot read ${file}: ${(err as Error).message}; check that the state directory is readable`, { cause: err, retryable: false });
     }
     let parsed: StateFile;
     try {
