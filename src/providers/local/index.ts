@@ -5,7 +5,7 @@ import { refOf, stageKey, type StageModel, type StageRef } from '../../model/sta
 import { StateStore } from '../../state/store.js';
 import { CanceledError, EngineError, SetopsError, throwIfAborted } from '../../errors.js';
 import { localPaths, type LocalPaths } from './paths.js';
-import { ensureSupervisor, findSupervisor, type SupervisorLaunchOptions } from './launcher.js';
+import { ensureSupervisor, findSupervisor, isStageSupervisor, readSupervisorInfo, type SupervisorLaunchOptions } from './launcher.js';
 import { OWNER_ENV, type PidRecord, type StatusReport } from './protocol.js';
 import { buildAppSpecs } from './specs.js';
 import { cmdlineOf, findByCwd, findMarked, isRecordedProcess, isRunning, terminateGroup, waitGone } from './proc.js';
@@ -232,13 +232,8 @@ async function stopOrphans(paths: LocalPaths): Promise<void> {
   } catch {
     // none recorded
   }
-  try {
-    const info = JSON.parse(await readFile(paths.supervisorFile, 'utf8')) as { pid: number };
-    const cmd = (await cmdlineOf(info.pid)) ?? [];
-    if (cmd.some((a) => a.includes('supervisor-main')) && cmd.includes(paths.stageDir)) await terminateGroup(info.pid, 10_000);
-  } catch {
-    // no supervisor recorded
-  }
+  const supervisor = await readSupervisorInfo(paths);
+  if (supervisor !== null && (await isStageSupervisor(supervisor.pid, paths))) await terminateGroup(supervisor.pid, 10_000);
   const orphans = new Set<number>();
   for (const r of records) if (await isRecordedProcess(r, OWNER_ENV, owner)) orphans.add(r.pid);
   for (const m of await findMarked(OWNER_ENV, owner)) orphans.add(m.pid);

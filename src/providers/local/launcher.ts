@@ -17,15 +17,25 @@ export interface SupervisorLaunchOptions {
   stopGraceMs?: number;
 }
 
-/** The running supervisor of a stage, or null (nothing answers). Never starts one. */
-export async function findSupervisor(paths: LocalPaths): Promise<ControlClient | null> {
-  let info: SupervisorInfo;
+/** The stage's recorded supervisor (`supervisor.json`), or null when none is recorded. */
+export async function readSupervisorInfo(paths: LocalPaths): Promise<SupervisorInfo | null> {
   try {
-    info = JSON.parse(await readFile(paths.supervisorFile, 'utf8')) as SupervisorInfo;
+    return JSON.parse(await readFile(paths.supervisorFile, 'utf8')) as SupervisorInfo;
   } catch {
     return null;
   }
-  if (!(await isRunning(info.pid))) return null;
+}
+
+/** Whether `pid` runs the supervisor of this stage (by its command line: a reused pid is not). */
+export async function isStageSupervisor(pid: number, paths: LocalPaths): Promise<boolean> {
+  const cmd = (await cmdlineOf(pid)) ?? [];
+  return cmd.some((a) => a.includes('supervisor-main')) && cmd.includes(paths.stageDir);
+}
+
+/** The running supervisor of a stage, or null (nothing answers). Never starts one. */
+export async function findSupervisor(paths: LocalPaths): Promise<ControlClient | null> {
+  const info = await readSupervisorInfo(paths);
+  if (info === null || !(await isRunning(info.pid))) return null;
   const client = new ControlClient(info);
   try {
     const pong = await client.call<{ protocol?: number }>('GET', '/v1/ping', undefined, { timeoutMs: 5000 });
@@ -46,7 +56,7 @@ export async function ensureSupervisor(paths: LocalPaths, ref: StageRef, opts: S
   if (found) return found;
   await mkdir(paths.localDir, { recursive: true, mode: 0o700 });
   await mkdir(paths.logsDir, { recursive: true });
-  const release = await acquireStartLock(paths.startLock, signal);
+  const release = await acquireStartLock(paths.startLock, stageKey(ref), signal);
   try {
     const again = await findSupervisor(paths);
     if (again) return again;
@@ -58,14 +68,9 @@ export async function ensureSupervisor(paths: LocalPaths, ref: StageRef, opts: S
 }
 
 async function killHungSupervisor(paths: LocalPaths): Promise<void> {
-  let info: SupervisorInfo;
-  try {
-    info = JSON.parse(await readFile(paths.supervisorFile, 'utf8')) as SupervisorInfo;
-  } catch {
-    return;
-  }
-  const cmd = (await cmdlineOf(info.pid)) ?? [];
-  if (cmd.some((a) => a.includes('supervisor-main')) && cmd.includes(paths.stageDir)) {
+  const info = await readSupervisorInfo(paths);
+  if (info === null) return;
+  if (await isStageSupervisor(info.pid, paths)) {
     try {
       process.kill(info.pid, 'SIGKILL');
     } catch {
@@ -122,7 +127,7 @@ async function launch(paths: LocalPaths, ref: StageRef, opts: SupervisorLaunchOp
   }
 }
 
-async function acquireStartLock(file: string, signal: AbortSignal): Promise<() => Promise<void>> {
+async function acquireStartLock(file: string, label: string, signal: AbortSignal): Promise<() => Promise<void>> {
   const deadline = Date.now() + 60_000;
   for (;;) {
     try {
@@ -139,7 +144,9 @@ async function acquireStartLock(file: string, signal: AbortSignal): Promise<() =
       await rm(file, { force: true });
       continue;
     }
-    if (Date.now() > deadline) throw new EngineError(`the supervisor start lock ${file} is held by pid ${holder} for over 60 s`);
+    if (Date.now() > deadline) {
+      throw new EngineError(`stage ${label}: the supervisor start lock ${file} is held by pid ${holder} for over 60 s; if that process is stuck, stop it and apply again`);
+    }
     await delay(100, signal);
   }
 }
