@@ -28,14 +28,6 @@ export interface Scope {
   projects: Map<string, ProjectScope>;
 }
 
-const LABEL: Record<string, string> = {
-  Organization: 'organization',
-  Project: 'project',
-  Stage: 'stage',
-  App: 'app',
-  Service: 'service',
-};
-
 function where(d: AnyDeclared): string {
   const p = locate(d.parsed, '/metadata/name');
   return `${d.parsed.file}:${p.line}:${p.col}`;
@@ -70,8 +62,8 @@ export function buildScope(declared: AnyDeclared[], issues: Issue[]): Scope {
           d.parsed,
           '/metadata',
           orgNames.length === 0
-            ? `${LABEL[d.kind]} "${d.name}" has no organization: no Organization manifest was found; add one (kind: Organization)`
-            : `${LABEL[d.kind]} "${d.name}" must name its organization (metadata.organization): there are ${orgNames.length}: ${orgNames.join(', ')}`,
+            ? `${d.kind.toLowerCase()} "${d.name}" has no organization: no Organization manifest was found; add one (kind: Organization)`
+            : `${d.kind.toLowerCase()} "${d.name}" must name its organization (metadata.organization): there are ${orgNames.length}: ${orgNames.join(', ')}`,
         ),
       );
       return undefined;
@@ -157,7 +149,7 @@ function duplicate(d: AnyDeclared, first: AnyDeclared, scope: string): Issue {
   return issueAt(
     d.parsed,
     '/metadata/name',
-    `${LABEL[d.kind]} "${d.name}" is declared twice${scope} (first at ${where(first)}); rename or remove one`,
+    `${d.kind.toLowerCase()} "${d.name}" is declared twice${scope} (first at ${where(first)}); rename or remove one`,
   );
 }
 

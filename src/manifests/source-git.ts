@@ -63,7 +63,7 @@ export async function readGitTree(opts: GitTreeOptions, signal?: AbortSignal): P
 /**
  * Resolves `ref` to the SHA of a commit (tags peeled). Accepts what `git` accepts for the common
  * cases: branch, tag, full ref, `HEAD`, full or short SHA, and ancestry suffixes `~N`, `^`, `^N`
- * (`main~2`, `v1^`). Exported for the daemon and `diff`.
+ * (`main~2`, `v1^`).
  */
 export async function resolveCommit(gitdir: string, ref: string, display: string, cache: object = {}): Promise<string> {
   const ancestry = /^(.+?)((?:[~^][0-9]*)+)$/.exec(ref);

@@ -62,7 +62,7 @@ export function checkOverrideTargets(p: ProjectScope, issues: Issue[]): void {
     if (!d.specOk) continue;
     const overrides = d.value.spec.stages ?? {};
     const pinned = pinnedStage(d);
-    const label = `${d.kind === 'App' ? 'app' : 'service'} "${d.name}"`;
+    const label = `${d.kind.toLowerCase()} "${d.name}"`;
     for (const stage of Object.keys(overrides).sort()) {
       const ptr = `/spec/stages/${escapePointer(stage)}`;
       if (!p.stages.has(stage)) {
