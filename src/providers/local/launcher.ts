@@ -7,7 +7,8 @@ import { stageKey, type StageRef } from '../../model/stage-model.js';
 import { ControlClient } from './control.js';
 import type { LocalPaths } from './paths.js';
 import { CONTROL_PROTOCOL, type SupervisorInfo } from './protocol.js';
-import { cmdlineOf, delay, isRunning, waitGone } from './proc.js';
+import { cmdlineOf, isRunning, waitGone } from './proc.js';
+import { realSleep } from '../../sleep.js';
 import { tailOf } from './app-runner.js';
 
 /** Supervisor settings the engine passes on (tests shorten backoff and grace). */
@@ -123,7 +124,7 @@ async function launch(paths: LocalPaths, ref: StageRef, opts: SupervisorLaunchOp
       throw new EngineError(`stage ${stageKey(ref)}: the local stage supervisor exited at start${reason ? `: ${reason.slice(0, 200)}` : ''}; see ${paths.supervisorLog}`, { data: { tail } });
     }
     if (Date.now() > deadline) throw new EngineError(`stage ${stageKey(ref)}: the local stage supervisor did not answer within 30 s; see ${paths.supervisorLog}`);
-    await delay(50, signal);
+    await realSleep(50, signal);
   }
 }
 
@@ -147,6 +148,6 @@ async function acquireStartLock(file: string, label: string, signal: AbortSignal
     if (Date.now() > deadline) {
       throw new EngineError(`stage ${label}: the supervisor start lock ${file} is held by pid ${holder} for over 60 s; if that process is stuck, stop it and apply again`);
     }
-    await delay(100, signal);
+    await realSleep(100, signal);
   }
 }

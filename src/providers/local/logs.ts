@@ -2,7 +2,7 @@ import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LogsOptions } from '../engine.js';
 import type { LocalPaths } from './paths.js';
-import { delay } from './proc.js';
+import { realSleep } from '../../sleep.js';
 
 /** The app's log files: `<app>.<index>.log` by index, then `<app>.predeploy.log`. */
 async function logFiles(paths: LocalPaths, app: string): Promise<{ file: string; label: string }[]> {
@@ -61,7 +61,7 @@ export async function writeAppLogs(paths: LocalPaths, app: string, o: LogsOption
   }
   if (!o.follow) return true;
   while (!o.signal.aborted) {
-    await delay(200, o.signal).catch(() => {});
+    await realSleep(200, o.signal).catch(() => {});
     if (o.signal.aborted) break;
     for (const { file, label } of await logFiles(paths, app)) {
       const from = offsets.get(file) ?? 0;

@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, openSync, closeSync } from 'node:fs';
 import type { AppSpec } from './protocol.js';
 import { probe } from './health.js';
-import { delay, freePort, isRunning, terminateGroup } from './proc.js';
+import { freePort, isRunning, terminateGroup } from './proc.js';
+import { realSleep } from '../../sleep.js';
 
 /** What a managed process needs from its supervisor. */
 export interface ProcessHost {
@@ -60,7 +61,7 @@ export class ManagedProcess {
     const deadline = Date.now() + timeoutMs;
     while (!this.healthy) {
       if (signal.aborted || this.stopped || Date.now() >= deadline) return false;
-      await delay(Math.min(50, Math.max(1, deadline - Date.now()))).catch(() => {});
+      await realSleep(Math.min(50, Math.max(1, deadline - Date.now()))).catch(() => {});
     }
     return true;
   }
@@ -71,7 +72,7 @@ export class ManagedProcess {
     this.stopped = true;
     this.ctrl.abort();
     const drainUntil = Date.now() + this.host.stopGraceMs;
-    while (this.inflight > 0 && Date.now() < drainUntil) await delay(20);
+    while (this.inflight > 0 && Date.now() < drainUntil) await realSleep(20);
     this.wake?.();
     const pid = this.pid;
     if (this.live && pid > 0) await terminateGroup(pid, this.host.stopGraceMs);
@@ -119,7 +120,7 @@ export class ManagedProcess {
     this.healthy = false;
     this.host.pidsChanged();
     return (async () => {
-      while (await isRunning(pid)) await delay(250);
+      while (await isRunning(pid)) await realSleep(250);
       this.live = false;
       this.healthy = false;
       this.pid = 0;
@@ -208,7 +209,7 @@ export class ManagedProcess {
       });
       this.wake = null;
     }
-    await (this.stopped ? Promise.race([exited, delay(0)]) : exited);
+    await (this.stopped ? Promise.race([exited, realSleep(0)]) : exited);
     return healthySince === 0 ? 0 : Date.now() - healthySince;
   }
 }

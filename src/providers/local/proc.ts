@@ -1,10 +1,6 @@
 import { readFile, readdir, readlink, realpath } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { pidAlive } from '../../pid.js';
-import { realSleep } from '../../sleep.js';
-
-/** Whether a process with this pid exists (zombies included). */
-export const isAlive = pidAlive;
 
 /**
  * The fields of /proc/PID/stat after the command name (which may hold spaces and parentheses):
@@ -21,9 +17,9 @@ async function statFields(pid: number): Promise<string[] | null> {
 
 /** Whether the process exists and is not a zombie (Linux: reads /proc/PID/stat). */
 export async function isRunning(pid: number): Promise<boolean> {
-  if (!isAlive(pid)) return false;
+  if (!pidAlive(pid)) return false;
   const fields = await statFields(pid);
-  if (fields === null) return isAlive(pid);
+  if (fields === null) return pidAlive(pid);
   return fields[0] !== 'Z' && fields[0] !== 'X';
 }
 
@@ -96,9 +92,6 @@ export function freePort(): Promise<number> {
     });
   });
 }
-
-/** Sleeps `ms` or rejects with CanceledError when the signal aborts. */
-export const delay = realSleep;
 
 /** The pids in /proc apart from init and this process; none when /proc cannot be read. */
 async function otherPids(): Promise<number[]> {

@@ -6,7 +6,8 @@ import { connect } from 'node:net';
 import { EngineError } from '../../errors.js';
 import { findOnPath } from '../executables.js';
 import { writeFileAtomic } from '../../state/atomic.js';
-import { delay, isRunning, terminateGroup } from './proc.js';
+import { isRunning, terminateGroup } from './proc.js';
+import { realSleep } from '../../sleep.js';
 import { OWNER_ENV, ROLE_ENV } from './protocol.js';
 
 /** What one redis-server needs. */
@@ -65,7 +66,7 @@ export class RedisServer {
     while (!(await tcpOpen(this.o.port))) {
       if (!this.child) throw new EngineError(`${this.o.subject}: redis-server exited at start; see ${this.o.logFile}`);
       if (Date.now() > deadline) throw new EngineError(`${this.o.subject}: redis-server did not accept connections within 15 s; see ${this.o.logFile}`);
-      await delay(50, signal);
+      await realSleep(50, signal);
     }
     this.running = true;
   }
@@ -103,7 +104,7 @@ export class RedisServer {
       if (!this.stopped) {
         this.spawn(bin, conf);
         void (async () => {
-          for (let i = 0; i < 100 && this.child && !(await tcpOpen(this.o.port)); i++) await delay(100);
+          for (let i = 0; i < 100 && this.child && !(await tcpOpen(this.o.port)); i++) await realSleep(100);
           this.running = this.child !== null;
         })();
       }
@@ -122,7 +123,7 @@ export class RedisServer {
     this.running = true;
     this.o.pidsChanged();
     void (async () => {
-      while (this.pid === pid && (await isRunning(pid))) await delay(250);
+      while (this.pid === pid && (await isRunning(pid))) await realSleep(250);
       if (this.pid === pid) this.exited(bin, join(this.o.dir, 'redis.conf'));
     })();
     return true;
