@@ -1,14 +1,14 @@
 import type { Deps } from '../deps.js';
 import type { DesiredState } from '../manifests/api.js';
-import type { StageModel, StageRef } from '../model/stage-model.js';
+import type { OrganizationModel, StageModel, StageRef } from '../model/stage-model.js';
 import { refOf, stageKey } from '../model/stage-model.js';
 import { canonicalJson, hashOf } from '../model/canonical.js';
 import type { ActualState, Engine } from '../providers/engine.js';
+import { engineFor as registryEngineFor } from '../providers/registry.js';
 import { StateStore } from '../state/store.js';
 import { EngineError, UsageError, throwIfAborted } from '../errors.js';
 import type { Change, Changeset } from './changeset.js';
 import { plan } from './plan.js';
-import { cachedEngines } from './reconcile-stage.js';
 import { checkPlanSafety, type SafetyProblem } from './safety.js';
 import { summarize, type PlanSummary } from './summary.js';
 
@@ -39,6 +39,24 @@ export interface StagePlan {
 
 /** Provider of engines; `registry.engineFor` unless a test injects its own. */
 export type EngineFactory = (organization: StageModel['organization'], ctx: { stateDir: string; deps: Deps }) => Promise<Engine>;
+
+/** Engine factory (registry by default) that hands out one engine per organization and provider. */
+export function cachedEngines(
+  stateDir: string,
+  deps: Deps,
+  factory: EngineFactory = registryEngineFor,
+): (organization: OrganizationModel) => Promise<Engine> {
+  const engines = new Map<string, Promise<Engine>>();
+  return (organization) => {
+    const id = `${organization.name}\u0000${organization.provider}`;
+    let engine = engines.get(id);
+    if (!engine) {
+      engine = factory(organization, { stateDir, deps });
+      engines.set(id, engine);
+    }
+    return engine;
+  };
+}
 
 /** Options of `planStages`. */
 export interface PlanStagesOptions {

@@ -1,17 +1,14 @@
-import type { Deps } from '../deps.js';
 import { refOf, type OrganizationModel, type StageModel, type StageRef } from '../model/stage-model.js';
 import type { Engine, SecretResolver } from '../providers/engine.js';
-import { engineFor as registryEngineFor } from '../providers/registry.js';
 import type { Trigger } from '../state/journal.js';
 import { applyStage, type ApplyContext, type Planner, type StageJob } from './apply.js';
 import { plan } from './plan.js';
 import { verifyNotStale } from './plan-file.js';
-import type { EngineFactory } from './plan-set.js';
 import { checkPlanSafety } from './safety.js';
 
 /**
- * Glue between the pure plan and the apply orchestration: the real planner, engines cached per
- * organization, and stage jobs built from reviewed plans (confirmation prompt or saved plan file).
+ * Glue between the pure plan and the apply orchestration: the real planner, and stage jobs built
+ * from reviewed plans (confirmation prompt or saved plan file).
  */
 
 /** The real planner: `plan()` and `checkPlanSafety()`; every problem (data loss without the flag, protection) refuses. */
@@ -19,24 +16,6 @@ export const planner: Planner = {
   plan,
   checkSafety: (changeset, desired, actual, opts) => checkPlanSafety(changeset, desired, actual, opts).map((p) => p.message),
 };
-
-/** Engine factory (registry by default) that hands out one engine per organization and provider. */
-export function cachedEngines(
-  stateDir: string,
-  deps: Deps,
-  factory: EngineFactory = registryEngineFor,
-): (organization: OrganizationModel) => Promise<Engine> {
-  const engines = new Map<string, Promise<Engine>>();
-  return (organization) => {
-    const id = `${organization.name}\u0000${organization.provider}`;
-    let engine = engines.get(id);
-    if (!engine) {
-      engine = factory(organization, { stateDir, deps });
-      engines.set(id, engine);
-    }
-    return engine;
-  };
-}
 
 /** Where secrets of an organization's stages come from: the local engine's resolver, or deferred to the engine (AWS reads SSM itself). */
 export type SecretsFor = (organization: OrganizationModel) => SecretResolver;
