@@ -147,6 +147,11 @@ function logRun(io: ApplyIO, ref: StageRef, operation: string, t: Translation, e
   io.log.info({ stage: stageKey(ref), summary: t.summary, outcome: error ? 'failed' : t.outcome }, `pulumi ${operation} finished`);
 }
 
+/** `err` when it is a SetopsError (it says what to do), else an EngineError with `message`. */
+function orEngineError(err: unknown, message: string): SetopsError {
+  return err instanceof SetopsError ? err : new EngineError(message, { cause: err });
+}
+
 /** Engine events of an update or destroy as the apply's progress. */
 const progressTo =
   (io: ApplyIO) =>
@@ -303,7 +308,7 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
       const missing = await parameterChecker.missing(secretParameterNamesOf(params), subjectOf(ref), signal);
       return missing.length > 0 ? missingParametersError(ref, params, missing, ctx.organization.aws?.region) : undefined;
     } catch (err) {
-      return err instanceof SetopsError ? err : new EngineError(`${subjectOf(ref)}: cannot check the SSM parameters: ${(err as Error).message}`, { cause: err });
+      return orEngineError(err, `${subjectOf(ref)}: cannot check the SSM parameters: ${(err as Error).message}; nothing was changed. Check the AWS credentials and region, then apply again`);
     }
   };
 
@@ -316,7 +321,7 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
     try {
       outputs = (await deployment(ref, io.signal))?.outputs ?? {};
     } catch (err) {
-      return err instanceof SetopsError ? err : new EngineError(`${subjectOf(ref)}: cannot read the stack outputs: ${(err as Error).message}`, { cause: err });
+      return orEngineError(err, `${subjectOf(ref)}: cannot read the stack outputs: ${(err as Error).message}; the services were not updated. Apply again`);
     }
     const defs = (outputs.preDeployTaskDefinitions ?? {}) as Record<string, unknown>;
     const net = (outputs.taskNetwork ?? {}) as { subnets?: unknown; securityGroups?: Record<string, unknown>; assignPublicIp?: unknown };
@@ -349,7 +354,7 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
         );
       } catch (err) {
         io.progress({ subject: `app/${app}`, status: 'failed', message: 'pre-deploy task' });
-        return err instanceof SetopsError ? err : new EngineError(`${subject}: the pre-deploy task could not be run: ${(err as Error).message}`, { cause: err });
+        return orEngineError(err, `${subject}: the pre-deploy task could not be run: ${(err as Error).message}; the services were not updated. Check the AWS credentials and the ECS cluster, then apply again`);
       }
       if (res.exitCode === 0) {
         io.progress({ subject: `app/${app}`, status: 'succeeded', message: 'pre-deploy task exited with 0' });
