@@ -122,21 +122,7 @@ export function get(port: number, host: string, path = '/', opts: { method?: str
   });
 }
 
-/** Polls `cond` until it returns a truthy value (or throws after `timeoutMs`). */
-export async function waitFor<T>(cond: () => Promise<T> | T, timeoutMs = 20_000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await cond();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+export { waitFor } from '../wait.js';
 
 /** Every pid a stage's status reports, plus the supervisor. */
 export async function stagePids(engine: Engine): Promise<number[]> {

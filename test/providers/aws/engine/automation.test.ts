@@ -11,6 +11,7 @@ import type { OrganizationModel, StageModel } from '../../../../src/model/stage-
 import { createPulumiEngine } from '../../../../src/providers/aws/index.js';
 import { parseEventStream, translateEvents } from '../../../../src/providers/aws/engine/events.js';
 import { testDeps } from '../../../helpers/deps.js';
+import { waitFor } from '../../wait.js';
 import { fakeRoot, fakeStack, org, ref, stage, words, type Call, type Rule } from './fake-stack.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -200,13 +201,7 @@ t.test('cancel through the AbortSignal: the CLI gets SIGINT and the result is a 
   const ac = new AbortController();
   const running = s.engine.apply(model, { ref, changes: [] }, s.io(ac.signal));
   // Wait until the fake CLI is really running `up`.
-  await new Promise<void>((resolve) => {
-    const check = (): void => {
-      if (existsSync(join(s.fakeDir, 'hanging'))) resolve();
-      else setTimeout(check, 20);
-    };
-    check();
-  });
+  await waitFor(() => existsSync(join(s.fakeDir, 'hanging')), 20_000, 'the fake CLI to run up');
   ac.abort();
   const result = await running;
   t.equal(result.status, 'failed');

@@ -9,6 +9,7 @@ import type { StageModel } from '../../../../src/model/stage-model.js';
 import { createPulumiEngine } from '../../../../src/providers/aws/index.js';
 import { StateStore } from '../../../../src/state/store.js';
 import { runCli, testDeps } from '../../../helpers/deps.js';
+import { waitFor } from '../../wait.js';
 
 const awsBin = join(dirname(fileURLToPath(import.meta.url)), '../../../fixtures/fake-pulumi/aws-bin');
 const ref = { organization: 'acme', project: 'shop', stage: 'production' };
@@ -62,10 +63,7 @@ t.test('logs --follow streams until the signal aborts', async (t) => {
   const ac = new AbortController();
   let out = '';
   const following = engine.logs!(ref, 'web', { lines: 5, follow: true, signal: ac.signal, write: (s) => void (out += s) });
-  await new Promise<void>((resolve) => {
-    const check = (): void => (existsSync(join(awsDir, 'following')) && out.includes('follow line 2') ? resolve() : void setTimeout(check, 20));
-    check();
-  });
+  await waitFor(() => existsSync(join(awsDir, 'following')) && out.includes('follow line 2'), 20_000, 'aws logs tail --follow to print two lines');
   ac.abort();
   await following;
   t.match(out, /follow line 1\n.*follow line 2\n/s);
