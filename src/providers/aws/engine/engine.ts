@@ -162,6 +162,7 @@ const progressTo =
 /** Creates the Pulumi engine for an organization with `provider: aws`. */
 export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions = {}): Engine {
   const env = ctx.deps.env;
+  const region = ctx.organization.aws?.region;
   const probe: HostProbe = opts.hostProbe ?? { hostname: hostname(), isAlive: pidAlive };
   let located: Promise<PulumiCommand> | undefined;
 
@@ -195,7 +196,7 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
     const loc = locOf(ref);
     const pulumiCommand = await cli(`${operation} of ${subjectOf(ref)}`);
     const secretsEnv = await passphraseEnv(env, loc.backend, subjectOf(ref));
-    const spec = { loc, pulumiCommand, program, env, secretsEnv, create, ...(ctx.organization.aws?.region ? { region: ctx.organization.aws.region } : {}) };
+    const spec = { loc, pulumiCommand, program, env, secretsEnv, create, ...(region ? { region } : {}) };
     const opened = await openStack(spec);
     if (operation === 'preview' || operation === 'up') {
       // Inline programs report no required plugins: install the provider explicitly.
@@ -289,7 +290,7 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
     if (taskRunner) return taskRunner;
     // Loaded only when a pre-deploy task runs.
     const { createEcsTaskRunner } = await import('./ecs-tasks.js');
-    taskRunner = createEcsTaskRunner({ sleep: ctx.deps.sleep, client: awsClientSettings(env, 'ECS', ctx.organization.aws?.region) });
+    taskRunner = createEcsTaskRunner({ sleep: ctx.deps.sleep, client: awsClientSettings(env, 'ECS', region) });
     return taskRunner;
   };
 
@@ -302,11 +303,11 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
     if (!parameterChecker) {
       // Loaded only when a stage has secrets.
       const { createSsmParameterChecker } = await import('./ssm-parameters.js');
-      parameterChecker = createSsmParameterChecker({ client: awsClientSettings(env, 'SSM', ctx.organization.aws?.region) });
+      parameterChecker = createSsmParameterChecker({ client: awsClientSettings(env, 'SSM', region) });
     }
     try {
       const missing = await parameterChecker.missing(secretParameterNamesOf(params), subjectOf(ref), signal);
-      return missing.length > 0 ? missingParametersError(ref, params, missing, ctx.organization.aws?.region) : undefined;
+      return missing.length > 0 ? missingParametersError(ref, params, missing, region) : undefined;
     } catch (err) {
       return orEngineError(err, `${subjectOf(ref)}: cannot check the SSM parameters: ${(err as Error).message}; nothing was changed. Check the AWS credentials and region, then apply again`);
     }
@@ -563,7 +564,7 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
           retryable: false,
         });
       }
-      await tailLogGroup({ ...opts, subject, logGroup, env, ...(ctx.organization.aws?.region ? { region: ctx.organization.aws.region } : {}) });
+      await tailLogGroup({ ...opts, subject, logGroup, env, ...(region ? { region } : {}) });
     },
 
     async refresh(ref: StageRef, signal?: AbortSignal): Promise<ActualState> {
