@@ -354,6 +354,13 @@ export function translateEvents(events: readonly EngineEventLike[]): Translation
   // step's outputs event before its pre event. They are reported right after the start.
   const early = new Map<string, ProgressEvent[]>();
   const count = (urn: string): number => open.get(urn)?.count ?? 0;
+  /** Counts a step of `meta`'s resource as started (+1) or finished (-1); returns its entry. */
+  const countStep = (meta: StepMetadata, by: 1 | -1): { subject: string; count: number; op?: string } => {
+    const o = open.get(meta.urn) ?? { subject: resourceSubject(meta.type, meta.urn), count: 0 };
+    o.count += by;
+    open.set(meta.urn, o);
+    return o;
+  };
 
   for (const event of ordered) {
     const startedUrn = stepOf(event, 'resourcePreEvent')?.urn;
@@ -373,10 +380,7 @@ export function translateEvents(events: readonly EngineEventLike[]): Translation
 
     const pre = stepOf(event, 'resourcePreEvent');
     if (pre) {
-      const o = open.get(pre.urn) ?? { subject: resourceSubject(pre.type, pre.urn), count: 0 };
-      o.count++;
-      o.op = pre.op;
-      open.set(pre.urn, o);
+      countStep(pre, 1).op = pre.op;
       const ops = preOps.get(pre.urn) ?? new Set<string>();
       ops.add(pre.op);
       preOps.set(pre.urn, ops);
@@ -392,9 +396,7 @@ export function translateEvents(events: readonly EngineEventLike[]): Translation
     const out = stepOf(event, 'resOutputsEvent');
     if (out) {
       // Counts may go below zero when a step's outputs are numbered before its start.
-      const o = open.get(out.urn) ?? { subject: resourceSubject(out.type, out.urn), count: 0 };
-      o.count--;
-      open.set(out.urn, o);
+      countStep(out, -1);
       // A refresh reports drift in its outputs step: the pre step says `refresh`, the outputs
       // step says what the refresh found (`update`: changed outside Pulumi, `delete`: gone).
       const ops = preOps.get(out.urn);
@@ -407,9 +409,7 @@ export function translateEvents(events: readonly EngineEventLike[]): Translation
 
     const fail = stepOf(event, 'resOpFailedEvent');
     if (fail) {
-      const o = open.get(fail.urn) ?? { subject: resourceSubject(fail.type, fail.urn), count: 0 };
-      o.count--;
-      open.set(fail.urn, o);
+      countStep(fail, -1);
       const subject = resourceSubject(fail.type, fail.urn);
       if (!failed.includes(subject)) failed.push(subject);
     }
