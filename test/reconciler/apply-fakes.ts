@@ -3,11 +3,12 @@
  * and the real local engine are exercised by test/cli/apply*.test.ts and test/e2e/.
  */
 import { canonicalJson } from '../../src/model/canonical.js';
-import { stageKey, type StageModel, type StageRef } from '../../src/model/stage-model.js';
+import { refOf, stageKey, type StageModel } from '../../src/model/stage-model.js';
 import type { ActualState, ApplyIO, ApplyResult, Engine } from '../../src/providers/engine.js';
 import type { Changeset } from '../../src/reconciler/changeset.js';
 import type { Planner } from '../../src/reconciler/apply.js';
 import { EngineError } from '../../src/errors.js';
+import { app } from './models.js';
 
 /** A minimal valid StageModel. */
 export function stageModel(stage: string, over: { after?: string; protected?: boolean; scale?: number; env?: Record<string, unknown> } = {}): StageModel {
@@ -15,19 +16,7 @@ export function stageModel(stage: string, over: { after?: string; protected?: bo
     organization: { name: 'acme', provider: 'local' },
     project: { name: 'shop' },
     stage: { name: stage, approval: 'auto', protected: over.protected ?? false, notifications: {}, ...(over.after ? { after: over.after } : {}) },
-    apps: {
-      web: {
-        port: 5000,
-        protocol: 'http',
-        public: true,
-        scale: over.scale ?? 1,
-        resources: { cpu: 256, memory: 512 },
-        healthCheck: { path: '/', status: '200-499', interval: 10, timeout: 10, retries: 5, startPeriod: 15 },
-        env: (over.env ?? {}) as StageModel['apps'][string]['env'],
-        domains: {},
-        links: {},
-      },
-    },
+    apps: { web: app({ public: true, scale: over.scale ?? 1, env: (over.env ?? {}) as StageModel['apps'][string]['env'] }) },
     services: {},
   };
 }
@@ -35,7 +24,7 @@ export function stageModel(stage: string, over: { after?: string; protected?: bo
 /** Planner: one change per app whose canonical JSON differs, a stage create/delete otherwise. */
 export const fakePlanner: Planner = {
   plan(desired, actual): Changeset {
-    const ref = desired ? refOfModel(desired) : refOfModel(actual!);
+    const ref = refOf((desired ?? actual)!);
     const changes: Changeset['changes'] = [];
     if (!actual && desired) changes.push({ op: 'create', subject: 'stage', dataLoss: false, command: 'setops stage:create' });
     if (actual && !desired) {
@@ -54,10 +43,6 @@ export const fakePlanner: Planner = {
     return model && model.stage.protected && !desired ? [`stage ${model.stage.name} is protected`] : [];
   },
 };
-
-function refOfModel(m: StageModel): StageRef {
-  return { organization: m.organization.name, project: m.project.name, stage: m.stage.name };
-}
 
 export interface FakeEngineOptions {
   /** Subject at which apply fails (after the earlier subjects succeeded). */
