@@ -32,7 +32,7 @@ import { MODEL_OUTPUT, modelFromOutputs, parseExport, readCheckpointFile, type D
 import { locatePulumiCommand } from './cli.js';
 import { isStackNotFound, mapPulumiError } from './errors.js';
 import { progressFor, translateEvents, type EngineEventLike, type Translation } from './events.js';
-import { readLocks, type HostProbe } from './locks.js';
+import { readLocks, stackCommand, type HostProbe } from './locks.js';
 import { pidAlive } from '../../../pid.js';
 import { tailLogGroup } from './logs.js';
 import { passphraseEnv } from './passphrase.js';
@@ -106,8 +106,7 @@ async function defaultProgram(model: StageModel, opts: ProgramOptions): Promise<
 
 /** The message and data of a stack with pending operations, with the commands that recover it. */
 export function pendingOperationsError(subject: string, loc: StackLocation, pending: readonly PendingOperation[]): EngineError {
-  const env = `PULUMI_BACKEND_URL='${loc.backend.url}'`;
-  const base = `${env} pulumi refresh --yes --stack ${loc.qualifiedStack} --cwd '${loc.workDir}'`;
+  const base = stackCommand(loc, 'refresh');
   const creates = pending.filter((p) => p.type === 'creating');
   const list = pending.map((p) => `${p.urn} (${p.type})`).join(', ');
   const steps = [

@@ -26,7 +26,6 @@ export interface HostProbe {
   isAlive(pid: number): boolean;
 }
 
-
 /** Lock files of the stack (file backend only), sorted by path. */
 export async function readLocks(loc: StackLocation, probe: HostProbe): Promise<StackLock[]> {
   const root = loc.backend.root;
@@ -63,9 +62,9 @@ function holder(l: StackLock): string {
   return `${who} (pid ${l.pid ?? '?'}${l.timestamp ? `, since ${l.timestamp}` : ''})`;
 }
 
-/** The command that clears the stack's locks, runnable from any directory. */
-export function cancelCommand(loc: StackLocation): string {
-  return `PULUMI_BACKEND_URL='${loc.backend.url}' pulumi cancel --yes --stack ${loc.qualifiedStack} --cwd '${loc.workDir}'`;
+/** `pulumi <verb> --yes` for the stage's stack, runnable by hand from any directory (recovery hints). */
+export function stackCommand(loc: StackLocation, verb: 'cancel' | 'refresh'): string {
+  return `PULUMI_BACKEND_URL='${loc.backend.url}' pulumi ${verb} --yes --stack ${loc.qualifiedStack} --cwd '${loc.workDir}'`;
 }
 
 /**
@@ -76,7 +75,7 @@ export function lockedError(subject: string, loc: StackLocation, locks: readonly
   const head = `${subject}: the Pulumi stack ${loc.project}/${loc.stack} is locked`;
   if (locks.length === 0) {
     return new LockedError(
-      `${head} by another update; wait for it to finish, or if none runs, clear the lock with: ${cancelCommand(loc)}`,
+      `${head} by another update; wait for it to finish, or if none runs, clear the lock with: ${stackCommand(loc, 'cancel')}`,
       { cause, data: { backend: loc.backend.url, stack: loc.qualifiedStack } },
     );
   }
@@ -85,7 +84,7 @@ export function lockedError(subject: string, loc: StackLocation, locks: readonly
   if (stale.length === locks.length) {
     parts.push(
       `; that process no longer runs on this host, so the lock was left by a crashed or killed run. ` +
-        `Check that no other pulumi operation runs for this stack, then clear it with: ${cancelCommand(loc)} ` +
+        `Check that no other pulumi operation runs for this stack, then clear it with: ${stackCommand(loc, 'cancel')} ` +
         `(or remove ${stale.map((l) => l.path).join(' and ')})`,
     );
   } else {
