@@ -1,12 +1,11 @@
 import type { Issue } from '../errors.js';
-import { sortKeys } from '../model/canonical.js';
+import { compareCodeUnits, sortKeys } from '../model/canonical.js';
 import { stageKey, refOf } from '../model/stage-model.js';
 import { sharedValidators, type Validators } from '../schema/validate.js';
 import type { DesiredState, Result, SourceFiles } from './api.js';
 import { declare, type AnyDeclared } from './documents.js';
 import { resolveStages } from './resolve.js';
 import { buildScope } from './scope.js';
-import { compareCodeUnits } from './source-dir.js';
 import { parseFile } from './yaml-docs.js';
 
 /** Options of `loadDesired`. */

@@ -1,6 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ManifestError, throwIfAborted } from '../errors.js';
+import { compareCodeUnits } from '../model/canonical.js';
 import type { SourceFiles } from './api.js';
 import { SKIPPED_DIRS, decodeManifest, isManifestName } from './decode.js';
 
@@ -76,9 +77,4 @@ async function readText(abs: string, rel: string): Promise<string> {
     });
   }
   return decodeManifest(rel, bytes);
-}
-
-/** Sorts by UTF-16 code unit, independent of locale. */
-export function compareCodeUnits(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

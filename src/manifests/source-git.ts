@@ -3,9 +3,9 @@ import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import git from 'isomorphic-git';
 import { ManifestError, throwIfAborted } from '../errors.js';
+import { compareCodeUnits } from '../model/canonical.js';
 import type { SourceFiles } from './api.js';
 import { SKIPPED_DIRS, decodeManifest, isManifestName } from './decode.js';
-import { compareCodeUnits } from './source-dir.js';
 
 /** Where to read manifests from in a git repository. */
 export interface GitTreeOptions {

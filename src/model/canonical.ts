@@ -26,3 +26,8 @@ export function sortKeys<T>(value: T): T {
 export function hashOf(value: unknown): string {
   return 'sha256:' + createHash('sha256').update(canonicalJson(value)).digest('hex');
 }
+
+/** Orders strings by UTF-16 code unit (as `Array.prototype.sort` does), independent of locale. */
+export function compareCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,3 +1,4 @@
+import { compareCodeUnits } from '../model/canonical.js';
 import type { Change } from './changeset.js';
 
 /**
@@ -25,14 +26,10 @@ export function rankOf(change: Change): number {
   }
 }
 
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 /** Stable, deterministic order: rank, then subject, then path (whole-subject changes first). Does not mutate `changes`. */
 export function orderChanges(changes: readonly Change[]): Change[] {
   return changes
     .map((change, index) => ({ change, index, rank: rankOf(change) }))
-    .sort((a, b) => a.rank - b.rank || compare(a.change.subject, b.change.subject) || compare(a.change.path ?? '', b.change.path ?? '') || a.index - b.index)
+    .sort((a, b) => a.rank - b.rank || compareCodeUnits(a.change.subject, b.change.subject) || compareCodeUnits(a.change.path ?? '', b.change.path ?? '') || a.index - b.index)
     .map((x) => x.change);
 }
