@@ -38,20 +38,12 @@ export class Services {
     return `service/${name} in ${this.o.stageLabel}`;
   }
 
-  connection(name: string): Connection | undefined {
-    return this.connections.get(name);
-  }
-
   allConnections(): Record<string, Connection> {
     return Object.fromEntries(this.connections);
   }
 
   names(): string[] {
     return [...this.specs.keys()].sort();
-  }
-
-  spec(name: string): ServiceSpec | undefined {
-    return this.specs.get(name);
   }
 
   /** Offers running redis-server processes (by service) left by an earlier supervisor for adoption. */
