@@ -3,6 +3,7 @@ import { stageKey, type StageModel, type StageRef } from '../model/stage-model.j
 import { hashOf } from '../model/canonical.js';
 import type { ActualState } from '../providers/engine.js';
 import { PlanError, StalePlanError, throwIfAborted } from '../errors.js';
+import { isPlainObject } from '../manifests/merge-patch.js';
 import { writeFileAtomic } from '../state/atomic.js';
 import type { Change, Changeset } from './changeset.js';
 import { planDocument, type PlanDocument, type PlanSource, type PlanStageJson } from './plan-document.js';
@@ -78,7 +79,6 @@ function bad(path: string, what: string): PlanError {
   return new PlanError(`${path}: not a valid setopsd plan file: ${what}; make a new one with \`setopsd plan --out ${path}\``, { code: 'E_PLAN_FILE', data: { file: path } });
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isStringOrNull = (v: unknown): boolean => v === null || typeof v === 'string';
 const OPS = new Set(['create', 'update', 'replace', 'delete']);
 
@@ -90,26 +90,26 @@ export function parsePlanFile(text: string, path: string): PlanFile {
   } catch {
     throw bad(path, 'it is not JSON');
   }
-  if (!isObject(v)) throw bad(path, 'it is not a JSON object');
+  if (!isPlainObject(v)) throw bad(path, 'it is not a JSON object');
   if (v.planFileVersion === undefined) throw bad(path, 'planFileVersion is missing (a `--format json` plan cannot be applied; use --out)');
   if (v.planFileVersion !== PLAN_FILE_VERSION) {
     throw new PlanError(`${path}: plan file version ${String(v.planFileVersion)} is not supported by this setopsd (supports ${PLAN_FILE_VERSION}); plan again with this version`, { code: 'E_PLAN_FILE' });
   }
   if (v.formatVersion !== 1) throw bad(path, `formatVersion ${String(v.formatVersion)} is not 1`);
   const source = v.source;
-  if (!isObject(source) || !isStringOrNull(source.ref) || !isStringOrNull(source.commit) || typeof source.root !== 'string' || typeof source.dir !== 'string') {
+  if (!isPlainObject(source) || !isStringOrNull(source.ref) || !isStringOrNull(source.commit) || typeof source.root !== 'string' || typeof source.dir !== 'string') {
     throw bad(path, 'source must hold ref, commit, root and dir');
   }
   if (!Array.isArray(v.stages)) throw bad(path, 'stages must be a list');
   v.stages.forEach((s: unknown, i: number) => {
     const at = `stages[${i}]`;
-    if (!isObject(s)) throw bad(path, `${at} is not an object`);
+    if (!isPlainObject(s)) throw bad(path, `${at} is not an object`);
     for (const k of ['organization', 'project', 'stage', 'engine']) if (typeof s[k] !== 'string' || s[k] === '') throw bad(path, `${at}.${k} must be a non-empty string`);
     if (!isStringOrNull(s.actualSerial)) throw bad(path, `${at}.actualSerial must be a string or null`);
     if (!isStringOrNull(s.desiredHash)) throw bad(path, `${at}.desiredHash must be a string or null`);
     if (!Array.isArray(s.changes)) throw bad(path, `${at}.changes must be a list`);
     s.changes.forEach((c: unknown, j: number) => {
-      if (!isObject(c) || !OPS.has(c.op as string) || typeof c.subject !== 'string' || typeof c.command !== 'string' || typeof c.dataLoss !== 'boolean') {
+      if (!isPlainObject(c) || !OPS.has(c.op as string) || typeof c.subject !== 'string' || typeof c.command !== 'string' || typeof c.dataLoss !== 'boolean') {
         throw bad(path, `${at}.changes[${j}] must have op, subject, dataLoss and command`);
       }
     });
@@ -118,7 +118,7 @@ export function parsePlanFile(text: string, path: string): PlanFile {
       if (s.desiredHash !== null) throw bad(path, `${at} (${key}) has a desiredHash but no desired model`);
     } else {
       const d = s.desired;
-      if (!isObject(d) || !isObject(d.organization) || !isObject(d.project) || !isObject(d.stage) || !isObject(d.apps) || !isObject(d.services)) {
+      if (!isPlainObject(d) || !isPlainObject(d.organization) || !isPlainObject(d.project) || !isPlainObject(d.stage) || !isPlainObject(d.apps) || !isPlainObject(d.services)) {
         throw bad(path, `${at}.desired must be a stage model or null`);
       }
       if (d.organization.name !== s.organization || d.project.name !== s.project || d.stage.name !== s.stage) {
