@@ -5,6 +5,7 @@ import { Journal, processGone } from '../../state/journal.js';
 import { renderHistoryJson, renderHistoryText, summarizeDeployment } from '../format/status.js';
 import { STATE_DIR_HELP, STATE_DIR_OPTION } from '../state-dir.js';
 import { knownStages, selectStages, stateDirWithoutSource } from '../stage-select.js';
+import { parseTextOrJson } from '../format/render.js';
 
 const command: Command = {
   name: 'history',
@@ -26,8 +27,7 @@ const command: Command = {
   ].join('\n'),
   options: { ...STATE_DIR_OPTION, format: { type: 'string' } },
   async run(ctx) {
-    const format = (ctx.args.values.format as string | undefined) ?? 'text';
-    if (format !== 'text' && format !== 'json') throw new UsageError(`--format must be text or json, got "${format}"`);
+    const format = parseTextOrJson(ctx.args.values.format);
     const [stage, dir, ...extra] = ctx.args.positionals;
     if (stage === undefined) throw new UsageError('history needs a STAGE, e.g. setopsd history shop/staging');
     if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);

@@ -8,6 +8,7 @@ import { StateStore } from '../../state/store.js';
 import { renderStatusJson, renderStatusText, summarizeDeployment, type StageStatusReport } from '../format/status.js';
 import { STATE_DIR_HELP, STATE_DIR_OPTION } from '../state-dir.js';
 import { knownStages, selectStages, stateDirWithoutSource, stringList } from '../stage-select.js';
+import { parseTextOrJson } from '../format/render.js';
 
 const command: Command = {
   name: 'status',
@@ -28,8 +29,7 @@ const command: Command = {
   ].join('\n'),
   options: { ...STATE_DIR_OPTION, stage: { type: 'string', multiple: true }, format: { type: 'string' } },
   async run(ctx) {
-    const format = (ctx.args.values.format as string | undefined) ?? 'text';
-    if (format !== 'text' && format !== 'json') throw new UsageError(`--format must be text or json, got "${format}"`);
+    const format = parseTextOrJson(ctx.args.values.format);
     if (ctx.args.positionals.length > 1) throw new UsageError('status takes at most one config directory');
     const stateDir = stateDirWithoutSource(ctx, ctx.args.positionals[0]);
     const refs = selectStages(stringList(ctx.args.values.stage), await knownStages(stateDir));

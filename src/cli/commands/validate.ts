@@ -4,6 +4,7 @@ import { loadDesired } from '../../manifests/load.js';
 import { hashOf } from '../../model/canonical.js';
 import { refOf, stageKey } from '../../model/stage-model.js';
 import { SOURCE_HELP, SOURCE_OPTIONS, describeSource, displayIssues, readSourceFromArgs } from '../source-args.js';
+import { parseTextOrJson } from '../format/render.js';
 
 const help = `Usage: setopsd validate [DIR | --repo PATH [--ref REF] [--dir SUB]] [--format text|json]
 
@@ -28,8 +29,7 @@ const command: Command = {
   help,
   options: { ...SOURCE_OPTIONS, format: { type: 'string', default: 'text' } },
   async run(ctx: CommandContext): Promise<number> {
-    const format = ctx.args.values.format as string;
-    if (format !== 'text' && format !== 'json') throw new UsageError(`--format must be text or json, got "${format}"`);
+    const format = parseTextOrJson(ctx.args.values.format);
     if (ctx.args.positionals.length > 1) throw new UsageError(`validate takes one directory, got ${ctx.args.positionals.length}`);
     const source = await readSourceFromArgs(ctx);
     const result = loadDesired(source);

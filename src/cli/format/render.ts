@@ -16,6 +16,13 @@ export function parseFormat(v: unknown): PlanFormat {
   throw new UsageError(`--format must be text, markdown or json, got "${String(v)}"`);
 }
 
+/** `--format` of the commands that print text or JSON (validate, status, history), text by default. */
+export function parseTextOrJson(v: unknown): 'text' | 'json' {
+  if (v === undefined) return 'text';
+  if (v === 'text' || v === 'json') return v;
+  throw new UsageError(`--format must be text or json, got "${String(v)}"`);
+}
+
 /** Renders stage plans in one format. */
 export function renderPlans(
   plans: readonly StagePlan[],
