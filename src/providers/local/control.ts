@@ -1,5 +1,6 @@
 import { request } from 'node:http';
 import { CanceledError, EngineError, SetopsError } from '../../errors.js';
+import { stageKey } from '../../model/stage-model.js';
 import type { SupervisorInfo } from './protocol.js';
 
 /** Wire form of an error returned by the control API. */
@@ -26,6 +27,10 @@ export function fromWire(w: WireError): SetopsError {
 /** The engine's side of the supervisor's control API (127.0.0.1, bearer token). */
 export class ControlClient {
   constructor(readonly info: SupervisorInfo) {}
+
+  private subject(): string {
+    return `stage ${stageKey(this.info.stage)}`;
+  }
 
   /** Calls the API; throws the supervisor's error, or an EngineError when it cannot be reached. */
   call<T>(method: string, path: string, body?: unknown, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<T> {
@@ -55,11 +60,11 @@ export class ControlClient {
             try {
               parsed = JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null');
             } catch {
-              return reject(new EngineError(`stage supervisor (pid ${this.info.pid}) sent an unreadable answer to ${method} ${path}`));
+              return reject(new EngineError(`${this.subject()}: the stage supervisor (pid ${this.info.pid}) sent an unreadable answer to ${method} ${path}; see the stage's supervisor.log and retry`));
             }
             if ((res.statusCode ?? 500) >= 400) {
               const w = (parsed as { error?: WireError } | null)?.error;
-              return reject(w ? fromWire(w) : new EngineError(`stage supervisor answered ${res.statusCode} to ${method} ${path}`));
+              return reject(w ? fromWire(w) : new EngineError(`${this.subject()}: the stage supervisor answered ${res.statusCode} to ${method} ${path}; see the stage's supervisor.log and retry`));
             }
             resolve(parsed as T);
           });
@@ -68,7 +73,7 @@ export class ControlClient {
       req.on('timeout', () => req.destroy(new Error('timed out')));
       req.on('error', (err) => {
         if (opts.signal?.aborted) reject(new CanceledError('canceled', { cause: opts.signal.reason }));
-        else reject(new EngineError(`cannot reach the stage supervisor (pid ${this.info.pid}, port ${this.info.controlPort}): ${err.message}`, { cause: err }));
+        else reject(new EngineError(`${this.subject()}: cannot reach the stage supervisor (pid ${this.info.pid}, port ${this.info.controlPort}): ${err.message}; apply again, which restarts a supervisor that does not answer`, { cause: err }));
       });
       req.end(payload);
     });
