@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { selectStages as selectStageKeys } from '../reconciler/plan-set.js';
+import { compareCodeUnits } from '../model/canonical.js';
 import { stageKey, type StageRef } from '../model/stage-model.js';
 import { JOURNAL_DIR, STATE_FILE, stageDir } from '../state/paths.js';
 import { stageDirRefs } from '../state/stage-dirs.js';
@@ -29,7 +30,7 @@ export async function knownStages(stateDir: string): Promise<StageRef[]> {
     const dir = stageDir(stateDir, ref);
     return existsSync(join(dir, STATE_FILE)) || existsSync(join(dir, JOURNAL_DIR));
   });
-  return out.sort((a, b) => stageKey(a).localeCompare(stageKey(b)));
+  return out.sort((a, b) => compareCodeUnits(stageKey(a), stageKey(b)));
 }
 
 /**

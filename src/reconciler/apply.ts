@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Deps } from '../deps.js';
 import { CanceledError, EngineError, PlanError, SetopsError } from '../errors.js';
-import { hashOf } from '../model/canonical.js';
+import { compareCodeUnits, hashOf } from '../model/canonical.js';
 import { isSecretRef, stageKey, type StageModel, type StageRef } from '../model/stage-model.js';
 import type { ActualState, ApplyIO, ApplyResult, Engine, ProgressEvent, SecretResolver } from '../providers/engine.js';
 import { Journal, type Deployment, type Trigger } from '../state/journal.js';
@@ -265,8 +265,8 @@ export async function applyStages(jobs: StageJob[], ctx: ApplyContext, opts: { c
 export async function resolveSecrets(ref: StageRef, desired: StageModel | null, source: SecretResolver): Promise<SecretResolver> {
   const values = new Map<string, string>();
   const missing: string[] = [];
-  for (const [app, model] of Object.entries(desired?.apps ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
-    for (const [key, value] of Object.entries(model.env).sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [app, model] of Object.entries(desired?.apps ?? {}).sort(([a], [b]) => compareCodeUnits(a, b))) {
+    for (const [key, value] of Object.entries(model.env).sort(([a], [b]) => compareCodeUnits(a, b))) {
       if (!isSecretRef(value)) continue;
       if (values.has(value.secret)) continue;
       try {

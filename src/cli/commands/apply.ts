@@ -2,6 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command, CommandContext } from '../command.js';
 import { SetopsError, UsageError } from '../../errors.js';
+import { compareCodeUnits } from '../../model/canonical.js';
 import { stageKey, type OrganizationModel } from '../../model/stage-model.js';
 import type { Engine, SecretResolver } from '../../providers/engine.js';
 import { createSecretResolver } from '../../providers/local/secrets.js';
@@ -153,7 +154,7 @@ async function run(ctx: CommandContext): Promise<number> {
       { concurrency: parallel },
     )),
   );
-  outcomes.sort((a, b) => stageKey(a.ref).localeCompare(stageKey(b.ref)));
+  outcomes.sort((a, b) => compareCodeUnits(stageKey(a.ref), stageKey(b.ref)));
   deps.stdout.write(renderApplySummary(outcomes));
   return outcomes.every((o) => o.status === 'succeeded' || o.status === 'unchanged') ? 0 : 1;
 }
