@@ -27,9 +27,9 @@ export function issueAt(parsed: ParsedDoc, pointer: string, message: string, at?
   return { file: parsed.file, ...locate(parsed, pointer, at), pointer, message };
 }
 
-/** Turns schema problems (pointers relative to `base`) into issues of the document. */
-export function problemIssues(parsed: ParsedDoc, problems: SchemaProblem[], base = '', suffix = ''): Issue[] {
-  return problems.map((p) => issueAt(parsed, base + p.pointer, p.message + suffix, p.at));
+/** Turns schema problems of a whole document into its issues. */
+export function problemIssues(parsed: ParsedDoc, problems: SchemaProblem[]): Issue[] {
+  return problems.map((p) => issueAt(parsed, p.pointer, p.message, p.at));
 }
 
 /**
