@@ -18,6 +18,7 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import { canonicalJson } from '../../../model/canonical.js';
+import { MODEL_OUTPUT } from '../engine/checkpoint.js';
 import type { StageModel } from '../../../model/stage-model.js';
 import { buildIngress } from './alb.js';
 import { buildApp, type BuiltApp } from './app.js';
@@ -33,9 +34,6 @@ import { assertBuildable } from './validate.js';
 
 export type { ProgramOptions } from './context.js';
 export { programProblems } from './validate.js';
-
-/** The stack output holding the applied StageModel (canonical JSON) that the engine's `read` returns. */
-export const STAGE_MODEL_OUTPUT = 'setopsdStageModel';
 
 /** The outputs of a stage's stack (resolved values), for the engine. Fields may be added, never removed. */
 export interface StageProgramOutputs {
@@ -149,7 +147,8 @@ export function stageProgram(model: StageModel, opts: ProgramOptions = {}): () =
         );
 
     return {
-      [STAGE_MODEL_OUTPUT]: modelOutput,
+      // The applied StageModel (canonical JSON) that the engine's `read` returns.
+      [MODEL_OUTPUT]: modelOutput,
       stage: names.key,
       region: ctx.region,
       vpcId: network.vpcId,
