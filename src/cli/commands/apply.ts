@@ -7,7 +7,7 @@ import { stageKey, type OrganizationModel } from '../../model/stage-model.js';
 import type { Engine, SecretResolver } from '../../providers/engine.js';
 import { createSecretResolver } from '../../providers/local/secrets.js';
 import { applyStages, type StageOutcome } from '../../reconciler/apply.js';
-import { isPlanFileText, planStageRef, readPlanFile, type PlanFile } from '../../reconciler/plan-file.js';
+import { isPlanFileText, parsePlanFile, planStageRef, type PlanFile } from '../../reconciler/plan-file.js';
 import { cachedEngines, planStage, planStages, selectStages, type StagePlan } from '../../reconciler/plan-set.js';
 import { jobsFromPlans, planner } from '../../reconciler/reconcile-stage.js';
 import { renderApplyEvent, renderApplySummary } from '../format/progress.js';
@@ -88,15 +88,15 @@ async function run(ctx: CommandContext): Promise<number> {
   const allowDataLoss = v['allow-data-loss'] === true;
   const selectors = stringList(v.stage);
 
-  const planFilePath = await planFileArgument(ctx);
+  const planFile = await planFileArgument(ctx);
   let stateDir: string;
   let reviewed: Reviewed[];
   let source: { commit: string | null; ref: string | null };
   let configRoot: string;
   let engineOf: (org: OrganizationModel) => Promise<Engine>;
 
-  if (planFilePath !== null) {
-    const file = await readPlanFile(planFilePath, signal);
+  if (planFile !== null) {
+    const file = parsePlanFile(planFile.text, planFile.path);
     stateDir = resolveStateDir(ctx, { root: file.source.root, ...(file.source.commit ? { commit: file.source.commit } : {}) });
     engineOf = cachedEngines(stateDir, deps);
     reviewed = await reviewPlanFile(file, selectors, engineOf, signal);
@@ -119,7 +119,7 @@ async function run(ctx: CommandContext): Promise<number> {
 
   // Confirmation: --yes, else a prompt on a terminal; a plan file counts as reviewed except for
   // stages that need manual approval.
-  const confirmed = v.yes === true ? 'all' : await confirm(ctx, changed, planFilePath !== null);
+  const confirmed = v.yes === true ? 'all' : await confirm(ctx, changed, planFile !== null);
   if (confirmed === false) {
     deps.stdout.write('apply: canceled, nothing changed\n');
     return 1;
@@ -141,7 +141,7 @@ async function run(ctx: CommandContext): Promise<number> {
     toApply.map((r) => ({ ref: r.plan.ref, desired: r.plan.desired, actualSerial: r.actualSerial, organization: r.organization })),
     {
       source,
-      trigger: planFilePath !== null ? 'plan-file' : 'cli',
+      trigger: planFile !== null ? 'plan-file' : 'cli',
       configRoot,
       engineOf,
       secretsFor: (organization) => secretsFor(organization, secretsFile, configRoot, deps.env),
@@ -160,10 +160,10 @@ async function run(ctx: CommandContext): Promise<number> {
 }
 
 /**
- * The positional argument when it is a saved plan (a file whose content is JSON with
- * `planFileVersion`); null for a directory or no argument. A file that is not a plan is a UsageError.
+ * The positional argument and its text when it is a saved plan (a file whose content is JSON
+ * with `planFileVersion`; read once here); null for a directory or no argument. A file that is not a plan is a UsageError.
  */
-async function planFileArgument(ctx: CommandContext): Promise<string | null> {
+async function planFileArgument(ctx: CommandContext): Promise<{ path: string; text: string } | null> {
   const arg = ctx.args.positionals[0];
   if (ctx.args.positionals.length > 1) throw new UsageError(`apply takes one DIR or PLANFILE, got: ${ctx.args.positionals.join(' ')}`);
   if (arg === undefined) return null;
@@ -175,7 +175,7 @@ async function planFileArgument(ctx: CommandContext): Promise<string | null> {
     throw new UsageError(`${arg} is a file but not a setopsd plan file; give a config directory, or a plan saved with \`setopsd plan --out FILE\``);
   }
   if (ctx.args.values.repo !== undefined) throw new UsageError('a PLANFILE cannot be combined with --repo: the plan file says where its manifests came from');
-  return path;
+  return { path, text };
 }
 
 /** The stages of a saved plan, each re-planned for display against what the engine records now. */
