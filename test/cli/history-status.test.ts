@@ -83,3 +83,12 @@ t.test('status of an empty state directory says so', async (t) => {
   t.equal(r.code, 0);
   t.equal(r.stdout, 'no deployed stages in this state directory\n');
 });
+
+t.test('status and history take --format text or json only', async (t) => {
+  const stateDir = await seeded(t);
+  for (const argv of [['status'], ['history', 'staging']]) {
+    const r = await runCli([...argv, '--format', 'yaml', '--state-dir', stateDir]);
+    t.equal(r.code, 1, argv[0]);
+    t.match(r.stderr, /^error: --format must be text or json, got "yaml"/, argv[0]);
+  }
+});
