@@ -90,11 +90,9 @@ export class Supervisor {
     this.desired = await this.readDesired();
     const adoptable = await this.stopOrphans();
     this.routerPort = await this.router.listen(await this.chooseRouterPort());
-    await writeFileAtomic(this.paths.routerFile, JSON.stringify({ port: this.routerPort }) + '\n');
     const controlPort = await this.listenControl();
-    const info: SupervisorInfo = { pid: process.pid, controlPort, token: this.token, routerPort: this.routerPort, stage: this.ref, startedAt: new Date().toISOString() };
-    this.info = info;
-    await writeFileAtomic(this.paths.supervisorFile, JSON.stringify(info, null, 2) + '\n', 0o600);
+    this.info = { pid: process.pid, controlPort, token: this.token, routerPort: this.routerPort, stage: this.ref, startedAt: new Date().toISOString() };
+    await this.recordPorts();
     this.log(`supervisor ${process.pid} for ${this.label}: router on http://127.0.0.1:${this.routerPort}, control on 127.0.0.1:${controlPort}`);
     void this.serialized(() => this.restore(adoptable)).catch((err) => this.log(`restore failed: ${(err as Error).message}`));
     this.watchdog();
@@ -171,13 +169,16 @@ export class Supervisor {
     const old = this.router;
     this.router = next;
     this.routerPort = port;
-    await writeFileAtomic(this.paths.routerFile, JSON.stringify({ port }) + '\n');
-    if (this.info) {
-      this.info = { ...this.info, routerPort: port };
-      await writeFileAtomic(this.paths.supervisorFile, JSON.stringify(this.info, null, 2) + '\n', 0o600);
-    }
+    if (this.info) this.info = { ...this.info, routerPort: port };
+    await this.recordPorts();
     this.log(`router moved to http://127.0.0.1:${port}`);
     await old.close();
+  }
+
+  /** Records the router port (router.json) and this supervisor (supervisor.json, with the token: 0600). */
+  private async recordPorts(): Promise<void> {
+    await writeFileAtomic(this.paths.routerFile, JSON.stringify({ port: this.routerPort }) + '\n');
+    if (this.info) await writeFileAtomic(this.paths.supervisorFile, JSON.stringify(this.info, null, 2) + '\n', 0o600);
   }
 
   private async chooseRouterPort(): Promise<number> {
