@@ -129,4 +129,7 @@ t.test('the router port is kept across applies and moves when another one is con
   t.equal((await engine.status!(REF))!.router!.port, wanted, 'SETOPSD_ROUTER_PORT moves the router');
   t.equal((await get(wanted, 'web.dev.shop.localhost')).status, 200);
   await t.rejects(get(first, 'web.dev.shop.localhost'), 'the old port is closed');
+  const paths = localPaths(stateDir, REF);
+  t.same(JSON.parse(await readFile(paths.routerFile, 'utf8')), { port: wanted }, 'router.json records the new port');
+  t.equal((JSON.parse(await readFile(paths.supervisorFile, 'utf8')) as { routerPort: number }).routerPort, wanted, 'supervisor.json too');
 });
