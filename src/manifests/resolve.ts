@@ -9,7 +9,7 @@ import { appModel, organizationModel, projectModel, serviceModel, stageSettings 
 import { specFor, specPointer } from './overrides.js';
 import { inStage, type ProjectScope, type Scope } from './scope.js';
 import { checkOverrideTargets, checkStageOrder } from './stage-checks.js';
-import { addStaged, flushStaged, type StagedIssues } from './staged-issues.js';
+import { addStaged, flushStaged, stagedCount, type StagedIssues } from './staged-issues.js';
 
 /** One resolved stage and the files each of its parts came from. */
 export interface ResolvedStage {
@@ -47,7 +47,7 @@ function resolveStage(
 ): ResolvedStage | undefined {
   const stage = stageDecl.name;
   const before = issues.length;
-  const stagedBefore = [...staged.values()].reduce((n, e) => n + e.stages.length, 0);
+  const stagedBefore = stagedCount(staged);
   const settings = stageSettings(stageDecl, issues);
   const excluded = new Set<string>(stageDecl.specOk ? stageDecl.value.spec.exclude : []);
   const origins: Record<string, string[]> = { stage: [stageDecl.parsed.file] };
@@ -106,9 +106,8 @@ function resolveStage(
     origins[`app/${name}`] = [d.parsed.file];
   }
 
-  const stagedAfter = [...staged.values()].reduce((n, e) => n + e.stages.length, 0);
   // No model from invalid parts (their problems are already reported).
-  if (!settings || !p.organization.specOk || !p.project.specOk || issues.length > before || stagedAfter > stagedBefore) return undefined;
+  if (!settings || !p.organization.specOk || !p.project.specOk || issues.length > before || stagedCount(staged) > stagedBefore) return undefined;
   const model: StageModel = sortKeys({
     organization: organizationModel(p),
     project: projectModel(p),

@@ -23,3 +23,9 @@ export function flushStaged(staged: StagedIssues, issues: Issue[]): void {
   }
 }
 
+/** How many stage-problems are collected (each problem counts once per stage it names). */
+export function stagedCount(staged: StagedIssues): number {
+  let n = 0;
+  for (const entry of staged.values()) n += entry.stages.length;
+  return n;
+}
