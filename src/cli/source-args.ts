@@ -29,12 +29,12 @@ export const SOURCE_HELP = [
  * Throws UsageError for contradictory options and ManifestError when the source cannot be read
  * or holds no manifest files at all.
  */
-export async function readSourceFromArgs(ctx: CommandContext, positional = 0): Promise<SourceFiles> {
+export async function readSourceFromArgs(ctx: CommandContext): Promise<SourceFiles> {
   const { values, positionals } = ctx.args;
   const repo = values.repo as string | undefined;
   const ref = values.ref as string | undefined;
   const dir = values.dir as string | undefined;
-  const given = positionals[positional];
+  const given = positionals[0];
   let source: SourceFiles;
   let where: string;
   if (repo !== undefined) {
