@@ -16,6 +16,7 @@ import { SOURCE_OPTIONS, desiredOf, readSourceFromArgs } from '../source-args.js
 import { configDirOf } from '../../manifests/api.js';
 import { STATE_DIR_HELP, STATE_DIR_OPTION, resolveStateDir } from '../state-dir.js';
 import { intOption, stringList } from '../stage-select.js';
+import { providerOf } from '../../providers/registry.js';
 
 const command: Command = {
   name: 'apply',
@@ -190,7 +191,7 @@ async function reviewPlanFile(
   for (const key of selectStages([...byKey.keys()].sort(), selectors)) {
     const s = byKey.get(key)!;
     const ref = planStageRef(s);
-    const organization: OrganizationModel = s.desired?.organization ?? { name: s.organization, provider: s.engine === 'pulumi' ? 'aws' : 'local' };
+    const organization: OrganizationModel = s.desired?.organization ?? { name: s.organization, provider: providerOf(s.engine) };
     const engine = await engineOf(organization);
     const actual = await engine.read(ref, signal);
     if (s.desired === null && actual.model === null) continue; // already gone

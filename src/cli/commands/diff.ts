@@ -9,6 +9,7 @@ import { attributeFiles, changedFiles, changedStageKeys } from '../../reconciler
 import { renderPlans, parseFormat } from '../format/render.js';
 import { desiredOf } from '../source-args.js';
 import { stringList } from '../stage-select.js';
+import { engineNameOf } from '../../providers/registry.js';
 
 const command: Command = {
   name: 'diff',
@@ -72,7 +73,7 @@ async function runDiff(ctx: CommandContext): Promise<number> {
     .map((key) => {
       const to = heads.get(key) ?? null;
       const from = bases.get(key) ?? null;
-      const engine = (to ?? from)!.organization.provider === 'aws' ? 'pulumi' : 'local';
+      const engine = engineNameOf((to ?? from)!.organization.provider);
       const p = planStage(to, { model: from, serial: null }, engine);
       return attributeFiles({ ...p, compare }, files, baseDesired, headDesired);
     });
