@@ -12,6 +12,7 @@ import { createPulumiEngine } from '../../../../src/providers/aws/index.js';
 import { parseEventStream, translateEvents } from '../../../../src/providers/aws/engine/events.js';
 import { testDeps } from '../../../helpers/deps.js';
 import { waitFor } from '../../wait.js';
+import { writeStackCheckpoint } from './checkpoint-file.js';
 import { fakeRoot, fakeStack, org, ref, stage, words, type Call, type Rule } from './fake-stack.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -170,22 +171,9 @@ t.test('an interrupted update reports its pending operations with the recovery c
 
 t.test('pending operations recorded in the state stop an apply before `pulumi up`', async (t) => {
   const s = await setup(t, [{ when: 'up' }]);
-  const file = join(s.backendRoot, '.pulumi/stacks/setops-acme-shop/production.json');
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(
-    file,
-    JSON.stringify({
-      version: 3,
-      checkpoint: {
-        stack: 'organization/setops-acme-shop/production',
-        latest: {
-          manifest: { time: '2026-01-01T00:00:00Z', magic: '', version: '' },
-          resources: [{ urn: 'urn:pulumi:production::setops-acme-shop::pulumi:pulumi:Stack::setops-acme-shop-production', type: 'pulumi:pulumi:Stack', custom: false, outputs: { setopsdStageModel: canonicalJson(model) } }],
-          pending_operations: [{ resource: { urn: 'urn:pulumi:production::setops-acme-shop::aws:s3/bucket:Bucket::data', type: 'aws:s3/bucket:Bucket' }, type: 'creating' }],
-        },
-      },
-    }),
-  );
+  writeStackCheckpoint(s.backendRoot, ref, model, {
+    pending_operations: [{ resource: { urn: 'urn:pulumi:production::setops-acme-shop::aws:s3/bucket:Bucket::data', type: 'aws:s3/bucket:Bucket' }, type: 'creating' }],
+  });
   const result = await s.engine.apply(model, { ref, changes: [] }, s.io());
   t.equal(result.status, 'failed');
   t.match(result.error, {

@@ -3,15 +3,14 @@
  * straight from the file backend's checkpoint, and the resource preview is skipped with a note.
  */
 import t from 'tap';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadDesired } from '../../../../src/manifests/load.js';
 import { readDirectory } from '../../../../src/manifests/source-dir.js';
-import { canonicalJson } from '../../../../src/model/canonical.js';
 import { runCli } from '../../../helpers/deps.js';
+import { stageBackend, writeStackCheckpoint } from './checkpoint-file.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const example = join(repo, 'examples/aws');
@@ -31,29 +30,10 @@ t.test('plan reads AWS stages from the checkpoint and notes the skipped preview'
   t.match(before.stdout, /note: resource preview skipped: the Pulumi CLI is required for preview of stage globex\/storefront\/staging; install it with/);
 
   // As if `setopsd apply` had run: the stack's checkpoint records the model as its output.
-  const file = join(stateDir, 'stages/globex/storefront/staging/pulumi/backend/.pulumi/stacks/setops-globex-storefront/staging.json');
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(
-    file,
-    JSON.stringify({
-      version: 3,
-      checkpoint: {
-        stack: 'organization/setops-globex-storefront/staging',
-        latest: {
-          manifest: { time: '2026-01-01T00:00:00Z', magic: '', version: 'v3.200.0' },
-          secrets_providers: { type: 'passphrase', state: { salt: 'v1:AAAA:BBBB' } },
-          resources: [
-            {
-              urn: 'urn:pulumi:staging::setops-globex-storefront::pulumi:pulumi:Stack::setops-globex-storefront-staging',
-              custom: false,
-              type: 'pulumi:pulumi:Stack',
-              outputs: { setopsdStageModel: canonicalJson(staging) },
-            },
-          ],
-        },
-      },
-    }),
-  );
+  const stagingRef = { organization: 'globex', project: 'storefront', stage: 'staging' };
+  writeStackCheckpoint(stageBackend(stateDir, stagingRef), stagingRef, staging, {
+    secrets_providers: { type: 'passphrase', state: { salt: 'v1:AAAA:BBBB' } },
+  });
   const after = await runCli(['plan', example, '--state-dir', stateDir, '--stage', 'globex/storefront/staging', '--format', 'json'], { env, cwd: repo });
   t.equal(after.code, 0, 'in sync with the recorded checkpoint');
   const doc = JSON.parse(after.stdout) as { stages: { engine: string; actualSerial: string | null; changes: unknown[] }[] };
@@ -72,21 +52,7 @@ t.test('an AWS stage gone from the manifests is planned as a delete from the ind
   const review = { ...staging, stage: { ...staging.stage, name: 'review' } };
   const ref = { organization: 'globex', project: 'storefront', stage: 'review' };
   // What the engine leaves after applying the stage: the checkpoint and the index entry.
-  const file = join(stateDir, 'stages/globex/storefront/review/pulumi/backend/.pulumi/stacks/setops-globex-storefront/review.json');
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(
-    file,
-    JSON.stringify({
-      version: 3,
-      checkpoint: {
-        stack: 'organization/setops-globex-storefront/review',
-        latest: {
-          manifest: { time: '2026-01-01T00:00:00Z', magic: '', version: '' },
-          resources: [{ urn: 'urn:pulumi:review::setops-globex-storefront::pulumi:pulumi:Stack::x', custom: false, type: 'pulumi:pulumi:Stack', outputs: { setopsdStageModel: canonicalJson(review) } }],
-        },
-      },
-    }),
-  );
+  writeStackCheckpoint(stageBackend(stateDir, ref), ref, review);
   const { StateStore } = await import('../../../../src/state/store.js');
   await new StateStore(stateDir).write(ref, review);
   const res = await runCli(['plan', example, '--state-dir', stateDir, '--stage', 'globex/storefront/review'], { env: { PATH: join(stateDir, 'no-bin') }, cwd: repo });

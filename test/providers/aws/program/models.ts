@@ -1,20 +1,9 @@
 import type { AppModel, ServiceModel, ServiceType, StageModel } from '../../../../src/model/stage-model.js';
+import { app as resolvedApp } from '../../../reconciler/models.js';
 
-/** An app with the schema's defaults (SetOps semantics) and `over` on top. */
+/** An app with the schema's defaults (SetOps semantics), an image (Fargate needs one) and `over` on top. */
 export function app(over: Partial<AppModel> = {}): AppModel {
-  return {
-    image: 'ghcr.io/acme/app:1.0.0',
-    port: 5000,
-    protocol: 'http',
-    public: false,
-    scale: 1,
-    resources: { cpu: 256, memory: 512 },
-    healthCheck: { path: '/', status: '200-499', interval: 10, timeout: 10, retries: 5, startPeriod: 15 },
-    env: {},
-    domains: {},
-    links: {},
-    ...over,
-  };
+  return resolvedApp({ image: 'ghcr.io/acme/app:1.0.0', ...over });
 }
 
 /** A service of `type` with default backups and `over` on top. */
