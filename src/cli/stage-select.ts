@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
-import { selectStages as selectStageKeys } from '../reconciler/plan-set.js';
+import { selectStages as selectStageKeys } from '../reconciler/stage-plan.js';
 import { compareCodeUnits } from '../model/canonical.js';
 import { stageKey, type StageRef } from '../model/stage-model.js';
 import { JOURNAL_DIR, STATE_FILE, stageDir } from '../state/paths.js';

@@ -9,6 +9,9 @@
 /** Which engine runs the organization's stages. */
 export type Provider = 'local' | 'aws';
 
+/** The engine that runs a provider's stages: `local` for `local`, `pulumi` for `aws`. */
+export type EngineName = 'local' | 'pulumi';
+
 /** Identifies one stage. Rendered as `organization/project/stage`. */
 export interface StageRef {
   organization: string;

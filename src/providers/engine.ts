@@ -1,19 +1,8 @@
 import type { Logger } from 'pino';
-import type { StageModel, StageRef } from '../model/stage-model.js';
-import type { Change, Changeset } from '../reconciler/changeset.js';
+import type { EngineName, StageModel, StageRef } from '../model/stage-model.js';
+import type { ActualState } from '../model/actual-state.js';
+import type { Change, Changeset } from '../model/changeset.js';
 import type { SetopsError } from '../errors.js';
-
-/** What an engine recorded for a stage: the applied StageModel (null: nothing deployed) and a serial. */
-export interface ActualState {
-  model: StageModel | null;
-  /**
-   * Changes whenever the recorded state changes (a counter or a checkpoint hash). Saved plans
-   * keep it to detect a stale plan. `null` when nothing was ever deployed.
-   */
-  serial: string | null;
-  /** After `refresh`: what the engine found different from its records (resource-level), if anything. */
-  drift?: Change[];
-}
 
 /** A resource-level line from an engine preview (Pulumi), appended to a stage's changeset. */
 export interface ResourcePlan {
@@ -62,7 +51,7 @@ export interface ApplyResult {
  * (`provider: aws`). Only `src/reconciler/apply.ts` and the CLI call engines.
  */
 export interface Engine {
-  readonly name: 'local' | 'pulumi';
+  readonly name: EngineName;
   /** The recorded StageModel of a stage and its serial. */
   read(stage: StageRef, signal?: AbortSignal): Promise<ActualState>;
   /** Resource-level preview of applying `desired` (Pulumi only). */

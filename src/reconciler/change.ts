@@ -1,4 +1,4 @@
-import type { Change, Op } from './changeset.js';
+import type { Change, Op } from '../model/changeset.js';
 
 /** Builds a Change, leaving out absent optional fields so JSON output has no `undefined` keys. */
 export function makeChange(fields: {

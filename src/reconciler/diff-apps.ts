@@ -1,5 +1,5 @@
 import type { AppModel, DomainModel, LinkModel, StageRef } from '../model/stage-model.js';
-import type { Change } from './changeset.js';
+import type { Change } from '../model/changeset.js';
 import { makeChange } from './change.js';
 import { diffKeyed, leafDiff, pairKeys } from './diff-values.js';
 import { maskEnvValue } from './mask.js';

@@ -1,7 +1,7 @@
 import type { ServiceModel, StageRef } from '../model/stage-model.js';
 import { STATEFUL_SERVICE_TYPES } from '../model/stage-model.js';
 import { PlanError } from '../errors.js';
-import type { Change } from './changeset.js';
+import type { Change } from '../model/changeset.js';
 import { makeChange } from './change.js';
 import { leafDiff, pairKeys } from './diff-values.js';
 import { andThen, noSetopsEquivalent, setops } from './setops-command.js';

@@ -1,5 +1,5 @@
 import type { NotificationModel, StageModel, StageRef } from '../model/stage-model.js';
-import type { Change } from './changeset.js';
+import type { Change } from '../model/changeset.js';
 import { makeChange } from './change.js';
 import { diffKeyed, leafDiff } from './diff-values.js';
 import { isStateful } from './diff-services.js';

@@ -1,6 +1,6 @@
 import { isPlainObject } from '../manifests/merge-patch.js';
 import { canonicalJson } from '../model/canonical.js';
-import type { Change } from './changeset.js';
+import type { Change } from '../model/changeset.js';
 import { makeChange } from './change.js';
 import { andThen } from './setops-command.js';
 

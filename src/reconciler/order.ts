@@ -1,5 +1,5 @@
 import { compareCodeUnits } from '../model/canonical.js';
-import type { Change } from './changeset.js';
+import type { Change } from '../model/changeset.js';
 
 /**
  * Dependency rank of a change: applying changes in rank order is valid. Stage first; services

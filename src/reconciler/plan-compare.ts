@@ -1,7 +1,7 @@
 import type { DesiredState, SourceFiles } from '../manifests/api.js';
 import { refOf, stageKey } from '../model/stage-model.js';
 import { hashOf } from '../model/canonical.js';
-import { ownerSubject, type StagePlan } from './plan-set.js';
+import { ownerSubject, type StagePlan } from './stage-plan.js';
 
 /**
  * Pure helpers for pull-request plans (`plan --base --head`, `diff`): which stages' desired

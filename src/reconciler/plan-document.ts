@@ -1,7 +1,7 @@
-import type { Change } from './changeset.js';
+import type { Change } from '../model/changeset.js';
 import { sortKeys } from '../model/canonical.js';
 import { stageKey } from '../model/stage-model.js';
-import type { StagePlan } from './plan-set.js';
+import type { StagePlan } from './stage-plan.js';
 import type { SafetyProblem } from './safety.js';
 import { addSummaries, type PlanSummary } from './summary.js';
 

@@ -1,13 +1,11 @@
-import { readFile } from 'node:fs/promises';
 import { stageKey, type StageModel, type StageRef } from '../model/stage-model.js';
 import { hashOf } from '../model/canonical.js';
-import type { ActualState } from '../providers/engine.js';
-import { PlanError, StalePlanError, throwIfAborted } from '../errors.js';
+import type { ActualState } from '../model/actual-state.js';
+import { PlanError, StalePlanError } from '../errors.js';
 import { isPlainObject } from '../manifests/merge-patch.js';
-import { writeFileAtomic } from '../state/atomic.js';
-import type { Change, Changeset } from './changeset.js';
+import type { Change, Changeset } from '../model/changeset.js';
 import { planDocument, type PlanDocument, type PlanSource, type PlanStageJson } from './plan-document.js';
-import type { StagePlan } from './plan-set.js';
+import type { StagePlan } from './stage-plan.js';
 
 /** Version of the saved-plan layout; bumped only for incompatible changes. */
 export const PLAN_FILE_VERSION = 1;
@@ -47,11 +45,6 @@ export function planFileOf(plans: readonly StagePlan[], source: PlanSource & { r
   };
 }
 
-/** Writes a saved plan atomically (mode 0600: it describes infrastructure, keep it private). */
-export async function writePlanFile(path: string, file: PlanFile): Promise<void> {
-  await writeFileAtomic(path, JSON.stringify(file, null, 2) + '\n', 0o600);
-}
-
 /** Whether a file's text looks like a saved plan (JSON object with `planFileVersion`), so `apply` can tell it from a directory. */
 export function isPlanFileText(text: string): boolean {
   if (!text.trimStart().startsWith('{')) return false;
@@ -61,18 +54,6 @@ export function isPlanFileText(text: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** Reads and validates a saved plan; PlanError `E_PLAN_FILE` naming the file and the problem. */
-export async function readPlanFile(path: string, signal?: AbortSignal): Promise<PlanFile> {
-  throwIfAborted(signal);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new PlanError(`${path}: cannot read the plan file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { code: 'E_PLAN_FILE', cause: err });
-  }
-  return parsePlanFile(text, path);
 }
 
 function bad(path: string, what: string): PlanError {

@@ -1,7 +1,7 @@
 import type { StageModel } from '../model/stage-model.js';
 import { refOf } from '../model/stage-model.js';
 import { PlanError } from '../errors.js';
-import type { Change, Changeset } from './changeset.js';
+import type { Change, Changeset } from '../model/changeset.js';
 import { diffApps } from './diff-apps.js';
 import { diffServices, deleteService } from './diff-services.js';
 import { createStage, deleteStage, diffNotifications, diffStageSettings, stageReplace } from './diff-stage.js';

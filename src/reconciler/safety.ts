@@ -1,6 +1,6 @@
 import type { StageModel, StageRef } from '../model/stage-model.js';
 import { stageKey } from '../model/stage-model.js';
-import type { Changeset } from './changeset.js';
+import type { Changeset } from '../model/changeset.js';
 
 /**
  * A reason a changeset must not be applied as it is.

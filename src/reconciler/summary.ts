@@ -1,4 +1,4 @@
-import type { Change, Summary } from './changeset.js';
+import type { Change, Summary } from '../model/changeset.js';
 
 /** Counts per operation plus how many changes lose data. */
 export interface PlanSummary extends Summary {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { EngineError } from '../errors.js';
 import { sortKeys } from '../model/canonical.js';
 import { stageKey, type StageRef } from '../model/stage-model.js';
-import type { Changeset, Summary } from '../reconciler/changeset.js';
+import type { Changeset, Summary } from '../model/changeset.js';
 import { writeFileAtomic } from './atomic.js';
 import { JOURNAL_DIR, LOGS_DIR, stageDir } from './paths.js';
 

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError } from '../errors.js';
 import { stageKey, type StageModel, type StageRef } from '../model/stage-model.js';
-import type { ActualState } from '../providers/engine.js';
+import type { ActualState } from '../model/actual-state.js';
 import { sortKeys } from '../model/canonical.js';
 import { writeFileAtomic } from './atomic.js';
 import { STATE_FILE, stageDir } from './paths.js';

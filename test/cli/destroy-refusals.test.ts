@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { runCli } from '../helpers/deps.js';
 import { Journal } from '../../src/state/journal.js';
 import { StateStore } from '../../src/state/store.js';
-import { stageModel } from '../reconciler/apply-fakes.js';
+import { stageModel } from '../operations/apply-fakes.js';
 
 async function seeded(t: { teardown(fn: () => unknown): void }, protectedStage: boolean): Promise<string> {
   const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-destroy-'));

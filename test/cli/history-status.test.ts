@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { runCli } from '../helpers/deps.js';
 import { Journal } from '../../src/state/journal.js';
 import { StateStore } from '../../src/state/store.js';
-import { stageModel } from '../reconciler/apply-fakes.js';
+import { stageModel } from '../operations/apply-fakes.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ref = { organization: 'acme', project: 'shop', stage: 'staging' };

@@ -1,8 +1,8 @@
 import t from 'tap';
-import { planStage } from '../../src/reconciler/plan-set.js';
-import { renderText } from '../../src/cli/format/text.js';
-import { renderMarkdown } from '../../src/cli/format/markdown.js';
-import { renderJson } from '../../src/cli/format/json.js';
+import { planStage } from '../../src/reconciler/stage-plan.js';
+import { renderText } from '../../src/render/text.js';
+import { renderMarkdown } from '../../src/render/markdown.js';
+import { renderJson } from '../../src/render/json.js';
 import { app, service, stage } from '../reconciler/models.js';
 
 function sample() {

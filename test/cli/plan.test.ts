@@ -3,7 +3,7 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../helpers/deps.js';
 import { tempDir } from '../helpers/git.js';
-import { readPlanFile } from '../../src/reconciler/plan-file.js';
+import { readPlanFile } from '../../src/operations/plan-files.js';
 import { StateStore } from '../../src/state/store.js';
 import { readDirectory } from '../../src/manifests/source-dir.js';
 import { loadDesired } from '../../src/manifests/load.js';

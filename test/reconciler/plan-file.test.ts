@@ -2,8 +2,9 @@ import t from 'tap';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { planStage } from '../../src/reconciler/plan-set.js';
-import { planFileOf, readPlanFile, verifyNotStale, writePlanFile, isPlanFileText, planStageChangeset } from '../../src/reconciler/plan-file.js';
+import { planStage } from '../../src/reconciler/stage-plan.js';
+import { planFileOf, verifyNotStale, isPlanFileText, planStageChangeset } from '../../src/reconciler/plan-file.js';
+import { readPlanFile, writePlanFile } from '../../src/operations/plan-files.js';
 import { PlanError, StalePlanError } from '../../src/errors.js';
 import { app, service, stage } from './models.js';
 

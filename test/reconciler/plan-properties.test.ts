@@ -4,7 +4,7 @@ import { plan } from '../../src/reconciler/plan.js';
 import { rankOf } from '../../src/reconciler/order.js';
 import { PlanError } from '../../src/errors.js';
 import { canonicalJson } from '../../src/model/canonical.js';
-import type { Change } from '../../src/reconciler/changeset.js';
+import type { Change } from '../../src/model/changeset.js';
 import type { StageModel } from '../../src/model/stage-model.js';
 import { stageModel } from './arbitraries.js';
 import { clone } from './models.js';

@@ -3,11 +3,11 @@ import { PlanError, SetopsError, UsageError } from '../../errors.js';
 import { stageKey } from '../../model/stage-model.js';
 import { engineFor } from '../../providers/registry.js';
 import type { SecretResolver } from '../../providers/engine.js';
-import { applyStage, type Planner } from '../../reconciler/apply.js';
+import { applyStage, type Planner } from '../../operations/apply-stage.js';
 import { plan } from '../../reconciler/plan.js';
 import { checkPlanSafety } from '../../reconciler/safety.js';
 import { StateStore } from '../../state/store.js';
-import { renderApplyEvent, renderApplySummary } from '../format/progress.js';
+import { renderApplyEvent, renderApplySummary } from '../../render/progress.js';
 import { STATE_DIR_HELP, STATE_DIR_OPTION } from '../state-dir.js';
 import { intOption, knownStages, selectStages, stateDirWithoutSource } from '../stage-select.js';
 

@@ -2,10 +2,10 @@ import type { Command } from '../command.js';
 import { UsageError } from '../../errors.js';
 import { stageKey } from '../../model/stage-model.js';
 import { Journal, processGone } from '../../state/journal.js';
-import { renderHistoryJson, renderHistoryText, summarizeDeployment } from '../format/status.js';
+import { renderHistoryJson, renderHistoryText, summarizeDeployment } from '../../render/status.js';
 import { STATE_DIR_HELP, STATE_DIR_OPTION } from '../state-dir.js';
 import { knownStages, selectStages, stateDirWithoutSource } from '../stage-select.js';
-import { parseTextOrJson } from '../format/render.js';
+import { parseTextOrJson } from '../../render/formats.js';
 
 const command: Command = {
   name: 'history',

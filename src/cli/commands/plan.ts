@@ -4,14 +4,16 @@ import { UsageError } from '../../errors.js';
 import type { DesiredState, SourceFiles } from '../../manifests/api.js';
 import { loadDesired } from '../../manifests/load.js';
 import { readGitTree } from '../../manifests/source-git.js';
-import { planStages, type StagePlan } from '../../reconciler/plan-set.js';
-import { planFileOf, writePlanFile } from '../../reconciler/plan-file.js';
+import type { StagePlan } from '../../reconciler/stage-plan.js';
+import { planStages } from '../../operations/plan-stages.js';
+import { planFileOf } from '../../reconciler/plan-file.js';
+import { writePlanFile } from '../../operations/plan-files.js';
 import { attributeFiles, changedFiles, changedStageKeys } from '../../reconciler/plan-compare.js';
 import type { PlanSource } from '../../reconciler/plan-document.js';
 import { SOURCE_OPTIONS, desiredOf, readSourceFromArgs } from '../source-args.js';
 import { stringList } from '../stage-select.js';
 import { STATE_DIR_HELP, STATE_DIR_OPTION, resolveStateDir } from '../state-dir.js';
-import { renderPlans, parseFormat } from '../format/render.js';
+import { renderPlans, parseFormat } from '../../render/formats.js';
 
 const command: Command = {
   name: 'plan',

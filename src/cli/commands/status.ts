@@ -5,10 +5,10 @@ import { engineFor } from '../../providers/registry.js';
 import { Journal, processGone } from '../../state/journal.js';
 import { readStageLock } from '../../state/lock.js';
 import { StateStore } from '../../state/store.js';
-import { renderStatusJson, renderStatusText, summarizeDeployment, type StageStatusReport } from '../format/status.js';
+import { renderStatusJson, renderStatusText, summarizeDeployment, type StageStatusReport } from '../../render/status.js';
 import { STATE_DIR_HELP, STATE_DIR_OPTION } from '../state-dir.js';
 import { knownStages, selectStages, stateDirWithoutSource, stringList } from '../stage-select.js';
-import { parseTextOrJson } from '../format/render.js';
+import { parseTextOrJson } from '../../render/formats.js';
 
 const command: Command = {
   name: 'status',

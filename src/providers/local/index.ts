@@ -1,6 +1,7 @@
 import { readFile, rm, lstat, realpath } from 'node:fs/promises';
-import type { ActualState, ApplyIO, ApplyResult, Engine, EngineContext, LogsOptions, StageStatus } from '../engine.js';
-import type { Change, Changeset } from '../../reconciler/changeset.js';
+import type { ActualState } from '../../model/actual-state.js';
+import type { ApplyIO, ApplyResult, Engine, EngineContext, LogsOptions, StageStatus } from '../engine.js';
+import type { Change, Changeset } from '../../model/changeset.js';
 import { refOf, stageKey, type StageModel, type StageRef } from '../../model/stage-model.js';
 import { StateStore } from '../../state/store.js';
 import { CanceledError, EngineError, SetopsError, throwIfAborted } from '../../errors.js';

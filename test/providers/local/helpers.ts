@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import type { Test } from 'tap';
 import type { AppModel, ServiceModel, StageModel, StageRef } from '../../../src/model/stage-model.js';
 import type { ApplyIO, Engine, ProgressEvent, SecretResolver } from '../../../src/providers/engine.js';
-import type { Changeset } from '../../../src/reconciler/changeset.js';
+import type { Changeset } from '../../../src/model/changeset.js';
 import { createLocalEngine, type LocalEngineOptions } from '../../../src/providers/local/index.js';
 import { testDeps } from '../../helpers/deps.js';
 import { isRunning } from '../../../src/providers/local/proc.js';

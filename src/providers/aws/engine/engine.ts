@@ -24,9 +24,10 @@ import type { PulumiCommand, PulumiFn } from '@pulumi/pulumi/automation/index.js
 import { EngineError, SetopsError, throwIfAborted } from '../../../errors.js';
 import { canonicalJson } from '../../../model/canonical.js';
 import { refOf, stageKey, type StageModel, type StageRef } from '../../../model/stage-model.js';
-import type { Changeset } from '../../../reconciler/changeset.js';
+import type { Changeset } from '../../../model/changeset.js';
 import { StateStore } from '../../../state/store.js';
-import type { ActualState, ApplyIO, ApplyResult, Engine, EngineContext, LogsOptions, ResourcePlan, StageStatus } from '../../engine.js';
+import type { ActualState } from '../../../model/actual-state.js';
+import type { ApplyIO, ApplyResult, Engine, EngineContext, LogsOptions, ResourcePlan, StageStatus } from '../../engine.js';
 import { checkpointPaths, parseMetaVersion, stackLocation, type StackLocation } from './backend.js';
 import { MODEL_OUTPUT, modelFromOutputs, parseExport, readCheckpointFile, type DeploymentInfo, type PendingOperation } from './checkpoint.js';
 import { locatePulumiCommand } from './cli.js';

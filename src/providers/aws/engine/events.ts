@@ -8,7 +8,7 @@
  * `replace` line; changed properties come from `detailedDiff` (falling back to `diffs`, then
  * `keys`); secrets show as `(secret)` and preview unknowns as `(known after apply)`.
  */
-import type { Change, Op } from '../../../reconciler/changeset.js';
+import type { Change, Op } from '../../../model/changeset.js';
 import type { ProgressEvent } from '../../engine.js';
 import { displayValue, getAtPath, parsePropertyPath } from './values.js';
 

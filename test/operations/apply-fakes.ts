@@ -4,11 +4,12 @@
  */
 import { canonicalJson } from '../../src/model/canonical.js';
 import { refOf, stageKey, type StageModel } from '../../src/model/stage-model.js';
-import type { ActualState, ApplyIO, ApplyResult, Engine } from '../../src/providers/engine.js';
-import type { Changeset } from '../../src/reconciler/changeset.js';
-import type { Planner } from '../../src/reconciler/apply.js';
+import type { ActualState } from '../../src/model/actual-state.js';
+import type { ApplyIO, ApplyResult, Engine } from '../../src/providers/engine.js';
+import type { Changeset } from '../../src/model/changeset.js';
+import type { Planner } from '../../src/operations/apply-stage.js';
 import { EngineError } from '../../src/errors.js';
-import { app } from './models.js';
+import { app } from '../reconciler/models.js';
 
 /** A minimal valid StageModel. */
 export function stageModel(stage: string, over: { after?: string; protected?: boolean; scale?: number; env?: Record<string, unknown> } = {}): StageModel {

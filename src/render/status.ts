@@ -1,7 +1,7 @@
-import { sortKeys } from '../../model/canonical.js';
-import type { StageStatus } from '../../providers/engine.js';
-import type { Deployment } from '../../state/journal.js';
-import type { LockInfo } from '../../state/lock.js';
+import { sortKeys } from '../model/canonical.js';
+import type { StageStatus } from '../providers/engine.js';
+import type { Deployment } from '../state/journal.js';
+import type { LockInfo } from '../state/lock.js';
 import { formatDuration, renderCounts } from './progress.js';
 
 /** What `setopsd status` knows about one stage. */

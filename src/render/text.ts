@@ -1,7 +1,7 @@
-import type { StagePlan } from '../../reconciler/plan-set.js';
-import { addSummaries, summaryLine } from '../../reconciler/summary.js';
+import type { StagePlan } from '../reconciler/stage-plan.js';
+import { addSummaries, summaryLine } from '../reconciler/summary.js';
 import { changeText, marker } from './describe.js';
-import type { Change } from '../../reconciler/changeset.js';
+import type { Change } from '../model/changeset.js';
 
 /** Options of the text renderer. */
 export interface TextOptions {

@@ -1,6 +1,6 @@
-import type { StagePlan } from '../../reconciler/plan-set.js';
-import { addSummaries, summaryLine } from '../../reconciler/summary.js';
-import type { PlanSource } from '../../reconciler/plan-document.js';
+import type { StagePlan } from '../reconciler/stage-plan.js';
+import { addSummaries, summaryLine } from '../reconciler/summary.js';
+import type { PlanSource } from '../reconciler/plan-document.js';
 import { stageChangeLines, stageHeader, totalLine, warningLines } from './text.js';
 
 /** GitHub rejects comments over 65,536 characters; stay below with room to spare. */

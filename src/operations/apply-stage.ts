@@ -5,11 +5,12 @@ import type { Deps } from '../deps.js';
 import { CanceledError, EngineError, PlanError, SetopsError } from '../errors.js';
 import { compareCodeUnits, hashOf } from '../model/canonical.js';
 import { isSecretRef, stageKey, type StageModel, type StageRef } from '../model/stage-model.js';
-import type { ActualState, ApplyIO, ApplyResult, Engine, ProgressEvent, SecretResolver } from '../providers/engine.js';
+import type { ActualState } from '../model/actual-state.js';
+import type { ApplyIO, ApplyResult, Engine, ProgressEvent, SecretResolver } from '../providers/engine.js';
 import { Journal, type Deployment, type Trigger } from '../state/journal.js';
 import { acquireStageLock, type LockInfo } from '../state/lock.js';
-import type { Changeset } from './changeset.js';
-import { summarize } from './summary.js';
+import type { Changeset } from '../model/changeset.js';
+import { summarize } from '../reconciler/summary.js';
 
 /** The pure planning functions apply needs (the real ones live in `plan.ts` / `safety.ts`). */
 export interface Planner {

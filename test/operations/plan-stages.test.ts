@@ -1,5 +1,6 @@
 import t from 'tap';
-import { planStages, selectStages, type EngineFactory } from '../../src/reconciler/plan-set.js';
+import { selectStages } from '../../src/reconciler/stage-plan.js';
+import { planStages, type EngineFactory } from '../../src/operations/plan-stages.js';
 import { StateStore } from '../../src/state/store.js';
 import { EngineError } from '../../src/errors.js';
 import { refOf, type StageModel } from '../../src/model/stage-model.js';
@@ -7,7 +8,7 @@ import type { Engine } from '../../src/providers/engine.js';
 import type { DesiredState } from '../../src/manifests/api.js';
 import { tempDir } from '../helpers/git.js';
 import { testDeps } from '../helpers/deps.js';
-import { app, service, stage } from './models.js';
+import { app, service, stage } from '../reconciler/models.js';
 
 function desiredOf(stages: StageModel[], origins: DesiredState['origins'] = {}): DesiredState {
   return { stages, origins, counts: { organizations: 1, projects: 1, stages: stages.length, apps: 0, services: 0 } };

@@ -1,6 +1,6 @@
-import type { StageModel } from '../../model/stage-model.js';
-import type { Change } from '../../reconciler/changeset.js';
-import { isMaskedSecret } from '../../reconciler/mask.js';
+import type { StageModel } from '../model/stage-model.js';
+import type { Change } from '../model/changeset.js';
+import { isMaskedSecret } from '../reconciler/mask.js';
 
 /** A value as shown in text and markdown: strings quoted (JSON), masked secrets bare, absent `(none)`. */
 export function showValue(value: unknown): string {

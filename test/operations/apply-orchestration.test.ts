@@ -2,7 +2,7 @@ import t from 'tap';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { applyStage, applyStages, type ApplyContext, type ApplyEvent, type StageJob } from '../../src/reconciler/apply.js';
+import { applyStage, applyStages, type ApplyContext, type ApplyEvent, type StageJob } from '../../src/operations/apply-stage.js';
 import { Journal } from '../../src/state/journal.js';
 import { acquireStageLock, readStageLock } from '../../src/state/lock.js';
 import { StalePlanError, EngineError } from '../../src/errors.js';
@@ -224,7 +224,7 @@ t.test('a stage deleted from the manifests is destroyed through the engine and j
 });
 
 t.test('reconcileStage (daemon): done, retryable failure → requeue, terminal failure → thrown', async (t) => {
-  const { reconcileStage } = await import('../../src/reconciler/reconcile-stage.js');
+  const { reconcileStage } = await import('../../src/operations/jobs.js');
   const { ctx } = await setup(t);
   const input = (engine: ReturnType<typeof fakeEngine>, desired: StageModel) => ({
     desired, engine, source: { commit: 'abc', ref: 'main' }, configRoot: '/nowhere', secrets: noSecrets, retryAfterMs: 5000,

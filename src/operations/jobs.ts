@@ -1,10 +1,10 @@
 import { refOf, type OrganizationModel, type StageModel, type StageRef } from '../model/stage-model.js';
 import type { Engine, SecretResolver } from '../providers/engine.js';
 import type { Trigger } from '../state/journal.js';
-import { applyStage, type ApplyContext, type Planner, type StageJob } from './apply.js';
-import { plan } from './plan.js';
-import { verifyNotStale } from './plan-file.js';
-import { checkPlanSafety } from './safety.js';
+import { applyStage, type ApplyContext, type Planner, type StageJob } from './apply-stage.js';
+import { plan } from '../reconciler/plan.js';
+import { verifyNotStale } from '../reconciler/plan-file.js';
+import { checkPlanSafety } from '../reconciler/safety.js';
 
 /**
  * Glue between the pure plan and the apply orchestration: the real planner, and stage jobs built

@@ -1,5 +1,5 @@
-import type { StagePlan } from '../../reconciler/plan-set.js';
-import { planDocument, type PlanSource } from '../../reconciler/plan-document.js';
+import type { StagePlan } from '../reconciler/stage-plan.js';
+import { planDocument, type PlanSource } from '../reconciler/plan-document.js';
 
 /** The JSON plan (`formatVersion: 1`, DESIGN.md contract), pretty-printed with a trailing newline. */
 export function renderJson(plans: readonly StagePlan[], source: PlanSource): string {

@@ -1,7 +1,7 @@
-import type { Deps } from '../../deps.js';
-import { UsageError } from '../../errors.js';
-import type { PlanSource } from '../../reconciler/plan-document.js';
-import type { StagePlan } from '../../reconciler/plan-set.js';
+import type { Deps } from '../deps.js';
+import { UsageError } from '../errors.js';
+import type { PlanSource } from '../reconciler/plan-document.js';
+import type { StagePlan } from '../reconciler/stage-plan.js';
 import { renderJson } from './json.js';
 import { renderMarkdown } from './markdown.js';
 import { renderText, useColor } from './text.js';

@@ -1,6 +1,6 @@
-import { stageKey } from '../../model/stage-model.js';
-import type { ApplyEvent, StageOutcome } from '../../reconciler/apply.js';
-import type { Summary } from '../../reconciler/changeset.js';
+import { stageKey } from '../model/stage-model.js';
+import type { ApplyEvent, StageOutcome } from '../operations/apply-stage.js';
+import type { Summary } from '../model/changeset.js';
 
 /** One line (with newline) per apply event, prefixed by the stage; empty for events not shown. */
 export function renderApplyEvent(event: ApplyEvent): string {

@@ -1,4 +1,4 @@
-import type { StageRef } from '../model/stage-model.js';
+import type { StageRef } from './stage-model.js';
 
 /** Planned operation. Present tense: what applying will do. */
 export type Op = 'create' | 'update' | 'replace' | 'delete';

@@ -1,0 +1,14 @@
+import type { Change } from './changeset.js';
+import type { StageModel } from './stage-model.js';
+
+/** What an engine recorded for a stage: the applied StageModel (null: nothing deployed) and a serial. */
+export interface ActualState {
+  model: StageModel | null;
+  /**
+   * Changes whenever the recorded state changes (a counter or a checkpoint hash). Saved plans
+   * keep it to detect a stale plan. `null` when nothing was ever deployed.
+   */
+  serial: string | null;
+  /** After `refresh`: what the engine found different from its records (resource-level), if anything. */
+  drift?: Change[];
+}
