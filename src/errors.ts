@@ -1,3 +1,5 @@
+import { isRetryable, type ErrorCode } from './error-codes.js';
+
 /**
  * One error hierarchy for setopsd. Every error has a stable `code` and structured `data`;
  * messages start with their subject and say what to do next. Messages and data never hold a
@@ -7,23 +9,29 @@
  * user-facing error (exit 1, message only); anything else is a bug (exit 1 with a stack and a hint).
  */
 export class SetopsError extends Error {
-  /** Stable machine-readable code, e.g. `E_VALIDATION`. */
-  readonly code: string;
+  /** Stable machine-readable code, e.g. `E_VALIDATION` (the table is `src/error-codes.ts`). */
+  readonly code: ErrorCode;
   /** Structured details for JSON output and tests. Never holds secret values. */
   readonly data: Record<string, unknown>;
-  /** Terminal errors wait for new input (a new commit); retryable ones may succeed on retry. */
+  /**
+   * Terminal errors wait for new input (a new commit); retryable ones may succeed on retry.
+   * A property of the code, never of one call site: `ERROR_CODES[code].retryable`.
+   */
   readonly retryable: boolean;
 
-  constructor(
-    message: string,
-    opts: { code?: string; data?: Record<string, unknown>; cause?: unknown; retryable?: boolean } = {},
-  ) {
+  constructor(message: string, opts: ErrorOptions & { code?: ErrorCode } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = new.target.name;
     this.code = opts.code ?? 'E_SETOPSD';
     this.data = opts.data ?? {};
-    this.retryable = opts.retryable ?? false;
+    this.retryable = isRetryable(this.code);
   }
+}
+
+/** What every error constructor takes besides its message. */
+export interface ErrorOptions {
+  data?: Record<string, unknown>;
+  cause?: unknown;
 }
 
 /** A located problem in the manifests: `file:line:col: /pointer: message`. */
@@ -45,7 +53,7 @@ export function formatIssue(issue: Issue): string {
 
 /** A manifest cannot be read at all (missing file, not UTF-8, unknown ref). */
 export class ManifestError extends SetopsError {
-  constructor(message: string, opts: { data?: Record<string, unknown>; cause?: unknown } = {}) {
+  constructor(message: string, opts: ErrorOptions = {}) {
     super(message, { code: 'E_MANIFEST', ...opts });
   }
 }
@@ -64,25 +72,25 @@ export class ValidationError extends SetopsError {
 
 /** A plan cannot be made or would be unsafe (data loss refused, version downgrade, protected stage). */
 export class PlanError extends SetopsError {
-  constructor(message: string, opts: { code?: string; data?: Record<string, unknown>; cause?: unknown } = {}) {
+  constructor(message: string, opts: ErrorOptions & { code?: ErrorCode } = {}) {
     super(message, { code: opts.code ?? 'E_PLAN', data: opts.data, cause: opts.cause });
   }
 }
 
-/** An engine failed to read or apply a stage. Retryable unless stated otherwise. */
+/**
+ * An engine (or the state directory it records into) failed to read or apply a stage. The code
+ * is required: it says what failed and, through `ERROR_CODES`, whether a retry can help.
+ */
 export class EngineError extends SetopsError {
-  constructor(
-    message: string,
-    opts: { code?: string; data?: Record<string, unknown>; cause?: unknown; retryable?: boolean } = {},
-  ) {
-    super(message, { code: opts.code ?? 'E_ENGINE', data: opts.data, cause: opts.cause, retryable: opts.retryable ?? true });
+  constructor(message: string, opts: ErrorOptions & { code: ErrorCode }) {
+    super(message, opts);
   }
 }
 
 /** Another process holds the stage (or the Pulumi stack). */
 export class LockedError extends SetopsError {
-  constructor(message: string, opts: { data?: Record<string, unknown>; cause?: unknown } = {}) {
-    super(message, { code: 'E_LOCKED', retryable: true, ...opts });
+  constructor(message: string, opts: ErrorOptions = {}) {
+    super(message, { code: 'E_LOCKED', ...opts });
   }
 }
 

@@ -172,7 +172,7 @@ async function runDeployment(
       deployment: { number: entry.number, commit: entry.commit, trigger: entry.trigger },
     };
     result = job.desired === null ? await job.engine.destroy(ref, io) : await job.engine.apply(job.desired, changeset, io);
-    if (result.status === 'failed') failure = asSetopsError(result.error ?? new EngineError(`stage ${stageKey(ref)}: the engine reported a failure without a reason`), ref, ctx.signal);
+    if (result.status === 'failed') failure = asSetopsError(result.error ?? new EngineError(`stage ${stageKey(ref)}: the engine reported a failure without a reason`, { code: 'E_BUG' }), ref, ctx.signal);
   } catch (err) {
     failure = asSetopsError(err, ref, ctx.signal);
   }
@@ -313,7 +313,7 @@ function asSetopsError(err: unknown, ref: StageRef, signal: AbortSignal): Setops
   if (signal.aborted) return new CanceledError(`stage ${stageKey(ref)}: canceled`, { cause: err });
   return new EngineError(`stage ${stageKey(ref)}: unexpected error: ${(err as Error)?.message ?? String(err)}`, {
     cause: err,
-    retryable: false,
+    code: 'E_BUG',
     data: { bug: true },
   });
 }

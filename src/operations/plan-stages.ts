@@ -1,5 +1,6 @@
 import type { Deps } from '../deps.js';
 import { EngineError, throwIfAborted } from '../errors.js';
+import type { ErrorCode } from '../error-codes.js';
 import type { DesiredState } from '../manifests/api.js';
 import type { ActualState } from '../model/actual-state.js';
 import { refOf, stageKey, type OrganizationModel, type StageModel } from '../model/stage-model.js';
@@ -99,7 +100,7 @@ export async function planStages(opts: PlanStagesOptions): Promise<StagePlan[]> 
 }
 
 /** Preview failures that leave the stage's own plan meaningful: shown as a note instead of failing. */
-const PREVIEW_SKIPPABLE = new Set(['E_PULUMI_CLI_MISSING', 'E_PULUMI_PASSPHRASE_MISSING']);
+const PREVIEW_SKIPPABLE = new Set<ErrorCode>(['E_PULUMI_CLI_MISSING', 'E_PULUMI_PASSPHRASE_MISSING']);
 
 /** Notes for `plan --refresh`: the drift an engine found, or that it cannot look. */
 export function refreshNotes(engine: Pick<Engine, 'name' | 'refresh'>, actual: ActualState): string[] {

@@ -99,16 +99,16 @@ export class Journal {
       text = await readFile(file, 'utf8');
     } catch (err) {
       throw new EngineError(`stage ${stageKey(this.ref)}: cannot read journal entry ${file}: ${(err as Error).message}; check that the state directory is readable`, {
+        code: 'E_STATE_UNREADABLE',
         cause: err,
-        retryable: false,
       });
     }
     try {
       return JSON.parse(text) as Deployment;
     } catch (err) {
       throw new EngineError(`stage ${stageKey(this.ref)}: journal entry ${file} is not valid JSON; move it aside to continue`, {
+        code: 'E_STATE_CORRUPT',
         cause: err,
-        retryable: false,
         data: { file },
       });
     }

@@ -31,7 +31,7 @@ export class StateStore {
       text = await readFile(file, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { model: null, serial: null };
-      throw new EngineError(`stage ${stageKey(ref)}: cannot read ${file}: ${(err as Error).message}; check that the state directory is readable`, { cause: err, retryable: false });
+      throw new EngineError(`stage ${stageKey(ref)}: cannot read ${file}: ${(err as Error).message}; check that the state directory is readable`, { code: 'E_STATE_UNREADABLE', cause: err });
     }
     let parsed: StateFile;
     try {
@@ -39,11 +39,11 @@ export class StateStore {
     } catch (err) {
       throw new EngineError(
         `stage ${stageKey(ref)}: ${file} is not valid JSON; restore it from a backup or remove it to treat the stage as not deployed`,
-        { cause: err, retryable: false, data: { file } },
+        { code: 'E_STATE_CORRUPT', cause: err, data: { file } },
       );
     }
     if (parsed.formatVersion !== 1) {
-      throw new EngineError(`stage ${stageKey(ref)}: ${file} has unknown formatVersion ${String(parsed.formatVersion)}; upgrade setopsd`, { retryable: false });
+      throw new EngineError(`stage ${stageKey(ref)}: ${file} has unknown formatVersion ${String(parsed.formatVersion)}; upgrade setopsd`, { code: 'E_STATE_CORRUPT' });
     }
     return { model: parsed.model, serial: String(parsed.serial) };
   }

@@ -90,9 +90,9 @@ export function fakeEngine(opts: FakeEngineOptions = {}) {
         const applied = [];
         for (const change of changes.changes) {
           io.progress({ subject: change.subject, status: 'started' });
-          if (io.signal.aborted) throw new EngineError(`${change.subject}: aborted`);
+          if (io.signal.aborted) throw new EngineError(`${change.subject}: aborted`, { code: 'E_ENGINE' });
           if (opts.failAt?.[key] === change.subject) {
-            const error = new EngineError(`${change.subject} in ${key}: never became healthy`);
+            const error = new EngineError(`${change.subject} in ${key}: never became healthy`, { code: 'E_ENGINE' });
             io.progress({ subject: change.subject, status: 'failed', message: 'never became healthy' });
             if (opts.throwOnFail) throw error;
             return { status: 'failed', applied, actual: states.get(key) ?? { model: null, serial: null }, error };

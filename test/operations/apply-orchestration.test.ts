@@ -13,7 +13,7 @@ import { fakeEngine, fakePlanner, stageModel } from './apply-fakes.js';
 
 const noSecrets: SecretResolver = {
   get: async (name) => {
-    throw new EngineError(`secret "${name}" is not set`);
+    throw new EngineError(`secret "${name}" is not set`, { code: 'E_SECRET_MISSING' });
   },
 };
 

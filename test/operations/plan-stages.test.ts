@@ -73,7 +73,7 @@ t.test('engine preview lines are appended; a missing Pulumi CLI becomes a note',
   t.equal(p!.summary.create, 2, 'resource lines are not counted as stage changes');
 
   const missing = engines(stateDir, async () => {
-    throw new EngineError('the Pulumi CLI is required for preview; install it', { code: 'E_PULUMI_CLI_MISSING', retryable: false });
+    throw new EngineError('the Pulumi CLI is required for preview; install it', { code: 'E_PULUMI_CLI_MISSING' });
   });
   const [q] = await planStages({ ...opts, engineFor: missing.factory });
   t.same(q!.notes, ['resource preview skipped: the Pulumi CLI is required for preview; install it']);
@@ -151,7 +151,7 @@ t.test('plan --refresh: drift from the engine becomes notes; engines without ref
   t.same(refreshed, ['staging']);
 
   const passphrase = engines(stateDir, async () => {
-    throw new EngineError('PULUMI_CONFIG_PASSPHRASE is not set', { code: 'E_PULUMI_PASSPHRASE_MISSING', retryable: false });
+    throw new EngineError('PULUMI_CONFIG_PASSPHRASE is not set', { code: 'E_PULUMI_PASSPHRASE_MISSING' });
   });
   const changedDesired = desiredOf([stage({ name: 'staging', apps: { web: app({ scale: 2 }) } })]);
   const [p] = await planStages({ ...opts, refresh: false, desired: changedDesired, engineFor: passphrase.factory });

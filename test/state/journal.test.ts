@@ -88,7 +88,7 @@ t.test('a corrupt entry is a clear error naming the file', async (t) => {
   await journal.open(fields());
   const { writeFile } = await import('node:fs/promises');
   await writeFile(journal.pathOf(1), '{ not json');
-  await t.rejects(journal.list(), { code: 'E_ENGINE', message: /stage acme\/shop\/staging: journal entry .*000001\.json is not valid JSON/ });
+  await t.rejects(journal.list(), { code: 'E_STATE_CORRUPT', message: /stage acme\/shop\/staging: journal entry .*000001\.json is not valid JSON/ });
 });
 
 t.test('pidAlive', async (t) => {

@@ -1,5 +1,6 @@
 import { request } from 'node:http';
 import { CanceledError, EngineError, SetopsError } from '../../errors.js';
+import { isErrorCode } from '../../error-codes.js';
 import { stageKey } from '../../model/stage-model.js';
 import type { SupervisorInfo } from './protocol.js';
 
@@ -9,6 +10,7 @@ export interface WireError {
   code: string;
   name: string;
   data: Record<string, unknown>;
+  /** Informational (the receiver derives it from the code); kept for readers of the wire format. */
   retryable: boolean;
 }
 
@@ -21,7 +23,7 @@ export function toWire(err: unknown): WireError {
 /** Rebuilds an error received from the control API. */
 export function fromWire(w: WireError): SetopsError {
   if (w.code === 'E_CANCELED') return new CanceledError(w.message);
-  return new EngineError(w.message, { code: w.code, data: w.data, retryable: w.retryable });
+  return new EngineError(w.message, { code: isErrorCode(w.code) ? w.code : 'E_LOCAL_CONTROL', data: w.data });
 }
 
 /** The engine's side of the supervisor's control API (127.0.0.1, bearer token). */
@@ -60,11 +62,11 @@ export class ControlClient {
             try {
               parsed = JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null');
             } catch {
-              return reject(new EngineError(`${this.subject()}: the stage supervisor (pid ${this.info.pid}) sent an unreadable answer to ${method} ${path}; see the stage's supervisor.log and retry`));
+              return reject(new EngineError(`${this.subject()}: the stage supervisor (pid ${this.info.pid}) sent an unreadable answer to ${method} ${path}; see the stage's supervisor.log and retry`, { code: 'E_LOCAL_CONTROL' }));
             }
             if ((res.statusCode ?? 500) >= 400) {
               const w = (parsed as { error?: WireError } | null)?.error;
-              return reject(w ? fromWire(w) : new EngineError(`${this.subject()}: the stage supervisor answered ${res.statusCode} to ${method} ${path}; see the stage's supervisor.log and retry`));
+              return reject(w ? fromWire(w) : new EngineError(`${this.subject()}: the stage supervisor answered ${res.statusCode} to ${method} ${path}; see the stage's supervisor.log and retry`, { code: 'E_LOCAL_CONTROL' }));
             }
             resolve(parsed as T);
           });
@@ -73,7 +75,7 @@ export class ControlClient {
       req.on('timeout', () => req.destroy(new Error('timed out')));
       req.on('error', (err) => {
         if (opts.signal?.aborted) reject(new CanceledError('canceled', { cause: opts.signal.reason }));
-        else reject(new EngineError(`${this.subject()}: cannot reach the stage supervisor (pid ${this.info.pid}, port ${this.info.controlPort}): ${err.message}; apply again, which restarts a supervisor that does not answer`, { cause: err }));
+        else reject(new EngineError(`${this.subject()}: cannot reach the stage supervisor (pid ${this.info.pid}, port ${this.info.controlPort}): ${err.message}; apply again, which restarts a supervisor that does not answer`, { code: 'E_LOCAL_CONTROL', cause: err }));
       });
       req.end(payload);
     });

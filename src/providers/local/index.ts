@@ -199,7 +199,7 @@ export function createLocalEngine(ctx: EngineContext, opts: LocalEngineOptions =
       const known = Object.keys(recorded.model?.apps ?? {}).sort();
       throw new EngineError(
         `app/${app} in ${stageKey(ref)}: no such app ${known.length > 0 ? `(apps: ${known.join(', ')})` : '(nothing is deployed in this stage)'}`,
-        { retryable: false, code: 'E_NO_APP' },
+        { code: 'E_NO_APP' },
       );
     }
   }
@@ -220,7 +220,7 @@ function asSetopsError(err: unknown, label: string, operation: 'apply' | 'destro
   if ((err as Error)?.name === 'AbortError') return new CanceledError(`stage ${label}: ${operation} canceled`);
   return new EngineError(
     `stage ${label}: the local engine could not ${operation}: ${(err as Error)?.message ?? String(err)}; see the logs in ${paths.logsDir}, fix the cause and ${operation} again`,
-    { cause: err },
+    { code: 'E_ENGINE', cause: err },
   );
 }
 

@@ -121,9 +121,9 @@ async function launch(paths: LocalPaths, ref: StageRef, opts: SupervisorLaunchOp
     if (exited || pid === 0) {
       const tail = await tailOf(paths.supervisorLog);
       const reason = /setopsd supervisor failed to start: (.*)$/m.exec(tail)?.[1];
-      throw new EngineError(`stage ${stageKey(ref)}: the local stage supervisor exited at start${reason ? `: ${reason.slice(0, 200)}` : ''}; see ${paths.supervisorLog}`, { data: { tail } });
+      throw new EngineError(`stage ${stageKey(ref)}: the local stage supervisor exited at start${reason ? `: ${reason.slice(0, 200)}` : ''}; see ${paths.supervisorLog}`, { code: 'E_LOCAL_START', data: { tail } });
     }
-    if (Date.now() > deadline) throw new EngineError(`stage ${stageKey(ref)}: the local stage supervisor did not answer within 30 s; see ${paths.supervisorLog}`);
+    if (Date.now() > deadline) throw new EngineError(`stage ${stageKey(ref)}: the local stage supervisor did not answer within 30 s; see ${paths.supervisorLog}`, { code: 'E_LOCAL_START' });
     await realSleep(50, signal);
   }
 }
@@ -146,7 +146,7 @@ async function acquireStartLock(file: string, label: string, signal: AbortSignal
       continue;
     }
     if (Date.now() > deadline) {
-      throw new EngineError(`stage ${label}: the supervisor start lock ${file} is held by pid ${holder} for over 60 s; if that process is stuck, stop it and apply again`);
+      throw new EngineError(`stage ${label}: the supervisor start lock ${file} is held by pid ${holder} for over 60 s; if that process is stuck, stop it and apply again`, { code: 'E_LOCKED' });
     }
     await realSleep(100, signal);
   }

@@ -99,7 +99,7 @@ export class PostgresServer {
         }, initPassword);
       }
     } catch (err) {
-      throw new EngineError(`embedded PostgreSQL of this stage did not start: ${(err as Error | undefined)?.message ?? 'it exited at start'}; see ${this.o.logFile}`, { cause: err });
+      throw new EngineError(`embedded PostgreSQL of this stage did not start: ${(err as Error | undefined)?.message ?? 'it exited at start'}; see ${this.o.logFile}`, { code: 'E_LOCAL_START', cause: err });
     }
     this.pg = server;
     this.o.log(`postgres: running on 127.0.0.1:${this.o.port}, data in ${this.dir}`);

@@ -45,7 +45,7 @@ export class RedisServer {
   async start(signal: AbortSignal): Promise<void> {
     const bin = await findOnPath('redis-server', process.env);
     if (bin === null) {
-      throw new EngineError(`${this.o.subject}: redis-server was not found on the PATH; install Redis (e.g. apt-get install redis-server) or remove the redis service`, { code: 'E_MISSING_BINARY', retryable: false, data: { binary: 'redis-server' } });
+      throw new EngineError(`${this.o.subject}: redis-server was not found on the PATH; install Redis (e.g. apt-get install redis-server) or remove the redis service`, { code: 'E_MISSING_BINARY', data: { binary: 'redis-server' } });
     }
     await mkdir(this.o.dir, { recursive: true, mode: 0o700 });
     const conf = join(this.o.dir, 'redis.conf');
@@ -64,8 +64,8 @@ export class RedisServer {
     this.spawn(bin, conf);
     const deadline = Date.now() + 15_000;
     while (!(await tcpOpen(this.o.port))) {
-      if (!this.child) throw new EngineError(`${this.o.subject}: redis-server exited at start; see ${this.o.logFile}`);
-      if (Date.now() > deadline) throw new EngineError(`${this.o.subject}: redis-server did not accept connections within 15 s; see ${this.o.logFile}`);
+      if (!this.child) throw new EngineError(`${this.o.subject}: redis-server exited at start; see ${this.o.logFile}`, { code: 'E_LOCAL_START' });
+      if (Date.now() > deadline) throw new EngineError(`${this.o.subject}: redis-server did not accept connections within 15 s; see ${this.o.logFile}`, { code: 'E_LOCAL_START' });
       await realSleep(50, signal);
     }
     this.running = true;

@@ -34,15 +34,15 @@ export function parseSecretsFile(text: string, file: string): Map<string, string
     doc = parseYaml(text);
   } catch {
     // The parser's message may quote the file's content: never show it.
-    throw new EngineError(`secrets file ${file}: not a YAML mapping nor dotenv NAME=value lines; fix its syntax`, { retryable: false, data: { file } });
+    throw new EngineError(`secrets file ${file}: not a YAML mapping nor dotenv NAME=value lines; fix its syntax`, { code: 'E_SECRETS_FILE', data: { file } });
   }
   if (doc === null || doc === undefined) return out;
   if (typeof doc !== 'object' || Array.isArray(doc)) {
-    throw new EngineError(`secrets file ${file}: expected a mapping of secret names to values`, { retryable: false, data: { file } });
+    throw new EngineError(`secrets file ${file}: expected a mapping of secret names to values`, { code: 'E_SECRETS_FILE', data: { file } });
   }
   for (const [k, v] of Object.entries(doc as Record<string, unknown>)) {
     if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out.set(k, String(v));
-    else throw new EngineError(`secrets file ${file}: secret ${k} must be a string`, { retryable: false, data: { file, secret: k } });
+    else throw new EngineError(`secrets file ${file}: secret ${k} must be a string`, { code: 'E_SECRETS_FILE', data: { file, secret: k } });
   }
   return out;
 }
@@ -60,10 +60,10 @@ export function createSecretResolver(opts: SecretResolverOptions): SecretResolve
     try {
       st = await stat(opts.file);
     } catch (err) {
-      throw new EngineError(`secrets file ${opts.file} cannot be read: ${(err as NodeJS.ErrnoException).code ?? 'error'}; create it (mode 0600) or fix the path`, { retryable: false, data: { file: opts.file } });
+      throw new EngineError(`secrets file ${opts.file} cannot be read: ${(err as NodeJS.ErrnoException).code ?? 'error'}; create it (mode 0600) or fix the path`, { code: 'E_SECRETS_FILE', data: { file: opts.file } });
     }
     if ((st.mode & 0o077) !== 0) {
-      throw new EngineError(`secrets file ${opts.file} is accessible by other users (mode ${(st.mode & 0o777).toString(8)}); run chmod 600 ${opts.file}`, { code: 'E_SECRETS_MODE', retryable: false, data: { file: opts.file } });
+      throw new EngineError(`secrets file ${opts.file} is accessible by other users (mode ${(st.mode & 0o777).toString(8)}); run chmod 600 ${opts.file}`, { code: 'E_SECRETS_MODE', data: { file: opts.file } });
     }
     return parseSecretsFile(await readFile(opts.file, 'utf8'), opts.file);
   };
@@ -83,7 +83,7 @@ export function createSecretResolver(opts: SecretResolverOptions): SecretResolve
       ].filter(Boolean);
       throw new EngineError(
         `secret ${name} is not set: ${where.length === 0 ? 'no secrets file or environment prefix is configured (Organization spec.secrets or --secrets FILE)' : `add it to ${where.join(' or ')}`}`,
-        { code: 'E_SECRET_MISSING', retryable: false, data: { secret: name } },
+        { code: 'E_SECRET_MISSING', data: { secret: name } },
       );
     },
   };

@@ -62,7 +62,7 @@ export class Services {
   async ensure(spec: ServiceSpec, signal: AbortSignal): Promise<void> {
     const prior = this.specs.get(spec.name);
     if (prior !== undefined && prior.type !== spec.type) {
-      throw new EngineError(`${this.subject(spec.name)}: the type cannot change from ${prior.type} to ${spec.type} in place; delete and re-create the service`, { retryable: false });
+      throw new EngineError(`${this.subject(spec.name)}: the type cannot change from ${prior.type} to ${spec.type} in place; delete and re-create the service`, { code: 'E_REPLACE_IN_PLACE' });
     }
     const creds = await this.creds.load();
     switch (spec.type) {
@@ -118,7 +118,7 @@ export class Services {
         break;
       }
       default:
-        throw new EngineError(`${this.subject(spec.name)}: the local engine cannot run ${spec.type} services; use provider aws for this organization or remove the service`, { retryable: false });
+        throw new EngineError(`${this.subject(spec.name)}: the local engine cannot run ${spec.type} services; use provider aws for this organization or remove the service`, { code: 'E_UNSUPPORTED' });
     }
     this.specs.set(spec.name, spec);
   }

@@ -55,7 +55,6 @@ export async function buildAppSpecs(desired: StageModel, secrets: SecretResolver
   if (problems.length > 0) {
     throw new EngineError(problems.length === 1 ? problems[0]! : `stage ${label} cannot be applied on the local engine:\n  ${problems.join('\n  ')}`, {
       code: 'E_LOCAL_INVALID',
-      retryable: false,
       data: { problems },
     });
   }

@@ -159,12 +159,12 @@ export class Supervisor {
   /** Moves the router to another port (configured port changed); the old one serves until the new one listens. */
   private async moveRouter(port: number): Promise<void> {
     if (port === this.routerPort) return;
-    if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new EngineError(`stage ${this.label}: invalid router port ${port}`, { retryable: false });
+    if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new EngineError(`stage ${this.label}: invalid router port ${port}`, { code: 'E_LOCAL_INVALID' });
     const next = new Router(this.routes);
     try {
       await next.listen(port);
     } catch (err) {
-      throw new EngineError(`stage ${this.label}: the router cannot listen on 127.0.0.1:${port}: ${(err as Error).message}; it stays on port ${this.routerPort}`, { retryable: false });
+      throw new EngineError(`stage ${this.label}: the router cannot listen on 127.0.0.1:${port}: ${(err as Error).message}; it stays on port ${this.routerPort}`, { code: 'E_ROUTER_PORT' });
     }
     const old = this.router;
     this.router = next;
@@ -385,7 +385,7 @@ export class Supervisor {
       res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
       res.end(text);
     };
-    if (!this.authorized(req)) return send(401, { error: toWire(new EngineError('unauthorized')) });
+    if (!this.authorized(req)) return send(401, { error: toWire(new EngineError('unauthorized', { code: 'E_LOCAL_UNAUTHORIZED' })) });
     const ctrl = new AbortController();
     res.on('close', () => {
       if (!res.writableFinished) ctrl.abort(new Error('the engine went away'));
@@ -395,7 +395,7 @@ export class Supervisor {
       const body = await readJson(req);
       const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
       const key = `${req.method} /${parts.slice(0, 2).join('/')}`;
-      if (this.closing && key !== 'GET /v1/ping') throw new EngineError(`the supervisor of ${this.label} is shutting down; retry`);
+      if (this.closing && key !== 'GET /v1/ping') throw new EngineError(`the supervisor of ${this.label} is shutting down; retry`, { code: 'E_LOCAL_CONTROL' });
       switch (key) {
         case 'GET /v1/ping':
           return send(200, { pid: process.pid, stage: this.ref, protocol: CONTROL_PROTOCOL });
@@ -451,7 +451,7 @@ export class Supervisor {
           return;
         }
         default:
-          return send(404, { error: toWire(new EngineError(`unknown control call ${key}`)) });
+          return send(404, { error: toWire(new EngineError(`unknown control call ${key}`, { code: 'E_LOCAL_CONTROL' })) });
       }
     } catch (err) {
       send(500, { error: toWire(err) });

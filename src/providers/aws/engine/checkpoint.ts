@@ -53,7 +53,7 @@ interface RawResource {
 }
 
 function fail(source: string, message: string, data: Record<string, unknown> = {}): never {
-  throw new EngineError(`${source}: ${message}`, { code: 'E_PULUMI_STATE', retryable: false, data: { source, ...data } });
+  throw new EngineError(`${source}: ${message}`, { code: 'E_PULUMI_STATE', data: { source, ...data } });
 }
 
 /** Checks version and features of a versioned envelope. */

@@ -13,7 +13,7 @@ export function cliMissingError(operation: string, cause?: unknown): EngineError
   return new EngineError(
     `the Pulumi CLI is required for ${operation}; install it with \`curl -fsSL https://get.pulumi.com | sh\` ` +
       'or see https://www.pulumi.com/docs/install/ (or put it on PATH)',
-    { code: 'E_PULUMI_CLI_MISSING', retryable: false, cause },
+    { code: 'E_PULUMI_CLI_MISSING', cause },
   );
 }
 
@@ -49,7 +49,6 @@ export async function locatePulumiCommand(env: Record<string, string | undefined
       'unknown error';
     throw new EngineError(`the Pulumi CLI at ${exe} cannot be used for ${operation}: ${firstLine.slice(0, 300)}`, {
       code: 'E_PULUMI_CLI',
-      retryable: false,
       cause: err,
     });
   }

@@ -6,6 +6,7 @@
  */
 import { DescribeTasksCommand, ECSClient, RunTaskCommand, type ECSClientConfig } from '@aws-sdk/client-ecs';
 import { CanceledError, EngineError } from '../../../errors.js';
+import { awsCallCode } from '../../../error-codes.js';
 import type { Sleep } from '../../../deps.js';
 
 /** What to run: a Fargate task of `taskDefinition` in the stage's private network. */
@@ -65,7 +66,7 @@ export function createEcsTaskRunner(opts: EcsTaskRunnerOptions): TaskRunner {
       if (signal.aborted) throw new CanceledError(`${input.subject}: canceled while ${what}`, { cause: err });
       const e = err as Error & { $metadata?: { httpStatusCode?: number } };
       throw new EngineError(`${input.subject}: ECS ${what} failed: ${e.name}: ${e.message}; check the AWS credentials and permissions (ecs:RunTask, ecs:DescribeTasks, iam:PassRole) and apply again`, {
-        code: 'E_AWS_ECS',
+        code: awsCallCode(e, 'E_AWS_ECS'),
         cause: err,
         data: { error: e.name, ...(e.$metadata?.httpStatusCode ? { status: e.$metadata.httpStatusCode } : {}) },
       });

@@ -122,7 +122,6 @@ export function pendingOperationsError(subject: string, loc: StackLocation, pend
     `${subject}: an interrupted Pulumi run left ${pending.length} pending operation(s): ${list}. ${steps.join(' ')}`,
     {
       code: 'E_PULUMI_PENDING_OPERATIONS',
-      retryable: false,
       data: { pending: pending.map((p) => ({ ...p })), refresh: base },
     },
   );
@@ -149,7 +148,7 @@ function logRun(io: ApplyIO, ref: StageRef, operation: string, t: Translation, e
 
 /** `err` when it is a SetopsError (it says what to do), else an EngineError with `message`. */
 function orEngineError(err: unknown, message: string): SetopsError {
-  return err instanceof SetopsError ? err : new EngineError(message, { cause: err });
+  return err instanceof SetopsError ? err : new EngineError(message, { code: 'E_ENGINE', cause: err });
 }
 
 /** Engine events of an update or destroy as the apply's progress. */
@@ -334,7 +333,6 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
       if (typeof taskDefinition !== 'string' || typeof outputs.cluster !== 'string' || !Array.isArray(net.subnets) || !Array.isArray(securityGroups)) {
         return new EngineError(`${subject}: the stack records no pre-deploy task definition or task network for this app (outputs preDeployTaskDefinitions, taskNetwork, cluster); nothing was rolled out. Apply again; if it persists this is a bug`, {
           code: 'E_AWS_PREDEPLOY',
-          retryable: false,
         });
       }
       io.progress({ subject: `app/${app}`, status: 'started', message: 'pre-deploy task' });
@@ -371,9 +369,8 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
       return new EngineError(
         `${subject}: ${what}; the services were not updated and the previous version keeps serving.${where} fix it and apply again`,
         {
-          code: 'E_AWS_PREDEPLOY_FAILED',
           // A command that ran and failed needs a fix; a task that could not start may next time.
-          retryable: res.exitCode === null,
+          code: res.exitCode === null ? 'E_AWS_PREDEPLOY_NOT_STARTED' : 'E_AWS_PREDEPLOY_FAILED',
           data: { app, exitCode: res.exitCode, reason: res.reason, ...(res.taskArn ? { taskArn: res.taskArn } : {}), ...(res.logStream ? { logStream: res.logStream } : {}) },
         },
       );
@@ -561,7 +558,6 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
       if (typeof logGroup !== 'string' || logGroup === '') {
         throw new EngineError(`${subject}: the stack records no log group for this app; apply the stage first`, {
           code: 'E_NOT_DEPLOYED',
-          retryable: false,
         });
       }
       await tailLogGroup({ ...opts, subject, logGroup, env, ...(region ? { region } : {}) });

@@ -4,6 +4,7 @@
  * `data.tail` (never the whole output).
  */
 import { CanceledError, EngineError, SetopsError } from '../../../errors.js';
+import type { ErrorCode } from '../../../error-codes.js';
 import type { StackLocation } from './backend.js';
 import { cliMissingError } from './cli.js';
 import { errorTail, type Translation } from './events.js';
@@ -91,14 +92,13 @@ export async function mapPulumiError(err: unknown, ctx: ErrorContext): Promise<S
   if (isStackNotFound(err)) {
     return new EngineError(`${ctx.subject}: the Pulumi stack ${ctx.loc.project}/${ctx.loc.stack} does not exist in ${ctx.loc.backend.url}`, {
       code: 'E_PULUMI_STACK_NOT_FOUND',
-      retryable: false,
       cause: err,
     });
   }
   if (/incorrect passphrase|passphrase must be set|failed to decrypt/i.test(stderr)) {
     return new EngineError(
       `${ctx.subject}: the passphrase does not decrypt the stack's secrets; set PULUMI_CONFIG_PASSPHRASE (or _FILE) to the passphrase the stack was created with`,
-      { code: 'E_PULUMI_PASSPHRASE', retryable: false, cause: err },
+      { code: 'E_PULUMI_PASSPHRASE', cause: err },
     );
   }
   const tail = ctx.translation ? errorTail(ctx.translation) || shortTail(stderr) : shortTail(stderr);
@@ -107,8 +107,20 @@ export async function mapPulumiError(err: unknown, ctx: ErrorContext): Promise<S
     firstErrorLine(stderr) ??
     (stderr.trim() ? shortTail(stderr, 1, 300) : String((err as Error)?.message ?? err).split('\n')[0]!.slice(0, 300));
   return new EngineError(`${ctx.subject}: pulumi ${ctx.operation} failed: ${first}`, {
-    code: `E_PULUMI_${ctx.operation.toUpperCase()}_FAILED`,
+    code: TRANSIENT.test(stderr) ? 'E_PULUMI_TRANSIENT' : (FAILED[ctx.operation] ?? 'E_PULUMI_UP_FAILED'),
     cause: err,
     data: { tail, stack: ctx.loc.qualifiedStack, backend: ctx.loc.backend.url },
   });
 }
+
+/** The code of a failed Pulumi operation: a program or provider error, terminal for the desired state. */
+const FAILED: Record<string, ErrorCode> = {
+  preview: 'E_PULUMI_PREVIEW_FAILED',
+  up: 'E_PULUMI_UP_FAILED',
+  destroy: 'E_PULUMI_DESTROY_FAILED',
+  refresh: 'E_PULUMI_REFRESH_FAILED',
+  read: 'E_PULUMI_READ_FAILED',
+};
+
+/** Provider errors that say the call may pass next time: throttling, timeouts, broken connections, 5xx. */
+const TRANSIENT = /\b(Throttling(Exception)?|RequestLimitExceeded|TooManyRequests|Rate exceeded|SlowDown|ServiceUnavailable|InternalFailure|RequestTimeout(Exception)?|ECONNRESET|ETIMEDOUT|EAI_AGAIN|connection reset by peer|i\/o timeout|TLS handshake timeout|status code: 5\d\d)\b/i;

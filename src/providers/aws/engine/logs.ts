@@ -28,7 +28,7 @@ export async function tailLogGroup(req: TailRequest): Promise<void> {
     throw new EngineError(
       `${req.subject}: reading CloudWatch Logs needs the AWS CLI; install it (https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html) ` +
         `or open the log group ${req.logGroup} in the CloudWatch console`,
-      { code: 'E_AWS_CLI_MISSING', retryable: false, data: { logGroup: req.logGroup } },
+      { code: 'E_AWS_CLI_MISSING', data: { logGroup: req.logGroup } },
     );
   }
   const args = ['logs', 'tail', req.logGroup, '--format', 'short', '--since', req.follow ? '10m' : '1d'];

@@ -24,7 +24,7 @@ export async function passphraseEnv(
     } catch {
       throw new EngineError(
         `${subject}: PULUMI_CONFIG_PASSPHRASE_FILE names ${file}, which cannot be read; fix the path or its permissions`,
-        { code: 'E_PULUMI_PASSPHRASE_MISSING', retryable: false, data: { file } },
+        { code: 'E_PULUMI_PASSPHRASE_MISSING', data: { file } },
       );
     }
     return { PULUMI_CONFIG_PASSPHRASE_FILE: file };
@@ -33,6 +33,6 @@ export async function passphraseEnv(
     `${subject}: the Pulumi stack's secrets are encrypted with a passphrase, but neither PULUMI_CONFIG_PASSPHRASE ` +
       'nor PULUMI_CONFIG_PASSPHRASE_FILE is set; set one of them (use the same passphrase on every run: ' +
       'secrets already in the stack cannot be read with another one)',
-    { code: 'E_PULUMI_PASSPHRASE_MISSING', retryable: false, data: { backend: backend.url } },
+    { code: 'E_PULUMI_PASSPHRASE_MISSING', data: { backend: backend.url } },
   );
 }

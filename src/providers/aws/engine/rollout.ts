@@ -51,7 +51,6 @@ export function rollbackError(ref: StageRef, apps: readonly string[], outputs: R
       `see ${logs} for why the new tasks stopped, fix it and apply again (the change stays in the plan until it rolls out)`,
     {
       code: 'E_AWS_ROLLED_BACK',
-      retryable: false,
       data: {
         apps: apps.map((a) => ({
           app: a,

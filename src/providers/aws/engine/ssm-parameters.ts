@@ -5,6 +5,7 @@
  */
 import { GetParametersCommand, SSMClient, type SSMClientConfig } from '@aws-sdk/client-ssm';
 import { CanceledError, EngineError } from '../../../errors.js';
+import { awsCallCode } from '../../../error-codes.js';
 
 /** Tells which SSM parameters do not exist. Throws an EngineError when SSM cannot be asked. */
 export interface ParameterChecker {
@@ -36,7 +37,7 @@ export function createSsmParameterChecker(opts: { client?: SSMClientConfig } = {
           const e = err as Error & { $metadata?: { httpStatusCode?: number } };
           throw new EngineError(
             `${subject}: cannot check that the stage's SSM parameters exist: ${e.name}: ${e.message}; check the AWS credentials and the permission ssm:GetParameters on them, and apply again`,
-            { code: 'E_AWS_SSM', cause: err, data: { error: e.name, ...(e.$metadata?.httpStatusCode ? { status: e.$metadata.httpStatusCode } : {}) } },
+            { code: awsCallCode(e, 'E_AWS_SSM'), cause: err, data: { error: e.name, ...(e.$metadata?.httpStatusCode ? { status: e.$metadata.httpStatusCode } : {}) } },
           );
         }
       }

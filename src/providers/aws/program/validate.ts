@@ -99,6 +99,6 @@ export function assertBuildable(model: StageModel): void {
   if (problems.length === 0) return;
   throw new EngineError(
     problems.length === 1 ? problems[0]! : `the AWS program cannot build this stage:\n  ${problems.join('\n  ')}`,
-    { code: 'E_AWS_PROGRAM', retryable: false, data: { problems } },
+    { code: 'E_AWS_PROGRAM', data: { problems } },
   );
 }

@@ -34,7 +34,7 @@ t.test('Automation API errors map to setopsd errors', async (t) => {
   const ac = new AbortController();
   ac.abort();
   t.match(await mapPulumiError(cliError('error: canceled'), ctx({ signal: ac.signal })), { code: 'E_CANCELED', name: 'CanceledError' });
-  const own = new EngineError('stage x: mine', { code: 'E_MINE' });
+  const own = new EngineError('stage x: mine', { code: 'E_AWS_PROGRAM' });
   t.equal(await mapPulumiError(own, ctx()), own, 'setopsd errors pass through');
 });
 

@@ -104,7 +104,7 @@ t.test('a failing pre-deploy task stops the rollout: the services never moved', 
   const result = await s.engine.apply(desired, { ref, changes: [] }, s.io());
   t.equal(result.status, 'failed');
   t.same(s.sequence(), ['up', '<task> web'], 'no second update');
-  t.match(result.error, { name: 'EngineError', code: 'E_AWS_PREDEPLOY_FAILED', retryable: false });
+  t.match(result.error, { name: 'EngineError', code: 'E_AWS_PREDEPLOY_FAILED' });
   t.equal(
     result.error?.message,
     'app/web in acme/shop/production: the pre-deploy command exited with code 3 (Essential container in task exited); the services were not updated and the previous version keeps serving. ' +

@@ -26,7 +26,7 @@ t.test('a rolled-back app fails the deployment; the stack and the index keep its
 
   const result = await s.engine.apply(desired, { ref, changes: [] }, s.io());
   t.equal(result.status, 'failed');
-  t.match(result.error, { name: 'EngineError', code: 'E_AWS_ROLLED_BACK', retryable: false });
+  t.match(result.error, { name: 'EngineError', code: 'E_AWS_ROLLED_BACK' });
   t.equal(
     result.error?.message,
     'app/web in acme/shop/production: the new version failed its health checks and ECS rolled back to the previous task definition; ' +
