@@ -2,15 +2,18 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Deps } from '../deps.js';
+import type { ErrorCode } from '../error-codes.js';
 import { CanceledError, EngineError, PlanError, SetopsError } from '../errors.js';
-import { compareCodeUnits, hashOf } from '../model/canonical.js';
-import { isSecretRef, stageKey, type StageModel, type StageRef } from '../model/stage-model.js';
+import { hashOf } from '../model/canonical.js';
+import { stageKey, type StageModel, type StageRef } from '../model/stage-model.js';
 import type { ActualState } from '../model/actual-state.js';
 import type { ApplyIO, ApplyResult, Engine, ProgressEvent, SecretResolver } from '../providers/engine.js';
 import { Journal, type Deployment, type Trigger } from '../state/journal.js';
 import { acquireStageLock, type LockInfo } from '../state/lock.js';
+import { StatusRecords, type StatusUpdate } from '../state/status-record.js';
 import type { Changeset } from '../model/changeset.js';
 import { summarize } from '../reconciler/summary.js';
+import { resolveSecrets } from './secrets.js';
 
 /** The pure planning functions apply needs (the real ones live in `plan.ts` / `safety.ts`). */
 export interface Planner {
@@ -73,6 +76,8 @@ export interface ApplyContext {
   /** Recorded in the lock file: `apply`, `destroy`, `daemon`. */
   command: string;
   onEvent?: (event: ApplyEvent) => void;
+  /** Failures on the same desired state after which the status record says `stalled` (the daemon: 3); unset: never. */
+  stallAfter?: number;
 }
 
 /**
@@ -106,6 +111,7 @@ export async function applyStage(job: StageJob, ctx: ApplyContext): Promise<Stag
       job.verifyFresh?.(actual);
       changeset = ctx.planner.plan(job.desired, actual.model);
       if (changeset.changes.length === 0) {
+        await recordStatus(ctx, ref, { type: 'ready', revision: job.source.commit, desiredHash: hashOrNull(job.desired), message: 'in sync' });
         emit({ type: 'unchanged', ref });
         return { ref, status: 'unchanged' };
       }
@@ -116,6 +122,9 @@ export async function applyStage(job: StageJob, ctx: ApplyContext): Promise<Stag
       resolver = job.precheckSecrets === false ? job.secrets : await resolveSecrets(ref, job.desired, job.secrets);
     } catch (err) {
       const error = asSetopsError(err, ref, ctx.signal);
+      if (!NOT_THE_STAGES_FAULT.has(error.code)) {
+        await recordStatus(ctx, ref, { type: 'failed', revision: job.source.commit, desiredHash: hashOrNull(job.desired), code: error.code, message: error.message, stallAfter: ctx.stallAfter });
+      }
       emit({ type: 'refused', ref, error });
       return { ref, status: 'failed', error };
     }
@@ -137,6 +146,8 @@ async function runDeployment(
   const { ref } = job;
   const emit = (event: ApplyEvent) => ctx.onEvent?.(event);
   const started = ctx.deps.clock.now();
+  // The exact model this deployment applies, stored before anything changes (rollback, `show`).
+  if (job.desired !== null) await journal.storeModel(job.desired);
   let entry = await journal.open({
     kind: job.desired === null ? 'destroy' : 'apply',
     commit: job.source.commit,
@@ -157,6 +168,7 @@ async function runDeployment(
     log.write(`${stamp()} deployment #${entry.number} of ${stageKey(ref)} (${entry.kind}, trigger ${entry.trigger}, commit ${entry.commit ?? '-'})\n`);
     for (const c of changeset.changes) log.write(`${stamp()} planned: ${c.op} ${c.subject}${c.path ? ' ' + c.path : ''}\n`);
     entry = await journal.start(entry);
+    await recordStatus(ctx, ref, { type: 'reconciling', revision: entry.commit, desiredHash: entry.desiredHash, deployment: entry.number });
     emit({ type: 'started', ref, deployment: entry });
     const io: ApplyIO = {
       signal: ctx.signal,
@@ -189,108 +201,15 @@ async function runDeployment(
     log.write(`${stamp()} ${entry.status}${failure ? ': ' + failure.message : ''}\n`);
     await log.close();
   }
+  await recordStatus(
+    ctx,
+    ref,
+    failure
+      ? { type: 'failed', revision: entry.commit, desiredHash: entry.desiredHash, code: failure.code, message: failure.message, deployment: entry.number, stallAfter: ctx.stallAfter }
+      : { type: 'ready', revision: entry.commit, desiredHash: entry.desiredHash, deployment: entry.number, ...(entry.kind === 'destroy' ? { message: `destroyed by deployment #${entry.number}` } : {}) },
+  );
   emit({ type: 'finished', ref, deployment: entry, durationMs: ctx.deps.clock.now() - started });
   return failure ? { ref, status: 'failed', error: failure, deployment: entry } : { ref, status: 'succeeded', deployment: entry };
-}
-
-/**
- * Applies several stages: independent stages in parallel up to `concurrency`; a stage whose
- * `after:` stage is in the same run waits for it and is skipped when it did not succeed (or did
- * not need to change). Outcomes come back in the order of `jobs`.
- */
-export async function applyStages(jobs: StageJob[], ctx: ApplyContext, opts: { concurrency?: number } = {}): Promise<StageOutcome[]> {
-  const limit = Math.max(1, opts.concurrency ?? 2);
-  const byKey = new Map(jobs.map((j) => [stageKey(j.ref), j]));
-  const predecessor = (job: StageJob): string | undefined => {
-    const after = job.desired?.stage.after;
-    if (!after) return undefined;
-    const key = stageKey({ ...job.ref, stage: after });
-    return byKey.has(key) && key !== stageKey(job.ref) ? key : undefined;
-  };
-  const cyclic = findCycles(jobs.map((j) => stageKey(j.ref)), (k) => predecessor(byKey.get(k)!));
-
-  let running = 0;
-  const waiters: (() => void)[] = [];
-  const slot = async () => {
-    if (running < limit) {
-      running += 1;
-      return;
-    }
-    await new Promise<void>((resolve) => waiters.push(resolve));
-  };
-  const free = () => {
-    const next = waiters.shift();
-    if (next) next();
-    else running -= 1;
-  };
-
-  const promises = new Map<string, Promise<StageOutcome>>();
-  const skip = (ref: StageRef, reason: string): StageOutcome => {
-    ctx.onEvent?.({ type: 'skipped', ref, reason });
-    return { ref, status: 'skipped', reason };
-  };
-  const run = async (job: StageJob): Promise<StageOutcome> => {
-    const key = stageKey(job.ref);
-    if (cyclic.has(key)) return skip(job.ref, `its after: chain is a cycle (${[...cyclic].sort().join(', ')})`);
-    const pred = predecessor(job);
-    if (pred !== undefined) {
-      const before = await promises.get(pred)!;
-      if (before.status !== 'succeeded' && before.status !== 'unchanged') {
-        return skip(job.ref, `it runs after ${pred}, which ${before.status === 'failed' ? 'failed' : 'was skipped'}`);
-      }
-    }
-    await slot();
-    try {
-      if (ctx.signal.aborted) return skip(job.ref, 'canceled');
-      return await applyStage(job, ctx);
-    } catch (err) {
-      // Journal or log IO failed: this stage failed, the others go on.
-      return { ref: job.ref, status: 'failed', error: asSetopsError(err, job.ref, ctx.signal) };
-    } finally {
-      free();
-    }
-  };
-  // Register every promise before any of them runs, so predecessors can be awaited by key.
-  let startAll!: () => void;
-  const gate = new Promise<void>((r) => (startAll = r));
-  for (const job of jobs) promises.set(stageKey(job.ref), gate.then(() => run(job)));
-  startAll();
-  return Promise.all(jobs.map((j) => promises.get(stageKey(j.ref))!));
-}
-
-/**
- * Resolves every `{secret}` the stage uses before anything changes, and returns a resolver that
- * serves exactly those values to the engine (so a secret is read once per apply). A missing
- * secret refuses the stage with an error naming the app, env key and secret — never a value.
- */
-export async function resolveSecrets(ref: StageRef, desired: StageModel | null, source: SecretResolver): Promise<SecretResolver> {
-  const values = new Map<string, string>();
-  const missing: string[] = [];
-  for (const [app, model] of Object.entries(desired?.apps ?? {}).sort(([a], [b]) => compareCodeUnits(a, b))) {
-    for (const [key, value] of Object.entries(model.env).sort(([a], [b]) => compareCodeUnits(a, b))) {
-      if (!isSecretRef(value)) continue;
-      if (values.has(value.secret)) continue;
-      try {
-        values.set(value.secret, await source.get(value.secret));
-      } catch (err) {
-        if (!(err instanceof SetopsError)) throw err;
-        missing.push(`app/${app} env ${key} needs secret "${value.secret}" (${err.message})`);
-      }
-    }
-  }
-  if (missing.length > 0) {
-    throw new SetopsError(`stage ${stageKey(ref)}: missing secrets, nothing was changed: ${missing.join('; ')}`, {
-      code: 'E_SECRET_MISSING',
-      data: { missing: missing.length },
-    });
-  }
-  return {
-    get: async (name) => {
-      const v = values.get(name);
-      if (v !== undefined) return v;
-      return source.get(name);
-    },
-  };
 }
 
 /** The journal's counts by operation (the plan summary's data-loss count is not part of them). */
@@ -305,7 +224,7 @@ function appliedSubjects(result: ApplyResult | undefined, progressDone: Set<stri
   return [...out].sort();
 }
 
-function asSetopsError(err: unknown, ref: StageRef, signal: AbortSignal): SetopsError {
+export function asSetopsError(err: unknown, ref: StageRef, signal: AbortSignal): SetopsError {
   if (err instanceof SetopsError) {
     if (signal.aborted && !(err instanceof CanceledError) && err.code !== 'E_LOCKED') return new CanceledError(`stage ${stageKey(ref)}: canceled`, { cause: err });
     return err;
@@ -340,17 +259,21 @@ async function openLog(path: string, logger: Deps['log']): Promise<DeploymentLog
   };
 }
 
-/** Keys that take part in an `after:` cycle. */
-function findCycles(keys: string[], pred: (key: string) => string | undefined): Set<string> {
-  const out = new Set<string>();
-  for (const start of keys) {
-    const seen = new Set<string>();
-    let k: string | undefined = start;
-    while (k !== undefined && !seen.has(k)) {
-      seen.add(k);
-      k = pred(k);
-    }
-    if (k === start) for (const s of seen) out.add(s);
+/**
+ * Refusals that say nothing about the stage: someone else holds it, the run was canceled, or a
+ * reviewed plan is outdated. They leave the status record as it is.
+ */
+const NOT_THE_STAGES_FAULT = new Set<ErrorCode>(['E_LOCKED', 'E_CANCELED', 'E_STALE_PLAN']);
+
+function hashOrNull(model: StageModel | null): string | null {
+  return model === null ? null : hashOf(model);
+}
+
+/** Writes the stage's status record; it is derived data, so a failed write is logged, never fatal. */
+async function recordStatus(ctx: ApplyContext, ref: StageRef, update: StatusUpdate): Promise<void> {
+  try {
+    await new StatusRecords(ctx.stateDir, () => ctx.deps.clock.now()).update(ref, update);
+  } catch (err) {
+    ctx.deps.log.warn({ err, stage: stageKey(ref) }, `stage ${stageKey(ref)}: cannot write the status record: ${(err as Error).message}`);
   }
-  return out;
 }

@@ -1,7 +1,8 @@
-import { refOf, type OrganizationModel, type StageModel, type StageRef } from '../model/stage-model.js';
+import type { OrganizationModel, StageModel, StageRef } from '../model/stage-model.js';
+import { engineReadsSecrets } from '../providers/registry.js';
 import type { Engine, SecretResolver } from '../providers/engine.js';
 import type { Trigger } from '../state/journal.js';
-import { applyStage, type ApplyContext, type Planner, type StageJob } from './apply-stage.js';
+import type { Planner, StageJob } from './apply-stage.js';
 import { plan } from '../reconciler/plan.js';
 import { verifyNotStale } from '../reconciler/plan-file.js';
 import { checkPlanSafety } from '../reconciler/safety.js';
@@ -50,36 +51,8 @@ export async function jobsFromPlans(
       trigger: settings.trigger,
       configRoot: settings.configRoot,
       secrets: settings.secretsFor(p.organization),
-      precheckSecrets: p.organization.provider === 'local',
+      precheckSecrets: !engineReadsSecrets(p.organization),
     });
   }
   return jobs;
-}
-
-/** What the daemon's queue does next with a stage after a reconcile. */
-export interface ReconcileResult {
-  /** Try again after this many ms (retryable failure); absent: done until the next commit. */
-  requeueAfterMs?: number;
-}
-
-/**
- * Level-based reconcile of one stage for the daemon: plan against what the engine recorded and
- * apply the difference (no review step, no stale check: it reads under the lock). Terminal errors
- * (unsafe plan, missing secret, invalid model) are thrown for the caller to report; retryable
- * ones (engine failure, lock held) come back as a requeue.
- */
-export async function reconcileStage(
-  ctx: ApplyContext,
-  input: { desired: StageModel; engine: Engine; source: JobSettings['source']; configRoot: string; secrets: SecretResolver; retryAfterMs: number },
-): Promise<ReconcileResult> {
-  const ref = refOf(input.desired);
-  const outcome = await applyStage(
-    { ref, desired: input.desired, engine: input.engine, source: input.source, trigger: 'daemon', configRoot: input.configRoot, secrets: input.secrets },
-    ctx,
-  );
-  if (outcome.status === 'failed') {
-    if (outcome.error.retryable) return { requeueAfterMs: input.retryAfterMs };
-    throw outcome.error;
-  }
-  return {};
 }

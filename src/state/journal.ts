@@ -1,13 +1,13 @@
-import { readFile, readdir } from 'node:fs/promises';
+import { access, readFile, readdir } from 'node:fs/promises';
 import { pidAlive } from '../pid.js';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { EngineError } from '../errors.js';
-import { sortKeys } from '../model/canonical.js';
-import { stageKey, type StageRef } from '../model/stage-model.js';
+import { canonicalJson, hashOf, sortKeys } from '../model/canonical.js';
+import { stageKey, type StageModel, type StageRef } from '../model/stage-model.js';
 import type { Changeset, Summary } from '../model/changeset.js';
 import { writeFileAtomic } from './atomic.js';
-import { JOURNAL_DIR, LOGS_DIR, stageDir } from './paths.js';
+import { JOURNAL_DIR, LOGS_DIR, MODELS_DIR, stageDir } from './paths.js';
 
 /** Lifecycle of a deployment: written `pending` before anything changes, then `running`, then an outcome. */
 export type DeploymentStatus = 'pending' | 'running' | 'succeeded' | 'failed';
@@ -30,7 +30,10 @@ export interface Deployment {
   ref: string | null;
   trigger: Trigger;
   changeset: Changeset;
-  /** Hash of the desired StageModel (null for a destroy). */
+  /**
+   * Hash of the desired StageModel (null for a destroy). The model itself is stored under
+   * `models/<desiredHash>.json` (journals written before setopsd stored models have none).
+   */
   desiredHash: string | null;
   status: DeploymentStatus;
   /** ISO times from `deps.clock`. */
@@ -61,6 +64,7 @@ const FILE_RE = /^(\d{6,})\.json$/;
 export class Journal {
   readonly dir: string;
   readonly logsDir: string;
+  readonly modelsDir: string;
 
   constructor(
     readonly stateDir: string,
@@ -69,6 +73,64 @@ export class Journal {
   ) {
     this.dir = join(stageDir(stateDir, ref), JOURNAL_DIR);
     this.logsDir = join(stageDir(stateDir, ref), LOGS_DIR);
+    this.modelsDir = join(stageDir(stateDir, ref), MODELS_DIR);
+  }
+
+  /**
+   * Stores a desired StageModel under its hash (canonical JSON, atomically; a model already
+   * stored is not written again) and returns the hash. Models hold `{secret}` references only.
+   */
+  async storeModel(model: StageModel): Promise<string> {
+    const hash = hashOf(model);
+    const file = join(this.modelsDir, `${hash}.json`);
+    if (!(await exists(file))) await writeFileAtomic(file, canonicalJson(model) + '\n');
+    return hash;
+  }
+
+  /** The desired model a deployment applied; null for a destroy or an entry older than stored models. */
+  async model(entry: Pick<Deployment, 'number' | 'desiredHash'>): Promise<StageModel | null> {
+    if (entry.desiredHash === null) return null;
+    const file = join(this.modelsDir, `${entry.desiredHash}.json`);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw new EngineError(`stage ${stageKey(this.ref)}: cannot read the model of deployment #${entry.number} (${file}): ${(err as Error).message}; check that the state directory is readable`, {
+        code: 'E_STATE_UNREADABLE',
+        cause: err,
+      });
+    }
+    const model = parseJson<StageModel>(text, () => new EngineError(`stage ${stageKey(this.ref)}: ${file} is not valid JSON; move it aside to continue`, { code: 'E_STATE_CORRUPT', data: { file } }));
+    if (hashOf(model) !== entry.desiredHash) {
+      throw new EngineError(`stage ${stageKey(this.ref)}: ${file} does not hash to ${entry.desiredHash}; it was edited; restore it or move it aside`, { code: 'E_STATE_CORRUPT', data: { file } });
+    }
+    return model;
+  }
+
+  /** The newest deployment that succeeded, or null. */
+  async lastSucceeded(): Promise<Deployment | null> {
+    return this.newest((e) => e.status === 'succeeded');
+  }
+
+  /** The newest deployment made at `commit` (any outcome), or null. */
+  async lastAtCommit(commit: string): Promise<Deployment | null> {
+    return this.newest((e) => e.commit === commit);
+  }
+
+  /** Whether a deployment at `commit` succeeded on this stage. */
+  async succeededAt(commit: string): Promise<boolean> {
+    return (await this.newest((e) => e.commit === commit && e.status === 'succeeded')) !== null;
+  }
+
+  /** The newest entry matching `pred`, reading from the newest down. */
+  private async newest(pred: (entry: Deployment) => boolean): Promise<Deployment | null> {
+    const numbers = await this.numbers();
+    for (let i = numbers.length - 1; i >= 0; i--) {
+      const entry = await this.get(numbers[i]!);
+      if (pred(entry)) return entry;
+    }
+    return null;
   }
 
   /** Path of entry `number`. */
@@ -209,3 +271,17 @@ export function processGone(entry: Pick<Deployment, 'pid' | 'host'>): boolean {
   return entry.host === hostname() && entry.pid !== process.pid && !pidAlive(entry.pid);
 }
 
+async function exists(file: string): Promise<boolean> {
+  return access(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+function parseJson<T>(text: string, bad: () => Error): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw bad();
+  }
+}

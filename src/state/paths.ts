@@ -7,7 +7,9 @@ import type { StageRef } from '../model/stage-model.js';
  *   <stateDir>/stages/<org>/<project>/<stage>/
  *     state.json          recorded StageModel + serial (StateStore)
  *     lock                pid/host/time of the apply holding the stage (src/state/lock.ts)
+ *     status.json         the stage's status record: ready, failed, waiting-approval… (status-record.ts)
  *     journal/000001.json one file per numbered deployment (src/state/journal.ts)
+ *     models/<hash>.json  every desired StageModel a deployment applied, by hash (secrets as references)
  *     logs/               deployment logs and, for the local engine, process logs
  *     local/              local engine runtime data (processes, services, data directories)
  *     pulumi/             Pulumi work directory and default file backend
@@ -20,3 +22,5 @@ export const STATE_FILE = 'state.json';
 export const LOCK_FILE = 'lock';
 export const JOURNAL_DIR = 'journal';
 export const LOGS_DIR = 'logs';
+export const MODELS_DIR = 'models';
+export const STATUS_FILE = 'status.json';

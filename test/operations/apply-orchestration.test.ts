@@ -2,7 +2,8 @@ import t from 'tap';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { applyStage, applyStages, type ApplyContext, type ApplyEvent, type StageJob } from '../../src/operations/apply-stage.js';
+import { applyStage, type ApplyContext, type ApplyEvent, type StageJob } from '../../src/operations/apply-stage.js';
+import { runStageJobs } from '../../src/operations/run-stage-jobs.js';
 import { Journal } from '../../src/state/journal.js';
 import { acquireStageLock, readStageLock } from '../../src/state/lock.js';
 import { StalePlanError, EngineError } from '../../src/errors.js';
@@ -154,14 +155,14 @@ t.test('a stage with after: waits for its predecessor and is skipped when it fai
   const { ctx } = await setup(t);
   const engine = fakeEngine({ failAt: { 'acme/shop/staging': 'app/web' } });
   const jobs = [job(engine, stageModel('production', { after: 'staging' })), job(engine, stageModel('staging')), job(engine, stageModel('preview'))];
-  const out = await applyStages(jobs, ctx);
+  const out = await runStageJobs(jobs, ctx);
   t.same(out.map((o) => [o.ref.stage, o.status]), [['production', 'skipped'], ['staging', 'failed'], ['preview', 'succeeded']]);
   t.match(out[0], { reason: 'it runs after acme/shop/staging, which failed' });
   t.notOk(engine.calls.includes('apply acme/shop/production'));
 
   const { ctx: ctx2 } = await setup(t);
   const ok = fakeEngine();
-  const out2 = await applyStages([job(ok, stageModel('production', { after: 'staging' })), job(ok, stageModel('staging'))], ctx2);
+  const out2 = await runStageJobs([job(ok, stageModel('production', { after: 'staging' })), job(ok, stageModel('staging'))], ctx2);
   t.same(out2.map((o) => o.status), ['succeeded', 'succeeded']);
   t.same(ok.calls, ['apply acme/shop/staging', 'apply acme/shop/production'], 'staging first');
 });
@@ -170,9 +171,9 @@ t.test('after: a predecessor without changes counts as done; a cycle is skipped'
   const { ctx } = await setup(t);
   const engine = fakeEngine();
   engine.states.set('acme/shop/staging', { model: stageModel('staging'), serial: '1' });
-  const out = await applyStages([job(engine, stageModel('production', { after: 'staging' })), job(engine, stageModel('staging'))], ctx);
+  const out = await runStageJobs([job(engine, stageModel('production', { after: 'staging' })), job(engine, stageModel('staging'))], ctx);
   t.same(out.map((o) => o.status), ['succeeded', 'unchanged']);
-  const cyc = await applyStages([job(engine, stageModel('aaa', { after: 'bbb' })), job(engine, stageModel('bbb', { after: 'aaa' }))], ctx);
+  const cyc = await runStageJobs([job(engine, stageModel('aaa', { after: 'bbb' })), job(engine, stageModel('bbb', { after: 'aaa' }))], ctx);
   t.same(cyc.map((o) => o.status), ['skipped', 'skipped']);
   t.match(cyc[0], { reason: /cycle/ });
 });
@@ -181,7 +182,7 @@ t.test('independent stages run in parallel up to the bound', async (t) => {
   const { ctx } = await setup(t);
   const names = ['aaa', 'bbb', 'ccc', 'ddd'];
   const engine = fakeEngine({ hang: new Set(names.map((n) => `acme/shop/${n}`)) });
-  const done = applyStages(names.map((n) => job(engine, stageModel(n))), ctx, { concurrency: 2 });
+  const done = runStageJobs(names.map((n) => job(engine, stageModel(n))), ctx, { concurrency: 2 });
   await engine.waitForGate('acme/shop/aaa');
   await engine.waitForGate('acme/shop/bbb');
   t.same([...engine.calls].sort(), ['apply acme/shop/aaa', 'apply acme/shop/bbb'], 'two at a time');
@@ -200,7 +201,7 @@ t.test('cancel: the running deployment is journaled failed "canceled", the lock 
   const ac = new AbortController();
   const { stateDir, ctx } = await setup(t, { signal: ac.signal });
   const engine = fakeEngine({ hang: new Set(['acme/shop/staging']) });
-  const done = applyStages([job(engine, stageModel('staging')), job(engine, stageModel('production', { after: 'staging' })), job(engine, stageModel('preview'))], ctx, { concurrency: 1 });
+  const done = runStageJobs([job(engine, stageModel('staging')), job(engine, stageModel('production', { after: 'staging' })), job(engine, stageModel('preview'))], ctx, { concurrency: 1 });
   await engine.waitForGate('acme/shop/staging');
   ac.abort(new Error('SIGINT'));
   const out = await done;
@@ -221,20 +222,6 @@ t.test('a stage deleted from the manifests is destroyed through the engine and j
   t.same(engine.calls, ['destroy acme/shop/staging']);
   const [entry] = await new Journal(stateDir, staging, () => 0).list();
   t.match(entry, { kind: 'destroy', desiredHash: null, status: 'succeeded', summary: { delete: 1 } });
-});
-
-t.test('reconcileStage (daemon): done, retryable failure → requeue, terminal failure → thrown', async (t) => {
-  const { reconcileStage } = await import('../../src/operations/jobs.js');
-  const { ctx } = await setup(t);
-  const input = (engine: ReturnType<typeof fakeEngine>, desired: StageModel) => ({
-    desired, engine, source: { commit: 'abc', ref: 'main' }, configRoot: '/nowhere', secrets: noSecrets, retryAfterMs: 5000,
-  });
-  t.same(await reconcileStage(ctx, input(fakeEngine(), stageModel('staging'))), {});
-  t.same(await reconcileStage(ctx, input(fakeEngine({ failAt: { 'acme/shop/preview': 'app/web' } }), stageModel('preview'))), { requeueAfterMs: 5000 }, 'engine failures are retryable');
-  await t.rejects(reconcileStage(ctx, input(fakeEngine(), stageModel('other', { env: { K: { secret: 'missing' } } }))), { code: 'E_SECRET_MISSING' }, 'a missing secret waits for a new commit');
-  const { Journal: J } = await import('../../src/state/journal.js');
-  const [entry] = await new J(ctx.stateDir, { organization: 'acme', project: 'shop', stage: 'staging' }, () => 0).list();
-  t.equal(entry!.trigger, 'daemon');
 });
 
 t.test('when the deployment log cannot be opened, the entry is still closed as failed, never left open', async (t) => {

@@ -1,12 +1,7 @@
 import type { Command } from '../command.js';
-import { PlanError, SetopsError, UsageError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
 import { stageKey } from '../../model/stage-model.js';
-import { engineFor } from '../../providers/registry.js';
-import type { SecretResolver } from '../../providers/engine.js';
-import { applyStage, type Planner } from '../../operations/apply-stage.js';
-import { plan } from '../../reconciler/plan.js';
-import { checkPlanSafety } from '../../reconciler/safety.js';
-import { StateStore } from '../../state/store.js';
+import { destroyStage } from '../../operations/destroy-stage.js';
 import { renderApplyEvent, renderApplySummary } from '../../render/progress.js';
 import { STATE_DIR_HELP, STATE_DIR_OPTION } from '../state-dir.js';
 import { intOption, knownStages, selectStages, stateDirWithoutSource } from '../stage-select.js';
@@ -47,55 +42,35 @@ const command: Command = {
     const stateDir = stateDirWithoutSource(ctx, dir);
     const [ref] = selectStages([stage], await knownStages(stateDir));
     const key = stageKey(ref!);
-    const { model } = await new StateStore(stateDir).read(ref!);
-    if (model === null) {
+    const terminal = deps.prompt !== undefined && deps.isTTY.stdin;
+    const outcome = await destroyStage(
+      { deps, stateDir },
+      {
+        ref: ref!,
+        allowDataLoss,
+        lockTimeoutMs,
+        yes: ctx.args.values.yes === true,
+        ...(terminal ? { confirm: async () => (await deps.prompt!(`Destroy stage ${key}? Type "yes" to confirm: `, ctx.signal)).trim() === 'yes' } : {}),
+        onReview: (model) => {
+          const services = Object.keys(model.services).sort();
+          deps.stdout.write(
+            `${key}: destroy stops ${Object.keys(model.apps).length} app(s) and ${services.length} service(s)` +
+              (services.length === 0 ? '' : allowDataLoss ? `; the data of ${services.join(', ')} is DELETED` : `; the data of ${services.join(', ')} is kept (--allow-data-loss deletes it)`) +
+              '\n',
+          );
+        },
+        onEvent: (e) => deps.stdout.write(renderApplyEvent(e)),
+      },
+      ctx.signal,
+    );
+    if (outcome.status === 'not-deployed') {
       deps.stdout.write(`${key}: not deployed; nothing to destroy\n`);
       return 0;
     }
-    if (model.stage.protected) {
-      throw new PlanError(`stage ${key} is protected: destroy is refused; set protected: false on the stage and apply that first`, {
-        code: 'E_PROTECTED_STAGE',
-      });
+    if (outcome.status === 'declined') {
+      deps.stdout.write('destroy: canceled, nothing changed\n');
+      return 1;
     }
-    const services = Object.keys(model.services).sort();
-    deps.stdout.write(
-      `${key}: destroy stops ${Object.keys(model.apps).length} app(s) and ${services.length} service(s)` +
-        (services.length === 0 ? '' : allowDataLoss ? `; the data of ${services.join(', ')} is DELETED` : `; the data of ${services.join(', ')} is kept (--allow-data-loss deletes it)`) +
-        '\n',
-    );
-    if (ctx.args.values.yes !== true) {
-      if (!deps.prompt || !deps.isTTY.stdin) throw new UsageError('destroy needs --yes when not run in a terminal');
-      const answer = (await deps.prompt(`Destroy stage ${key}? Type "yes" to confirm: `, ctx.signal)).trim();
-      if (answer !== 'yes') {
-        deps.stdout.write('destroy: canceled, nothing changed\n');
-        return 1;
-      }
-    }
-    const engine = await engineFor(model.organization, { stateDir, deps });
-    // Data loss is governed by --allow-data-loss inside the engine (data is kept without it);
-    // only outright refusals (protection) stop a destroy.
-    const planner: Planner = {
-      plan,
-      checkSafety: (changeset, desired, actual, opts) => checkPlanSafety(changeset, desired, actual, opts).filter((p) => p.refused).map((p) => p.message),
-    };
-    const noSecrets: SecretResolver = {
-      get: async (name) => {
-        throw new SetopsError(`secret "${name}" is not needed to destroy a stage`, { code: 'E_SECRET_MISSING' });
-      },
-    };
-    const outcome = await applyStage(
-      { ref: ref!, desired: null, engine, source: { commit: null, ref: null }, trigger: 'cli', configRoot: deps.cwd, secrets: noSecrets },
-      {
-        stateDir,
-        deps,
-        signal: ctx.signal,
-        planner,
-        allowDataLoss,
-        lockTimeoutMs,
-        command: 'destroy',
-        onEvent: (e) => deps.stdout.write(renderApplyEvent(e)),
-      },
-    );
     deps.stdout.write(renderApplySummary([outcome], 'destroy'));
     return outcome.status === 'succeeded' || outcome.status === 'unchanged' ? 0 : 1;
   },

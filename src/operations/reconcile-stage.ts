@@ -1,0 +1,130 @@
+import type { Deps } from '../deps.js';
+import { UsageError, ValidationError, type Issue } from '../errors.js';
+import { hashOf } from '../model/canonical.js';
+import type { OrganizationModel, StageModel, StageRef } from '../model/stage-model.js';
+import type { Engine, SecretResolver } from '../providers/engine.js';
+import { engineReadsSecrets } from '../providers/registry.js';
+import { verifyNotStale } from '../reconciler/plan-file.js';
+import { StateStore } from '../state/store.js';
+import { StatusRecords } from '../state/status-record.js';
+import { applyStage, type ApplyEvent, type Planner } from './apply-stage.js';
+
+/**
+ * The newest desired state the daemon has loaded: the stages of one commit, or the located
+ * problems of an invalid one (then nothing applies and every stage keeps what it has).
+ */
+export interface DesiredSnapshot {
+  commit: string | null;
+  ref: string | null;
+  /** Absolute path of the config root (local engine: app `workdir`s are relative to it). */
+  configRoot: string;
+  /** Stage models by `org/project/stage`; null for an invalid commit. */
+  stages: ReadonlyMap<string, StageModel> | null;
+  issues?: Issue[];
+}
+
+/** What a reconcile reads and calls: built once by the daemon, shared by every stage. */
+export interface ReconcileContext {
+  deps: Deps;
+  stateDir: string;
+  /** The newest snapshot, read at the start of each reconcile: commits that arrived meanwhile coalesce. */
+  desired(): DesiredSnapshot;
+  engineOf(organization: OrganizationModel): Promise<Engine>;
+  secretsFor(organization: OrganizationModel, snapshot: DesiredSnapshot): SecretResolver;
+  planner: Planner;
+  /** Whether a person approved the plan with this id (`setopsd approve STAGE --plan ID`). */
+  approved(stage: string, planId: string): boolean;
+  /** Failures on one desired state after which the stage is `stalled` (default 3). */
+  stallAfter?: number;
+  lockTimeoutMs?: number;
+  onEvent?: (event: ApplyEvent) => void;
+}
+
+/** What the work queue does next with a stage. Errors are thrown: the queue retries the retryable ones with backoff. */
+export interface ReconcileResult {
+  /** Look again after this many ms even without a new commit (e.g. a pending check); absent: wait for the next event. */
+  requeueAfterMs?: number;
+}
+
+/**
+ * Level-based reconcile of one stage (controller-runtime's `Reconcile`): read the newest desired
+ * snapshot and what the engine recorded, and converge. A plan that needs a person (the stage has
+ * `approval: manual`, or it loses data) is held as `waiting-approval` under a plan id derived from
+ * (stage, desired hash, actual serial) — unrelated commits do not change it — and applied only once
+ * that id is approved, exactly against that serial. A plan the CLI would refuse (protected stage,
+ * deletionProtection) fails terminally. A pinned stage is left alone. Throws the stage's error on
+ * failure: `retryable` says whether the queue should back off and try again.
+ */
+export async function reconcileStage(ctx: ReconcileContext, key: string, signal: AbortSignal): Promise<ReconcileResult> {
+  const snapshot = ctx.desired();
+  if (snapshot.stages === null) throw new ValidationError(snapshot.issues ?? [], `commit ${snapshot.commit ?? '(working tree)'} is invalid: nothing is applied`);
+  const ref = refOfKey(key);
+  const records = new StatusRecords(ctx.stateDir, () => ctx.deps.clock.now());
+  if ((await records.read(ref))?.state === 'pinned') return {};
+
+  const desired = snapshot.stages.get(key) ?? null;
+  const recorded = desired === null ? (await new StateStore(ctx.stateDir).read(ref)).model : null;
+  const organization = desired?.organization ?? recorded?.organization;
+  if (organization === undefined) return {}; // neither wanted nor deployed
+  const engine = await ctx.engineOf(organization);
+  const actual = await engine.read(ref, signal);
+  const changeset = ctx.planner.plan(desired, actual.model);
+
+  const dataLoss = changeset.changes.some((c) => c.dataLoss);
+  const refusals = ctx.planner.checkSafety(changeset, desired, actual.model, { allowDataLoss: true });
+  const needsPerson = changeset.changes.length > 0 && refusals.length === 0 && (dataLoss || desired?.stage.approval === 'manual');
+  const desiredHash = desired === null ? null : hashOf(desired);
+  const id = planId(key, desiredHash, actual.serial);
+  const approved = needsPerson && ctx.approved(key, id);
+  if (needsPerson && !approved) {
+    const reason = dataLoss ? 'data-loss' : 'manual-approval';
+    await records.update(ref, {
+      type: 'waiting-approval',
+      revision: snapshot.commit,
+      desiredHash,
+      reason,
+      message: `${changeset.changes.length} change${changeset.changes.length === 1 ? '' : 's'} wait for approval${dataLoss ? ' (the plan loses data)' : ''}: setopsd approve ${key} --plan ${id}`,
+      plan: { id, desiredHash, actualSerial: actual.serial, dataLoss },
+    });
+    return {};
+  }
+
+  const outcome = await applyStage(
+    {
+      ref,
+      desired,
+      engine,
+      // An approval is for exactly the plan it names: a stage that moved on is refused as stale.
+      ...(approved ? { verifyFresh: (now) => verifyNotStale({ ...ref, actualSerial: actual.serial }, now) } : {}),
+      source: { commit: snapshot.commit, ref: snapshot.ref },
+      trigger: 'daemon',
+      configRoot: snapshot.configRoot,
+      secrets: ctx.secretsFor(organization, snapshot),
+      precheckSecrets: !engineReadsSecrets(organization),
+    },
+    {
+      stateDir: ctx.stateDir,
+      deps: ctx.deps,
+      signal,
+      planner: ctx.planner,
+      allowDataLoss: approved && dataLoss,
+      lockTimeoutMs: ctx.lockTimeoutMs ?? 0,
+      command: 'daemon',
+      stallAfter: ctx.stallAfter ?? 3,
+      ...(ctx.onEvent ? { onEvent: ctx.onEvent } : {}),
+    },
+  );
+  if (outcome.status === 'failed') throw outcome.error;
+  return {};
+}
+
+/** The id of a pending plan: the same for the same stage, desired state and actual state, whatever the commit. */
+export function planId(stage: string, desiredHash: string | null, actualSerial: string | null): string {
+  return hashOf({ stage, desiredHash, actualSerial }).replace(/^sha256:/, '').slice(0, 12);
+}
+
+function refOfKey(key: string): StageRef {
+  const [organization, project, stage] = key.split('/');
+  if (!organization || !project || !stage) throw new UsageError(`"${key}" is not a stage key; use ORG/PROJECT/STAGE`);
+  return { organization, project, stage };
+}
