@@ -2,6 +2,7 @@ import { sortKeys } from '../model/canonical.js';
 import type { StageStatus } from '../providers/engine.js';
 import type { Deployment } from '../state/journal.js';
 import type { LockInfo } from '../state/lock.js';
+import type { StageStatusRecord } from '../state/status-record.js';
 import { formatDuration, renderCounts } from './progress.js';
 
 /** What `setopsd status` knows about one stage. */
@@ -13,6 +14,8 @@ export interface StageStatusReport {
   serial: string | null;
   lastDeployment: DeploymentSummary | null;
   lock: LockInfo | null;
+  /** The stage's status record (ready, failed, waiting-approval…); null before its first apply with this version. */
+  record: StageStatusRecord | null;
   /** Apps and services of the recorded model. */
   apps: Record<string, { scale: number; public: boolean }>;
   services: Record<string, { type: string }>;
@@ -77,6 +80,7 @@ export function renderStatusText(reports: StageStatusReport[]): string {
 
 function renderStage(r: StageStatusReport): string {
   const lines: string[] = [`${r.stage} (${r.engine} engine${r.serial === null ? ', not deployed' : ''})`];
+  if (r.record) lines.push(`  status           ${renderRecord(r.record)}`);
   const d = r.lastDeployment;
   lines.push(
     `  last deployment  ${d ? `#${d.number} ${d.kind} ${statusWord(d)}, commit ${shortCommit(d.commit)}, ${d.endedAt ?? d.startedAt}${d.error ? ` — ${d.error.message}` : ''}` : 'none'}`,
@@ -108,6 +112,15 @@ function renderStage(r: StageStatusReport): string {
     lines.push(`  service ${name.padEnd(8)} ${type}${run ? ` ${run.status}${run.detail ? ` (${run.detail})` : ''}` : ''}`);
   }
   return lines.join('\n') + '\n';
+}
+
+/** `ready since …, at commit abc`, `failed 2× (E_UNHEALTHY): …`, `waiting-approval: … `. */
+export function renderRecord(record: StageStatusRecord): string {
+  const parts = [record.state + (record.failures > 1 ? ` ${record.failures}×` : '') + (record.reason ? ` (${record.reason})` : '')];
+  parts.push(`since ${record.since}`);
+  if (record.lastAppliedRevision) parts.push(`at commit ${shortCommit(record.lastAppliedRevision)}`);
+  if (record.lastAttemptedRevision && record.lastAttemptedRevision !== record.lastAppliedRevision) parts.push(`last attempt ${shortCommit(record.lastAttemptedRevision)}`);
+  return parts.join(', ') + (record.message && record.state !== 'ready' ? ` — ${record.message}` : '');
 }
 
 /** `setopsd history` for a person: newest first. */

@@ -12,6 +12,7 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
   apply: { summary: 'Apply the changesets stage by stage', load: async () => (await import('./apply.js')).default },
   status: { summary: 'Show the deployed stages, their apps and services', load: async () => (await import('./status.js')).default },
   history: { summary: 'List the deployments of a stage', load: async () => (await import('./history.js')).default },
+  show: { summary: 'Print one deployment: its changeset and the model it applied', load: async () => (await import('./show.js')).default },
   logs: { summary: "Print an app's logs", load: async () => (await import('./logs.js')).default },
   destroy: { summary: 'Remove everything of a stage', load: async () => (await import('./destroy.js')).default },
 };
