@@ -19,7 +19,7 @@ export interface PlanWarningJson {
   message: string;
 }
 
-/** One stage of the JSON plan (DESIGN.md contract plus additive fields). */
+/** One stage of the JSON plan (docs/architecture.md "The JSON plan contract", plus additive fields). */
 export interface PlanStageJson {
   organization: string;
   project: string;
@@ -42,7 +42,7 @@ export interface PlanStageJson {
   files: string[];
 }
 
-/** The JSON plan, `formatVersion: 1` (DESIGN.md "Plan and changeset"). Fields may be added, never renamed or removed. */
+/** The JSON plan, `formatVersion: 1` (docs/architecture.md "The JSON plan contract"). Fields may be added, never renamed or removed. */
 export interface PlanDocument {
   formatVersion: 1;
   source: { ref: string | null; commit: string | null; base?: { ref: string; commit: string } };

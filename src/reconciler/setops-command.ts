@@ -1,7 +1,7 @@
 import type { StageRef } from '../model/stage-model.js';
 
 /**
- * Builders for the SetOps CLI command equivalent to each change (see SETOPS-VOCABULARY.md).
+ * Builders for the SetOps CLI command equivalent to each change (docs/architecture.md "SetOps commands").
  * Arguments are quoted for a POSIX shell so a command can be copied and pasted safely.
  */
 
