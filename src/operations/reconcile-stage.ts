@@ -84,7 +84,7 @@ export async function reconcileStage(ctx: ReconcileContext, key: string, signal:
       desiredHash,
       reason,
       message: `${changeset.changes.length} change${changeset.changes.length === 1 ? '' : 's'} wait for approval${dataLoss ? ' (the plan loses data)' : ''}: setopsd approve ${key} --plan ${id}`,
-      plan: { id, desiredHash, actualSerial: actual.serial, dataLoss },
+      plan: { id, desiredHash, actualSerial: actual.serial, dataLoss, changes: changeset.changes },
     });
     return {};
   }

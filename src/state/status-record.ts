@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError } from '../errors.js';
 import { sortKeys } from '../model/canonical.js';
+import type { Change } from '../model/changeset.js';
 import { stageKey, type StageRef } from '../model/stage-model.js';
 import { writeFileAtomic } from './atomic.js';
 import { STATUS_FILE, stageDir } from './paths.js';
@@ -46,7 +47,7 @@ export interface StageStatusRecord {
   since: string;
   updatedAt: string;
   /** For `waiting-approval`: the plan that waits, identified by (stage, desired hash, actual serial). */
-  pendingPlan?: { id: string; desiredHash: string | null; actualSerial: string | null; dataLoss: boolean };
+  pendingPlan?: { id: string; desiredHash: string | null; actualSerial: string | null; dataLoss: boolean; changes: Change[] };
 }
 
 /** A transition of a stage's status, applied to the previous record by `nextStatus`. */

@@ -1,0 +1,243 @@
+import { createHash } from 'node:crypto';
+import type { Deps } from '../deps.js';
+import { SetopsError, UsageError } from '../errors.js';
+import { loadDesired } from '../manifests/load.js';
+import { configDirOf, type SourceFiles } from '../manifests/api.js';
+import { hashOf } from '../model/canonical.js';
+import { refOf, stageKey, type OrganizationModel, type StageModel, type StageRef } from '../model/stage-model.js';
+import type { ApplyEvent } from '../operations/apply-stage.js';
+import { planner } from '../operations/jobs.js';
+import { cachedEngines, type EngineFactory } from '../operations/plan-stages.js';
+import { reconcileStage, type DesiredSnapshot, type ReconcileContext, type ReconcileResult } from '../operations/reconcile-stage.js';
+import { secretsFor } from '../providers/registry.js';
+import { StatusRecords, type StageStatusRecord } from '../state/status-record.js';
+import { StateStore } from '../state/store.js';
+import type { ConfigSource } from './sources/source.js';
+
+/** What the daemon reports as it works: the API's event stream, logs and metrics hang on it. */
+export type DaemonEvent =
+  | { type: 'synced'; revision: string | null; stages: number; changed: string[] }
+  | { type: 'invalid'; revision: string | null; issues: number }
+  | { type: 'source-error'; code: string; message: string }
+  | { type: 'apply'; stage: string; event: ApplyEvent }
+  | { type: 'held'; stage: string; reason: string }
+  | { type: 'approved'; stage: string; planId: string }
+  | { type: 'retry'; stage: string };
+
+/** Which stages this daemon owns: `--shard K/N` (1-based K). */
+export interface Shard {
+  index: number;
+  count: number;
+}
+
+export interface ControllerOptions {
+  deps: Deps;
+  stateDir: string;
+  source: ConfigSource;
+  /** `--secrets FILE`, absolute. */
+  secretsFile?: string;
+  shard?: Shard;
+  stallAfter?: number;
+  engineFactory?: EngineFactory;
+  onEvent?: (event: DaemonEvent) => void;
+}
+
+/**
+ * The daemon's reconciler: loads the newest revision of the source into a desired snapshot,
+ * tells the work queue which stages changed, and reconciles one stage at a time per key through
+ * `reconcileStage` — after its `after:` stage has converged to the same snapshot, never when it
+ * is stalled on the same desired state (until `retry`), never when it is another shard's.
+ */
+export class Controller {
+  private current: DesiredSnapshot;
+  private lastError: { code: string; message: string; issues?: DesiredSnapshot['issues'] } | null = null;
+  private synced = false;
+  private readonly hashes = new Map<string, string>();
+  private readonly approvals = new Map<string, string>();
+  private readonly retries = new Set<string>();
+  private readonly engineOf: (organization: OrganizationModel) => ReturnType<EngineFactory>;
+  readonly records: StatusRecords;
+
+  constructor(
+    private readonly opts: ControllerOptions,
+    private readonly enqueue: (key: string) => void,
+  ) {
+    this.engineOf = cachedEngines(opts.stateDir, opts.deps, opts.engineFactory);
+    this.records = new StatusRecords(opts.stateDir, () => opts.deps.clock.now());
+    this.current = { commit: null, ref: null, configRoot: '', stages: new Map() };
+  }
+
+  /** The newest snapshot (stages null: the newest revision is invalid and nothing applies). */
+  snapshot(): DesiredSnapshot {
+    return this.current;
+  }
+
+  /** Whether the first sync has completed (for `/readyz`). */
+  ready(): boolean {
+    return this.synced;
+  }
+
+  /** The error of the newest sync: a source that could not be read, or an invalid revision with its issues. */
+  error(): { code: string; message: string; issues?: DesiredSnapshot['issues'] } | null {
+    return this.lastError;
+  }
+
+  /**
+   * Reads the newest revision and enqueues every stage of this shard whose desired state changed,
+   * and recorded stages gone from the manifests. An invalid revision applies nothing: it becomes
+   * the snapshot (so no reconcile applies an older one) and is reported with its issues.
+   */
+  async sync(signal: AbortSignal): Promise<void> {
+    let files: SourceFiles;
+    try {
+      files = await this.opts.source.read(signal);
+    } catch (err) {
+      const e = err instanceof SetopsError ? err : new SetopsError(`${this.opts.source.description}: ${(err as Error).message}`, { code: 'E_MANIFEST', cause: err });
+      this.lastError = { code: e.code, message: e.message };
+      this.emit({ type: 'source-error', code: e.code, message: e.message });
+      throw e;
+    }
+    const revision = files.commit ?? null;
+    const configRoot = configDirOf(files);
+    const loaded = loadDesired(files);
+    if (!loaded.ok) {
+      this.current = { commit: revision, ref: files.ref ?? null, configRoot, stages: null, issues: loaded.issues };
+      this.lastError = { code: 'E_VALIDATION', message: `${loaded.issues.length} problem${loaded.issues.length === 1 ? '' : 's'} in the manifests at ${revision ?? 'the working tree'}`, issues: loaded.issues };
+      this.synced = true;
+      this.emit({ type: 'invalid', revision, issues: loaded.issues.length });
+      return;
+    }
+    const wasInvalid = this.current.stages === null;
+    const stages = new Map<string, StageModel>();
+    for (const model of loaded.value.stages) {
+      const key = stageKey(refOf(model));
+      if (this.owns(key)) stages.set(key, model);
+    }
+    this.current = { commit: revision, ref: files.ref ?? null, configRoot, stages };
+    this.lastError = null;
+    const changed: string[] = [];
+    for (const [key, model] of stages) {
+      const hash = hashOf(model);
+      if (this.hashes.get(key) !== hash || wasInvalid || !this.synced) changed.push(key);
+      this.hashes.set(key, hash);
+    }
+    for (const ref of await new StateStore(this.opts.stateDir).list()) {
+      const key = stageKey(ref);
+      if (!stages.has(key) && this.owns(key) && this.hashes.get(key) !== 'deleted') {
+        changed.push(key);
+        this.hashes.set(key, 'deleted');
+      }
+    }
+    this.synced = true;
+    this.emit({ type: 'synced', revision, stages: stages.size, changed });
+    for (const key of changed.sort()) this.enqueue(key);
+  }
+
+  /** Every stage key of this shard: desired now, or known to the state directory. */
+  async stageKeys(): Promise<string[]> {
+    const keys = new Set(this.current.stages?.keys() ?? this.hashes.keys());
+    for (const ref of await new StateStore(this.opts.stateDir).list()) if (this.owns(stageKey(ref))) keys.add(stageKey(ref));
+    return [...keys].sort();
+  }
+
+  /** The work queue's reconcile function. */
+  reconcile = async (key: string, signal: AbortSignal): Promise<ReconcileResult> => {
+    const snapshot = this.current;
+    const ref = parseKey(key);
+    const desired = snapshot.stages?.get(key) ?? null;
+    const record = await this.records.read(ref);
+    if (record?.state === 'stalled' && record.desiredHash === (desired === null ? null : hashOf(desired)) && !this.retries.delete(key)) return {};
+    if (snapshot.stages !== null && desired?.stage.after) {
+      const before = stageKey({ ...ref, stage: desired.stage.after });
+      if (!(await this.convergedTo(before, snapshot))) {
+        this.emit({ type: 'held', stage: key, reason: `waits for ${before} to converge first` });
+        return {};
+      }
+    }
+    const result = await reconcileStage(this.context(), key, signal);
+    // A stage that converged lets the stages that run after it go next.
+    for (const [other, model] of snapshot.stages ?? []) if (model.stage.after === ref.stage && other !== key && sameProject(parseKey(other), ref)) this.enqueue(other);
+    return result;
+  };
+
+  /**
+   * Approves the plan waiting on a stage (the one named, else the current one) and enqueues the
+   * stage. Throws a UsageError when nothing waits or the id is not the waiting plan's.
+   */
+  async approve(key: string, id?: string): Promise<string> {
+    const record = await this.records.read(parseKey(key));
+    const waiting = record?.state === 'waiting-approval' ? record.pendingPlan : undefined;
+    if (!waiting) throw new UsageError(`stage ${key} has no plan waiting for approval (it is ${record?.state ?? 'unknown'})`);
+    if (id !== undefined && id !== waiting.id) {
+      throw new UsageError(`stage ${key}: plan ${id} is not the waiting plan (${waiting.id}); the desired or actual state changed since, review the new plan`);
+    }
+    this.approvals.set(key, waiting.id);
+    this.emit({ type: 'approved', stage: key, planId: waiting.id });
+    this.enqueue(key);
+    return waiting.id;
+  }
+
+  /** Tries a stalled or failed stage once more, whatever its failure count. */
+  retry(key: string): void {
+    this.retries.add(key);
+    this.emit({ type: 'retry', stage: key });
+    this.enqueue(key);
+  }
+
+  /** The status record of a stage. */
+  record(key: string): Promise<StageStatusRecord | null> {
+    return this.records.read(parseKey(key));
+  }
+
+  /** Whether this daemon reconciles `key` (`--shard`). */
+  owns(key: string): boolean {
+    return ownsKey(key, this.opts.shard);
+  }
+
+  private context(): ReconcileContext {
+    const { deps, stateDir } = this.opts;
+    return {
+      deps,
+      stateDir,
+      desired: () => this.current,
+      engineOf: (organization) => this.engineOf(organization),
+      secretsFor: (organization, snapshot) => secretsFor(organization, { ...(this.opts.secretsFile ? { secretsFile: this.opts.secretsFile } : {}), configRoot: snapshot.configRoot, env: deps.env }),
+      planner,
+      approved: (stage, id) => this.approvals.get(stage) === id,
+      stallAfter: this.opts.stallAfter ?? 3,
+      onEvent: (event) => this.emit({ type: 'apply', stage: stageKey(event.ref), event }),
+    };
+  }
+
+  /** Whether stage `key` is ready at exactly the desired state `snapshot` has for it. */
+  private async convergedTo(key: string, snapshot: DesiredSnapshot): Promise<boolean> {
+    const want = snapshot.stages?.get(key);
+    if (want === undefined) return true; // not managed here (another shard, or gone): nothing to wait for
+    const record = await this.records.read(parseKey(key));
+    return record?.state === 'ready' && record.desiredHash === hashOf(want);
+  }
+
+  private emit(event: DaemonEvent): void {
+    this.opts.onEvent?.(event);
+  }
+}
+
+/** Whether `--shard K/N` owns a stage: a stable hash of its key, so every daemon agrees. */
+export function ownsKey(key: string, shard: Shard | undefined): boolean {
+  if (shard === undefined || shard.count <= 1) return true;
+  const n = createHash('sha256').update(key).digest().readUInt32BE(0);
+  return n % shard.count === shard.index - 1;
+}
+
+/** `org/project/stage` → StageRef. */
+export function parseKey(key: string): StageRef {
+  const [organization, project, stage, ...rest] = key.split('/');
+  if (!organization || !project || !stage || rest.length > 0) throw new UsageError(`"${key}" is not a stage; use ORG/PROJECT/STAGE`);
+  return { organization, project, stage };
+}
+
+function sameProject(a: StageRef, b: StageRef): boolean {
+  return a.organization === b.organization && a.project === b.project;
+}
+
+

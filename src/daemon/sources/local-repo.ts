@@ -1,0 +1,33 @@
+import { join } from 'node:path';
+import { watch as chokidarWatch } from 'chokidar';
+import type { SourceFiles } from '../../manifests/api.js';
+import { findRepository, readGitTree } from '../../manifests/source-git.js';
+import type { ConfigSource } from './source.js';
+
+/**
+ * A local git repository, following one branch. Watches what git writes when the branch moves
+ * — `refs/heads/<branch>` (and its lock-file rename), `packed-refs` after `git gc`/`pack-refs`,
+ * and `HEAD` — so a commit is noticed as soon as it is written, without polling. Reads the
+ * branch's tree straight from the object database (no checkout).
+ */
+export async function localRepoSource(opts: { repo: string; branch: string; dir?: string; display?: string }): Promise<ConfigSource> {
+  const display = opts.display ?? opts.repo;
+  const { gitdir } = await findRepository(opts.repo, display);
+  const ref = `refs/heads/${opts.branch}`;
+  return {
+    description: `${display} (branch ${opts.branch}${opts.dir ? `, ${opts.dir}/` : ''})`,
+    branch: opts.branch,
+    read: (signal): Promise<SourceFiles> => readGitTree({ repo: opts.repo, ref, dir: opts.dir, display }, signal),
+    watch: async (changed) => {
+      const watched = [join(gitdir, 'refs', 'heads'), join(gitdir, 'packed-refs'), join(gitdir, 'HEAD')];
+      const watcher = chokidarWatch(watched, { ignoreInitial: true, depth: 10 });
+      const onEvent = (_event: string, path: string) => {
+        if (path.endsWith('.lock')) return; // git writes ref.lock, then renames it over the ref
+        changed(`git ${path.slice(gitdir.length + 1)} changed`);
+      };
+      watcher.on('all', onEvent);
+      await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+      return () => watcher.close();
+    },
+  };
+}

@@ -1,0 +1,18 @@
+import type { SourceFiles } from '../../manifests/api.js';
+
+/**
+ * Where the daemon reads its manifests from: a local git repository (the tracked branch), a
+ * plain directory (development mode), or a remote repository. A source says when it may have a
+ * new revision (`watch`) and reads the newest one on demand (`read`); the daemon decides what to
+ * do with it, so a burst of notifications costs one read.
+ */
+export interface ConfigSource {
+  /** How to name the source in logs, status and errors (never with credentials). */
+  readonly description: string;
+  /** The tracked branch, for a git source. */
+  readonly branch?: string;
+  /** The files of the newest revision (a git source: `commit` and `ref` set). */
+  read(signal: AbortSignal): Promise<SourceFiles>;
+  /** Calls `changed` whenever the source may have a new revision; resolves to a function that stops watching. */
+  watch(changed: (why: string) => void): Promise<() => Promise<void>>;
+}
