@@ -27,6 +27,8 @@ export class EventStreams {
   constructor(
     private readonly view: Pick<DaemonView, 'subscribe'>,
     private readonly opts: EventStreamOptions = EVENT_STREAM_DEFAULTS,
+    /** Applied to every frame (the server passes the token redaction). */
+    private readonly redact: (frame: string) => string = (frame) => frame,
   ) {}
 
   /** Streams open now. */
@@ -45,7 +47,7 @@ export class EventStreams {
       }
       res.write(chunk);
     };
-    const unsubscribe = this.view.subscribe((event) => send(eventFrame(event)));
+    const unsubscribe = this.view.subscribe((event) => send(this.redact(eventFrame(event))));
     const heartbeat = setInterval(() => send(': heartbeat\n\n'), this.opts.heartbeatMs);
     heartbeat.unref();
     this.open.add(res);

@@ -70,3 +70,12 @@ export function stackFrames(err: unknown): string | undefined {
     .filter((line) => /^\s+at /.test(line))
     .join('\n');
 }
+
+/**
+ * `text` with every occurrence of `secret` replaced by `[redacted]`: the last guard that keeps the
+ * API token out of responses and logs even when a caller sent it where it is echoed (as a plan
+ * id, in a path).
+ */
+export function redact(text: string, secret: string): string {
+  return secret === '' || !text.includes(secret) ? text : text.split(secret).join('[redacted]');
+}

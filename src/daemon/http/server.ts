@@ -8,7 +8,7 @@ import type { DaemonView } from '../view.js';
 import { requireBearer } from './auth.js';
 import { MAX_BODY_BYTES, readBody } from './body.js';
 import { EVENT_STREAM_DEFAULTS, EventStreams, type EventStreamOptions } from './events.js';
-import { HttpError, STREAMED, errorReply, stackFrames, type Reply } from './reply.js';
+import { HttpError, STREAMED, errorReply, redact, stackFrames, type Reply } from './reply.js';
 import { daemonRoutes } from './routes.js';
 import { Router } from './routing.js';
 
@@ -51,7 +51,8 @@ const CLOSE_GRACE_MS = 5_000;
 export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
   if (opts.token.length === 0) throw new UsageError('the daemon API token is empty; set one so that approve, retry and sync can be authorized');
   const log = opts.log.child({ component: 'http' });
-  const streams = new EventStreams(opts.view, { ...EVENT_STREAM_DEFAULTS, ...opts.events });
+  const hide = (s: string) => redact(s, opts.token);
+  const streams = new EventStreams(opts.view, { ...EVENT_STREAM_DEFAULTS, ...opts.events }, hide);
   const router = new Router(
     daemonRoutes({ view: opts.view, metrics: opts.metrics, streams, refreshSeconds: opts.pageRefreshSeconds ?? 5, now: opts.now ?? Date.now }),
   );
@@ -61,11 +62,11 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
     const method = req.method ?? 'GET';
     const path = pathnameOf(req.url);
     res.once('close', () => {
-      log.debug({ method, path, status: res.statusCode, ms: Math.round((performance.now() - started) * 10) / 10 }, 'http request');
+      log.debug({ method, path: hide(path), status: res.statusCode, ms: Math.round((performance.now() - started) * 10) / 10 }, 'http request');
     });
     handle(req, res, method, path).catch((err: unknown) => {
       // handle() answers every error itself; this is a failure to write the answer.
-      log.error({ method, path, error: err instanceof Error ? err.name : typeof err }, 'http: could not answer a request');
+      log.error({ method, path: hide(path), error: err instanceof Error ? err.name : typeof err }, 'http: could not answer a request');
       res.destroy();
     });
   });
@@ -85,9 +86,9 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
       const mapped = errorReply(err);
       if (mapped.kind === 'bug') {
         // Not a SetopsError: its message may hold anything (a URL with a password, a secret value), so only its name and frames are logged.
-        log.error({ method, path, error: err instanceof Error ? err.name : typeof err, frames: stackFrames(err) }, 'http: unexpected error (a bug in setopsd)');
+        log.error({ method, path: hide(path), error: err instanceof Error ? err.name : typeof err, frames: stackFrames(err) }, 'http: unexpected error (a bug in setopsd)');
       } else if (mapped.kind === 'setops') {
-        log.warn({ method, path, code: (err as { code: string }).code, message: (err as Error).message }, 'http: request failed');
+        log.warn({ method, path: hide(path), code: (err as { code: string }).code, message: hide((err as Error).message) }, 'http: request failed');
       }
       reply = mapped.reply;
       if (res.headersSent) {
@@ -95,7 +96,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
         return;
       }
     }
-    send(req, res, reply);
+    send(req, res, { ...reply, body: hide(reply.body) });
   }
 
   await new Promise<void>((resolve, reject) => {
