@@ -83,6 +83,13 @@ export const ERROR_CODES = {
   E_AWS_PREDEPLOY_NOT_STARTED: { retryable: true, meaning: 'the pre-deploy task could not start' },
   E_AWS_CLI_MISSING: { retryable: false, meaning: 'the aws CLI is not installed' },
   E_AWS_LOGS: { retryable: true, meaning: 'aws logs failed' },
+
+  // Daemon: webhooks and remote sources
+  E_WEBHOOK_TOO_LARGE: { retryable: false, meaning: 'a webhook body over the size limit' },
+  E_WEBHOOK_UNSIGNED: { retryable: false, meaning: 'a webhook without its signature or token' },
+  E_WEBHOOK_SIGNATURE: { retryable: false, meaning: 'a webhook with a wrong signature or token' },
+  E_WEBHOOK_MALFORMED: { retryable: false, meaning: 'a webhook body that is not the expected JSON' },
+  E_WEBHOOK_SECRET: { retryable: false, meaning: 'no webhook secret is configured' },
 } as const satisfies Record<string, { retryable: boolean; meaning: string }>;
 
 /** A stable machine-readable error code (see `ERROR_CODES`). */

@@ -101,10 +101,12 @@ export class Controller {
     const configRoot = configDirOf(files);
     const loaded = loadDesired(files);
     if (!loaded.ok) {
-      this.current = { commit: revision, ref: files.ref ?? null, configRoot, stages: null, issues: loaded.issues };
-      this.lastError = { code: 'E_VALIDATION', message: `${loaded.issues.length} problem${loaded.issues.length === 1 ? '' : 's'} in the manifests at ${revision ?? 'the working tree'}`, issues: loaded.issues };
+      // Located as in the repository (`config/setops.yaml:3:5`), as `setopsd validate --repo` shows them.
+      const issues = files.dir ? loaded.issues.map((i) => ({ ...i, file: `${files.dir}/${i.file}` })) : loaded.issues;
+      this.current = { commit: revision, ref: files.ref ?? null, configRoot, stages: null, issues };
+      this.lastError = { code: 'E_VALIDATION', message: `${issues.length} problem${issues.length === 1 ? '' : 's'} in the manifests at ${revision ?? 'the working tree'}`, issues };
       this.synced = true;
-      this.emit({ type: 'invalid', revision, issues: loaded.issues.length });
+      this.emit({ type: 'invalid', revision, issues: issues.length });
       return;
     }
     const wasInvalid = this.current.stages === null;

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../error-codes.js';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { SetopsError } from '../errors.js';
 
@@ -28,7 +29,7 @@ export type WebhookHeaders = Record<string, string | string[] | undefined>;
 /** A refused webhook request; answer it with `status` and `message`. */
 export class WebhookRejection extends SetopsError {
   readonly status: 400 | 401 | 413;
-  constructor(status: 400 | 401 | 413, code: string, message: string, data: Record<string, unknown> = {}) {
+  constructor(status: 400 | 401 | 413, code: ErrorCode, message: string, data: Record<string, unknown> = {}) {
     super(message, { code, data: { status, ...data } });
     this.status = status;
   }

@@ -1,6 +1,6 @@
 import { link, mkdir, readFile, readdir, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Deps } from '../deps.js';
 import { LockedError, throwIfAborted } from '../errors.js';
 import { stageKey, type StageRef } from '../model/stage-model.js';
@@ -49,13 +49,35 @@ export async function acquireStageLock(
   deps: Pick<Deps, 'clock' | 'sleep' | 'log'>,
   opts: AcquireOptions,
 ): Promise<StageLock> {
-  const dir = stageDir(stateDir, ref);
-  const path = join(dir, LOCK_FILE);
+  const key = stageKey(ref);
+  return acquireLockFile(join(stageDir(stateDir, ref), LOCK_FILE), deps, opts, {
+    subject: `stage ${key}`,
+    logData: { stage: key },
+    locked: (holder) =>
+      new LockedError(
+        `stage ${key} is locked by PID ${holder.pid} on ${holder.host} since ${holder.startedAt} (${holder.command}); ` +
+          `wait for it to finish, or pass --lock-timeout SECONDS to wait`,
+        { data: { stage: key, holder } },
+      ),
+  });
+}
+
+/** How a lock names what it guards, in logs and in the error for a live holder. */
+export interface LockSubject {
+  /** `stage acme/shop/staging`, `the state directory /srv/state`. */
+  subject: string;
+  logData: Record<string, unknown>;
+  locked: (holder: LockInfo) => Error;
+}
+
+/** The lock-file protocol of `acquireStageLock` for any lock file (the daemon's one-per-state-directory lock). */
+export async function acquireLockFile(path: string, deps: Pick<Deps, 'clock' | 'sleep' | 'log'>, opts: AcquireOptions, what: LockSubject): Promise<StageLock> {
+  const dir = dirname(path);
   const isAlive = opts.isAlive ?? pidAlive;
   const pollMs = opts.pollMs ?? 250;
   const deadline = deps.clock.now() + Math.max(0, opts.timeoutMs);
   await mkdir(dir, { recursive: true });
-  await removeDeadTemps(dir, isAlive);
+  await removeDeadTemps(dir, basename(path), isAlive);
   let tookOver: LockInfo | null | undefined;
   for (;;) {
     throwIfAborted(opts.signal);
@@ -94,26 +116,25 @@ export async function acquireStageLock(
         await unlink(path).catch(() => {});
         tookOver = holder;
         deps.log.info(
-          { stage: stageKey(ref), holder },
-          `stage ${stageKey(ref)}: taking over the lock of ${holder ? `PID ${holder.pid} (${holder.command}), which is gone` : 'an unreadable lock file'}`,
+          { ...what.logData, holder },
+          `${what.subject}: taking over the lock of ${holder ? `PID ${holder.pid} (${holder.command}), which is gone` : 'an unreadable lock file'}`,
         );
       }
       continue;
     }
-    if (deps.clock.now() >= deadline) {
-      throw new LockedError(
-        `stage ${stageKey(ref)} is locked by PID ${holder.pid} on ${holder.host} since ${holder.startedAt} (${holder.command}); ` +
-          `wait for it to finish, or pass --lock-timeout SECONDS to wait`,
-        { data: { stage: stageKey(ref), holder } },
-      );
-    }
+    if (deps.clock.now() >= deadline) throw what.locked(holder);
     await deps.sleep(Math.min(pollMs, Math.max(1, deadline - deps.clock.now())), opts.signal);
   }
 }
 
 /** Reads the lock of a stage without taking it (status output); null when unlocked. */
 export async function readStageLock(stateDir: string, ref: StageRef): Promise<LockInfo | null> {
-  const text = await readFile(join(stageDir(stateDir, ref), LOCK_FILE), 'utf8').catch(() => null);
+  return readLockFile(join(stageDir(stateDir, ref), LOCK_FILE));
+}
+
+/** Reads any lock file without taking it; null when absent or unreadable. */
+export async function readLockFile(path: string): Promise<LockInfo | null> {
+  const text = await readFile(path, 'utf8').catch(() => null);
   return text === null ? null : parseLock(text);
 }
 
@@ -132,8 +153,8 @@ async function createExclusive(path: string, text: string): Promise<boolean> {
 }
 
 /** Temp files of lock attempts by processes that died between writing and linking them. */
-async function removeDeadTemps(dir: string, isAlive: (pid: number) => boolean): Promise<void> {
-  const temp = new RegExp(`^${LOCK_FILE}\\.(\\d+)\\.[a-z0-9]+\\.tmp$`);
+async function removeDeadTemps(dir: string, file: string, isAlive: (pid: number) => boolean): Promise<void> {
+  const temp = new RegExp(`^${file.replace(/[.]/g, '\\.')}\\.(\\d+)\\.[a-z0-9]+\\.tmp$`);
   for (const name of await readdir(dir).catch(() => [] as string[])) {
     const m = temp.exec(name);
     if (m && Number(m[1]) !== process.pid && !isAlive(Number(m[1]))) await unlink(join(dir, name)).catch(() => {});

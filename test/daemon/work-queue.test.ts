@@ -72,7 +72,7 @@ function harness(opts: WorkQueueOptions = {}) {
   return { time, queue, calls, events, stats, open, current, callsOf, ofType };
 }
 
-const retryable = () => new EngineError('stage acme/shop/staging: engine unreachable; it is retried', { retryable: true });
+const retryable = () => new EngineError('stage acme/shop/staging: engine unreachable; it is retried', { code: 'E_ENGINE' });
 
 t.test('a key added 50 times while it runs runs exactly once more', async (t) => {
   const h = harness();
@@ -235,7 +235,7 @@ t.test('terminal errors are not retried; a later add runs the key again', async 
   const terminal: [string, unknown][] = [
     ['a plain Error', new Error('bug')],
     ['a non-retryable SetopsError', new ValidationError([])],
-    ['a SetopsError with retryable false', new EngineError('stage x: refused', { retryable: false })],
+    ['a SetopsError with retryable false', new EngineError('stage x: refused', { code: 'E_UNHEALTHY' })],
     ['a thrown string', 'oops'],
     ['a CanceledError', new CanceledError()],
     ['a look-alike object with retryable true', Object.assign(new Error('x'), { retryable: true })],
@@ -516,7 +516,7 @@ t.test('jitter from the injected random spreads the retry', async (t) => {
 
 t.test('isRetryable: only SetopsErrors that say so', async (t) => {
   t.ok(isRetryable(retryable()));
-  t.ok(isRetryable(new SetopsError('x', { retryable: true })));
+  t.ok(isRetryable(new SetopsError('x', { code: 'E_LOCKED' })));
   t.notOk(isRetryable(new SetopsError('x')));
   t.notOk(isRetryable(new Error('x')));
   t.notOk(isRetryable(undefined));

@@ -14,5 +14,9 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
   history: { summary: 'List the deployments of a stage', load: async () => (await import('./history.js')).default },
   show: { summary: 'Print one deployment: its changeset and the model it applied', load: async () => (await import('./show.js')).default },
   logs: { summary: "Print an app's logs", load: async () => (await import('./logs.js')).default },
+  daemon: { summary: 'Follow the config repository and keep every stage converged', load: async () => (await import('./daemon.js')).default },
+  approve: { summary: 'Approve the plan a daemon holds for a stage', load: async () => (await import('./approve.js')).default },
+  retry: { summary: 'Have the daemon try a stalled or failed stage again', load: async () => (await import('./retry.js')).default },
+  sync: { summary: 'Have the daemon read its source now', load: async () => (await import('./sync.js')).default },
   destroy: { summary: 'Remove everything of a stage', load: async () => (await import('./destroy.js')).default },
 };

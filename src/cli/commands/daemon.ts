@@ -1,0 +1,145 @@
+import { resolve } from 'node:path';
+import type { Command } from '../command.js';
+import { UsageError } from '../../errors.js';
+import { startDaemon } from '../../daemon/daemon.js';
+import { parseDuration } from '../../daemon/duration.js';
+import { startHttpServer } from '../../daemon/http/server.js';
+import { createMetrics } from '../../daemon/http/metrics.js';
+import { directorySource } from '../../daemon/sources/directory.js';
+import { localRepoSource } from '../../daemon/sources/local-repo.js';
+import type { ConfigSource } from '../../daemon/sources/source.js';
+import { STATE_DIR_HELP, STATE_DIR_OPTION, resolveStateDir } from '../state-dir.js';
+import { intOption } from '../stage-select.js';
+
+const command: Command = {
+  name: 'daemon',
+  summary: 'Follow the config repository and keep every stage converged',
+  help: [
+    'Usage: setopsd daemon [DIR | --repo PATH] [--branch main] [--dir SUBDIR] [--listen HOST:PORT]',
+    '                      [--concurrency N] [--secrets FILE] [--poll DURATION] [--shutdown-timeout DURATION]',
+    '                      [--shard K/N] [--state-dir DIR]',
+    '',
+    'Reconciles every stage once, then follows the source: a new commit of the tracked branch of a',
+    'local repository (watched on its refs, no polling), or every saved change of a directory',
+    '(development mode), is loaded, validated and planned; stages whose desired state changed are',
+    'applied, one apply per stage at a time, up to --concurrency stages at once, each after its',
+    '`after:` stage converged. An invalid commit applies nothing. Stages with `approval: manual` and',
+    'plans that lose data wait for `setopsd approve`. Failing stages back off (5 s doubling to 5 min)',
+    'and stall after 3 failures on the same desired state until it changes or `setopsd retry`.',
+    '',
+    'HTTP on --listen (default 127.0.0.1:7420): /healthz, /readyz, /metrics, /api/v1/…, and a status',
+    'page at /. The token for mutations is written to <state-dir>/daemon.json (mode 0600).',
+    '',
+    'Options:',
+    '  DIR                     Config directory to follow (development mode).',
+    '  --repo PATH             A local git repository to follow.',
+    '  --branch NAME           Branch of --repo to follow (default main).',
+    '  --dir SUBDIR            Sub-directory of --repo holding the manifests.',
+    '  --listen HOST:PORT      Where the API and page answer (default 127.0.0.1:7420; port 0: any free one).',
+    '  --concurrency N         Stages reconciled at once (default 4).',
+    '  --secrets FILE          Secrets file for `{secret: NAME}` values of local stages.',
+    '  --poll DURATION         Also read the source this often (500ms, 30s, 10m, 1h; default: off for local sources).',
+    '  --shutdown-timeout D    On SIGTERM, let applies in flight finish this long before canceling them (default 60s).',
+    '  --shard K/N             Reconcile only the stages whose key hashes to shard K of N.',
+    STATE_DIR_HELP,
+    '',
+    'Exit codes: 0 stopped by SIGINT/SIGTERM, 1 could not start.',
+  ].join('\n'),
+  options: {
+    ...STATE_DIR_OPTION,
+    repo: { type: 'string' },
+    branch: { type: 'string' },
+    dir: { type: 'string' },
+    listen: { type: 'string' },
+    concurrency: { type: 'string' },
+    secrets: { type: 'string' },
+    poll: { type: 'string' },
+    'shutdown-timeout': { type: 'string' },
+    shard: { type: 'string' },
+  },
+  async run(ctx) {
+    const { deps, signal } = ctx;
+    const v = ctx.args.values;
+    const concurrency = intOption('concurrency', v.concurrency, 4);
+    if (concurrency < 1) throw new UsageError('--concurrency must be at least 1');
+    const pollMs = v.poll === undefined ? 0 : parseDuration(String(v.poll), '--poll');
+    const shutdownTimeoutMs = v['shutdown-timeout'] === undefined ? 60_000 : parseDuration(String(v['shutdown-timeout']), '--shutdown-timeout');
+    const listen = parseListen(typeof v.listen === 'string' ? v.listen : '127.0.0.1:7420');
+    const shard = typeof v.shard === 'string' ? parseShard(v.shard) : undefined;
+    if (ctx.args.positionals.length > 1) throw new UsageError(`daemon follows one source, got: ${ctx.args.positionals.join(' ')}`);
+    const given = ctx.args.positionals[0];
+    let source: ConfigSource;
+    let stateDir: string;
+    if (typeof v.repo === 'string') {
+      if (given !== undefined) throw new UsageError(`give either a directory ("${given}") or --repo, not both`);
+      if (/^[a-z]+:\/\//i.test(v.repo)) throw new UsageError(`--repo ${v.repo}: remote repositories are not followed yet; clone it and give the local path`);
+      const repo = resolve(deps.cwd, v.repo);
+      source = await localRepoSource({ repo, branch: typeof v.branch === 'string' ? v.branch : 'main', ...(typeof v.dir === 'string' ? { dir: v.dir } : {}), display: v.repo });
+      stateDir = resolveStateDir(ctx, { root: repo, commit: 'tracked' });
+    } else {
+      if (v.branch !== undefined || v.dir !== undefined) throw new UsageError('--branch and --dir need --repo PATH');
+      const dir = resolve(deps.cwd, given ?? '.');
+      source = directorySource({ dir, display: given ?? '.' });
+      stateDir = resolveStateDir(ctx, { root: dir });
+    }
+    const metrics = createMetrics();
+    const running = await startDaemon(
+      deps,
+      {
+        stateDir,
+        source,
+        pollMs,
+        concurrency,
+        shutdownTimeoutMs,
+        ...(typeof v.secrets === 'string' ? { secretsFile: resolve(deps.cwd, v.secrets) } : {}),
+        ...(shard ? { shard } : {}),
+        metrics,
+        listen: (view, token) => startHttpServer({ view, listen, token, log: deps.log, metrics: metrics.registry }),
+        onEvent: (event) => {
+          metrics.observe(event);
+          deps.log.info({ event: event.type, ...('stage' in event ? { stage: event.stage } : {}) }, describeEvent(event));
+        },
+      },
+      signal,
+    );
+    deps.stderr.write(`setopsd daemon: following ${source.description}, state in ${stateDir}${running.url ? `, answering on ${running.url}` : ''}\n`);
+    await running.stopped;
+    deps.stderr.write('setopsd daemon: stopped\n');
+    return 0;
+  },
+};
+export default command;
+
+function parseListen(text: string): { host: string; port: number } {
+  const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(text);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port > 65535) throw new UsageError(`--listen must be HOST:PORT, e.g. 127.0.0.1:7420, got "${text}"`);
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
+}
+
+function parseShard(text: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(text);
+  const index = Number(m?.[1]);
+  const count = Number(m?.[2]);
+  if (!m || count < 1 || index < 1 || index > count) throw new UsageError(`--shard must be K/N with 1 ≤ K ≤ N, e.g. 1/3, got "${text}"`);
+  return { index, count };
+}
+
+function describeEvent(event: import('../../daemon/controller.js').DaemonEvent): string {
+  switch (event.type) {
+    case 'synced':
+      return `revision ${event.revision?.slice(0, 12) ?? '(working tree)'}: ${event.stages} stages, ${event.changed.length} changed`;
+    case 'invalid':
+      return `revision ${event.revision?.slice(0, 12) ?? '(working tree)'} is invalid (${event.issues} problems): nothing applied`;
+    case 'source-error':
+      return event.message;
+    case 'apply':
+      return `${event.stage}: ${event.event.type}`;
+    case 'held':
+      return `${event.stage}: ${event.reason}`;
+    case 'approved':
+      return `${event.stage}: plan ${event.planId} approved`;
+    case 'retry':
+      return `${event.stage}: retry requested`;
+  }
+}

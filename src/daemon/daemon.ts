@@ -1,0 +1,157 @@
+import type { Deps } from '../deps.js';
+import type { StageState } from '../state/status-record.js';
+import { SetopsError } from '../errors.js';
+import type { EngineFactory } from '../operations/plan-stages.js';
+import { Journal } from '../state/journal.js';
+import { Controller, parseKey, type DaemonEvent, type Shard } from './controller.js';
+import { claimStateDir } from './instance.js';
+import type { ConfigSource } from './sources/source.js';
+import { stageViews } from './stage-views.js';
+import type { DaemonView } from './view.js';
+import { WorkQueue } from './work-queue.js';
+
+/** Everything `setopsd daemon` was told. */
+export interface DaemonOptions {
+  stateDir: string;
+  source: ConfigSource;
+  /** Read the source this often besides its own notifications (remote sources; 0: never). */
+  pollMs: number;
+  concurrency: number;
+  secretsFile?: string;
+  shard?: Shard;
+  /** How long applies in flight may finish after SIGTERM before they are canceled. */
+  shutdownTimeoutMs: number;
+  /** Starts the HTTP side once the daemon can answer; resolves to its URL and a close function. */
+  listen?: (view: DaemonView, token: string) => Promise<{ url: string; close(): Promise<void> }>;
+  /** Wait this long after a change notification for more (a burst of saves or commits costs one read). */
+  debounceMs?: number;
+  onEvent?: (event: DaemonEvent) => void;
+  /** Told the queue depth and each stage's state and last applied commit as they change. */
+  metrics?: { setQueueDepth(depth: number): void; setStageStatus(stage: string, state: StageState | null): void; setLastApplied(stage: string, commit: string | null): void };
+  /** Engines (tests: in-memory ones); default the registry. */
+  engineFactory?: EngineFactory;
+}
+
+/** A running daemon: its view (for the HTTP side and tests) and a promise that settles when it has stopped. */
+export interface RunningDaemon {
+  view: DaemonView;
+  url: string | null;
+  /** Settles after `signal` aborted and everything stopped (applies finished or canceled, files released). */
+  stopped: Promise<void>;
+}
+
+/**
+ * Starts the daemon: claims the state directory (one daemon per state directory), reconciles
+ * every stage once, then follows the source — each notification (or poll) reads the newest
+ * revision and enqueues the stages whose desired state changed. Stops when `signal` aborts:
+ * watching stops, no new work starts, applies in flight get `shutdownTimeoutMs` to finish and are
+ * then canceled through their signals, the state directory is released.
+ */
+export async function startDaemon(deps: Deps, opts: DaemonOptions, signal: AbortSignal): Promise<RunningDaemon> {
+  const claim = await claimStateDir(opts.stateDir, deps);
+  const listeners = new Set<(event: DaemonEvent) => void>();
+  const emit = (event: DaemonEvent) => {
+    opts.onEvent?.(event);
+    for (const l of listeners) l(event);
+  };
+  let controller!: Controller;
+  const queue = new WorkQueue((key, s) => controller.reconcile(key, s), {
+    concurrency: opts.concurrency,
+    clock: deps.clock,
+    onEvent: (e) => {
+      opts.metrics?.setQueueDepth(queue.depth());
+      if (e.type === 'succeeded' || e.type === 'failed') void reportStage(e.key);
+      if (e.type === 'failed') deps.log.warn({ stage: e.key, failures: e.failures, outcome: e.outcome, code: (e.error as SetopsError)?.code }, `stage ${e.key}: ${(e.error as Error)?.message ?? String(e.error)}`);
+    },
+  });
+  controller = new Controller(
+    { deps, stateDir: opts.stateDir, source: opts.source, ...(opts.secretsFile ? { secretsFile: opts.secretsFile } : {}), ...(opts.shard ? { shard: opts.shard } : {}), ...(opts.engineFactory ? { engineFactory: opts.engineFactory } : {}), onEvent: emit },
+    (key) => {
+      queue.add(key);
+      opts.metrics?.setQueueDepth(queue.depth());
+    },
+  );
+  const reportStage = async (key: string) => {
+    const record = await controller.record(key).catch(() => null);
+    opts.metrics?.setStageStatus(key, record?.state ?? null);
+    if (record) opts.metrics?.setLastApplied(key, record.lastAppliedRevision);
+  };
+
+  // One read of the source at a time; notifications during a read make exactly one more.
+  const work = new AbortController();
+  const stopWork = () => work.abort(signal.reason);
+  signal.addEventListener('abort', stopWork, { once: true });
+  let reading: Promise<void> | null = null;
+  let again = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const readNow = (): Promise<void> => {
+    if (reading) {
+      again = true;
+      return reading;
+    }
+    reading = (async () => {
+      do {
+        again = false;
+        await controller.sync(work.signal).catch((err: unknown) => deps.log.error({ err: errorFields(err) }, `source ${opts.source.description}: ${(err as Error).message}`));
+      } while (again && !work.signal.aborted);
+    })().finally(() => {
+      reading = null;
+    });
+    return reading;
+  };
+  const soon = (why: string) => {
+    if (work.signal.aborted) return;
+    deps.log.debug({ why }, 'source changed');
+    clearTimeout(timer);
+    timer = setTimeout(() => void readNow(), opts.debounceMs ?? 50);
+  };
+
+  const view: DaemonView = {
+    source: opts.source.description,
+    readiness: async () => {
+      const error = controller.error();
+      const checks = {
+        'first-sync': { ok: controller.ready() },
+        source: error && error.code !== 'E_VALIDATION' ? { ok: false, message: error.message } : { ok: true },
+      };
+      return { ready: Object.values(checks).every((c) => c.ok) && !work.signal.aborted, checks };
+    },
+    revision: () => {
+      const snap = controller.snapshot();
+      const error = controller.error();
+      return { commit: snap.commit, valid: snap.stages !== null, issues: snap.issues ?? [], ...(error ? { error: { code: error.code, message: error.message } } : {}) };
+    },
+    stages: () => stageViews(controller, opts.stateDir, deps),
+    stage: async (key) => (await stageViews(controller, opts.stateDir, deps, key))[0] ?? null,
+    deployments: async (key, limit) => (await new Journal(opts.stateDir, parseKey(key), () => deps.clock.now()).list()).reverse().slice(0, limit),
+    approve: (key, id) => controller.approve(key, id),
+    retry: async (key) => controller.retry(key),
+    sync: () => readNow(),
+    subscribe: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+
+  const server = opts.listen ? await opts.listen(view, claim.token) : null;
+  if (server) await claim.publish({ url: server.url, startedAt: new Date(deps.clock.now()).toISOString(), source: opts.source.description });
+  const stopWatching = await opts.source.watch(soon);
+  const poll = opts.pollMs > 0 ? setInterval(() => soon('poll'), opts.pollMs) : undefined;
+  await readNow();
+
+  const stopped = (async () => {
+    await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+    clearInterval(poll);
+    clearTimeout(timer);
+    await stopWatching();
+    await readNow().catch(() => {}); // the read in flight, if any, ends: the work signal is aborted
+    await queue.shutdown({ graceMs: opts.shutdownTimeoutMs });
+    await server?.close();
+    await claim.release();
+  })();
+  return { view, url: server?.url ?? null, stopped };
+}
+
+function errorFields(err: unknown): Record<string, unknown> {
+  return err instanceof SetopsError ? { code: err.code, message: err.message } : { message: (err as Error)?.message ?? String(err) };
+}
