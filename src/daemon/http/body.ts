@@ -10,7 +10,7 @@ export const MAX_BODY_BYTES = 1024 * 1024;
  * answers and closes the connection.
  */
 export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
-  const tooLarge = () => new HttpError(413, 'E_BODY_TOO_LARGE', `the request body is larger than ${limit} bytes`, { connection: 'close' });
+  const tooLarge = () => new HttpError(413, 'E_BODY_TOO_LARGE', `the request body is larger than ${limit} bytes`);
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) return Promise.reject(tooLarge());
   return new Promise((resolve, reject) => {

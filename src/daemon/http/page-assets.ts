@@ -20,7 +20,7 @@ dd { margin: 0; }
 .stage dl { display: grid; grid-template-columns: max-content 1fr; gap: .1rem .8rem; margin: .4rem 0 0; font-size: .9rem; }
 .badge { display: inline-block; padding: 0 .5rem; border-radius: 1rem; color: #fff; background: #8c959f; font-weight: 600; }
 .message { margin: .3rem 0; font-size: .9rem; white-space: pre-wrap; }
-.since { color: #59636e; font-size: .8rem; }
+.since { display: block; color: #59636e; font-size: .8rem; }
 .state-ready { border-top-color: #1a7f37; } .state-ready .badge { background: #1a7f37; }
 .state-reconciling { border-top-color: #0969da; } .state-reconciling .badge { background: #0969da; }
 .state-failed { border-top-color: #cf222e; } .state-failed .badge { background: #cf222e; }

@@ -78,7 +78,8 @@ function revisionProblems(revision: StatusPageInput['revision']): string {
   return parts.join('\n');
 }
 
-interface Project {
+/** One project of the page: `org/project` and its stages in pipeline columns. */
+export interface Project {
   name: string;
   /** Stages by column: column 0 runs first, each `after:` stage one column to the right of the one it follows. */
   columns: StageView[][];

@@ -136,17 +136,24 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
 /** Writes a reply with the headers every response has. */
 function send(req: IncomingMessage, res: ServerResponse, reply: Reply): void {
   const body = Buffer.from(reply.body, 'utf8');
+  // A body left unread (a 413, or a 401 before reading) would be read to its end to keep the
+  // connection alive; close the connection instead.
+  const unread = hasBody(req) && !req.complete;
   res.writeHead(reply.status, {
     'content-type': reply.contentType,
     'content-length': String(body.length),
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
     ...reply.headers,
+    ...(unread ? { connection: 'close' } : {}),
   });
   res.end(body);
-  // A body left unread (413) would be read to its end to keep the connection; cut it instead.
   const socket = req.socket;
-  if (reply.headers?.connection === 'close' && !req.complete) res.once('finish', () => socket.destroySoon());
+  if (unread) res.once('finish', () => socket.destroySoon());
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 }
 
 /** The path of a request URL, without its query (the query is not logged). */

@@ -208,6 +208,9 @@ t.test('a body over 1 MiB is 413 and does nothing', async (t) => {
   t.equal(sync.status, 413);
   const chunked = await call(h.server.url, 'POST', '/api/v1/sync', { headers: bearer(h.token), body: Buffer.alloc(3 * 1024 * 1024, 0x20), chunked: true });
   t.equal(chunked.status, 413, 'also when the size is known only as it arrives');
+  const unauthorized = await call(h.server.url, 'POST', '/api/v1/sync', { body: Buffer.alloc(4 * 1024 * 1024, 0x20), chunked: true });
+  t.equal(unauthorized.status, 401, 'a large body without the token is refused without reading it');
+  t.equal(unauthorized.headers.connection, 'close');
   t.same(h.view.calls, { approve: [], retry: [], sync: 0, deployments: [] });
   const exactly = await call(h.server.url, 'POST', '/api/v1/sync', { headers: bearer(h.token), body: Buffer.alloc(1024 * 1024, 0x20) });
   t.equal(exactly.status, 200, '1 MiB itself is allowed');
