@@ -93,6 +93,7 @@ export class Controller {
       files = await this.opts.source.read(signal);
     } catch (err) {
       const e = err instanceof SetopsError ? err : new SetopsError(`${this.opts.source.description}: ${(err as Error).message}`, { code: 'E_MANIFEST', cause: err });
+      if (signal.aborted) throw e; // stopping: not a source problem
       this.lastError = { code: e.code, message: e.message };
       this.emit({ type: 'source-error', code: e.code, message: e.message });
       throw e;

@@ -92,13 +92,16 @@ export async function startDaemon(deps: Deps, opts: DaemonOptions, signal: Abort
     reading = (async () => {
       do {
         again = false;
-        await controller.sync(work.signal).catch((err: unknown) => deps.log.error({ err: errorFields(err) }, `source ${opts.source.description}: ${(err as Error).message}`));
+        await controller.sync(work.signal).catch((err: unknown) => {
+          if (!work.signal.aborted) deps.log.error({ err: errorFields(err) }, `source ${opts.source.description}: ${(err as Error).message}`);
+        });
       } while (again && !work.signal.aborted);
     })().finally(() => {
       reading = null;
     });
     return reading;
   };
+  const inFlight = (): Promise<void> => reading ?? Promise.resolve();
   const soon = (why: string) => {
     if (work.signal.aborted) return;
     deps.log.debug({ why }, 'source changed');
@@ -144,7 +147,7 @@ export async function startDaemon(deps: Deps, opts: DaemonOptions, signal: Abort
     clearInterval(poll);
     clearTimeout(timer);
     await stopWatching();
-    await readNow().catch(() => {}); // the read in flight, if any, ends: the work signal is aborted
+    await inFlight(); // the read in flight, if any, ends: the work signal is aborted
     await queue.shutdown({ graceMs: opts.shutdownTimeoutMs });
     await server?.close();
     await claim.release();

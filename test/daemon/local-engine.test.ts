@@ -1,0 +1,120 @@
+/**
+ * `setopsd daemon` as a real process on the real local engine: a commit reaches the app behind
+ * the stage router; SIGTERM stops the daemon cleanly (the stage keeps serving); a daemon killed
+ * with SIGKILL in the middle of an apply is replaced by a new one that converges with one set of
+ * processes; manifests are data — planning never runs their code.
+ */
+import t from 'tap';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gitRepo } from '../helpers/git.js';
+import { cli, get, killMentioning, processesMentioning, repoRoot, startCli, waitFor } from '../e2e/helpers.js';
+
+const manifests = (version: string, extra: { slowStartMs?: number; approval?: 'auto' | 'manual'; command?: string } = {}) => `apiVersion: setopsd/v1
+kind: Organization
+metadata: { name: acme }
+spec: { provider: local }
+---
+apiVersion: setopsd/v1
+kind: Project
+metadata: { name: shop }
+---
+apiVersion: setopsd/v1
+kind: Stage
+metadata: { name: dev, project: shop }
+spec: { approval: ${extra.approval ?? 'auto'} }
+---
+apiVersion: setopsd/v1
+kind: App
+metadata: { name: web, project: shop }
+spec:
+  command: ${extra.command ?? '[node, http-app.mjs]'}
+  workdir: apps
+  public: true
+  scale: 2
+  healthCheck: { path: /health }
+  env: { VERSION: ${version}, SLOW_START_MS: "${extra.slowStartMs ?? 0}" }
+`;
+
+interface Info {
+  pid: number;
+  url: string;
+  token: string;
+}
+
+async function setup(t: { teardown(fn: () => unknown): void }) {
+  const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-daemon-e2e-'));
+  const repo = gitRepo(t);
+  await symlink(join(repoRoot, 'test/fixtures/local-apps'), join(repo.dir, 'apps'));
+  const start = () => startCli(['daemon', '--repo', repo.dir, '--branch', 'main', '--state-dir', stateDir, '--listen', '127.0.0.1:0', '--shutdown-timeout', '10s']);
+  const info = async (notPid?: number): Promise<Info> =>
+    waitFor('daemon.json', async () => {
+      const text = await readFile(join(stateDir, 'daemon.json'), 'utf8').catch(() => null);
+      const parsed = text ? (JSON.parse(text) as Info) : null;
+      return parsed && parsed.pid !== notPid ? parsed : undefined;
+    }, 30_000);
+  const record = async () => JSON.parse(await readFile(join(stateDir, 'stages/acme/shop/dev/status.json'), 'utf8').catch(() => 'null'));
+  const routerPort = async () => JSON.parse(await readFile(join(stateDir, 'stages/acme/shop/dev/local/router.json'), 'utf8')).port as number;
+  const answers = (version: string) =>
+    waitFor(`${version} through the router`, async () => {
+      const g = await get(await routerPort(), 'web.dev.shop.localhost', '/').catch(() => null);
+      return g?.status === 200 && g.body.includes(`"version":"${version}"`) ? g : undefined;
+    }, 60_000);
+  t.teardown(async () => {
+    await cli(['destroy', 'dev', '--yes', '--allow-data-loss', '--state-dir', stateDir]).catch(() => undefined);
+    await killMentioning(stateDir);
+    await rm(stateDir, { recursive: true, force: true });
+  });
+  return { stateDir, repo, start, info, record, answers };
+}
+
+t.test('commit → applied; SIGTERM stops cleanly; SIGKILL mid-apply → the next daemon converges with one set of processes', async (t) => {
+  const s = await setup(t);
+  s.repo.commit('v1', { 'setops.yaml': manifests('v1') });
+  const first = s.start();
+  const one = await s.info();
+  await s.answers('v1');
+  const c2 = s.repo.commit('v2', { 'setops.yaml': manifests('v2') });
+  await s.answers('v2');
+  await waitFor('status record at v2', async () => ((await s.record())?.lastAppliedRevision === c2 ? true : undefined), 30_000);
+
+  first.child.kill('SIGTERM');
+  const exit = await first.done;
+  t.equal(exit.code, 0, exit.stderr);
+  t.match(exit.stderr, /setopsd daemon: stopped/);
+  t.notOk(existsSync(join(s.stateDir, 'daemon.json')), 'daemon.json removed on a clean stop');
+  await s.answers('v2'); // the stage keeps serving without the daemon
+
+  // A slow new version, and the daemon killed while it rolls out.
+  const c3 = s.repo.commit('v3', { 'setops.yaml': manifests('v3', { slowStartMs: 1500 }) });
+  const second = s.start();
+  await s.info(one.pid);
+  await waitFor('v3 deploying', async () => ((await s.record())?.state === 'reconciling' ? true : undefined), 30_000);
+  second.child.kill('SIGKILL');
+  await second.done;
+
+  const third = s.start();
+  await s.info();
+  await s.answers('v3');
+  await waitFor('status record at v3', async () => ((await s.record())?.state === 'ready' && (await s.record())?.lastAppliedRevision === c3 ? true : undefined), 60_000);
+  const apps = (await processesMentioning(s.stateDir)).length;
+  const webs = [];
+  for (const pid of await processesMentioning('http-app.mjs')) if ((await processesMentioning(s.stateDir)).includes(pid)) webs.push(pid);
+  t.equal(webs.length, 2, `one set of processes: scale 2 (of ${apps} processes of the stage)`);
+  third.child.kill('SIGTERM');
+  t.equal((await third.done).code, 0);
+});
+
+t.test('manifests are data: a held plan runs nothing of the repository', async (t) => {
+  const s = await setup(t);
+  const marker = join(s.stateDir, 'pwned');
+  s.repo.commit('evil', { 'setops.yaml': manifests('v1', { approval: 'manual', command: `[sh, -c, "touch ${marker}"]` }) });
+  const d = s.start();
+  await s.info();
+  await waitFor('plan held', async () => ((await s.record())?.state === 'waiting-approval' ? true : undefined), 30_000);
+  t.notOk(existsSync(marker), 'loading, validating and planning ran no command of the manifests');
+  d.child.kill('SIGTERM');
+  t.equal((await d.done).code, 0);
+});
