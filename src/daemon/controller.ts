@@ -6,6 +6,7 @@ import { configDirOf, type SourceFiles } from '../manifests/api.js';
 import { hashOf } from '../model/canonical.js';
 import { refOf, stageKey, type OrganizationModel, type StageModel, type StageRef } from '../model/stage-model.js';
 import type { ApplyEvent } from '../operations/apply-stage.js';
+import { checkDrift } from '../operations/check-drift.js';
 import { planner } from '../operations/jobs.js';
 import { cachedEngines, type EngineFactory } from '../operations/plan-stages.js';
 import { reconcileStage, type DesiredSnapshot, type ReconcileContext, type ReconcileResult } from '../operations/reconcile-stage.js';
@@ -22,7 +23,8 @@ export type DaemonEvent =
   | { type: 'apply'; stage: string; event: ApplyEvent }
   | { type: 'held'; stage: string; reason: string }
   | { type: 'approved'; stage: string; planId: string }
-  | { type: 'retry'; stage: string };
+  | { type: 'retry'; stage: string }
+  | { type: 'drift'; stage: string; findings: string[]; healing: boolean };
 
 /** Which stages this daemon owns: `--shard K/N` (1-based K). */
 export interface Shard {
@@ -55,6 +57,7 @@ export class Controller {
   private readonly hashes = new Map<string, string>();
   private readonly approvals = new Map<string, string>();
   private readonly retries = new Set<string>();
+  private readonly repairs = new Set<string>();
   private readonly engineOf: (organization: OrganizationModel) => ReturnType<EngineFactory>;
   readonly records: StatusRecords;
 
@@ -187,6 +190,30 @@ export class Controller {
     this.enqueue(key);
   }
 
+  /**
+   * Compares what runs with what the stage's engine recorded (`checkDrift`), writes the findings
+   * to the status record and reports them; with `heal`, a stage that drifted is deployed again
+   * with its recorded model (a supervisor killed with SIGKILL comes back without a manifest change).
+   * Stages that are not `ready` are left alone: their own reconcile is under way or waits.
+   */
+  async checkDrift(key: string, heal: boolean, signal: AbortSignal): Promise<string[]> {
+    const ref = parseKey(key);
+    const record = await this.records.read(ref);
+    if (record?.state !== 'ready') return record?.drift ?? [];
+    const recorded = (await new StateStore(this.opts.stateDir).read(ref)).model;
+    if (recorded === null) return [];
+    const findings = await checkDrift(await this.engineOf(recorded.organization), ref, recorded, signal);
+    await this.records.update(ref, { type: 'drift', findings });
+    if (findings.length > 0) {
+      this.emit({ type: 'drift', stage: key, findings, healing: heal });
+      if (heal) {
+        this.repairs.add(key);
+        this.enqueue(key);
+      }
+    }
+    return findings;
+  }
+
   /** The status record of a stage. */
   record(key: string): Promise<StageStatusRecord | null> {
     return this.records.read(parseKey(key));
@@ -207,6 +234,7 @@ export class Controller {
       secretsFor: (organization, snapshot) => secretsFor(organization, { ...(this.opts.secretsFile ? { secretsFile: this.opts.secretsFile } : {}), configRoot: snapshot.configRoot, env: deps.env }),
       planner,
       approved: (stage, id) => this.approvals.get(stage) === id,
+      repair: (stage) => this.repairs.delete(stage),
       stallAfter: this.opts.stallAfter ?? 3,
       onEvent: (event) => this.emit({ type: 'apply', stage: stageKey(event.ref), event }),
     };

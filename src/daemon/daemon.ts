@@ -23,11 +23,14 @@ export interface DaemonOptions {
   shutdownTimeoutMs: number;
   /** Starts the HTTP side once the daemon can answer; resolves to its URL and a close function. */
   listen?: (view: DaemonView, token: string) => Promise<{ url: string; close(): Promise<void> }>;
+  /** Check every stage for drift this often (0: never); with `selfHeal`, a drifted stage is deployed again. */
+  driftIntervalMs?: number;
+  selfHeal?: boolean;
   /** Wait this long after a change notification for more (a burst of saves or commits costs one read). */
   debounceMs?: number;
   onEvent?: (event: DaemonEvent) => void;
   /** Told the queue depth and each stage's state and last applied commit as they change. */
-  metrics?: { setQueueDepth(depth: number): void; setStageStatus(stage: string, state: StageState | null): void; setLastApplied(stage: string, commit: string | null): void };
+  metrics?: { setQueueDepth(depth: number): void; setStageStatus(stage: string, state: StageState | null): void; setLastApplied(stage: string, commit: string | null): void; setDrift(stage: string, findings: number): void };
   /** Engines (tests: in-memory ones); default the registry. */
   engineFactory?: EngineFactory;
 }
@@ -130,6 +133,7 @@ export async function startDaemon(deps: Deps, opts: DaemonOptions, signal: Abort
     approve: (key, id) => controller.approve(key, id),
     retry: async (key) => controller.retry(key),
     sync: () => readNow(),
+    checkDrift: () => driftCheck(),
     subscribe: (listener) => {
       listeners.add(listener);
       return () => listeners.delete(listener);
@@ -140,11 +144,30 @@ export async function startDaemon(deps: Deps, opts: DaemonOptions, signal: Abort
   if (server) await claim.publish({ url: server.url, startedAt: new Date(deps.clock.now()).toISOString(), source: opts.source.description });
   const stopWatching = await opts.source.watch(soon);
   const poll = opts.pollMs > 0 ? setInterval(() => soon('poll'), opts.pollMs) : undefined;
+  let checking = false;
+  const driftCheck = async () => {
+    if (checking || work.signal.aborted) return;
+    checking = true;
+    try {
+      for (const key of await controller.stageKeys()) {
+        if (work.signal.aborted) break;
+        const findings = await controller.checkDrift(key, opts.selfHeal === true, work.signal).catch((err: unknown) => {
+          if (!work.signal.aborted) deps.log.warn({ stage: key, err: errorFields(err) }, `stage ${key}: drift check failed: ${(err as Error).message}`);
+          return null;
+        });
+        if (findings !== null) opts.metrics?.setDrift(key, findings.length);
+      }
+    } finally {
+      checking = false;
+    }
+  };
+  const drift = opts.driftIntervalMs ? setInterval(() => void driftCheck(), opts.driftIntervalMs) : undefined;
   await readNow();
 
   const stopped = (async () => {
     await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
     clearInterval(poll);
+    clearInterval(drift);
     clearTimeout(timer);
     await stopWatching();
     await inFlight(); // the read in flight, if any, ends: the work signal is aborted

@@ -26,6 +26,8 @@ export interface DaemonView {
   retry(key: string): Promise<void>;
   /** Reads the source now (a webhook or `setopsd sync`). */
   sync(): Promise<void>;
+  /** Checks every stage for drift now (and heals it with `--self-heal`). */
+  checkDrift?(): Promise<void>;
   /** Live events for `/api/v1/events`; returns the unsubscribe function. */
   subscribe(listener: (event: DaemonEvent) => void): () => void;
 }

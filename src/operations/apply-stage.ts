@@ -43,6 +43,11 @@ export interface StageJob {
    * secrets itself at deploy time (AWS: SSM / Secrets Manager references).
    */
   precheckSecrets?: boolean;
+  /**
+   * Run a deployment even when the changeset is empty (a repair after drift, a redeploy): the
+   * engine converges what runs to the model it already records.
+   */
+  force?: boolean;
 }
 
 /** What happens while stages apply, for the CLI (text) and later the daemon (logs, metrics). */
@@ -110,7 +115,7 @@ export async function applyStage(job: StageJob, ctx: ApplyContext): Promise<Stag
       const actual = await job.engine.read(ref, ctx.signal);
       job.verifyFresh?.(actual);
       changeset = ctx.planner.plan(job.desired, actual.model);
-      if (changeset.changes.length === 0) {
+      if (changeset.changes.length === 0 && !(job.force && job.desired !== null)) {
         await recordStatus(ctx, ref, { type: 'ready', revision: job.source.commit, desiredHash: hashOrNull(job.desired), message: 'in sync' });
         emit({ type: 'unchanged', ref });
         return { ref, status: 'unchanged' };

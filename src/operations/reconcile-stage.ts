@@ -34,6 +34,8 @@ export interface ReconcileContext {
   planner: Planner;
   /** Whether a person approved the plan with this id (`setopsd approve STAGE --plan ID`). */
   approved(stage: string, planId: string): boolean;
+  /** Whether to deploy even an unchanged stage once (a repair after drift); consumed by the call. */
+  repair?(stage: string): boolean;
   /** Failures on one desired state after which the stage is `stalled` (default 3). */
   stallAfter?: number;
   lockTimeoutMs?: number;
@@ -101,6 +103,7 @@ export async function reconcileStage(ctx: ReconcileContext, key: string, signal:
       configRoot: snapshot.configRoot,
       secrets: ctx.secretsFor(organization, snapshot),
       precheckSecrets: !engineReadsSecrets(organization),
+      ...(desired !== null && ctx.repair?.(key) ? { force: true } : {}),
     },
     {
       stateDir: ctx.stateDir,

@@ -46,6 +46,8 @@ export interface StageStatusRecord {
   /** When `state` last changed, and when the record was last written (ISO times). */
   since: string;
   updatedAt: string;
+  /** What the newest drift check found different from the recorded state (empty or absent: none). */
+  drift?: string[];
   /** For `waiting-approval`: the plan that waits, identified by (stage, desired hash, actual serial). */
   pendingPlan?: { id: string; desiredHash: string | null; actualSerial: string | null; dataLoss: boolean; changes: Change[] };
 }
@@ -56,7 +58,8 @@ export type StatusUpdate =
   | { type: 'ready'; revision: string | null; desiredHash: string | null; deployment?: number; message?: string }
   | { type: 'failed'; revision: string | null; desiredHash: string | null; code: string; message: string; deployment?: number; stallAfter?: number }
   | { type: 'waiting-approval'; revision: string | null; desiredHash: string | null; reason: string; message: string; plan: NonNullable<StageStatusRecord['pendingPlan']> }
-  | { type: 'pinned'; message: string };
+  | { type: 'pinned'; message: string }
+  | { type: 'drift'; findings: string[] };
 
 /**
  * The record after `update` (pure). A failure on the same desired hash as the previous one adds
@@ -74,7 +77,12 @@ export function nextStatus(prev: StageStatusRecord | null, ref: StageRef, update
     since: now,
     updatedAt: now,
   };
-  const { reason: _r, message: _m, pendingPlan: _p, ...kept } = base;
+  if (update.type === 'drift') {
+    // A finding, not a transition: the state stays, a repair (or the next apply) clears it.
+    const { drift: _d, ...rest } = base;
+    return { ...rest, ...(update.findings.length > 0 ? { drift: update.findings } : {}), updatedAt: now };
+  }
+  const { reason: _r, message: _m, pendingPlan: _p, drift: _drift, ...kept } = base;
   let next: StageStatusRecord;
   switch (update.type) {
     case 'reconciling':

@@ -118,3 +118,30 @@ t.test('manifests are data: a held plan runs nothing of the repository', async (
   d.child.kill('SIGTERM');
   t.equal((await d.done).code, 0);
 });
+
+t.test('a supervisor killed with SIGKILL is found as drift and, with --self-heal, brought back without a commit', async (t) => {
+  const s = await setup(t);
+  s.repo.commit('v1', { 'setops.yaml': manifests('v1') });
+  const d = startCli(['daemon', '--repo', s.repo.dir, '--state-dir', s.stateDir, '--listen', '127.0.0.1:0', '--drift-interval', '500ms', '--self-heal']);
+  await s.info();
+  await s.answers('v1');
+  const supervisorFile = join(s.stateDir, 'stages/acme/shop/dev/local/supervisor.json');
+  const before = JSON.parse(await readFile(supervisorFile, 'utf8')).pid as number;
+  process.kill(before, 'SIGKILL');
+  const journalDir = join(s.stateDir, 'stages/acme/shop/dev/journal');
+  await waitFor('a repair deployment', async () => {
+    const { readdir } = await import('node:fs/promises');
+    return (await readdir(journalDir)).length >= 2 ? true : undefined;
+  }, 60_000);
+  await waitFor('a new supervisor', async () => {
+    const now = JSON.parse(await readFile(supervisorFile, 'utf8').catch(() => '{}')).pid as number | undefined;
+    return now !== undefined && now !== before ? now : undefined;
+  }, 60_000);
+  await s.answers('v1');
+  await waitFor('ready, drift cleared', async () => {
+    const r = await s.record();
+    return r?.state === 'ready' && !r.drift ? r : undefined;
+  }, 30_000);
+  d.child.kill('SIGTERM');
+  t.equal((await d.done).code, 0);
+});

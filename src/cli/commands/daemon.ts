@@ -41,6 +41,8 @@ const command: Command = {
     '  --poll DURATION         Also read the source this often (500ms, 30s, 10m, 1h; default: off for local sources).',
     '  --shutdown-timeout D    On SIGTERM, let applies in flight finish this long before canceling them (default 60s).',
     '  --shard K/N             Reconcile only the stages whose key hashes to shard K of N.',
+    '  --drift-interval D      Check what runs against what was applied this often (default 10m; 0: never).',
+    '  --self-heal             Deploy a stage that drifted again (a killed supervisor, crashed servers).',
     STATE_DIR_HELP,
     '',
     'Exit codes: 0 stopped by SIGINT/SIGTERM, 1 could not start.',
@@ -56,6 +58,8 @@ const command: Command = {
     poll: { type: 'string' },
     'shutdown-timeout': { type: 'string' },
     shard: { type: 'string' },
+    'drift-interval': { type: 'string' },
+    'self-heal': { type: 'boolean' },
   },
   async run(ctx) {
     const { deps, signal } = ctx;
@@ -64,6 +68,7 @@ const command: Command = {
     if (concurrency < 1) throw new UsageError('--concurrency must be at least 1');
     const pollMs = v.poll === undefined ? 0 : parseDuration(String(v.poll), '--poll');
     const shutdownTimeoutMs = v['shutdown-timeout'] === undefined ? 60_000 : parseDuration(String(v['shutdown-timeout']), '--shutdown-timeout');
+    const driftIntervalMs = v['drift-interval'] === undefined ? 600_000 : String(v['drift-interval']) === '0' ? 0 : parseDuration(String(v['drift-interval']), '--drift-interval');
     const listen = parseListen(typeof v.listen === 'string' ? v.listen : '127.0.0.1:7420');
     const shard = typeof v.shard === 'string' ? parseShard(v.shard) : undefined;
     if (ctx.args.positionals.length > 1) throw new UsageError(`daemon follows one source, got: ${ctx.args.positionals.join(' ')}`);
@@ -91,6 +96,8 @@ const command: Command = {
         pollMs,
         concurrency,
         shutdownTimeoutMs,
+        driftIntervalMs,
+        selfHeal: v['self-heal'] === true,
         ...(typeof v.secrets === 'string' ? { secretsFile: resolve(deps.cwd, v.secrets) } : {}),
         ...(shard ? { shard } : {}),
         metrics,
@@ -141,5 +148,7 @@ function describeEvent(event: import('../../daemon/controller.js').DaemonEvent):
       return `${event.stage}: plan ${event.planId} approved`;
     case 'retry':
       return `${event.stage}: retry requested`;
+    case 'drift':
+      return `${event.stage}: drift: ${event.findings.join('; ')}${event.healing ? ' (deploying again)' : ''}`;
   }
 }
