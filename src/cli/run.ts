@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import { pino } from 'pino';
+import pretty from 'pino-pretty';
 import { main } from './main.js';
 import type { Deps } from '../deps.js';
 import { realClock, realSleep } from '../sleep.js';
@@ -13,7 +14,10 @@ export function defaultDeps(): Deps {
   return {
     clock: realClock,
     sleep: realSleep,
-    log: pino({ level, base: undefined }, pino.destination(2)),
+    // JSON lines for machines; on a terminal, pino-pretty's readable lines (colour unless NO_COLOR).
+    log: process.stderr.isTTY
+      ? pino({ level, base: undefined }, pretty({ destination: 2, colorize: !process.env.NO_COLOR, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' }))
+      : pino({ level, base: undefined }, pino.destination(2)),
     env: process.env,
     cwd: process.cwd(),
     stdout: { write: (s) => void process.stdout.write(s) },

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Deps } from '../deps.js';
-import { SetopsError, UsageError } from '../errors.js';
+import { SetopsError, UsageError, formatIssue } from '../errors.js';
 import { loadDesired } from '../manifests/load.js';
 import { configDirOf, type SourceFiles } from '../manifests/api.js';
 import { hashOf } from '../model/canonical.js';
@@ -18,7 +18,7 @@ import type { ConfigSource } from './sources/source.js';
 /** What the daemon reports as it works: the API's event stream, logs and metrics hang on it. */
 export type DaemonEvent =
   | { type: 'synced'; revision: string | null; stages: number; changed: string[] }
-  | { type: 'invalid'; revision: string | null; issues: number }
+  | { type: 'invalid'; revision: string | null; issues: number; /** The first problems, as `file:line:col: /pointer: message`. */ problems: string[] }
   | { type: 'source-error'; code: string; message: string }
   | { type: 'apply'; stage: string; event: ApplyEvent }
   | { type: 'held'; stage: string; reason: string }
@@ -110,7 +110,7 @@ export class Controller {
       this.current = { commit: revision, ref: files.ref ?? null, configRoot, stages: null, issues };
       this.lastError = { code: 'E_VALIDATION', message: `${issues.length} problem${issues.length === 1 ? '' : 's'} in the manifests at ${revision ?? 'the working tree'}`, issues };
       this.synced = true;
-      this.emit({ type: 'invalid', revision, issues: issues.length });
+      this.emit({ type: 'invalid', revision, issues: issues.length, problems: issues.slice(0, 20).map(formatIssue) });
       return;
     }
     const wasInvalid = this.current.stages === null;

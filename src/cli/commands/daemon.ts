@@ -64,6 +64,8 @@ const command: Command = {
   async run(ctx) {
     const { deps, signal } = ctx;
     const v = ctx.args.values;
+    // A daemon tells what it does: info unless SETOPSD_LOG_LEVEL says otherwise.
+    if (deps.env.SETOPSD_LOG_LEVEL === undefined) deps.log.level = 'info';
     const concurrency = intOption('concurrency', v.concurrency, 4);
     if (concurrency < 1) throw new UsageError('--concurrency must be at least 1');
     const pollMs = v.poll === undefined ? 0 : parseDuration(String(v.poll), '--poll');
@@ -104,7 +106,8 @@ const command: Command = {
         listen: (view, token) => startHttpServer({ view, listen, token, log: deps.log, metrics: metrics.registry }),
         onEvent: (event) => {
           metrics.observe(event);
-          deps.log.info({ event: event.type, ...('stage' in event ? { stage: event.stage } : {}) }, describeEvent(event));
+          const level = event.type === 'invalid' || event.type === 'source-error' || event.type === 'drift' ? 'warn' : 'info';
+          deps.log[level]({ event: event.type, ...('stage' in event ? { stage: event.stage } : {}), ...('revision' in event ? { commit: event.revision } : {}) }, describeEvent(event));
         },
       },
       signal,
@@ -137,7 +140,7 @@ function describeEvent(event: import('../../daemon/controller.js').DaemonEvent):
     case 'synced':
       return `revision ${event.revision?.slice(0, 12) ?? '(working tree)'}: ${event.stages} stages, ${event.changed.length} changed`;
     case 'invalid':
-      return `revision ${event.revision?.slice(0, 12) ?? '(working tree)'} is invalid (${event.issues} problems): nothing applied`;
+      return `revision ${event.revision?.slice(0, 12) ?? '(working tree)'} is invalid, nothing applied:\n  ${event.problems.join('\n  ')}${event.issues > event.problems.length ? `\n  … ${event.issues - event.problems.length} more` : ''}`;
     case 'source-error':
       return event.message;
     case 'apply':
