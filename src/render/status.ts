@@ -81,6 +81,8 @@ export function renderStatusText(reports: StageStatusReport[]): string {
 function renderStage(r: StageStatusReport): string {
   const lines: string[] = [`${r.stage} (${r.engine} engine${r.serial === null ? ', not deployed' : ''})`];
   if (r.record) lines.push(`  status           ${renderRecord(r.record)}`);
+  if (r.record?.pendingPlan) lines.push(`  approve          setopsd approve ${r.stage} --plan ${r.record.pendingPlan.id}  (${r.record.pendingPlan.changes.length} changes${r.record.pendingPlan.dataLoss ? ', with data loss' : ''})`);
+  for (const finding of r.record?.drift ?? []) lines.push(`  drift            ${finding}`);
   const d = r.lastDeployment;
   lines.push(
     `  last deployment  ${d ? `#${d.number} ${d.kind} ${statusWord(d)}, commit ${shortCommit(d.commit)}, ${d.endedAt ?? d.startedAt}${d.error ? ` — ${d.error.message}` : ''}` : 'none'}`,
