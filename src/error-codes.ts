@@ -90,6 +90,11 @@ export const ERROR_CODES = {
   E_WEBHOOK_SIGNATURE: { retryable: false, meaning: 'a webhook with a wrong signature or token' },
   E_WEBHOOK_MALFORMED: { retryable: false, meaning: 'a webhook body that is not the expected JSON' },
   E_WEBHOOK_SECRET: { retryable: false, meaning: 'no webhook secret is configured' },
+  E_GIT_AUTH: { retryable: false, meaning: 'the git server wants credentials or refused them' },
+  E_GIT_URL: { retryable: false, meaning: 'the remote URL cannot be used (scheme, credentials in it, query)' },
+  E_GIT_FETCH: { retryable: true, meaning: 'fetching failed on the way (network, timeout, HTTP 5xx/408/429)' },
+  E_GIT_NOT_A_REPOSITORY: { retryable: false, meaning: 'no git repository at the URL' },
+  E_GIT_CLONE_DIR: { retryable: false, meaning: 'the local clone of a remote cannot be created' },
 } as const satisfies Record<string, { retryable: boolean; meaning: string }>;
 
 /** A stable machine-readable error code (see `ERROR_CODES`). */

@@ -18,8 +18,12 @@ import { CanceledError, SetopsError, throwIfAborted } from '../errors.js';
 
 /** The server refused or asked for credentials, or the credential settings are inconsistent. Not retryable. */
 export const E_GIT_AUTH = 'E_GIT_AUTH';
-/** Fetching failed: network errors and 5xx are retryable, a missing repository is not. */
+/** Fetching failed on the way (network errors, timeouts, HTTP 5xx, 408, 429): retryable. */
 export const E_GIT_FETCH = 'E_GIT_FETCH';
+/** No repository at the URL, a server that does not speak git, or another refusal: not retryable. */
+export const E_GIT_NOT_A_REPOSITORY = 'E_GIT_NOT_A_REPOSITORY';
+/** The local clone cannot be created (the state directory is not writable): not retryable. */
+export const E_GIT_CLONE_DIR = 'E_GIT_CLONE_DIR';
 /** The remote URL cannot be used (scheme, embedded credentials, query). Not retryable. */
 export const E_GIT_URL = 'E_GIT_URL';
 
@@ -284,7 +288,7 @@ export class RemoteSource {
       const code = (error as { code?: string }).code;
       throw new SetopsError(
         `remote ${this.display}: cannot create its clone in ${this.gitdir} (${code ?? String(error)}); check that the state directory is writable`,
-        { code: E_GIT_FETCH, data: { url: this.display, dir: this.gitdir, ...(code ? { cause: code } : {}) } },
+        { code: E_GIT_CLONE_DIR, data: { url: this.display, dir: this.gitdir, ...(code ? { cause: code } : {}) } },
       );
     }
   }
@@ -329,29 +333,27 @@ export class RemoteSource {
     }
     if (status === 404) {
       return new SetopsError(`${where}: no repository there (HTTP 404); check the URL and that the credentials may read it`, {
-        code: E_GIT_FETCH,
+        code: E_GIT_NOT_A_REPOSITORY,
         data,
       });
     }
     if (status !== undefined) {
       const retryable = status >= 500 || status === 408 || status === 429;
       return new SetopsError(`${where}: the server answered HTTP ${status}${retryable ? '; the fetch is retried' : '; check the URL'}`, {
-        code: E_GIT_FETCH,
+        code: retryable ? E_GIT_FETCH : E_GIT_NOT_A_REPOSITORY,
         data,
-        retryable,
       });
     }
     if (e.code === 'SmartHttpError') {
-      return new SetopsError(`${where}: the server does not answer as a git server; check the URL`, { code: E_GIT_FETCH, data });
+      return new SetopsError(`${where}: the server does not answer as a git server; check the URL`, { code: E_GIT_NOT_A_REPOSITORY, data });
     }
     if (e.code !== undefined && NETWORK_ERRORS.test(e.code)) {
-      return new SetopsError(`${where}: cannot reach the server (${e.code}); the fetch is retried`, { code: E_GIT_FETCH, data, retryable: true });
+      return new SetopsError(`${where}: cannot reach the server (${e.code}); the fetch is retried`, { code: E_GIT_FETCH, data });
     }
     // Anything else (a cut-off pack, a full disk, …) may well pass next time.
     return new SetopsError(`${where}: fetching ${this.branch} failed (${e.code ?? 'error'}: ${this.#redact(String(e.message ?? error))}); the fetch is retried`, {
       code: E_GIT_FETCH,
       data,
-      retryable: true,
     });
   }
 

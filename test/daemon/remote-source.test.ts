@@ -9,7 +9,7 @@ import { inspect } from 'node:util';
 import {
   DEFAULT_TOKEN_USER,
   E_GIT_AUTH,
-  E_GIT_FETCH,
+  E_GIT_CLONE_DIR, E_GIT_FETCH, E_GIT_NOT_A_REPOSITORY,
   E_GIT_URL,
   RemoteSource,
   checkRemoteUrl,
@@ -256,7 +256,7 @@ t.test('a missing repository is not retried; other HTTP answers map to retryable
   const s = await setup(t);
   const url = `${s.url.replace('/shop.git', '')}/nope.git`;
   const missing = await failure(t, new RemoteSource({ url, branch: 'main', dir: remoteDir(s.stateDir, url, 'main'), env: {} }).fetch());
-  t.equal(missing.code, E_GIT_FETCH);
+  t.equal(missing.code, E_GIT_NOT_A_REPOSITORY);
   t.equal(missing.retryable, false);
   t.equal(missing.message, `remote ${url}: no repository there (HTTP 404); check the URL and that the credentials may read it`);
 
@@ -311,7 +311,7 @@ t.test('the clone directory: a leftover without config is replaced; an unusable 
   const file = join(s.stateDir, 'a-file');
   writeFileSync(file, '');
   const error = await failure(t, new RemoteSource({ url: s.url, branch: 'main', dir: join(file, 'x.git'), env: {} }).fetch());
-  t.equal(error.code, E_GIT_FETCH);
+  t.equal(error.code, E_GIT_CLONE_DIR);
   t.equal(error.retryable, false);
   t.ok(error.message.startsWith(`remote ${s.url}: cannot create its clone in ${join(file, 'x.git')} (`), error.message);
   t.match(error.message, /\((ENOTDIR|EEXIST)\); check that the state directory is writable$/);

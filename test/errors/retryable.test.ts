@@ -24,6 +24,7 @@ const RETRYABLE: readonly ErrorCode[] = [
   'E_AWS_NETWORK',
   'E_AWS_PREDEPLOY_NOT_STARTED',
   'E_AWS_LOGS',
+  'E_GIT_FETCH',
 ];
 const TERMINAL: readonly ErrorCode[] = [
   'E_SETOPSD', 'E_BUG', 'E_USAGE', 'E_CANCELED',
@@ -39,6 +40,7 @@ const TERMINAL: readonly ErrorCode[] = [
   'E_AWS_PROGRAM', 'E_AWS_ROLLED_BACK', 'E_AWS_SECRET_MISSING', 'E_AWS_SSM', 'E_AWS_ECS', 'E_AWS_PREDEPLOY',
   'E_AWS_PREDEPLOY_FAILED', 'E_AWS_CLI_MISSING',
   'E_WEBHOOK_TOO_LARGE', 'E_WEBHOOK_UNSIGNED', 'E_WEBHOOK_SIGNATURE', 'E_WEBHOOK_MALFORMED', 'E_WEBHOOK_SECRET',
+  'E_GIT_AUTH', 'E_GIT_URL', 'E_GIT_NOT_A_REPOSITORY', 'E_GIT_CLONE_DIR',
 ];
 
 t.test('every code is decided: retryable or terminal, exactly once', async (t) => {
