@@ -39,7 +39,7 @@ export async function findSupervisor(paths: LocalPaths): Promise<ControlClient |
   if (info === null || !(await isRunning(info.pid))) return null;
   const client = new ControlClient(info);
   try {
-    const pong = await client.call<{ protocol?: number }>('GET', '/v1/ping', undefined, { timeoutMs: 5000 });
+    const pong = await client.ping({ timeoutMs: 5000 });
     // A supervisor of another setopsd version is not ours to talk to: ensureSupervisor replaces it.
     return pong.protocol === CONTROL_PROTOCOL ? client : null;
   } catch {
