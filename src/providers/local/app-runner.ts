@@ -185,7 +185,7 @@ export class AppRunner {
         child.on('exit', (c, s) => resolve(c ?? (s ? 128 : 1)));
       });
       signal.removeEventListener('abort', onAbort);
-      if (child.pid) await waitGone(child.pid, 1000);
+      if (child.pid) await waitGone(child.pid, 1000, this.host.deps);
     } finally {
       closeSync(fd);
     }

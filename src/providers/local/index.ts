@@ -11,6 +11,7 @@ import { OWNER_ENV, type PidRecord } from './protocol.js';
 import { buildAppSpecs } from './specs.js';
 import { cmdlineOf, findByCwd, findMarked, isRecordedProcess, isRunning, terminateGroup, waitGone } from './proc.js';
 import { writeAppLogs } from './logs.js';
+import type { Timing } from './local-deps.js';
 import { resolve } from 'node:path';
 
 /** The local secret store, for the CLI (`--secrets FILE`, Organization `spec.secrets`). */
@@ -31,6 +32,7 @@ function ownerOf(subject: string): string {
  * The embedded local engine (`provider: local`): runs a stage on this machine through one
  * detached stage supervisor per stage (see `supervisor.ts`). The router port comes from
  * `opts.routerPort`, else `SETOPSD_ROUTER_PORT`, else the port recorded for the stage, else a free one.
+ * Clock, sleep and environment come from `ctx.deps`; a supervisor it starts inherits `ctx.deps.env`.
  */
 export function createLocalEngine(ctx: EngineContext, opts: LocalEngineOptions = {}): Engine {
   const store = new StateStore(ctx.stateDir);
@@ -67,7 +69,7 @@ export function createLocalEngine(ctx: EngineContext, opts: LocalEngineOptions =
       const specs = await buildAppSpecs(desired, io.secrets, io.configRoot);
       throwIfAborted(io.signal);
       await step('stage', async () => {});
-      const client = await ensureSupervisor(paths, ref, launch, io.signal);
+      const client = await ensureSupervisor(paths, ref, launch, ctx.deps, io.signal);
       if (launch.routerPort && client.info.routerPort !== launch.routerPort) {
         await client.moveRouter(launch.routerPort, io.signal);
       }
@@ -138,10 +140,10 @@ export function createLocalEngine(ctx: EngineContext, opts: LocalEngineOptions =
       const client = await findSupervisor(paths);
       if (client !== null) {
         await client.shutdown({ dropData: io.allowDataLoss }, io.signal);
-        await waitGone(client.info.pid, 30_000);
+        await waitGone(client.info.pid, 30_000, ctx.deps);
       }
       // Whatever a dead supervisor left behind.
-      await stopOrphans(paths);
+      await stopOrphans(paths, ctx.deps);
       await rm(paths.desiredFile, { force: true });
       await rm(paths.supervisorFile, { force: true });
       await rm(paths.pidsFile, { force: true });
@@ -194,7 +196,7 @@ export function createLocalEngine(ctx: EngineContext, opts: LocalEngineOptions =
 
   async function logs(ref: StageRef, app: string, o: LogsOptions): Promise<void> {
     const recorded = await store.read(ref);
-    const found = await writeAppLogs(pathsOf(ref), app, o, () => recorded.model !== null && app in recorded.model.apps);
+    const found = await writeAppLogs(pathsOf(ref), app, o, ctx.deps, () => recorded.model !== null && app in recorded.model.apps);
     if (!found) {
       const known = Object.keys(recorded.model?.apps ?? {}).sort();
       throw new EngineError(
@@ -225,7 +227,7 @@ function asSetopsError(err: unknown, label: string, operation: 'apply' | 'destro
 }
 
 /** Stops processes a dead supervisor left (recorded pids carrying this stage's marker, the postmaster). */
-async function stopOrphans(paths: LocalPaths): Promise<void> {
+async function stopOrphans(paths: LocalPaths, deps: Timing): Promise<void> {
   const owner = resolve(paths.stageDir);
   let records: PidRecord[] = [];
   try {
@@ -234,19 +236,19 @@ async function stopOrphans(paths: LocalPaths): Promise<void> {
     // none recorded
   }
   const supervisor = await readSupervisorInfo(paths);
-  if (supervisor !== null && (await isStageSupervisor(supervisor.pid, paths))) await terminateGroup(supervisor.pid, 10_000);
+  if (supervisor !== null && (await isStageSupervisor(supervisor.pid, paths))) await terminateGroup(supervisor.pid, 10_000, deps);
   const orphans = new Set<number>();
   for (const r of records) if (await isRecordedProcess(r, OWNER_ENV, owner)) orphans.add(r.pid);
   for (const m of await findMarked(OWNER_ENV, owner)) orphans.add(m.pid);
   for (const r of await findByCwd('redis-server', paths.redisDir)) orphans.add(r.pid);
-  await Promise.all([...orphans].map((pid) => terminateGroup(pid, 10_000)));
+  await Promise.all([...orphans].map((pid) => terminateGroup(pid, 10_000, deps)));
   try {
     const dir = await realpath(paths.postgresDir);
     const pid = Number((await readFile(`${dir}/postmaster.pid`, 'utf8')).split('\n')[0]);
     const cmd = (await cmdlineOf(pid)) ?? [];
     if ((await isRunning(pid)) && cmd.some((a) => a.includes('postgres'))) {
       process.kill(pid, 'SIGINT');
-      await waitGone(pid, 20_000);
+      await waitGone(pid, 20_000, deps);
     }
   } catch {
     // no cluster

@@ -14,6 +14,7 @@ import { findByCwd, findMarked, groupOf, isRecordedProcess, startTimeOf, termina
 import { Router, type RouteTable } from './router.js';
 import { Services } from './services.js';
 import { createControlServer, type ControlHandlers } from './control-server.js';
+import type { LocalDeps } from './local-deps.js';
 
 /** Tunables of a supervisor (tests shorten the waits). */
 export interface SupervisorOptions {
@@ -57,6 +58,8 @@ export class Supervisor {
     private readonly paths: LocalPaths,
     private readonly ref: StageRef,
     private readonly opts: SupervisorOptions,
+    /** Clock, sleep, and the environment app processes take `BASE_ENV` from. */
+    private readonly deps: LocalDeps,
     private readonly onExit: (code: number) => void,
   ) {
     this.label = stageKey(ref);
@@ -67,6 +70,7 @@ export class Supervisor {
       stateDir: resolve(paths.stageDir, '..', '..', '..', '..'),
       log: (l) => this.log(l),
       pidsChanged: () => this.pidsChanged(),
+      deps,
     });
     this.routes = {
       stageLabel: this.label,
@@ -80,7 +84,7 @@ export class Supervisor {
   }
 
   log(line: string): void {
-    process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+    process.stdout.write(`${new Date(this.deps.clock.now()).toISOString()} ${line}\n`);
   }
 
   /** Stops orphans, starts router and control API, writes supervisor.json, restores the recorded state. */
@@ -91,7 +95,7 @@ export class Supervisor {
     const adoptable = await this.stopOrphans();
     this.routerPort = await this.router.listen(await this.chooseRouterPort());
     const controlPort = await this.listenControl();
-    this.info = { pid: process.pid, controlPort, token: this.token, routerPort: this.routerPort, stage: this.ref, startedAt: new Date().toISOString() };
+    this.info = { pid: process.pid, controlPort, token: this.token, routerPort: this.routerPort, stage: this.ref, startedAt: new Date(this.deps.clock.now()).toISOString() };
     await this.recordPorts();
     this.log(`supervisor ${process.pid} for ${this.label}: router on http://127.0.0.1:${this.routerPort}, control on 127.0.0.1:${controlPort}`);
     void this.serialized(() => this.restore(adoptable)).catch((err) => this.log(`restore failed: ${(err as Error).message}`));
@@ -222,7 +226,7 @@ export class Supervisor {
     for (const name of Object.keys(this.desired.services).sort()) {
       await this.services.ensure(this.desired.services[name]!, signal).catch((err) => this.log(`restore ${name}: ${(err as Error).message}`));
     }
-    for (const pid of this.services.unadopted()) await terminateGroup(pid, this.opts.stopGraceMs);
+    for (const pid of this.services.unadopted()) await terminateGroup(pid, this.opts.stopGraceMs, this.deps);
     for (const name of Object.keys(this.desired.apps).sort()) {
       const spec = this.desired.apps[name]!;
       const running = adoptable.get(name) ?? [];
@@ -278,7 +282,7 @@ export class Supervisor {
     for (const pid of [...orphans.keys()]) if (adoptedPids.has(await groupOf(pid))) orphans.delete(pid);
     await Promise.all([...orphans].map(async ([pid, role]) => {
       this.log(`stopping orphan ${role} (pid ${pid}) left by an earlier supervisor`);
-      await terminateGroup(pid, this.opts.stopGraceMs);
+      await terminateGroup(pid, this.opts.stopGraceMs, this.deps);
     }));
     return adoptable;
   }
@@ -295,6 +299,7 @@ export class Supervisor {
         log: (l) => this.log(l),
         backoff: this.opts.backoff,
         stopGraceMs: this.opts.stopGraceMs,
+        deps: this.deps,
       });
       this.apps.set(name, r);
     }
@@ -304,7 +309,7 @@ export class Supervisor {
   private envFor(spec: AppSpec, port: number, index: number): Record<string, string> {
     const env: Record<string, string> = {};
     for (const k of BASE_ENV) {
-      const v = process.env[k];
+      const v = this.deps.env[k];
       if (v !== undefined) env[k] = v;
     }
     Object.assign(env, spec.env, linkEnv(spec.links, this.services.allConnections()));
