@@ -3,7 +3,7 @@ import { openSync, closeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { canonicalJson } from '../../model/canonical.js';
 import { CanceledError, EngineError } from '../../errors.js';
-import type { AppSpec, ProcessReport } from './protocol.js';
+import type { AppSpec, DeployOutcome, ProcessReport } from './protocol.js';
 import { ManagedProcess, type ProcessHost } from './managed-process.js';
 import { signalGroup, waitGone } from './proc.js';
 
@@ -52,7 +52,7 @@ export class AppRunner {
   }
 
   /** Converges to `spec` (`restore`: re-start a recorded spec after a supervisor restart, without pre-deploy).  Throws an EngineError (old version still serving) on failure. */
-  async deploy(spec: AppSpec, signal: AbortSignal, opts: { restore?: boolean } = {}): Promise<'unchanged' | 'rerouted' | 'scaled' | 'replaced'> {
+  async deploy(spec: AppSpec, signal: AbortSignal, opts: { restore?: boolean } = {}): Promise<DeployOutcome> {
     const current = this.spec;
     if (current !== null && sameProcesses(current, spec)) {
       if (current.scale === spec.scale && this.processes.length === spec.scale) {
@@ -185,7 +185,7 @@ export class AppRunner {
         child.on('exit', (c, s) => resolve(c ?? (s ? 128 : 1)));
       });
       signal.removeEventListener('abort', onAbort);
-      if (child.pid) await waitGone(child.pid, 1000);
+      if (child.pid) await waitGone(child.pid, 1000, this.host.deps);
     } finally {
       closeSync(fd);
     }

@@ -2,7 +2,9 @@ import { request } from 'node:http';
 import { CanceledError, EngineError, SetopsError } from '../../errors.js';
 import { isErrorCode } from '../../error-codes.js';
 import { stageKey } from '../../model/stage-model.js';
-import type { SupervisorInfo } from './protocol.js';
+import type { ServiceType } from '../../model/stage-model.js';
+import type { AppSpec, DeployReply, OkReply, PingReply, ServiceSpec, StatusReport, SupervisorInfo } from './protocol.js';
+import { routeOf, targetOf, type ControlCall, type ControlRequest, type ReplyOf, type RequestOf } from './control-routes.js';
 
 /** Wire form of an error returned by the control API. */
 export interface WireError {
@@ -26,16 +28,79 @@ export function fromWire(w: WireError): SetopsError {
   return new EngineError(w.message, { code: isErrorCode(w.code) ? w.code : 'E_LOCAL_CONTROL', data: w.data });
 }
 
-/** The engine's side of the supervisor's control API (127.0.0.1, bearer token). */
+/** Options of one control call. */
+export interface CallOptions {
+  signal?: AbortSignal;
+  /** Gives up (an EngineError) when the supervisor does not answer in time. */
+  timeoutMs?: number;
+}
+
+/**
+ * The engine's side of the supervisor's control API (127.0.0.1, bearer token): one method per
+ * call of `CONTROL_ROUTES`. Each throws the supervisor's error, or an EngineError when it cannot
+ * be reached or answers oddly.
+ */
 export class ControlClient {
   constructor(readonly info: SupervisorInfo) {}
+
+  /** Who answers, and with which control protocol. */
+  ping(opts: CallOptions = {}): Promise<PingReply> {
+    return this.send('ping', {}, opts);
+  }
+
+  /** What runs now. */
+  status(signal?: AbortSignal): Promise<StatusReport> {
+    return this.send('status', {}, { signal });
+  }
+
+  /** Moves the router to `port`. */
+  moveRouter(port: number, signal?: AbortSignal): Promise<{ routerPort: number }> {
+    return this.send('moveRouter', { query: { port } }, { signal });
+  }
+
+  /** What runs once every call queued before has run. */
+  sync(signal?: AbortSignal): Promise<StatusReport> {
+    return this.send('sync', {}, { signal });
+  }
+
+  /** Makes a service exist and run. */
+  putService(spec: ServiceSpec, signal?: AbortSignal): Promise<OkReply> {
+    return this.send('putService', { body: spec }, { signal });
+  }
+
+  /** Stops and forgets a service; its data goes only with `dropData`. */
+  deleteService(name: string, query: { type?: ServiceType; dropData: boolean }, signal?: AbortSignal): Promise<OkReply> {
+    return this.send('deleteService', { params: { name }, query }, { signal });
+  }
+
+  /** Deploys an app. */
+  putApp(spec: AppSpec, signal?: AbortSignal): Promise<DeployReply> {
+    return this.send('putApp', { body: spec }, { signal });
+  }
+
+  /** Stops and forgets an app. */
+  deleteApp(name: string, signal?: AbortSignal): Promise<OkReply> {
+    return this.send('deleteApp', { params: { name } }, { signal });
+  }
+
+  /** Stops everything of the stage; the supervisor exits after answering. */
+  shutdown(query: { dropData: boolean }, signal?: AbortSignal): Promise<OkReply> {
+    return this.send('shutdown', { query }, { signal });
+  }
+
+  /** Sends any call of the table. */
+  send<K extends ControlCall>(call: K, request: RequestOf<K>, opts: CallOptions = {}): Promise<ReplyOf<K>> {
+    const route = routeOf(call);
+    const req = request as ControlRequest;
+    return this.exchange<ReplyOf<K>>(route.method, targetOf(route, req), req.body, opts);
+  }
 
   private subject(): string {
     return `stage ${stageKey(this.info.stage)}`;
   }
 
-  /** Calls the API; throws the supervisor's error, or an EngineError when it cannot be reached. */
-  call<T>(method: string, path: string, body?: unknown, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<T> {
+  /** One HTTP exchange with the supervisor. */
+  private exchange<T>(method: string, path: string, body: unknown, opts: CallOptions): Promise<T> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     return new Promise<T>((resolve, reject) => {
       if (opts.signal?.aborted) return reject(new CanceledError('canceled', { cause: opts.signal.reason }));

@@ -2,15 +2,16 @@ import { readFile, rm, lstat, realpath } from 'node:fs/promises';
 import type { ActualState } from '../../model/actual-state.js';
 import type { ApplyIO, ApplyResult, Engine, EngineContext, LogsOptions, StageStatus } from '../engine.js';
 import type { Change, Changeset } from '../../model/changeset.js';
-import { refOf, stageKey, type StageModel, type StageRef } from '../../model/stage-model.js';
+import { refOf, stageKey, type ServiceType, type StageModel, type StageRef } from '../../model/stage-model.js';
 import { StateStore } from '../../state/store.js';
 import { CanceledError, EngineError, SetopsError, throwIfAborted } from '../../errors.js';
 import { localPaths, type LocalPaths } from './paths.js';
 import { ensureSupervisor, findSupervisor, isStageSupervisor, readSupervisorInfo, type SupervisorLaunchOptions } from './launcher.js';
-import { OWNER_ENV, type PidRecord, type StatusReport } from './protocol.js';
+import { OWNER_ENV, type PidRecord } from './protocol.js';
 import { buildAppSpecs } from './specs.js';
 import { cmdlineOf, findByCwd, findMarked, isRecordedProcess, isRunning, terminateGroup, waitGone } from './proc.js';
 import { writeAppLogs } from './logs.js';
+import type { Timing } from './local-deps.js';
 import { resolve } from 'node:path';
 
 /** The local secret store, for the CLI (`--secrets FILE`, Organization `spec.secrets`). */
@@ -31,6 +32,7 @@ function ownerOf(subject: string): string {
  * The embedded local engine (`provider: local`): runs a stage on this machine through one
  * detached stage supervisor per stage (see `supervisor.ts`). The router port comes from
  * `opts.routerPort`, else `SETOPSD_ROUTER_PORT`, else the port recorded for the stage, else a free one.
+ * Clock, sleep and environment come from `ctx.deps`; a supervisor it starts inherits `ctx.deps.env`.
  */
 export function createLocalEngine(ctx: EngineContext, opts: LocalEngineOptions = {}): Engine {
   const store = new StateStore(ctx.stateDir);
@@ -67,13 +69,13 @@ export function createLocalEngine(ctx: EngineContext, opts: LocalEngineOptions =
       const specs = await buildAppSpecs(desired, io.secrets, io.configRoot);
       throwIfAborted(io.signal);
       await step('stage', async () => {});
-      const client = await ensureSupervisor(paths, ref, launch, io.signal);
+      const client = await ensureSupervisor(paths, ref, launch, ctx.deps, io.signal);
       if (launch.routerPort && client.info.routerPort !== launch.routerPort) {
-        await client.call('POST', `/v1/router?port=${launch.routerPort}`, undefined, { signal: io.signal });
+        await client.moveRouter(launch.routerPort, io.signal);
       }
-      const running = await client.call<StatusReport>('GET', '/v1/status', undefined, { signal: io.signal });
-      const deleteService = async (name: string, type: string): Promise<void> => {
-        await client.call('DELETE', `/v1/services/${encodeURIComponent(name)}?type=${type}&dropData=${io.allowDataLoss ? 1 : 0}`, undefined, { signal: io.signal });
+      const running = await client.status(io.signal);
+      const deleteService = async (name: string, type: ServiceType): Promise<void> => {
+        await client.deleteService(name, { type, dropData: io.allowDataLoss }, io.signal);
       };
       // Services first (apps link them), then apps, then what is gone: apps before services.
       for (const name of Object.keys(desired.services).sort()) {
@@ -81,25 +83,25 @@ export function createLocalEngine(ctx: EngineContext, opts: LocalEngineOptions =
         await step(`service/${name}`, async () => {
           const before = previous.model?.services[name]?.type ?? running.services[name]?.type;
           if (before !== undefined && before !== svc.type) await deleteService(name, before);
-          await client.call('PUT', '/v1/services', { name, type: svc.type, ...(svc.version ? { version: svc.version } : {}) }, { signal: io.signal });
+          await client.putService({ name, type: svc.type, ...(svc.version ? { version: svc.version } : {}) }, io.signal);
         });
       }
       for (const name of Object.keys(specs).sort()) {
         await step(`app/${name}`, async () => {
-          const r = await client.call<{ outcome: string }>('PUT', '/v1/apps', specs[name], { signal: io.signal });
+          const r = await client.putApp(specs[name]!, io.signal);
           return r.outcome;
         });
       }
       // Asked again now: a supervisor that just started has restored its recorded apps by now
       // (control calls run one at a time), so leftovers of an interrupted apply show up too.
-      const nowRunning = await client.call<StatusReport>('POST', '/v1/sync', undefined, { signal: io.signal });
+      const nowRunning = await client.sync(io.signal);
       const goneApps = new Set([...Object.keys(previous.model?.apps ?? {}), ...Object.keys(nowRunning.apps)].filter((n) => !(n in desired.apps)));
       for (const name of [...goneApps].sort()) {
         await step(`app/${name}`, async () => {
-          await client.call('DELETE', `/v1/apps/${encodeURIComponent(name)}`, undefined, { signal: io.signal });
+          await client.deleteApp(name, io.signal);
         });
       }
-      const goneServices = new Map<string, string>();
+      const goneServices = new Map<string, ServiceType>();
       for (const [n, s] of Object.entries(nowRunning.services)) if (!(n in desired.services)) goneServices.set(n, s.type);
       for (const [n, s] of Object.entries(previous.model?.services ?? {})) if (!(n in desired.services)) goneServices.set(n, s.type);
       for (const name of [...goneServices.keys()].sort()) {
@@ -137,11 +139,11 @@ export function createLocalEngine(ctx: EngineContext, opts: LocalEngineOptions =
       for (const name of Object.keys(previous.model?.apps ?? {}).sort()) io.progress({ subject: `app/${name}`, status: 'started' });
       const client = await findSupervisor(paths);
       if (client !== null) {
-        await client.call('POST', `/v1/shutdown?dropData=${io.allowDataLoss ? 1 : 0}`, undefined, { signal: io.signal });
-        await waitGone(client.info.pid, 30_000);
+        await client.shutdown({ dropData: io.allowDataLoss }, io.signal);
+        await waitGone(client.info.pid, 30_000, ctx.deps);
       }
       // Whatever a dead supervisor left behind.
-      await stopOrphans(paths);
+      await stopOrphans(paths, ctx.deps);
       await rm(paths.desiredFile, { force: true });
       await rm(paths.supervisorFile, { force: true });
       await rm(paths.pidsFile, { force: true });
@@ -180,7 +182,7 @@ export function createLocalEngine(ctx: EngineContext, opts: LocalEngineOptions =
       for (const name of Object.keys(recorded.model.services).sort()) out.services[name] = { type: recorded.model.services[name]!.type, status: 'stopped', detail: 'the stage supervisor is not running; setopsd apply starts it' };
       return out;
     }
-    const s = await client.call<StatusReport>('GET', '/v1/status', undefined, signal ? { signal } : {});
+    const s = await client.status(signal);
     const out: StageStatus = { router: { url: `http://127.0.0.1:${s.routerPort}`, port: s.routerPort }, apps: {}, services: s.services };
     for (const name of Object.keys(s.apps).sort()) {
       const a = s.apps[name]!;
@@ -194,7 +196,7 @@ export function createLocalEngine(ctx: EngineContext, opts: LocalEngineOptions =
 
   async function logs(ref: StageRef, app: string, o: LogsOptions): Promise<void> {
     const recorded = await store.read(ref);
-    const found = await writeAppLogs(pathsOf(ref), app, o, () => recorded.model !== null && app in recorded.model.apps);
+    const found = await writeAppLogs(pathsOf(ref), app, o, ctx.deps, () => recorded.model !== null && app in recorded.model.apps);
     if (!found) {
       const known = Object.keys(recorded.model?.apps ?? {}).sort();
       throw new EngineError(
@@ -225,7 +227,7 @@ function asSetopsError(err: unknown, label: string, operation: 'apply' | 'destro
 }
 
 /** Stops processes a dead supervisor left (recorded pids carrying this stage's marker, the postmaster). */
-async function stopOrphans(paths: LocalPaths): Promise<void> {
+async function stopOrphans(paths: LocalPaths, deps: Timing): Promise<void> {
   const owner = resolve(paths.stageDir);
   let records: PidRecord[] = [];
   try {
@@ -234,19 +236,19 @@ async function stopOrphans(paths: LocalPaths): Promise<void> {
     // none recorded
   }
   const supervisor = await readSupervisorInfo(paths);
-  if (supervisor !== null && (await isStageSupervisor(supervisor.pid, paths))) await terminateGroup(supervisor.pid, 10_000);
+  if (supervisor !== null && (await isStageSupervisor(supervisor.pid, paths))) await terminateGroup(supervisor.pid, 10_000, deps);
   const orphans = new Set<number>();
   for (const r of records) if (await isRecordedProcess(r, OWNER_ENV, owner)) orphans.add(r.pid);
   for (const m of await findMarked(OWNER_ENV, owner)) orphans.add(m.pid);
   for (const r of await findByCwd('redis-server', paths.redisDir)) orphans.add(r.pid);
-  await Promise.all([...orphans].map((pid) => terminateGroup(pid, 10_000)));
+  await Promise.all([...orphans].map((pid) => terminateGroup(pid, 10_000, deps)));
   try {
     const dir = await realpath(paths.postgresDir);
     const pid = Number((await readFile(`${dir}/postmaster.pid`, 'utf8')).split('\n')[0]);
     const cmd = (await cmdlineOf(pid)) ?? [];
     if ((await isRunning(pid)) && cmd.some((a) => a.includes('postgres'))) {
       process.kill(pid, 'SIGINT');
-      await waitGone(pid, 20_000);
+      await waitGone(pid, 20_000, deps);
     }
   } catch {
     // no cluster

@@ -8,8 +8,8 @@ import { ControlClient } from './control.js';
 import type { LocalPaths } from './paths.js';
 import { CONTROL_PROTOCOL, type SupervisorInfo } from './protocol.js';
 import { cmdlineOf, isRunning, waitGone } from './proc.js';
-import { realSleep } from '../../sleep.js';
 import { tailOf } from './app-runner.js';
+import type { LocalDeps } from './local-deps.js';
 
 /** Supervisor settings the engine passes on (tests shorten backoff and grace). */
 export interface SupervisorLaunchOptions {
@@ -39,7 +39,7 @@ export async function findSupervisor(paths: LocalPaths): Promise<ControlClient |
   if (info === null || !(await isRunning(info.pid))) return null;
   const client = new ControlClient(info);
   try {
-    const pong = await client.call<{ protocol?: number }>('GET', '/v1/ping', undefined, { timeoutMs: 5000 });
+    const pong = await client.ping({ timeoutMs: 5000 });
     // A supervisor of another setopsd version is not ours to talk to: ensureSupervisor replaces it.
     return pong.protocol === CONTROL_PROTOCOL ? client : null;
   } catch {
@@ -51,24 +51,25 @@ export async function findSupervisor(paths: LocalPaths): Promise<ControlClient |
  * The stage's supervisor, started when none answers. Start-up is serialised by an exclusive
  * lock file (a lock whose owner died is taken over). A supervisor that runs but does not answer
  * is killed first (checked by its command line), so there is never more than one per stage.
+ * A started supervisor inherits `deps.env` as its environment.
  */
-export async function ensureSupervisor(paths: LocalPaths, ref: StageRef, opts: SupervisorLaunchOptions, signal: AbortSignal): Promise<ControlClient> {
+export async function ensureSupervisor(paths: LocalPaths, ref: StageRef, opts: SupervisorLaunchOptions, deps: LocalDeps, signal: AbortSignal): Promise<ControlClient> {
   const found = await findSupervisor(paths);
   if (found) return found;
   await mkdir(paths.localDir, { recursive: true, mode: 0o700 });
   await mkdir(paths.logsDir, { recursive: true });
-  const release = await acquireStartLock(paths.startLock, stageKey(ref), signal);
+  const release = await acquireStartLock(paths.startLock, stageKey(ref), deps, signal);
   try {
     const again = await findSupervisor(paths);
     if (again) return again;
-    await killHungSupervisor(paths);
-    return await launch(paths, ref, opts, signal);
+    await killHungSupervisor(paths, deps);
+    return await launch(paths, ref, opts, deps, signal);
   } finally {
     await release();
   }
 }
 
-async function killHungSupervisor(paths: LocalPaths): Promise<void> {
+async function killHungSupervisor(paths: LocalPaths, deps: LocalDeps): Promise<void> {
   const info = await readSupervisorInfo(paths);
   if (info === null) return;
   if (await isStageSupervisor(info.pid, paths)) {
@@ -77,7 +78,7 @@ async function killHungSupervisor(paths: LocalPaths): Promise<void> {
     } catch {
       // gone
     }
-    await waitGone(info.pid, 5000);
+    await waitGone(info.pid, 5000, deps);
   }
   await rm(paths.supervisorFile, { force: true });
 }
@@ -97,7 +98,7 @@ function entry(): { args: string[] } {
   return { args: [fileURLToPath(new URL('./supervisor-main.js', here))] };
 }
 
-async function launch(paths: LocalPaths, ref: StageRef, opts: SupervisorLaunchOptions, signal: AbortSignal): Promise<ControlClient> {
+async function launch(paths: LocalPaths, ref: StageRef, opts: SupervisorLaunchOptions, deps: LocalDeps, signal: AbortSignal): Promise<ControlClient> {
   const args = [...entry().args, '--stage-dir', paths.stageDir, '--stage', stageKey(ref)];
   if (opts.routerPort) args.push('--router-port', String(opts.routerPort));
   if (opts.backoff) args.push('--backoff', `${opts.backoff.baseMs},${opts.backoff.capMs}`);
@@ -106,7 +107,7 @@ async function launch(paths: LocalPaths, ref: StageRef, opts: SupervisorLaunchOp
   let pid: number;
   let exited = false;
   try {
-    const child = spawn(process.execPath, args, { cwd: paths.stageDir, detached: true, stdio: ['ignore', fd, fd], env: process.env });
+    const child = spawn(process.execPath, args, { cwd: paths.stageDir, detached: true, stdio: ['ignore', fd, fd], env: deps.env });
     child.on('exit', () => void (exited = true));
     child.on('error', () => void (exited = true));
     child.unref();
@@ -114,7 +115,7 @@ async function launch(paths: LocalPaths, ref: StageRef, opts: SupervisorLaunchOp
   } finally {
     closeSync(fd);
   }
-  const deadline = Date.now() + 30_000;
+  const deadline = deps.clock.now() + 30_000;
   for (;;) {
     const client = await findSupervisor(paths);
     if (client && client.info.pid === pid) return client;
@@ -123,13 +124,13 @@ async function launch(paths: LocalPaths, ref: StageRef, opts: SupervisorLaunchOp
       const reason = /setopsd supervisor failed to start: (.*)$/m.exec(tail)?.[1];
       throw new EngineError(`stage ${stageKey(ref)}: the local stage supervisor exited at start${reason ? `: ${reason.slice(0, 200)}` : ''}; see ${paths.supervisorLog}`, { code: 'E_LOCAL_START', data: { tail } });
     }
-    if (Date.now() > deadline) throw new EngineError(`stage ${stageKey(ref)}: the local stage supervisor did not answer within 30 s; see ${paths.supervisorLog}`, { code: 'E_LOCAL_START' });
-    await realSleep(50, signal);
+    if (deps.clock.now() > deadline) throw new EngineError(`stage ${stageKey(ref)}: the local stage supervisor did not answer within 30 s; see ${paths.supervisorLog}`, { code: 'E_LOCAL_START' });
+    await deps.sleep(50, signal);
   }
 }
 
-async function acquireStartLock(file: string, label: string, signal: AbortSignal): Promise<() => Promise<void>> {
-  const deadline = Date.now() + 60_000;
+async function acquireStartLock(file: string, label: string, deps: LocalDeps, signal: AbortSignal): Promise<() => Promise<void>> {
+  const deadline = deps.clock.now() + 60_000;
   for (;;) {
     try {
       const fh = await open(file, 'wx', 0o600);
@@ -140,14 +141,14 @@ async function acquireStartLock(file: string, label: string, signal: AbortSignal
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
     const holder = Number((await readFile(file, 'utf8').catch(() => '')).trim());
-    const age = Date.now() - ((await stat(file).catch(() => null))?.mtimeMs ?? 0);
+    const age = deps.clock.now() - ((await stat(file).catch(() => null))?.mtimeMs ?? 0);
     if (holder ? !(await isRunning(holder)) : age > 5000) {
       await rm(file, { force: true });
       continue;
     }
-    if (Date.now() > deadline) {
+    if (deps.clock.now() > deadline) {
       throw new EngineError(`stage ${label}: the supervisor start lock ${file} is held by pid ${holder} for over 60 s; if that process is stuck, stop it and apply again`, { code: 'E_LOCKED' });
     }
-    await realSleep(100, signal);
+    await deps.sleep(100, signal);
   }
 }

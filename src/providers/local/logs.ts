@@ -2,7 +2,7 @@ import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LogsOptions } from '../engine.js';
 import type { LocalPaths } from './paths.js';
-import { realSleep } from '../../sleep.js';
+import type { Sleep } from '../../deps.js';
 
 /** The app's log files: `<app>.<index>.log` by index, then `<app>.predeploy.log`. */
 async function logFiles(paths: LocalPaths, app: string): Promise<{ file: string; label: string }[]> {
@@ -46,10 +46,11 @@ async function tail(file: string, lines: number): Promise<{ lines: string[]; siz
 
 /**
  * Writes the last `lines` lines of each of the app's process logs, each line prefixed with
- * `[INDEX] `, and with `follow` keeps writing new lines (of new processes too) until the signal aborts.
+ * `[INDEX] `, and with `follow` keeps writing new lines (of new processes too) until the signal
+ * aborts, looking for them every 200 ms (through `deps.sleep`).
  * Returns false (writing nothing) when the app has no log and `known()` says it is no app of the stage.
  */
-export async function writeAppLogs(paths: LocalPaths, app: string, o: LogsOptions, known: () => boolean = () => true): Promise<boolean> {
+export async function writeAppLogs(paths: LocalPaths, app: string, o: LogsOptions, deps: { sleep: Sleep }, known: () => boolean = () => true): Promise<boolean> {
   const offsets = new Map<string, number>();
   const partial = new Map<string, string>();
   const files = await logFiles(paths, app);
@@ -61,7 +62,7 @@ export async function writeAppLogs(paths: LocalPaths, app: string, o: LogsOption
   }
   if (!o.follow) return true;
   while (!o.signal.aborted) {
-    await realSleep(200, o.signal).catch(() => {});
+    await deps.sleep(200, o.signal).catch(() => {});
     if (o.signal.aborted) break;
     for (const { file, label } of await logFiles(paths, app)) {
       const from = offsets.get(file) ?? 0;

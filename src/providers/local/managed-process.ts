@@ -3,7 +3,7 @@ import { appendFileSync, openSync, closeSync } from 'node:fs';
 import type { AppSpec } from './protocol.js';
 import { probe } from './health.js';
 import { freePort, isRunning, terminateGroup } from './proc.js';
-import { realSleep } from '../../sleep.js';
+import type { LocalDeps } from './local-deps.js';
 
 /** What a managed process needs from its supervisor. */
 export interface ProcessHost {
@@ -17,6 +17,8 @@ export interface ProcessHost {
   backoff: { baseMs: number; capMs: number };
   /** Grace between SIGTERM and SIGKILL, ms. */
   stopGraceMs: number;
+  /** Clock and sleep for deadlines, backoff and polls. */
+  deps: LocalDeps;
 }
 
 /**
@@ -58,10 +60,11 @@ export class ManagedProcess {
 
   /** Waits until healthy; false when `timeoutMs` passes or the signal aborts first. */
   async waitHealthy(timeoutMs: number, signal: AbortSignal): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
+    const { clock, sleep } = this.host.deps;
+    const deadline = clock.now() + timeoutMs;
     while (!this.healthy) {
-      if (signal.aborted || this.stopped || Date.now() >= deadline) return false;
-      await realSleep(Math.min(50, Math.max(1, deadline - Date.now()))).catch(() => {});
+      if (signal.aborted || this.stopped || clock.now() >= deadline) return false;
+      await sleep(Math.min(50, Math.max(1, deadline - clock.now()))).catch(() => {});
     }
     return true;
   }
@@ -71,11 +74,12 @@ export class ManagedProcess {
     if (this.stopped) return this.loopDone;
     this.stopped = true;
     this.ctrl.abort();
-    const drainUntil = Date.now() + this.host.stopGraceMs;
-    while (this.inflight > 0 && Date.now() < drainUntil) await realSleep(20);
+    const { clock, sleep } = this.host.deps;
+    const drainUntil = clock.now() + this.host.stopGraceMs;
+    while (this.inflight > 0 && clock.now() < drainUntil) await sleep(20);
     this.wake?.();
     const pid = this.pid;
-    if (this.live && pid > 0) await terminateGroup(pid, this.host.stopGraceMs);
+    if (this.live && pid > 0) await terminateGroup(pid, this.host.stopGraceMs, this.host.deps);
     await this.loopDone;
   }
 
@@ -100,15 +104,16 @@ export class ManagedProcess {
       streak++;
       this.restarts++;
       host.log(`app/${spec.name} process ${index} exited; restart ${this.restarts} in ${wait} ms`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, wait);
-        this.wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      this.wake = null;
+      await this.pause(wait);
     }
+  }
+
+  /** Waits `ms`, or less when woken (`stop`, or the process exited during a health-check pause). */
+  private async pause(ms: number): Promise<void> {
+    const woken = new AbortController();
+    this.wake = () => woken.abort();
+    await this.host.deps.sleep(ms, woken.signal).catch(() => {});
+    this.wake = null;
   }
 
   /** Supervises a process that is not our child: its exit is noticed by polling. */
@@ -116,11 +121,11 @@ export class ManagedProcess {
     this.pid = pid;
     this.port = port;
     this.live = true;
-    this.startedAt = new Date().toISOString();
+    this.startedAt = new Date(this.host.deps.clock.now()).toISOString();
     this.healthy = false;
     this.host.pidsChanged();
     return (async () => {
-      while (await isRunning(pid)) await realSleep(250);
+      while (await isRunning(pid)) await this.host.deps.sleep(250);
       this.live = false;
       this.healthy = false;
       this.pid = 0;
@@ -145,7 +150,7 @@ export class ManagedProcess {
     }
     this.live = child.pid !== undefined;
     this.pid = child.pid ?? 0;
-    this.startedAt = new Date().toISOString();
+    this.startedAt = new Date(host.deps.clock.now()).toISOString();
     this.healthy = false;
     host.pidsChanged();
     return new Promise<void>((resolve) => {
@@ -192,7 +197,7 @@ export class ManagedProcess {
         failures = 0;
         if (!this.healthy) {
           this.healthy = true;
-          healthySince = Date.now();
+          healthySince = this.host.deps.clock.now();
         }
       } else if (this.healthy && ++failures >= Math.max(1, hc.retries)) {
         this.healthy = false;
@@ -200,16 +205,9 @@ export class ManagedProcess {
       }
       // Probe fast until first healthy, then at the check's interval.
       const next = this.healthy ? hc.interval * 1000 : Math.min(hc.interval * 1000, 100);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Math.max(10, next));
-        this.wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      this.wake = null;
+      await this.pause(Math.max(10, next));
     }
-    await (this.stopped ? Promise.race([exited, realSleep(0)]) : exited);
-    return healthySince === 0 ? 0 : Date.now() - healthySince;
+    await (this.stopped ? Promise.race([exited, this.host.deps.sleep(0)]) : exited);
+    return healthySince === 0 ? 0 : this.host.deps.clock.now() - healthySince;
   }
 }

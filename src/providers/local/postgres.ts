@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { EngineError } from '../../errors.js';
 import { cmdlineOf, isRunning, signalGroup, waitGone } from './proc.js';
+import type { Timing } from './local-deps.js';
 
 const execFileP = promisify(execFile);
 
@@ -20,6 +21,8 @@ export interface PostgresOptions {
   port: number;
   superPassword: string;
   log(line: string): void;
+  /** Clock and sleep for waiting on an orphaned server to stop. */
+  deps: Timing;
 }
 
 interface EmbeddedPostgresLike {
@@ -177,7 +180,7 @@ export class PostgresServer {
           start: async () => {},
           stop: async () => {
             process.kill(pid, 'SIGINT');
-            await waitGone(pid, 30_000);
+            await waitGone(pid, 30_000, this.o.deps);
           },
         };
         this.o.log(`postgres: adopted the running server (pid ${pid}) left by an earlier supervisor`);
@@ -190,8 +193,8 @@ export class PostgresServer {
     } catch {
       return false;
     }
-    if (!(await waitGone(pid, 20_000))) signalGroup(pid, 'SIGKILL');
-    await waitGone(pid, 5000);
+    if (!(await waitGone(pid, 20_000, this.o.deps))) signalGroup(pid, 'SIGKILL');
+    await waitGone(pid, 5000, this.o.deps);
     return false;
   }
 

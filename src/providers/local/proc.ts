@@ -1,6 +1,7 @@
 import { readFile, readdir, readlink, realpath } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { pidAlive } from '../../pid.js';
+import type { Timing } from './local-deps.js';
 
 /**
  * The fields of /proc/PID/stat after the command name (which may hold spaces and parentheses):
@@ -62,21 +63,21 @@ export function signalGroup(pid: number, signal: NodeJS.Signals): void {
 }
 
 /** Waits until `pid` is gone (or a zombie), polling; false when `timeoutMs` passed first. */
-export async function waitGone(pid: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
+export async function waitGone(pid: number, timeoutMs: number, deps: Timing): Promise<boolean> {
+  const deadline = deps.clock.now() + timeoutMs;
   for (;;) {
     if (!(await isRunning(pid))) return true;
-    if (Date.now() >= deadline) return false;
-    await new Promise((r) => setTimeout(r, 50));
+    if (deps.clock.now() >= deadline) return false;
+    await deps.sleep(50);
   }
 }
 
 /** SIGTERM to the process group, then SIGKILL after `graceMs` when it is still there. */
-export async function terminateGroup(pid: number, graceMs: number): Promise<void> {
+export async function terminateGroup(pid: number, graceMs: number, deps: Timing): Promise<void> {
   signalGroup(pid, 'SIGTERM');
-  if (await waitGone(pid, graceMs)) return;
+  if (await waitGone(pid, graceMs, deps)) return;
   signalGroup(pid, 'SIGKILL');
-  await waitGone(pid, 5000);
+  await waitGone(pid, 5000, deps);
 }
 
 /** A TCP port on 127.0.0.1 that was free a moment ago. */

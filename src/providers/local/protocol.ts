@@ -74,12 +74,33 @@ export interface ProcessReport {
   generation: number;
 }
 
-/** What the supervisor runs now (`GET /v1/status`). */
+/** What the supervisor runs now (the `status` and `sync` calls of `control-routes.ts`). */
 export interface StatusReport {
   pid: number;
   routerPort: number;
   apps: Record<string, { hosts: string[]; public: boolean; processes: ProcessReport[] }>;
   services: Record<string, { type: ServiceType; status: 'running' | 'stopped' | 'unknown'; detail?: string }>;
+}
+
+/** What a deployment of one app did (the `putApp` call). */
+export type DeployOutcome = 'unchanged' | 'rerouted' | 'scaled' | 'replaced';
+
+/** Answer to `putApp`: what the deployment did and the app's processes now. */
+export interface DeployReply {
+  outcome: DeployOutcome;
+  processes: ProcessReport[];
+}
+
+/** Answer to `ping`: who answers, and which control protocol it speaks. */
+export interface PingReply {
+  pid: number;
+  stage: StageRef;
+  protocol: number;
+}
+
+/** Answer of the calls that only report success. */
+export interface OkReply {
+  ok: true;
 }
 
 /**

@@ -7,8 +7,8 @@ import { EngineError } from '../../errors.js';
 import { findOnPath } from '../executables.js';
 import { writeFileAtomic } from '../../state/atomic.js';
 import { isRunning, terminateGroup } from './proc.js';
-import { realSleep } from '../../sleep.js';
 import { OWNER_ENV, ROLE_ENV } from './protocol.js';
+import type { LocalDeps } from './local-deps.js';
 
 /** What one redis-server needs. */
 export interface RedisOptions {
@@ -21,6 +21,8 @@ export interface RedisOptions {
   port: number;
   log(line: string): void;
   pidsChanged(): void;
+  /** Clock and sleep for the start deadline, backoff and polls; the PATH redis-server is found on. */
+  deps: LocalDeps;
 }
 
 /**
@@ -43,7 +45,8 @@ export class RedisServer {
 
   /** Starts the server and waits until it accepts connections. */
   async start(signal: AbortSignal): Promise<void> {
-    const bin = await findOnPath('redis-server', process.env);
+    const { clock, sleep, env } = this.o.deps;
+    const bin = await findOnPath('redis-server', env);
     if (bin === null) {
       throw new EngineError(`${this.o.subject}: redis-server was not found on the PATH; install Redis (e.g. apt-get install redis-server) or remove the redis service`, { code: 'E_MISSING_BINARY', data: { binary: 'redis-server' } });
     }
@@ -62,11 +65,11 @@ export class RedisServer {
       '',
     ].join('\n'), 0o600);
     this.spawn(bin, conf);
-    const deadline = Date.now() + 15_000;
+    const deadline = clock.now() + 15_000;
     while (!(await tcpOpen(this.o.port))) {
       if (!this.child) throw new EngineError(`${this.o.subject}: redis-server exited at start; see ${this.o.logFile}`, { code: 'E_LOCAL_START' });
-      if (Date.now() > deadline) throw new EngineError(`${this.o.subject}: redis-server did not accept connections within 15 s; see ${this.o.logFile}`, { code: 'E_LOCAL_START' });
-      await realSleep(50, signal);
+      if (clock.now() > deadline) throw new EngineError(`${this.o.subject}: redis-server did not accept connections within 15 s; see ${this.o.logFile}`, { code: 'E_LOCAL_START' });
+      await sleep(50, signal);
     }
     this.running = true;
   }
@@ -78,7 +81,7 @@ export class RedisServer {
         cwd: this.o.dir,
         detached: true,
         stdio: ['ignore', fd, fd],
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', [OWNER_ENV]: this.o.owner, [ROLE_ENV]: `redis/${this.o.name}` },
+        env: { PATH: this.o.deps.env.PATH ?? '/usr/bin:/bin', [OWNER_ENV]: this.o.owner, [ROLE_ENV]: `redis/${this.o.name}` },
       });
     } finally {
       closeSync(fd);
@@ -100,15 +103,12 @@ export class RedisServer {
     this.restarts++;
     const wait = Math.min(30_000, 500 * 2 ** Math.min(this.restarts, 10));
     this.o.log(`${this.o.subject}: redis-server exited; restart ${this.restarts} in ${wait} ms`);
-    setTimeout(() => {
-      if (!this.stopped) {
-        this.spawn(bin, conf);
-        void (async () => {
-          for (let i = 0; i < 100 && this.child && !(await tcpOpen(this.o.port)); i++) await realSleep(100);
-          this.running = this.child !== null;
-        })();
-      }
-    }, wait);
+    void this.o.deps.sleep(wait).then(async () => {
+      if (this.stopped) return;
+      this.spawn(bin, conf);
+      for (let i = 0; i < 100 && this.child && !(await tcpOpen(this.o.port)); i++) await this.o.deps.sleep(100);
+      this.running = this.child !== null;
+    });
   }
 
   /**
@@ -117,13 +117,13 @@ export class RedisServer {
    * False when it cannot be adopted.
    */
   async adopt(pid: number): Promise<boolean> {
-    const bin = await findOnPath('redis-server', process.env);
+    const bin = await findOnPath('redis-server', this.o.deps.env);
     if (bin === null || !(await tcpOpen(this.o.port))) return false;
     this.pid = pid;
     this.running = true;
     this.o.pidsChanged();
     void (async () => {
-      while (this.pid === pid && (await isRunning(pid))) await realSleep(250);
+      while (this.pid === pid && (await isRunning(pid))) await this.o.deps.sleep(250);
       if (this.pid === pid) this.exited(bin, join(this.o.dir, 'redis.conf'));
     })();
     return true;
@@ -132,7 +132,7 @@ export class RedisServer {
   /** Stops the server (SIGTERM: redis flushes its append-only file); `dropData` removes its directory. */
   async stop(dropData: boolean): Promise<void> {
     this.stopped = true;
-    if (this.pid > 0) await terminateGroup(this.pid, 10_000);
+    if (this.pid > 0) await terminateGroup(this.pid, 10_000, this.o.deps);
     this.running = false;
     if (dropData) await rm(this.o.dir, { recursive: true, force: true });
   }

@@ -9,6 +9,7 @@ import { Credentials, generatePassword } from './credentials.js';
 import { PostgresServer } from './postgres.js';
 import { RedisServer } from './redis.js';
 import { freePort, terminateGroup } from './proc.js';
+import type { LocalDeps } from './local-deps.js';
 
 /** The types the local engine runs. */
 export const LOCAL_SERVICE_TYPES: readonly ServiceType[] = ['postgresql', 'redis', 's3', 'volume'];
@@ -29,7 +30,7 @@ export class Services {
 
   constructor(
     private readonly paths: LocalPaths,
-    private readonly o: { stageLabel: string; owner: string; stateDir: string; log(line: string): void; pidsChanged(): void },
+    private readonly o: { stageLabel: string; owner: string; stateDir: string; log(line: string): void; pidsChanged(): void; deps: LocalDeps },
   ) {
     this.creds = new Credentials(paths.credentialsFile);
   }
@@ -97,13 +98,14 @@ export class Services {
             port: entry.port!,
             log: this.o.log,
             pidsChanged: this.o.pidsChanged,
+            deps: this.o.deps,
           });
           this.redis.set(spec.name, server);
           const orphan = this.adoptable.get(spec.name);
           this.adoptable.delete(spec.name);
           if (orphan !== undefined && (await server.adopt(orphan))) this.o.log(`${this.subject(spec.name)}: adopted redis-server (pid ${orphan}) left by an earlier supervisor`);
           else {
-            if (orphan !== undefined) await terminateGroup(orphan, 10_000);
+            if (orphan !== undefined) await terminateGroup(orphan, 10_000, this.o.deps);
             await server.start(signal);
           }
         }
@@ -198,6 +200,7 @@ export class Services {
         port: creds.postgres.port,
         superPassword: creds.postgres.superPassword,
         log: this.o.log,
+        deps: this.o.deps,
       });
     }
     await this.postgres.start();

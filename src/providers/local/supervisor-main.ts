@@ -3,8 +3,10 @@
  *   supervisor-main --stage-dir DIR --stage ORG/PROJECT/STAGE [--router-port N] [--backoff BASE,CAP] [--stop-grace MS]
  */
 import { parseArgs } from 'node:util';
+import { realClock, realSleep } from '../../sleep.js';
 import { localPathsIn } from './paths.js';
 import { Supervisor } from './supervisor.js';
+import type { LocalDeps } from './local-deps.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -22,6 +24,8 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const [baseMs, capMs] = (values.backoff ?? '500,30000').split(',').map(Number);
+  // The one place the supervisor process reads its environment and the real clock.
+  const deps: LocalDeps = { clock: realClock, sleep: realSleep, env: process.env };
   const supervisor = new Supervisor(
     localPathsIn(values['stage-dir']),
     { organization, project, stage },
@@ -30,6 +34,7 @@ async function main(): Promise<void> {
       backoff: { baseMs: baseMs || 500, capMs: capMs || 30_000 },
       stopGraceMs: Number(values['stop-grace'] ?? 10_000) || 10_000,
     },
+    deps,
     (code) => process.exit(code),
   );
   let stopping = false;

@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Server } from 'node:http';
+import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, readdir, readFile, rm, stat, truncate } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../state/atomic.js';
@@ -9,11 +9,12 @@ import { stageKey, type StageRef } from '../../model/stage-model.js';
 import { AppRunner, processKey } from './app-runner.js';
 import { linkEnv } from './links.js';
 import { type LocalPaths, processLogFile } from './paths.js';
-import { CONTROL_PROTOCOL, OWNER_ENV, ROLE_ENV, type AppSpec, type DesiredRuntime, type PidRecord, type ServiceSpec, type StatusReport, type SupervisorInfo } from './protocol.js';
+import { CONTROL_PROTOCOL, OWNER_ENV, ROLE_ENV, type AppSpec, type DesiredRuntime, type PidRecord, type StatusReport, type SupervisorInfo } from './protocol.js';
 import { findByCwd, findMarked, groupOf, isRecordedProcess, startTimeOf, terminateGroup } from './proc.js';
 import { Router, type RouteTable } from './router.js';
 import { Services } from './services.js';
-import { toWire } from './control.js';
+import { createControlServer, type ControlHandlers } from './control-server.js';
+import type { LocalDeps } from './local-deps.js';
 
 /** Tunables of a supervisor (tests shorten the waits). */
 export interface SupervisorOptions {
@@ -57,6 +58,8 @@ export class Supervisor {
     private readonly paths: LocalPaths,
     private readonly ref: StageRef,
     private readonly opts: SupervisorOptions,
+    /** Clock, sleep, and the environment app processes take `BASE_ENV` from. */
+    private readonly deps: LocalDeps,
     private readonly onExit: (code: number) => void,
   ) {
     this.label = stageKey(ref);
@@ -67,6 +70,7 @@ export class Supervisor {
       stateDir: resolve(paths.stageDir, '..', '..', '..', '..'),
       log: (l) => this.log(l),
       pidsChanged: () => this.pidsChanged(),
+      deps,
     });
     this.routes = {
       stageLabel: this.label,
@@ -80,7 +84,7 @@ export class Supervisor {
   }
 
   log(line: string): void {
-    process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+    process.stdout.write(`${new Date(this.deps.clock.now()).toISOString()} ${line}\n`);
   }
 
   /** Stops orphans, starts router and control API, writes supervisor.json, restores the recorded state. */
@@ -91,7 +95,7 @@ export class Supervisor {
     const adoptable = await this.stopOrphans();
     this.routerPort = await this.router.listen(await this.chooseRouterPort());
     const controlPort = await this.listenControl();
-    this.info = { pid: process.pid, controlPort, token: this.token, routerPort: this.routerPort, stage: this.ref, startedAt: new Date().toISOString() };
+    this.info = { pid: process.pid, controlPort, token: this.token, routerPort: this.routerPort, stage: this.ref, startedAt: new Date(this.deps.clock.now()).toISOString() };
     await this.recordPorts();
     this.log(`supervisor ${process.pid} for ${this.label}: router on http://127.0.0.1:${this.routerPort}, control on 127.0.0.1:${controlPort}`);
     void this.serialized(() => this.restore(adoptable)).catch((err) => this.log(`restore failed: ${(err as Error).message}`));
@@ -222,7 +226,7 @@ export class Supervisor {
     for (const name of Object.keys(this.desired.services).sort()) {
       await this.services.ensure(this.desired.services[name]!, signal).catch((err) => this.log(`restore ${name}: ${(err as Error).message}`));
     }
-    for (const pid of this.services.unadopted()) await terminateGroup(pid, this.opts.stopGraceMs);
+    for (const pid of this.services.unadopted()) await terminateGroup(pid, this.opts.stopGraceMs, this.deps);
     for (const name of Object.keys(this.desired.apps).sort()) {
       const spec = this.desired.apps[name]!;
       const running = adoptable.get(name) ?? [];
@@ -278,7 +282,7 @@ export class Supervisor {
     for (const pid of [...orphans.keys()]) if (adoptedPids.has(await groupOf(pid))) orphans.delete(pid);
     await Promise.all([...orphans].map(async ([pid, role]) => {
       this.log(`stopping orphan ${role} (pid ${pid}) left by an earlier supervisor`);
-      await terminateGroup(pid, this.opts.stopGraceMs);
+      await terminateGroup(pid, this.opts.stopGraceMs, this.deps);
     }));
     return adoptable;
   }
@@ -295,6 +299,7 @@ export class Supervisor {
         log: (l) => this.log(l),
         backoff: this.opts.backoff,
         stopGraceMs: this.opts.stopGraceMs,
+        deps: this.deps,
       });
       this.apps.set(name, r);
     }
@@ -304,7 +309,7 @@ export class Supervisor {
   private envFor(spec: AppSpec, port: number, index: number): Record<string, string> {
     const env: Record<string, string> = {};
     for (const k of BASE_ENV) {
-      const v = process.env[k];
+      const v = this.deps.env[k];
       if (v !== undefined) env[k] = v;
     }
     Object.assign(env, spec.env, linkEnv(spec.links, this.services.allConnections()));
@@ -361,7 +366,7 @@ export class Supervisor {
   }
 
   private listenControl(): Promise<number> {
-    const server = createServer((req, res) => void this.handle(req, res));
+    const server = createControlServer({ token: this.token, stageLabel: this.label, closing: () => this.closing, handlers: this.handlers() });
     this.control = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -372,105 +377,53 @@ export class Supervisor {
     });
   }
 
-  private authorized(req: IncomingMessage): boolean {
-    const got = Buffer.from(req.headers.authorization ?? '');
-    const want = Buffer.from(`Bearer ${this.token}`);
-    return got.length === want.length && timingSafeEqual(got, want);
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const send = (status: number, body: unknown) => {
-      if (res.writableEnded || res.destroyed) return;
-      const text = JSON.stringify(body);
-      res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-      res.end(text);
+  /** What each control call does (see `control-routes.ts`); every call that changes something runs serialized. */
+  private handlers(): ControlHandlers {
+    return {
+      ping: async () => ({ pid: process.pid, stage: this.ref, protocol: CONTROL_PROTOCOL }),
+      status: async () => this.status(),
+      moveRouter: ({ query }) =>
+        this.serialized(async () => {
+          await this.moveRouter(query.port);
+          return { routerPort: this.routerPort };
+        }),
+      // Status after every control call queued before (including the restore after a start).
+      sync: () => this.serialized(async () => this.status()),
+      putService: ({ body: spec }, { signal }) =>
+        this.serialized(async () => {
+          await this.services.ensure(spec, signal);
+          this.desired.services[spec.name] = spec;
+          await this.writeDesired();
+          return { ok: true };
+        }),
+      deleteService: ({ params: { name }, query }) =>
+        this.serialized(async () => {
+          delete this.desired.services[name];
+          await this.writeDesired();
+          await this.services.remove(name, query.dropData, query.type);
+          return { ok: true };
+        }),
+      putApp: ({ body: spec }, { signal }) =>
+        this.serialized(async () => {
+          const outcome = await this.runner(spec.name).deploy(spec, signal);
+          this.desired.apps[spec.name] = spec;
+          await this.writeDesired();
+          return { outcome, processes: this.runner(spec.name).report() };
+        }),
+      deleteApp: ({ params: { name } }) =>
+        this.serialized(async () => {
+          delete this.desired.apps[name];
+          await this.writeDesired();
+          const r = this.apps.get(name);
+          this.apps.delete(name);
+          await r?.stop();
+          return { ok: true };
+        }),
+      shutdown: async ({ query }, { afterReply }) => {
+        await this.serialized(() => this.shutdown(query.dropData));
+        afterReply(() => this.onExit(0));
+        return { ok: true };
+      },
     };
-    if (!this.authorized(req)) return send(401, { error: toWire(new EngineError('unauthorized', { code: 'E_LOCAL_UNAUTHORIZED' })) });
-    const ctrl = new AbortController();
-    res.on('close', () => {
-      if (!res.writableFinished) ctrl.abort(new Error('the engine went away'));
-    });
-    try {
-      const url = new URL(req.url ?? '/', 'http://control');
-      const body = await readJson(req);
-      const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
-      const key = `${req.method} /${parts.slice(0, 2).join('/')}`;
-      if (this.closing && key !== 'GET /v1/ping') throw new EngineError(`the supervisor of ${this.label} is shutting down; retry`, { code: 'E_LOCAL_CONTROL' });
-      switch (key) {
-        case 'GET /v1/ping':
-          return send(200, { pid: process.pid, stage: this.ref, protocol: CONTROL_PROTOCOL });
-        case 'GET /v1/status':
-          return send(200, this.status());
-        case 'POST /v1/router':
-          return send(200, await this.serialized(async () => {
-            await this.moveRouter(Number(url.searchParams.get('port')));
-            return { routerPort: this.routerPort };
-          }));
-        case 'POST /v1/sync':
-          // Status after every control call queued before (including the restore after a start).
-          return send(200, await this.serialized(async () => this.status()));
-        case 'PUT /v1/services':
-          return send(200, await this.serialized(async () => {
-            const spec = body as ServiceSpec;
-            await this.services.ensure(spec, ctrl.signal);
-            this.desired.services[spec.name] = spec;
-            await this.writeDesired();
-            return { ok: true };
-          }));
-        case 'DELETE /v1/services':
-          return send(200, await this.serialized(async () => {
-            const name = parts[2]!;
-            delete this.desired.services[name];
-            await this.writeDesired();
-            await this.services.remove(name, url.searchParams.get('dropData') === '1', (url.searchParams.get('type') ?? undefined) as ServiceSpec['type'] | undefined);
-            return { ok: true };
-          }));
-        case 'PUT /v1/apps':
-          return send(200, await this.serialized(async () => {
-            const spec = body as AppSpec;
-            const outcome = await this.runner(spec.name).deploy(spec, ctrl.signal);
-            this.desired.apps[spec.name] = spec;
-            await this.writeDesired();
-            return { outcome, processes: this.runner(spec.name).report() };
-          }));
-        case 'DELETE /v1/apps':
-          return send(200, await this.serialized(async () => {
-            const name = parts[2]!;
-            delete this.desired.apps[name];
-            await this.writeDesired();
-            const r = this.apps.get(name);
-            this.apps.delete(name);
-            await r?.stop();
-            return { ok: true };
-          }));
-        case 'POST /v1/shutdown': {
-          const dropData = url.searchParams.get('dropData') === '1';
-          await this.serialized(() => this.shutdown(dropData));
-          send(200, { ok: true });
-          res.on('finish', () => this.onExit(0));
-          return;
-        }
-        default:
-          return send(404, { error: toWire(new EngineError(`unknown control call ${key}`, { code: 'E_LOCAL_CONTROL' })) });
-      }
-    } catch (err) {
-      send(500, { error: toWire(err) });
-    }
   }
-}
-
-function readJson(req: IncomingMessage): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('error', reject);
-    req.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      try {
-        resolve(text === '' ? null : JSON.parse(text));
-      } catch (err) {
-        reject(err);
-      }
-    });
-  });
 }

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { pino } from 'pino';
 import { createLocalEngine } from '../../../src/providers/local/index.js';
 import type { StageModel } from '../../../src/model/stage-model.js';
-import { testDeps } from '../../helpers/deps.js';
+import { localDeps } from './helpers.js';
 
 if (process.argv.length < 5) {
   // Run by a test runner on its own: not a test.
@@ -14,7 +14,7 @@ if (process.argv.length < 5) {
 const [stateDir, modelFile, configRoot] = process.argv.slice(2) as [string, string, string];
 const model = JSON.parse(await readFile(modelFile, 'utf8')) as StageModel;
 const engine = createLocalEngine(
-  { stateDir, deps: testDeps(), organization: model.organization },
+  { stateDir, deps: localDeps(), organization: model.organization },
   { backoff: { baseMs: 100, capMs: 1000 }, stopGraceMs: 3000 },
 );
 process.stdout.write('applying\n');

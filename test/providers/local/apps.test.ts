@@ -1,11 +1,10 @@
 import t from 'tap';
 import { readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { FIXTURES, REF, get, httpApp, noChanges, setup, stage, waitFor, allGone } from './helpers.js';
+import { FIXTURES, REF, get, httpApp, localDeps, noChanges, setup, stage, waitFor, allGone } from './helpers.js';
 import { localPaths } from '../../../src/providers/local/paths.js';
 import { createLocalEngine } from '../../../src/providers/local/index.js';
 import { freePort } from '../../../src/providers/local/proc.js';
-import { testDeps } from '../../helpers/deps.js';
 import { isRunning } from '../../../src/providers/local/proc.js';
 
 t.test('a public app answers through the router by Host header; destroy leaves no process', async (t) => {
@@ -123,7 +122,7 @@ t.test('the router port is kept across applies and moves when another one is con
   t.equal((await engine.status!(REF))!.router!.port, first, 'same port on the next apply');
 
   const wanted = await freePort();
-  const configured = createLocalEngine({ stateDir, deps: testDeps({ env: { SETOPSD_ROUTER_PORT: String(wanted) } }), organization: { name: REF.organization, provider: 'local' } });
+  const configured = createLocalEngine({ stateDir, deps: localDeps({ SETOPSD_ROUTER_PORT: String(wanted) }), organization: { name: REF.organization, provider: 'local' } });
   const r = await configured.apply(desired, noChanges(), io());
   t.equal(r.status, 'succeeded', r.error?.message ?? '');
   t.equal((await engine.status!(REF))!.router!.port, wanted, 'SETOPSD_ROUTER_PORT moves the router');

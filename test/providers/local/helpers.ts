@@ -10,6 +10,8 @@ import type { ApplyIO, Engine, ProgressEvent, SecretResolver } from '../../../sr
 import type { Changeset } from '../../../src/model/changeset.js';
 import { createLocalEngine, type LocalEngineOptions } from '../../../src/providers/local/index.js';
 import { testDeps } from '../../helpers/deps.js';
+import type { Deps } from '../../../src/deps.js';
+import { realClock, realSleep } from '../../../src/sleep.js';
 import { isRunning } from '../../../src/providers/local/proc.js';
 import { localPaths } from '../../../src/providers/local/paths.js';
 
@@ -55,11 +57,23 @@ export function noChanges(ref: StageRef = REF): Changeset {
   return { ref, changes: [] };
 }
 
+/**
+ * Deps for the local engine in tests: the real clock and sleep (it waits for real processes) and
+ * this process's environment, read live (a test may change PATH; the supervisor inherits it),
+ * with `env` over it and without SETOPSD_ROUTER_PORT (tests choose their router ports).
+ */
+export function localDeps(env: Record<string, string | undefined> = {}): Deps {
+  const live = new Proxy(process.env, {
+    get: (target, key) => (typeof key === 'string' && key in env ? env[key] : key === 'SETOPSD_ROUTER_PORT' ? undefined : Reflect.get(target, key)),
+  });
+  return testDeps({ clock: realClock, sleep: realSleep, env: live });
+}
+
 /** A temp state dir and an engine on it; tears down every process at the end of the test. */
 export async function setup(t: Test, opts: LocalEngineOptions = {}): Promise<{ stateDir: string; engine: Engine; io: (over?: Partial<ApplyIO>) => ApplyIO & { events: ProgressEvent[] } }> {
   const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-local-'));
   const engine = createLocalEngine(
-    { stateDir, deps: testDeps(), organization: { name: REF.organization, provider: 'local' } },
+    { stateDir, deps: localDeps(), organization: { name: REF.organization, provider: 'local' } },
     { backoff: { baseMs: 100, capMs: 1000 }, stopGraceMs: 3000, ...opts },
   );
   t.teardown(async () => {

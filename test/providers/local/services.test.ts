@@ -3,9 +3,8 @@ import { lstat, mkdir, mkdtemp, readFile, realpath, rm, stat, writeFile } from '
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { REF, get, httpApp, makeIO, noChanges, service, setup, stage, allGone } from './helpers.js';
+import { REF, get, httpApp, localDeps, makeIO, noChanges, service, setup, stage, allGone } from './helpers.js';
 import { createLocalEngine } from '../../../src/providers/local/index.js';
-import { testDeps } from '../../helpers/deps.js';
 import { localPaths } from '../../../src/providers/local/paths.js';
 import { findOnPath } from '../../../src/providers/executables.js';
 
@@ -96,7 +95,7 @@ t.test('as root with a state dir the postgres user cannot reach: the cluster liv
   await writeFile(`${stale}.owner`, join(parent, 'gone', 'local', 'postgres') + '\n');
 
   const stateDir = join(parent, 'state');
-  const engine = createLocalEngine({ stateDir, deps: testDeps(), organization: { name: REF.organization, provider: 'local' } }, { stopGraceMs: 3000 });
+  const engine = createLocalEngine({ stateDir, deps: localDeps(), organization: { name: REF.organization, provider: 'local' } }, { stopGraceMs: 3000 });
   t.teardown(() => engine.destroy(REF, makeIO({ allowDataLoss: true })).then(() => {}, () => {}));
   const desired = stage({ web: httpApp({ links: { db: {} } }) }, { db: service('postgresql') });
   const r = await engine.apply(desired, noChanges(), makeIO());
