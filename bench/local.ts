@@ -89,7 +89,7 @@ async function main(): Promise<void> {
   const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-bench-'));
   const engine = createLocalEngine({
     stateDir,
-    deps: { clock: realClock, sleep: realSleep, log: pino({ level: 'silent' }), env: {}, cwd: process.cwd(), stdout: process.stdout, stderr: process.stderr, isTTY: { stdout: false, stdin: false } },
+    deps: { clock: realClock, sleep: realSleep, log: pino({ level: 'silent' }), env: process.env, cwd: process.cwd(), stdout: process.stdout, stderr: process.stderr, isTTY: { stdout: false, stdin: false } },
     organization: model.organization,
   });
   const rows: [string, string, string][] = [];

@@ -42,7 +42,7 @@ t.test('apply from a git ref and from a saved plan records commit, ref and trigg
   const repo = gitRepo(t);
   await symlink(join(repoRoot, 'test/fixtures/local-apps'), join(repo.dir, 'apps'));
   const first = repo.commit('v1', { 'setops.yaml': manifests('v1') });
-  const run = (argv: string[]) => runCli([...argv, '--state-dir', stateDir], { clock: realClock, sleep: realSleep, cwd: repo.dir });
+  const run = (argv: string[]) => runCli([...argv, '--state-dir', stateDir], { clock: realClock, sleep: realSleep, env: process.env, cwd: repo.dir });
   t.teardown(async () => {
     await run(['destroy', 'dev', '--yes', '--allow-data-loss']).catch(() => undefined);
     await killMentioning(stateDir);
@@ -82,7 +82,7 @@ t.test('with --dir, an app workdir is relative to the folder that holds the mani
   repo.commit('scaffold', { 'config/.keep': '' });
   await symlink(join(repoRoot, 'test/fixtures/local-apps'), join(repo.dir, 'config/apps'));
   repo.commit('v1', { 'config/setops.yaml': manifests('v1') });
-  const run = (argv: string[]) => runCli([...argv, '--state-dir', stateDir], { clock: realClock, sleep: realSleep, cwd: repo.dir });
+  const run = (argv: string[]) => runCli([...argv, '--state-dir', stateDir], { clock: realClock, sleep: realSleep, env: process.env, cwd: repo.dir });
   t.teardown(async () => {
     await run(['destroy', 'dev', '--yes', '--allow-data-loss']).catch(() => undefined);
     await killMentioning(stateDir);
@@ -104,7 +104,7 @@ t.test('invalid manifests: apply names the file relative to the working director
   t.teardown(() => rm(stateDir, { recursive: true, force: true }));
   const repo = gitRepo(t);
   repo.commit('bad', { 'config/setops.yaml': manifests('v1').replace('public: true', 'public: maybe') });
-  const { code, stderr } = await runCli(['apply', 'config', '--yes', '--state-dir', stateDir], { clock: realClock, sleep: realSleep, cwd: repo.dir });
+  const { code, stderr } = await runCli(['apply', 'config', '--yes', '--state-dir', stateDir], { clock: realClock, sleep: realSleep, env: process.env, cwd: repo.dir });
   t.equal(code, 1);
   t.match(stderr, /^config\/setops\.yaml:\d+:\d+: \/spec\/public: /m);
   t.same(await readdir(stateDir), [], 'nothing recorded');

@@ -18,7 +18,7 @@ const stateDir = join(dir, '.setopsd');
 await symlink(join(repoRoot, 'test/fixtures/local-apps'), join(dir, 'apps'));
 
 function run(argv: string[], over: Partial<Deps> = {}, signal = new AbortController().signal) {
-  return runCli(argv, { clock: realClock, sleep: realSleep, cwd: dir, ...over }, signal);
+  return runCli(argv, { clock: realClock, sleep: realSleep, env: process.env, cwd: dir, ...over }, signal);
 }
 
 t.teardown(async () => {
