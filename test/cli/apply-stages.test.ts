@@ -4,16 +4,16 @@
  * confirmation, plan files, locks and cancellation. The example stage end to end is in test/e2e/.
  */
 import t from 'tap';
-import { chmod, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, readFile, readdir, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { realClock, realSleep } from '../../src/sleep.js';
 import { acquireStageLock } from '../../src/state/lock.js';
 import type { Deps } from '../../src/deps.js';
 import { runCli, testDeps } from '../helpers/deps.js';
 import { get, killMentioning, processesMentioning, repoRoot, waitFor } from '../e2e/helpers.js';
+import { tempDir } from '../helpers/temp.js';
 
-const dir = await mkdtemp(join(tmpdir(), 'setopsd-cli-apply-'));
+const dir = tempDir(t, 'setopsd-cli-apply-');
 const stateDir = join(dir, '.setopsd');
 await symlink(join(repoRoot, 'test/fixtures/local-apps'), join(dir, 'apps'));
 
@@ -24,7 +24,6 @@ function run(argv: string[], over: Partial<Deps> = {}, signal = new AbortControl
 t.teardown(async () => {
   for (const stage of ['staging', 'production', 'preview']) await run(['destroy', `shop/${stage}`, '--yes', '--allow-data-loss']).catch(() => undefined);
   await killMentioning(dir);
-  await rm(dir, { recursive: true, force: true });
 });
 
 interface Opts {

@@ -1,20 +1,19 @@
 /** `setopsd show STAGE [N]` prints one deployment with the model it applied; `status` shows the status record. */
 import t from 'tap';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { canonicalJson } from '../../src/model/canonical.js';
 import { applyStage, type ApplyContext } from '../../src/operations/apply-stage.js';
 import { StateStore } from '../../src/state/store.js';
 import { runCli, testDeps } from '../helpers/deps.js';
 import { fakeEngine, fakePlanner, stageModel } from '../operations/apply-fakes.js';
+import { tempDir } from '../helpers/temp.js';
 
 const ref = { organization: 'acme', project: 'shop', stage: 'staging' };
 const secrets = { get: async () => 'canary-show-secret-91b2' };
 
 async function deployed(t: { teardown(fn: () => unknown): void }): Promise<string> {
-  const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-show-'));
-  t.teardown(() => rm(stateDir, { recursive: true, force: true }));
+  const stateDir = tempDir(t, 'setopsd-show-');
   const ctx: ApplyContext = { stateDir, deps: testDeps(), signal: new AbortController().signal, planner: fakePlanner, allowDataLoss: false, lockTimeoutMs: 0, command: 'apply' };
   const engine = fakeEngine();
   const first = stageModel('staging', { env: { TOKEN: { secret: 'TOKEN' } } });
@@ -53,8 +52,7 @@ t.test('show: a deployment that does not exist, and one from before stored model
   t.equal(missing.code, 1);
   t.match(missing.stderr, /stage acme\/shop\/staging has no deployment #7; it has #1 to #2 \(setopsd history acme\/shop\/staging\)/);
 
-  const old = await mkdtemp(join(tmpdir(), 'setopsd-show-old-'));
-  t.teardown(() => rm(old, { recursive: true, force: true }));
+  const old = tempDir(t, 'setopsd-show-old-');
   await cp(join(import.meta.dirname, '../fixtures/journal-v1'), join(old, 'stages/acme/shop/staging'), { recursive: true });
   const r = await runCli(['show', 'staging', '1', '--state-dir', old]);
   t.equal(r.code, 0, r.stderr);

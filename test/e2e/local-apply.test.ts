@@ -6,13 +6,13 @@
  * Each step builds on the previous one (one stage, one embedded PostgreSQL), so this is one file.
  */
 import t from 'tap';
-import { mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, symlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli, get, killMentioning, processesMentioning, repoRoot, startCli, waitFor } from './helpers.js';
+import { tempDir } from '../helpers/temp.js';
 
-const dir = await mkdtemp(join(tmpdir(), 'setopsd-e2e-'));
+const dir = tempDir(t, 'setopsd-e2e-');
 const stateDir = join(dir, '.setopsd');
 const example = await readFile(join(repoRoot, 'examples/setops.yaml'), 'utf8');
 const marker = `e2e-${process.pid}`;
@@ -63,7 +63,6 @@ async function journalEntries(): Promise<{ number: number; status: string; pid: 
 t.teardown(async () => {
   await cli(['destroy', 'staging', dir, '--yes', '--allow-data-loss']).catch(() => undefined);
   await killMentioning(dir);
-  await rm(dir, { recursive: true, force: true });
 });
 
 await symlink(join(repoRoot, 'examples/app'), join(dir, 'app'));

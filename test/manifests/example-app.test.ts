@@ -2,7 +2,7 @@ import t from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import type { Teardown } from '../helpers/git.js';
+import type { Teardown } from '../helpers/temp.js';
 import { waitFor } from '../e2e/helpers.js';
 
 /**

@@ -1,6 +1,5 @@
 import t from 'tap';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { applyStage, type ApplyContext, type ApplyEvent, type StageJob } from '../../src/operations/apply-stage.js';
 import { runStageJobs } from '../../src/operations/run-stage-jobs.js';
@@ -11,6 +10,7 @@ import type { StageModel } from '../../src/model/stage-model.js';
 import type { SecretResolver } from '../../src/providers/engine.js';
 import { testDeps } from '../helpers/deps.js';
 import { fakeEngine, fakePlanner, stageModel } from './apply-fakes.js';
+import { tempDir } from '../helpers/temp.js';
 
 const noSecrets: SecretResolver = {
   get: async (name) => {
@@ -19,8 +19,7 @@ const noSecrets: SecretResolver = {
 };
 
 async function setup(t: { teardown(fn: () => unknown): void }, over: Partial<ApplyContext> = {}) {
-  const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-apply-'));
-  t.teardown(() => rm(stateDir, { recursive: true, force: true }));
+  const stateDir = tempDir(t, 'setopsd-apply-');
   const events: ApplyEvent[] = [];
   const ctx: ApplyContext = {
     stateDir,

@@ -4,8 +4,6 @@
  * real engines are exercised by test/cli and test/e2e.
  */
 import t from 'tap';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DesiredState } from '../../src/manifests/api.js';
 import { stageKey, type StageModel } from '../../src/model/stage-model.js';
@@ -14,6 +12,7 @@ import type { ApplyEvent } from '../../src/operations/apply-stage.js';
 import { StatusRecords } from '../../src/state/status-record.js';
 import { testDeps } from '../helpers/deps.js';
 import { fakeEngine, stageModel } from './apply-fakes.js';
+import { tempDir } from '../helpers/temp.js';
 
 const CANARY = 'canary-apply-secret-7c3e';
 
@@ -25,8 +24,7 @@ const withSecrets = (m: StageModel): StageModel => ({ ...m, organization: { ...m
 const manual = (m: StageModel): StageModel => ({ ...m, stage: { ...m.stage, approval: 'manual' } });
 
 async function setup(t: { teardown(fn: () => unknown): void }) {
-  const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-apply-stages-'));
-  t.teardown(() => rm(stateDir, { recursive: true, force: true }));
+  const stateDir = tempDir(t, 'setopsd-apply-stages-');
   const engine = fakeEngine();
   const deps = testDeps({ env: { SHOP_TOKEN: CANARY } });
   const events: ApplyEvent[] = [];

@@ -6,7 +6,7 @@ import { EngineError } from '../../src/errors.js';
 import { refOf, type StageModel } from '../../src/model/stage-model.js';
 import type { Engine } from '../../src/providers/engine.js';
 import type { DesiredState } from '../../src/manifests/api.js';
-import { tempDir } from '../helpers/git.js';
+import { tempDir } from '../helpers/temp.js';
 import { testDeps } from '../helpers/deps.js';
 import { app, service, stage } from '../reconciler/models.js';
 

@@ -4,8 +4,6 @@
  * desired snapshot itself, holds plans that need a person, and writes the status record.
  */
 import t from 'tap';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EngineError } from '../../src/errors.js';
 import { stageKey, type StageModel } from '../../src/model/stage-model.js';
@@ -16,6 +14,7 @@ import { Journal } from '../../src/state/journal.js';
 import { StatusRecords } from '../../src/state/status-record.js';
 import { testDeps } from '../helpers/deps.js';
 import { fakeEngine, fakePlanner, stageModel } from './apply-fakes.js';
+import { tempDir } from '../helpers/temp.js';
 
 const secrets: SecretResolver = {
   get: async (name) => {
@@ -24,8 +23,7 @@ const secrets: SecretResolver = {
 };
 
 async function setup(t: { teardown(fn: () => unknown): void }, engine = fakeEngine(), over: Partial<ReconcileContext> = {}) {
-  const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-reconcile-'));
-  t.teardown(() => rm(stateDir, { recursive: true, force: true }));
+  const stateDir = tempDir(t, 'setopsd-reconcile-');
   let snapshot: DesiredSnapshot = { commit: 'c1', ref: 'main', configRoot: '/nowhere', stages: new Map() };
   const approvals = new Set<string>();
   const ctx: ReconcileContext = {

@@ -3,8 +3,7 @@
  * `models/<hash>.json` before anything changes, so any deployment can be shown and re-applied.
  */
 import t from 'tap';
-import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { canonicalJson, hashOf } from '../../src/model/canonical.js';
 import { applyStage, type ApplyContext } from '../../src/operations/apply-stage.js';
@@ -12,14 +11,14 @@ import type { SecretResolver } from '../../src/providers/engine.js';
 import { Journal } from '../../src/state/journal.js';
 import { testDeps } from '../helpers/deps.js';
 import { fakeEngine, fakePlanner, stageModel } from './apply-fakes.js';
+import { tempDir } from '../helpers/temp.js';
 
 const ref = { organization: 'acme', project: 'shop', stage: 'staging' };
 const CANARY = 'canary-secret-value-4f1d9a';
 const secrets: SecretResolver = { get: async () => CANARY };
 
 async function stateDirFor(t: { teardown(fn: () => unknown): void }): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'setopsd-models-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'setopsd-models-');
   return dir;
 }
 

@@ -1,16 +1,15 @@
 import t from 'tap';
-import { mkdtemp, rm, writeFile, chmod, appendFile, stat, symlink } from 'node:fs/promises';
+import { writeFile, chmod, appendFile, stat, symlink } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:net';
 import { REF, get, httpApp, noChanges, service, setup, stage, waitFor } from './helpers.js';
 import { createSecretResolver } from '../../../src/providers/local/secrets.js';
 import { localPaths } from '../../../src/providers/local/paths.js';
+import { tempDir } from '../../helpers/temp.js';
 
 t.test('secrets: a 0600 file (YAML or dotenv) or the environment; errors name the secret, never a value', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'setopsd-secrets-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'setopsd-secrets-');
   const yamlFile = join(dir, 'secrets.yaml');
   await writeFile(yamlFile, 'API_KEY: s3cr3t-yaml\nPORT_NUMBER: 42\n', { mode: 0o600 });
   const envFile = join(dir, 'secrets.env');
@@ -105,13 +104,12 @@ t.test('secrets reach the app env; a tcp app is checked by TCP connect; logs fol
 t.test('a missing redis-server and a taken router port fail with clear messages', async (t) => {
   const { engine, io } = await setup(t);
   // A PATH with node but without redis-server (inherited by the supervisor it starts).
-  const bin = await mkdtemp(join(tmpdir(), 'setopsd-path-'));
+  const bin = tempDir(t, 'setopsd-path-');
   await symlink(process.execPath, join(bin, 'node'));
   const path = process.env.PATH;
   process.env.PATH = bin;
-  t.teardown(async () => {
+  t.teardown(() => {
     process.env.PATH = path;
-    await rm(bin, { recursive: true, force: true });
   });
   const r = await engine.apply(stage({ web: httpApp() }, { cache: service('redis') }), noChanges(), io());
   t.equal(r.status, 'failed');

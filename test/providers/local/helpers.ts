@@ -1,5 +1,4 @@
-import { mkdtemp, rm, readFile, chmod } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, chmod } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +11,7 @@ import { createLocalEngine, type LocalEngineOptions } from '../../../src/provide
 import { testDeps } from '../../helpers/deps.js';
 import { isRunning } from '../../../src/providers/local/proc.js';
 import { localPaths } from '../../../src/providers/local/paths.js';
+import { tempDir } from '../../helpers/temp.js';
 
 export const FIXTURES = resolve(fileURLToPath(new URL('../../fixtures/local-apps', import.meta.url)));
 export const REF: StageRef = { organization: 'acme', project: 'shop', stage: 'dev' };
@@ -57,7 +57,7 @@ export function noChanges(ref: StageRef = REF): Changeset {
 
 /** A temp state dir and an engine on it; tears down every process at the end of the test. */
 export async function setup(t: Test, opts: LocalEngineOptions = {}): Promise<{ stateDir: string; engine: Engine; io: (over?: Partial<ApplyIO>) => ApplyIO & { events: ProgressEvent[] } }> {
-  const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-local-'));
+  const stateDir = tempDir(t, 'setopsd-local-');
   const engine = createLocalEngine(
     { stateDir, deps: testDeps(), organization: { name: REF.organization, provider: 'local' } },
     { backoff: { baseMs: 100, capMs: 1000 }, stopGraceMs: 3000, ...opts },
@@ -65,7 +65,6 @@ export async function setup(t: Test, opts: LocalEngineOptions = {}): Promise<{ s
   t.teardown(async () => {
     await engine.destroy(REF, makeIO({ allowDataLoss: true })).catch(() => {});
     await killRecorded(stateDir);
-    await rm(stateDir, { recursive: true, force: true });
   });
   return { stateDir, engine, io: (over = {}) => makeIO(over) };
 }

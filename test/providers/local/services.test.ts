@@ -1,6 +1,5 @@
 import t from 'tap';
-import { lstat, mkdir, mkdtemp, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { lstat, mkdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { REF, get, httpApp, makeIO, noChanges, service, setup, stage, allGone } from './helpers.js';
@@ -8,6 +7,7 @@ import { createLocalEngine } from '../../../src/providers/local/index.js';
 import { testDeps } from '../../helpers/deps.js';
 import { localPaths } from '../../../src/providers/local/paths.js';
 import { findOnPath } from '../../../src/providers/executables.js';
+import { tempDir } from '../../helpers/temp.js';
 
 const EXAMPLES = resolve(fileURLToPath(new URL('../../../examples', import.meta.url)));
 
@@ -86,9 +86,8 @@ t.test('redis, s3 and volume: link variables and running servers', async (t) => 
 });
 
 t.test('as root with a state dir the postgres user cannot reach: the cluster lives under /var/lib/setopsd, removed with the data', { skip: process.getuid?.() === 0 ? false : 'only as root' }, async (t) => {
-  const parent = await mkdtemp(join(tmpdir(), 'setopsd-private-'));
+  const parent = tempDir(t, 'setopsd-private-');
   t.equal((await stat(parent)).mode & 0o777, 0o700, 'a private parent directory');
-  t.teardown(() => rm(parent, { recursive: true, force: true }));
   // A cluster left by a deleted state directory is swept when a new one is placed.
   await mkdir('/var/lib/setopsd/postgres', { recursive: true });
   const stale = `/var/lib/setopsd/postgres/test-stale-${process.pid}`;

@@ -1,7 +1,5 @@
 import t, { type Test } from 'tap';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
@@ -14,6 +12,7 @@ import { testDeps } from '../../../helpers/deps.js';
 import { waitFor } from '../../wait.js';
 import { writeStackCheckpoint } from './checkpoint-file.js';
 import { fakeRoot, fakeStack, org, ref, stage, words, type Call, type Rule } from './fake-stack.js';
+import { tempDir } from '../../../helpers/temp.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const streams = join(here, '../../../fixtures/pulumi/pkg');
@@ -242,8 +241,7 @@ t.test('read from a non-file backend uses `stack export` without --show-secrets'
 });
 
 t.test('without a program option the AWS program is loaded; a model it cannot build fails with the program error', async (t) => {
-  const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-prog-'));
-  t.teardown(() => rm(stateDir, { recursive: true, force: true }));
+  const stateDir = tempDir(t, 'setopsd-prog-');
   const deps = testDeps({ env: { PULUMI_CONFIG_PASSPHRASE: 'x', PATH: process.env.PATH }, cwd: stateDir });
   const pulumiCommand = await PulumiCommand.get({ root: fakeRoot, skipVersionCheck: true });
   const engine = createPulumiEngine({ stateDir, deps, organization: org }, { pulumiCommand });

@@ -1,7 +1,6 @@
 import t from 'tap';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -12,6 +11,7 @@ import { checkpointPaths, stackLocation } from '../../../../src/providers/aws/en
 import { modelFromOutputs, parseCheckpoint, parseExport, readCheckpointFile } from '../../../../src/providers/aws/engine/checkpoint.js';
 import { createPulumiEngine } from '../../../../src/providers/aws/index.js';
 import { testDeps } from '../../../helpers/deps.js';
+import { tempDir } from '../../../helpers/temp.js';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), '../../../fixtures/pulumi/pkg/resource/stack/testdata');
 const fixture = (name: string): string => readFileSync(join(dir, name), 'utf8');
@@ -111,8 +111,7 @@ t.test('model output: plain JSON string read, secret refused without decrypting'
 });
 
 t.test('engine.read from a file backend without the Pulumi CLI', async (t) => {
-  const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-ckpt-'));
-  t.teardown(() => rm(stateDir, { recursive: true, force: true }));
+  const stateDir = tempDir(t, 'setopsd-ckpt-');
   const deps = testDeps({ env: { PATH: '' }, cwd: stateDir });
   const engine = createPulumiEngine({ stateDir, deps, organization: model.organization });
   const ref = { organization: 'acme', project: 'shop', stage: 'production' };
@@ -179,8 +178,7 @@ t.test('engine.read from a file backend without the Pulumi CLI', async (t) => {
 });
 
 t.test('operations that need the CLI fail clearly when it is missing', async (t) => {
-  const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-nocli-'));
-  t.teardown(() => rm(stateDir, { recursive: true, force: true }));
+  const stateDir = tempDir(t, 'setopsd-nocli-');
   const deps = testDeps({ env: { PATH: join(stateDir, 'empty-bin'), PULUMI_CONFIG_PASSPHRASE: 'x' }, cwd: stateDir });
   const engine = createPulumiEngine({ stateDir, deps, organization: model.organization }, { program: () => async () => ({}) });
   const err = await engine.preview!(model, { model: null, serial: null }).catch((e: unknown) => e);

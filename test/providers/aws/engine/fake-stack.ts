@@ -5,8 +5,6 @@
  */
 import type { Test } from 'tap';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
@@ -16,6 +14,7 @@ import type { OrganizationModel, StageModel } from '../../../../src/model/stage-
 import type { ApplyIO, ProgressEvent } from '../../../../src/providers/engine.js';
 import { createPulumiEngine, type PulumiEngineOptions } from '../../../../src/providers/aws/index.js';
 import { testDeps } from '../../../helpers/deps.js';
+import { tempDir } from '../../../helpers/temp.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const fakeRoot = join(here, '../../../fixtures/fake-pulumi');
@@ -107,12 +106,8 @@ export async function fakeStack(
     deployment?: ApplyIO['deployment'];
   } = {},
 ) {
-  const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-h7-'));
-  const fakeDir = await mkdtemp(join(tmpdir(), 'setopsd-fake-'));
-  t.teardown(async () => {
-    await rm(stateDir, { recursive: true, force: true });
-    await rm(fakeDir, { recursive: true, force: true });
-  });
+  const stateDir = tempDir(t, 'setopsd-h7-');
+  const fakeDir = tempDir(t, 'setopsd-fake-');
   const env = { FAKE_PULUMI_DIR: fakeDir, PULUMI_CONFIG_PASSPHRASE: 'test-passphrase', PATH: process.env.PATH, HOME: process.env.HOME, ...opts.env };
   const deps = testDeps({ env, cwd: stateDir });
   const pulumiCommand = await PulumiCommand.get({ root: fakeRoot, skipVersionCheck: true });

@@ -4,8 +4,6 @@
  * run only where `pulumi` is on the PATH and are reported as skipped elsewhere.
  */
 import t from 'tap';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import type { StageModel } from '../../../../src/model/stage-model.js';
@@ -13,6 +11,7 @@ import type { ApplyIO, ProgressEvent } from '../../../../src/providers/engine.js
 import { createPulumiEngine } from '../../../../src/providers/aws/index.js';
 import { findPulumiExecutable } from '../../../../src/providers/aws/engine/cli.js';
 import { testDeps } from '../../../helpers/deps.js';
+import { tempDir } from '../../../helpers/temp.js';
 
 const pulumi = await findPulumiExecutable({ PATH: process.env.PATH });
 const skip = pulumi ? false : 'pulumi CLI not on PATH';
@@ -64,8 +63,7 @@ async function dynamicProgram(m: StageModel): Promise<() => Promise<Record<strin
 }
 
 t.test('create, preview, up, read and destroy a stage on a file backend', { skip }, async (t) => {
-  const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-pulumi-it-'));
-  t.teardown(() => rm(stateDir, { recursive: true, force: true }));
+  const stateDir = tempDir(t, 'setopsd-pulumi-it-');
   const deps = testDeps({
     env: { PATH: process.env.PATH, HOME: process.env.HOME, PULUMI_CONFIG_PASSPHRASE: 'integration-test' },
     cwd: stateDir,

@@ -1,7 +1,5 @@
 import t, { type Test } from 'tap';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { canonicalJson } from '../../../../src/model/canonical.js';
@@ -10,6 +8,7 @@ import { createPulumiEngine } from '../../../../src/providers/aws/index.js';
 import { StateStore } from '../../../../src/state/store.js';
 import { runCli, testDeps } from '../../../helpers/deps.js';
 import { waitFor } from '../../wait.js';
+import { tempDir } from '../../../helpers/temp.js';
 
 const awsBin = join(dirname(fileURLToPath(import.meta.url)), '../../../fixtures/fake-pulumi/aws-bin');
 const ref = { organization: 'acme', project: 'shop', stage: 'production' };
@@ -28,12 +27,8 @@ const model: StageModel = {
 };
 
 async function deployed(t: Test) {
-  const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-logs-'));
-  const awsDir = await mkdtemp(join(tmpdir(), 'setopsd-fake-aws-'));
-  t.teardown(async () => {
-    await rm(stateDir, { recursive: true, force: true });
-    await rm(awsDir, { recursive: true, force: true });
-  });
+  const stateDir = tempDir(t, 'setopsd-logs-');
+  const awsDir = tempDir(t, 'setopsd-fake-aws-');
   const file = join(stateDir, 'stages/acme/shop/production/pulumi/backend/.pulumi/stacks/setops-acme-shop/production.json');
   mkdirSync(dirname(file), { recursive: true });
   const outputs = { setopsdStageModel: canonicalJson(model), apps: { web: { logGroup: '/setops/acme/shop/production/web', scale: 1 } } };
