@@ -1,4 +1,4 @@
-import { readFile, chmod } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
@@ -133,9 +133,4 @@ export async function stagePids(engine: Engine): Promise<number[]> {
 export async function allGone(pids: number[]): Promise<boolean> {
   for (const pid of pids) if (await isRunning(pid)) return false;
   return true;
-}
-
-/** Makes a temp dir traversable for the postgres user (tests run as root). */
-export async function traversable(dir: string): Promise<void> {
-  await chmod(dir, 0o711);
 }
