@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { realClock, realSleep } from '../../src/sleep.js';
 import { runCli } from '../helpers/deps.js';
 import { gitRepo } from '../helpers/git.js';
-import { get, killMentioning, repoRoot, waitFor } from '../e2e/helpers.js';
+import { get, killMentioning, repoRoot } from '../e2e/helpers.js';
 import { tempDir } from '../helpers/temp.js';
+import { waitFor } from '../helpers/wait.js';
 
 const manifests = (version: string) => `apiVersion: setopsd/v1
 kind: Organization
@@ -71,7 +72,7 @@ t.test('apply from a git ref and from a saved plan records commit, ref and trigg
   const res = await waitFor('v2 through the router', async () => {
     const g = await get(status.runtime.router.port, 'web.dev.shop.localhost', '/');
     return g.status === 200 && g.body.includes('v2') ? g : undefined;
-  }, 20_000);
+  }, { timeoutMs: 20_000 });
   t.match(res.body, /"version":"v2"/);
 });
 
@@ -93,7 +94,7 @@ t.test('with --dir, an app workdir is relative to the folder that holds the mani
   const res = await waitFor('v1 through the router', async () => {
     const g = await get(status.runtime.router.port, 'web.dev.shop.localhost', '/');
     return g.status === 200 ? g : undefined;
-  }, 20_000);
+  }, { timeoutMs: 20_000 });
   t.match(res.body, /"version":"v1"/);
 });
 

@@ -10,8 +10,9 @@ import { realClock, realSleep } from '../../src/sleep.js';
 import { acquireStageLock } from '../../src/state/lock.js';
 import type { Deps } from '../../src/deps.js';
 import { runCli, testDeps } from '../helpers/deps.js';
-import { get, killMentioning, processesMentioning, repoRoot, waitFor } from '../e2e/helpers.js';
+import { get, killMentioning, processesMentioning, repoRoot } from '../e2e/helpers.js';
 import { tempDir } from '../helpers/temp.js';
+import { waitFor } from '../helpers/wait.js';
 
 const dir = tempDir(t, 'setopsd-cli-apply-');
 const stateDir = join(dir, '.setopsd');
@@ -203,7 +204,7 @@ t.test('cancel during apply: the deployment is journaled failed and the stage un
   const ac = new AbortController();
   const before = (await journal('staging')).length;
   const running = run(['apply', '--yes', '--stage', 'staging'], {}, ac.signal);
-  await waitFor('the deployment to be running', async () => (await journal('staging')).length > before && (await journal('staging')).at(-1)!.status === 'running', 30_000, 5);
+  await waitFor('the deployment to be running', async () => (await journal('staging')).length > before && (await journal('staging')).at(-1)!.status === 'running', { timeoutMs: 30_000, intervalMs: 5 });
   ac.abort(new Error('SIGINT'));
   const r = await running;
   t.equal(r.code, 1);

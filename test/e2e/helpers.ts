@@ -1,5 +1,5 @@
 /**
- * Helpers for end-to-end tests: the real CLI as a child process, condition waits, and a scan of
+ * Helpers for end-to-end tests: the real CLI as a child process, and a scan of
  * /proc for processes that belong to a test's temp directory (so cleanup is verifiable).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -36,22 +36,6 @@ export function startCli(args: string[], opts: { cwd?: string; env?: Record<stri
 /** Runs `setopsd ARGS` to completion. */
 export function cli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
   return startCli(args, opts).done;
-}
-
-/** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 60_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined && v !== false) return v as T;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
 }
 
 /** GET http://127.0.0.1:PORT/PATH with a Host header. */

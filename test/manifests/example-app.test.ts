@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Teardown } from '../helpers/temp.js';
-import { waitFor } from '../e2e/helpers.js';
+import { waitFor } from '../helpers/wait.js';
 
 /**
  * The example app's processes as the local engine runs them (node, PORT, DATABASE_URL), without
@@ -76,7 +76,7 @@ t.test('worker: serves its health on $PORT and beats', async (t) => {
     t.equal(r.status, 200);
     const n = Number(r.body.beats);
     return n >= 2 ? n : undefined;
-  }, 60_000, 20);
+  }, { timeoutMs: 60_000, intervalMs: 20 });
   t.ok(beats >= 2, 'the worker keeps beating');
   t.equal(await exitOnSigterm(child), 0);
 });
@@ -87,7 +87,7 @@ t.test('worker with an unreachable database reports unhealthy', async (t) => {
   const status = await waitFor('an unhealthy answer', async () => {
     const { status } = await get(port, '/healthz');
     return status === 503 ? status : undefined;
-  }, 60_000, 20);
+  }, { timeoutMs: 60_000, intervalMs: 20 });
   t.equal(status, 503);
   t.equal(await exitOnSigterm(child), 0);
 });

@@ -1,12 +1,13 @@
 import t from 'tap';
 import { readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { FIXTURES, REF, get, httpApp, noChanges, setup, stage, waitFor, allGone } from './helpers.js';
+import { FIXTURES, REF, get, httpApp, noChanges, setup, stage, allGone } from './helpers.js';
 import { localPaths } from '../../../src/providers/local/paths.js';
 import { createLocalEngine } from '../../../src/providers/local/index.js';
 import { freePort } from '../../../src/providers/local/proc.js';
 import { testDeps } from '../../helpers/deps.js';
 import { isRunning } from '../../../src/providers/local/proc.js';
+import { waitFor } from '../../helpers/wait.js';
 
 t.test('a public app answers through the router by Host header; destroy leaves no process', async (t) => {
   const { engine, io, stateDir } = await setup(t);
@@ -107,10 +108,10 @@ t.test('re-applying the same model changes nothing; removing an app stops it; a 
   // A process that fails its health check `retries` times leaves the rotation until it passes again.
   const proc = (await engine.status!(REF))!.apps.web!.processes[0]!;
   await get(proc.port, 'direct', '/sick');
-  await waitFor(async () => !(await engine.status!(REF))!.apps.web!.processes[0]!.healthy, 10_000, 'unhealthy');
+  await waitFor('unhealthy', async () => !(await engine.status!(REF))!.apps.web!.processes[0]!.healthy, { timeoutMs: 10_000 });
   t.equal((await get(port, 'web.dev.shop.localhost')).status, 502, 'no healthy process: 502');
   await get(proc.port, 'direct', '/well');
-  await waitFor(async () => (await get(port, 'web.dev.shop.localhost')).status === 200, 10_000, 'back in rotation');
+  await waitFor('back in rotation', async () => (await get(port, 'web.dev.shop.localhost')).status === 200, { timeoutMs: 10_000 });
   t.equal((await engine.status!(REF))!.apps.web!.processes[0]!.pid, proc.pid, 'the same process');
 });
 

@@ -3,11 +3,12 @@ import { spawn } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FAST_HEALTH, FIXTURES, REF, get, httpApp, noChanges, service, setup, stage, waitFor, allGone } from './helpers.js';
+import { FAST_HEALTH, FIXTURES, REF, get, httpApp, noChanges, service, setup, stage, allGone } from './helpers.js';
 import { localPaths } from '../../../src/providers/local/paths.js';
 import { environOf, isRunning } from '../../../src/providers/local/proc.js';
 import { OWNER_ENV, ROLE_ENV } from '../../../src/providers/local/protocol.js';
 import { findOnPath } from '../../../src/providers/executables.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const CHILD = fileURLToPath(new URL('./apply-child.ts', import.meta.url));
 
@@ -42,11 +43,11 @@ t.test('SIGKILL of the process running apply, then a new apply: converged, one s
   const child = spawn(process.execPath, ['--import', 'tsx', CHILD, stateDir, modelFile, FIXTURES], { stdio: ['ignore', 'pipe', 'inherit'] });
   t.teardown(() => void child.kill('SIGKILL'));
   const childExit = new Promise((r) => child.on('exit', r));
-  await waitFor(async () => (await appProcesses(stateDir)).length > 2, 20_000, 'the new version starting');
+  await waitFor('the new version starting', async () => (await appProcesses(stateDir)).length > 2, { timeoutMs: 20_000 });
   child.kill('SIGKILL');
   await childExit;
   // The supervisor notices the engine went away and stops the half-started version.
-  await waitFor(async () => (await appProcesses(stateDir)).length === 2, 20_000, 'the half-started version stopped');
+  await waitFor('the half-started version stopped', async () => (await appProcesses(stateDir)).length === 2, { timeoutMs: 20_000 });
   t.same((await appProcesses(stateDir)).map((p) => p.env.VERSION), ['v1', 'v1'], 'the old version kept running');
   t.equal(JSON.parse((await get(port, 'web.dev.shop.localhost')).body).version, 'v1');
   t.same((await engine.read(REF)).model, v1, 'the recorded state is still v1');
@@ -85,7 +86,7 @@ t.test('supervisor killed mid-deployment: the next apply adopts the running vers
   // A deployment of v2 is under way (its first process starting) when the supervisor dies.
   const slow = stage({ web: httpApp({ env: { VERSION: 'v2', SLOW_START_MS: '60000' }, scale: 2, links: { db: {} }, healthCheck: { ...FAST_HEALTH, startPeriod: 60 } }) }, services);
   const pending = engine.apply(slow, noChanges(), io());
-  const half = await waitFor(async () => (await appProcesses(stateDir)).find((p) => p.env.VERSION === 'v2'), 10_000, 'v2 starting');
+  const half = await waitFor('v2 starting', async () => (await appProcesses(stateDir)).find((p) => p.env.VERSION === 'v2'), { timeoutMs: 10_000 });
   process.kill(sup.pid, 'SIGKILL');
   const failed = await pending;
   t.equal(failed.status, 'failed', 'the apply in flight fails');
@@ -147,7 +148,7 @@ t.test('SIGTERM to the supervisor stops every process of the stage; the next app
   const apps = (await appProcesses(stateDir)).map((p) => p.pid);
   const postmaster = Number((await readFile(join(localPaths(stateDir, REF).postgresDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
   process.kill(sup!, 'SIGTERM');
-  await waitFor(() => allGone([sup!, ...apps, postmaster]), 20_000, 'everything stopped');
+  await waitFor('everything stopped', () => allGone([sup!, ...apps, postmaster]), { timeoutMs: 20_000 });
   t.pass('supervisor, apps and postgres are gone');
   const again = await engine.apply(desired, noChanges(), io());
   t.equal(again.status, 'succeeded', again.error?.message ?? '');
@@ -165,7 +166,7 @@ t.test('destroy with the supervisor killed still leaves no process', async (t) =
   t.equal(redisPids.length, redis ? 1 : 0);
   const postmaster = Number((await readFile(join(localPaths(stateDir, REF).postgresDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
   process.kill(sup!, 'SIGKILL');
-  await waitFor(() => allGone([sup!]), 10_000, 'supervisor gone');
+  await waitFor('supervisor gone', () => allGone([sup!]), { timeoutMs: 10_000 });
   const r = await engine.destroy(REF, io());
   t.equal(r.status, 'succeeded', r.error?.message ?? '');
   t.ok(await allGone([...apps, postmaster, ...redisPids]), 'the orphaned apps, postmaster and redis-server were stopped');

@@ -1,8 +1,9 @@
 import t from 'tap';
-import { FAST_HEALTH, REF, get, httpApp, noChanges, setup, stage, waitFor, allGone } from './helpers.js';
+import { FAST_HEALTH, REF, get, httpApp, noChanges, setup, stage, allGone } from './helpers.js';
 import { readFile } from 'node:fs/promises';
 import type { Engine } from '../../../src/providers/engine.js';
 import { localPaths } from '../../../src/providers/local/paths.js';
+import { waitFor } from '../../helpers/wait.js';
 
 /** Sends requests through the router until `stop()`; counts answers by status and errors. */
 function requestLoop(port: number, host: string, concurrency = 2) {
@@ -47,7 +48,7 @@ t.test('scale 1 → 3 and an env change under load: no failed request; scale dow
   t.equal((await engine.apply(v1, noChanges(), io())).status, 'succeeded');
   const port = (await engine.status!(REF))!.router!.port;
   const loop = requestLoop(port, 'web.dev.shop.localhost');
-  await waitFor(() => loop.seen.ok > 5, 10_000, 'first answers');
+  await waitFor('first answers', () => loop.seen.ok > 5, { timeoutMs: 10_000 });
 
   const before = await pidsOf(engine, 'web');
   const scaled = stage({ web: httpApp({ env: { VERSION: 'v1' }, scale: 3 }) });
@@ -64,7 +65,7 @@ t.test('scale 1 → 3 and an env change under load: no failed request; scale dow
   t.equal(afterEnv.length, 3);
   t.ok(afterEnv.every((p) => !afterScale.includes(p)), 'an env change replaces every process');
   t.ok(await allGone(afterScale), 'the old processes are gone');
-  await waitFor(() => loop.seen.versions.has('v2'), 10_000, 'v2 answers');
+  await waitFor('v2 answers', () => loop.seen.versions.has('v2'), { timeoutMs: 10_000 });
   const seen = await loop.stop();
   t.equal(seen.failed, 0, `no failed request (${seen.failures.slice(0, 3).join('; ')})`);
   t.ok(seen.ok > 20, `requests kept flowing (${seen.ok})`);
@@ -144,11 +145,11 @@ t.test('a crashing process restarts with exponential backoff', async (t) => {
   const restartTimes: number[] = [];
   for (let i = 1; i <= 3; i++) {
     // Each request makes the process exit right after answering.
-    await waitFor(async () => (await get(port, 'web.dev.shop.localhost')).status === 200, 20_000, `healthy again (${i})`);
-    const restarted = await waitFor(async () => {
+    await waitFor(`healthy again (${i})`, async () => (await get(port, 'web.dev.shop.localhost')).status === 200, { timeoutMs: 20_000 });
+    const restarted = await waitFor(`restart ${i}`, async () => {
       const p = (await engine.status!(REF))!.apps.web!.processes[0]!;
       return p.restarts >= i && p.healthy ? p : null;
-    }, 20_000, `restart ${i}`);
+    }, { timeoutMs: 20_000 });
     restartTimes.push(Date.parse(restarted!.startedAt));
   }
   const s = (await engine.status!(REF))!.apps.web!.processes[0]!;
@@ -171,16 +172,16 @@ t.test('an aborted apply stops the half-started version; the old one keeps servi
   const slow = stage({ web: httpApp({ env: { VERSION: 'v2', SLOW_START_MS: '60000' }, healthCheck: { ...FAST_HEALTH, startPeriod: 60 } }) });
   const pending = engine.apply(slow, noChanges(), io({ signal: ctrl.signal }));
   const pidsFile = localPaths(stateDir, REF).pidsFile;
-  const started = await waitFor(async () => {
+  const started = await waitFor('the new version starting', async () => {
     const recs = JSON.parse(await readFile(pidsFile, 'utf8')) as { pid: number; role: string }[];
     return recs.find((r) => r.role === 'app/web/new');
-  }, 10_000, 'the new version starting');
+  }, { timeoutMs: 10_000 });
   ctrl.abort();
   const result = await pending;
   t.equal(result.status, 'failed');
   t.equal(result.error?.code, 'E_CANCELED');
   t.same(result.actual.model, v1, 'the recorded state stays v1');
-  await waitFor(() => allGone([started!.pid]), 10_000, 'the half-started process stopped');
+  await waitFor('the half-started process stopped', () => allGone([started!.pid]), { timeoutMs: 10_000 });
   t.same(await pidsOf(engine, 'web'), old, 'the old process still runs');
   t.equal(JSON.parse((await get(port, 'web.dev.shop.localhost')).body).version, 'v1');
 });

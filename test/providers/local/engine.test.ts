@@ -3,10 +3,11 @@ import { writeFile, chmod, appendFile, stat, symlink } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { connect } from 'node:net';
-import { REF, get, httpApp, noChanges, service, setup, stage, waitFor } from './helpers.js';
+import { REF, get, httpApp, noChanges, service, setup, stage } from './helpers.js';
 import { createSecretResolver } from '../../../src/providers/local/secrets.js';
 import { localPaths } from '../../../src/providers/local/paths.js';
 import { tempDir } from '../../helpers/temp.js';
+import { waitFor } from '../../helpers/wait.js';
 
 t.test('secrets: a 0600 file (YAML or dotenv) or the environment; errors name the secret, never a value', async (t) => {
   const dir = tempDir(t, 'setopsd-secrets-');
@@ -89,9 +90,9 @@ t.test('secrets reach the app env; a tcp app is checked by TCP connect; logs fol
   const ctrl = new AbortController();
   let out = '';
   const following = engine.logs!(REF, 'web', { lines: 1, follow: true, signal: ctrl.signal, write: (x) => (out += x) });
-  await waitFor(() => out.includes('listening on'), 10_000, 'the last line');
+  await waitFor('the last line', () => out.includes('listening on'), { timeoutMs: 10_000 });
   await appendFile(join(localPaths(stateDir, REF).logsDir, 'web.0.log'), 'a new line\n');
-  await waitFor(() => out.includes('[0] a new line\n'), 10_000, 'the followed line');
+  await waitFor('the followed line', () => out.includes('[0] a new line\n'), { timeoutMs: 10_000 });
   ctrl.abort();
   await following;
   t.pass('follow ends when the signal aborts');

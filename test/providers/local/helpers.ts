@@ -121,8 +121,6 @@ export function get(port: number, host: string, path = '/', opts: { method?: str
   });
 }
 
-export { waitFor } from '../wait.js';
-
 /** Every pid a stage's status reports, plus the supervisor. */
 export async function stagePids(engine: Engine): Promise<number[]> {
   const s = await engine.status!(REF);

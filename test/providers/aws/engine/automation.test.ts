@@ -9,10 +9,10 @@ import type { OrganizationModel, StageModel } from '../../../../src/model/stage-
 import { createPulumiEngine } from '../../../../src/providers/aws/index.js';
 import { parseEventStream, translateEvents } from '../../../../src/providers/aws/engine/events.js';
 import { testDeps } from '../../../helpers/deps.js';
-import { waitFor } from '../../wait.js';
 import { writeStackCheckpoint } from './checkpoint-file.js';
 import { fakeRoot, fakeStack, org, ref, stage, words, type Call, type Rule } from './fake-stack.js';
 import { tempDir } from '../../../helpers/temp.js';
+import { waitFor } from '../../../helpers/wait.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const streams = join(here, '../../../fixtures/pulumi/pkg');
@@ -188,7 +188,7 @@ t.test('cancel through the AbortSignal: the CLI gets SIGINT and the result is a 
   const ac = new AbortController();
   const running = s.engine.apply(model, { ref, changes: [] }, s.io(ac.signal));
   // Wait until the fake CLI is really running `up`.
-  await waitFor(() => existsSync(join(s.fakeDir, 'hanging')), 20_000, 'the fake CLI to run up');
+  await waitFor('the fake CLI to run up', () => existsSync(join(s.fakeDir, 'hanging')), { timeoutMs: 20_000 });
   ac.abort();
   const result = await running;
   t.equal(result.status, 'failed');

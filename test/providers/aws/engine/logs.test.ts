@@ -7,8 +7,8 @@ import type { StageModel } from '../../../../src/model/stage-model.js';
 import { createPulumiEngine } from '../../../../src/providers/aws/index.js';
 import { StateStore } from '../../../../src/state/store.js';
 import { runCli, testDeps } from '../../../helpers/deps.js';
-import { waitFor } from '../../wait.js';
 import { tempDir } from '../../../helpers/temp.js';
+import { waitFor } from '../../../helpers/wait.js';
 
 const awsBin = join(dirname(fileURLToPath(import.meta.url)), '../../../fixtures/fake-pulumi/aws-bin');
 const ref = { organization: 'acme', project: 'shop', stage: 'production' };
@@ -58,7 +58,7 @@ t.test('logs --follow streams until the signal aborts', async (t) => {
   const ac = new AbortController();
   let out = '';
   const following = engine.logs!(ref, 'web', { lines: 5, follow: true, signal: ac.signal, write: (s) => void (out += s) });
-  await waitFor(() => existsSync(join(awsDir, 'following')) && out.includes('follow line 2'), 20_000, 'aws logs tail --follow to print two lines');
+  await waitFor('aws logs tail --follow to print two lines', () => existsSync(join(awsDir, 'following')) && out.includes('follow line 2'), { timeoutMs: 20_000 });
   ac.abort();
   await following;
   t.match(out, /follow line 1\n.*follow line 2\n/s);
