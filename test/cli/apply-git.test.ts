@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import { realClock, realSleep } from '../../src/sleep.js';
 import { runCli } from '../helpers/deps.js';
 import { gitRepo } from '../helpers/git.js';
-import { get, killMentioning, repoRoot } from '../e2e/helpers.js';
+import { killMentioning, repoRoot } from '../e2e/helpers.js';
 import { tempDir } from '../helpers/temp.js';
 import { waitFor } from '../helpers/wait.js';
+import { get } from '../helpers/http.js';
 
 const manifests = (version: string) => `apiVersion: setopsd/v1
 kind: Organization
@@ -70,7 +71,7 @@ t.test('apply from a git ref and from a saved plan records commit, ref and trigg
   t.match(history.stdout, new RegExp(`#2\\s+succeeded\\s+apply\\s+plan-file\\s+${second.slice(0, 12)}`));
   const status = JSON.parse((await run(['status', '--format', 'json'])).stdout).stages[0];
   const res = await waitFor('v2 through the router', async () => {
-    const g = await get(status.runtime.router.port, 'web.dev.shop.localhost', '/');
+    const g = await get(status.runtime.router.port, '/', { host: 'web.dev.shop.localhost' });
     return g.status === 200 && g.body.includes('v2') ? g : undefined;
   }, { timeoutMs: 20_000 });
   t.match(res.body, /"version":"v2"/);
@@ -92,7 +93,7 @@ t.test('with --dir, an app workdir is relative to the folder that holds the mani
   t.equal(r.code, 0, r.stdout + r.stderr);
   const status = JSON.parse((await run(['status', '--format', 'json'])).stdout).stages[0];
   const res = await waitFor('v1 through the router', async () => {
-    const g = await get(status.runtime.router.port, 'web.dev.shop.localhost', '/');
+    const g = await get(status.runtime.router.port, '/', { host: 'web.dev.shop.localhost' });
     return g.status === 200 ? g : undefined;
   }, { timeoutMs: 20_000 });
   t.match(res.body, /"version":"v1"/);

@@ -10,9 +10,10 @@ import { realClock, realSleep } from '../../src/sleep.js';
 import { acquireStageLock } from '../../src/state/lock.js';
 import type { Deps } from '../../src/deps.js';
 import { runCli, testDeps } from '../helpers/deps.js';
-import { get, killMentioning, processesMentioning, repoRoot } from '../e2e/helpers.js';
+import { killMentioning, processesMentioning, repoRoot } from '../e2e/helpers.js';
 import { tempDir } from '../helpers/temp.js';
 import { waitFor } from '../helpers/wait.js';
+import { get } from '../helpers/http.js';
 
 const dir = tempDir(t, 'setopsd-cli-apply-');
 const stateDir = join(dir, '.setopsd');
@@ -227,7 +228,7 @@ t.test('a new version that never becomes healthy fails the deployment; the old v
   const last = (await journal('staging')).at(-1)!;
   t.equal(last.status, 'failed');
   const status = JSON.parse((await run(['status', '--stage', 'staging', '--format', 'json'])).stdout).stages[0];
-  const res = await get(status.runtime.router.port, 'web.staging.shop.localhost', '/');
+  const res = await get(status.runtime.router.port, '/', { host: 'web.staging.shop.localhost' });
   t.equal(res.status, 200);
   t.match(res.body, /"version":"v6"/, 'the previous version still answers');
   const plan = await run(['plan', '--stage', 'staging']);

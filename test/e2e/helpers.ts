@@ -4,7 +4,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir, readFile, readlink } from 'node:fs/promises';
-import { request } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -36,21 +35,6 @@ export function startCli(args: string[], opts: { cwd?: string; env?: Record<stri
 /** Runs `setopsd ARGS` to completion. */
 export function cli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
   return startCli(args, opts).done;
-}
-
-/** GET http://127.0.0.1:PORT/PATH with a Host header. */
-export function get(port: number, host: string, path = '/'): Promise<{ status: number; body: string }> {
-  return new Promise((res, rej) => {
-    const req = request({ host: '127.0.0.1', port, path, headers: { host }, timeout: 10_000 }, (r) => {
-      let body = '';
-      r.setEncoding('utf8');
-      r.on('data', (d) => (body += d));
-      r.on('end', () => res({ status: r.statusCode ?? 0, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error('request timed out')));
-    req.on('error', rej);
-    req.end();
-  });
 }
 
 /** Pids of live processes whose command line, environment or working directory mentions `needle`. */

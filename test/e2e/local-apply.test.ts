@@ -9,9 +9,10 @@ import t from 'tap';
 import { readFile, readdir, symlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli, get, killMentioning, processesMentioning, repoRoot, startCli } from './helpers.js';
+import { cli, killMentioning, processesMentioning, repoRoot, startCli } from './helpers.js';
 import { tempDir } from '../helpers/temp.js';
 import { waitFor } from '../helpers/wait.js';
+import { get } from '../helpers/http.js';
 
 const dir = tempDir(t, 'setopsd-e2e-');
 const stateDir = join(dir, '.setopsd');
@@ -92,13 +93,13 @@ t.test('apply runs the staging stage; the web app answers through the router wit
   routerPort = status.runtime.router.port;
   t.equal(status.runtime.apps.web.processes.length, 1);
   const res = await waitFor('a 200 from web through the router', async () => {
-    const r = await get(routerPort, 'web.staging.shop.localhost', '/');
+    const r = await get(routerPort, '/', { host: 'web.staging.shop.localhost' });
     return r.status === 200 ? r : undefined;
   }, { timeoutMs: 30_000 });
   const body = JSON.parse(res.body);
   t.match(JSON.stringify(body), /shop|database|visits|now/i, 'the body carries data read from PostgreSQL');
   t.match(res.body, new RegExp(`${marker}-one`), 'and the env of this apply');
-  t.equal((await get(routerPort, 'nope.staging.shop.localhost', '/')).status, 404, 'unknown host: 404');
+  t.equal((await get(routerPort, '/', { host: 'nope.staging.shop.localhost' })).status, 404, 'unknown host: 404');
 });
 
 t.test('plan afterwards shows no changes (exit 0)', async (t) => {
@@ -150,7 +151,7 @@ t.test('SIGKILL during apply, then re-apply: converged, one set of processes, jo
   const status = await statusJson();
   t.equal(status.runtime.apps.web.processes.length, 1, 'one web process');
   t.equal(status.runtime.apps.worker.processes.length, 1, 'one worker process');
-  const res = await get(routerPort, 'web.staging.shop.localhost', '/');
+  const res = await get(routerPort, '/', { host: 'web.staging.shop.localhost' });
   t.equal(res.status, 200);
   t.match(res.body, new RegExp(`${marker}-three`));
   const plan = await cli(['plan', dir, '--stage', 'staging']);
@@ -179,7 +180,7 @@ t.test('scale 1 → 3 with a new env under a request loop through the router: no
   const loop = (async () => {
     while (!stop) {
       try {
-        results.push((await get(routerPort, 'web.staging.shop.localhost', '/')).status);
+        results.push((await get(routerPort, '/', { host: 'web.staging.shop.localhost' })).status);
       } catch (err) {
         failures.push((err as Error).message);
       }
@@ -187,7 +188,7 @@ t.test('scale 1 → 3 with a new env under a request loop through the router: no
   })();
   const r = await cli(['apply', dir, '--stage', 'staging', '--yes']);
   // Keep asking until the new version answers, then a little longer.
-  await waitFor('the new version through the router', async () => (await get(routerPort, 'web.staging.shop.localhost', '/')).body.includes(`${marker}-four`), { timeoutMs: 30_000 });
+  await waitFor('the new version through the router', async () => (await get(routerPort, '/', { host: 'web.staging.shop.localhost' })).body.includes(`${marker}-four`), { timeoutMs: 30_000 });
   const seen = results.length;
   await waitFor('more requests after the switch', () => results.length > seen + 20, { timeoutMs: 30_000, intervalMs: 10 });
   stop = true;

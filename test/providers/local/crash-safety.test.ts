@@ -3,12 +3,13 @@ import { spawn } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FAST_HEALTH, FIXTURES, REF, get, httpApp, noChanges, service, setup, stage, allGone } from './helpers.js';
+import { FAST_HEALTH, FIXTURES, REF, httpApp, noChanges, service, setup, stage, allGone } from './helpers.js';
 import { localPaths } from '../../../src/providers/local/paths.js';
 import { environOf, isRunning } from '../../../src/providers/local/proc.js';
 import { OWNER_ENV, ROLE_ENV } from '../../../src/providers/local/protocol.js';
 import { findOnPath } from '../../../src/providers/executables.js';
 import { waitFor } from '../../helpers/wait.js';
+import { get } from '../../helpers/http.js';
 
 const CHILD = fileURLToPath(new URL('./apply-child.ts', import.meta.url));
 
@@ -49,7 +50,7 @@ t.test('SIGKILL of the process running apply, then a new apply: converged, one s
   // The supervisor notices the engine went away and stops the half-started version.
   await waitFor('the half-started version stopped', async () => (await appProcesses(stateDir)).length === 2, { timeoutMs: 20_000 });
   t.same((await appProcesses(stateDir)).map((p) => p.env.VERSION), ['v1', 'v1'], 'the old version kept running');
-  t.equal(JSON.parse((await get(port, 'web.dev.shop.localhost')).body).version, 'v1');
+  t.equal(JSON.parse((await get(port, '/', { host: 'web.dev.shop.localhost' })).body).version, 'v1');
   t.same((await engine.read(REF)).model, v1, 'the recorded state is still v1');
 
   const again = await engine.apply(v2, noChanges(), io());
@@ -57,7 +58,7 @@ t.test('SIGKILL of the process running apply, then a new apply: converged, one s
   const procs = await appProcesses(stateDir);
   t.equal(procs.length, 2, 'exactly one set of processes');
   t.same(procs.map((p) => p.env.VERSION), ['v2', 'v2']);
-  t.equal(JSON.parse((await get(port, 'web.dev.shop.localhost')).body).version, 'v2');
+  t.equal(JSON.parse((await get(port, '/', { host: 'web.dev.shop.localhost' })).body).version, 'v2');
   const sups = (await readdir('/proc')).filter((n) => /^\d+$/.test(n));
   let supervisors = 0;
   for (const pid of sups) {
@@ -74,7 +75,7 @@ t.test('supervisor killed mid-deployment: the next apply adopts the running vers
   const v1 = stage({ web: httpApp({ env: { VERSION: 'v1' }, scale: 2, links: { db: {} } }) }, services);
   t.equal((await engine.apply(v1, noChanges(), io())).status, 'succeeded');
   const port = (await engine.status!(REF))!.router!.port;
-  t.equal(JSON.parse((await get(port, 'web.dev.shop.localhost', '/db')).body).visits, 1);
+  t.equal(JSON.parse((await get(port, '/db', { host: 'web.dev.shop.localhost' })).body).visits, 1);
   const paths = localPaths(stateDir, REF);
   const sup = JSON.parse(await readFile(paths.supervisorFile, 'utf8')) as { pid: number };
   const before = (await appProcesses(stateDir)).map((p) => p.pid).sort();
@@ -110,7 +111,7 @@ t.test('supervisor killed mid-deployment: the next apply adopts the running vers
     t.ok(redisPid && (await isRunning(redisPid)), 'the redis-server was adopted');
     t.equal((await engine.status!(REF))!.services.cache!.status, 'running');
   }
-  t.equal(JSON.parse((await get(port, 'web.dev.shop.localhost', '/db')).body).visits, 2, 'the database kept its rows');
+  t.equal(JSON.parse((await get(port, '/db', { host: 'web.dev.shop.localhost' })).body).visits, 2, 'the database kept its rows');
 
   // The adopted processes are supervised like any other: a new version replaces them.
   const v2 = stage({ web: httpApp({ env: { VERSION: 'v2' }, scale: 2, links: { db: {} } }) }, services);

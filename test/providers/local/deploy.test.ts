@@ -1,9 +1,10 @@
 import t from 'tap';
-import { FAST_HEALTH, REF, get, httpApp, noChanges, setup, stage, allGone } from './helpers.js';
+import { FAST_HEALTH, REF, httpApp, noChanges, setup, stage, allGone } from './helpers.js';
 import { readFile } from 'node:fs/promises';
 import type { Engine } from '../../../src/providers/engine.js';
 import { localPaths } from '../../../src/providers/local/paths.js';
 import { waitFor } from '../../helpers/wait.js';
+import { get } from '../../helpers/http.js';
 
 /** Sends requests through the router until `stop()`; counts answers by status and errors. */
 function requestLoop(port: number, host: string, concurrency = 2) {
@@ -12,7 +13,7 @@ function requestLoop(port: number, host: string, concurrency = 2) {
   const worker = async () => {
     while (running) {
       try {
-        const r = await get(port, host);
+        const r = await get(port, '/', { host });
         if (r.status === 200) {
           seen.ok++;
           seen.versions.add((JSON.parse(r.body) as { version: string }).version);
@@ -80,7 +81,7 @@ t.test('scale 1 → 3 and an env change under load: no failed request; scale dow
   const zero = stage({ web: httpApp({ env: { VERSION: 'v2' }, scale: 0 }) });
   t.equal((await engine.apply(zero, noChanges(), io())).status, 'succeeded');
   t.same(await pidsOf(engine, 'web'), [], 'scale 0 stops the app');
-  t.equal((await get(port, 'web.dev.shop.localhost')).status, 502, 'no healthy process: 502');
+  t.equal((await get(port, '/', { host: 'web.dev.shop.localhost' })).status, 502, 'no healthy process: 502');
   t.ok(await allGone(afterDown));
 });
 
@@ -134,7 +135,7 @@ t.test('a new version that never becomes healthy fails the deployment; the old o
   const ok = stage({ web: httpApp({ env: { VERSION: 'v3' }, scale: 2, preDeploy: { command: ['node', '-e', 'console.log("migrated", !!process.env.APP_ENV_ID)'] } }) });
   const r3 = await engine.apply(ok, noChanges(), io());
   t.equal(r3.status, 'succeeded', r3.error?.message ?? '');
-  t.equal(JSON.parse((await get(port, 'web.dev.shop.localhost')).body).version, 'v3');
+  t.equal(JSON.parse((await get(port, '/', { host: 'web.dev.shop.localhost' })).body).version, 'v3');
 });
 
 t.test('a crashing process restarts with exponential backoff', async (t) => {
@@ -145,7 +146,7 @@ t.test('a crashing process restarts with exponential backoff', async (t) => {
   const restartTimes: number[] = [];
   for (let i = 1; i <= 3; i++) {
     // Each request makes the process exit right after answering.
-    await waitFor(`healthy again (${i})`, async () => (await get(port, 'web.dev.shop.localhost')).status === 200, { timeoutMs: 20_000 });
+    await waitFor(`healthy again (${i})`, async () => (await get(port, '/', { host: 'web.dev.shop.localhost' })).status === 200, { timeoutMs: 20_000 });
     const restarted = await waitFor(`restart ${i}`, async () => {
       const p = (await engine.status!(REF))!.apps.web!.processes[0]!;
       return p.restarts >= i && p.healthy ? p : null;
@@ -183,7 +184,7 @@ t.test('an aborted apply stops the half-started version; the old one keeps servi
   t.same(result.actual.model, v1, 'the recorded state stays v1');
   await waitFor('the half-started process stopped', () => allGone([started!.pid]), { timeoutMs: 10_000 });
   t.same(await pidsOf(engine, 'web'), old, 'the old process still runs');
-  t.equal(JSON.parse((await get(port, 'web.dev.shop.localhost')).body).version, 'v1');
+  t.equal(JSON.parse((await get(port, '/', { host: 'web.dev.shop.localhost' })).body).version, 'v1');
 });
 
 t.test('a health check command must pass as well as the HTTP check', async (t) => {
@@ -197,5 +198,5 @@ t.test('a health check command must pass as well as the HTTP check', async (t) =
   t.equal(r2.status, 'failed');
   t.equal(r2.error?.code, 'E_UNHEALTHY');
   const port = (await engine.status!(REF))!.router!.port;
-  t.equal(JSON.parse((await get(port, 'web.dev.shop.localhost')).body).version, 'v1');
+  t.equal(JSON.parse((await get(port, '/', { host: 'web.dev.shop.localhost' })).body).version, 'v1');
 });

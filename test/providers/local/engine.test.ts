@@ -3,11 +3,12 @@ import { writeFile, chmod, appendFile, stat, symlink } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { connect } from 'node:net';
-import { REF, get, httpApp, noChanges, service, setup, stage } from './helpers.js';
+import { REF, httpApp, noChanges, service, setup, stage } from './helpers.js';
 import { createSecretResolver } from '../../../src/providers/local/secrets.js';
 import { localPaths } from '../../../src/providers/local/paths.js';
 import { tempDir } from '../../helpers/temp.js';
 import { waitFor } from '../../helpers/wait.js';
+import { get } from '../../helpers/http.js';
 
 t.test('secrets: a 0600 file (YAML or dotenv) or the environment; errors name the secret, never a value', async (t) => {
   const dir = tempDir(t, 'setopsd-secrets-');
@@ -74,9 +75,9 @@ t.test('secrets reach the app env; a tcp app is checked by TCP connect; logs fol
   t.equal(result.status, 'succeeded', result.error?.message ?? '');
   t.notOk(JSON.stringify(await engine.read(REF)).includes('tok-value'), 'the recorded model keeps the secret reference only');
   const s = (await engine.status!(REF))!;
-  t.equal((await get(s.router!.port, 'web.dev.shop.localhost', '/env?key=TOKEN')).body, 'tok-value');
+  t.equal((await get(s.router!.port, '/env?key=TOKEN', { host: 'web.dev.shop.localhost' })).body, 'tok-value');
   t.equal(s.apps.echo!.url, undefined, 'a private app has no router URL');
-  t.equal((await get(s.router!.port, 'echo.dev.shop.localhost')).status, 404, 'private apps are not routed');
+  t.equal((await get(s.router!.port, '/', { host: 'echo.dev.shop.localhost' })).status, 404, 'private apps are not routed');
   const echoPort = s.apps.echo!.processes[0]!.port;
   const echoed = await new Promise<string>((resolve, reject) => {
     const sock = connect({ host: '127.0.0.1', port: echoPort }, () => sock.end('ping'));

@@ -2,12 +2,13 @@ import t from 'tap';
 import { lstat, mkdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { REF, get, httpApp, makeIO, noChanges, service, setup, stage, allGone } from './helpers.js';
+import { REF, httpApp, makeIO, noChanges, service, setup, stage, allGone } from './helpers.js';
 import { createLocalEngine } from '../../../src/providers/local/index.js';
 import { testDeps } from '../../helpers/deps.js';
 import { localPaths } from '../../../src/providers/local/paths.js';
 import { findOnPath } from '../../../src/providers/executables.js';
 import { tempDir } from '../../helpers/temp.js';
+import { get } from '../../helpers/http.js';
 
 const EXAMPLES = resolve(fileURLToPath(new URL('../../../examples', import.meta.url)));
 
@@ -22,7 +23,7 @@ t.test('postgresql: the example app reads its linked database through the router
   const s = (await engine.status!(REF))!;
   t.equal(s.services.database!.status, 'running');
   const port = s.router!.port;
-  const first = await get(port, 'web.dev.shop.localhost');
+  const first = await get(port, '/', { host: 'web.dev.shop.localhost' });
   t.equal(first.status, 200, first.body);
   const body = JSON.parse(first.body) as { database: string; visits: number };
   t.equal(body.database, 'database');
@@ -41,7 +42,7 @@ t.test('postgresql: the example app reads its linked database through the router
   changed.apps.web!.env = { GREETING: 'hello' };
   const again = await engine.apply(changed, noChanges(), io({ configRoot: EXAMPLES }));
   t.equal(again.status, 'succeeded', again.error?.message ?? '');
-  const second = JSON.parse((await get(port, 'web.dev.shop.localhost')).body) as { greeting: string; visits: number };
+  const second = JSON.parse((await get(port, '/', { host: 'web.dev.shop.localhost' })).body) as { greeting: string; visits: number };
   t.equal(second.greeting, 'hello');
   t.equal(second.visits, 2, 'the rows written before are still there');
 });
@@ -56,7 +57,7 @@ t.test('redis, s3 and volume: link variables and running servers', async (t) => 
   t.equal(result.status, 'succeeded', result.error?.message ?? '');
   const s = (await engine.status!(REF))!;
   const port = s.router!.port;
-  const env = async (key: string) => (await get(port, 'web.dev.shop.localhost', `/env?key=${key}`)).body;
+  const env = async (key: string) => (await get(port, `/env?key=${key}`, { host: 'web.dev.shop.localhost' })).body;
   const paths = localPaths(stateDir, REF);
   t.equal(await env('S3_BUCKET'), 'files');
   t.equal(await env('S3_PATH'), `${paths.dataDir}/files`);
@@ -70,7 +71,7 @@ t.test('redis, s3 and volume: link variables and running servers', async (t) => 
   }
   t.equal(s.services.cache!.status, 'running');
   t.match(await env('REDIS_URL'), /^redis:\/\/:[0-9a-f]+@127\.0\.0\.1:\d+$/);
-  const r = JSON.parse((await get(port, 'web.dev.shop.localhost', '/redis')).body) as { auth: string; set: string; get: string };
+  const r = JSON.parse((await get(port, '/redis', { host: 'web.dev.shop.localhost' })).body) as { auth: string; set: string; get: string };
   t.same(r, { auth: '+OK', set: '+OK', get: 'hello' }, 'the app talks to its redis with the generated password');
 
   // Deleting the service without data loss keeps its data; the server stops.
@@ -107,7 +108,7 @@ t.test('as root with a state dir the postgres user cannot reach: the cluster liv
   t.ok((await stat(join(outside, 'PG_VERSION'))).isFile());
   await t.rejects(stat(stale), 'the stale cluster was swept');
   const port = (await engine.status!(REF))!.router!.port;
-  t.equal((await get(port, 'web.dev.shop.localhost', '/env?key=PGDATABASE')).body, 'db');
+  t.equal((await get(port, '/env?key=PGDATABASE', { host: 'web.dev.shop.localhost' })).body, 'db');
   const d = await engine.destroy(REF, makeIO({ allowDataLoss: true }));
   t.equal(d.status, 'succeeded', d.error?.message ?? '');
   await t.rejects(stat(outside), 'destroy with data loss removes the cluster');
