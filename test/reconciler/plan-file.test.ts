@@ -5,11 +5,11 @@ import { planStage } from '../../src/reconciler/stage-plan.js';
 import { planFileOf, verifyNotStale, isPlanFileText, planStageChangeset } from '../../src/reconciler/plan-file.js';
 import { readPlanFile, writePlanFile } from '../../src/operations/plan-files.js';
 import { PlanError, StalePlanError } from '../../src/errors.js';
-import { app, service, stage } from './models.js';
+import { app, service, stage } from '../helpers/models.js';
 import { tempDir } from '../helpers/temp.js';
 
 function samplePlans() {
-  const desired = stage({ apps: { web: app({ scale: 2, env: { K: { secret: 'k' } } }) }, services: { db: service() } });
+  const desired = stage({ apps: { web: app({ scale: 2, env: { K: { secret: 'k' } } }) }, services: { db: service('postgresql') } });
   const actual = stage({ apps: { web: app() } });
   return [planStage(desired, { model: actual, serial: '3' }, 'local', { 'app/web': ['apps.yaml'] }), planStage(null, { model: stage({ name: 'old' }), serial: '9' }, 'local')];
 }
