@@ -3,12 +3,12 @@ import { join } from 'node:path';
 import { runCli } from '../helpers/deps.js';
 import { Journal } from '../../src/state/journal.js';
 import { StateStore } from '../../src/state/store.js';
-import { stageModel } from '../operations/apply-fakes.js';
 import { tempDir } from '../helpers/temp.js';
+import { app, stage } from '../helpers/models.js';
 
 async function seeded(t: { teardown(fn: () => unknown): void }, protectedStage: boolean): Promise<string> {
   const stateDir = tempDir(t, 'setopsd-destroy-');
-  await new StateStore(stateDir).write({ organization: 'acme', project: 'shop', stage: 'production' }, stageModel('production', { protected: protectedStage }));
+  await new StateStore(stateDir).write({ organization: 'acme', project: 'shop', stage: 'production' }, stage({ name: 'production', protected: protectedStage, apps: { web: app() } }));
   return stateDir;
 }
 

@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { runCli } from '../helpers/deps.js';
 import { Journal } from '../../src/state/journal.js';
 import { StateStore } from '../../src/state/store.js';
-import { stageModel } from '../operations/apply-fakes.js';
 import { tempDir } from '../helpers/temp.js';
+import { app, stage } from '../helpers/models.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ref = { organization: 'acme', project: 'shop', stage: 'staging' };
@@ -24,7 +24,7 @@ type Tap = Pick<typeof t, "equal">;
 
 async function seeded(t: { teardown(fn: () => unknown): void }): Promise<string> {
   const stateDir = tempDir(t, 'setopsd-history-');
-  await new StateStore(stateDir).write(ref, stageModel('staging', { scale: 2 }));
+  await new StateStore(stateDir).write(ref, stage({ name: 'staging', apps: { web: app({ public: true, scale: 2 }) } }));
   let now = Date.parse('2026-01-01T10:00:00Z');
   const journal = new Journal(stateDir, ref, () => now);
   const changeset = { ref, changes: [{ op: 'create' as const, subject: 'app/web', dataLoss: false, command: 'setops app:create web' }] };

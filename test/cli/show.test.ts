@@ -6,8 +6,9 @@ import { canonicalJson } from '../../src/model/canonical.js';
 import { applyStage, type ApplyContext } from '../../src/operations/apply-stage.js';
 import { StateStore } from '../../src/state/store.js';
 import { runCli, testDeps } from '../helpers/deps.js';
-import { fakeEngine, fakePlanner, stageModel } from '../operations/apply-fakes.js';
+import { fakeEngine, fakePlanner } from '../operations/apply-fakes.js';
 import { tempDir } from '../helpers/temp.js';
+import { app, stage } from '../helpers/models.js';
 
 const ref = { organization: 'acme', project: 'shop', stage: 'staging' };
 const secrets = { get: async () => 'canary-show-secret-91b2' };
@@ -16,12 +17,12 @@ async function deployed(t: { teardown(fn: () => unknown): void }): Promise<strin
   const stateDir = tempDir(t, 'setopsd-show-');
   const ctx: ApplyContext = { stateDir, deps: testDeps(), signal: new AbortController().signal, planner: fakePlanner, allowDataLoss: false, lockTimeoutMs: 0, command: 'apply' };
   const engine = fakeEngine();
-  const first = stageModel('staging', { env: { TOKEN: { secret: 'TOKEN' } } });
+  const first = stage({ name: 'staging', apps: { web: app({ env: { TOKEN: { secret: 'TOKEN' } } }) } });
   await applyStage({ ref, desired: first, engine, source: { commit: 'aaaa1111bbbb2222cccc', ref: 'main' }, trigger: 'cli', configRoot: '/x', secrets }, ctx);
   await new StateStore(stateDir).write(ref, first);
   const failing = fakeEngine({ failAt: { 'acme/shop/staging': 'app/web' } });
   failing.states.set('acme/shop/staging', engine.states.get('acme/shop/staging')!);
-  await applyStage({ ref, desired: stageModel('staging', { scale: 3, env: { TOKEN: { secret: 'TOKEN' } } }), engine: failing, source: { commit: 'dddd3333eeee4444ffff', ref: 'main' }, trigger: 'cli', configRoot: '/x', secrets }, ctx);
+  await applyStage({ ref, desired: stage({ name: 'staging', apps: { web: app({ scale: 3, env: { TOKEN: { secret: 'TOKEN' } } }) } }), engine: failing, source: { commit: 'dddd3333eeee4444ffff', ref: 'main' }, trigger: 'cli', configRoot: '/x', secrets }, ctx);
   return stateDir;
 }
 
@@ -43,7 +44,7 @@ t.test('show N: the entry, its changeset and the exact model; the newest without
   const json = await runCli(['show', 'acme/shop/staging', '1', '--format', 'json', '--state-dir', stateDir]);
   const parsed = JSON.parse(json.stdout);
   t.equal(parsed.deployment.number, 1);
-  t.equal(canonicalJson(parsed.model), canonicalJson(stageModel('staging', { env: { TOKEN: { secret: 'TOKEN' } } })));
+  t.equal(canonicalJson(parsed.model), canonicalJson(stage({ name: 'staging', apps: { web: app({ env: { TOKEN: { secret: 'TOKEN' } } }) } })));
 });
 
 t.test('show: a deployment that does not exist, and one from before stored models', async (t) => {

@@ -110,7 +110,7 @@ t.test('a stage moving to another provider is read from the engine that holds it
   const stateDir = tempDir(t);
   const local = stage({ services: { db: service('postgresql') } });
   await new StateStore(stateDir).write(refOf(local), local);
-  const aws: StageModel = { ...stage({ services: { db: service('postgresql') } }), organization: { name: 'acme', provider: 'aws', aws: { region: 'eu-central-1' } } };
+  const aws = stage({ organization: { provider: 'aws', aws: { region: 'eu-central-1' } }, services: { db: service('postgresql') } });
   const { factory, calls } = engines(stateDir);
   const [p] = await planStages({ desired: desiredOf([aws]), stateDir, deps: testDeps(), signal: new AbortController().signal, engineFor: factory });
   t.same(calls, ['engine acme/local']);
