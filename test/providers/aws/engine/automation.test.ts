@@ -10,7 +10,8 @@ import { createPulumiEngine } from '../../../../src/providers/aws/index.js';
 import { parseEventStream, translateEvents } from '../../../../src/providers/aws/engine/events.js';
 import { testDeps } from '../../../helpers/deps.js';
 import { writeStackCheckpoint } from './checkpoint-file.js';
-import { fakeRoot, fakeStack, org, ref, stage, words, type Call, type Rule } from './fake-stack.js';
+import { app, stage } from '../../../helpers/models.js';
+import { fakeRoot, fakeStack, org, ref, words, type Call, type Rule } from './fake-stack.js';
 import { tempDir } from '../../../helpers/temp.js';
 import { waitFor } from '../../../helpers/wait.js';
 
@@ -19,7 +20,7 @@ const streams = join(here, '../../../fixtures/pulumi/pkg');
 const display = (f: string): string => join(streams, 'backend/display/testdata/not-truncated', f);
 const lifecycle = (f: string): string => join(streams, 'engine/lifecycletest/testdata/output', f, 'eventstream.json');
 
-const model = stage();
+const model = stage({ name: ref.stage, organization: org });
 
 /**
  * The fake stack of fake-stack.ts scripted with `rules`, for deployment #7 of a commit; its calls
@@ -245,16 +246,7 @@ t.test('without a program option the AWS program is loaded; a model it cannot bu
   const deps = testDeps({ env: { PULUMI_CONFIG_PASSPHRASE: 'x', PATH: process.env.PATH }, cwd: stateDir });
   const pulumiCommand = await PulumiCommand.get({ root: fakeRoot, skipVersionCheck: true });
   const engine = createPulumiEngine({ stateDir, deps, organization: org }, { pulumiCommand });
-  const broken: StageModel = {
-    ...model,
-    apps: {
-      web: {
-        port: 80, protocol: 'http', public: false, scale: 1, resources: { cpu: 256, memory: 512 },
-        healthCheck: { path: '/', status: '200-499', interval: 30, timeout: 5, retries: 3, startPeriod: 0 },
-        env: {}, domains: {}, links: {},
-      },
-    },
-  };
+  const broken = stage({ name: ref.stage, organization: org, apps: { web: app() } }); // no image
   await t.rejects(engine.preview!(broken, { model: null, serial: null }), { code: 'E_AWS_PROGRAM', message: /image is required on AWS/ });
   const result = await engine.apply(broken, { ref, changes: [] }, {
     signal: new AbortController().signal, log: pino({ level: 'silent' }), progress: () => {}, allowDataLoss: false,

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { canonicalJson } from '../../../../src/model/canonical.js';
-import type { StageModel } from '../../../../src/model/stage-model.js';
+import { service, stage } from '../../../helpers/models.js';
 import { SetopsError } from '../../../../src/errors.js';
 import { checkpointPaths, stackLocation } from '../../../../src/providers/aws/engine/backend.js';
 import { modelFromOutputs, parseCheckpoint, parseExport, readCheckpointFile } from '../../../../src/providers/aws/engine/checkpoint.js';
@@ -33,13 +33,12 @@ function secretPlaintexts(): string[] {
   return [...out].filter((s) => s.length >= 8);
 }
 
-const model: StageModel = {
-  organization: { name: 'acme', provider: 'aws', aws: { region: 'eu-central-1' } },
-  project: { name: 'shop' },
-  stage: { name: 'production', approval: 'auto', protected: true, notifications: {} },
-  apps: {},
-  services: { db: { type: 'postgresql', options: {}, backup: { retentionDays: 7 }, deletionProtection: true } },
-};
+const model = stage({
+  name: 'production',
+  organization: { provider: 'aws', aws: { region: 'eu-central-1' } },
+  protected: true,
+  services: { db: service('postgresql', { deletionProtection: true }) },
+});
 
 t.test('v3 and v4 checkpoints are read; serial is stable and content-derived', async (t) => {
   const v3 = parseCheckpoint(fixture('checkpoint-v3.json'), 'v3');

@@ -7,6 +7,7 @@ import t from 'tap';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import type { StageModel } from '../../../../src/model/stage-model.js';
+import { app, stage } from '../../../helpers/models.js';
 import type { ApplyIO, ProgressEvent } from '../../../../src/providers/engine.js';
 import { createPulumiEngine } from '../../../../src/providers/aws/index.js';
 import { findPulumiExecutable } from '../../../../src/providers/aws/engine/cli.js';
@@ -16,26 +17,15 @@ import { tempDir } from '../../../helpers/temp.js';
 const pulumi = await findPulumiExecutable({ PATH: process.env.PATH });
 const skip = pulumi ? false : 'pulumi CLI not on PATH';
 
-const model = (scale: number): StageModel => ({
-  organization: { name: 'itest', provider: 'aws', aws: { region: 'eu-central-1' } },
-  project: { name: 'demo' },
-  stage: { name: 'dev', approval: 'auto', protected: false, notifications: {} },
-  apps: {
-    web: {
-      image: 'nginx:1.27',
-      port: 80,
-      protocol: 'http',
-      public: false,
-      scale,
-      resources: { cpu: 256, memory: 512 },
-      healthCheck: { path: '/', status: '200-499', interval: 30, timeout: 5, retries: 3, startPeriod: 0 },
-      env: {},
-      domains: {},
-      links: {},
+const model = (scale: number): StageModel =>
+  stage({
+    name: 'dev',
+    organization: { name: 'itest', provider: 'aws', aws: { region: 'eu-central-1' } },
+    project: { name: 'demo' },
+    apps: {
+      web: app({ image: 'nginx:1.27', port: 80, scale, healthCheck: { path: '/', status: '200-499', interval: 30, timeout: 5, retries: 3, startPeriod: 0 } }),
     },
-  },
-  services: {},
-});
+  });
 
 /** A program with one dynamic resource: no provider plugin and no cloud credentials needed. */
 async function dynamicProgram(m: StageModel): Promise<() => Promise<Record<string, unknown>>> {

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { canonicalJson } from '../../../../src/model/canonical.js';
-import type { StageModel } from '../../../../src/model/stage-model.js';
+import { app, stage } from '../../../helpers/models.js';
 import { createPulumiEngine } from '../../../../src/providers/aws/index.js';
 import { StateStore } from '../../../../src/state/store.js';
 import { runCli, testDeps } from '../../../helpers/deps.js';
@@ -12,19 +12,11 @@ import { waitFor } from '../../../helpers/wait.js';
 
 const awsBin = join(dirname(fileURLToPath(import.meta.url)), '../../../fixtures/fake-pulumi/aws-bin');
 const ref = { organization: 'acme', project: 'shop', stage: 'production' };
-const model: StageModel = {
-  organization: { name: 'acme', provider: 'aws', aws: { region: 'eu-central-1' } },
-  project: { name: 'shop' },
-  stage: { name: 'production', approval: 'auto', protected: false, notifications: {} },
-  apps: {
-    web: {
-      image: 'nginx', port: 80, protocol: 'http', public: false, scale: 1, resources: { cpu: 256, memory: 512 },
-      healthCheck: { path: '/', status: '200-499', interval: 30, timeout: 5, retries: 3, startPeriod: 0 },
-      env: {}, domains: {}, links: {},
-    },
-  },
-  services: {},
-};
+const model = stage({
+  name: 'production',
+  organization: { provider: 'aws', aws: { region: 'eu-central-1' } },
+  apps: { web: app({ image: 'nginx' }) },
+});
 
 async function deployed(t: Test) {
   const stateDir = tempDir(t, 'setopsd-logs-');

@@ -10,7 +10,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StateStore } from '../../../../src/state/store.js';
 import { runCli } from '../../../helpers/deps.js';
-import { app, checkpointText, ref, stackOutputs, stage } from './fake-stack.js';
+import { app, service, stage } from '../../../helpers/models.js';
+import { checkpointText, org, ref, stackOutputs } from './fake-stack.js';
 import { tempDir } from '../../../helpers/temp.js';
 
 const golden = join(dirname(fileURLToPath(import.meta.url)), '../../../fixtures/aws-status/status.txt');
@@ -18,10 +19,12 @@ const td = (family: string, n: number): string => `arn:aws:ecs:eu-central-1:1234
 
 t.test('status of an AWS stage comes from the stack outputs', async (t) => {
   const stateDir = tempDir(t, 'setopsd-aws-status-');
-  const model = {
-    ...stage({ web: app({ public: true, scale: 3 }), worker: app({ scale: 1 }), jobs: app({ scale: 1 }) }),
-    services: { db: { type: 'postgresql' as const, version: '16', plan: 'db.t4g.micro', options: {} }, media: { type: 's3' as const, options: {} } },
-  } as unknown as ReturnType<typeof stage>;
+  const model = stage({
+    name: ref.stage,
+    organization: org,
+    apps: { web: app({ public: true, scale: 3 }), worker: app({ scale: 1 }), jobs: app({ scale: 1 }) },
+    services: { db: service('postgresql'), media: service('s3') },
+  });
   const outputs = stackOutputs(
     model,
     {
@@ -63,7 +66,7 @@ t.test('status of an AWS stage comes from the stack outputs', async (t) => {
 
 t.test('a stage with no recorded deployment has no runtime view', async (t) => {
   const stateDir = tempDir(t, 'setopsd-aws-status-');
-  await new StateStore(stateDir).write(ref, stage({ web: app() }));
+  await new StateStore(stateDir).write(ref, stage({ name: ref.stage, organization: org, apps: { web: app() } }));
   const json = await runCli(['status', '--state-dir', stateDir, '--format', 'json'], { env: { PATH: '/nonexistent' }, cwd: stateDir });
   t.equal(json.code, 0, json.stderr || 'status');
   t.equal((JSON.parse(json.stdout) as { stages: { runtime: unknown }[] }).stages[0]!.runtime, null);
