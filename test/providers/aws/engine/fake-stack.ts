@@ -22,34 +22,6 @@ export const fakeRoot = join(here, '../../../fixtures/fake-pulumi');
 export const org: OrganizationModel = { name: 'acme', provider: 'aws', aws: { region: 'eu-central-1' } };
 export const ref = { organization: 'acme', project: 'shop', stage: 'production' };
 
-/** A stage model with the given apps (AWS-buildable app defaults). */
-export function stage(apps: StageModel['apps'] = {}): StageModel {
-  return {
-    organization: org,
-    project: { name: 'shop' },
-    stage: { name: 'production', approval: 'auto', protected: false, notifications: {} },
-    apps,
-    services: {},
-  };
-}
-
-/** One app with the given fields over buildable defaults. */
-export function app(fields: Partial<StageModel['apps'][string]> = {}): StageModel['apps'][string] {
-  return {
-    image: 'ghcr.io/acme/web:1.0.0',
-    port: 8080,
-    protocol: 'http',
-    public: false,
-    scale: 2,
-    resources: { cpu: 256, memory: 512 },
-    healthCheck: { path: '/', status: '200-499', interval: 30, timeout: 5, retries: 3, startPeriod: 0 },
-    env: {},
-    domains: {},
-    links: {},
-    ...fields,
-  };
-}
-
 export interface Rule {
   when: string;
   writes?: { path: string; text: string }[];
