@@ -1,7 +1,8 @@
 import t from 'tap';
 import { readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { FIXTURES, REF, httpApp, noChanges, setup, stage, allGone } from './helpers.js';
+import { HTTP_APP, FIXTURES, REF, noChanges, setup, allGone } from './helpers.js';
+import { app, stage } from '../../helpers/models.js';
 import { localPaths } from '../../../src/providers/local/paths.js';
 import { createLocalEngine } from '../../../src/providers/local/index.js';
 import { freePort } from '../../../src/providers/local/proc.js';
@@ -12,7 +13,7 @@ import { get, request } from '../../helpers/http.js';
 
 t.test('a public app answers through the router by Host header; destroy leaves no process', async (t) => {
   const { engine, io, stateDir } = await setup(t);
-  const desired = stage({ web: httpApp({ env: { VERSION: 'v1' }, domains: { 'shop.example.test': { primary: true } } }) });
+  const desired = stage({ name: 'dev', apps: { web: app({ ...HTTP_APP, env: { VERSION: 'v1' }, domains: { 'shop.example.test': { primary: true } } }) } });
   const result = await engine.apply(desired, noChanges(), io());
   t.equal(result.status, 'succeeded', result.error?.message ?? '');
   t.equal(result.actual.serial, '1');
@@ -67,7 +68,7 @@ t.test('a public app answers through the router by Host header; destroy leaves n
   t.match(logs.join(''), /\[0\] listening on \d+ version v1/);
 
   const pids = status!.apps.web!.processes.map((p) => p.pid);
-  const rerouted = stage({ web: httpApp({ env: { VERSION: 'v1' }, domains: { 'other.example.test': { primary: true } } }) });
+  const rerouted = stage({ name: 'dev', apps: { web: app({ ...HTTP_APP, env: { VERSION: 'v1' }, domains: { 'other.example.test': { primary: true } } }) } });
   const r2 = await engine.apply(rerouted, noChanges(), io());
   t.equal(r2.status, 'succeeded', r2.error?.message ?? '');
   t.same((await engine.status!(REF))!.apps.web!.processes.map((p) => p.pid), pids, 'a domain change does not restart processes');
@@ -85,7 +86,7 @@ t.test('a public app answers through the router by Host header; destroy leaves n
 
 t.test('re-applying the same model changes nothing; removing an app stops it; a failing health check takes a process out of rotation', async (t) => {
   const { engine, io } = await setup(t);
-  const desired = stage({ web: httpApp({ env: { VERSION: 'v1' } }), api: httpApp({ env: { VERSION: 'api' } }) });
+  const desired = stage({ name: 'dev', apps: { web: app({ ...HTTP_APP, env: { VERSION: 'v1' } }), api: app({ ...HTTP_APP, env: { VERSION: 'api' } }) } });
   t.equal((await engine.apply(desired, noChanges(), io())).status, 'succeeded');
   const s1 = (await engine.status!(REF))!;
   const port = s1.router!.port;
@@ -97,7 +98,7 @@ t.test('re-applying the same model changes nothing; removing an app stops it; a 
   t.same(s2.apps.web!.processes.map((p) => p.pid), s1.apps.web!.processes.map((p) => p.pid), 'no process restarted');
 
   const apiPids = s2.apps.api!.processes.map((p) => p.pid);
-  const without = stage({ web: httpApp({ env: { VERSION: 'v1' } }) });
+  const without = stage({ name: 'dev', apps: { web: app({ ...HTTP_APP, env: { VERSION: 'v1' } }) } });
   const change = { ref: REF, changes: [{ op: 'delete' as const, subject: 'app/api', dataLoss: false, command: 'setops --project shop --stage dev app:destroy api' }] };
   const removed = io();
   t.equal((await engine.apply(without, change, removed)).status, 'succeeded');
@@ -118,7 +119,7 @@ t.test('re-applying the same model changes nothing; removing an app stops it; a 
 
 t.test('the router port is kept across applies and moves when another one is configured', async (t) => {
   const { engine, io, stateDir } = await setup(t);
-  const desired = stage({ web: httpApp() });
+  const desired = stage({ name: 'dev', apps: { web: app(HTTP_APP) } });
   t.equal((await engine.apply(desired, noChanges(), io())).status, 'succeeded');
   const first = (await engine.status!(REF))!.router!.port;
   t.equal((await engine.apply(desired, noChanges(), io())).status, 'succeeded');

@@ -3,7 +3,8 @@ import { spawn } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FAST_HEALTH, FIXTURES, REF, httpApp, noChanges, service, setup, stage, allGone } from './helpers.js';
+import { HTTP_APP, FAST_HEALTH, FIXTURES, REF, noChanges, setup, allGone } from './helpers.js';
+import { app, service, stage } from '../../helpers/models.js';
 import { localPaths } from '../../../src/providers/local/paths.js';
 import { environOf, isRunning } from '../../../src/providers/local/proc.js';
 import { OWNER_ENV, ROLE_ENV } from '../../../src/providers/local/protocol.js';
@@ -33,12 +34,12 @@ async function appProcesses(stateDir: string) {
 
 t.test('SIGKILL of the process running apply, then a new apply: converged, one set of processes', async (t) => {
   const { engine, io, stateDir } = await setup(t);
-  const v1 = stage({ web: httpApp({ env: { VERSION: 'v1' }, scale: 2 }) });
+  const v1 = stage({ name: 'dev', apps: { web: app({ ...HTTP_APP, env: { VERSION: 'v1' }, scale: 2 }) } });
   t.equal((await engine.apply(v1, noChanges(), io())).status, 'succeeded');
   const port = (await engine.status!(REF))!.router!.port;
 
   // v2 starts slowly, so the child is killed while new processes are starting.
-  const v2 = stage({ web: httpApp({ env: { VERSION: 'v2', SLOW_START_MS: '1500' }, scale: 2 }) });
+  const v2 = stage({ name: 'dev', apps: { web: app({ ...HTTP_APP, env: { VERSION: 'v2', SLOW_START_MS: '1500' }, scale: 2 }) } });
   const modelFile = join(stateDir, 'v2.json');
   await writeFile(modelFile, JSON.stringify(v2));
   const child = spawn(process.execPath, ['--import', 'tsx', CHILD, stateDir, modelFile, FIXTURES], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -72,7 +73,7 @@ t.test('supervisor killed mid-deployment: the next apply adopts the running vers
   const { engine, io, stateDir } = await setup(t);
   const redis = (await findOnPath('redis-server', process.env)) !== null;
   const services = { db: service('postgresql'), ...(redis ? { cache: service('redis') } : {}) };
-  const v1 = stage({ web: httpApp({ env: { VERSION: 'v1' }, scale: 2, links: { db: {} } }) }, services);
+  const v1 = stage({ name: 'dev', apps: { web: app({ ...HTTP_APP, env: { VERSION: 'v1' }, scale: 2, links: { db: {} } }) }, services });
   t.equal((await engine.apply(v1, noChanges(), io())).status, 'succeeded');
   const port = (await engine.status!(REF))!.router!.port;
   t.equal(JSON.parse((await get(port, '/db', { host: 'web.dev.shop.localhost' })).body).visits, 1);
@@ -85,7 +86,7 @@ t.test('supervisor killed mid-deployment: the next apply adopts the running vers
   if (!redis) t.comment('redis-server is not on the PATH: redis adoption is not checked');
 
   // A deployment of v2 is under way (its first process starting) when the supervisor dies.
-  const slow = stage({ web: httpApp({ env: { VERSION: 'v2', SLOW_START_MS: '60000' }, scale: 2, links: { db: {} }, healthCheck: { ...FAST_HEALTH, startPeriod: 60 } }) }, services);
+  const slow = stage({ name: 'dev', apps: { web: app({ ...HTTP_APP, env: { VERSION: 'v2', SLOW_START_MS: '60000' }, scale: 2, links: { db: {} }, healthCheck: { ...FAST_HEALTH, startPeriod: 60 } }) }, services });
   const pending = engine.apply(slow, noChanges(), io());
   const half = await waitFor('v2 starting', async () => (await appProcesses(stateDir)).find((p) => p.env.VERSION === 'v2'), { timeoutMs: 10_000 });
   process.kill(sup.pid, 'SIGKILL');
@@ -114,7 +115,7 @@ t.test('supervisor killed mid-deployment: the next apply adopts the running vers
   t.equal(JSON.parse((await get(port, '/db', { host: 'web.dev.shop.localhost' })).body).visits, 2, 'the database kept its rows');
 
   // The adopted processes are supervised like any other: a new version replaces them.
-  const v2 = stage({ web: httpApp({ env: { VERSION: 'v2' }, scale: 2, links: { db: {} } }) }, services);
+  const v2 = stage({ name: 'dev', apps: { web: app({ ...HTTP_APP, env: { VERSION: 'v2' }, scale: 2, links: { db: {} } }) }, services });
   t.equal((await engine.apply(v2, noChanges(), io())).status, 'succeeded');
   t.ok(await allGone(before), 'adopted processes stopped on replacement');
   t.same((await appProcesses(stateDir)).map((p) => p.env.VERSION), ['v2', 'v2']);
@@ -133,7 +134,7 @@ async function supervisors(stateDir: string): Promise<number[]> {
 
 t.test('two applies at once on a new stage: one supervisor, one set of processes', async (t) => {
   const { engine, io, stateDir } = await setup(t);
-  const desired = stage({ web: httpApp({ env: { VERSION: 'v1' }, scale: 2 }) });
+  const desired = stage({ name: 'dev', apps: { web: app({ ...HTTP_APP, env: { VERSION: 'v1' }, scale: 2 }) } });
   const [a, b] = await Promise.all([engine.apply(desired, noChanges(), io()), engine.apply(desired, noChanges(), io())]);
   t.equal(a.status, 'succeeded', a.error?.message ?? '');
   t.equal(b.status, 'succeeded', b.error?.message ?? '');
@@ -143,7 +144,7 @@ t.test('two applies at once on a new stage: one supervisor, one set of processes
 
 t.test('SIGTERM to the supervisor stops every process of the stage; the next apply brings them back', async (t) => {
   const { engine, io, stateDir } = await setup(t);
-  const desired = stage({ web: httpApp({ env: { VERSION: 'v1' } }) }, { db: service('postgresql') });
+  const desired = stage({ name: 'dev', apps: { web: app({ ...HTTP_APP, env: { VERSION: 'v1' } }) }, services: { db: service('postgresql') } });
   t.equal((await engine.apply(desired, noChanges(), io())).status, 'succeeded');
   const [sup] = await supervisors(stateDir);
   const apps = (await appProcesses(stateDir)).map((p) => p.pid);
@@ -159,7 +160,7 @@ t.test('SIGTERM to the supervisor stops every process of the stage; the next app
 t.test('destroy with the supervisor killed still leaves no process', async (t) => {
   const { engine, io, stateDir } = await setup(t);
   const redis = (await findOnPath('redis-server', process.env)) !== null;
-  const desired = stage({ web: httpApp({ scale: 2 }) }, { db: service('postgresql'), ...(redis ? { cache: service('redis') } : {}) });
+  const desired = stage({ name: 'dev', apps: { web: app({ ...HTTP_APP, scale: 2 }) }, services: { db: service('postgresql'), ...(redis ? { cache: service('redis') } : {}) } });
   t.equal((await engine.apply(desired, noChanges(), io())).status, 'succeeded');
   const [sup] = await supervisors(stateDir);
   const apps = (await appProcesses(stateDir)).map((p) => p.pid);

@@ -3,7 +3,8 @@ import { writeFile, chmod, appendFile, stat, symlink } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { connect } from 'node:net';
-import { REF, httpApp, noChanges, service, setup, stage } from './helpers.js';
+import { HTTP_APP, REF, noChanges, setup } from './helpers.js';
+import { app, service, stage } from '../../helpers/models.js';
 import { createSecretResolver } from '../../../src/providers/local/secrets.js';
 import { localPaths } from '../../../src/providers/local/paths.js';
 import { tempDir } from '../../helpers/temp.js';
@@ -41,15 +42,15 @@ t.test('secrets: a 0600 file (YAML or dotenv) or the environment; errors name th
 t.test('a stage the local engine cannot run fails before anything starts, naming every problem', async (t) => {
   const { engine, io, stateDir } = await setup(t);
   const secrets = createSecretResolver({ envPrefix: 'X_', env: { X_TOKEN: 'tok-value' } });
-  const bad = stage(
-    {
-      web: httpApp({ env: { TOKEN: { secret: 'TOKEN' }, OTHER: { secret: 'MISSING' } }, links: { a: {}, b: {} } }),
-      img: httpApp({ command: undefined }),
-      lost: httpApp({ workdir: 'no-such-dir' }),
+  const bad = stage({
+    name: 'dev',
+    apps: {
+      web: app({ ...HTTP_APP, env: { TOKEN: { secret: 'TOKEN' }, OTHER: { secret: 'MISSING' } }, links: { a: {}, b: {} } }),
+      img: app({ ...HTTP_APP, command: undefined }),
+      lost: app({ ...HTTP_APP, workdir: 'no-such-dir' }),
     },
-    { a: service('postgresql'), b: service('postgresql'), search: service('elasticsearch') },
-  );
-  delete bad.apps.img!.command;
+    services: { a: service('postgresql'), b: service('postgresql'), search: service('elasticsearch') },
+  });
   const result = await engine.apply(bad, noChanges(), io({ secrets }));
   t.equal(result.status, 'failed');
   t.equal(result.error?.code, 'E_LOCAL_INVALID');
@@ -68,8 +69,11 @@ t.test('secrets reach the app env; a tcp app is checked by TCP connect; logs fol
   const { engine, io, stateDir } = await setup(t);
   const secrets = createSecretResolver({ envPrefix: 'X_', env: { X_TOKEN: 'tok-value' } });
   const desired = stage({
-    web: httpApp({ env: { TOKEN: { secret: 'TOKEN' } } }),
-    echo: httpApp({ command: 'exec node tcp-app.mjs', protocol: 'tcp', public: false, healthCheck: { path: '/', status: '200-499', interval: 0.2, timeout: 1, retries: 3, startPeriod: 3 } }),
+    name: 'dev',
+    apps: {
+      web: app({ ...HTTP_APP, env: { TOKEN: { secret: 'TOKEN' } } }),
+      echo: app({ ...HTTP_APP, command: 'exec node tcp-app.mjs', protocol: 'tcp', public: false, healthCheck: { path: '/', status: '200-499', interval: 0.2, timeout: 1, retries: 3, startPeriod: 3 } }),
+    },
   });
   const result = await engine.apply(desired, noChanges(), io({ secrets }));
   t.equal(result.status, 'succeeded', result.error?.message ?? '');
@@ -113,7 +117,7 @@ t.test('a missing redis-server and a taken router port fail with clear messages'
   t.teardown(() => {
     process.env.PATH = path;
   });
-  const r = await engine.apply(stage({ web: httpApp() }, { cache: service('redis') }), noChanges(), io());
+  const r = await engine.apply(stage({ name: 'dev', apps: { web: app(HTTP_APP) }, services: { cache: service('redis') } }), noChanges(), io());
   t.equal(r.status, 'failed');
   t.equal(r.error?.code, 'E_MISSING_BINARY');
   t.equal(r.error?.message, 'service/cache in acme/shop/dev: redis-server was not found on the PATH; install Redis (e.g. apt-get install redis-server) or remove the redis service');
@@ -124,7 +128,7 @@ t.test('a missing redis-server and a taken router port fail with clear messages'
   t.teardown(() => void blocker.close());
   const taken = (blocker.address() as { port: number }).port;
   const other = await setup(t, { routerPort: taken });
-  const r2 = await other.engine.apply(stage({ web: httpApp() }), noChanges(), other.io());
+  const r2 = await other.engine.apply(stage({ name: 'dev', apps: { web: app(HTTP_APP) } }), noChanges(), other.io());
   t.equal(r2.status, 'failed');
   t.match(r2.error?.message, new RegExp(`^stage acme/shop/dev: the local stage supervisor exited at start: listen EADDRINUSE: address already in use 127\\.0\\.0\\.1:${taken}; see `));
 });

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import type { Test } from 'tap';
-import type { AppModel, ServiceModel, StageModel, StageRef } from '../../../src/model/stage-model.js';
+import type { AppModel, StageRef } from '../../../src/model/stage-model.js';
 import type { ApplyIO, Engine, ProgressEvent, SecretResolver } from '../../../src/providers/engine.js';
 import type { Changeset } from '../../../src/model/changeset.js';
 import { createLocalEngine, type LocalEngineOptions } from '../../../src/providers/local/index.js';
@@ -18,37 +18,12 @@ export const REF: StageRef = { organization: 'acme', project: 'shop', stage: 'de
 /** Short health checks and backoff so the tests run fast. */
 export const FAST_HEALTH = { path: '/health', status: '200-399', interval: 0.2, timeout: 1, retries: 3, startPeriod: 3 };
 
-/** An app running the HTTP fixture. */
-export function httpApp(over: Partial<AppModel> = {}): AppModel {
-  return {
-    command: ['node', 'http-app.mjs'],
-    workdir: '.',
-    port: 5000,
-    protocol: 'http',
-    public: true,
-    scale: 1,
-    resources: { cpu: 256, memory: 512 },
-    healthCheck: { ...FAST_HEALTH },
-    env: {},
-    domains: {},
-    links: {},
-    ...over,
-  };
-}
-
-export function service(type: ServiceModel['type']): ServiceModel {
-  return { type, options: {}, backup: { retentionDays: 7 }, deletionProtection: false };
-}
-
-export function stage(apps: Record<string, AppModel>, services: Record<string, ServiceModel> = {}, ref: StageRef = REF): StageModel {
-  return {
-    organization: { name: ref.organization, provider: 'local' },
-    project: { name: ref.project },
-    stage: { name: ref.stage, approval: 'auto', protected: false, notifications: {} },
-    apps,
-    services,
-  };
-}
+/**
+ * The fields these tests' apps share: they run the HTTP fixture (fixtures/local-apps/http-app.mjs)
+ * from the config root, are public, and have short health checks. Spread into app():
+ * `app({ ...HTTP_APP, env: { VERSION: 'v1' } })`.
+ */
+export const HTTP_APP: Partial<AppModel> = { command: ['node', 'http-app.mjs'], workdir: '.', public: true, healthCheck: FAST_HEALTH };
 
 export function noChanges(ref: StageRef = REF): Changeset {
   return { ref, changes: [] };

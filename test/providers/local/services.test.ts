@@ -2,7 +2,8 @@ import t from 'tap';
 import { lstat, mkdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { REF, httpApp, makeIO, noChanges, service, setup, stage, allGone } from './helpers.js';
+import { HTTP_APP, REF, makeIO, noChanges, setup, allGone } from './helpers.js';
+import { app, service, stage } from '../../helpers/models.js';
 import { createLocalEngine } from '../../../src/providers/local/index.js';
 import { testDeps } from '../../helpers/deps.js';
 import { localPaths } from '../../../src/providers/local/paths.js';
@@ -14,10 +15,11 @@ const EXAMPLES = resolve(fileURLToPath(new URL('../../../examples', import.meta.
 
 t.test('postgresql: the example app reads its linked database through the router; data survives a re-apply', async (t) => {
   const { engine, io, stateDir } = await setup(t);
-  const desired = stage(
-    { web: httpApp({ command: ['node', 'server.js'], workdir: 'app', healthCheck: { path: '/healthz', status: '200-399', interval: 0.2, timeout: 2, retries: 5, startPeriod: 10 }, links: { database: {} } }) },
-    { database: service('postgresql') },
-  );
+  const desired = stage({
+    name: 'dev',
+    apps: { web: app({ command: ['node', 'server.js'], workdir: 'app', public: true, healthCheck: { path: '/healthz', status: '200-399', interval: 0.2, timeout: 2, retries: 5, startPeriod: 10 }, links: { database: {} } }) },
+    services: { database: service('postgresql') },
+  });
   const result = await engine.apply(desired, noChanges(), io({ configRoot: EXAMPLES }));
   t.equal(result.status, 'succeeded', result.error?.message ?? '');
   const s = (await engine.status!(REF))!;
@@ -52,7 +54,7 @@ t.test('redis, s3 and volume: link variables and running servers', async (t) => 
   const { engine, io, stateDir } = await setup(t);
   const services = { files: service('s3'), disk: service('volume'), ...(redisBin ? { cache: service('redis') } : {}) };
   const links = { files: {}, disk: { envKey: 'DATA_DIR' }, ...(redisBin ? { cache: {} } : {}) };
-  const desired = stage({ web: httpApp({ links }) }, services);
+  const desired = stage({ name: 'dev', apps: { web: app({ ...HTTP_APP, links }) }, services });
   const result = await engine.apply(desired, noChanges(), io());
   t.equal(result.status, 'succeeded', result.error?.message ?? '');
   const s = (await engine.status!(REF))!;
@@ -76,12 +78,12 @@ t.test('redis, s3 and volume: link variables and running servers', async (t) => 
 
   // Deleting the service without data loss keeps its data; the server stops.
   const redisPid = ((JSON.parse(await readFile(paths.pidsFile, 'utf8')) as { pid: number; role: string }[]).find((p) => p.role === 'redis/cache'))!.pid;
-  const without = stage({ web: httpApp({ links: { files: {}, disk: { envKey: 'DATA_DIR' } } }) }, { files: service('s3'), disk: service('volume') });
+  const without = stage({ name: 'dev', apps: { web: app({ ...HTTP_APP, links: { files: {}, disk: { envKey: 'DATA_DIR' } } }) }, services: { files: service('s3'), disk: service('volume') } });
   const removed = await engine.apply(without, noChanges(), io());
   t.equal(removed.status, 'succeeded', removed.error?.message ?? '');
   t.ok(await allGone([redisPid]), 'redis-server stopped');
   t.ok((await stat(`${paths.redisDir}/cache`)).isDirectory(), 'its data is kept without --allow-data-loss');
-  const dropped = await engine.apply(stage({ web: httpApp() }), noChanges(), io({ allowDataLoss: true }));
+  const dropped = await engine.apply(stage({ name: 'dev', apps: { web: app(HTTP_APP) } }), noChanges(), io({ allowDataLoss: true }));
   t.equal(dropped.status, 'succeeded', dropped.error?.message ?? '');
   await t.rejects(stat(`${paths.dataDir}/files`), 'with data loss allowed the s3 directory goes');
 });
@@ -98,7 +100,7 @@ t.test('as root with a state dir the postgres user cannot reach: the cluster liv
   const stateDir = join(parent, 'state');
   const engine = createLocalEngine({ stateDir, deps: testDeps(), organization: { name: REF.organization, provider: 'local' } }, { stopGraceMs: 3000 });
   t.teardown(() => engine.destroy(REF, makeIO({ allowDataLoss: true })).then(() => {}, () => {}));
-  const desired = stage({ web: httpApp({ links: { db: {} } }) }, { db: service('postgresql') });
+  const desired = stage({ name: 'dev', apps: { web: app({ ...HTTP_APP, links: { db: {} } }) }, services: { db: service('postgresql') } });
   const r = await engine.apply(desired, noChanges(), makeIO());
   t.equal(r.status, 'succeeded', r.error?.message ?? '');
   const link = localPaths(stateDir, REF).postgresDir;
