@@ -3,13 +3,15 @@
  * commit and ref that were applied (real git repository, real local engine).
  */
 import t from 'tap';
-import { mkdtemp, readFile, readdir, rm, symlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { realClock, realSleep } from '../../src/sleep.js';
 import { runCli } from '../helpers/deps.js';
 import { gitRepo } from '../helpers/git.js';
-import { get, killMentioning, repoRoot, waitFor } from '../e2e/helpers.js';
+import { killMentioning, repoRoot } from '../e2e/helpers.js';
+import { tempDir } from '../helpers/temp.js';
+import { waitFor } from '../helpers/wait.js';
+import { get } from '../helpers/http.js';
 
 const manifests = (version: string) => `apiVersion: setopsd/v1
 kind: Organization
@@ -38,7 +40,7 @@ spec:
 `;
 
 t.test('apply from a git ref and from a saved plan records commit, ref and trigger', async (t) => {
-  const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-apply-git-state-'));
+  const stateDir = tempDir(t, 'setopsd-apply-git-state-');
   const repo = gitRepo(t);
   await symlink(join(repoRoot, 'test/fixtures/local-apps'), join(repo.dir, 'apps'));
   const first = repo.commit('v1', { 'setops.yaml': manifests('v1') });
@@ -46,7 +48,6 @@ t.test('apply from a git ref and from a saved plan records commit, ref and trigg
   t.teardown(async () => {
     await run(['destroy', 'dev', '--yes', '--allow-data-loss']).catch(() => undefined);
     await killMentioning(stateDir);
-    await rm(stateDir, { recursive: true, force: true });
   });
   const journal = async () => {
     const jdir = join(stateDir, 'stages/acme/shop/dev/journal');
@@ -70,14 +71,14 @@ t.test('apply from a git ref and from a saved plan records commit, ref and trigg
   t.match(history.stdout, new RegExp(`#2\\s+succeeded\\s+apply\\s+plan-file\\s+${second.slice(0, 12)}`));
   const status = JSON.parse((await run(['status', '--format', 'json'])).stdout).stages[0];
   const res = await waitFor('v2 through the router', async () => {
-    const g = await get(status.runtime.router.port, 'web.dev.shop.localhost', '/');
+    const g = await get(status.runtime.router.port, '/', { host: 'web.dev.shop.localhost' });
     return g.status === 200 && g.body.includes('v2') ? g : undefined;
-  }, 20_000);
+  }, { timeoutMs: 20_000 });
   t.match(res.body, /"version":"v2"/);
 });
 
 t.test('with --dir, an app workdir is relative to the folder that holds the manifests', async (t) => {
-  const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-apply-gitdir-state-'));
+  const stateDir = tempDir(t, 'setopsd-apply-gitdir-state-');
   const repo = gitRepo(t);
   repo.commit('scaffold', { 'config/.keep': '' });
   await symlink(join(repoRoot, 'test/fixtures/local-apps'), join(repo.dir, 'config/apps'));
@@ -86,22 +87,20 @@ t.test('with --dir, an app workdir is relative to the folder that holds the mani
   t.teardown(async () => {
     await run(['destroy', 'dev', '--yes', '--allow-data-loss']).catch(() => undefined);
     await killMentioning(stateDir);
-    await rm(stateDir, { recursive: true, force: true });
   });
 
   const r = await run(['apply', '--repo', repo.dir, '--ref', 'main', '--dir', 'config', '--yes']);
   t.equal(r.code, 0, r.stdout + r.stderr);
   const status = JSON.parse((await run(['status', '--format', 'json'])).stdout).stages[0];
   const res = await waitFor('v1 through the router', async () => {
-    const g = await get(status.runtime.router.port, 'web.dev.shop.localhost', '/');
+    const g = await get(status.runtime.router.port, '/', { host: 'web.dev.shop.localhost' });
     return g.status === 200 ? g : undefined;
-  }, 20_000);
+  }, { timeoutMs: 20_000 });
   t.match(res.body, /"version":"v1"/);
 });
 
 t.test('invalid manifests: apply names the file relative to the working directory and applies nothing', async (t) => {
-  const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-apply-invalid-state-'));
-  t.teardown(() => rm(stateDir, { recursive: true, force: true }));
+  const stateDir = tempDir(t, 'setopsd-apply-invalid-state-');
   const repo = gitRepo(t);
   repo.commit('bad', { 'config/setops.yaml': manifests('v1').replace('public: true', 'public: maybe') });
   const { code, stderr } = await runCli(['apply', 'config', '--yes', '--state-dir', stateDir], { clock: realClock, sleep: realSleep, env: process.env, cwd: repo.dir });

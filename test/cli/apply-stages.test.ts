@@ -4,16 +4,18 @@
  * confirmation, plan files, locks and cancellation. The example stage end to end is in test/e2e/.
  */
 import t from 'tap';
-import { chmod, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, readFile, readdir, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { realClock, realSleep } from '../../src/sleep.js';
 import { acquireStageLock } from '../../src/state/lock.js';
 import type { Deps } from '../../src/deps.js';
 import { runCli, testDeps } from '../helpers/deps.js';
-import { get, killMentioning, processesMentioning, repoRoot, waitFor } from '../e2e/helpers.js';
+import { killMentioning, processesMentioning, repoRoot } from '../e2e/helpers.js';
+import { tempDir } from '../helpers/temp.js';
+import { waitFor } from '../helpers/wait.js';
+import { get } from '../helpers/http.js';
 
-const dir = await mkdtemp(join(tmpdir(), 'setopsd-cli-apply-'));
+const dir = tempDir(t, 'setopsd-cli-apply-');
 const stateDir = join(dir, '.setopsd');
 await symlink(join(repoRoot, 'test/fixtures/local-apps'), join(dir, 'apps'));
 
@@ -24,7 +26,6 @@ function run(argv: string[], over: Partial<Deps> = {}, signal = new AbortControl
 t.teardown(async () => {
   for (const stage of ['staging', 'production', 'preview']) await run(['destroy', `shop/${stage}`, '--yes', '--allow-data-loss']).catch(() => undefined);
   await killMentioning(dir);
-  await rm(dir, { recursive: true, force: true });
 });
 
 interface Opts {
@@ -204,7 +205,7 @@ t.test('cancel during apply: the deployment is journaled failed and the stage un
   const ac = new AbortController();
   const before = (await journal('staging')).length;
   const running = run(['apply', '--yes', '--stage', 'staging'], {}, ac.signal);
-  await waitFor('the deployment to be running', async () => (await journal('staging')).length > before && (await journal('staging')).at(-1)!.status === 'running', 30_000, 5);
+  await waitFor('the deployment to be running', async () => (await journal('staging')).length > before && (await journal('staging')).at(-1)!.status === 'running', { timeoutMs: 30_000, intervalMs: 5 });
   ac.abort(new Error('SIGINT'));
   const r = await running;
   t.equal(r.code, 1);
@@ -227,7 +228,7 @@ t.test('a new version that never becomes healthy fails the deployment; the old v
   const last = (await journal('staging')).at(-1)!;
   t.equal(last.status, 'failed');
   const status = JSON.parse((await run(['status', '--stage', 'staging', '--format', 'json'])).stdout).stages[0];
-  const res = await get(status.runtime.router.port, 'web.staging.shop.localhost', '/');
+  const res = await get(status.runtime.router.port, '/', { host: 'web.staging.shop.localhost' });
   t.equal(res.status, 200);
   t.match(res.body, /"version":"v6"/, 'the previous version still answers');
   const plan = await run(['plan', '--stage', 'staging']);

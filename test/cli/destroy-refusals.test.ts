@@ -1,16 +1,14 @@
 import t from 'tap';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/deps.js';
 import { Journal } from '../../src/state/journal.js';
 import { StateStore } from '../../src/state/store.js';
-import { stageModel } from '../operations/apply-fakes.js';
+import { tempDir } from '../helpers/temp.js';
+import { app, stage } from '../helpers/models.js';
 
 async function seeded(t: { teardown(fn: () => unknown): void }, protectedStage: boolean): Promise<string> {
-  const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-destroy-'));
-  t.teardown(() => rm(stateDir, { recursive: true, force: true }));
-  await new StateStore(stateDir).write({ organization: 'acme', project: 'shop', stage: 'production' }, stageModel('production', { protected: protectedStage }));
+  const stateDir = tempDir(t, 'setopsd-destroy-');
+  await new StateStore(stateDir).write({ organization: 'acme', project: 'shop', stage: 'production' }, stage({ name: 'production', protected: protectedStage, apps: { web: app() } }));
   return stateDir;
 }
 

@@ -1,12 +1,12 @@
 import t from 'tap';
-import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCli } from '../helpers/deps.js';
 import { Journal } from '../../src/state/journal.js';
 import { StateStore } from '../../src/state/store.js';
-import { stageModel } from '../operations/apply-fakes.js';
+import { tempDir } from '../helpers/temp.js';
+import { app, stage } from '../helpers/models.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ref = { organization: 'acme', project: 'shop', stage: 'staging' };
@@ -23,9 +23,8 @@ async function golden(t: Tap, name: string, actual: string): Promise<void> {
 type Tap = Pick<typeof t, "equal">;
 
 async function seeded(t: { teardown(fn: () => unknown): void }): Promise<string> {
-  const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-history-'));
-  t.teardown(() => rm(stateDir, { recursive: true, force: true }));
-  await new StateStore(stateDir).write(ref, stageModel('staging', { scale: 2 }));
+  const stateDir = tempDir(t, 'setopsd-history-');
+  await new StateStore(stateDir).write(ref, stage({ name: 'staging', apps: { web: app({ public: true, scale: 2 }) } }));
   let now = Date.parse('2026-01-01T10:00:00Z');
   const journal = new Journal(stateDir, ref, () => now);
   const changeset = { ref, changes: [{ op: 'create' as const, subject: 'app/web', dataLoss: false, command: 'setops app:create web' }] };
@@ -77,8 +76,7 @@ t.test('status shows last deployment, apps and services per stage; json is stabl
 });
 
 t.test('status of an empty state directory says so', async (t) => {
-  const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-status-'));
-  t.teardown(() => rm(stateDir, { recursive: true, force: true }));
+  const stateDir = tempDir(t, 'setopsd-status-');
   const r = await runCli(['status', '--state-dir', stateDir]);
   t.equal(r.code, 0);
   t.equal(r.stdout, 'no deployed stages in this state directory\n');

@@ -3,10 +3,10 @@ import { planStage } from '../../src/reconciler/stage-plan.js';
 import { renderText } from '../../src/render/text.js';
 import { renderMarkdown } from '../../src/render/markdown.js';
 import { renderJson } from '../../src/render/json.js';
-import { app, service, stage } from '../reconciler/models.js';
+import { app, service, stage } from '../helpers/models.js';
 
 function sample() {
-  const actual = stage({ apps: { web: app({ env: { TOKEN: { secret: 'tok-1' } } }) }, services: { db: service() } });
+  const actual = stage({ apps: { web: app({ env: { TOKEN: { secret: 'tok-1' } } }) }, services: { db: service('postgresql', { plan: undefined }) } });
   const desired = stage({ apps: { web: app({ protocol: 'tcp', env: { TOKEN: { secret: 'tok-2' } }, command: 'echo ``` <b>' }) } });
   const p = planStage(desired, { model: actual, serial: '7' }, 'pulumi');
   p.resources = [{ op: 'create', subject: 'resource/aws:ecs/service:Service/web', dataLoss: false, command: '# pulumi up' }];

@@ -2,7 +2,7 @@ import t from 'tap';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../helpers/deps.js';
-import { tempDir } from '../helpers/git.js';
+import { tempDir } from '../helpers/temp.js';
 import { readDirectory } from '../../src/manifests/source-dir.js';
 import { loadDesired } from '../../src/manifests/load.js';
 import { StateStore } from '../../src/state/store.js';

@@ -2,7 +2,7 @@ import t from 'tap';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../helpers/deps.js';
-import { tempDir } from '../helpers/git.js';
+import { tempDir } from '../helpers/temp.js';
 import { readPlanFile } from '../../src/operations/plan-files.js';
 import { StateStore } from '../../src/state/store.js';
 import { readDirectory } from '../../src/manifests/source-dir.js';

@@ -1,28 +1,28 @@
 /** `setopsd show STAGE [N]` prints one deployment with the model it applied; `status` shows the status record. */
 import t from 'tap';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { canonicalJson } from '../../src/model/canonical.js';
 import { applyStage, type ApplyContext } from '../../src/operations/apply-stage.js';
 import { StateStore } from '../../src/state/store.js';
 import { runCli, testDeps } from '../helpers/deps.js';
-import { fakeEngine, fakePlanner, stageModel } from '../operations/apply-fakes.js';
+import { fakeEngine, fakePlanner } from '../operations/apply-fakes.js';
+import { tempDir } from '../helpers/temp.js';
+import { app, stage } from '../helpers/models.js';
 
 const ref = { organization: 'acme', project: 'shop', stage: 'staging' };
 const secrets = { get: async () => 'canary-show-secret-91b2' };
 
 async function deployed(t: { teardown(fn: () => unknown): void }): Promise<string> {
-  const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-show-'));
-  t.teardown(() => rm(stateDir, { recursive: true, force: true }));
+  const stateDir = tempDir(t, 'setopsd-show-');
   const ctx: ApplyContext = { stateDir, deps: testDeps(), signal: new AbortController().signal, planner: fakePlanner, allowDataLoss: false, lockTimeoutMs: 0, command: 'apply' };
   const engine = fakeEngine();
-  const first = stageModel('staging', { env: { TOKEN: { secret: 'TOKEN' } } });
+  const first = stage({ name: 'staging', apps: { web: app({ env: { TOKEN: { secret: 'TOKEN' } } }) } });
   await applyStage({ ref, desired: first, engine, source: { commit: 'aaaa1111bbbb2222cccc', ref: 'main' }, trigger: 'cli', configRoot: '/x', secrets }, ctx);
   await new StateStore(stateDir).write(ref, first);
   const failing = fakeEngine({ failAt: { 'acme/shop/staging': 'app/web' } });
   failing.states.set('acme/shop/staging', engine.states.get('acme/shop/staging')!);
-  await applyStage({ ref, desired: stageModel('staging', { scale: 3, env: { TOKEN: { secret: 'TOKEN' } } }), engine: failing, source: { commit: 'dddd3333eeee4444ffff', ref: 'main' }, trigger: 'cli', configRoot: '/x', secrets }, ctx);
+  await applyStage({ ref, desired: stage({ name: 'staging', apps: { web: app({ scale: 3, env: { TOKEN: { secret: 'TOKEN' } } }) } }), engine: failing, source: { commit: 'dddd3333eeee4444ffff', ref: 'main' }, trigger: 'cli', configRoot: '/x', secrets }, ctx);
   return stateDir;
 }
 
@@ -44,7 +44,7 @@ t.test('show N: the entry, its changeset and the exact model; the newest without
   const json = await runCli(['show', 'acme/shop/staging', '1', '--format', 'json', '--state-dir', stateDir]);
   const parsed = JSON.parse(json.stdout);
   t.equal(parsed.deployment.number, 1);
-  t.equal(canonicalJson(parsed.model), canonicalJson(stageModel('staging', { env: { TOKEN: { secret: 'TOKEN' } } })));
+  t.equal(canonicalJson(parsed.model), canonicalJson(stage({ name: 'staging', apps: { web: app({ env: { TOKEN: { secret: 'TOKEN' } } }) } })));
 });
 
 t.test('show: a deployment that does not exist, and one from before stored models', async (t) => {
@@ -53,8 +53,7 @@ t.test('show: a deployment that does not exist, and one from before stored model
   t.equal(missing.code, 1);
   t.match(missing.stderr, /stage acme\/shop\/staging has no deployment #7; it has #1 to #2 \(setopsd history acme\/shop\/staging\)/);
 
-  const old = await mkdtemp(join(tmpdir(), 'setopsd-show-old-'));
-  t.teardown(() => rm(old, { recursive: true, force: true }));
+  const old = tempDir(t, 'setopsd-show-old-');
   await cp(join(import.meta.dirname, '../fixtures/journal-v1'), join(old, 'stages/acme/shop/staging'), { recursive: true });
   const r = await runCli(['show', 'staging', '1', '--state-dir', old]);
   t.equal(r.code, 0, r.stderr);

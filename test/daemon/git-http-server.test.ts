@@ -6,7 +6,8 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
-import { gitEnv, gitRepo, tempDir } from '../helpers/git.js';
+import { gitEnv, gitRepo } from '../helpers/git.js';
+import { tempDir } from '../helpers/temp.js';
 import { parseCgiHead, startGitHttpServer } from '../helpers/git-http-server.js';
 
 /** The test server of test/helpers/git-http-server.ts, exercised with isomorphic-git and the git command. */

@@ -10,7 +10,9 @@ import { mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gitRepo } from '../helpers/git.js';
-import { cli, get, killMentioning, processesMentioning, repoRoot, startCli, waitFor } from '../e2e/helpers.js';
+import { cli, killMentioning, processesMentioning, repoRoot, startCli } from '../e2e/helpers.js';
+import { get } from '../helpers/http.js';
+import { waitFor } from '../helpers/wait.js';
 
 const manifests = (version: string, extra: { slowStartMs?: number; approval?: 'auto' | 'manual'; command?: string } = {}) => `apiVersion: setopsd/v1
 kind: Organization
@@ -54,14 +56,14 @@ async function setup(t: { teardown(fn: () => unknown): void }) {
       const text = await readFile(join(stateDir, 'daemon.json'), 'utf8').catch(() => null);
       const parsed = text ? (JSON.parse(text) as Info) : null;
       return parsed && parsed.pid !== notPid ? parsed : undefined;
-    }, 30_000);
+    }, { timeoutMs: 30_000 });
   const record = async () => JSON.parse(await readFile(join(stateDir, 'stages/acme/shop/dev/status.json'), 'utf8').catch(() => 'null'));
   const routerPort = async () => JSON.parse(await readFile(join(stateDir, 'stages/acme/shop/dev/local/router.json'), 'utf8')).port as number;
   const answers = (version: string) =>
     waitFor(`${version} through the router`, async () => {
-      const g = await get(await routerPort(), 'web.dev.shop.localhost', '/').catch(() => null);
+      const g = await get(await routerPort(), '/', { host: 'web.dev.shop.localhost' }).catch(() => null);
       return g?.status === 200 && g.body.includes(`"version":"${version}"`) ? g : undefined;
-    }, 60_000);
+    }, { timeoutMs: 60_000 });
   t.teardown(async () => {
     await cli(['destroy', 'dev', '--yes', '--allow-data-loss', '--state-dir', stateDir]).catch(() => undefined);
     await killMentioning(stateDir);
@@ -78,7 +80,7 @@ t.test('commit → applied; SIGTERM stops cleanly; SIGKILL mid-apply → the nex
   await s.answers('v1');
   const c2 = s.repo.commit('v2', { 'setops.yaml': manifests('v2') });
   await s.answers('v2');
-  await waitFor('status record at v2', async () => ((await s.record())?.lastAppliedRevision === c2 ? true : undefined), 30_000);
+  await waitFor('status record at v2', async () => ((await s.record())?.lastAppliedRevision === c2 ? true : undefined), { timeoutMs: 30_000 });
 
   first.child.kill('SIGTERM');
   const exit = await first.done;
@@ -91,14 +93,14 @@ t.test('commit → applied; SIGTERM stops cleanly; SIGKILL mid-apply → the nex
   const c3 = s.repo.commit('v3', { 'setops.yaml': manifests('v3', { slowStartMs: 1500 }) });
   const second = s.start();
   await s.info(one.pid);
-  await waitFor('v3 deploying', async () => ((await s.record())?.state === 'reconciling' ? true : undefined), 30_000);
+  await waitFor('v3 deploying', async () => ((await s.record())?.state === 'reconciling' ? true : undefined), { timeoutMs: 30_000 });
   second.child.kill('SIGKILL');
   await second.done;
 
   const third = s.start();
   await s.info();
   await s.answers('v3');
-  await waitFor('status record at v3', async () => ((await s.record())?.state === 'ready' && (await s.record())?.lastAppliedRevision === c3 ? true : undefined), 60_000);
+  await waitFor('status record at v3', async () => ((await s.record())?.state === 'ready' && (await s.record())?.lastAppliedRevision === c3 ? true : undefined), { timeoutMs: 60_000 });
   const apps = (await processesMentioning(s.stateDir)).length;
   const webs = [];
   for (const pid of await processesMentioning('http-app.mjs')) if ((await processesMentioning(s.stateDir)).includes(pid)) webs.push(pid);
@@ -113,7 +115,7 @@ t.test('manifests are data: a held plan runs nothing of the repository', async (
   s.repo.commit('evil', { 'setops.yaml': manifests('v1', { approval: 'manual', command: `[sh, -c, "touch ${marker}"]` }) });
   const d = s.start();
   await s.info();
-  await waitFor('plan held', async () => ((await s.record())?.state === 'waiting-approval' ? true : undefined), 30_000);
+  await waitFor('plan held', async () => ((await s.record())?.state === 'waiting-approval' ? true : undefined), { timeoutMs: 30_000 });
   t.notOk(existsSync(marker), 'loading, validating and planning ran no command of the manifests');
   d.child.kill('SIGTERM');
   t.equal((await d.done).code, 0);
@@ -132,16 +134,16 @@ t.test('a supervisor killed with SIGKILL is found as drift and, with --self-heal
   await waitFor('a repair deployment', async () => {
     const { readdir } = await import('node:fs/promises');
     return (await readdir(journalDir)).length >= 2 ? true : undefined;
-  }, 60_000);
+  }, { timeoutMs: 60_000 });
   await waitFor('a new supervisor', async () => {
     const now = JSON.parse(await readFile(supervisorFile, 'utf8').catch(() => '{}')).pid as number | undefined;
     return now !== undefined && now !== before ? now : undefined;
-  }, 60_000);
+  }, { timeoutMs: 60_000 });
   await s.answers('v1');
   await waitFor('ready, drift cleared', async () => {
     const r = await s.record();
     return r?.state === 'ready' && !r.drift ? r : undefined;
-  }, 30_000);
+  }, { timeoutMs: 30_000 });
   d.child.kill('SIGTERM');
   t.equal((await d.done).code, 0);
 });

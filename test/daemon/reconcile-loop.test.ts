@@ -4,19 +4,19 @@
  * API, `after:` holds production while staging fails, an invalid commit applies nothing.
  */
 import t from 'tap';
-import { waitFor } from '../providers/wait.js';
+import { waitFor } from '../helpers/wait.js';
 import { fakeEngine } from '../operations/apply-fakes.js';
 import { daemonFor, manifests } from './helpers.js';
 
 t.test('commit → staging applied; production waits for approval; approve → applied', async (t) => {
   const d = await daemonFor(t, manifests({ greeting: 'one' }));
-  await waitFor(async () => (await d.record('staging'))?.state === 'ready', 20_000, 'staging ready');
+  await waitFor('staging ready', async () => (await d.record('staging'))?.state === 'ready', { timeoutMs: 20_000 });
   const staging = await d.record('staging');
   t.equal(staging?.lastAppliedRevision, d.repo.revParse('HEAD'), 'at the tracked commit');
-  const held = await waitFor(async () => {
+  const held = await waitFor('production waiting for approval', async () => {
     const r = await d.record('production');
     return r?.state === 'waiting-approval' ? r : undefined;
-  }, 20_000, 'production waiting for approval');
+  }, { timeoutMs: 20_000 });
   t.match(held, { reason: 'manual-approval', pendingPlan: { id: /^[0-9a-f]{12}$/ } });
   t.same(d.engine.calls, ['apply acme/shop/staging'], 'production not applied');
 
@@ -30,20 +30,20 @@ t.test('commit → staging applied; production waits for approval; approve → a
 
   const ok = await d.api('POST', '/api/v1/stages/acme/shop/production/approve', { plan: held!.pendingPlan!.id });
   t.equal(ok.status, 200, JSON.stringify(ok.body));
-  await waitFor(async () => (await d.record('production'))?.state === 'ready', 20_000, 'production ready');
+  await waitFor('production ready', async () => (await d.record('production'))?.state === 'ready', { timeoutMs: 20_000 });
   t.same(d.engine.calls, ['apply acme/shop/staging', 'apply acme/shop/production']);
 
   // The next commit: staging first, production waits again (a new desired state, a new approval).
   const c2 = d.repo.commit('greeting two', manifests({ greeting: 'two' }));
-  await waitFor(async () => (await d.record('staging'))?.lastAppliedRevision === c2, 20_000, 'staging at c2');
-  await waitFor(async () => (await d.record('production'))?.state === 'waiting-approval', 20_000, 'production waits again');
+  await waitFor('staging at c2', async () => (await d.record('staging'))?.lastAppliedRevision === c2, { timeoutMs: 20_000 });
+  await waitFor('production waits again', async () => (await d.record('production'))?.state === 'waiting-approval', { timeoutMs: 20_000 });
   t.equal(d.engine.calls.filter((c) => c.endsWith('production')).length, 1, 'the old approval did not carry over');
 });
 
 t.test('after: a failing staging keeps production where it is', async (t) => {
   const engine = fakeEngine({ failAt: { 'acme/shop/staging': 'app/web' } });
   const d = await daemonFor(t, manifests({ greeting: 'one', productionApproval: 'auto' }), { engine });
-  await waitFor(async () => (await d.record('staging'))?.state === 'failed', 20_000, 'staging failed');
+  await waitFor('staging failed', async () => (await d.record('staging'))?.state === 'failed', { timeoutMs: 20_000 });
   t.match(await d.record('staging'), { reason: 'E_ENGINE', failures: 1 });
   t.notOk(engine.calls.includes('apply acme/shop/production'), 'production was not applied');
   t.equal(await d.record('production'), null, 'production untouched');
@@ -51,20 +51,20 @@ t.test('after: a failing staging keeps production where it is', async (t) => {
 
 t.test('an invalid commit applies nothing and is reported; the next valid commit recovers', async (t) => {
   const d = await daemonFor(t, manifests({ greeting: 'one', productionApproval: 'auto' }));
-  await waitFor(async () => (await d.record('production'))?.state === 'ready', 20_000, 'converged');
+  await waitFor('converged', async () => (await d.record('production'))?.state === 'ready', { timeoutMs: 20_000 });
   const calls = d.engine.calls.length;
   const bad = d.repo.commit('broken', manifests({ greeting: 'two', broken: true }));
-  const revision = await waitFor(async () => {
+  const revision = await waitFor('the invalid commit seen', async () => {
     const r = await d.api('GET', '/api/v1/revision');
     return r.body.commit === bad ? r.body : undefined;
-  }, 20_000, 'the invalid commit seen');
+  }, { timeoutMs: 20_000 });
   t.equal(revision.valid, false);
   t.match(revision.issues, [{ file: 'config/setops.yaml', pointer: '/spec/port', message: /65535/ }]);
   t.equal(d.engine.calls.length, calls, 'nothing applied');
   t.equal((await d.record('staging'))?.state, 'ready', 'every stage keeps what it had');
 
   const good = d.repo.commit('fixed', manifests({ greeting: 'three', productionApproval: 'auto' }));
-  await waitFor(async () => (await d.record('production'))?.lastAppliedRevision === good, 20_000, 'recovered');
+  await waitFor('recovered', async () => (await d.record('production'))?.lastAppliedRevision === good, { timeoutMs: 20_000 });
   t.equal((await d.api('GET', '/api/v1/revision')).body.valid, true);
 });
 
@@ -76,9 +76,9 @@ t.test('a burst of 50 commits while an apply runs: at most 2 applies per stage, 
   hang.clear(); // only the first apply waits
   let last = '';
   for (let i = 1; i <= 50; i++) last = d.repo.commit(`g${i}`, manifests({ greeting: `g${i}`, productionApproval: 'auto' }));
-  await waitFor(async () => (await d.api('GET', '/api/v1/revision')).body.commit === last, 20_000, 'the daemon saw the last commit');
+  await waitFor('the daemon saw the last commit', async () => (await d.api('GET', '/api/v1/revision')).body.commit === last, { timeoutMs: 20_000 });
   engine.release('acme/shop/staging');
-  await waitFor(async () => (await d.record('production'))?.lastAppliedRevision === last, 30_000, 'production at the last commit');
+  await waitFor('production at the last commit', async () => (await d.record('production'))?.lastAppliedRevision === last, { timeoutMs: 30_000 });
   const applies = (stage: string) => engine.calls.filter((c) => c === `apply acme/shop/${stage}`).length;
   t.ok(applies('staging') <= 2, `staging applied ${applies('staging')} times`);
   t.ok(applies('production') <= 2, `production applied ${applies('production')} times`);

@@ -22,7 +22,8 @@ import { readGitTree } from '../../src/manifests/source-git.js';
 import type { HttpClient } from 'isomorphic-git';
 import nodeHttp from 'isomorphic-git/http/node';
 import { CanceledError, SetopsError } from '../../src/errors.js';
-import { gitEnv, gitRepo, tempDir } from '../helpers/git.js';
+import { gitEnv, gitRepo } from '../helpers/git.js';
+import { tempDir } from '../helpers/temp.js';
 import { startGitHttpServer, type GitHttpServerOptions } from '../helpers/git-http-server.js';
 
 const ORG = 'apiVersion: setopsd/v1\nkind: Organization\nmetadata:\n  name: acme\n';

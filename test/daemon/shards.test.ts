@@ -2,7 +2,7 @@
 import t from 'tap';
 import { ownsKey } from '../../src/daemon/controller.js';
 import { fakeEngine } from '../operations/apply-fakes.js';
-import { waitFor } from '../providers/wait.js';
+import { waitFor } from '../helpers/wait.js';
 import { daemonFor } from './helpers.js';
 
 const STAGES = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel'];
@@ -30,7 +30,7 @@ t.test('two daemons with --shard 1/2 and 2/2 apply disjoint sets of stages that 
   const two = fakeEngine();
   const a = await daemonFor(t, manifests, { engine: one, daemon: { shard: { index: 1, count: 2 } } });
   const b = await daemonFor(t, manifests, { engine: two, daemon: { shard: { index: 2, count: 2 } } });
-  await waitFor(() => one.calls.length + two.calls.length === STAGES.length, 20_000, 'every stage applied once');
+  await waitFor('every stage applied once', () => one.calls.length + two.calls.length === STAGES.length, { timeoutMs: 20_000 });
   const applied = (e: typeof one) => e.calls.map((c) => c.replace('apply ', ''));
   t.same(applied(one).filter((k) => applied(two).includes(k)), [], 'no stage applied by both');
   t.same([...applied(one), ...applied(two)].sort(), STAGES.map((s) => `acme/shop/${s}`).sort());

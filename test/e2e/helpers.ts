@@ -1,10 +1,9 @@
 /**
- * Helpers for end-to-end tests: the real CLI as a child process, condition waits, and a scan of
+ * Helpers for end-to-end tests: the real CLI as a child process, and a scan of
  * /proc for processes that belong to a test's temp directory (so cleanup is verifiable).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir, readFile, readlink } from 'node:fs/promises';
-import { request } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -36,37 +35,6 @@ export function startCli(args: string[], opts: { cwd?: string; env?: Record<stri
 /** Runs `setopsd ARGS` to completion. */
 export function cli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
   return startCli(args, opts).done;
-}
-
-/** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 60_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined && v !== false) return v as T;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
-/** GET http://127.0.0.1:PORT/PATH with a Host header. */
-export function get(port: number, host: string, path = '/'): Promise<{ status: number; body: string }> {
-  return new Promise((res, rej) => {
-    const req = request({ host: '127.0.0.1', port, path, headers: { host }, timeout: 10_000 }, (r) => {
-      let body = '';
-      r.setEncoding('utf8');
-      r.on('data', (d) => (body += d));
-      r.on('end', () => res({ status: r.statusCode ?? 0, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error('request timed out')));
-    req.on('error', rej);
-    req.end();
-  });
 }
 
 /** Pids of live processes whose command line, environment or working directory mentions `needle`. */

@@ -6,13 +6,15 @@
  * Each step builds on the previous one (one stage, one embedded PostgreSQL), so this is one file.
  */
 import t from 'tap';
-import { mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, symlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli, get, killMentioning, processesMentioning, repoRoot, startCli, waitFor } from './helpers.js';
+import { cli, killMentioning, processesMentioning, repoRoot, startCli } from './helpers.js';
+import { tempDir } from '../helpers/temp.js';
+import { waitFor } from '../helpers/wait.js';
+import { get } from '../helpers/http.js';
 
-const dir = await mkdtemp(join(tmpdir(), 'setopsd-e2e-'));
+const dir = tempDir(t, 'setopsd-e2e-');
 const stateDir = join(dir, '.setopsd');
 const example = await readFile(join(repoRoot, 'examples/setops.yaml'), 'utf8');
 const marker = `e2e-${process.pid}`;
@@ -63,7 +65,6 @@ async function journalEntries(): Promise<{ number: number; status: string; pid: 
 t.teardown(async () => {
   await cli(['destroy', 'staging', dir, '--yes', '--allow-data-loss']).catch(() => undefined);
   await killMentioning(dir);
-  await rm(dir, { recursive: true, force: true });
 });
 
 await symlink(join(repoRoot, 'examples/app'), join(dir, 'app'));
@@ -92,13 +93,13 @@ t.test('apply runs the staging stage; the web app answers through the router wit
   routerPort = status.runtime.router.port;
   t.equal(status.runtime.apps.web.processes.length, 1);
   const res = await waitFor('a 200 from web through the router', async () => {
-    const r = await get(routerPort, 'web.staging.shop.localhost', '/');
+    const r = await get(routerPort, '/', { host: 'web.staging.shop.localhost' });
     return r.status === 200 ? r : undefined;
-  }, 30_000);
+  }, { timeoutMs: 30_000 });
   const body = JSON.parse(res.body);
   t.match(JSON.stringify(body), /shop|database|visits|now/i, 'the body carries data read from PostgreSQL');
   t.match(res.body, new RegExp(`${marker}-one`), 'and the env of this apply');
-  t.equal((await get(routerPort, 'nope.staging.shop.localhost', '/')).status, 404, 'unknown host: 404');
+  t.equal((await get(routerPort, '/', { host: 'nope.staging.shop.localhost' })).status, 404, 'unknown host: 404');
 });
 
 t.test('plan afterwards shows no changes (exit 0)', async (t) => {
@@ -124,7 +125,7 @@ t.test('a stale plan file is refused and nothing of it is applied', async (t) =>
 t.test('SIGKILL during apply, then re-apply: converged, one set of processes, journal truthful', async (t) => {
   await writeManifests(`${marker}-three`);
   const { child, done } = startCli(['apply', dir, '--stage', 'staging', '--yes']);
-  const running = await waitFor('the deployment to be running', async () => (await journalEntries()).find((e) => e.status === 'running' && e.pid === child.pid));
+  const running = await waitFor('the deployment to be running', async () => (await journalEntries()).find((e) => e.status === 'running' && e.pid === child.pid), { timeoutMs: 60_000 });
   child.kill('SIGKILL');
   const killed = await done;
   t.equal(killed.signal, 'SIGKILL');
@@ -146,11 +147,11 @@ t.test('SIGKILL during apply, then re-apply: converged, one set of processes, jo
     const now = await withGreeting(`${marker}-three`);
     const old = [...(await withGreeting(`${marker}-two`)), ...(await withGreeting(`${marker}-one`))];
     return now.length === 1 && old.length === 0;
-  }, 30_000);
+  }, { timeoutMs: 30_000 });
   const status = await statusJson();
   t.equal(status.runtime.apps.web.processes.length, 1, 'one web process');
   t.equal(status.runtime.apps.worker.processes.length, 1, 'one worker process');
-  const res = await get(routerPort, 'web.staging.shop.localhost', '/');
+  const res = await get(routerPort, '/', { host: 'web.staging.shop.localhost' });
   t.equal(res.status, 200);
   t.match(res.body, new RegExp(`${marker}-three`));
   const plan = await cli(['plan', dir, '--stage', 'staging']);
@@ -160,7 +161,7 @@ t.test('SIGKILL during apply, then re-apply: converged, one set of processes, jo
 t.test('SIGINT during apply: the deployment is recorded as canceled and the stage unlocked', async (t) => {
   await writeManifests(`${marker}-interrupted`);
   const { child, done } = startCli(['apply', dir, '--stage', 'staging', '--yes']);
-  const running = await waitFor('the deployment to be running', async () => (await journalEntries()).find((e) => e.status === 'running' && e.pid === child.pid), 60_000, 5);
+  const running = await waitFor('the deployment to be running', async () => (await journalEntries()).find((e) => e.status === 'running' && e.pid === child.pid), { timeoutMs: 60_000, intervalMs: 5 });
   child.kill('SIGINT');
   const r = await done;
   t.equal(r.code, 1, r.stdout + r.stderr);
@@ -179,7 +180,7 @@ t.test('scale 1 → 3 with a new env under a request loop through the router: no
   const loop = (async () => {
     while (!stop) {
       try {
-        results.push((await get(routerPort, 'web.staging.shop.localhost', '/')).status);
+        results.push((await get(routerPort, '/', { host: 'web.staging.shop.localhost' })).status);
       } catch (err) {
         failures.push((err as Error).message);
       }
@@ -187,9 +188,9 @@ t.test('scale 1 → 3 with a new env under a request loop through the router: no
   })();
   const r = await cli(['apply', dir, '--stage', 'staging', '--yes']);
   // Keep asking until the new version answers, then a little longer.
-  await waitFor('the new version through the router', async () => (await get(routerPort, 'web.staging.shop.localhost', '/')).body.includes(`${marker}-four`), 30_000);
+  await waitFor('the new version through the router', async () => (await get(routerPort, '/', { host: 'web.staging.shop.localhost' })).body.includes(`${marker}-four`), { timeoutMs: 30_000 });
   const seen = results.length;
-  await waitFor('more requests after the switch', () => results.length > seen + 20, 30_000, 10);
+  await waitFor('more requests after the switch', () => results.length > seen + 20, { timeoutMs: 30_000, intervalMs: 10 });
   stop = true;
   await loop;
   t.equal(r.code, 0, r.stdout + r.stderr);
@@ -199,7 +200,7 @@ t.test('scale 1 → 3 with a new env under a request loop through the router: no
   const status = await statusJson();
   t.equal(status.runtime.apps.web.processes.length, 3, 'three web processes');
   t.ok(status.runtime.apps.web.processes.every((p: { healthy: boolean }) => p.healthy), 'all healthy');
-  await waitFor('three processes of the new version, none of the old', async () => (await withGreeting(`${marker}-four`)).length === 3 && (await withGreeting(`${marker}-three`)).length === 0 && (await withGreeting(`${marker}-interrupted`)).length === 0, 30_000);
+  await waitFor('three processes of the new version, none of the old', async () => (await withGreeting(`${marker}-four`)).length === 3 && (await withGreeting(`${marker}-three`)).length === 0 && (await withGreeting(`${marker}-interrupted`)).length === 0, { timeoutMs: 30_000 });
 });
 
 t.test('history, status and logs', async (t) => {
@@ -223,7 +224,7 @@ t.test('destroy stops every process of the stage', async (t) => {
   t.equal(r.code, 0, r.stderr + r.stdout);
   t.match(r.stdout, /the data of cache, database, uploads is kept/);
   t.match(r.stdout, /deployment #\d+ succeeded/);
-  await waitFor('no process of the stage left', async () => (await processesMentioning(dir)).length === 0, 30_000);
+  await waitFor('no process of the stage left', async () => (await processesMentioning(dir)).length === 0, { timeoutMs: 30_000 });
   for (const pid of pidsBefore) t.throws(() => process.kill(pid, 0), 'web process gone');
   const status = await statusJson();
   t.equal(status.serial, null, 'recorded as not deployed');

@@ -3,7 +3,8 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { gitEnv, tempDir, type Teardown } from './git.js';
+import { gitEnv } from './git.js';
+import { tempDir, type Teardown } from './temp.js';
 
 /**
  * A real git smart-HTTP server for tests: node's `http` server on 127.0.0.1 (a free port) that

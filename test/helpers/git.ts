@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { tempDir, type Teardown } from './temp.js';
 
 /**
  * Helpers for tests that need real git repositories, built with the `git` command in a temp dir.
@@ -16,11 +16,6 @@ import { dirname, join } from 'node:path';
  * const bare = repo.bareClone();               // path of a bare clone
  * ```
  */
-
-/** The part of a tap `Test` these helpers use (keeps them usable from any tap version). */
-export interface Teardown {
-  teardown(fn: () => void | Promise<void>): void;
-}
 
 /** A git repository (working tree) in a temp dir. */
 export interface TestRepo {
@@ -61,13 +56,6 @@ export function gitEnv(home: string): NodeJS.ProcessEnv {
     GIT_COMMITTER_DATE: '2026-01-01T00:00:00Z',
     LC_ALL: 'C',
   };
-}
-
-/** A new temp dir removed on teardown. */
-export function tempDir(t: Teardown, prefix = 'setopsd-test-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
 }
 
 /**

@@ -2,8 +2,9 @@ import t from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import type { Teardown } from '../helpers/git.js';
-import { waitFor } from '../e2e/helpers.js';
+import { get } from '../helpers/http.js';
+import type { Teardown } from '../helpers/temp.js';
+import { waitFor } from '../helpers/wait.js';
 
 /**
  * The example app's processes as the local engine runs them (node, PORT, DATABASE_URL), without
@@ -29,9 +30,10 @@ async function start(t: Teardown, script: string, env: Record<string, string>): 
   return { port, child };
 }
 
-async function get(port: number, path: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`);
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+/** GET PATH from the app, its JSON body parsed. */
+async function getJson(port: number, path: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await get(port, path);
+  return { status: res.status, body: JSON.parse(res.body) as Record<string, unknown> };
 }
 
 /** A loopback port with nothing listening on it. */
@@ -51,9 +53,9 @@ async function exitOnSigterm(child: ChildProcess): Promise<number | null> {
 
 t.test('web without a database: / and /healthz answer, unknown paths 404, SIGTERM exits 0', async (t) => {
   const { port, child } = await start(t, 'server.js', { GREETING: 'hi' });
-  t.strictSame(await get(port, '/'), { status: 200, body: { app: 'web', greeting: 'hi', database: null } });
-  t.strictSame(await get(port, '/healthz'), { status: 200, body: { status: 'ok' } });
-  t.equal((await get(port, '/nope')).status, 404);
+  t.strictSame(await getJson(port, '/'), { status: 200, body: { app: 'web', greeting: 'hi', database: null } });
+  t.strictSame(await getJson(port, '/healthz'), { status: 200, body: { status: 'ok' } });
+  t.equal((await getJson(port, '/nope')).status, 404);
   t.equal(await exitOnSigterm(child), 0);
 });
 
@@ -61,7 +63,7 @@ t.test('web with an unreachable database: 503 on / and /healthz, without the URL
   const url = `postgresql://shop:s3cret-pw@127.0.0.1:${await closedPort()}/shop`;
   const { port, child } = await start(t, 'server.js', { DATABASE_URL: url });
   for (const path of ['/', '/healthz']) {
-    const r = await get(port, path);
+    const r = await getJson(port, path);
     t.equal(r.status, 503, path);
     t.match(String(r.body.error), /^database unavailable: ECONNREFUSED/);
     t.notMatch(JSON.stringify(r.body), /s3cret-pw/, 'no password in the answer');
@@ -72,11 +74,11 @@ t.test('web with an unreachable database: 503 on / and /healthz, without the URL
 t.test('worker: serves its health on $PORT and beats', async (t) => {
   const { port, child } = await start(t, 'worker.js', { WORKER_INTERVAL_MS: '20' });
   const beats = await waitFor('two heartbeats', async () => {
-    const r = await get(port, '/healthz');
+    const r = await getJson(port, '/healthz');
     t.equal(r.status, 200);
     const n = Number(r.body.beats);
     return n >= 2 ? n : undefined;
-  }, 60_000, 20);
+  }, { timeoutMs: 60_000, intervalMs: 20 });
   t.ok(beats >= 2, 'the worker keeps beating');
   t.equal(await exitOnSigterm(child), 0);
 });
@@ -85,9 +87,9 @@ t.test('worker with an unreachable database reports unhealthy', async (t) => {
   const url = `postgresql://shop:pw@127.0.0.1:${await closedPort()}/shop`;
   const { port, child } = await start(t, 'worker.js', { DATABASE_URL: url, WORKER_INTERVAL_MS: '20' });
   const status = await waitFor('an unhealthy answer', async () => {
-    const { status } = await get(port, '/healthz');
+    const { status } = await getJson(port, '/healthz');
     return status === 503 ? status : undefined;
-  }, 60_000, 20);
+  }, { timeoutMs: 60_000, intervalMs: 20 });
   t.equal(status, 503);
   t.equal(await exitOnSigterm(child), 0);
 });

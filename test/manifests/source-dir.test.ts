@@ -3,7 +3,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readDirectory } from '../../src/manifests/source-dir.js';
 import { ManifestError } from '../../src/errors.js';
-import { tempDir, type Teardown } from '../helpers/git.js';
+import { tempDir, type Teardown } from '../helpers/temp.js';
 
 function tree(t: Teardown, files: Record<string, string | Uint8Array>): string {
   const dir = tempDir(t);

@@ -9,18 +9,6 @@ import type { ApplyIO, ApplyResult, Engine } from '../../src/providers/engine.js
 import type { Changeset } from '../../src/model/changeset.js';
 import type { Planner } from '../../src/operations/apply-stage.js';
 import { EngineError } from '../../src/errors.js';
-import { app } from '../reconciler/models.js';
-
-/** A minimal valid StageModel. */
-export function stageModel(stage: string, over: { after?: string; protected?: boolean; scale?: number; env?: Record<string, unknown> } = {}): StageModel {
-  return {
-    organization: { name: 'acme', provider: 'local' },
-    project: { name: 'shop' },
-    stage: { name: stage, approval: 'auto', protected: over.protected ?? false, notifications: {}, ...(over.after ? { after: over.after } : {}) },
-    apps: { web: app({ public: true, scale: over.scale ?? 1, env: (over.env ?? {}) as StageModel['apps'][string]['env'] }) },
-    services: {},
-  };
-}
 
 /** Planner: one change per app whose canonical JSON differs, a stage create/delete otherwise. */
 export const fakePlanner: Planner = {

@@ -1,6 +1,5 @@
 import t from 'tap';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { applyStage, type ApplyContext, type ApplyEvent, type StageJob } from '../../src/operations/apply-stage.js';
 import { runStageJobs } from '../../src/operations/run-stage-jobs.js';
@@ -10,7 +9,9 @@ import { StalePlanError, EngineError } from '../../src/errors.js';
 import type { StageModel } from '../../src/model/stage-model.js';
 import type { SecretResolver } from '../../src/providers/engine.js';
 import { testDeps } from '../helpers/deps.js';
-import { fakeEngine, fakePlanner, stageModel } from './apply-fakes.js';
+import { fakeEngine, fakePlanner } from './apply-fakes.js';
+import { tempDir } from '../helpers/temp.js';
+import { app, stage } from '../helpers/models.js';
 
 const noSecrets: SecretResolver = {
   get: async (name) => {
@@ -19,8 +20,7 @@ const noSecrets: SecretResolver = {
 };
 
 async function setup(t: { teardown(fn: () => unknown): void }, over: Partial<ApplyContext> = {}) {
-  const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-apply-'));
-  t.teardown(() => rm(stateDir, { recursive: true, force: true }));
+  const stateDir = tempDir(t, 'setopsd-apply-');
   const events: ApplyEvent[] = [];
   const ctx: ApplyContext = {
     stateDir,
@@ -52,7 +52,7 @@ t.test('a successful apply is journaled pending → running → succeeded, logge
     t.ok(await readStageLock(stateDir, staging), 'the stage is locked while the engine runs');
     return engine.apply(...a);
   } };
-  const out = await applyStage(job(engine, stageModel('staging'), { engine: wrapped }), ctx);
+  const out = await applyStage(job(engine, stage({ name: 'staging', apps: { web: app() } }), { engine: wrapped }), ctx);
   t.equal(out.status, 'succeeded');
   t.equal(seenInJournal, 'running', 'the entry exists and is running before the engine changes anything');
   const [entry] = await new Journal(stateDir, staging, () => 0).list();
@@ -67,7 +67,7 @@ t.test('a successful apply is journaled pending → running → succeeded, logge
   t.equal(await readStageLock(stateDir, staging), null, 'unlocked afterwards');
   t.same(events.map((e) => e.type), ['started', 'progress', 'progress', 'progress', 'progress', 'finished']);
 
-  const again = await applyStage(job(engine, stageModel('staging')), ctx);
+  const again = await applyStage(job(engine, stage({ name: 'staging', apps: { web: app() } })), ctx);
   t.equal(again.status, 'unchanged', 'applying the same model again changes nothing');
   t.equal((await new Journal(stateDir, staging, () => 0).list()).length, 1, 'and writes no journal entry');
 });
@@ -76,7 +76,7 @@ t.test('a failure part-way is journaled truthfully with what was applied', async
   for (const throwOnFail of [false, true]) {
     const { stateDir, ctx } = await setup(t);
     const engine = fakeEngine({ failAt: { 'acme/shop/staging': 'app/web' }, throwOnFail });
-    const out = await applyStage(job(engine, stageModel('staging')), ctx);
+    const out = await applyStage(job(engine, stage({ name: 'staging', apps: { web: app() } })), ctx);
     t.equal(out.status, 'failed', `status (throw ${throwOnFail})`);
     const [entry] = await new Journal(stateDir, staging, () => 0).list();
     t.equal(entry!.status, 'failed');
@@ -88,8 +88,8 @@ t.test('a failure part-way is journaled truthfully with what was applied', async
 
 t.test('refusals before anything changes write no journal entry and do not call the engine', async (t) => {
   const cases: [string, Partial<StageJob>, StageModel | null, RegExp, string][] = [
-    ['stale plan', { verifyFresh: () => { throw new StalePlanError('stage acme/shop/staging: stale plan: planned against serial 1, now 2'); } }, stageModel('staging'), /stale plan/, 'E_STALE_PLAN'],
-    ['missing secret', {}, stageModel('staging', { env: { API_KEY: { secret: 'api-key' }, PLAIN: 'x' } }), /stage acme\/shop\/staging: missing secrets, nothing was changed: app\/web env API_KEY needs secret "api-key"/, 'E_SECRET_MISSING'],
+    ['stale plan', { verifyFresh: () => { throw new StalePlanError('stage acme/shop/staging: stale plan: planned against serial 1, now 2'); } }, stage({ name: 'staging', apps: { web: app() } }), /stale plan/, 'E_STALE_PLAN'],
+    ['missing secret', {}, stage({ name: 'staging', apps: { web: app({ env: { API_KEY: { secret: 'api-key' }, PLAIN: 'x' } }) } }), /stage acme\/shop\/staging: missing secrets, nothing was changed: app\/web env API_KEY needs secret "api-key"/, 'E_SECRET_MISSING'],
   ];
   for (const [name, over, desired, message, code] of cases) {
     const { stateDir, ctx, events } = await setup(t);
@@ -107,7 +107,7 @@ t.test('refusals before anything changes write no journal entry and do not call 
 t.test('an unsafe plan is refused with the safety problems', async (t) => {
   const { ctx } = await setup(t);
   const engine = fakeEngine();
-  engine.states.set('acme/shop/staging', { model: stageModel('staging', { protected: true }), serial: '4' });
+  engine.states.set('acme/shop/staging', { model: stage({ name: 'staging', protected: true, apps: { web: app() } }), serial: '4' });
   const out = await applyStage(job(engine, null, { ref: staging }), ctx);
   t.match(out, { status: 'failed', error: { code: 'E_UNSAFE_PLAN', message: 'stage acme/shop/staging: refused: stage staging is protected' } });
   t.same(engine.calls, []);
@@ -118,7 +118,7 @@ t.test('secrets are resolved once before the engine runs and served to it; value
   const engine = fakeEngine();
   let reads = 0;
   const secrets: SecretResolver = { get: async (n) => { reads += 1; return `value-of-${n}-s3cr3t`; } };
-  const out = await applyStage(job(engine, stageModel('staging', { env: { A: { secret: 'one' }, B: { secret: 'one' } } }), { secrets }), ctx);
+  const out = await applyStage(job(engine, stage({ name: 'staging', apps: { web: app({ env: { A: { secret: 'one' }, B: { secret: 'one' } } }) } }), { secrets }), ctx);
   t.equal(out.status, 'succeeded');
   t.equal(reads, 1, 'read once');
   const dir = join(stateDir, 'stages/acme/shop/staging');
@@ -132,7 +132,7 @@ t.test('a locked stage is refused at once, naming the holder', async (t) => {
   const held = await acquireStageLock(stateDir, staging, ctx.deps, { command: 'daemon', timeoutMs: 0 });
   t.teardown(() => held.release());
   const engine = fakeEngine();
-  const out = await applyStage(job(engine, stageModel('staging')), ctx);
+  const out = await applyStage(job(engine, stage({ name: 'staging', apps: { web: app() } })), ctx);
   t.match(out, { status: 'failed', error: { code: 'E_LOCKED', message: /is locked by PID \d+ on .* \(daemon\)/ } });
   t.same(engine.calls, []);
 });
@@ -143,7 +143,7 @@ t.test('an entry left running by a dead process is closed as interrupted before 
   const dead = await journal.start(await journal.open({ kind: 'apply', commit: null, ref: null, trigger: 'cli', changeset: { ref: staging, changes: [] }, desiredHash: null, summary: { create: 0, update: 0, replace: 0, delete: 0 } }));
   const { writeFile } = await import('node:fs/promises');
   await writeFile(journal.pathOf(dead.number), JSON.stringify({ ...dead, pid: 2 ** 22 + 7 }));
-  const out = await applyStage(job(fakeEngine(), stageModel('staging')), ctx);
+  const out = await applyStage(job(fakeEngine(), stage({ name: 'staging', apps: { web: app() } })), ctx);
   t.equal(out.status, 'succeeded');
   const list = await journal.list();
   t.same(list.map((d) => [d.number, d.status]), [[1, 'failed'], [2, 'succeeded']]);
@@ -154,7 +154,7 @@ t.test('an entry left running by a dead process is closed as interrupted before 
 t.test('a stage with after: waits for its predecessor and is skipped when it failed; others still apply', async (t) => {
   const { ctx } = await setup(t);
   const engine = fakeEngine({ failAt: { 'acme/shop/staging': 'app/web' } });
-  const jobs = [job(engine, stageModel('production', { after: 'staging' })), job(engine, stageModel('staging')), job(engine, stageModel('preview'))];
+  const jobs = [job(engine, stage({ name: 'production', after: 'staging', apps: { web: app() } })), job(engine, stage({ name: 'staging', apps: { web: app() } })), job(engine, stage({ name: 'preview', apps: { web: app() } }))];
   const out = await runStageJobs(jobs, ctx);
   t.same(out.map((o) => [o.ref.stage, o.status]), [['production', 'skipped'], ['staging', 'failed'], ['preview', 'succeeded']]);
   t.match(out[0], { reason: 'it runs after acme/shop/staging, which failed' });
@@ -162,7 +162,7 @@ t.test('a stage with after: waits for its predecessor and is skipped when it fai
 
   const { ctx: ctx2 } = await setup(t);
   const ok = fakeEngine();
-  const out2 = await runStageJobs([job(ok, stageModel('production', { after: 'staging' })), job(ok, stageModel('staging'))], ctx2);
+  const out2 = await runStageJobs([job(ok, stage({ name: 'production', after: 'staging', apps: { web: app() } })), job(ok, stage({ name: 'staging', apps: { web: app() } }))], ctx2);
   t.same(out2.map((o) => o.status), ['succeeded', 'succeeded']);
   t.same(ok.calls, ['apply acme/shop/staging', 'apply acme/shop/production'], 'staging first');
 });
@@ -170,10 +170,10 @@ t.test('a stage with after: waits for its predecessor and is skipped when it fai
 t.test('after: a predecessor without changes counts as done; a cycle is skipped', async (t) => {
   const { ctx } = await setup(t);
   const engine = fakeEngine();
-  engine.states.set('acme/shop/staging', { model: stageModel('staging'), serial: '1' });
-  const out = await runStageJobs([job(engine, stageModel('production', { after: 'staging' })), job(engine, stageModel('staging'))], ctx);
+  engine.states.set('acme/shop/staging', { model: stage({ name: 'staging', apps: { web: app() } }), serial: '1' });
+  const out = await runStageJobs([job(engine, stage({ name: 'production', after: 'staging', apps: { web: app() } })), job(engine, stage({ name: 'staging', apps: { web: app() } }))], ctx);
   t.same(out.map((o) => o.status), ['succeeded', 'unchanged']);
-  const cyc = await runStageJobs([job(engine, stageModel('aaa', { after: 'bbb' })), job(engine, stageModel('bbb', { after: 'aaa' }))], ctx);
+  const cyc = await runStageJobs([job(engine, stage({ name: 'aaa', after: 'bbb', apps: { web: app() } })), job(engine, stage({ name: 'bbb', after: 'aaa', apps: { web: app() } }))], ctx);
   t.same(cyc.map((o) => o.status), ['skipped', 'skipped']);
   t.match(cyc[0], { reason: /cycle/ });
 });
@@ -182,7 +182,7 @@ t.test('independent stages run in parallel up to the bound', async (t) => {
   const { ctx } = await setup(t);
   const names = ['aaa', 'bbb', 'ccc', 'ddd'];
   const engine = fakeEngine({ hang: new Set(names.map((n) => `acme/shop/${n}`)) });
-  const done = runStageJobs(names.map((n) => job(engine, stageModel(n))), ctx, { concurrency: 2 });
+  const done = runStageJobs(names.map((n) => job(engine, stage({ name: n, apps: { web: app() } }))), ctx, { concurrency: 2 });
   await engine.waitForGate('acme/shop/aaa');
   await engine.waitForGate('acme/shop/bbb');
   t.same([...engine.calls].sort(), ['apply acme/shop/aaa', 'apply acme/shop/bbb'], 'two at a time');
@@ -201,7 +201,7 @@ t.test('cancel: the running deployment is journaled failed "canceled", the lock 
   const ac = new AbortController();
   const { stateDir, ctx } = await setup(t, { signal: ac.signal });
   const engine = fakeEngine({ hang: new Set(['acme/shop/staging']) });
-  const done = runStageJobs([job(engine, stageModel('staging')), job(engine, stageModel('production', { after: 'staging' })), job(engine, stageModel('preview'))], ctx, { concurrency: 1 });
+  const done = runStageJobs([job(engine, stage({ name: 'staging', apps: { web: app() } })), job(engine, stage({ name: 'production', after: 'staging', apps: { web: app() } })), job(engine, stage({ name: 'preview', apps: { web: app() } }))], ctx, { concurrency: 1 });
   await engine.waitForGate('acme/shop/staging');
   ac.abort(new Error('SIGINT'));
   const out = await done;
@@ -216,7 +216,7 @@ t.test('cancel: the running deployment is journaled failed "canceled", the lock 
 t.test('a stage deleted from the manifests is destroyed through the engine and journaled as a destroy', async (t) => {
   const { stateDir, ctx } = await setup(t);
   const engine = fakeEngine();
-  engine.states.set('acme/shop/staging', { model: stageModel('staging'), serial: '3' });
+  engine.states.set('acme/shop/staging', { model: stage({ name: 'staging', apps: { web: app() } }), serial: '3' });
   const out = await applyStage(job(engine, null, { ref: staging }), ctx);
   t.equal(out.status, 'succeeded');
   t.same(engine.calls, ['destroy acme/shop/staging']);
@@ -227,11 +227,11 @@ t.test('a stage deleted from the manifests is destroyed through the engine and j
 t.test('when the deployment log cannot be opened, the entry is still closed as failed, never left open', async (t) => {
   const { stateDir, ctx } = await setup(t);
   const { mkdir, writeFile } = await import('node:fs/promises');
-  const stage = join(stateDir, 'stages/acme/shop/staging');
-  await mkdir(stage, { recursive: true });
-  await writeFile(join(stage, 'logs'), 'a file where the logs directory should be');
+  const stageDir = join(stateDir, 'stages/acme/shop/staging');
+  await mkdir(stageDir, { recursive: true });
+  await writeFile(join(stageDir, 'logs'), 'a file where the logs directory should be');
   const engine = fakeEngine();
-  const out = await applyStage(job(engine, stageModel('staging')), ctx);
+  const out = await applyStage(job(engine, stage({ name: 'staging', apps: { web: app() } })), ctx);
   t.equal(out.status, 'failed');
   t.same(engine.calls, [], 'the engine never ran');
   const [entry] = await new Journal(stateDir, staging, () => 0).list();

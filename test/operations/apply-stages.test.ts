@@ -4,8 +4,6 @@
  * real engines are exercised by test/cli and test/e2e.
  */
 import t from 'tap';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DesiredState } from '../../src/manifests/api.js';
 import { stageKey, type StageModel } from '../../src/model/stage-model.js';
@@ -13,7 +11,9 @@ import { applyStages, type ApplyRequest, type ReviewedStage } from '../../src/op
 import type { ApplyEvent } from '../../src/operations/apply-stage.js';
 import { StatusRecords } from '../../src/state/status-record.js';
 import { testDeps } from '../helpers/deps.js';
-import { fakeEngine, stageModel } from './apply-fakes.js';
+import { fakeEngine } from './apply-fakes.js';
+import { tempDir } from '../helpers/temp.js';
+import { app, stage } from '../helpers/models.js';
 
 const CANARY = 'canary-apply-secret-7c3e';
 
@@ -25,8 +25,7 @@ const withSecrets = (m: StageModel): StageModel => ({ ...m, organization: { ...m
 const manual = (m: StageModel): StageModel => ({ ...m, stage: { ...m.stage, approval: 'manual' } });
 
 async function setup(t: { teardown(fn: () => unknown): void }) {
-  const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-apply-stages-'));
-  t.teardown(() => rm(stateDir, { recursive: true, force: true }));
+  const stateDir = tempDir(t, 'setopsd-apply-stages-');
   const engine = fakeEngine();
   const deps = testDeps({ env: { SHOP_TOKEN: CANARY } });
   const events: ApplyEvent[] = [];
@@ -52,8 +51,8 @@ async function setup(t: { teardown(fn: () => unknown): void }) {
 
 t.test('--yes applies every changed stage, after: order kept, secrets from the Organization\'s env prefix', async (t) => {
   const { engine, events, reviewed, run, stateDir } = await setup(t);
-  const staging = withSecrets(stageModel('staging', { env: { TOKEN: { secret: 'TOKEN' } } }));
-  const production = withSecrets(stageModel('production', { after: 'staging', env: { TOKEN: { secret: 'TOKEN' } } }));
+  const staging = withSecrets(stage({ name: 'staging', apps: { web: app({ env: { TOKEN: { secret: 'TOKEN' } } }) } }));
+  const production = withSecrets(stage({ name: 'production', after: 'staging', apps: { web: app({ env: { TOKEN: { secret: 'TOKEN' } } }) } }));
   const out = await run([production, staging]);
   t.equal(out.declined, false);
   t.same(reviewed[0]!.map((r) => r.plan.key), ['acme/shop/production', 'acme/shop/staging'], 'every stage reviewed, sorted');
@@ -70,23 +69,23 @@ t.test('--yes applies every changed stage, after: order kept, secrets from the O
 t.test('a terminal confirmation approves everything; declining changes nothing', async (t) => {
   const { engine, run } = await setup(t);
   let asked: string[] = [];
-  const declined = await run([manual(stageModel('production'))], { approval: { yes: false, confirm: async (stages) => ((asked = stages.map((s) => s.plan.key)), false) } });
+  const declined = await run([manual(stage({ name: 'production', apps: { web: app() } }))], { approval: { yes: false, confirm: async (stages) => ((asked = stages.map((s) => s.plan.key)), false) } });
   t.equal(declined.declined, true);
   t.same(asked, ['acme/shop/production']);
   t.same(engine.calls, []);
-  const confirmed = await run([manual(stageModel('production'))], { approval: { yes: false, confirm: async () => true } });
+  const confirmed = await run([manual(stage({ name: 'production', apps: { web: app() } }))], { approval: { yes: false, confirm: async () => true } });
   t.match(confirmed, { declined: false, outcomes: [{ status: 'succeeded' }] }, 'a confirmation approves manual stages too');
 });
 
 t.test('without --yes or a terminal: refused for a directory source; a plan file applies automatic stages and skips manual ones', async (t) => {
   const { engine, run, events } = await setup(t);
-  await t.rejects(run([stageModel('staging')], { approval: { yes: false } }), { code: 'E_USAGE', message: /apply needs --yes/ });
+  await t.rejects(run([stage({ name: 'staging', apps: { web: app() } })], { approval: { yes: false } }), { code: 'E_USAGE', message: /apply needs --yes/ });
   t.same(engine.calls, []);
 
   const { planFileOf } = await import('../../src/reconciler/plan-file.js');
   const { planStage } = await import('../../src/reconciler/stage-plan.js');
   const empty = { model: null, serial: null };
-  const file = planFileOf([planStage(stageModel('staging'), empty, 'local'), planStage(manual(stageModel('production')), empty, 'local')], { ref: 'main', commit: 'c9', root: '/nowhere', dir: '' });
+  const file = planFileOf([planStage(stage({ name: 'staging', apps: { web: app() } }), empty, 'local'), planStage(manual(stage({ name: 'production', apps: { web: app() } })), empty, 'local')], { ref: 'main', commit: 'c9', root: '/nowhere', dir: '' });
   const out = await run([], { source: { kind: 'plan-file', file, configRoot: '/nowhere' }, approval: { yes: false } });
   t.same(engine.calls, ['apply acme/shop/staging']);
   t.match(out, { declined: false, outcomes: [{ status: 'skipped', reason: /approval: manual/ }, { status: 'succeeded' }] });
@@ -95,7 +94,7 @@ t.test('without --yes or a terminal: refused for a directory source; a plan file
 
 t.test('--stage selects; --parallel below 1 is a usage error', async (t) => {
   const { engine, run } = await setup(t);
-  await run([stageModel('staging'), stageModel('production')], { stages: ['staging'] });
+  await run([stage({ name: 'staging', apps: { web: app() } }), stage({ name: 'production', apps: { web: app() } })], { stages: ['staging'] });
   t.same(engine.calls, ['apply acme/shop/staging']);
-  await t.rejects(run([stageModel('staging')], { parallel: 0 }), { code: 'E_USAGE' });
+  await t.rejects(run([stage({ name: 'staging', apps: { web: app() } })], { parallel: 0 }), { code: 'E_USAGE' });
 });

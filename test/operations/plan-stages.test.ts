@@ -6,9 +6,9 @@ import { EngineError } from '../../src/errors.js';
 import { refOf, type StageModel } from '../../src/model/stage-model.js';
 import type { Engine } from '../../src/providers/engine.js';
 import type { DesiredState } from '../../src/manifests/api.js';
-import { tempDir } from '../helpers/git.js';
+import { tempDir } from '../helpers/temp.js';
 import { testDeps } from '../helpers/deps.js';
-import { app, service, stage } from '../reconciler/models.js';
+import { app, service, stage } from '../helpers/models.js';
 
 function desiredOf(stages: StageModel[], origins: DesiredState['origins'] = {}): DesiredState {
   return { stages, origins, counts: { organizations: 1, projects: 1, stages: stages.length, apps: 0, services: 0 } };
@@ -39,7 +39,7 @@ function engines(stateDir: string, preview?: Engine['preview']): { factory: Engi
 t.test('stages from manifests and stages only in the state dir (stage delete), sorted, one engine per organization', async (t) => {
   const stateDir = tempDir(t);
   const store = new StateStore(stateDir);
-  const old = stage({ name: 'old', services: { db: service() } });
+  const old = stage({ name: 'old', services: { db: service('postgresql') } });
   await store.write(refOf(old), old);
   const gone = stage({ name: 'gone' });
   await store.write(refOf(gone), gone);
@@ -108,9 +108,9 @@ t.test('selectStages', async (t) => {
 
 t.test('a stage moving to another provider is read from the engine that holds it: stage replace', async (t) => {
   const stateDir = tempDir(t);
-  const local = stage({ services: { db: service() } });
+  const local = stage({ services: { db: service('postgresql') } });
   await new StateStore(stateDir).write(refOf(local), local);
-  const aws: StageModel = { ...stage({ services: { db: service() } }), organization: { name: 'acme', provider: 'aws', aws: { region: 'eu-central-1' } } };
+  const aws = stage({ organization: { provider: 'aws', aws: { region: 'eu-central-1' } }, services: { db: service('postgresql') } });
   const { factory, calls } = engines(stateDir);
   const [p] = await planStages({ desired: desiredOf([aws]), stateDir, deps: testDeps(), signal: new AbortController().signal, engineFor: factory });
   t.same(calls, ['engine acme/local']);

@@ -4,8 +4,6 @@
  * desired snapshot itself, holds plans that need a person, and writes the status record.
  */
 import t from 'tap';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EngineError } from '../../src/errors.js';
 import { stageKey, type StageModel } from '../../src/model/stage-model.js';
@@ -15,7 +13,9 @@ import { planner } from '../../src/operations/jobs.js';
 import { Journal } from '../../src/state/journal.js';
 import { StatusRecords } from '../../src/state/status-record.js';
 import { testDeps } from '../helpers/deps.js';
-import { fakeEngine, fakePlanner, stageModel } from './apply-fakes.js';
+import { fakeEngine, fakePlanner } from './apply-fakes.js';
+import { tempDir } from '../helpers/temp.js';
+import { app, service, stage } from '../helpers/models.js';
 
 const secrets: SecretResolver = {
   get: async (name) => {
@@ -24,8 +24,7 @@ const secrets: SecretResolver = {
 };
 
 async function setup(t: { teardown(fn: () => unknown): void }, engine = fakeEngine(), over: Partial<ReconcileContext> = {}) {
-  const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-reconcile-'));
-  t.teardown(() => rm(stateDir, { recursive: true, force: true }));
+  const stateDir = tempDir(t, 'setopsd-reconcile-');
   let snapshot: DesiredSnapshot = { commit: 'c1', ref: 'main', configRoot: '/nowhere', stages: new Map() };
   const approvals = new Set<string>();
   const ctx: ReconcileContext = {
@@ -49,8 +48,8 @@ const signal = new AbortController().signal;
 
 t.test('converges to the newest snapshot, read when the reconcile runs (commits coalesce)', async (t) => {
   const { ctx, engine, publish, status } = await setup(t);
-  publish('c1', stageModel('staging', { scale: 1 }));
-  publish('c2', stageModel('staging', { scale: 2 })); // arrived before the queue ran the key
+  publish('c1', stage({ name: 'staging', apps: { web: app({ scale: 1 }) } }));
+  publish('c2', stage({ name: 'staging', apps: { web: app({ scale: 2 }) } })); // arrived before the queue ran the key
   t.same(await reconcileStage(ctx, 'acme/shop/staging', signal), {});
   t.same(engine.calls, ['apply acme/shop/staging'], 'one apply, of the newest commit');
   t.equal(engine.states.get('acme/shop/staging')?.model?.apps.web?.scale, 2);
@@ -71,21 +70,21 @@ t.test('an invalid commit applies nothing: a terminal ValidationError with its i
 
 t.test('an engine failure is thrown retryable; 3 failures on one desired state stall the stage', async (t) => {
   const { ctx, publish, status } = await setup(t, fakeEngine({ failAt: { 'acme/shop/staging': 'app/web' } }));
-  publish('c1', stageModel('staging'));
+  publish('c1', stage({ name: 'staging', apps: { web: app() } }));
   for (const n of [1, 2]) {
     await t.rejects(reconcileStage(ctx, 'acme/shop/staging', signal), { code: 'E_ENGINE', retryable: true });
     t.match(await status('staging'), { state: 'failed', reason: 'E_ENGINE', failures: n });
   }
   await t.rejects(reconcileStage(ctx, 'acme/shop/staging', signal), { code: 'E_ENGINE', retryable: true });
   t.match(await status('staging'), { state: 'stalled', failures: 3, lastAttemptedRevision: 'c1', lastAppliedRevision: null });
-  publish('c2', stageModel('staging', { scale: 2 }));
+  publish('c2', stage({ name: 'staging', apps: { web: app({ scale: 2 }) } }));
   await t.rejects(reconcileStage(ctx, 'acme/shop/staging', signal), { code: 'E_ENGINE', retryable: true });
   t.match(await status('staging'), { state: 'failed', failures: 1 }, 'a new desired state starts counting again');
 });
 
 t.test('a missing secret is terminal and nothing is deployed', async (t) => {
   const { ctx, engine, publish, status } = await setup(t);
-  publish('c1', stageModel('staging', { env: { K: { secret: 'missing' } } }));
+  publish('c1', stage({ name: 'staging', apps: { web: app({ env: { K: { secret: 'missing' } } }) } }));
   await t.rejects(reconcileStage(ctx, 'acme/shop/staging', signal), { code: 'E_SECRET_MISSING', retryable: false });
   t.same(engine.calls, []);
   t.match(await status('staging'), { state: 'failed', reason: 'E_SECRET_MISSING' });
@@ -93,7 +92,7 @@ t.test('a missing secret is terminal and nothing is deployed', async (t) => {
 
 t.test('approval: manual holds the plan under an id that unrelated commits do not change; approving applies exactly it', async (t) => {
   const { ctx, engine, publish, status, approvals } = await setup(t);
-  const manual = (scale: number) => ({ ...stageModel('production', { scale }), stage: { ...stageModel('production').stage, approval: 'manual' as const } });
+  const manual = (scale: number) => stage({ name: 'production', approval: 'manual', apps: { web: app({ scale }) } });
   publish('c1', manual(3));
   t.same(await reconcileStage(ctx, 'acme/shop/production', signal), {});
   t.same(engine.calls, [], 'nothing applied');
@@ -121,12 +120,9 @@ t.test('approval: manual holds the plan under an id that unrelated commits do no
 t.test('data loss always waits for approval, also on an approval: auto stage; a protected stage is refused outright', async (t) => {
   const engine = fakeEngine();
   const { ctx, publish, status, approvals } = await setup(t, engine, { planner });
-  const withDb = (over: { protected?: boolean } = {}): StageModel => ({
-    ...stageModel('staging', over),
-    services: { database: { type: 'postgresql', version: '16', plan: 'small', options: {}, backup: { retentionDays: 7 }, deletionProtection: false } as unknown as StageModel['services'][string] },
-  });
+  const withDb = (over: { protected?: boolean } = {}) => stage({ name: 'staging', ...over, apps: { web: app() }, services: { database: service('postgresql', { plan: 'small' }) } });
   engine.states.set('acme/shop/staging', { model: withDb(), serial: '1' });
-  publish('c1', stageModel('staging')); // the database is gone from the manifests
+  publish('c1', stage({ name: 'staging', apps: { web: app() } })); // the database is gone from the manifests
   await reconcileStage(ctx, 'acme/shop/staging', signal);
   const rec = await status('staging');
   t.match(rec, { state: 'waiting-approval', reason: 'data-loss', pendingPlan: { dataLoss: true, actualSerial: '1' } });
@@ -136,14 +132,14 @@ t.test('data loss always waits for approval, also on an approval: auto stage; a 
   t.same(engine.calls, ['apply acme/shop/staging'], 'applied once approved, with data loss allowed');
 
   engine.states.set('acme/shop/staging', { model: withDb({ protected: true }), serial: '5' });
-  publish('c2', { ...stageModel('staging', { protected: true }) });
+  publish('c2', stage({ name: 'staging', protected: true, apps: { web: app() } }));
   await t.rejects(reconcileStage(ctx, 'acme/shop/staging', signal), { code: 'E_UNSAFE_PLAN', retryable: false }, 'refused, not held for approval');
 });
 
 t.test('a pinned stage is not applied', async (t) => {
   const { ctx, engine, publish } = await setup(t);
   await new StatusRecords(ctx.stateDir, () => 0).update({ organization: 'acme', project: 'shop', stage: 'staging' }, { type: 'pinned', message: 'pinned to deployment #1' });
-  publish('c1', stageModel('staging'));
+  publish('c1', stage({ name: 'staging', apps: { web: app() } }));
   t.same(await reconcileStage(ctx, 'acme/shop/staging', signal), {});
   t.same(engine.calls, []);
 });

@@ -3,23 +3,23 @@
  * `models/<hash>.json` before anything changes, so any deployment can be shown and re-applied.
  */
 import t from 'tap';
-import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { canonicalJson, hashOf } from '../../src/model/canonical.js';
 import { applyStage, type ApplyContext } from '../../src/operations/apply-stage.js';
 import type { SecretResolver } from '../../src/providers/engine.js';
 import { Journal } from '../../src/state/journal.js';
 import { testDeps } from '../helpers/deps.js';
-import { fakeEngine, fakePlanner, stageModel } from './apply-fakes.js';
+import { fakeEngine, fakePlanner } from './apply-fakes.js';
+import { tempDir } from '../helpers/temp.js';
+import { app, stage } from '../helpers/models.js';
 
 const ref = { organization: 'acme', project: 'shop', stage: 'staging' };
 const CANARY = 'canary-secret-value-4f1d9a';
 const secrets: SecretResolver = { get: async () => CANARY };
 
 async function stateDirFor(t: { teardown(fn: () => unknown): void }): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'setopsd-models-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'setopsd-models-');
   return dir;
 }
 
@@ -27,7 +27,7 @@ t.test('three applies with different models: each deployment reads its model bac
   const stateDir = await stateDirFor(t);
   const ctx: ApplyContext = { stateDir, deps: testDeps(), signal: new AbortController().signal, planner: fakePlanner, allowDataLoss: false, lockTimeoutMs: 0, command: 'apply' };
   const engine = fakeEngine();
-  const models = [1, 2, 3].map((scale) => stageModel('staging', { scale, env: { TOKEN: { secret: 'TOKEN' }, MODE: `m${scale}` } }));
+  const models = [1, 2, 3].map((scale) => stage({ name: 'staging', apps: { web: app({ scale, env: { TOKEN: { secret: 'TOKEN' }, MODE: `m${scale}` } }) } }));
   for (const [i, desired] of models.entries()) {
     const out = await applyStage({ ref, desired, engine, source: { commit: `c${i + 1}`, ref: 'main' }, trigger: 'cli', configRoot: '/nowhere', secrets }, ctx);
     t.equal(out.status, 'succeeded');
@@ -64,9 +64,9 @@ t.test('a failed deployment keeps its model too; only succeeded ones count as la
   const stateDir = await stateDirFor(t);
   const ctx: ApplyContext = { stateDir, deps: testDeps(), signal: new AbortController().signal, planner: fakePlanner, allowDataLoss: false, lockTimeoutMs: 0, command: 'apply' };
   const ok = fakeEngine();
-  await applyStage({ ref, desired: stageModel('staging'), engine: ok, source: { commit: 'good', ref: 'main' }, trigger: 'cli', configRoot: '/x', secrets }, ctx);
+  await applyStage({ ref, desired: stage({ name: 'staging', apps: { web: app() } }), engine: ok, source: { commit: 'good', ref: 'main' }, trigger: 'cli', configRoot: '/x', secrets }, ctx);
   const failing = fakeEngine({ failAt: { 'acme/shop/staging': 'app/web' } });
-  const bad = stageModel('staging', { scale: 4 });
+  const bad = stage({ name: 'staging', apps: { web: app({ scale: 4 }) } });
   await applyStage({ ref, desired: bad, engine: failing, source: { commit: 'bad', ref: 'main' }, trigger: 'cli', configRoot: '/x', secrets }, ctx);
   const journal = new Journal(stateDir, ref, () => 0);
   const latest = await journal.latest();
@@ -89,16 +89,16 @@ t.test('a journal written before models were stored still reads', async (t) => {
 
   // New deployments continue the numbering and store their models.
   const ctx: ApplyContext = { stateDir, deps: testDeps(), signal: new AbortController().signal, planner: fakePlanner, allowDataLoss: false, lockTimeoutMs: 0, command: 'apply' };
-  const out = await applyStage({ ref, desired: stageModel('staging'), engine: fakeEngine(), source: { commit: 'c3', ref: 'main' }, trigger: 'cli', configRoot: '/x', secrets }, ctx);
+  const out = await applyStage({ ref, desired: stage({ name: 'staging', apps: { web: app() } }), engine: fakeEngine(), source: { commit: 'c3', ref: 'main' }, trigger: 'cli', configRoot: '/x', secrets }, ctx);
   t.match(out, { status: 'succeeded', deployment: { number: 3 } });
-  t.equal(canonicalJson(await journal.model((await journal.latest())!)), canonicalJson(stageModel('staging')));
+  t.equal(canonicalJson(await journal.model((await journal.latest())!)), canonicalJson(stage({ name: 'staging', apps: { web: app() } })));
 });
 
 t.test('an edited stored model is refused, not applied', async (t) => {
   const stateDir = await stateDirFor(t);
   const journal = new Journal(stateDir, ref, () => 0);
-  const hash = await journal.storeModel(stageModel('staging'));
+  const hash = await journal.storeModel(stage({ name: 'staging', apps: { web: app() } }));
   const { writeFile } = await import('node:fs/promises');
-  await writeFile(join(journal.modelsDir, `${hash}.json`), canonicalJson(stageModel('staging', { scale: 9 })) + '\n');
+  await writeFile(join(journal.modelsDir, `${hash}.json`), canonicalJson(stage({ name: 'staging', apps: { web: app({ scale: 9 }) } })) + '\n');
   await t.rejects(journal.model({ number: 1, desiredHash: hash }), { code: 'E_STATE_CORRUPT', message: /does not hash to/ });
 });

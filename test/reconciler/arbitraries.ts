@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import type { AppModel, EnvValue, ServiceModel, ServiceType, StageModel } from '../../src/model/stage-model.js';
+import { stage } from '../helpers/models.js';
 
 /** Small name pools so desired and actual models share apps, services and keys often. */
 const APP_NAMES = ['web', 'api', 'worker'] as const;
@@ -60,11 +61,15 @@ export const stageModel: fc.Arbitrary<StageModel> = fc
       notifications: fc.dictionary(fc.constantFrom('ops', 'hook'), fc.record({ type: fc.constantFrom('email' as const), target: fc.constantFrom('a@x.dev', 'b@x.dev') })),
       approval: fc.constantFrom('auto' as const, 'manual' as const),
       description: fc.option(fc.constantFrom('shop', 'the shop'), { nil: undefined }),
-    }).map((r): StageModel => ({
-      organization: provider === 'aws' ? { name: 'acme', provider, aws: { region: 'eu-central-1' } } : { name: 'acme', provider },
-      project: r.description === undefined ? { name: 'shop' } : { name: 'shop', description: r.description },
-      stage: { name: 'staging', approval: r.approval, protected: prot, notifications: r.notifications },
-      apps: r.apps,
-      services: r.services,
-    })),
+    }).map((r) =>
+      stage({
+        organization: provider === 'aws' ? { provider, aws: { region: 'eu-central-1' } } : { provider },
+        project: { description: r.description },
+        approval: r.approval,
+        protected: prot,
+        notifications: r.notifications,
+        apps: r.apps,
+        services: r.services,
+      }),
+    ),
   );

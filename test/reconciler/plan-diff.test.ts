@@ -1,14 +1,14 @@
 import t from 'tap';
 import { plan } from '../../src/reconciler/plan.js';
 import { PlanError } from '../../src/errors.js';
-import { app, clone, service, stage } from './models.js';
+import { app, clone, service, stage } from '../helpers/models.js';
 
 const compact = (cs: ReturnType<typeof plan>) => cs.changes.map((c) => `${c.op} ${c.subject}${c.path ? ' ' + c.path : ''}`);
 
 t.test('first deploy: stage, services, apps, links, domains in dependency order', async (t) => {
   const desired = stage({
     apps: { web: app({ links: { database: {} }, domains: { 'shop.example.com': { primary: true } } }) },
-    services: { database: service() },
+    services: { database: service('postgresql', { plan: undefined }) },
   });
   const cs = plan(desired, null);
   t.same(compact(cs), ['create stage', 'create service/database', 'create app/web', 'create domain/web/shop.example.com', 'create link/web/database']);
@@ -51,8 +51,8 @@ t.test('env: set, unset, secrets masked as (secret NAME)', async (t) => {
 });
 
 t.test('links added and removed; unlink before deleting the service', async (t) => {
-  const actual = stage({ apps: { web: app({ links: { old: {} } }) }, services: { old: service({ type: 'redis', version: '7' }) } });
-  const desired = stage({ apps: { web: app({ links: { database: { envKey: 'DB_URL' } } }) }, services: { database: service() } });
+  const actual = stage({ apps: { web: app({ links: { old: {} } }) }, services: { old: service('redis') } });
+  const desired = stage({ apps: { web: app({ links: { database: { envKey: 'DB_URL' } } }) }, services: { database: service('postgresql') } });
   const cs = plan(desired, actual);
   t.same(compact(cs), ['create service/database', 'create link/web/database', 'delete link/web/old', 'delete service/old']);
   t.equal(cs.changes[1]!.command, 'setops --project shop --stage staging --app web link:create database --env-key DB_URL');
@@ -60,8 +60,8 @@ t.test('links added and removed; unlink before deleting the service', async (t) 
 });
 
 t.test('replace: app protocol, service type (data loss)', async (t) => {
-  const actual = stage({ apps: { web: app() }, services: { db: service() } });
-  const desired = stage({ apps: { web: app({ protocol: 'tcp', scale: 2 }) }, services: { db: service({ type: 'redis', version: '7' }) } });
+  const actual = stage({ apps: { web: app() }, services: { db: service('postgresql') } });
+  const desired = stage({ apps: { web: app({ protocol: 'tcp', scale: 2 }) }, services: { db: service('redis') } });
   const cs = plan(desired, actual);
   t.same(compact(cs), ['replace service/db type', 'replace app/web protocol']);
   t.equal(cs.changes[0]!.dataLoss, true);
@@ -71,25 +71,25 @@ t.test('replace: app protocol, service type (data loss)', async (t) => {
 });
 
 t.test('service major-version downgrade is refused; upgrade is an update', async (t) => {
-  const actual = stage({ services: { database: service({ version: '16' }) } });
+  const actual = stage({ services: { database: service('postgresql', { version: '16' }) } });
   let caught: unknown;
   try {
-    plan(stage({ services: { database: service({ version: '15' }) } }), actual);
+    plan(stage({ services: { database: service('postgresql', { version: '15' }) } }), actual);
   } catch (err) {
     caught = err;
   }
   t.ok(caught instanceof PlanError, 'throws a PlanError');
   t.match(caught, { code: 'E_VERSION_DOWNGRADE', message: /^service\/database in shop\/staging: version 16 → 15 is a major-version downgrade/ });
-  const up = plan(stage({ services: { database: service({ version: '17' }) } }), actual);
+  const up = plan(stage({ services: { database: service('postgresql', { version: '17' }) } }), actual);
   t.same(compact(up), ['update service/database version']);
   t.equal(up.changes[0]!.command, 'setops --project shop --stage staging --service database option:set version 17');
-  t.same(compact(plan(stage({ services: { database: service({ version: '16.1' }) } }), stage({ services: { database: service({ version: '16.4' }) } }))), [
+  t.same(compact(plan(stage({ services: { database: service('postgresql', { version: '16.1' }) } }), stage({ services: { database: service('postgresql', { version: '16.4' }) } }))), [
     'update service/database version',
   ], 'a minor downgrade is not refused');
 });
 
 t.test('stage removed: apps, then services with data loss, then the stage', async (t) => {
-  const actual = stage({ apps: { web: app({ links: { db: {} } }) }, services: { db: service(), files: service({ type: 's3', version: undefined }) } });
+  const actual = stage({ apps: { web: app({ links: { db: {} } }) }, services: { db: service('postgresql'), files: service('s3') } });
   const cs = plan(null, actual);
   t.same(compact(cs), ['delete app/web', 'delete service/db', 'delete service/files', 'delete stage']);
   t.same(cs.changes.map((c) => c.dataLoss), [false, true, true, true]);
@@ -97,7 +97,7 @@ t.test('stage removed: apps, then services with data loss, then the stage', asyn
 });
 
 t.test('stage replace on provider change', async (t) => {
-  const actual = stage({ services: { db: service() } });
+  const actual = stage({ services: { db: service('postgresql') } });
   const desired = clone(actual);
   desired.organization = { name: 'acme', provider: 'aws', aws: { region: 'eu-central-1' } };
   const cs = plan(desired, actual);

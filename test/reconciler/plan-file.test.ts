@@ -1,27 +1,21 @@
 import t from 'tap';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { planStage } from '../../src/reconciler/stage-plan.js';
 import { planFileOf, verifyNotStale, isPlanFileText, planStageChangeset } from '../../src/reconciler/plan-file.js';
 import { readPlanFile, writePlanFile } from '../../src/operations/plan-files.js';
 import { PlanError, StalePlanError } from '../../src/errors.js';
-import { app, service, stage } from './models.js';
-
-async function tempDir(t: { teardown(fn: () => unknown): void }): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'setopsd-planfile-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+import { app, service, stage } from '../helpers/models.js';
+import { tempDir } from '../helpers/temp.js';
 
 function samplePlans() {
-  const desired = stage({ apps: { web: app({ scale: 2, env: { K: { secret: 'k' } } }) }, services: { db: service() } });
+  const desired = stage({ apps: { web: app({ scale: 2, env: { K: { secret: 'k' } } }) }, services: { db: service('postgresql') } });
   const actual = stage({ apps: { web: app() } });
   return [planStage(desired, { model: actual, serial: '3' }, 'local', { 'app/web': ['apps.yaml'] }), planStage(null, { model: stage({ name: 'old' }), serial: '9' }, 'local')];
 }
 
 t.test('write then read round-trips; the desired model and serials are kept', async (t) => {
-  const dir = await tempDir(t);
+  const dir = tempDir(t, 'setopsd-planfile-');
   const file = join(dir, 'plan.json');
   const plans = samplePlans();
   await writePlanFile(file, planFileOf(plans, { ref: 'main', commit: 'a'.repeat(40), root: '/repo', dir: '' }));
@@ -52,7 +46,7 @@ t.test('verifyNotStale names the stage and both serials', async (t) => {
 });
 
 t.test('readPlanFile rejects what is not a valid plan file with a clear message', async (t) => {
-  const dir = await tempDir(t);
+  const dir = tempDir(t, 'setopsd-planfile-');
   const cases: [string, string, RegExp][] = [
     ['not-json', 'hello', /not-json.json: not a valid setopsd plan file: it is not JSON/],
     ['json-plan', JSON.stringify({ formatVersion: 1, stages: [] }), /planFileVersion is missing/],

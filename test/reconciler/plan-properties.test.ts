@@ -7,7 +7,7 @@ import { canonicalJson } from '../../src/model/canonical.js';
 import type { Change } from '../../src/model/changeset.js';
 import type { StageModel } from '../../src/model/stage-model.js';
 import { stageModel } from './arbitraries.js';
-import { clone } from './models.js';
+import { clone } from '../helpers/models.js';
 
 /** plan(), or null when the pair is a refused major-version downgrade. */
 function tryPlan(desired: StageModel | null, actual: StageModel | null) {

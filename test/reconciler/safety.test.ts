@@ -1,7 +1,7 @@
 import t from 'tap';
 import { plan } from '../../src/reconciler/plan.js';
 import { checkPlanSafety } from '../../src/reconciler/safety.js';
-import { app, service, stage } from './models.js';
+import { app, service, stage } from '../helpers/models.js';
 
 t.test('no data loss: no problems', async (t) => {
   const desired = stage({ apps: { web: app({ scale: 2 }) } });
@@ -10,7 +10,7 @@ t.test('no data loss: no problems', async (t) => {
 });
 
 t.test('deleting a stateful service needs --allow-data-loss', async (t) => {
-  const actual = stage({ services: { db: service() } });
+  const actual = stage({ services: { db: service('postgresql') } });
   const desired = stage();
   const cs = plan(desired, actual);
   const problems = checkPlanSafety(cs, desired, actual, { allowDataLoss: false });
@@ -20,7 +20,7 @@ t.test('deleting a stateful service needs --allow-data-loss', async (t) => {
 });
 
 t.test('deletion protection of the ACTUAL service refuses even with --allow-data-loss', async (t) => {
-  const actual = stage({ services: { db: service({ deletionProtection: true }) } });
+  const actual = stage({ services: { db: service('postgresql', { deletionProtection: true }) } });
   const desired = stage();
   const problems = checkPlanSafety(plan(desired, actual), desired, actual, { allowDataLoss: true });
   t.same(problems.map((p) => [p.code, p.subject, p.refused]), [['E_DELETION_PROTECTION', 'service/db', true]]);
@@ -28,8 +28,8 @@ t.test('deletion protection of the ACTUAL service refuses even with --allow-data
 });
 
 t.test('protected stage refuses data loss and stage deletion', async (t) => {
-  const actual = stage({ protected: true, services: { db: service() } });
-  const desired = stage({ protected: false, services: { db: service({ type: 'redis', version: '7' }) } });
+  const actual = stage({ protected: true, services: { db: service('postgresql') } });
+  const desired = stage({ protected: false, services: { db: service('redis') } });
   const problems = checkPlanSafety(plan(desired, actual), desired, actual, { allowDataLoss: true });
   t.same(problems.map((p) => [p.code, p.subject, p.refused]), [['E_PROTECTED_STAGE', 'service/db', true]], 'un-protecting in the same commit does not help');
   const gone = checkPlanSafety(plan(null, stage({ protected: true })), null, stage({ protected: true }), { allowDataLoss: true });
@@ -37,7 +37,7 @@ t.test('protected stage refuses data loss and stage deletion', async (t) => {
 });
 
 t.test('stage delete lists every service and the stage', async (t) => {
-  const actual = stage({ services: { db: service(), cache: service({ type: 'redis', version: '7' }) } });
+  const actual = stage({ services: { db: service('postgresql'), cache: service('redis') } });
   const problems = checkPlanSafety(plan(null, actual), null, actual, { allowDataLoss: false });
   t.same(problems.map((p) => p.subject), ['service/cache', 'service/db', 'stage']);
   t.ok(problems.every((p) => p.code === 'E_DATA_LOSS' && !p.refused));

@@ -4,7 +4,7 @@ import { appFieldCommand } from '../../src/reconciler/diff-apps.js';
 import { serviceFieldCommand, majorVersion } from '../../src/reconciler/diff-services.js';
 import { orderChanges, rankOf } from '../../src/reconciler/order.js';
 import { makeChange } from '../../src/reconciler/change.js';
-import { app } from './models.js';
+import { app } from '../helpers/models.js';
 
 const ref = { organization: 'acme', project: 'shop', stage: 'production' };
 

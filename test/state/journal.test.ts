@@ -1,18 +1,12 @@
 import t from 'tap';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Journal } from '../../src/state/journal.js';
 import { pidAlive } from '../../src/pid.js';
 import type { NewDeployment } from '../../src/state/journal.js';
+import { tempDir } from '../helpers/temp.js';
 
 const ref = { organization: 'acme', project: 'shop', stage: 'staging' };
-
-async function tempDir(t: { teardown(fn: () => unknown): void }): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'setopsd-journal-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 function fields(over: Partial<NewDeployment> = {}): NewDeployment {
   return {
@@ -28,7 +22,7 @@ function fields(over: Partial<NewDeployment> = {}): NewDeployment {
 }
 
 t.test('entries are numbered from 1, written pending, then running, then the outcome', async (t) => {
-  const dir = await tempDir(t);
+  const dir = tempDir(t, 'setopsd-journal-');
   let now = Date.parse('2026-01-01T00:00:00Z');
   const journal = new Journal(dir, ref, () => now);
   t.same(await journal.list(), []);
@@ -59,7 +53,7 @@ t.test('entries are numbered from 1, written pending, then running, then the out
 });
 
 t.test('entries left open by a dead process are closed as failed, never deleted', async (t) => {
-  const dir = await tempDir(t);
+  const dir = tempDir(t, 'setopsd-journal-');
   const journal = new Journal(dir, ref, () => Date.parse('2026-01-01T00:00:00Z'));
   const a = await journal.open(fields());
   await journal.finish(a, { status: 'succeeded', applied: ['app/web'] });
@@ -83,7 +77,7 @@ t.test('entries left open by a dead process are closed as failed, never deleted'
 });
 
 t.test('a corrupt entry is a clear error naming the file', async (t) => {
-  const dir = await tempDir(t);
+  const dir = tempDir(t, 'setopsd-journal-');
   const journal = new Journal(dir, ref, () => 0);
   await journal.open(fields());
   const { writeFile } = await import('node:fs/promises');

@@ -1,21 +1,16 @@
 import t from 'tap';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { acquireStageLock, readStageLock } from '../../src/state/lock.js';
 import { testDeps } from '../helpers/deps.js';
+import { tempDir } from '../helpers/temp.js';
 
 const ref = { organization: 'acme', project: 'shop', stage: 'staging' };
 
-async function tempDir(t: { teardown(fn: () => unknown): void }): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'setopsd-lock-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
-
 t.test('takes, reports and releases the lock', async (t) => {
-  const dir = await tempDir(t);
+  const dir = tempDir(t, 'setopsd-lock-');
   const deps = testDeps();
   const lock = await acquireStageLock(dir, ref, deps, { command: 'apply', timeoutMs: 0 });
   t.same(await readStageLock(dir, ref), { pid: process.pid, host: hostname(), startedAt: '2026-01-01T00:00:00.000Z', command: 'apply' });
@@ -26,7 +21,7 @@ t.test('takes, reports and releases the lock', async (t) => {
 });
 
 t.test('a second holder fails at once with the holder named', async (t) => {
-  const dir = await tempDir(t);
+  const dir = tempDir(t, 'setopsd-lock-');
   const deps = testDeps();
   const lock = await acquireStageLock(dir, ref, deps, { command: 'apply', timeoutMs: 0 });
   t.teardown(() => lock.release());
@@ -37,7 +32,7 @@ t.test('a second holder fails at once with the holder named', async (t) => {
 });
 
 t.test('waits up to the timeout, then fails; succeeds when released meanwhile', async (t) => {
-  const dir = await tempDir(t);
+  const dir = tempDir(t, 'setopsd-lock-');
   const deps = testDeps();
   const lock = await acquireStageLock(dir, ref, deps, { command: 'apply', timeoutMs: 0 });
   const start = deps.clock.now();
@@ -59,7 +54,7 @@ t.test('waits up to the timeout, then fails; succeeds when released meanwhile', 
 });
 
 t.test('the lock of a dead process is taken over and logged', async (t) => {
-  const dir = await tempDir(t);
+  const dir = tempDir(t, 'setopsd-lock-');
   // A real process that exits: its pid is then gone.
   const child = spawn(process.execPath, ['-e', '0']);
   const deadPid = child.pid!;
@@ -79,7 +74,7 @@ t.test('the lock of a dead process is taken over and logged', async (t) => {
 });
 
 t.test('a lock from another host is never taken over', async (t) => {
-  const dir = await tempDir(t);
+  const dir = tempDir(t, 'setopsd-lock-');
   const stage = join(dir, 'stages/acme/shop/staging');
   const { mkdir } = await import('node:fs/promises');
   await mkdir(stage, { recursive: true });
@@ -90,7 +85,7 @@ t.test('a lock from another host is never taken over', async (t) => {
 });
 
 t.test('release never removes a lock that is no longer ours', async (t) => {
-  const dir = await tempDir(t);
+  const dir = tempDir(t, 'setopsd-lock-');
   const lock = await acquireStageLock(dir, ref, testDeps(), { command: 'apply', timeoutMs: 0 });
   const other = JSON.stringify({ pid: 4242, host: 'elsewhere', startedAt: 'x', command: 'apply' });
   await writeFile(lock.path, other);
@@ -99,7 +94,7 @@ t.test('release never removes a lock that is no longer ours', async (t) => {
 });
 
 t.test('an aborted wait rejects with CanceledError', async (t) => {
-  const dir = await tempDir(t);
+  const dir = tempDir(t, 'setopsd-lock-');
   const deps = testDeps();
   const lock = await acquireStageLock(dir, ref, deps, { command: 'apply', timeoutMs: 0 });
   t.teardown(() => lock.release());
@@ -109,7 +104,7 @@ t.test('an aborted wait rejects with CanceledError', async (t) => {
 });
 
 t.test('temp files of dead lock attempts are removed', async (t) => {
-  const dir = await tempDir(t);
+  const dir = tempDir(t, 'setopsd-lock-');
   const stage = join(dir, 'stages/acme/shop/staging');
   const { mkdir } = await import('node:fs/promises');
   await mkdir(stage, { recursive: true });

@@ -3,11 +3,14 @@ import { spawn } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FAST_HEALTH, FIXTURES, REF, get, httpApp, noChanges, service, setup, stage, waitFor, allGone } from './helpers.js';
+import { HTTP_APP, FAST_HEALTH, FIXTURES, REF, noChanges, setup, allGone } from './helpers.js';
+import { app, service, stage } from '../../helpers/models.js';
 import { localPaths } from '../../../src/providers/local/paths.js';
 import { environOf, isRunning } from '../../../src/providers/local/proc.js';
 import { OWNER_ENV, ROLE_ENV } from '../../../src/providers/local/protocol.js';
 import { findOnPath } from '../../../src/providers/executables.js';
+import { waitFor } from '../../helpers/wait.js';
+import { get } from '../../helpers/http.js';
 
 const CHILD = fileURLToPath(new URL('./apply-child.ts', import.meta.url));
 
@@ -31,24 +34,24 @@ async function appProcesses(stateDir: string) {
 
 t.test('SIGKILL of the process running apply, then a new apply: converged, one set of processes', async (t) => {
   const { engine, io, stateDir } = await setup(t);
-  const v1 = stage({ web: httpApp({ env: { VERSION: 'v1' }, scale: 2 }) });
+  const v1 = stage({ name: 'dev', apps: { web: app({ ...HTTP_APP, env: { VERSION: 'v1' }, scale: 2 }) } });
   t.equal((await engine.apply(v1, noChanges(), io())).status, 'succeeded');
   const port = (await engine.status!(REF))!.router!.port;
 
   // v2 starts slowly, so the child is killed while new processes are starting.
-  const v2 = stage({ web: httpApp({ env: { VERSION: 'v2', SLOW_START_MS: '1500' }, scale: 2 }) });
+  const v2 = stage({ name: 'dev', apps: { web: app({ ...HTTP_APP, env: { VERSION: 'v2', SLOW_START_MS: '1500' }, scale: 2 }) } });
   const modelFile = join(stateDir, 'v2.json');
   await writeFile(modelFile, JSON.stringify(v2));
   const child = spawn(process.execPath, ['--import', 'tsx', CHILD, stateDir, modelFile, FIXTURES], { stdio: ['ignore', 'pipe', 'inherit'] });
   t.teardown(() => void child.kill('SIGKILL'));
   const childExit = new Promise((r) => child.on('exit', r));
-  await waitFor(async () => (await appProcesses(stateDir)).length > 2, 20_000, 'the new version starting');
+  await waitFor('the new version starting', async () => (await appProcesses(stateDir)).length > 2, { timeoutMs: 20_000 });
   child.kill('SIGKILL');
   await childExit;
   // The supervisor notices the engine went away and stops the half-started version.
-  await waitFor(async () => (await appProcesses(stateDir)).length === 2, 20_000, 'the half-started version stopped');
+  await waitFor('the half-started version stopped', async () => (await appProcesses(stateDir)).length === 2, { timeoutMs: 20_000 });
   t.same((await appProcesses(stateDir)).map((p) => p.env.VERSION), ['v1', 'v1'], 'the old version kept running');
-  t.equal(JSON.parse((await get(port, 'web.dev.shop.localhost')).body).version, 'v1');
+  t.equal(JSON.parse((await get(port, '/', { host: 'web.dev.shop.localhost' })).body).version, 'v1');
   t.same((await engine.read(REF)).model, v1, 'the recorded state is still v1');
 
   const again = await engine.apply(v2, noChanges(), io());
@@ -56,7 +59,7 @@ t.test('SIGKILL of the process running apply, then a new apply: converged, one s
   const procs = await appProcesses(stateDir);
   t.equal(procs.length, 2, 'exactly one set of processes');
   t.same(procs.map((p) => p.env.VERSION), ['v2', 'v2']);
-  t.equal(JSON.parse((await get(port, 'web.dev.shop.localhost')).body).version, 'v2');
+  t.equal(JSON.parse((await get(port, '/', { host: 'web.dev.shop.localhost' })).body).version, 'v2');
   const sups = (await readdir('/proc')).filter((n) => /^\d+$/.test(n));
   let supervisors = 0;
   for (const pid of sups) {
@@ -70,10 +73,10 @@ t.test('supervisor killed mid-deployment: the next apply adopts the running vers
   const { engine, io, stateDir } = await setup(t);
   const redis = (await findOnPath('redis-server', process.env)) !== null;
   const services = { db: service('postgresql'), ...(redis ? { cache: service('redis') } : {}) };
-  const v1 = stage({ web: httpApp({ env: { VERSION: 'v1' }, scale: 2, links: { db: {} } }) }, services);
+  const v1 = stage({ name: 'dev', apps: { web: app({ ...HTTP_APP, env: { VERSION: 'v1' }, scale: 2, links: { db: {} } }) }, services });
   t.equal((await engine.apply(v1, noChanges(), io())).status, 'succeeded');
   const port = (await engine.status!(REF))!.router!.port;
-  t.equal(JSON.parse((await get(port, 'web.dev.shop.localhost', '/db')).body).visits, 1);
+  t.equal(JSON.parse((await get(port, '/db', { host: 'web.dev.shop.localhost' })).body).visits, 1);
   const paths = localPaths(stateDir, REF);
   const sup = JSON.parse(await readFile(paths.supervisorFile, 'utf8')) as { pid: number };
   const before = (await appProcesses(stateDir)).map((p) => p.pid).sort();
@@ -83,9 +86,9 @@ t.test('supervisor killed mid-deployment: the next apply adopts the running vers
   if (!redis) t.comment('redis-server is not on the PATH: redis adoption is not checked');
 
   // A deployment of v2 is under way (its first process starting) when the supervisor dies.
-  const slow = stage({ web: httpApp({ env: { VERSION: 'v2', SLOW_START_MS: '60000' }, scale: 2, links: { db: {} }, healthCheck: { ...FAST_HEALTH, startPeriod: 60 } }) }, services);
+  const slow = stage({ name: 'dev', apps: { web: app({ ...HTTP_APP, env: { VERSION: 'v2', SLOW_START_MS: '60000' }, scale: 2, links: { db: {} }, healthCheck: { ...FAST_HEALTH, startPeriod: 60 } }) }, services });
   const pending = engine.apply(slow, noChanges(), io());
-  const half = await waitFor(async () => (await appProcesses(stateDir)).find((p) => p.env.VERSION === 'v2'), 10_000, 'v2 starting');
+  const half = await waitFor('v2 starting', async () => (await appProcesses(stateDir)).find((p) => p.env.VERSION === 'v2'), { timeoutMs: 10_000 });
   process.kill(sup.pid, 'SIGKILL');
   const failed = await pending;
   t.equal(failed.status, 'failed', 'the apply in flight fails');
@@ -109,10 +112,10 @@ t.test('supervisor killed mid-deployment: the next apply adopts the running vers
     t.ok(redisPid && (await isRunning(redisPid)), 'the redis-server was adopted');
     t.equal((await engine.status!(REF))!.services.cache!.status, 'running');
   }
-  t.equal(JSON.parse((await get(port, 'web.dev.shop.localhost', '/db')).body).visits, 2, 'the database kept its rows');
+  t.equal(JSON.parse((await get(port, '/db', { host: 'web.dev.shop.localhost' })).body).visits, 2, 'the database kept its rows');
 
   // The adopted processes are supervised like any other: a new version replaces them.
-  const v2 = stage({ web: httpApp({ env: { VERSION: 'v2' }, scale: 2, links: { db: {} } }) }, services);
+  const v2 = stage({ name: 'dev', apps: { web: app({ ...HTTP_APP, env: { VERSION: 'v2' }, scale: 2, links: { db: {} } }) }, services });
   t.equal((await engine.apply(v2, noChanges(), io())).status, 'succeeded');
   t.ok(await allGone(before), 'adopted processes stopped on replacement');
   t.same((await appProcesses(stateDir)).map((p) => p.env.VERSION), ['v2', 'v2']);
@@ -131,7 +134,7 @@ async function supervisors(stateDir: string): Promise<number[]> {
 
 t.test('two applies at once on a new stage: one supervisor, one set of processes', async (t) => {
   const { engine, io, stateDir } = await setup(t);
-  const desired = stage({ web: httpApp({ env: { VERSION: 'v1' }, scale: 2 }) });
+  const desired = stage({ name: 'dev', apps: { web: app({ ...HTTP_APP, env: { VERSION: 'v1' }, scale: 2 }) } });
   const [a, b] = await Promise.all([engine.apply(desired, noChanges(), io()), engine.apply(desired, noChanges(), io())]);
   t.equal(a.status, 'succeeded', a.error?.message ?? '');
   t.equal(b.status, 'succeeded', b.error?.message ?? '');
@@ -141,13 +144,13 @@ t.test('two applies at once on a new stage: one supervisor, one set of processes
 
 t.test('SIGTERM to the supervisor stops every process of the stage; the next apply brings them back', async (t) => {
   const { engine, io, stateDir } = await setup(t);
-  const desired = stage({ web: httpApp({ env: { VERSION: 'v1' } }) }, { db: service('postgresql') });
+  const desired = stage({ name: 'dev', apps: { web: app({ ...HTTP_APP, env: { VERSION: 'v1' } }) }, services: { db: service('postgresql') } });
   t.equal((await engine.apply(desired, noChanges(), io())).status, 'succeeded');
   const [sup] = await supervisors(stateDir);
   const apps = (await appProcesses(stateDir)).map((p) => p.pid);
   const postmaster = Number((await readFile(join(localPaths(stateDir, REF).postgresDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
   process.kill(sup!, 'SIGTERM');
-  await waitFor(() => allGone([sup!, ...apps, postmaster]), 20_000, 'everything stopped');
+  await waitFor('everything stopped', () => allGone([sup!, ...apps, postmaster]), { timeoutMs: 20_000 });
   t.pass('supervisor, apps and postgres are gone');
   const again = await engine.apply(desired, noChanges(), io());
   t.equal(again.status, 'succeeded', again.error?.message ?? '');
@@ -157,7 +160,7 @@ t.test('SIGTERM to the supervisor stops every process of the stage; the next app
 t.test('destroy with the supervisor killed still leaves no process', async (t) => {
   const { engine, io, stateDir } = await setup(t);
   const redis = (await findOnPath('redis-server', process.env)) !== null;
-  const desired = stage({ web: httpApp({ scale: 2 }) }, { db: service('postgresql'), ...(redis ? { cache: service('redis') } : {}) });
+  const desired = stage({ name: 'dev', apps: { web: app({ ...HTTP_APP, scale: 2 }) }, services: { db: service('postgresql'), ...(redis ? { cache: service('redis') } : {}) } });
   t.equal((await engine.apply(desired, noChanges(), io())).status, 'succeeded');
   const [sup] = await supervisors(stateDir);
   const apps = (await appProcesses(stateDir)).map((p) => p.pid);
@@ -165,7 +168,7 @@ t.test('destroy with the supervisor killed still leaves no process', async (t) =
   t.equal(redisPids.length, redis ? 1 : 0);
   const postmaster = Number((await readFile(join(localPaths(stateDir, REF).postgresDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
   process.kill(sup!, 'SIGKILL');
-  await waitFor(() => allGone([sup!]), 10_000, 'supervisor gone');
+  await waitFor('supervisor gone', () => allGone([sup!]), { timeoutMs: 10_000 });
   const r = await engine.destroy(REF, io());
   t.equal(r.status, 'succeeded', r.error?.message ?? '');
   t.ok(await allGone([...apps, postmaster, ...redisPids]), 'the orphaned apps, postmaster and redis-server were stopped');

@@ -1,16 +1,18 @@
 import t from 'tap';
-import { mkdtemp, rm, writeFile, chmod, appendFile, stat, symlink } from 'node:fs/promises';
+import { writeFile, chmod, appendFile, stat, symlink } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:net';
-import { REF, get, httpApp, noChanges, service, setup, stage, waitFor } from './helpers.js';
+import { HTTP_APP, REF, noChanges, setup } from './helpers.js';
+import { app, service, stage } from '../../helpers/models.js';
 import { createSecretResolver } from '../../../src/providers/local/secrets.js';
 import { localPaths } from '../../../src/providers/local/paths.js';
+import { tempDir } from '../../helpers/temp.js';
+import { waitFor } from '../../helpers/wait.js';
+import { get } from '../../helpers/http.js';
 
 t.test('secrets: a 0600 file (YAML or dotenv) or the environment; errors name the secret, never a value', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'setopsd-secrets-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'setopsd-secrets-');
   const yamlFile = join(dir, 'secrets.yaml');
   await writeFile(yamlFile, 'API_KEY: s3cr3t-yaml\nPORT_NUMBER: 42\n', { mode: 0o600 });
   const envFile = join(dir, 'secrets.env');
@@ -40,15 +42,15 @@ t.test('secrets: a 0600 file (YAML or dotenv) or the environment; errors name th
 t.test('a stage the local engine cannot run fails before anything starts, naming every problem', async (t) => {
   const { engine, io, stateDir } = await setup(t);
   const secrets = createSecretResolver({ envPrefix: 'X_', env: { X_TOKEN: 'tok-value' } });
-  const bad = stage(
-    {
-      web: httpApp({ env: { TOKEN: { secret: 'TOKEN' }, OTHER: { secret: 'MISSING' } }, links: { a: {}, b: {} } }),
-      img: httpApp({ command: undefined }),
-      lost: httpApp({ workdir: 'no-such-dir' }),
+  const bad = stage({
+    name: 'dev',
+    apps: {
+      web: app({ ...HTTP_APP, env: { TOKEN: { secret: 'TOKEN' }, OTHER: { secret: 'MISSING' } }, links: { a: {}, b: {} } }),
+      img: app({ ...HTTP_APP, command: undefined }),
+      lost: app({ ...HTTP_APP, workdir: 'no-such-dir' }),
     },
-    { a: service('postgresql'), b: service('postgresql'), search: service('elasticsearch') },
-  );
-  delete bad.apps.img!.command;
+    services: { a: service('postgresql'), b: service('postgresql'), search: service('elasticsearch') },
+  });
   const result = await engine.apply(bad, noChanges(), io({ secrets }));
   t.equal(result.status, 'failed');
   t.equal(result.error?.code, 'E_LOCAL_INVALID');
@@ -67,16 +69,19 @@ t.test('secrets reach the app env; a tcp app is checked by TCP connect; logs fol
   const { engine, io, stateDir } = await setup(t);
   const secrets = createSecretResolver({ envPrefix: 'X_', env: { X_TOKEN: 'tok-value' } });
   const desired = stage({
-    web: httpApp({ env: { TOKEN: { secret: 'TOKEN' } } }),
-    echo: httpApp({ command: 'exec node tcp-app.mjs', protocol: 'tcp', public: false, healthCheck: { path: '/', status: '200-499', interval: 0.2, timeout: 1, retries: 3, startPeriod: 3 } }),
+    name: 'dev',
+    apps: {
+      web: app({ ...HTTP_APP, env: { TOKEN: { secret: 'TOKEN' } } }),
+      echo: app({ ...HTTP_APP, command: 'exec node tcp-app.mjs', protocol: 'tcp', public: false, healthCheck: { path: '/', status: '200-499', interval: 0.2, timeout: 1, retries: 3, startPeriod: 3 } }),
+    },
   });
   const result = await engine.apply(desired, noChanges(), io({ secrets }));
   t.equal(result.status, 'succeeded', result.error?.message ?? '');
   t.notOk(JSON.stringify(await engine.read(REF)).includes('tok-value'), 'the recorded model keeps the secret reference only');
   const s = (await engine.status!(REF))!;
-  t.equal((await get(s.router!.port, 'web.dev.shop.localhost', '/env?key=TOKEN')).body, 'tok-value');
+  t.equal((await get(s.router!.port, '/env?key=TOKEN', { host: 'web.dev.shop.localhost' })).body, 'tok-value');
   t.equal(s.apps.echo!.url, undefined, 'a private app has no router URL');
-  t.equal((await get(s.router!.port, 'echo.dev.shop.localhost')).status, 404, 'private apps are not routed');
+  t.equal((await get(s.router!.port, '/', { host: 'echo.dev.shop.localhost' })).status, 404, 'private apps are not routed');
   const echoPort = s.apps.echo!.processes[0]!.port;
   const echoed = await new Promise<string>((resolve, reject) => {
     const sock = connect({ host: '127.0.0.1', port: echoPort }, () => sock.end('ping'));
@@ -90,9 +95,9 @@ t.test('secrets reach the app env; a tcp app is checked by TCP connect; logs fol
   const ctrl = new AbortController();
   let out = '';
   const following = engine.logs!(REF, 'web', { lines: 1, follow: true, signal: ctrl.signal, write: (x) => (out += x) });
-  await waitFor(() => out.includes('listening on'), 10_000, 'the last line');
+  await waitFor('the last line', () => out.includes('listening on'), { timeoutMs: 10_000 });
   await appendFile(join(localPaths(stateDir, REF).logsDir, 'web.0.log'), 'a new line\n');
-  await waitFor(() => out.includes('[0] a new line\n'), 10_000, 'the followed line');
+  await waitFor('the followed line', () => out.includes('[0] a new line\n'), { timeoutMs: 10_000 });
   ctrl.abort();
   await following;
   t.pass('follow ends when the signal aborts');
@@ -105,15 +110,14 @@ t.test('secrets reach the app env; a tcp app is checked by TCP connect; logs fol
 t.test('a missing redis-server and a taken router port fail with clear messages', async (t) => {
   const { engine, io } = await setup(t);
   // A PATH with node but without redis-server (inherited by the supervisor it starts).
-  const bin = await mkdtemp(join(tmpdir(), 'setopsd-path-'));
+  const bin = tempDir(t, 'setopsd-path-');
   await symlink(process.execPath, join(bin, 'node'));
   const path = process.env.PATH;
   process.env.PATH = bin;
-  t.teardown(async () => {
+  t.teardown(() => {
     process.env.PATH = path;
-    await rm(bin, { recursive: true, force: true });
   });
-  const r = await engine.apply(stage({ web: httpApp() }, { cache: service('redis') }), noChanges(), io());
+  const r = await engine.apply(stage({ name: 'dev', apps: { web: app(HTTP_APP) }, services: { cache: service('redis') } }), noChanges(), io());
   t.equal(r.status, 'failed');
   t.equal(r.error?.code, 'E_MISSING_BINARY');
   t.equal(r.error?.message, 'service/cache in acme/shop/dev: redis-server was not found on the PATH; install Redis (e.g. apt-get install redis-server) or remove the redis service');
@@ -124,7 +128,7 @@ t.test('a missing redis-server and a taken router port fail with clear messages'
   t.teardown(() => void blocker.close());
   const taken = (blocker.address() as { port: number }).port;
   const other = await setup(t, { routerPort: taken });
-  const r2 = await other.engine.apply(stage({ web: httpApp() }), noChanges(), other.io());
+  const r2 = await other.engine.apply(stage({ name: 'dev', apps: { web: app(HTTP_APP) } }), noChanges(), other.io());
   t.equal(r2.status, 'failed');
   t.match(r2.error?.message, new RegExp(`^stage acme/shop/dev: the local stage supervisor exited at start: listen EADDRINUSE: address already in use 127\\.0\\.0\\.1:${taken}; see `));
 });

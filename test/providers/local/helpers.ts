@@ -1,11 +1,9 @@
-import { mkdtemp, rm, readFile, chmod } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import type { Test } from 'tap';
-import type { AppModel, ServiceModel, StageModel, StageRef } from '../../../src/model/stage-model.js';
+import type { AppModel, StageRef } from '../../../src/model/stage-model.js';
 import type { ApplyIO, Engine, ProgressEvent, SecretResolver } from '../../../src/providers/engine.js';
 import type { Changeset } from '../../../src/model/changeset.js';
 import { createLocalEngine, type LocalEngineOptions } from '../../../src/providers/local/index.js';
@@ -14,6 +12,7 @@ import type { Deps } from '../../../src/deps.js';
 import { realClock, realSleep } from '../../../src/sleep.js';
 import { isRunning } from '../../../src/providers/local/proc.js';
 import { localPaths } from '../../../src/providers/local/paths.js';
+import { tempDir } from '../../helpers/temp.js';
 
 export const FIXTURES = resolve(fileURLToPath(new URL('../../fixtures/local-apps', import.meta.url)));
 export const REF: StageRef = { organization: 'acme', project: 'shop', stage: 'dev' };
@@ -21,37 +20,12 @@ export const REF: StageRef = { organization: 'acme', project: 'shop', stage: 'de
 /** Short health checks and backoff so the tests run fast. */
 export const FAST_HEALTH = { path: '/health', status: '200-399', interval: 0.2, timeout: 1, retries: 3, startPeriod: 3 };
 
-/** An app running the HTTP fixture. */
-export function httpApp(over: Partial<AppModel> = {}): AppModel {
-  return {
-    command: ['node', 'http-app.mjs'],
-    workdir: '.',
-    port: 5000,
-    protocol: 'http',
-    public: true,
-    scale: 1,
-    resources: { cpu: 256, memory: 512 },
-    healthCheck: { ...FAST_HEALTH },
-    env: {},
-    domains: {},
-    links: {},
-    ...over,
-  };
-}
-
-export function service(type: ServiceModel['type']): ServiceModel {
-  return { type, options: {}, backup: { retentionDays: 7 }, deletionProtection: false };
-}
-
-export function stage(apps: Record<string, AppModel>, services: Record<string, ServiceModel> = {}, ref: StageRef = REF): StageModel {
-  return {
-    organization: { name: ref.organization, provider: 'local' },
-    project: { name: ref.project },
-    stage: { name: ref.stage, approval: 'auto', protected: false, notifications: {} },
-    apps,
-    services,
-  };
-}
+/**
+ * The fields these tests' apps share: they run the HTTP fixture (fixtures/local-apps/http-app.mjs)
+ * from the config root, are public, and have short health checks. Spread into app():
+ * `app({ ...HTTP_APP, env: { VERSION: 'v1' } })`.
+ */
+export const HTTP_APP: Partial<AppModel> = { command: ['node', 'http-app.mjs'], workdir: '.', public: true, healthCheck: FAST_HEALTH };
 
 export function noChanges(ref: StageRef = REF): Changeset {
   return { ref, changes: [] };
@@ -71,7 +45,7 @@ export function localDeps(env: Record<string, string | undefined> = {}): Deps {
 
 /** A temp state dir and an engine on it; tears down every process at the end of the test. */
 export async function setup(t: Test, opts: LocalEngineOptions = {}): Promise<{ stateDir: string; engine: Engine; io: (over?: Partial<ApplyIO>) => ApplyIO & { events: ProgressEvent[] } }> {
-  const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-local-'));
+  const stateDir = tempDir(t, 'setopsd-local-');
   const engine = createLocalEngine(
     { stateDir, deps: localDeps(), organization: { name: REF.organization, provider: 'local' } },
     { backoff: { baseMs: 100, capMs: 1000 }, stopGraceMs: 3000, ...opts },
@@ -79,7 +53,6 @@ export async function setup(t: Test, opts: LocalEngineOptions = {}): Promise<{ s
   t.teardown(async () => {
     await engine.destroy(REF, makeIO({ allowDataLoss: true })).catch(() => {});
     await killRecorded(stateDir);
-    await rm(stateDir, { recursive: true, force: true });
   });
   return { stateDir, engine, io: (over = {}) => makeIO(over) };
 }
@@ -122,22 +95,6 @@ export function makeIO(over: Partial<ApplyIO> = {}): ApplyIO & { events: Progres
   };
 }
 
-/** One HTTP request through the router with a Host header. */
-export function get(port: number, host: string, path = '/', opts: { method?: string; body?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }> {
-  return new Promise((resolvePromise, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method: opts.method ?? 'GET', headers: { host, ...(opts.headers ?? {}) }, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolvePromise({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(opts.body);
-  });
-}
-
-export { waitFor } from '../wait.js';
-
 /** Every pid a stage's status reports, plus the supervisor. */
 export async function stagePids(engine: Engine): Promise<number[]> {
   const s = await engine.status!(REF);
@@ -148,9 +105,4 @@ export async function stagePids(engine: Engine): Promise<number[]> {
 export async function allGone(pids: number[]): Promise<boolean> {
   for (const pid of pids) if (await isRunning(pid)) return false;
   return true;
-}
-
-/** Makes a temp dir traversable for the postgres user (tests run as root). */
-export async function traversable(dir: string): Promise<void> {
-  await chmod(dir, 0o711);
 }

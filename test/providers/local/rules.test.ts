@@ -4,7 +4,8 @@ import { isRecordedProcess, startTimeOf } from '../../../src/providers/local/pro
 import { appHosts, processArgv, statusInRange } from '../../../src/providers/local/command.js';
 import { linkEnv, linkProblems, type Connection } from '../../../src/providers/local/links.js';
 import { parseSecretsFile } from '../../../src/providers/local/secrets.js';
-import { httpApp, REF } from './helpers.js';
+import { HTTP_APP, REF } from './helpers.js';
+import { app } from '../../helpers/models.js';
 
 t.test('process argv follows Docker rules for command and entrypoint', async (t) => {
   const cases: [Parameters<typeof processArgv>[0], string[] | null][] = [
@@ -30,8 +31,8 @@ t.test('health status ranges', async (t) => {
 });
 
 t.test('router host names: default first, then domains sorted, lower case; none for private apps', async (t) => {
-  t.same(appHosts(REF, 'web', httpApp({ domains: { 'Z.example.com': { primary: false }, 'a.example.com': { primary: true } } })), ['web.dev.shop.localhost', 'a.example.com', 'z.example.com']);
-  t.same(appHosts(REF, 'web', httpApp({ public: false, domains: { 'a.example.com': { primary: true } } })), []);
+  t.same(appHosts(REF, 'web', app({ ...HTTP_APP, domains: { 'Z.example.com': { primary: false }, 'a.example.com': { primary: true } } })), ['web.dev.shop.localhost', 'a.example.com', 'z.example.com']);
+  t.same(appHosts(REF, 'web', app({ ...HTTP_APP, public: false, domains: { 'a.example.com': { primary: true } } })), []);
 });
 
 t.test('link variables per service type and envKey', async (t) => {

@@ -7,24 +7,19 @@
  */
 import t from 'tap';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCli } from '../../../helpers/deps.js';
 import { DUMMY_CREDENTIALS, fakeAws } from './fake-aws.js';
+import { tempDir } from '../../../helpers/temp.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const fixtures = join(repo, 'test/fixtures');
 const stream = (f: string): string => join(fixtures, 'pulumi/pkg/backend/display/testdata/not-truncated', f);
 
 t.test('setopsd apply --yes on the AWS example drives pulumi preview and up', async (t) => {
-  const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-apply-aws-'));
-  const fakeDir = await mkdtemp(join(tmpdir(), 'setopsd-fake-'));
-  t.teardown(async () => {
-    await rm(stateDir, { recursive: true, force: true });
-    await rm(fakeDir, { recursive: true, force: true });
-  });
+  const stateDir = tempDir(t, 'setopsd-apply-aws-');
+  const fakeDir = tempDir(t, 'setopsd-fake-');
   const taskArn = 'arn:aws:ecs:eu-central-1:123456789012:task/globex-storefront-staging/feedc0de';
   const aws = await fakeAws(t, (req) => {
     if (req.target === 'AmazonSSM.GetParameters') return { body: { Parameters: (req.body.Names as string[]).map((Name) => ({ Name, Type: 'SecureString' })), InvalidParameters: [] } };

@@ -1,7 +1,5 @@
 import t, { type Test } from 'tap';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
@@ -11,16 +9,18 @@ import type { OrganizationModel, StageModel } from '../../../../src/model/stage-
 import { createPulumiEngine } from '../../../../src/providers/aws/index.js';
 import { parseEventStream, translateEvents } from '../../../../src/providers/aws/engine/events.js';
 import { testDeps } from '../../../helpers/deps.js';
-import { waitFor } from '../../wait.js';
 import { writeStackCheckpoint } from './checkpoint-file.js';
-import { fakeRoot, fakeStack, org, ref, stage, words, type Call, type Rule } from './fake-stack.js';
+import { app, stage } from '../../../helpers/models.js';
+import { fakeRoot, fakeStack, org, ref, words, type Call, type Rule } from './fake-stack.js';
+import { tempDir } from '../../../helpers/temp.js';
+import { waitFor } from '../../../helpers/wait.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const streams = join(here, '../../../fixtures/pulumi/pkg');
 const display = (f: string): string => join(streams, 'backend/display/testdata/not-truncated', f);
 const lifecycle = (f: string): string => join(streams, 'engine/lifecycletest/testdata/output', f, 'eventstream.json');
 
-const model = stage();
+const model = stage({ name: ref.stage, organization: org });
 
 /**
  * The fake stack of fake-stack.ts scripted with `rules`, for deployment #7 of a commit; its calls
@@ -189,7 +189,7 @@ t.test('cancel through the AbortSignal: the CLI gets SIGINT and the result is a 
   const ac = new AbortController();
   const running = s.engine.apply(model, { ref, changes: [] }, s.io(ac.signal));
   // Wait until the fake CLI is really running `up`.
-  await waitFor(() => existsSync(join(s.fakeDir, 'hanging')), 20_000, 'the fake CLI to run up');
+  await waitFor('the fake CLI to run up', () => existsSync(join(s.fakeDir, 'hanging')), { timeoutMs: 20_000 });
   ac.abort();
   const result = await running;
   t.equal(result.status, 'failed');
@@ -242,21 +242,11 @@ t.test('read from a non-file backend uses `stack export` without --show-secrets'
 });
 
 t.test('without a program option the AWS program is loaded; a model it cannot build fails with the program error', async (t) => {
-  const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-prog-'));
-  t.teardown(() => rm(stateDir, { recursive: true, force: true }));
+  const stateDir = tempDir(t, 'setopsd-prog-');
   const deps = testDeps({ env: { PULUMI_CONFIG_PASSPHRASE: 'x', PATH: process.env.PATH }, cwd: stateDir });
   const pulumiCommand = await PulumiCommand.get({ root: fakeRoot, skipVersionCheck: true });
   const engine = createPulumiEngine({ stateDir, deps, organization: org }, { pulumiCommand });
-  const broken: StageModel = {
-    ...model,
-    apps: {
-      web: {
-        port: 80, protocol: 'http', public: false, scale: 1, resources: { cpu: 256, memory: 512 },
-        healthCheck: { path: '/', status: '200-499', interval: 30, timeout: 5, retries: 3, startPeriod: 0 },
-        env: {}, domains: {}, links: {},
-      },
-    },
-  };
+  const broken = stage({ name: ref.stage, organization: org, apps: { web: app() } }); // no image
   await t.rejects(engine.preview!(broken, { model: null, serial: null }), { code: 'E_AWS_PROGRAM', message: /image is required on AWS/ });
   const result = await engine.apply(broken, { ref, changes: [] }, {
     signal: new AbortController().signal, log: pino({ level: 'silent' }), progress: () => {}, allowDataLoss: false,

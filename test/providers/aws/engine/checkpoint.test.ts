@@ -1,17 +1,17 @@
 import t from 'tap';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { canonicalJson } from '../../../../src/model/canonical.js';
-import type { StageModel } from '../../../../src/model/stage-model.js';
+import { service, stage } from '../../../helpers/models.js';
 import { SetopsError } from '../../../../src/errors.js';
 import { checkpointPaths, stackLocation } from '../../../../src/providers/aws/engine/backend.js';
 import { modelFromOutputs, parseCheckpoint, parseExport, readCheckpointFile } from '../../../../src/providers/aws/engine/checkpoint.js';
 import { createPulumiEngine } from '../../../../src/providers/aws/index.js';
 import { testDeps } from '../../../helpers/deps.js';
+import { tempDir } from '../../../helpers/temp.js';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), '../../../fixtures/pulumi/pkg/resource/stack/testdata');
 const fixture = (name: string): string => readFileSync(join(dir, name), 'utf8');
@@ -33,13 +33,12 @@ function secretPlaintexts(): string[] {
   return [...out].filter((s) => s.length >= 8);
 }
 
-const model: StageModel = {
-  organization: { name: 'acme', provider: 'aws', aws: { region: 'eu-central-1' } },
-  project: { name: 'shop' },
-  stage: { name: 'production', approval: 'auto', protected: true, notifications: {} },
-  apps: {},
-  services: { db: { type: 'postgresql', options: {}, backup: { retentionDays: 7 }, deletionProtection: true } },
-};
+const model = stage({
+  name: 'production',
+  organization: { provider: 'aws', aws: { region: 'eu-central-1' } },
+  protected: true,
+  services: { db: service('postgresql', { deletionProtection: true }) },
+});
 
 t.test('v3 and v4 checkpoints are read; serial is stable and content-derived', async (t) => {
   const v3 = parseCheckpoint(fixture('checkpoint-v3.json'), 'v3');
@@ -111,8 +110,7 @@ t.test('model output: plain JSON string read, secret refused without decrypting'
 });
 
 t.test('engine.read from a file backend without the Pulumi CLI', async (t) => {
-  const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-ckpt-'));
-  t.teardown(() => rm(stateDir, { recursive: true, force: true }));
+  const stateDir = tempDir(t, 'setopsd-ckpt-');
   const deps = testDeps({ env: { PATH: '' }, cwd: stateDir });
   const engine = createPulumiEngine({ stateDir, deps, organization: model.organization });
   const ref = { organization: 'acme', project: 'shop', stage: 'production' };
@@ -179,8 +177,7 @@ t.test('engine.read from a file backend without the Pulumi CLI', async (t) => {
 });
 
 t.test('operations that need the CLI fail clearly when it is missing', async (t) => {
-  const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-nocli-'));
-  t.teardown(() => rm(stateDir, { recursive: true, force: true }));
+  const stateDir = tempDir(t, 'setopsd-nocli-');
   const deps = testDeps({ env: { PATH: join(stateDir, 'empty-bin'), PULUMI_CONFIG_PASSPHRASE: 'x' }, cwd: stateDir });
   const engine = createPulumiEngine({ stateDir, deps, organization: model.organization }, { program: () => async () => ({}) });
   const err = await engine.preview!(model, { model: null, serial: null }).catch((e: unknown) => e);

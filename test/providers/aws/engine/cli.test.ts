@@ -1,18 +1,16 @@
 import t from 'tap';
 import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findPulumiExecutable, locatePulumiCommand } from '../../../../src/providers/aws/engine/cli.js';
 import { createPulumiEngine } from '../../../../src/providers/aws/index.js';
 import { testDeps } from '../../../helpers/deps.js';
+import { tempDir } from '../../../helpers/temp.js';
 
 const fakeBin = join(dirname(fileURLToPath(import.meta.url)), '../../../fixtures/fake-pulumi/bin');
 
 t.test('the CLI is looked up on the PATH of the injected environment, then in ~/.pulumi/bin', async (t) => {
-  const home = await mkdtemp(join(tmpdir(), 'setopsd-home-'));
-  t.teardown(() => rm(home, { recursive: true, force: true }));
+  const home = tempDir(t, 'setopsd-home-');
   t.equal(await findPulumiExecutable({ PATH: `/nonexistent:${fakeBin}` }), join(fakeBin, 'pulumi'));
   t.equal(await findPulumiExecutable({ PATH: '' }), null);
   t.equal(await findPulumiExecutable({ PATH: '/nonexistent', HOME: home }), null);
@@ -34,8 +32,7 @@ t.test('locatePulumiCommand: a bin/ installation is used through its root; a bro
     code: 'E_PULUMI_CLI_MISSING',
     message: /^the Pulumi CLI is required for preview of stage a\/b\/c; install it with `curl -fsSL https:\/\/get\.pulumi\.com \| sh`/,
   });
-  const dir = await mkdtemp(join(tmpdir(), 'setopsd-badcli-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'setopsd-badcli-');
   mkdirSync(join(dir, 'bin'));
   writeFileSync(join(dir, 'bin/pulumi'), '#!/bin/sh\necho "error: this CLI is broken" >&2\nexit 3\n');
   chmodSync(join(dir, 'bin/pulumi'), 0o755);
@@ -46,12 +43,8 @@ t.test('locatePulumiCommand: a bin/ installation is used through its root; a bro
 });
 
 t.test('the engine finds the CLI on PATH when none is injected', async (t) => {
-  const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-path-'));
-  const fakeDir = await mkdtemp(join(tmpdir(), 'setopsd-fake-'));
-  t.teardown(async () => {
-    await rm(stateDir, { recursive: true, force: true });
-    await rm(fakeDir, { recursive: true, force: true });
-  });
+  const stateDir = tempDir(t, 'setopsd-path-');
+  const fakeDir = tempDir(t, 'setopsd-fake-');
   const events = join(dirname(fakeBin), '../pulumi/pkg/backend/display/testdata/not-truncated/stack-output-resource-diff.json');
   writeFileSync(join(fakeDir, 'script.json'), JSON.stringify({ rules: [{ when: 'preview', events }] }));
   const deps = testDeps({ env: { PATH: `${fakeBin}:${process.env.PATH}`, FAKE_PULUMI_DIR: fakeDir, PULUMI_CONFIG_PASSPHRASE: 'p' }, cwd: stateDir });

@@ -5,8 +5,6 @@
  */
 import type { Test } from 'tap';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
@@ -16,40 +14,13 @@ import type { OrganizationModel, StageModel } from '../../../../src/model/stage-
 import type { ApplyIO, ProgressEvent } from '../../../../src/providers/engine.js';
 import { createPulumiEngine, type PulumiEngineOptions } from '../../../../src/providers/aws/index.js';
 import { testDeps } from '../../../helpers/deps.js';
+import { tempDir } from '../../../helpers/temp.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const fakeRoot = join(here, '../../../fixtures/fake-pulumi');
 
 export const org: OrganizationModel = { name: 'acme', provider: 'aws', aws: { region: 'eu-central-1' } };
 export const ref = { organization: 'acme', project: 'shop', stage: 'production' };
-
-/** A stage model with the given apps (AWS-buildable app defaults). */
-export function stage(apps: StageModel['apps'] = {}): StageModel {
-  return {
-    organization: org,
-    project: { name: 'shop' },
-    stage: { name: 'production', approval: 'auto', protected: false, notifications: {} },
-    apps,
-    services: {},
-  };
-}
-
-/** One app with the given fields over buildable defaults. */
-export function app(fields: Partial<StageModel['apps'][string]> = {}): StageModel['apps'][string] {
-  return {
-    image: 'ghcr.io/acme/web:1.0.0',
-    port: 8080,
-    protocol: 'http',
-    public: false,
-    scale: 2,
-    resources: { cpu: 256, memory: 512 },
-    healthCheck: { path: '/', status: '200-499', interval: 30, timeout: 5, retries: 3, startPeriod: 0 },
-    env: {},
-    domains: {},
-    links: {},
-    ...fields,
-  };
-}
 
 export interface Rule {
   when: string;
@@ -107,12 +78,8 @@ export async function fakeStack(
     deployment?: ApplyIO['deployment'];
   } = {},
 ) {
-  const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-h7-'));
-  const fakeDir = await mkdtemp(join(tmpdir(), 'setopsd-fake-'));
-  t.teardown(async () => {
-    await rm(stateDir, { recursive: true, force: true });
-    await rm(fakeDir, { recursive: true, force: true });
-  });
+  const stateDir = tempDir(t, 'setopsd-h7-');
+  const fakeDir = tempDir(t, 'setopsd-fake-');
   const env = { FAKE_PULUMI_DIR: fakeDir, PULUMI_CONFIG_PASSPHRASE: 'test-passphrase', PATH: process.env.PATH, HOME: process.env.HOME, ...opts.env };
   const deps = testDeps({ env, cwd: stateDir });
   const pulumiCommand = await PulumiCommand.get({ root: fakeRoot, skipVersionCheck: true });

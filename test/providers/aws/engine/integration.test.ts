@@ -4,39 +4,28 @@
  * run only where `pulumi` is on the PATH and are reported as skipped elsewhere.
  */
 import t from 'tap';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import type { StageModel } from '../../../../src/model/stage-model.js';
+import { app, stage } from '../../../helpers/models.js';
 import type { ApplyIO, ProgressEvent } from '../../../../src/providers/engine.js';
 import { createPulumiEngine } from '../../../../src/providers/aws/index.js';
 import { findPulumiExecutable } from '../../../../src/providers/aws/engine/cli.js';
 import { testDeps } from '../../../helpers/deps.js';
+import { tempDir } from '../../../helpers/temp.js';
 
 const pulumi = await findPulumiExecutable({ PATH: process.env.PATH });
 const skip = pulumi ? false : 'pulumi CLI not on PATH';
 
-const model = (scale: number): StageModel => ({
-  organization: { name: 'itest', provider: 'aws', aws: { region: 'eu-central-1' } },
-  project: { name: 'demo' },
-  stage: { name: 'dev', approval: 'auto', protected: false, notifications: {} },
-  apps: {
-    web: {
-      image: 'nginx:1.27',
-      port: 80,
-      protocol: 'http',
-      public: false,
-      scale,
-      resources: { cpu: 256, memory: 512 },
-      healthCheck: { path: '/', status: '200-499', interval: 30, timeout: 5, retries: 3, startPeriod: 0 },
-      env: {},
-      domains: {},
-      links: {},
+const model = (scale: number): StageModel =>
+  stage({
+    name: 'dev',
+    organization: { name: 'itest', provider: 'aws', aws: { region: 'eu-central-1' } },
+    project: { name: 'demo' },
+    apps: {
+      web: app({ image: 'nginx:1.27', port: 80, scale, healthCheck: { path: '/', status: '200-499', interval: 30, timeout: 5, retries: 3, startPeriod: 0 } }),
     },
-  },
-  services: {},
-});
+  });
 
 /** A program with one dynamic resource: no provider plugin and no cloud credentials needed. */
 async function dynamicProgram(m: StageModel): Promise<() => Promise<Record<string, unknown>>> {
@@ -64,8 +53,7 @@ async function dynamicProgram(m: StageModel): Promise<() => Promise<Record<strin
 }
 
 t.test('create, preview, up, read and destroy a stage on a file backend', { skip }, async (t) => {
-  const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-pulumi-it-'));
-  t.teardown(() => rm(stateDir, { recursive: true, force: true }));
+  const stateDir = tempDir(t, 'setopsd-pulumi-it-');
   const deps = testDeps({
     env: { PATH: process.env.PATH, HOME: process.env.HOME, PULUMI_CONFIG_PASSPHRASE: 'integration-test' },
     cwd: stateDir,

@@ -1,39 +1,26 @@
 import t, { type Test } from 'tap';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { canonicalJson } from '../../../../src/model/canonical.js';
-import type { StageModel } from '../../../../src/model/stage-model.js';
+import { app, stage } from '../../../helpers/models.js';
 import { createPulumiEngine } from '../../../../src/providers/aws/index.js';
 import { StateStore } from '../../../../src/state/store.js';
 import { runCli, testDeps } from '../../../helpers/deps.js';
-import { waitFor } from '../../wait.js';
+import { tempDir } from '../../../helpers/temp.js';
+import { waitFor } from '../../../helpers/wait.js';
 
 const awsBin = join(dirname(fileURLToPath(import.meta.url)), '../../../fixtures/fake-pulumi/aws-bin');
 const ref = { organization: 'acme', project: 'shop', stage: 'production' };
-const model: StageModel = {
-  organization: { name: 'acme', provider: 'aws', aws: { region: 'eu-central-1' } },
-  project: { name: 'shop' },
-  stage: { name: 'production', approval: 'auto', protected: false, notifications: {} },
-  apps: {
-    web: {
-      image: 'nginx', port: 80, protocol: 'http', public: false, scale: 1, resources: { cpu: 256, memory: 512 },
-      healthCheck: { path: '/', status: '200-499', interval: 30, timeout: 5, retries: 3, startPeriod: 0 },
-      env: {}, domains: {}, links: {},
-    },
-  },
-  services: {},
-};
+const model = stage({
+  name: 'production',
+  organization: { provider: 'aws', aws: { region: 'eu-central-1' } },
+  apps: { web: app({ image: 'nginx' }) },
+});
 
 async function deployed(t: Test) {
-  const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-logs-'));
-  const awsDir = await mkdtemp(join(tmpdir(), 'setopsd-fake-aws-'));
-  t.teardown(async () => {
-    await rm(stateDir, { recursive: true, force: true });
-    await rm(awsDir, { recursive: true, force: true });
-  });
+  const stateDir = tempDir(t, 'setopsd-logs-');
+  const awsDir = tempDir(t, 'setopsd-fake-aws-');
   const file = join(stateDir, 'stages/acme/shop/production/pulumi/backend/.pulumi/stacks/setops-acme-shop/production.json');
   mkdirSync(dirname(file), { recursive: true });
   const outputs = { setopsdStageModel: canonicalJson(model), apps: { web: { logGroup: '/setops/acme/shop/production/web', scale: 1 } } };
@@ -63,7 +50,7 @@ t.test('logs --follow streams until the signal aborts', async (t) => {
   const ac = new AbortController();
   let out = '';
   const following = engine.logs!(ref, 'web', { lines: 5, follow: true, signal: ac.signal, write: (s) => void (out += s) });
-  await waitFor(() => existsSync(join(awsDir, 'following')) && out.includes('follow line 2'), 20_000, 'aws logs tail --follow to print two lines');
+  await waitFor('aws logs tail --follow to print two lines', () => existsSync(join(awsDir, 'following')) && out.includes('follow line 2'), { timeoutMs: 20_000 });
   ac.abort();
   await following;
   t.match(out, /follow line 1\n.*follow line 2\n/s);

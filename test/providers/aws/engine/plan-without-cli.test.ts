@@ -3,21 +3,19 @@
  * straight from the file backend's checkpoint, and the resource preview is skipped with a note.
  */
 import t from 'tap';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadDesired } from '../../../../src/manifests/load.js';
 import { readDirectory } from '../../../../src/manifests/source-dir.js';
 import { runCli } from '../../../helpers/deps.js';
 import { stageBackend, writeStackCheckpoint } from './checkpoint-file.js';
+import { tempDir } from '../../../helpers/temp.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const example = join(repo, 'examples/aws');
 
 t.test('plan reads AWS stages from the checkpoint and notes the skipped preview', async (t) => {
-  const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-plan-aws-'));
-  t.teardown(() => rm(stateDir, { recursive: true, force: true }));
+  const stateDir = tempDir(t, 'setopsd-plan-aws-');
   const loaded = loadDesired(await readDirectory(example));
   if (!loaded.ok) throw new Error('examples/aws does not load');
   const staging = loaded.value.stages.find((s) => s.stage.name === 'staging')!;
@@ -44,8 +42,7 @@ t.test('plan reads AWS stages from the checkpoint and notes the skipped preview'
 });
 
 t.test('an AWS stage gone from the manifests is planned as a delete from the index and the checkpoint', async (t) => {
-  const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-plan-aws-gone-'));
-  t.teardown(() => rm(stateDir, { recursive: true, force: true }));
+  const stateDir = tempDir(t, 'setopsd-plan-aws-gone-');
   const loaded = loadDesired(await readDirectory(example));
   if (!loaded.ok) throw new Error('examples/aws does not load');
   const staging = loaded.value.stages.find((s) => s.stage.name === 'staging')!;

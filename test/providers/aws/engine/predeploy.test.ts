@@ -9,15 +9,24 @@ import { dirname, join } from 'node:path';
 import type { ProgramOptions } from '../../../../src/providers/aws/program/context.js';
 import type { TaskRunInput, TaskRunResult } from '../../../../src/providers/aws/engine/ecs-tasks.js';
 import { StateStore } from '../../../../src/state/store.js';
-import { app, checkpointText, fakeStack, ref, stackOutputs, stage, words } from './fake-stack.js';
+import { app, stage } from '../../../helpers/models.js';
+import { checkpointText, fakeStack, org, ref, stackOutputs, words } from './fake-stack.js';
 
 const td = (family: string, n: number): string => `arn:aws:ecs:eu-central-1:123456789012:task-definition/acme-shop-production-${family}:${n}`;
 const migrate = { command: ['bin/migrate'] };
-const previous = stage({ web: app({ preDeploy: migrate }), worker: app({ image: 'ghcr.io/acme/worker:1.0.0' }) });
+const previous = stage({
+  name: ref.stage,
+  organization: org,
+  apps: { web: app({ image: 'ghcr.io/acme/web:1.0.0', preDeploy: migrate }), worker: app({ image: 'ghcr.io/acme/worker:1.0.0' }) },
+});
 const desired = stage({
-  web: app({ image: 'ghcr.io/acme/web:2.0.0', preDeploy: migrate }),
-  worker: app({ image: 'ghcr.io/acme/worker:1.0.0' }),
-  jobs: app({ image: 'ghcr.io/acme/jobs:1.0.0' }),
+  name: ref.stage,
+  organization: org,
+  apps: {
+    web: app({ image: 'ghcr.io/acme/web:2.0.0', preDeploy: migrate }),
+    worker: app({ image: 'ghcr.io/acme/worker:1.0.0' }),
+    jobs: app({ image: 'ghcr.io/acme/jobs:1.0.0' }),
+  },
 });
 const network = {
   cluster: 'acme-shop-production',
@@ -133,7 +142,7 @@ t.test('a pre-deploy task that cannot start, or ECS that cannot be asked, fails 
 t.test('without a changed preDeploy: one update, no task', async (t) => {
   const s = await setup(t, { exitCode: 0, reason: '' });
   // web only scales: no new version, no migration.
-  const same = stage({ web: app({ preDeploy: migrate, scale: 5 }), worker: app({ image: 'ghcr.io/acme/worker:2.0.0' }) });
+  const same = stage({ name: ref.stage, organization: org, apps: { web: app({ image: 'ghcr.io/acme/web:1.0.0', preDeploy: migrate, scale: 5 }), worker: app({ image: 'ghcr.io/acme/worker:2.0.0' }) } });
   const result = await s.engine.apply(same, { ref, changes: [] }, s.io());
   t.equal(result.status, 'succeeded', result.error?.message ?? 'succeeded');
   t.same(s.sequence(), ['up']);

@@ -6,10 +6,11 @@ import t from 'tap';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { StateStore } from '../../../../src/state/store.js';
-import { app, checkpointText, fakeStack, ref, stackOutputs, stage } from './fake-stack.js';
+import { app, stage } from '../../../helpers/models.js';
+import { checkpointText, fakeStack, org, ref, stackOutputs } from './fake-stack.js';
 
-const previous = stage({ web: app(), worker: app({ image: 'ghcr.io/acme/worker:1.0.0' }) });
-const desired = stage({ web: app({ image: 'ghcr.io/acme/web:2.0.0' }), worker: app({ image: 'ghcr.io/acme/worker:2.0.0' }) });
+const previous = stage({ name: ref.stage, organization: org, apps: { web: app({ image: 'ghcr.io/acme/web:1.0.0' }), worker: app({ image: 'ghcr.io/acme/worker:1.0.0' }) } });
+const desired = stage({ name: ref.stage, organization: org, apps: { web: app({ image: 'ghcr.io/acme/web:2.0.0' }), worker: app({ image: 'ghcr.io/acme/worker:2.0.0' }) } });
 const td = (family: string, n: number): string => `arn:aws:ecs:eu-central-1:123456789012:task-definition/acme-shop-production-${family}:${n}`;
 
 t.test('a rolled-back app fails the deployment; the stack and the index keep its previous model', async (t) => {

@@ -8,11 +8,16 @@ import t from 'tap';
 import { createSsmParameterChecker } from '../../../../src/providers/aws/engine/ssm-parameters.js';
 import { secretParameters } from '../../../../src/providers/aws/program/secret-parameters.js';
 import { DUMMY_CREDENTIALS, fakeAws } from './fake-aws.js';
-import { app, fakeStack, ref, stage, words } from './fake-stack.js';
+import { app, stage } from '../../../helpers/models.js';
+import { fakeStack, org, ref, words } from './fake-stack.js';
 
 const desired = stage({
-  web: app({ env: { STRIPE_KEY: { secret: 'STRIPE_KEY' }, MODE: 'live', SHARED: { secret: 'SHARED_TOKEN' } } }),
-  worker: app({ env: { TOKEN: { secret: 'SHARED_TOKEN' } } }),
+  name: ref.stage,
+  organization: org,
+  apps: {
+    web: app({ env: { STRIPE_KEY: { secret: 'STRIPE_KEY' }, MODE: 'live', SHARED: { secret: 'SHARED_TOKEN' } } }),
+    worker: app({ env: { TOKEN: { secret: 'SHARED_TOKEN' } } }),
+  },
 });
 
 t.test('secretParameters: every {secret} env value with its app, key and parameter name, from the model alone', async (t) => {
@@ -21,7 +26,7 @@ t.test('secretParameters: every {secret} env value with its app, key and paramet
     { app: 'worker', key: 'TOKEN', secret: 'SHARED_TOKEN', parameter: '/setops/acme/shop/production/SHARED_TOKEN' },
     { app: 'web', key: 'STRIPE_KEY', secret: 'STRIPE_KEY', parameter: '/setops/acme/shop/production/STRIPE_KEY' },
   ]);
-  t.same(secretParameters(stage({ web: app() })), []);
+  t.same(secretParameters(stage({ name: ref.stage, organization: org, apps: { web: app() } })), []);
 });
 
 t.test('the real checker: GetParameters in batches of 10, names only, InvalidParameters are the missing ones', async (t) => {

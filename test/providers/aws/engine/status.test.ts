@@ -5,24 +5,26 @@
  */
 import t from 'tap';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StateStore } from '../../../../src/state/store.js';
 import { runCli } from '../../../helpers/deps.js';
-import { app, checkpointText, ref, stackOutputs, stage } from './fake-stack.js';
+import { app, service, stage } from '../../../helpers/models.js';
+import { checkpointText, org, ref, stackOutputs } from './fake-stack.js';
+import { tempDir } from '../../../helpers/temp.js';
 
 const golden = join(dirname(fileURLToPath(import.meta.url)), '../../../fixtures/aws-status/status.txt');
 const td = (family: string, n: number): string => `arn:aws:ecs:eu-central-1:123456789012:task-definition/acme-shop-production-${family}:${n}`;
 
 t.test('status of an AWS stage comes from the stack outputs', async (t) => {
-  const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-aws-status-'));
-  t.teardown(() => rm(stateDir, { recursive: true, force: true }));
-  const model = {
-    ...stage({ web: app({ public: true, scale: 3 }), worker: app({ scale: 1 }), jobs: app({ scale: 1 }) }),
-    services: { db: { type: 'postgresql' as const, version: '16', plan: 'db.t4g.micro', options: {} }, media: { type: 's3' as const, options: {} } },
-  } as unknown as ReturnType<typeof stage>;
+  const stateDir = tempDir(t, 'setopsd-aws-status-');
+  const model = stage({
+    name: ref.stage,
+    organization: org,
+    apps: { web: app({ public: true, scale: 3 }), worker: app({ scale: 1 }), jobs: app({ scale: 1 }) },
+    services: { db: service('postgresql'), media: service('s3') },
+  });
   const outputs = stackOutputs(
     model,
     {
@@ -63,9 +65,8 @@ t.test('status of an AWS stage comes from the stack outputs', async (t) => {
 });
 
 t.test('a stage with no recorded deployment has no runtime view', async (t) => {
-  const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-aws-status-'));
-  t.teardown(() => rm(stateDir, { recursive: true, force: true }));
-  await new StateStore(stateDir).write(ref, stage({ web: app() }));
+  const stateDir = tempDir(t, 'setopsd-aws-status-');
+  await new StateStore(stateDir).write(ref, stage({ name: ref.stage, organization: org, apps: { web: app() } }));
   const json = await runCli(['status', '--state-dir', stateDir, '--format', 'json'], { env: { PATH: '/nonexistent' }, cwd: stateDir });
   t.equal(json.code, 0, json.stderr || 'status');
   t.equal((JSON.parse(json.stdout) as { stages: { runtime: unknown }[] }).stages[0]!.runtime, null);

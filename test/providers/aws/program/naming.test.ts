@@ -6,7 +6,8 @@ import { linkKeys, isPrimaryPostgresLink, keyPrefix } from '../../../../src/prov
 import { hashedName, stageNames } from '../../../../src/providers/aws/program/names.js';
 import { documentdbEngineVersion, elasticsearchEngineVersion, redisEngineVersion } from '../../../../src/providers/aws/program/services/versions.js';
 import { fargateTaskSize, programProblems } from '../../../../src/providers/aws/program/validate.js';
-import { app, service, stageModel } from './models.js';
+import { app, service, stage } from '../../../helpers/models.js';
+import { AWS_ORG, IMAGE } from './edge-cases.js';
 
 const nameArb = (min: number, max: number): fc.Arbitrary<string> =>
   fc.stringMatching(new RegExp(`^[a-z][a-z0-9-]{${min - 1},${max - 1}}$`));
@@ -14,8 +15,8 @@ const LB_NAME = /^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,30}[a-zA-Z0-9])?$/;
 
 t.test('load balancer and target group names stay valid within 32 characters for every allowed name', async (tt) => {
   fc.assert(
-    fc.property(nameArb(3, 20), nameArb(3, 12), nameArb(3, 16), fc.integer({ min: 1, max: 65535 }), (project, stage, appName, port) => {
-      const model = { ...stageModel(stage), project: { name: project } };
+    fc.property(nameArb(3, 20), nameArb(3, 12), nameArb(3, 16), fc.integer({ min: 1, max: 65535 }), (project, stageName, appName, port) => {
+      const model = stage({ name: stageName, organization: AWS_ORG, project: { name: project } });
       const names = stageNames(model);
       for (const n of [names.alb, names.nlb, names.targetGroup(appName, ['HTTP', String(port), 'vpc'])]) {
         if (!LB_NAME.test(n) || n.length > 32 || n.startsWith('internal-')) return false;
@@ -28,14 +29,14 @@ t.test('load balancer and target group names stay valid within 32 characters for
 });
 
 t.test('names are deterministic and distinct per stage and per replacement key', async (tt) => {
-  const a = stageNames(stageModel('production'));
-  const b = stageNames(stageModel('production'));
-  const c = stageNames(stageModel('staging'));
+  const a = stageNames(stage({ name: 'production', organization: AWS_ORG }));
+  const b = stageNames(stage({ name: 'production', organization: AWS_ORG }));
+  const c = stageNames(stage({ name: 'staging', organization: AWS_ORG }));
   tt.equal(a.alb, b.alb);
   tt.not(a.alb, c.alb);
   tt.not(a.targetGroup('web', ['HTTP', '3000', 'vpc']), a.targetGroup('web', ['HTTP', '3001', 'vpc']), 'a port change gives a new target group name');
   tt.equal(a.secretParameter('STRIPE_KEY'), '/setops/acme/shop/production/STRIPE_KEY');
-  tt.equal(stageNames(stageModel('production'), '/custom/').secretParameter('X'), '/custom/acme/shop/production/X');
+  tt.equal(stageNames(stage({ name: 'production', organization: AWS_ORG }), '/custom/').secretParameter('X'), '/custom/acme/shop/production/X');
   tt.equal(a.family('web', true), 'acme-shop-production-web-predeploy');
   tt.equal(a.logGroup('web'), '/setops/acme/shop/production/web');
   tt.equal(hashedName('a-very-long-readable-name-that-does-not-fit', ['k'], 32).length, 32);
@@ -97,27 +98,30 @@ t.test('link keys: URLs plain, passwords as secrets', async (tt) => {
   for (const type of ['postgresql', 'redis', 'documentdb'] as const) {
     tt.ok(linkKeys(type, {}, false).env.every((k) => !k.includes('PASSWORD')), `${type}: no password among plain env keys`);
   }
-  const model = stageModel('dev', {
-    apps: { web: app({ links: { main: { envKey: 'MAIN_DB_URL' }, other: { envKey: 'OTHER_URL' } } }) },
+  const model = stage({
+    name: 'dev',
+    organization: AWS_ORG,
+    apps: { web: app({ image: IMAGE, links: { main: { envKey: 'MAIN_DB_URL' }, other: { envKey: 'OTHER_URL' } } }) },
     services: { main: service('postgresql'), other: service('postgresql') },
   });
   tt.notOk(isPrimaryPostgresLink(model, model.apps.web!, 'main'), 'two postgres links, none on DATABASE_URL: no libpq variables');
-  const one = stageModel('dev', { apps: { web: app({ links: { db: { envKey: 'PRIMARY_URL' } } }) }, services: { db: service('postgresql') } });
+  const one = stage({ name: 'dev', organization: AWS_ORG, apps: { web: app({ image: IMAGE, links: { db: { envKey: 'PRIMARY_URL' } } }) }, services: { db: service('postgresql') } });
   tt.ok(isPrimaryPostgresLink(one, one.apps.web!, 'db'), 'a single postgres link gets the libpq variables');
 });
 
 t.test('model problems are all reported, each with its subject and what to do', async (tt) => {
-  const model = stageModel('dev', {
+  const model = stage({
+    name: 'dev',
+    organization: AWS_ORG,
     apps: {
       a: app({ public: true, protocol: 'tcp', port: 7000 }),
-      b: app({ public: true, protocol: 'tcp', port: 7000, resources: { cpu: 32768, memory: 512 } }),
-      c: app({ env: { PGHOST: 'x' }, links: { db: {}, other: {} } }),
-      d: app({ links: { missing: {} } }),
-      e: app({ env: { PORT: '8080' } }),
+      b: app({ image: IMAGE, public: true, protocol: 'tcp', port: 7000, resources: { cpu: 32768, memory: 512 } }),
+      c: app({ image: IMAGE, env: { PGHOST: 'x' }, links: { db: {}, other: {} } }),
+      d: app({ image: IMAGE, links: { missing: {} } }),
+      e: app({ image: IMAGE, env: { PORT: '8080' } }),
     },
     services: { db: service('postgresql'), other: service('postgresql') },
   });
-  delete (model.apps.a as { image?: string }).image;
   tt.same(programProblems(model), [
     'app/b in acme/shop/dev: public tcp port 7000 is already used by app/a on the stage\'s network load balancer; choose another port',
     'app/a in acme/shop/dev: image is required on AWS (ECS runs container images); set spec.image',
@@ -128,7 +132,7 @@ t.test('model problems are all reported, each with its subject and what to do', 
     'app/d in acme/shop/dev: links service missing, which does not exist in this stage; remove the link or add the service',
     'app/e in acme/shop/dev: env var PORT is set by the platform and by spec.env; remove it from spec.env',
   ]);
-  tt.same(programProblems(stageModel('ok', { apps: { web: app() } })), []);
+  tt.same(programProblems(stage({ name: 'ok', organization: AWS_ORG, apps: { web: app({ image: IMAGE }) } })), []);
 });
 
 t.test('listener rule priorities: one block of 10 per app, unique, stable when apps come and go', async (tt) => {

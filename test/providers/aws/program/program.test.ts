@@ -16,7 +16,8 @@ import { loadDesired } from '../../../../src/manifests/load.js';
 import { EngineError } from '../../../../src/errors.js';
 import type { ProgramOptions, StageProgramOutputs } from '../../../../src/providers/aws/program/index.js';
 import { CALLER_ACCOUNT, FAKE_GENERATED_PASSWORD, MockAws, readable, snapshot, type RecordedResource } from './mocks.js';
-import { app, edgeCases, service, stageModel } from './models.js';
+import { app, service, stage } from '../../../helpers/models.js';
+import { AWS_ORG, IMAGE, edgeCases } from './edge-cases.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../../../..');
@@ -508,11 +509,12 @@ t.test('a deployment the circuit breaker rolled back is reported in the outputs'
 });
 
 t.test('models the program cannot build fail before any resource', async (tt) => {
-  const noImage = stageModel('dev', { apps: { web: app({ image: undefined }) } });
-  delete (noImage.apps.web as { image?: string }).image;
+  const noImage = stage({ name: 'dev', organization: AWS_ORG, apps: { web: app() } });
   tt.throws(() => stageProgram(noImage), { name: 'EngineError', code: 'E_AWS_PROGRAM', message: /^app\/web in acme\/shop\/dev: image is required on AWS/ });
-  const clash = stageModel('dev', {
-    apps: { web: app({ env: { REDIS_URL: 'redis://elsewhere' }, links: { cache: {} } }) },
+  const clash = stage({
+    name: 'dev',
+    organization: AWS_ORG,
+    apps: { web: app({ image: IMAGE, env: { REDIS_URL: 'redis://elsewhere' }, links: { cache: {} } }) },
     services: { cache: service('redis') },
   });
   try {
@@ -523,6 +525,6 @@ t.test('models the program cannot build fail before any resource', async (tt) =>
     tt.match((err as Error).message, /env var REDIS_URL is set by both spec.env and link\/web\/cache; rename it in spec.env or give the link another envKey/);
     tt.equal((err as EngineError).retryable, false, 'terminal');
   }
-  const local = { ...stageModel('dev'), organization: { name: 'acme', provider: 'local' as const } };
+  const local = stage({ name: 'dev', organization: { provider: 'local' } });
   tt.throws(() => stageProgram(local), { message: /needs provider: aws and aws.region/ });
 });
