@@ -9,10 +9,11 @@ import { PulumiCommand } from '@pulumi/pulumi/automation/index.js';
 import { canonicalJson } from '../../../../src/model/canonical.js';
 import type { OrganizationModel, StageModel } from '../../../../src/model/stage-model.js';
 import { createPulumiEngine } from '../../../../src/providers/aws/index.js';
-import { parseEventStream, translateEvents } from '../../../../src/providers/aws/engine/events.js';
+import { translateEvents } from '../../../../src/providers/aws/engine/events.js';
 import { testDeps } from '../../../helpers/deps.js';
 import { waitFor } from '../../wait.js';
 import { writeStackCheckpoint } from './checkpoint-file.js';
+import { parseEventStream } from './event-stream.js';
 import { fakeRoot, fakeStack, org, ref, stage, words, type Call, type Rule } from './fake-stack.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -6,11 +6,11 @@ import { sortKeys } from '../../../../src/model/canonical.js';
 import {
   errorTail,
   orderEvents,
-  parseEventStream,
   progressFor,
   translateEvents,
 } from '../../../../src/providers/aws/engine/events.js';
 import { parsePropertyPath, displayValue, SECRET_TEXT, UNKNOWN_TEXT } from '../../../../src/providers/aws/engine/values.js';
+import { parseEventStream } from './event-stream.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../../fixtures');
 const fixtures = join(root, 'pulumi');
