@@ -9,7 +9,7 @@
  *   After an update in which apps did not roll out (circuit-breaker rollback, failed pre-deploy
  *   task) the AWS program records those apps as they were, so the next plan shows them again.
  * - `preview`, `apply` (`up`), `destroy` and `refresh` need the CLI and, on DIY backends, the
- *   passphrase; engine events become plan lines and progress (events.ts).
+ *   passphrase; engine events become plan lines and progress (events/translate.ts).
  * - `apply`: checks the stage's SSM parameters exist (ssm-parameters.ts); when an app with
  *   `preDeploy` is new or changed, updates with the running services pinned, runs the pre-deploy
  *   tasks (ecs-tasks.ts) and updates again; an update the ECS circuit breaker rolled back is a
@@ -32,7 +32,9 @@ import { checkpointPaths, parseMetaVersion, stackLocation, type StackLocation } 
 import { MODEL_OUTPUT, modelFromOutputs, parseExport, readCheckpointFile, type DeploymentInfo, type PendingOperation } from './checkpoint.js';
 import { locatePulumiCommand } from './cli.js';
 import { isStackNotFound, mapPulumiError } from './errors.js';
-import { progressFor, translateEvents, type EngineEventLike, type Translation } from './events.js';
+import { progressFor } from './events/progress.js';
+import { translateEvents } from './events/translate.js';
+import type { EngineEventLike, Translation } from './events/types.js';
 import { readLocks, stackCommand, type HostProbe } from './locks.js';
 import { pidAlive } from '../../../pid.js';
 import { tailLogGroup } from './logs.js';

@@ -7,7 +7,8 @@ import { CanceledError, EngineError, SetopsError } from '../../../errors.js';
 import type { ErrorCode } from '../../../error-codes.js';
 import type { StackLocation } from './backend.js';
 import { cliMissingError } from './cli.js';
-import { errorTail, type Translation } from './events.js';
+import { errorTail } from './events/error-tail.js';
+import type { Translation } from './events/types.js';
 import { lockedError, locksFromMessage, type HostProbe, type StackLock } from './locks.js';
 
 /** The parts of an Automation API `CommandError` setopsd reads. */

@@ -9,7 +9,7 @@ import { PulumiCommand } from '@pulumi/pulumi/automation/index.js';
 import { canonicalJson } from '../../../../src/model/canonical.js';
 import type { OrganizationModel, StageModel } from '../../../../src/model/stage-model.js';
 import { createPulumiEngine } from '../../../../src/providers/aws/index.js';
-import { translateEvents } from '../../../../src/providers/aws/engine/events.js';
+import { translateEvents } from '../../../../src/providers/aws/engine/events/translate.js';
 import { testDeps } from '../../../helpers/deps.js';
 import { waitFor } from '../../wait.js';
 import { writeStackCheckpoint } from './checkpoint-file.js';

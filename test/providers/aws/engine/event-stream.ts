@@ -2,7 +2,7 @@
  * Reads the engine event streams recorded under `test/fixtures/pulumi/` (Pulumi's display and
  * lifecycle test data): NDJSON, or JSON objects written one after another.
  */
-import type { EngineEventLike } from '../../../../src/providers/aws/engine/events.js';
+import type { EngineEventLike } from '../../../../src/providers/aws/engine/events/types.js';
 
 /** Parses an event log: NDJSON, or JSON objects written one after another (pretty-printed or not). */
 export function parseEventStream(text: string): EngineEventLike[] {
