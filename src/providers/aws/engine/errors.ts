@@ -78,6 +78,11 @@ export interface ErrorContext {
   probe: HostProbe;
 }
 
+/** `err` when it is a SetopsError (it says what to do), else an EngineError (`E_ENGINE`) with `message`. */
+export function orEngineError(err: unknown, message: string): SetopsError {
+  return err instanceof SetopsError ? err : new EngineError(message, { code: 'E_ENGINE', cause: err });
+}
+
 /** Maps any error thrown while driving Pulumi to a SetopsError. */
 export async function mapPulumiError(err: unknown, ctx: ErrorContext): Promise<SetopsError> {
   if (ctx.signal?.aborted) {
