@@ -10,7 +10,7 @@ import type { ApplyIO, ApplyResult } from '../../engine.js';
 import type { ProgramOptions } from '../program/context.js';
 import { finishRuns, pendingOperationsError } from './apply-result.js';
 import type { Translation } from './events/types.js';
-import { runUpdate } from './operations.js';
+import { runUpdate } from './stack-operations.js';
 import type { EngineParts } from './parts.js';
 import { preDeployApps } from './rollout.js';
 import { deploymentMessage, logRun } from './run.js';

@@ -5,9 +5,9 @@
  *
  * - `read`: the StageModel the stack records, from the checkpoint file or `pulumi stack export`
  *   (stack-access.ts).
- * - `preview`, `apply` (`up`), `destroy` and `refresh` need the CLI and, on DIY backends, the
- *   passphrase; engine events become plan lines and progress (run.ts, events/translate.ts),
- *   results are built in apply-result.ts (operations.ts).
+ * - `preview`, `destroy` and `refresh` (stack-operations.ts) and `apply` (`up`) need the CLI
+ *   and, on DIY backends, the passphrase; engine events become plan lines and progress (run.ts,
+ *   events/translate.ts); the result of an update or destroy is built in apply-result.ts.
  * - `apply`: checks the stage's SSM parameters exist; when an app with `preDeploy` is new or
  *   changed, updates with the running services pinned, runs the pre-deploy tasks and updates
  *   again; an update the ECS circuit breaker rolled back is a failed deployment (apply.ts).
@@ -19,7 +19,7 @@ import { stageKey, type StageRef } from '../../../model/stage-model.js';
 import type { Engine, EngineContext, LogsOptions, StageStatus } from '../../engine.js';
 import { applyStage } from './apply.js';
 import { tailLogGroup } from './logs.js';
-import { destroyStage, previewStage, refreshStage } from './operations.js';
+import { destroyStage, previewStage, refreshStage } from './stack-operations.js';
 import type { PulumiEngineOptions } from './options.js';
 import type { EngineParts } from './parts.js';
 import { PreDeployTasks } from './predeploy.js';

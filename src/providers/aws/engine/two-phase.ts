@@ -11,7 +11,7 @@ import type { ProgramOptions } from '../program/context.js';
 import { finishRuns } from './apply-result.js';
 import type { DeploymentInfo } from './checkpoint.js';
 import type { Translation } from './events/types.js';
-import { runUpdate } from './operations.js';
+import { runUpdate } from './stack-operations.js';
 import type { EngineParts } from './parts.js';
 import { heldFor, pinsFor } from './rollout.js';
 import { deploymentMessage, logRun } from './run.js';
