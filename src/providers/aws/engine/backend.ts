@@ -2,7 +2,7 @@
  * Where a stage's Pulumi stack lives: project and stack names, the persistent work directory,
  * and the state backend.
  *
- * Layout (decided here, see DESIGN.md "pulumi"): one Pulumi project per setopsd project
+ * Layout (decided here; docs/architecture.md, "What is stored"): one Pulumi project per setopsd project
  * (`setops-<org>-<project>`), one stack per stage (`<stage>`). Each stage keeps its own
  * Pulumi work directory at `<stageDir>/pulumi/work` (Pulumi.yaml, Pulumi.<stage>.yaml with the
  * passphrase salt and `aws:region`), and, unless the Organization names a backend, its own

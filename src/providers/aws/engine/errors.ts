@@ -7,7 +7,8 @@ import { CanceledError, EngineError, SetopsError } from '../../../errors.js';
 import type { ErrorCode } from '../../../error-codes.js';
 import type { StackLocation } from './backend.js';
 import { cliMissingError } from './cli.js';
-import { errorTail, type Translation } from './events.js';
+import { errorTail } from './events/error-tail.js';
+import type { Translation } from './events/types.js';
 import { lockedError, locksFromMessage, type HostProbe, type StackLock } from './locks.js';
 
 /** The parts of an Automation API `CommandError` setopsd reads. */
@@ -75,6 +76,11 @@ export interface ErrorContext {
   locks: () => Promise<StackLock[]>;
   /** Tells whether a lock holder still runs. */
   probe: HostProbe;
+}
+
+/** `err` when it is a SetopsError (it says what to do), else an EngineError (`E_ENGINE`) with `message`. */
+export function orEngineError(err: unknown, message: string): SetopsError {
+  return err instanceof SetopsError ? err : new EngineError(message, { code: 'E_ENGINE', cause: err });
 }
 
 /** Maps any error thrown while driving Pulumi to a SetopsError. */

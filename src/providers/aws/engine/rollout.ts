@@ -1,10 +1,13 @@
 /**
  * What the engine reads from a stage's stack outputs to judge a rollout (pure): which apps the
- * ECS circuit breaker rolled back, which apps run a pre-deploy task and how to run it.
+ * ECS circuit breaker rolled back (an update Pulumi reports as a success is then a failed
+ * deployment), which apps run a pre-deploy task and how to run it.
  */
 import { EngineError } from '../../../errors.js';
+import type { ActualState } from '../../../model/actual-state.js';
 import { canonicalJson } from '../../../model/canonical.js';
 import { stageKey, type StageModel, type StageRef } from '../../../model/stage-model.js';
+import { recordedModel } from '../program/recorded-model.js';
 
 /** The per-app fields of the stack output `apps` the engine reads (see `StageProgramOutputs`). */
 export interface AppOutput {
@@ -60,6 +63,32 @@ export function rollbackError(ref: StageRef, apps: readonly string[], outputs: R
       },
     },
   );
+}
+
+/** The models of an apply: what it asked for and what ran before. */
+export interface RolloutModels {
+  desired: StageModel;
+  previous: StageModel | null;
+}
+
+/**
+ * The outcome of an update Pulumi reported as a success in which the ECS circuit breaker rolled
+ * apps back: the failed-deployment error, and the state to index, which never records the
+ * desired model as applied (the AWS program records the same in the stack). Null when no app
+ * was rolled back.
+ */
+export function rolledBackOutcome(
+  ref: StageRef,
+  rollout: RolloutModels,
+  actual: ActualState,
+  outputs: Record<string, unknown> | null,
+): { error: EngineError; indexed: ActualState } | null {
+  const rolled = rolledBackApps(outputs);
+  if (rolled.length === 0) return null;
+  const error = rollbackError(ref, rolled, outputs);
+  const held = recordedModel(rollout.desired, rollout.previous, rolled);
+  const indexed = canonicalJson(actual.model) === canonicalJson(rollout.desired) ? { ...actual, model: held } : actual;
+  return { error, indexed };
 }
 
 /**

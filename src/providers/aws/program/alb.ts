@@ -4,35 +4,14 @@ import type { AppModel } from '../../../model/stage-model.js';
 import type { ProgramContext } from './context.js';
 import { certificate, zoneId, type ZoneLookups } from './certificates.js';
 import { chunks, clamp, orderedDomains, rulePriorities, WILDCARD_BLOCKS } from './domains.js';
-import { buildNlb } from './nlb.js';
+import type { Ingress, PublicTarget } from './ingress.js';
 import type { Network } from './network.js';
-
-/** How one public app is reached from outside. */
-export interface PublicTarget {
-  targetGroup: aws.lb.TargetGroup;
-  /** The load balancer's security group: the only source allowed to the app's port. */
-  sourceSecurityGroup: aws.ec2.SecurityGroup;
-  /** Listener and rules the ECS service must wait for (a target group must belong to a load balancer). */
-  dependsOn: pulumi.Resource[];
-  /** `https://<primary domain>`, `http://<alb>` for the default app, `tcp://<nlb>:<port>`; absent: not reachable by name. */
-  url?: pulumi.Output<string>;
-  certificateArn?: pulumi.Output<string>;
-}
-
-/** The stage's load balancers and public apps. */
-export interface Ingress {
-  alb?: aws.lb.LoadBalancer;
-  nlb?: aws.lb.LoadBalancer;
-  targets: Record<string, PublicTarget>;
-}
 
 const TLS_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
 const NOT_FOUND = { type: 'fixed-response', fixedResponse: { contentType: 'text/plain', statusCode: '404', messageBody: 'no app for this host' } };
 
 /**
- * Load balancing for public apps.
- *
- * http apps → one application load balancer in the public subnets: a target group per app
+ * Public http apps → one application load balancer in the public subnets: a target group per app
  * (type ip, the app's health check path and healthy status; interval 5–300 s, timeout below the
  * interval, unhealthy threshold = retries within 2–10), an HTTPS listener (TLS 1.2+) whose
  * host-based rules forward the primary domain to the app and redirect the other domains to the
@@ -43,25 +22,9 @@ const NOT_FOUND = { type: 'fixed-response', fixedResponse: { contentType: 'text/
  * pointed at the load balancer, and the first of them (by name) is also the HTTP listener's
  * default action, reached at the load balancer's own DNS name.
  *
- * tcp apps → one network load balancer with a TCP listener on each app's port.
+ * Sets `ingress.alb` and a target per app in `ingress.targets`.
  */
-export function buildIngress(ctx: ProgramContext, network: Network): Ingress {
-  const apps = Object.keys(ctx.model.apps).sort();
-  const httpApps = apps.filter((a) => ctx.model.apps[a]!.public && ctx.model.apps[a]!.protocol === 'http');
-  const tcpApps = apps.filter((a) => ctx.model.apps[a]!.public && ctx.model.apps[a]!.protocol === 'tcp');
-  for (const a of apps) {
-    const app = ctx.model.apps[a]!;
-    if (Object.keys(app.domains).length > 0 && !(app.public && app.protocol === 'http')) {
-      pulumi.log.warn(`app/${a} in ${ctx.names.key}: domains are only served for public http apps; they are ignored`);
-    }
-  }
-  const ingress: Ingress = { targets: {} };
-  if (httpApps.length > 0) buildAlb(ctx, network, httpApps, ingress);
-  if (tcpApps.length > 0) buildNlb(ctx, network, tcpApps, ingress);
-  return ingress;
-}
-
-function buildAlb(ctx: ProgramContext, network: Network, httpApps: string[], ingress: Ingress): void {
+export function buildAlb(ctx: ProgramContext, network: Network, httpApps: string[], ingress: Ingress): void {
   const sg = new aws.ec2.SecurityGroup(
     'alb-sg',
     {

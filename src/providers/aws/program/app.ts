@@ -1,7 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { AppModel } from '../../../model/stage-model.js';
-import type { PublicTarget } from './alb.js';
+import type { PublicTarget } from './ingress.js';
 import { appLogGroup, appTaskRole, type Cluster } from './cluster.js';
 import { containerHealthCheck, containerVariables, execForm } from './container.js';
 import type { ProgramContext } from './context.js';

@@ -2,10 +2,11 @@
  * The inline Pulumi program of the AWS engine: one StageModel → the stage's AWS resources.
  *
  * Built from small parts, in dependency order: `network.ts` (VPC), `cluster.ts` (ECS cluster,
- * roles, log groups), `services/*` (one module per service type), `alb.ts` (application load
- * balancer, + `certificates.ts` for ACM and DNS, `nlb.ts` for tcp apps), `app.ts` (+
- * `container.ts`, `links.ts`: task definitions and ECS services), `notifications.ts` (SNS and
- * alarms). Names: `names.ts`; what cannot be built: `validate.ts`. See README.md.
+ * roles, log groups), `services/*` (one module per service type), `load-balancers.ts` (the
+ * stage's `Ingress`, types in `ingress.ts`: `alb.ts` for http apps, + `certificates.ts` for ACM
+ * and DNS, `nlb.ts` for tcp apps), `app.ts` (+ `container.ts`, `links.ts`: task definitions and
+ * ECS services), `notifications.ts` (SNS and alarms). Names: `names.ts`; what cannot be built:
+ * `validate.ts`. See README.md.
  *
  * Secrets: an env value `{secret: NAME}` is read by ECS at task start from the SSM Parameter
  * Store SecureString `/setops/<org>/<project>/<stage>/<NAME>` (the prefix is
@@ -20,7 +21,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { canonicalJson } from '../../../model/canonical.js';
 import { MODEL_OUTPUT } from '../engine/checkpoint.js';
 import type { StageModel } from '../../../model/stage-model.js';
-import { buildIngress } from './alb.js';
+import { buildIngress } from './load-balancers.js';
 import { buildApp, type BuiltApp } from './app.js';
 import { buildCluster, grantSecretReads } from './cluster.js';
 import { secretParameterNames } from './container.js';

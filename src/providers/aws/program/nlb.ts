@@ -1,6 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import type { Ingress } from './alb.js';
+import type { Ingress } from './ingress.js';
 import type { ProgramContext } from './context.js';
 import { clamp } from './domains.js';
 import type { Network } from './network.js';

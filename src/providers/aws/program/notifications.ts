@@ -1,6 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import type { Ingress } from './alb.js';
+import type { Ingress } from './ingress.js';
 import type { BuiltApp } from './app.js';
 import type { Cluster } from './cluster.js';
 import type { ProgramContext } from './context.js';

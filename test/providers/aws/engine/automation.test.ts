@@ -7,13 +7,14 @@ import { PulumiCommand } from '@pulumi/pulumi/automation/index.js';
 import { canonicalJson } from '../../../../src/model/canonical.js';
 import type { OrganizationModel, StageModel } from '../../../../src/model/stage-model.js';
 import { createPulumiEngine } from '../../../../src/providers/aws/index.js';
-import { parseEventStream, translateEvents } from '../../../../src/providers/aws/engine/events.js';
+import { translateEvents } from '../../../../src/providers/aws/engine/events/translate.js';
 import { testDeps } from '../../../helpers/deps.js';
 import { writeStackCheckpoint } from './checkpoint-file.js';
 import { app, stage } from '../../../helpers/models.js';
 import { fakeRoot, fakeStack, org, ref, words, type Call, type Rule } from './fake-stack.js';
 import { tempDir } from '../../../helpers/temp.js';
 import { waitFor } from '../../../helpers/wait.js';
+import { parseEventStream } from './event-stream.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const streams = join(here, '../../../fixtures/pulumi/pkg');

@@ -3,14 +3,11 @@ import { readFileSync, writeFileSync, mkdirSync, readdirSync, statSync } from 'n
 import { join, relative, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sortKeys } from '../../../../src/model/canonical.js';
-import {
-  errorTail,
-  orderEvents,
-  parseEventStream,
-  progressFor,
-  translateEvents,
-} from '../../../../src/providers/aws/engine/events.js';
+import { errorTail } from '../../../../src/providers/aws/engine/events/error-tail.js';
+import { progressFor } from '../../../../src/providers/aws/engine/events/progress.js';
+import { orderEvents, translateEvents } from '../../../../src/providers/aws/engine/events/translate.js';
 import { parsePropertyPath, displayValue, SECRET_TEXT, UNKNOWN_TEXT } from '../../../../src/providers/aws/engine/values.js';
+import { parseEventStream } from './event-stream.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../../fixtures');
 const fixtures = join(root, 'pulumi');

@@ -1,0 +1,16 @@
+import type { EngineContext } from '../../engine.js';
+import type { PulumiEngineOptions } from './options.js';
+import type { PreDeployTasks } from './predeploy.js';
+import type { SecretsCheck } from './secrets-check.js';
+import type { StackAccess } from './stack-access.js';
+
+/** What the parts of the Pulumi engine share; made once per engine by `createPulumiEngine`. */
+export interface EngineParts {
+  ctx: EngineContext;
+  opts: PulumiEngineOptions;
+  stacks: StackAccess;
+  /** Checks the stage's SSM parameters before an update. */
+  secrets: SecretsCheck;
+  /** Runs the pre-deploy tasks of a two-phase rollout. */
+  preDeploy: PreDeployTasks;
+}
