@@ -211,7 +211,8 @@ t.test('a force-push is reported and applies nothing until an explicit sync acce
   await waitFor(async () => (await d.record('production'))?.lastAppliedRevision === c1, 20_000, 'production at c1');
   const c2 = d.repo.commit('greeting two', manifests({ greeting: 'two', productionApproval: 'auto' }));
   d.push();
-  await d.daemon.view.sync();
+  // An explicit sync with nothing refused does not accept a later force-push in advance.
+  t.equal((await d.api('POST', '/api/v1/sync')).status, 200);
   await waitFor(async () => (await d.record('production'))?.lastAppliedRevision === c2, 20_000, 'production at c2');
   const calls = d.engine.calls.length;
 

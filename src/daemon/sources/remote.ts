@@ -49,12 +49,14 @@ export function remoteSource(opts: RemoteConfigSourceOptions): ConfigSource & Fo
   });
   let accepted: string | undefined;
   let accept = false;
+  /** The head last refused as a force-push (an explicit sync accepts only while one is refused). */
+  let refused: string | undefined;
   const display = remote.display;
   return {
     description: `${display} (branch ${opts.branch}${opts.dir ? `, ${opts.dir}/` : ''})`,
     branch: opts.branch,
     acceptForcePush() {
-      accept = true;
+      if (refused !== undefined) accept = true;
     },
     async read(signal): Promise<SourceFiles> {
       const acceptNow = accept;
@@ -70,6 +72,7 @@ export function remoteSource(opts: RemoteConfigSourceOptions): ConfigSource & Fo
       if (accepted !== undefined && commit !== accepted && !acceptNow) {
         const descends = await git.isDescendent({ fs, gitdir: remote.gitdir, oid: commit, ancestor: accepted, depth: -1 }).catch(() => false);
         if (!descends) {
+          refused = commit;
           throw new SetopsError(
             `remote ${display}: branch ${opts.branch} was force-pushed from ${accepted.slice(0, 12)} to ${commit.slice(0, 12)}; nothing is applied until you accept the new head with \`setopsd sync\``,
             { code: 'E_GIT_FORCE_PUSHED', data: { branch: opts.branch, previous: accepted, commit } },
@@ -78,6 +81,7 @@ export function remoteSource(opts: RemoteConfigSourceOptions): ConfigSource & Fo
       }
       const files = await readGitTree({ repo: remote.gitdir, ref: commit, ...(opts.dir ? { dir: opts.dir } : {}), display }, signal);
       accepted = commit;
+      refused = undefined;
       return files;
     },
     watch: async () => async () => {},
