@@ -37,7 +37,7 @@ const gitlabPush = (over: Record<string, unknown> = {}) =>
   Buffer.from(JSON.stringify({ ...JSON.parse(readFileSync(new URL('../fixtures/webhooks/gitlab-push-hook.json', import.meta.url), 'utf8')), ref: 'refs/heads/main', ...over }));
 const sign = (body: Buffer, secret = SECRET) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 
-async function setup(t: Test, opts: { webhookSecret?: string } = { webhookSecret: SECRET }) {
+async function setup(t: Test, opts: { webhookSecret?: string; pollMs?: number } = { webhookSecret: SECRET }) {
   const repo = gitRepo(t, manifests({ greeting: 'one', productionApproval: 'auto' }));
   const git = await startGitHttpServer(t, { auth: { user: 'x-access-token', password: TOKEN } });
   const bare = git.addBare('shop.git', repo.dir);
@@ -56,7 +56,8 @@ async function setup(t: Test, opts: { webhookSecret?: string } = { webhookSecret
     {
       stateDir,
       source,
-      pollMs: 0,
+      pollMs: opts.pollMs ?? 0,
+      pollJitter: 0.1,
       concurrency: 4,
       shutdownTimeoutMs: 5_000,
       engineFactory: async () => engine,
@@ -261,4 +262,16 @@ t.test('a deleted branch is reported and applies nothing', async (t) => {
   for (const text of [d.logs(), ...d.answers, ...filesUnder(d.stateDir).map((f) => readFileSync(f, 'latin1'))]) {
     if (text.includes(TOKEN) || text.includes(SECRET)) t.fail(`a canary leaked: ${text.slice(0, 200)}`);
   }
+});
+
+t.test('with --poll, a pushed commit is picked up without a webhook (jittered poll timer)', async (t) => {
+  const d = await setup(t, { pollMs: 150 });
+  const c1 = d.repo.revParse('HEAD');
+  await waitFor(async () => (await d.record('staging'))?.lastAppliedRevision === c1, 20_000, 'staging at c1');
+  const c2 = d.repo.commit('greeting two', manifests({ greeting: 'two', productionApproval: 'auto' }));
+  d.push();
+  await waitFor(async () => (await d.record('staging'))?.lastAppliedRevision === c2, 20_000, 'staging at c2 by polling');
+  const before = d.git.requests();
+  await waitFor(() => d.git.requests() > before, 20_000, 'polling goes on');
+  t.pass('polled');
 });
