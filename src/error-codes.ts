@@ -95,6 +95,8 @@ export const ERROR_CODES = {
   E_GIT_FETCH: { retryable: true, meaning: 'fetching failed on the way (network, timeout, HTTP 5xx/408/429)' },
   E_GIT_NOT_A_REPOSITORY: { retryable: false, meaning: 'no git repository at the URL' },
   E_GIT_CLONE_DIR: { retryable: false, meaning: 'the local clone of a remote cannot be created' },
+  E_GIT_BRANCH_MISSING: { retryable: false, meaning: 'the tracked branch does not exist on the remote (deleted or never pushed)' },
+  E_GIT_FORCE_PUSHED: { retryable: false, meaning: 'the tracked branch was force-pushed; `setopsd sync` accepts the new head' },
 } as const satisfies Record<string, { retryable: boolean; meaning: string }>;
 
 /** A stable machine-readable error code (see `ERROR_CODES`). */

@@ -5,6 +5,7 @@ import type { EngineFactory } from '../operations/plan-stages.js';
 import { Journal } from '../state/journal.js';
 import { Controller, parseKey, type DaemonEvent, type Shard } from './controller.js';
 import { claimStateDir } from './instance.js';
+import type { ForcePushGuard } from './sources/remote.js';
 import type { ConfigSource } from './sources/source.js';
 import { stageViews } from './stage-views.js';
 import type { DaemonView } from './view.js';
@@ -16,6 +17,10 @@ export interface DaemonOptions {
   source: ConfigSource;
   /** Read the source this often besides its own notifications (remote sources; 0: never). */
   pollMs: number;
+  /** Vary each poll interval by up to this fraction either way (0.1: ±10%), so daemons do not poll in step. */
+  pollJitter?: number;
+  /** Webhooks (`POST /hooks/github`, `/hooks/gitlab`) are accepted with this secret; none: they answer 404. */
+  webhookSecret?: string;
   concurrency: number;
   secretsFile?: string;
   shard?: Shard;
@@ -30,7 +35,7 @@ export interface DaemonOptions {
   debounceMs?: number;
   onEvent?: (event: DaemonEvent) => void;
   /** Told the queue depth and each stage's state and last applied commit as they change. */
-  metrics?: { setQueueDepth(depth: number): void; setStageStatus(stage: string, state: StageState | null): void; setLastApplied(stage: string, commit: string | null): void; setDrift(stage: string, findings: number): void };
+  metrics?: { setQueueDepth(depth: number): void; setStageStatus(stage: string, state: StageState | null): void; setLastApplied(stage: string, commit: string | null): void; setDrift(stage: string, findings: number): void; webhookDelivery?(provider: string, result: string): void };
   /** Engines (tests: in-memory ones); default the registry. */
   engineFactory?: EngineFactory;
 }
@@ -132,7 +137,20 @@ export async function startDaemon(deps: Deps, opts: DaemonOptions, signal: Abort
     deployments: async (key, limit) => (await new Journal(opts.stateDir, parseKey(key), () => deps.clock.now()).list()).reverse().slice(0, limit),
     approve: (key, id) => controller.approve(key, id),
     retry: async (key) => controller.retry(key),
-    sync: () => readNow(),
+    sync: (how) => {
+      // An explicit `setopsd sync` accepts a head the source refused as a force-push.
+      if (how?.acceptForcePush) (opts.source as Partial<ForcePushGuard>).acceptForcePush?.();
+      return readNow();
+    },
+    ...(opts.webhookSecret
+      ? {
+          webhook: {
+            secret: opts.webhookSecret,
+            branch: opts.source.branch ?? null,
+            delivered: (provider: string, result: string) => opts.metrics?.webhookDelivery?.(provider, result),
+          },
+        }
+      : {}),
     checkDrift: () => driftCheck(),
     subscribe: (listener) => {
       listeners.add(listener);
@@ -143,7 +161,16 @@ export async function startDaemon(deps: Deps, opts: DaemonOptions, signal: Abort
   const server = opts.listen ? await opts.listen(view, claim.token) : null;
   if (server) await claim.publish({ url: server.url, startedAt: new Date(deps.clock.now()).toISOString(), source: opts.source.description });
   const stopWatching = await opts.source.watch(soon);
-  const poll = opts.pollMs > 0 ? setInterval(() => soon('poll'), opts.pollMs) : undefined;
+  let poll: ReturnType<typeof setTimeout> | undefined;
+  const schedulePoll = () => {
+    const jitter = Math.min(Math.max(opts.pollJitter ?? 0, 0), 0.5);
+    const ms = Math.round(opts.pollMs * (1 + jitter * (2 * Math.random() - 1)));
+    poll = setTimeout(() => {
+      soon('poll');
+      if (!work.signal.aborted) schedulePoll();
+    }, ms);
+  };
+  if (opts.pollMs > 0) schedulePoll();
   let checking = false;
   const driftCheck = async () => {
     if (checking || work.signal.aborted) return;
@@ -166,7 +193,7 @@ export async function startDaemon(deps: Deps, opts: DaemonOptions, signal: Abort
 
   const stopped = (async () => {
     await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
-    clearInterval(poll);
+    clearTimeout(poll);
     clearInterval(drift);
     clearTimeout(timer);
     await stopWatching();

@@ -24,8 +24,10 @@ export interface DaemonView {
   /** Approves the waiting plan (the named one, else the current); returns the approved id. UsageError when nothing waits. */
   approve(key: string, planId?: string): Promise<string>;
   retry(key: string): Promise<void>;
-  /** Reads the source now (a webhook or `setopsd sync`). */
-  sync(): Promise<void>;
+  /** Reads the source now (a webhook or `setopsd sync`); `acceptForcePush` (an explicit `setopsd sync`): accept a head refused as a force-push. */
+  sync(how?: { acceptForcePush?: boolean }): Promise<void>;
+  /** Set when webhooks are configured: the secret they are verified with, the tracked branch (null: any push), and where each delivery is counted. */
+  webhook?: { secret: string; branch: string | null; delivered?(provider: string, result: string): void };
   /** Checks every stage for drift now (and heals it with `--self-heal`). */
   checkDrift?(): Promise<void>;
   /** Live events for `/api/v1/events`; returns the unsubscribe function. */

@@ -7,6 +7,7 @@ import { startHttpServer } from '../../daemon/http/server.js';
 import { createMetrics } from '../../daemon/http/metrics.js';
 import { directorySource } from '../../daemon/sources/directory.js';
 import { localRepoSource } from '../../daemon/sources/local-repo.js';
+import { remoteSource } from '../../daemon/sources/remote.js';
 import type { ConfigSource } from '../../daemon/sources/source.js';
 import { STATE_DIR_HELP, STATE_DIR_OPTION, resolveStateDir } from '../state-dir.js';
 import { intOption } from '../stage-select.js';
@@ -15,7 +16,7 @@ const command: Command = {
   name: 'daemon',
   summary: 'Follow the config repository and keep every stage converged',
   help: [
-    'Usage: setopsd daemon [DIR | --repo PATH] [--branch main] [--dir SUBDIR] [--listen HOST:PORT]',
+    'Usage: setopsd daemon [DIR | --repo PATH|URL] [--branch main] [--dir SUBDIR] [--listen HOST:PORT]',
     '                      [--concurrency N] [--secrets FILE] [--poll DURATION] [--shutdown-timeout DURATION]',
     '                      [--shard K/N] [--state-dir DIR]',
     '',
@@ -27,18 +28,26 @@ const command: Command = {
     'plans that lose data wait for `setopsd approve`. Failing stages back off (5 s doubling to 5 min)',
     'and stall after 3 failures on the same desired state until it changes or `setopsd retry`.',
     '',
+    'A remote repository (--repo https://…) is fetched into a bare clone under the state directory,',
+    'every --poll (default 30s, ±10% jitter) and at once on a signed webhook: POST /hooks/github',
+    '(X-Hub-Signature-256) or /hooks/gitlab (X-Gitlab-Token), with the secret from',
+    'SETOPSD_WEBHOOK_SECRET (unset: the hooks answer 404). Credentials from SETOPSD_GIT_TOKEN (or',
+    'SETOPSD_GIT_USER + SETOPSD_GIT_PASSWORD), never in the URL. A deleted branch is reported',
+    '(E_GIT_BRANCH_MISSING) and applies nothing. A force-push is reported (E_GIT_FORCE_PUSHED) and',
+    'applies nothing until `setopsd sync` accepts the new head; a webhook or a poll does not.',
+    '',
     'HTTP on --listen (default 127.0.0.1:7420): /healthz, /readyz, /metrics, /api/v1/…, and a status',
     'page at /. The token for mutations is written to <state-dir>/daemon.json (mode 0600).',
     '',
     'Options:',
     '  DIR                     Config directory to follow (development mode).',
-    '  --repo PATH             A local git repository to follow.',
+    '  --repo PATH|URL         A local git repository, or the https:// URL of a remote one, to follow.',
     '  --branch NAME           Branch of --repo to follow (default main).',
     '  --dir SUBDIR            Sub-directory of --repo holding the manifests.',
     '  --listen HOST:PORT      Where the API and page answer (default 127.0.0.1:7420; port 0: any free one).',
     '  --concurrency N         Stages reconciled at once (default 4).',
     '  --secrets FILE          Secrets file for `{secret: NAME}` values of local stages.',
-    '  --poll DURATION         Also read the source this often (500ms, 30s, 10m, 1h; default: off for local sources).',
+    '  --poll DURATION         Also read the source this often (500ms, 30s, 10m, 1h; default: off for local sources, 30s for remote ones).',
     '  --shutdown-timeout D    On SIGTERM, let applies in flight finish this long before canceling them (default 60s).',
     '  --shard K/N             Reconcile only the stages whose key hashes to shard K of N.',
     '  --drift-interval D      Check what runs against what was applied this often (default 10m; 0: never).',
@@ -68,7 +77,9 @@ const command: Command = {
     if (deps.env.SETOPSD_LOG_LEVEL === undefined) deps.log.level = 'info';
     const concurrency = intOption('concurrency', v.concurrency, 4);
     if (concurrency < 1) throw new UsageError('--concurrency must be at least 1');
-    const pollMs = v.poll === undefined ? 0 : parseDuration(String(v.poll), '--poll');
+    const pollFlag = v.poll === undefined ? undefined : parseDuration(String(v.poll), '--poll');
+    let pollMs = pollFlag ?? 0;
+    let pollJitter = 0;
     const shutdownTimeoutMs = v['shutdown-timeout'] === undefined ? 60_000 : parseDuration(String(v['shutdown-timeout']), '--shutdown-timeout');
     const driftIntervalMs = v['drift-interval'] === undefined ? 600_000 : String(v['drift-interval']) === '0' ? 0 : parseDuration(String(v['drift-interval']), '--drift-interval');
     const listen = parseListen(typeof v.listen === 'string' ? v.listen : '127.0.0.1:7420');
@@ -79,10 +90,18 @@ const command: Command = {
     let stateDir: string;
     if (typeof v.repo === 'string') {
       if (given !== undefined) throw new UsageError(`give either a directory ("${given}") or --repo, not both`);
-      if (/^[a-z]+:\/\//i.test(v.repo)) throw new UsageError(`--repo ${v.repo}: remote repositories are not followed yet; clone it and give the local path`);
-      const repo = resolve(deps.cwd, v.repo);
-      source = await localRepoSource({ repo, branch: typeof v.branch === 'string' ? v.branch : 'main', ...(typeof v.dir === 'string' ? { dir: v.dir } : {}), display: v.repo });
-      stateDir = resolveStateDir(ctx, { root: repo, commit: 'tracked' });
+      const branch = typeof v.branch === 'string' ? v.branch : 'main';
+      if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v.repo)) {
+        // A remote: state in the user state directory (as for --repo PATH), the bare clone under it.
+        stateDir = resolveStateDir(ctx, { root: deps.cwd, commit: 'tracked' });
+        source = remoteSource({ url: v.repo, branch, ...(typeof v.dir === 'string' ? { dir: v.dir } : {}), stateDir, env: deps.env });
+        pollMs = pollFlag ?? 30_000;
+        pollJitter = 0.1;
+      } else {
+        const repo = resolve(deps.cwd, v.repo);
+        source = await localRepoSource({ repo, branch, ...(typeof v.dir === 'string' ? { dir: v.dir } : {}), display: v.repo });
+        stateDir = resolveStateDir(ctx, { root: repo, commit: 'tracked' });
+      }
     } else {
       if (v.branch !== undefined || v.dir !== undefined) throw new UsageError('--branch and --dir need --repo PATH');
       const dir = resolve(deps.cwd, given ?? '.');
@@ -96,6 +115,8 @@ const command: Command = {
         stateDir,
         source,
         pollMs,
+        pollJitter,
+        ...(deps.env.SETOPSD_WEBHOOK_SECRET ? { webhookSecret: deps.env.SETOPSD_WEBHOOK_SECRET } : {}),
         concurrency,
         shutdownTimeoutMs,
         driftIntervalMs,

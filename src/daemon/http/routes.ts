@@ -5,6 +5,7 @@ import type { EventStreams } from './events.js';
 import { STATUS_PAGE_CSP, renderStatusPage } from './page.js';
 import { HttpError, STREAMED, json, text } from './reply.js';
 import type { Route, RouteContext } from './routing.js';
+import { webhookRoutes } from './webhook-route.js';
 
 /** What the routes read: the view, the metrics registry, the event streams, page settings. */
 export interface RoutesOptions {
@@ -26,7 +27,9 @@ const STAGE = '/api/v1/stages/{org}/{project}/{stage}';
  * JSON shapes: `/api/v1/stages` → `{ stages: StageView[] }`; one stage → its StageView;
  * deployments → `{ stage, deployments }` (newest first); `/api/v1/revision` → `{ source, commit,
  * valid, issues, error? }`; approve → `{ stage, approved: planId }`; retry → `{ stage, retrying:
- * true }`; sync → `{ synced: true }`.
+ * true }`; sync → `{ synced: true }` (an explicit sync also accepts a head refused as a force-push).
+ * `POST /hooks/github` and `/hooks/gitlab` are authenticated by the webhook secret, not the token
+ * (see `webhook-route.ts`).
  */
 export function daemonRoutes(opts: RoutesOptions): Route[] {
   const { view } = opts;
@@ -119,10 +122,11 @@ export function daemonRoutes(opts: RoutesOptions): Route[] {
       auth: 'token',
       handle: async (ctx) => {
         jsonObject(ctx.body, []);
-        await view.sync();
+        await view.sync({ acceptForcePush: true });
         return json(200, { synced: true });
       },
     },
+    ...webhookRoutes(view),
   ];
 }
 

@@ -1,0 +1,89 @@
+import * as fs from 'node:fs';
+import git from 'isomorphic-git';
+import type { HttpClient } from 'isomorphic-git';
+import { SetopsError } from '../../errors.js';
+import type { SourceFiles } from '../../manifests/api.js';
+import { readGitTree } from '../../manifests/source-git.js';
+import { RemoteSource, remoteDir } from '../remote-source.js';
+import type { ConfigSource } from './source.js';
+
+/** A source that can refuse a force-pushed head until the operator accepts it (`setopsd sync`). */
+export interface ForcePushGuard {
+  /** The next read accepts a head refused as a force-push (if any). */
+  acceptForcePush(): void;
+}
+
+export interface RemoteConfigSourceOptions {
+  url: string;
+  branch: string;
+  /** Sub-directory of the repository holding the manifests. */
+  dir?: string;
+  /** The daemon's state directory: the bare clone lives under `<stateDir>/remotes/`. */
+  stateDir: string;
+  /** Environment for credentials (`SETOPSD_GIT_TOKEN`, …). */
+  env: Record<string, string | undefined>;
+  /** HTTP client for isomorphic-git (tests). */
+  http?: HttpClient;
+}
+
+/**
+ * One branch of a remote repository over HTTP(S) (see {@link RemoteSource}): each `read`
+ * fetches, then reads the manifests of the fetched commit from the bare clone. `watch` does
+ * nothing: the daemon polls (`--poll`) and webhooks call `sync`.
+ *
+ * - The branch is gone on the remote: `read` throws a terminal `E_GIT_BRANCH_MISSING`; the daemon
+ *   keeps its previous snapshot and applies nothing.
+ * - A head that does not descend from the last accepted commit (a force-push): `read` throws a
+ *   terminal `E_GIT_FORCE_PUSHED` naming both commits, on every read, until
+ *   {@link ForcePushGuard.acceptForcePush} (the daemon calls it for an explicit `setopsd sync`)
+ *   lets the next read accept it. The accepted commit is kept in memory only: after a restart the
+ *   first read accepts the branch as it is (as a first clone does).
+ */
+export function remoteSource(opts: RemoteConfigSourceOptions): ConfigSource & ForcePushGuard {
+  const remote = new RemoteSource({
+    url: opts.url,
+    branch: opts.branch,
+    dir: remoteDir(opts.stateDir, opts.url, opts.branch),
+    env: opts.env,
+    ...(opts.http ? { http: opts.http } : {}),
+  });
+  let accepted: string | undefined;
+  let accept = false;
+  /** The head last refused as a force-push (an explicit sync accepts only while one is refused). */
+  let refused: string | undefined;
+  const display = remote.display;
+  return {
+    description: `${display} (branch ${opts.branch}${opts.dir ? `, ${opts.dir}/` : ''})`,
+    branch: opts.branch,
+    acceptForcePush() {
+      if (refused !== undefined) accept = true;
+    },
+    async read(signal): Promise<SourceFiles> {
+      const acceptNow = accept;
+      accept = false;
+      const result = await remote.fetch(signal);
+      if (result.kind === 'branch-missing') {
+        throw new SetopsError(
+          `remote ${display}: branch ${opts.branch} does not exist on the remote (deleted?); nothing is applied, the last commit read${accepted ? ` (${accepted.slice(0, 12)})` : ''} stays; push the branch again or follow another with --branch`,
+          { code: 'E_GIT_BRANCH_MISSING', data: { branch: opts.branch, ...(result.previous ? { previous: result.previous } : {}) } },
+        );
+      }
+      const commit = result.commit;
+      if (accepted !== undefined && commit !== accepted && !acceptNow) {
+        const descends = await git.isDescendent({ fs, gitdir: remote.gitdir, oid: commit, ancestor: accepted, depth: -1 }).catch(() => false);
+        if (!descends) {
+          refused = commit;
+          throw new SetopsError(
+            `remote ${display}: branch ${opts.branch} was force-pushed from ${accepted.slice(0, 12)} to ${commit.slice(0, 12)}; nothing is applied until you accept the new head with \`setopsd sync\``,
+            { code: 'E_GIT_FORCE_PUSHED', data: { branch: opts.branch, previous: accepted, commit } },
+          );
+        }
+      }
+      const files = await readGitTree({ repo: remote.gitdir, ref: commit, ...(opts.dir ? { dir: opts.dir } : {}), display }, signal);
+      accepted = commit;
+      refused = undefined;
+      return files;
+    },
+    watch: async () => async () => {},
+  };
+}
