@@ -8,10 +8,11 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readDaemonInfo } from '../../src/daemon/instance.js';
 import { realClock, realSleep } from '../../src/sleep.js';
-import { gitRepo, tempDir } from '../helpers/git.js';
+import { gitRepo } from '../helpers/git.js';
+import { tempDir } from '../helpers/temp.js';
 import { startGitHttpServer } from '../helpers/git-http-server.js';
 import { runCli } from '../helpers/deps.js';
-import { waitFor } from '../providers/wait.js';
+import { waitFor } from '../helpers/wait.js';
 
 const ORG = 'apiVersion: setopsd/v1\nkind: Organization\nmetadata:\n  name: acme\nspec: { provider: local }\n';
 const PROJECT = 'apiVersion: setopsd/v1\nkind: Project\nmetadata:\n  name: shop\n  organization: acme\n';
@@ -27,11 +28,11 @@ t.test('daemon --repo URL follows the remote; webhooks with SETOPSD_WEBHOOK_SECR
   const env = { SETOPSD_GIT_TOKEN: token, SETOPSD_WEBHOOK_SECRET: secret, SETOPSD_LOG_LEVEL: 'silent' };
   const run = runCli(['daemon', '--repo', git.repoUrl('shop.git'), '--dir', 'config', '--listen', '127.0.0.1:0', '--state-dir', stateDir], { env, clock: realClock, sleep: realSleep }, ac.signal);
   t.teardown(() => ac.abort());
-  const info = await waitFor(async () => readDaemonInfo(stateDir), 20_000, 'daemon.json');
-  const revision = await waitFor(async () => {
+  const info = await waitFor('daemon.json', async () => readDaemonInfo(stateDir), { timeoutMs: 20_000 });
+  const revision = await waitFor('the first commit read', async () => {
     const body = (await (await fetch(`${info!.url}/api/v1/revision`)).json()) as { commit: string | null; source: string };
     return body.commit ? body : undefined;
-  }, 20_000, 'the first commit read');
+  }, { timeoutMs: 20_000 });
   t.equal(revision!.commit, repo.revParse('HEAD'));
   t.equal(revision!.source, `${git.repoUrl('shop.git')} (branch main, config/)`);
   t.ok(readdirSync(join(stateDir, 'remotes')).length === 1, 'the bare clone is under the state directory');

@@ -19,11 +19,12 @@ import { readDaemonInfo } from '../../src/daemon/instance.js';
 import { remoteSource } from '../../src/daemon/sources/remote.js';
 import { StatusRecords } from '../../src/state/status-record.js';
 import { realClock, realSleep } from '../../src/sleep.js';
-import { gitEnv, gitRepo, tempDir } from '../helpers/git.js';
+import { gitEnv, gitRepo } from '../helpers/git.js';
+import { tempDir } from '../helpers/temp.js';
 import { startGitHttpServer } from '../helpers/git-http-server.js';
 import { testDeps } from '../helpers/deps.js';
 import { fakeEngine } from '../operations/apply-fakes.js';
-import { waitFor } from '../providers/wait.js';
+import { waitFor } from '../helpers/wait.js';
 import { manifests } from './helpers.js';
 
 const TOKEN = `git-token-canary-${randomBytes(6).toString('hex')}`;
@@ -115,7 +116,7 @@ function declaredPost(url: string, length: number): Promise<number> {
 t.test('first commit applied; a push + a signed GitHub webhook is fetched at once and applied', async (t) => {
   const d = await setup(t);
   const c1 = d.repo.revParse('HEAD');
-  await waitFor(async () => (await d.record('production'))?.lastAppliedRevision === c1, 20_000, 'production at c1');
+  await waitFor('production at c1', async () => (await d.record('production'))?.lastAppliedRevision === c1, { timeoutMs: 20_000 });
   t.equal((await d.record('staging'))?.lastAppliedRevision, c1, 'staging at the first commit');
   t.match(d.daemon.view.source, /^http:\/\/127\.0\.0\.1:\d+\/shop\.git \(branch main, config\/\)$/);
 
@@ -124,7 +125,7 @@ t.test('first commit applied; a push + a signed GitHub webhook is fetched at onc
   const before = d.git.requests();
   const res = await d.github(githubPush({ after: c2 }));
   t.equal(res.status, 202, JSON.stringify(res.body));
-  await waitFor(async () => (await d.record('staging'))?.lastAppliedRevision === c2, 20_000, 'staging at c2');
+  await waitFor('staging at c2', async () => (await d.record('staging'))?.lastAppliedRevision === c2, { timeoutMs: 20_000 });
   t.ok(d.git.requests() > before, 'the webhook fetched');
   t.match(await d.metrics.registry.metrics(), /setopsd_webhook_deliveries_total\{provider="github",result="accepted"\} 1/);
 
@@ -142,7 +143,7 @@ t.test('first commit applied; a push + a signed GitHub webhook is fetched at onc
 t.test('refused webhooks answer 401/401/413/400 and fetch nothing; other branches, tags and ping are ignored', async (t) => {
   const d = await setup(t);
   const c1 = d.repo.revParse('HEAD');
-  await waitFor(async () => (await d.record('production'))?.lastAppliedRevision === c1, 20_000, 'converged');
+  await waitFor('converged', async () => (await d.record('production'))?.lastAppliedRevision === c1, { timeoutMs: 20_000 });
   d.repo.commit('greeting two', manifests({ greeting: 'two', productionApproval: 'auto' }));
   d.push();
   const before = d.git.requests();
@@ -186,7 +187,7 @@ t.test('refused webhooks answer 401/401/413/400 and fetch nothing; other branche
 
 t.test('without a webhook secret the hooks answer 404 and fetch nothing', async (t) => {
   const d = await setup(t, {});
-  await waitFor(async () => (await d.record('staging'))?.state === 'ready', 20_000, 'converged');
+  await waitFor('converged', async () => (await d.record('staging'))?.state === 'ready', { timeoutMs: 20_000 });
   const before = d.git.requests();
   const res = await d.github(githubPush());
   t.equal(res.status, 404);
@@ -197,34 +198,34 @@ t.test('without a webhook secret the hooks answer 404 and fetch nothing', async 
 t.test('a GitLab push hook with the right X-Gitlab-Token fetches at once', async (t) => {
   const d = await setup(t);
   const c1 = d.repo.revParse('HEAD');
-  await waitFor(async () => (await d.record('staging'))?.lastAppliedRevision === c1, 20_000, 'staging at c1');
+  await waitFor('staging at c1', async () => (await d.record('staging'))?.lastAppliedRevision === c1, { timeoutMs: 20_000 });
   const c2 = d.repo.commit('greeting two', manifests({ greeting: 'two', productionApproval: 'auto' }));
   d.push();
   const res = await d.hook('gitlab', gitlabPush({ after: c2 }), { 'x-gitlab-event': 'Push Hook', 'x-gitlab-token': SECRET });
   t.equal(res.status, 202, JSON.stringify(res.body));
-  await waitFor(async () => (await d.record('staging'))?.lastAppliedRevision === c2, 20_000, 'staging at c2');
+  await waitFor('staging at c2', async () => (await d.record('staging'))?.lastAppliedRevision === c2, { timeoutMs: 20_000 });
   t.match(await d.metrics.registry.metrics(), /provider="gitlab",result="accepted"\} 1/);
 });
 
 t.test('a force-push is reported and applies nothing until an explicit sync accepts it', async (t) => {
   const d = await setup(t);
   const c1 = d.repo.revParse('HEAD');
-  await waitFor(async () => (await d.record('production'))?.lastAppliedRevision === c1, 20_000, 'production at c1');
+  await waitFor('production at c1', async () => (await d.record('production'))?.lastAppliedRevision === c1, { timeoutMs: 20_000 });
   const c2 = d.repo.commit('greeting two', manifests({ greeting: 'two', productionApproval: 'auto' }));
   d.push();
   // An explicit sync with nothing refused does not accept a later force-push in advance.
   t.equal((await d.api('POST', '/api/v1/sync')).status, 200);
-  await waitFor(async () => (await d.record('production'))?.lastAppliedRevision === c2, 20_000, 'production at c2');
+  await waitFor('production at c2', async () => (await d.record('production'))?.lastAppliedRevision === c2, { timeoutMs: 20_000 });
   const calls = d.engine.calls.length;
 
   d.repo.git('reset', '--quiet', '--hard', c1);
   const forced = d.repo.commit('rewritten', manifests({ greeting: 'rewritten', productionApproval: 'auto' }));
   d.push('--force');
   t.equal((await d.github(githubPush({ after: forced, forced: true }))).status, 202);
-  const revision = await waitFor(async () => {
+  const revision = await waitFor('the force-push reported', async () => {
     const r = await d.api('GET', '/api/v1/revision');
     return r.body.error?.code === 'E_GIT_FORCE_PUSHED' ? r.body : undefined;
-  }, 20_000, 'the force-push reported');
+  }, { timeoutMs: 20_000 });
   t.match(revision.error.message, new RegExp(`${c2.slice(0, 12)}.*${forced.slice(0, 12)}`), 'names the old and the new commit');
   t.equal(revision.commit, c2, 'the previous snapshot stays');
   t.equal(d.daemon.view.revision().error?.code, 'E_GIT_FORCE_PUSHED');
@@ -239,22 +240,22 @@ t.test('a force-push is reported and applies nothing until an explicit sync acce
   // `setopsd sync` accepts it.
   const synced = await d.api('POST', '/api/v1/sync');
   t.equal(synced.status, 200);
-  await waitFor(async () => (await d.record('production'))?.lastAppliedRevision === forced, 20_000, 'production at the forced head');
+  await waitFor('production at the forced head', async () => (await d.record('production'))?.lastAppliedRevision === forced, { timeoutMs: 20_000 });
   t.notOk(d.daemon.view.revision().error, 'no error any more');
 });
 
 t.test('a deleted branch is reported and applies nothing', async (t) => {
   const d = await setup(t);
   const c1 = d.repo.revParse('HEAD');
-  await waitFor(async () => (await d.record('production'))?.lastAppliedRevision === c1, 20_000, 'converged');
+  await waitFor('converged', async () => (await d.record('production'))?.lastAppliedRevision === c1, { timeoutMs: 20_000 });
   const calls = d.engine.calls.length;
   d.inBare('update-ref', '-d', 'refs/heads/main');
   const res = await d.github(githubPush({ after: '0'.repeat(40), deleted: true }));
   t.equal(res.status, 202, 'a deletion of the tracked branch triggers a read');
-  const revision = await waitFor(async () => {
+  const revision = await waitFor('the deleted branch reported', async () => {
     const r = await d.api('GET', '/api/v1/revision');
     return r.body.error?.code === 'E_GIT_BRANCH_MISSING' ? r.body : undefined;
-  }, 20_000, 'the deleted branch reported');
+  }, { timeoutMs: 20_000 });
   t.match(revision.error.message, /branch main does not exist/);
   t.equal(revision.commit, c1, 'the previous snapshot stays');
   t.equal(d.engine.calls.length, calls, 'nothing applied');
@@ -267,11 +268,11 @@ t.test('a deleted branch is reported and applies nothing', async (t) => {
 t.test('with --poll, a pushed commit is picked up without a webhook (jittered poll timer)', async (t) => {
   const d = await setup(t, { pollMs: 150 });
   const c1 = d.repo.revParse('HEAD');
-  await waitFor(async () => (await d.record('staging'))?.lastAppliedRevision === c1, 20_000, 'staging at c1');
+  await waitFor('staging at c1', async () => (await d.record('staging'))?.lastAppliedRevision === c1, { timeoutMs: 20_000 });
   const c2 = d.repo.commit('greeting two', manifests({ greeting: 'two', productionApproval: 'auto' }));
   d.push();
-  await waitFor(async () => (await d.record('staging'))?.lastAppliedRevision === c2, 20_000, 'staging at c2 by polling');
+  await waitFor('staging at c2 by polling', async () => (await d.record('staging'))?.lastAppliedRevision === c2, { timeoutMs: 20_000 });
   const before = d.git.requests();
-  await waitFor(() => d.git.requests() > before, 20_000, 'polling goes on');
+  await waitFor('polling goes on', () => d.git.requests() > before, { timeoutMs: 20_000 });
   t.pass('polled');
 });

@@ -19,6 +19,8 @@ export interface Route {
   pattern: string;
   /** `token`: the request needs `Authorization: Bearer <token>` (every mutation). */
   auth: 'none' | 'token';
+  /** Largest request body read for this route (default `MAX_BODY_BYTES`, 1 MiB); larger ones get 413. */
+  maxBodyBytes?: number;
   /** Returns the response, or STREAMED when it wrote it itself. */
   handle(ctx: RouteContext): Promise<Reply | typeof STREAMED>;
 }

@@ -1,4 +1,4 @@
-import { checkBodySize, readWebhook, WebhookRejection, type WebhookProvider } from '../webhooks.js';
+import { WEBHOOK_MAX_BODY_BYTES, checkBodySize, readWebhook, WebhookRejection, type WebhookProvider } from '../webhooks.js';
 import type { DaemonView } from '../view.js';
 import { HttpError, json, type Reply } from './reply.js';
 import type { Route, RouteContext } from './routing.js';
@@ -20,6 +20,8 @@ export function webhookRoutes(view: DaemonView): Route[] {
   return (['github', 'gitlab'] as const).map((provider) => ({
     method: 'POST' as const,
     pattern: `/hooks/${provider}`,
+    // GitHub and GitLab send push payloads of up to 25 MiB.
+    maxBodyBytes: WEBHOOK_MAX_BODY_BYTES,
     auth: 'none' as const,
     handle: (ctx: RouteContext) => handleWebhook(view, provider, ctx),
   }));
