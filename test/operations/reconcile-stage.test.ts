@@ -143,3 +143,20 @@ t.test('a pinned stage is not applied', async (t) => {
   t.same(await reconcileStage(ctx, 'acme/shop/staging', signal), {});
   t.same(engine.calls, []);
 });
+
+t.test('a stage gone from the manifests that holds data gets a destroy plan that waits for approval', async (t) => {
+  const engine = fakeEngine();
+  const { ctx, publish, status, approvals } = await setup(t, engine, { planner });
+  const gone = stage({ name: 'preview', apps: { web: app() }, services: { database: service('postgresql', { plan: 'small' }) } });
+  engine.states.set('acme/shop/preview', { model: gone, serial: '3' });
+  const { StateStore } = await import('../../src/state/store.js');
+  await new StateStore(ctx.stateDir).write({ organization: 'acme', project: 'shop', stage: 'preview' }, gone);
+  publish('c1', stage({ name: 'staging', apps: { web: app() } }));
+  t.same(await reconcileStage(ctx, 'acme/shop/preview', signal), {});
+  const rec = await status('preview');
+  t.match(rec, { state: 'waiting-approval', reason: 'data-loss', desiredHash: null, pendingPlan: { dataLoss: true } });
+  t.same(engine.calls, [], 'not destroyed without approval');
+  approvals.add(`acme/shop/preview ${rec!.pendingPlan!.id}`);
+  await reconcileStage(ctx, 'acme/shop/preview', signal);
+  t.same(engine.calls, ['destroy acme/shop/preview'], 'destroyed once approved');
+});
