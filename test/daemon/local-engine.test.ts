@@ -6,10 +6,10 @@
  */
 import t from 'tap';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gitRepo } from '../helpers/git.js';
+import { tempDir } from '../helpers/temp.js';
 import { cli, killMentioning, processesMentioning, repoRoot, startCli } from '../e2e/helpers.js';
 import { get } from '../helpers/http.js';
 import { waitFor } from '../helpers/wait.js';
@@ -47,7 +47,7 @@ interface Info {
 }
 
 async function setup(t: { teardown(fn: () => unknown): void }) {
-  const stateDir = await mkdtemp(join(tmpdir(), 'setopsd-daemon-e2e-'));
+  const stateDir = tempDir(t, 'setopsd-daemon-e2e-');
   const repo = gitRepo(t);
   await symlink(join(repoRoot, 'test/fixtures/local-apps'), join(repo.dir, 'apps'));
   const start = () => startCli(['daemon', '--repo', repo.dir, '--branch', 'main', '--state-dir', stateDir, '--listen', '127.0.0.1:0', '--shutdown-timeout', '10s']);
@@ -67,7 +67,6 @@ async function setup(t: { teardown(fn: () => unknown): void }) {
   t.teardown(async () => {
     await cli(['destroy', 'dev', '--yes', '--allow-data-loss', '--state-dir', stateDir]).catch(() => undefined);
     await killMentioning(stateDir);
-    await rm(stateDir, { recursive: true, force: true });
   });
   return { stateDir, repo, start, info, record, answers };
 }
