@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Deps } from '../deps.js';
 import { SetopsError, UsageError, formatIssue } from '../errors.js';
-import { loadDesired } from '../manifests/load.js';
+import { loadDesired, type ParseCache } from '../manifests/load.js';
 import { configDirOf, type SourceFiles } from '../manifests/api.js';
 import { hashOf } from '../model/canonical.js';
 import { refOf, stageKey, type OrganizationModel, type StageModel, type StageRef } from '../model/stage-model.js';
@@ -58,6 +58,8 @@ export class Controller {
   private readonly approvals = new Map<string, string>();
   private readonly retries = new Set<string>();
   private readonly repairs = new Set<string>();
+  /** Parsed documents by file and content: a commit that changes one file parses one file. */
+  private readonly parseCache: ParseCache = new Map();
   private readonly engineOf: (organization: OrganizationModel) => ReturnType<EngineFactory>;
   readonly records: StatusRecords;
 
@@ -103,7 +105,7 @@ export class Controller {
     }
     const revision = files.commit ?? null;
     const configRoot = configDirOf(files);
-    const loaded = loadDesired(files);
+    const loaded = loadDesired(files, { cache: this.parseCache });
     if (!loaded.ok) {
       // Located as in the repository (`config/setops.yaml:3:5`), as `setopsd validate --repo` shows them.
       const issues = files.dir ? loaded.issues.map((i) => ({ ...i, file: `${files.dir}/${i.file}` })) : loaded.issues;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Issue } from '../errors.js';
 import { compareCodeUnits, sortKeys } from '../model/canonical.js';
 import { stageKey, refOf } from '../model/stage-model.js';
@@ -12,7 +13,16 @@ import { parseFile } from './yaml-docs.js';
 export interface LoadOptions {
   /** Compiled schemas; default: the shared, lazily compiled set. */
   validators?: Validators;
+  /**
+   * Parsed and validated documents by file path and content (the daemon keeps one across
+   * revisions, so a commit that changes one file parses one file). Entries are frozen: the rest
+   * of the load only reads them. Entries of files no longer in the source are dropped.
+   */
+  cache?: ParseCache;
 }
+
+/** What `loadDesired` keeps per file between loads (see `LoadOptions.cache`). */
+export type ParseCache = Map<string, { declared: readonly AnyDeclared[]; issues: readonly Issue[] }>;
 
 /**
  * Turns the manifests of a source into the desired state: one canonical StageModel per stage.
@@ -28,12 +38,25 @@ export function loadDesired(files: SourceFiles, opts: LoadOptions = {}): Result<
   const issues: Issue[] = [];
   const declared: AnyDeclared[] = [];
   const sorted = [...files.files].sort((a, b) => compareCodeUnits(a.path, b.path));
+  const seen = new Set<string>();
   for (const file of sorted) {
-    for (const parsed of parseFile(file.path, file.text, issues)) {
-      const d = declare(parsed, validators, issues);
-      if (d) declared.push(d);
+    const key = opts.cache ? `${file.path}\u0000${createHash('sha1').update(file.text).digest('hex')}` : '';
+    let entry = opts.cache?.get(key);
+    if (entry === undefined) {
+      const fileIssues: Issue[] = [];
+      const fileDeclared: AnyDeclared[] = [];
+      for (const parsed of parseFile(file.path, file.text, fileIssues)) {
+        const d = declare(parsed, validators, fileIssues);
+        if (d) fileDeclared.push(d);
+      }
+      entry = { declared: fileDeclared, issues: fileIssues };
+      if (opts.cache) opts.cache.set(key, deepFreeze(entry));
     }
+    seen.add(key);
+    declared.push(...entry.declared);
+    issues.push(...entry.issues);
   }
+  if (opts.cache) for (const key of opts.cache.keys()) if (!seen.has(key)) opts.cache.delete(key);
   const scope = buildScope(declared, issues);
   const resolved = resolveStages(scope, validators, issues);
   if (issues.length > 0) return { ok: false, issues: sortIssues(issues) };
@@ -72,4 +95,13 @@ function compareIssues(a: Issue, b: Issue): number {
     compareCodeUnits(a.pointer, b.pointer) ||
     compareCodeUnits(a.message, b.message)
   );
+}
+
+/** Freezes a cached value all the way down, so a later step that tried to change it would fail loudly. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
