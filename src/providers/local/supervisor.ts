@@ -1,3 +1,4 @@
+import { pino, type Logger } from 'pino';
 import type { Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, readdir, readFile, rm, stat, truncate } from 'node:fs/promises';
@@ -53,6 +54,7 @@ export class Supervisor {
   private closing = false;
   readonly label: string;
   readonly owner: string;
+  private readonly logger: Logger;
 
   constructor(
     private readonly paths: LocalPaths,
@@ -63,6 +65,10 @@ export class Supervisor {
     private readonly onExit: (code: number) => void,
   ) {
     this.label = stageKey(ref);
+    this.logger = pino(
+      { base: { stage: this.label, supervisor: process.pid }, timestamp: () => `,"time":"${new Date(deps.clock.now()).toISOString()}"` },
+      pino.destination({ fd: 1, sync: true }),
+    );
     this.owner = resolve(paths.stageDir);
     this.services = new Services(paths, {
       stageLabel: this.label,
@@ -83,9 +89,12 @@ export class Supervisor {
     this.router = new Router(this.routes);
   }
 
+  /** One pino JSON line in supervisor.log (stdout), with the stage and this supervisor's pid. */
   log(line: string): void {
-    process.stdout.write(`${new Date(this.deps.clock.now()).toISOString()} ${line}\n`);
+    this.logger.info(line);
   }
+
+
 
   /** Stops orphans, starts router and control API, writes supervisor.json, restores the recorded state. */
   async start(): Promise<void> {
