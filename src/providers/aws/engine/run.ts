@@ -42,7 +42,8 @@ export async function runOperation(
     if (operation === 'preview') await opened.stack.preview(base);
     else if (operation === 'up') await opened.stack.up({ ...base, ...(message ? { message } : {}) });
     else if (operation === 'destroy') await opened.stack.destroy({ ...base, ...(message ? { message } : {}) });
-    else await opened.stack.refresh(base);
+    // Read-only: drift checks and `plan --refresh` never change the stack's state.
+    else await opened.stack.previewRefresh(base);
     return { translation: translateEvents(events) };
   } catch (err) {
     const translation = translateEvents(events);

@@ -213,13 +213,13 @@ t.test('destroy: a missing stack is nothing to destroy; an existing one is destr
   t.ok(destroy.argv.includes('--event-log'));
 });
 
-t.test('refresh runs `pulumi refresh`, reads the stage again and returns the drift it found', async (t) => {
+t.test('refresh runs `pulumi refresh --preview-only`, reads the stage again and returns the drift it found', async (t) => {
   const s = await setup(t, [{ when: 'refresh', events: lifecycle('TestRefreshBasics/3-0-0') }]);
   const refreshed = await s.engine.refresh!(ref);
   t.same({ model: refreshed.model, serial: refreshed.serial }, { model: null, serial: null });
   t.same(refreshed.drift?.map((c) => [c.op, c.subject, c.reason]), [['delete', 'resource/pkgA:m:typA/resC', 'deleted outside Pulumi']]);
   const refresh = s.calls().find((c) => words(c) === 'refresh')!;
-  t.same(refresh.argv.slice(0, 3), ['refresh', '--skip-preview', '--yes']);
+  t.same(refresh.argv.slice(0, 2), ['refresh', '--preview-only'], 'read-only: a drift check never changes the stack');
 });
 
 t.test('read from a non-file backend uses `stack export` without --show-secrets', async (t) => {
