@@ -7,9 +7,7 @@
  *   node --import tsx bench/webhook.ts [--pushes 10]
  */
 import { createHmac } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
@@ -20,51 +18,20 @@ import { RemoteSource } from '../src/daemon/remote-source.js';
 import { remoteSource } from '../src/daemon/sources/remote.js';
 import { realClock, realSleep } from '../src/sleep.js';
 import type { Deps } from '../src/deps.js';
-import { fakeEngine } from '../test/operations/apply-fakes.js';
+import { benchRepo, timedEngine } from './daemon-repo.js';
 import { startGitHttpServer } from '../test/helpers/git-http-server.js';
 
 const { values } = parseArgs({ options: { pushes: { type: 'string', default: '10' } } });
 const pushes = Number(values.pushes);
 const teardowns: (() => unknown)[] = [];
 const t = { teardown: (fn: () => unknown) => void teardowns.push(fn) };
-const dir = mkdtempSync(join(tmpdir(), 'setopsd-bench-webhook-'));
-const repo = join(dir, 'repo');
-const env = { ...process.env, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b' };
-const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, env, stdio: 'pipe' });
-const manifests = (n: number) => `apiVersion: setopsd/v1
-kind: Organization
-metadata: { name: acme }
-spec: { provider: local }
----
-apiVersion: setopsd/v1
-kind: Project
-metadata: { name: shop, organization: acme }
----
-apiVersion: setopsd/v1
-kind: Stage
-metadata: { name: staging, organization: acme, project: shop }
----
-apiVersion: setopsd/v1
-kind: App
-metadata: { name: web, organization: acme, project: shop }
-spec: { command: node server.js, env: { N: "${n}" } }
-`;
-execFileSync('git', ['init', '-q', '-b', 'main', repo]);
-writeFileSync(join(repo, 'setops.yaml'), manifests(0));
-git('add', '-A');
-git('commit', '-qm', 'c0');
+const { dir, repo, git, commit } = benchRepo('setopsd-bench-webhook-');
 const server = await startGitHttpServer(t, { receivePack: true });
 const bare = server.addBare('shop.git', repo);
 const url = server.repoUrl('shop.git');
 
 const SECRET = 'bench-webhook-secret';
-const engine = fakeEngine();
-const starts: number[] = [];
-const apply = engine.apply.bind(engine);
-engine.apply = async (...a) => {
-  starts.push(performance.now());
-  return apply(...a);
-};
+const { engine, starts, until } = timedEngine(realSleep);
 const deps: Deps = { clock: realClock, sleep: realSleep, log: pino({ level: 'silent' }), env: {}, cwd: dir, stdout: process.stdout, stderr: process.stderr, isTTY: { stdout: false, stdin: false } };
 const metrics = createMetrics({ defaultMetrics: false });
 const ac = new AbortController();
@@ -83,9 +50,6 @@ const daemon = await startDaemon(
   },
   ac.signal,
 );
-const until = async (n: number) => {
-  while (starts.length < n) await realSleep(2);
-};
 await until(1);
 
 const reference = new RemoteSource({ url, branch: 'main', dir: join(dir, 'reference.git'), env: {} });
@@ -93,10 +57,9 @@ await reference.fetch(new AbortController().signal);
 const latencies: number[] = [];
 const fetches: number[] = [];
 for (let i = 1; i <= pushes; i++) {
-  writeFileSync(join(repo, 'setops.yaml'), manifests(i));
-  git('commit', '-qam', `c${i}`);
+  commit(i);
   git('push', '-q', bare, 'main');
-  const body = Buffer.from(JSON.stringify({ ref: 'refs/heads/main', before: '0'.repeat(40), after: git('rev-parse', 'HEAD').toString().trim(), repository: { clone_url: url } }));
+  const body = Buffer.from(JSON.stringify({ ref: 'refs/heads/main', before: '0'.repeat(40), after: git('rev-parse', 'HEAD'), repository: { clone_url: url } }));
   const sent = performance.now();
   const res = await fetch(`${daemon.url}/hooks/github`, {
     method: 'POST',
