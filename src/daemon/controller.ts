@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { commitsAhead } from '../manifests/source-git.js';
 import type { Deps } from '../deps.js';
 import { SetopsError, UsageError, formatIssue } from '../errors.js';
 import { loadDesired, type ParseCache } from '../manifests/load.js';
@@ -237,6 +238,7 @@ export class Controller {
       planner,
       approved: (stage, id) => this.approvals.get(stage) === id,
       repair: (stage) => this.repairs.delete(stage),
+      commitsAhead: (commit, head) => commitsAhead(this.current.configRoot, commit, head),
       stallAfter: this.opts.stallAfter ?? 3,
       onEvent: (event) => this.emit({ type: 'apply', stage: stageKey(event.ref), event }),
     };

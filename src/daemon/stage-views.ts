@@ -1,6 +1,7 @@
 import type { Deps } from '../deps.js';
 import { compareCodeUnits } from '../model/canonical.js';
 import { Journal } from '../state/journal.js';
+import { StagePins, describePin } from '../state/pin.js';
 import { parseKey, type Controller } from './controller.js';
 import type { StageView } from './view.js';
 
@@ -18,12 +19,14 @@ export async function stageViews(controller: Controller, stateDir: string, deps:
     const desired = snapshot.stages?.get(key) ?? null;
     const record = await controller.record(key);
     const latest = await new Journal(stateDir, ref, () => deps.clock.now()).latest();
+    const pin = await new StagePins(stateDir).read(ref).catch(() => null);
     views.push({
       key,
       ...ref,
       after: desired?.stage.after ?? null,
       approval: desired?.stage.approval ?? null,
       record,
+      pin: pin === null ? null : { deployment: pin.deployment, reason: pin.reason, commit: pin.commit, since: pin.since, message: record?.state === 'pinned' && record.message ? record.message : describePin(pin, null) },
       lastDeployment: latest
         ? { number: latest.number, status: latest.status, commit: latest.commit, startedAt: latest.startedAt, kind: latest.kind, ...(latest.endedAt ? { endedAt: latest.endedAt } : {}), ...(latest.error ? { error: latest.error } : {}) }
         : null,

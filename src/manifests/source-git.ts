@@ -194,3 +194,23 @@ function normalizeDir(dir: string): string {
   if (parts.includes('..')) throw new ManifestError(`--dir "${dir}": must be a path inside the repository`);
   return parts.join('/');
 }
+
+/**
+ * How many commits `head` (default: `HEAD` of the repository holding `path`) is ahead of
+ * `commit`: the commits reachable from head before reaching commit, first parents first. Null
+ * when it cannot tell (no repository, unknown commit, or commit not an ancestor of head, as
+ * after a force-push). Looks at most `limit` commits deep.
+ */
+export async function commitsAhead(path: string, commit: string, head = 'HEAD', limit = 10_000): Promise<number | null> {
+  try {
+    const { gitdir } = await findRepository(resolve(path), path);
+    const cache = {};
+    const headOid = await resolveCommit(gitdir, head, path, cache);
+    if (headOid === commit) return 0;
+    const log = await git.log({ fs, gitdir, ref: headOid, depth: limit, cache });
+    const at = log.findIndex((c) => c.oid === commit);
+    return at < 0 ? null : at;
+  } catch {
+    return null;
+  }
+}

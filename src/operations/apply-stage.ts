@@ -11,6 +11,7 @@ import type { ApplyIO, ApplyResult, Engine, ProgressEvent, SecretResolver } from
 import { Journal, type Deployment, type Trigger } from '../state/journal.js';
 import { acquireStageLock, type LockInfo } from '../state/lock.js';
 import { StatusRecords, type StatusUpdate } from '../state/status-record.js';
+import { StagePins, describePin, type StagePin } from '../state/pin.js';
 import type { Changeset } from '../model/changeset.js';
 import { summarize } from '../reconciler/summary.js';
 import { resolveSecrets } from './secrets.js';
@@ -48,6 +49,16 @@ export interface StageJob {
    * engine converges what runs to the model it already records.
    */
   force?: boolean;
+  /** For a rollback: the deployment whose stored model `desired` is (recorded as `rollbackOf`). */
+  rollbackOf?: number;
+  /** Apps to restart even where nothing changed (`setopsd redeploy`); implies `force`. */
+  restart?: readonly string[];
+  /**
+   * What a pin of the stage means for this job: `respect` (default: a pinned stage is planned, not
+   * applied — the branch waits for `setopsd unpin`), `ignore` (a redeploy of what runs), or `set`
+   * (a rollback: pin the stage at this deployment once it succeeded, under the same lock).
+   */
+  pin?: 'respect' | 'ignore' | 'set';
 }
 
 /** What happens while stages apply, for the CLI (text) and later the daemon (logs, metrics). */
@@ -67,7 +78,8 @@ export type StageOutcome =
   | { ref: StageRef; status: 'succeeded'; deployment: Deployment }
   /** `deployment` is absent when the stage was refused before anything changed (stale plan, unsafe, missing secret, locked). */
   | { ref: StageRef; status: 'failed'; error: SetopsError; deployment?: Deployment }
-  | { ref: StageRef; status: 'skipped'; reason: string };
+  /** `pinned`: the stage is pinned (`setopsd rollback`/`pin`), so the branch was planned, not applied — as asked. */
+  | { ref: StageRef; status: 'skipped'; reason: string; pinned?: true };
 
 /** Settings shared by every stage of one apply run. */
 export interface ApplyContext {
@@ -108,6 +120,13 @@ export async function applyStage(job: StageJob, ctx: ApplyContext): Promise<Stag
   try {
     const journal = new Journal(ctx.stateDir, ref, () => ctx.deps.clock.now());
     for (const closed of await journal.closeInterrupted()) emit({ type: 'interrupted', ref, deployment: closed });
+    const pin = await new StagePins(ctx.stateDir).read(ref);
+    if (pin !== null && (job.pin ?? 'respect') === 'respect') {
+      const reason = describePin(pin, null);
+      await recordStatus(ctx, ref, { type: 'pinned', message: reason });
+      emit({ type: 'skipped', ref, reason });
+      return { ref, status: 'skipped', reason, pinned: true };
+    }
 
     let changeset: Changeset;
     let resolver: SecretResolver;
@@ -115,7 +134,8 @@ export async function applyStage(job: StageJob, ctx: ApplyContext): Promise<Stag
       const actual = await job.engine.read(ref, ctx.signal);
       job.verifyFresh?.(actual);
       changeset = ctx.planner.plan(job.desired, actual.model);
-      if (changeset.changes.length === 0 && !(job.force && job.desired !== null)) {
+      const forced = (job.force === true || (job.restart?.length ?? 0) > 0) && job.desired !== null;
+      if (changeset.changes.length === 0 && !forced) {
         await recordStatus(ctx, ref, { type: 'ready', revision: job.source.commit, desiredHash: hashOrNull(job.desired), message: 'in sync' });
         emit({ type: 'unchanged', ref });
         return { ref, status: 'unchanged' };
@@ -134,7 +154,9 @@ export async function applyStage(job: StageJob, ctx: ApplyContext): Promise<Stag
       return { ref, status: 'failed', error };
     }
 
-    return await runDeployment(job, ctx, journal, changeset, resolver);
+    const outcome = await runDeployment(job, ctx, journal, changeset, resolver);
+    await keepPin(job, ctx, outcome, pin);
+    return outcome;
   } finally {
     await lock.release();
   }
@@ -158,6 +180,8 @@ async function runDeployment(
     commit: job.source.commit,
     ref: job.source.ref,
     trigger: job.trigger,
+    ...(job.rollbackOf !== undefined ? { rollbackOf: job.rollbackOf } : {}),
+    configRoot: job.configRoot,
     changeset,
     desiredHash: job.desired === null ? null : hashOf(job.desired),
     summary: opCounts(changeset),
@@ -187,6 +211,7 @@ async function runDeployment(
       secrets,
       configRoot: job.configRoot,
       deployment: { number: entry.number, commit: entry.commit, trigger: entry.trigger },
+      ...(job.restart ? { restart: job.restart } : {}),
     };
     result = job.desired === null ? await job.engine.destroy(ref, io) : await job.engine.apply(job.desired, changeset, io);
     if (result.status === 'failed') failure = asSetopsError(result.error ?? new EngineError(`stage ${stageKey(ref)}: the engine reported a failure without a reason`, { code: 'E_BUG' }), ref, ctx.signal);
@@ -215,6 +240,29 @@ async function runDeployment(
   );
   emit({ type: 'finished', ref, deployment: entry, durationMs: ctx.deps.clock.now() - started });
   return failure ? { ref, status: 'failed', error: failure, deployment: entry } : { ref, status: 'succeeded', deployment: entry };
+}
+
+/**
+ * After a deployment: a rollback pins the stage at it; a redeploy of a pinned stage keeps the pin
+ * (and the status record says so again, since the deployment wrote `ready`).
+ */
+async function keepPin(job: StageJob, ctx: ApplyContext, outcome: StageOutcome, pin: StagePin | null): Promise<void> {
+  if (outcome.status !== 'succeeded') return;
+  const pins = new StagePins(ctx.stateDir);
+  let next = pin;
+  if (job.pin === 'set') {
+    next = {
+      formatVersion: 1,
+      stage: stageKey(job.ref),
+      deployment: outcome.deployment.number,
+      desiredHash: outcome.deployment.desiredHash,
+      commit: outcome.deployment.commit,
+      reason: 'rollback',
+      since: new Date(ctx.deps.clock.now()).toISOString(),
+    };
+    await pins.write(next);
+  }
+  if (next !== null) await recordStatus(ctx, job.ref, { type: 'pinned', message: describePin(next, null) });
 }
 
 /** The journal's counts by operation (the plan summary's data-loss count is not part of them). */

@@ -11,6 +11,8 @@ import type { ApplyEvent, StageOutcome } from './apply-stage.js';
 import { jobsFromPlans, planner } from './jobs.js';
 import { cachedEngines, planStages, type EngineFactory } from './plan-stages.js';
 import { runStageJobs } from './run-stage-jobs.js';
+import { commitsAhead } from '../manifests/source-git.js';
+import { StagePins, describePin } from '../state/pin.js';
 
 /** A stage about to apply: its plan for display and what the apply re-checks under the lock. */
 export interface ReviewedStage {
@@ -82,20 +84,32 @@ export async function applyStages(ad: ApplyDeps, request: ApplyRequest, signal: 
   const reviewed =
     source.kind === 'plan-file'
       ? await reviewPlanFile(source.file, request.stages, engineOf, signal)
-      : (await planStages({ desired: source.desired, stateDir, deps, signal, stages: request.stages, engineFor: (organization) => engineOf(organization) })).map((p) => ({
+      : (await planStages({ desired: source.desired, stateDir, deps, signal, stages: request.stages, engineFor: (organization) => engineOf(organization), commitsAhead: (commit) => commitsAhead(source.configRoot, commit, source.commit ?? 'HEAD') })).map((p) => ({
           plan: p,
           hasChanges: p.changeset.changes.length > 0,
           actualSerial: p.actual.serial,
           organization: (p.desired ?? p.actual.model)!.organization,
         }));
   request.onReview?.(reviewed);
-  const changed = reviewed.filter((r) => r.hasChanges);
-  if (changed.length === 0) return { reviewed, declined: false, outcomes: [] };
+  // A pinned stage is planned, never applied from the branch: it is skipped before anyone is asked.
+  const pins = new StagePins(stateDir);
+  const pinned: StageOutcome[] = [];
+  const changed: ReviewedStage[] = [];
+  for (const r of reviewed.filter((x) => x.hasChanges)) {
+    const pin = await pins.read(r.plan.ref);
+    if (pin === null) changed.push(r);
+    else {
+      const reason = describePin(pin, null);
+      request.onEvent?.({ type: 'skipped', ref: r.plan.ref, reason });
+      pinned.push({ ref: r.plan.ref, status: 'skipped', reason, pinned: true });
+    }
+  }
+  if (changed.length === 0) return { reviewed, declined: false, outcomes: pinned };
 
   const approved = await approve(request.approval, changed, source.kind === 'plan-file', signal);
   if (approved === 'declined') return { reviewed, declined: true };
 
-  const outcomes: StageOutcome[] = [];
+  const outcomes: StageOutcome[] = [...pinned];
   const toApply: ReviewedStage[] = [];
   for (const r of changed) {
     if (approved === 'all' || r.plan.desired?.stage.approval !== 'manual') toApply.push(r);

@@ -8,6 +8,7 @@ import type { Engine } from '../providers/engine.js';
 import { engineFor as registryEngineFor } from '../providers/registry.js';
 import { planStage, selectStages, type StagePlan } from '../reconciler/stage-plan.js';
 import { StateStore } from '../state/store.js';
+import { StagePins, describePin } from '../state/pin.js';
 
 /**
  * The IO half of planning: read what each engine recorded and plan every selected stage against
@@ -51,6 +52,8 @@ export interface PlanStagesOptions {
    */
   refresh?: boolean;
   engineFor?: EngineFactory;
+  /** How many commits the planned source is ahead of `commit` (null: cannot tell); for the note on pinned stages. */
+  commitsAhead?: (commit: string) => Promise<number | null>;
 }
 
 /**
@@ -64,6 +67,7 @@ export async function planStages(opts: PlanStagesOptions): Promise<StagePlan[]> 
 
   const desiredByKey = new Map(desired.stages.map((s) => [stageKey(refOf(s)), s] as const));
   const store = new StateStore(stateDir);
+  const pins = new StagePins(stateDir);
   // Stages recorded in the state directory: those gone from the manifests become stage deletes;
   // for the others, a recorded provider different from the desired one means the stage moves
   // between engines, so its actual state is read from the engine that holds it (stage replace).
@@ -86,6 +90,11 @@ export async function planStages(opts: PlanStagesOptions): Promise<StagePlan[]> 
     const actual = opts.refresh && engine.refresh ? await engine.refresh(refOf(model), signal) : await engine.read(refOf(model), signal);
     const stagePlan = planStage(want, actual, engine.name, desired.origins[key] ?? {});
     if (opts.refresh) stagePlan.notes.push(...refreshNotes(engine, actual));
+    const pin = await pins.read(refOf(model));
+    if (pin !== null) {
+      const ahead = pin.commit !== null && opts.commitsAhead ? await opts.commitsAhead(pin.commit) : null;
+      stagePlan.notes.unshift(`${describePin(pin, ahead)}; the changes below are what unpin would apply`);
+    }
     if (opts.preview !== false && want !== null && engine.preview && stagePlan.changeset.changes.length > 0) {
       try {
         stagePlan.resources = (await engine.preview(want, actual, signal)).changes;

@@ -7,6 +7,7 @@ import { engineReadsSecrets } from '../providers/registry.js';
 import { verifyNotStale } from '../reconciler/plan-file.js';
 import { StateStore } from '../state/store.js';
 import { StatusRecords } from '../state/status-record.js';
+import { StagePins, describePin } from '../state/pin.js';
 import { applyStage, type ApplyEvent, type Planner } from './apply-stage.js';
 
 /**
@@ -36,6 +37,8 @@ export interface ReconcileContext {
   approved(stage: string, planId: string): boolean;
   /** Whether to deploy even an unchanged stage once (a repair after drift); consumed by the call. */
   repair?(stage: string): boolean;
+  /** How many commits `head` is ahead of `commit` in the source (null: cannot tell); for pinned stages. */
+  commitsAhead?(commit: string, head: string): Promise<number | null>;
   /** Failures on one desired state after which the stage is `stalled` (default 3). */
   stallAfter?: number;
   lockTimeoutMs?: number;
@@ -54,7 +57,8 @@ export interface ReconcileResult {
  * `approval: manual`, or it loses data) is held as `waiting-approval` under a plan id derived from
  * (stage, desired hash, actual serial) — unrelated commits do not change it — and applied only once
  * that id is approved, exactly against that serial. A plan the CLI would refuse (protected stage,
- * deletionProtection) fails terminally. A pinned stage is left alone. Throws the stage's error on
+ * deletionProtection) fails terminally. A pinned stage is planned, not applied: its status says
+ * where it is pinned and how many commits the branch is ahead. Throws the stage's error on
  * failure: `retryable` says whether the queue should back off and try again.
  */
 export async function reconcileStage(ctx: ReconcileContext, key: string, signal: AbortSignal): Promise<ReconcileResult> {
@@ -62,7 +66,7 @@ export async function reconcileStage(ctx: ReconcileContext, key: string, signal:
   if (snapshot.stages === null) throw new ValidationError(snapshot.issues ?? [], `commit ${snapshot.commit ?? '(working tree)'} is invalid: nothing is applied`);
   const ref = refOfKey(key);
   const records = new StatusRecords(ctx.stateDir, () => ctx.deps.clock.now());
-  if ((await records.read(ref))?.state === 'pinned') return {};
+  const pin = await new StagePins(ctx.stateDir).read(ref);
 
   const desired = snapshot.stages.get(key) ?? null;
   const recorded = desired === null ? (await new StateStore(ctx.stateDir).read(ref)).model : null;
@@ -71,6 +75,12 @@ export async function reconcileStage(ctx: ReconcileContext, key: string, signal:
   const engine = await ctx.engineOf(organization);
   const actual = await engine.read(ref, signal);
   const changeset = ctx.planner.plan(desired, actual.model);
+  if (pin !== null) {
+    // Planned, not applied: the status says how far the branch moved on and what waits.
+    const ahead = pin.commit !== null && snapshot.commit !== null && ctx.commitsAhead ? await ctx.commitsAhead(pin.commit, snapshot.commit) : null;
+    await records.update(ref, { type: 'pinned', message: describePin(pin, ahead, changeset.changes.length) });
+    return {};
+  }
 
   const dataLoss = changeset.changes.some((c) => c.dataLoss);
   const refusals = ctx.planner.checkSafety(changeset, desired, actual.model, { allowDataLoss: true });

@@ -6,6 +6,8 @@ import { Journal, processGone } from '../state/journal.js';
 import { readStageLock } from '../state/lock.js';
 import { StatusRecords } from '../state/status-record.js';
 import { StateStore } from '../state/store.js';
+import { StagePins, describePin } from '../state/pin.js';
+import { commitsAhead } from '../manifests/source-git.js';
 
 /** Everything `setopsd status` shows for one stage: its status record, recorded model, journal, lock and the engine's runtime view. */
 export async function stageStatus({ deps, stateDir }: { deps: Deps; stateDir: string }, ref: StageRef, signal: AbortSignal): Promise<StageStatusReport> {
@@ -25,6 +27,12 @@ export async function stageStatus({ deps, stateDir }: { deps: Deps; stateDir: st
     services: Object.fromEntries(Object.entries(model?.services ?? {}).map(([n, s]) => [n, { type: s.type }])),
     runtime: null,
   };
+  const pin = await new StagePins(stateDir).read(ref);
+  if (pin !== null) {
+    const root = (await new Journal(stateDir, ref, () => deps.clock.now()).list()).reverse().find((e) => e.configRoot)?.configRoot;
+    const ahead = pin.commit !== null && root !== undefined ? await commitsAhead(root, pin.commit) : null;
+    report.pin = { deployment: pin.deployment, reason: pin.reason, commit: pin.commit, since: pin.since, commitsAhead: ahead, message: describePin(pin, ahead) };
+  }
   if (model !== null && engine.status) {
     try {
       report.runtime = await engine.status(ref, signal);

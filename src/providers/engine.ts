@@ -33,6 +33,8 @@ export interface ApplyIO {
   configRoot: string;
   /** The journal entry this apply belongs to. */
   deployment: { number: number; commit: string | null; trigger: string };
+  /** Apps to restart with new processes (or a new ECS deployment) even where nothing changed (`setopsd redeploy`). */
+  restart?: readonly string[];
 }
 
 /** Outcome of an apply or destroy. On failure, `applied` lists what was done before it stopped. */

@@ -23,6 +23,8 @@ export interface StageStatusReport {
   runtime: StageStatus | null;
   /** Why `runtime` is missing, when the engine failed to report it. */
   runtimeError?: string;
+  /** Set while an operator pins the stage: where, and how far the branch moved on (null: cannot tell). */
+  pin?: { deployment: number; reason: 'rollback' | 'pin'; commit: string | null; since: string; commitsAhead: number | null; message: string };
 }
 
 /** The short form of a deployment for status and history. */
@@ -83,6 +85,7 @@ function renderStage(r: StageStatusReport): string {
   if (r.record) lines.push(`  status           ${renderRecord(r.record)}`);
   if (r.record?.pendingPlan) lines.push(`  approve          setopsd approve ${r.stage} --plan ${r.record.pendingPlan.id}  (${r.record.pendingPlan.changes.length} changes${r.record.pendingPlan.dataLoss ? ', with data loss' : ''})`);
   for (const finding of r.record?.drift ?? []) lines.push(`  drift            ${finding}`);
+  if (r.pin) lines.push(`  pinned           ${r.pin.message}`);
   const d = r.lastDeployment;
   lines.push(
     `  last deployment  ${d ? `#${d.number} ${d.kind} ${statusWord(d)}, commit ${shortCommit(d.commit)}, ${d.endedAt ?? d.startedAt}${d.error ? ` — ${d.error.message}` : ''}` : 'none'}`,

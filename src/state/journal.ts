@@ -13,7 +13,7 @@ import { JOURNAL_DIR, LOGS_DIR, MODELS_DIR, stageDir } from './paths.js';
 export type DeploymentStatus = 'pending' | 'running' | 'succeeded' | 'failed';
 
 /** What started a deployment. */
-export type Trigger = 'cli' | 'plan-file' | 'daemon' | (string & {});
+export type Trigger = 'cli' | 'plan-file' | 'daemon' | 'rollback' | 'redeploy' | 'preview' | (string & {});
 
 /**
  * One numbered deployment of one stage, as stored in `<stageDir>/journal/NNNNNN.json`.
@@ -29,6 +29,8 @@ export interface Deployment {
   commit: string | null;
   ref: string | null;
   trigger: Trigger;
+  /** For trigger `rollback`: the deployment whose stored model this one re-applied. */
+  rollbackOf?: number;
   changeset: Changeset;
   /**
    * Hash of the desired StageModel (null for a destroy). The model itself is stored under
@@ -42,6 +44,8 @@ export interface Deployment {
   error?: { code: string; message: string };
   /** Absolute path of the deployment log. */
   log: string;
+  /** The config directory the deployment ran from (local engine: app workdirs are below it). */
+  configRoot?: string;
   /** Subjects the engine reported done (also after a failure). */
   applied: string[];
   /** Counts by operation, plus engine-specific counts. */
@@ -52,7 +56,7 @@ export interface Deployment {
 }
 
 /** The fields a caller gives when opening a deployment; the journal fills in the rest. */
-export type NewDeployment = Pick<Deployment, 'kind' | 'commit' | 'ref' | 'trigger' | 'changeset' | 'desiredHash' | 'summary'>;
+export type NewDeployment = Pick<Deployment, 'kind' | 'commit' | 'ref' | 'trigger' | 'changeset' | 'desiredHash' | 'summary'> & Pick<Partial<Deployment>, 'rollbackOf' | 'configRoot'>;
 
 const FILE_RE = /^(\d{6,})\.json$/;
 

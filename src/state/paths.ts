@@ -8,6 +8,7 @@ import type { StageRef } from '../model/stage-model.js';
  *     state.json          recorded StageModel + serial (StateStore)
  *     lock                pid/host/time of the apply holding the stage (src/state/lock.ts)
  *     status.json         the stage's status record: ready, failed, waiting-approval… (status-record.ts)
+ *     pin.json            present while an operator pins the stage to a deployment (pin.ts)
  *     journal/000001.json one file per numbered deployment (src/state/journal.ts)
  *     models/<hash>.json  every desired StageModel a deployment applied, by hash (secrets as references)
  *     logs/               deployment logs and, for the local engine, process logs
@@ -24,3 +25,4 @@ export const JOURNAL_DIR = 'journal';
 export const LOGS_DIR = 'logs';
 export const MODELS_DIR = 'models';
 export const STATUS_FILE = 'status.json';
+export const PIN_FILE = 'pin.json';

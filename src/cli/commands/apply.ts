@@ -45,8 +45,11 @@ const command: Command = {
     '  --parallel N         How many independent stages apply at once (default 2).',
     STATE_DIR_HELP,
     '',
-    'Exit codes: 0 every stage succeeded (or had no changes), 1 a stage failed, was refused or',
-    'skipped (the others still apply), or an error.',
+    'A stage pinned by `setopsd rollback` or `setopsd pin` is planned but not applied (shown as',
+    'skipped, "pinned at #N") until `setopsd unpin STAGE`.',
+    '',
+    'Exit codes: 0 every stage succeeded (or had no changes, or is pinned), 1 a stage failed, was',
+    'refused or skipped (the others still apply), or an error.',
   ].join('\n'),
   options: {
     ...SOURCE_OPTIONS,
@@ -102,7 +105,8 @@ async function run(ctx: CommandContext): Promise<number> {
   }
   if (result.outcomes.length === 0) return 0;
   deps.stdout.write(renderApplySummary(result.outcomes));
-  return result.outcomes.every((o) => o.status === 'succeeded' || o.status === 'unchanged') ? 0 : 1;
+  // A pinned stage skipped is what its operator asked for, not a failure.
+  return result.outcomes.every((o) => o.status === 'succeeded' || o.status === 'unchanged' || (o.status === 'skipped' && o.pinned === true)) ? 0 : 1;
 }
 
 /**

@@ -19,4 +19,8 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
   retry: { summary: 'Have the daemon try a stalled or failed stage again', load: async () => (await import('./retry.js')).default },
   sync: { summary: 'Have the daemon read its source now', load: async () => (await import('./sync.js')).default },
   destroy: { summary: 'Remove everything of a stage', load: async () => (await import('./destroy.js')).default },
+  rollback: { summary: 'Re-apply the model of an earlier deployment and pin the stage there', load: async () => (await import('./rollback.js')).default },
+  pin: { summary: 'Keep a stage where it is: the branch is planned, not applied', load: async () => (await import('./pin.js')).default },
+  unpin: { summary: 'Let the branch apply to a pinned stage again', load: async () => (await import('./unpin.js')).default },
+  redeploy: { summary: 'Restart the apps of a stage without changing its model', load: async () => (await import('./redeploy.js')).default },
 };

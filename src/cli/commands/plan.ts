@@ -3,7 +3,7 @@ import type { Command, CommandContext } from '../command.js';
 import { UsageError } from '../../errors.js';
 import type { DesiredState, SourceFiles } from '../../manifests/api.js';
 import { loadDesired } from '../../manifests/load.js';
-import { readGitTree } from '../../manifests/source-git.js';
+import { commitsAhead, readGitTree } from '../../manifests/source-git.js';
 import type { StagePlan } from '../../reconciler/stage-plan.js';
 import { planStages } from '../../operations/plan-stages.js';
 import { planFileOf } from '../../reconciler/plan-file.js';
@@ -87,7 +87,7 @@ async function runPlan(ctx: CommandContext): Promise<number> {
   }
   const desired = desiredOf(source, ctx.deps.cwd);
   const stateDir = resolveStateDir(ctx, source);
-  let plans: StagePlan[] = await planStages({ desired, stateDir, deps: ctx.deps, signal: ctx.signal, stages: stringList(values.stage), refresh: values.refresh === true });
+  let plans: StagePlan[] = await planStages({ desired, stateDir, deps: ctx.deps, signal: ctx.signal, stages: stringList(values.stage), refresh: values.refresh === true, commitsAhead: (commit) => commitsAhead(source.root, commit, source.commit ?? 'HEAD') });
   const planSource: PlanSource = { ref: source.ref, commit: source.commit };
 
   if (baseSource !== undefined) {

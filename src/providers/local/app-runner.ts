@@ -51,10 +51,10 @@ export class AppRunner {
     return this.processes.filter((p) => p.serving);
   }
 
-  /** Converges to `spec` (`restore`: re-start a recorded spec after a supervisor restart, without pre-deploy).  Throws an EngineError (old version still serving) on failure. */
-  async deploy(spec: AppSpec, signal: AbortSignal, opts: { restore?: boolean } = {}): Promise<DeployOutcome> {
+  /** Converges to `spec` (`restore`: re-start a recorded spec after a supervisor restart, without pre-deploy; `restart`: new processes even for the same spec, blue/green).  Throws an EngineError (old version still serving) on failure. */
+  async deploy(spec: AppSpec, signal: AbortSignal, opts: { restore?: boolean; restart?: boolean } = {}): Promise<DeployOutcome> {
     const current = this.spec;
-    if (current !== null && sameProcesses(current, spec)) {
+    if (current !== null && sameProcesses(current, spec) && !(opts.restart === true && spec.scale > 0)) {
       if (current.scale === spec.scale && this.processes.length === spec.scale) {
         if (canonicalJson(current) === canonicalJson(spec)) return 'unchanged';
         this.spec = spec;

@@ -84,8 +84,11 @@ export const CONTROL_ROUTES = {
     encode: (q) => [...(q.type !== undefined ? [['type', q.type] as [string, string]] : []), ...dropDataQuery.encode(q)],
     decode: (p) => ({ ...(p.get('type') !== null ? { type: p.get('type') as ServiceType } : {}), ...dropDataQuery.decode(p) }),
   }),
-  /** Deploys an app (blue/green) and records it. */
-  putApp: route<{ body: AppSpec }, DeployReply>('PUT', '/v1/apps'),
+  /** Deploys an app (blue/green) and records it; `restart` starts new processes even when the spec is unchanged (`setopsd redeploy`). */
+  putApp: route<{ body: AppSpec; query: { restart: boolean } }, DeployReply>('PUT', '/v1/apps', {
+    encode: (q) => (q.restart ? [['restart', '1']] : []),
+    decode: (p) => ({ restart: p.get('restart') === '1' }),
+  }),
   /** Stops an app's processes and forgets it. */
   deleteApp: route<{ params: { name: string } }, OkReply>('DELETE', '/v1/apps/:name'),
   /** Stops everything and exits once the answer is sent; `dropData` removes all service data. */

@@ -74,8 +74,8 @@ export class ControlClient {
   }
 
   /** Deploys an app. */
-  putApp(spec: AppSpec, signal?: AbortSignal): Promise<DeployReply> {
-    return this.send('putApp', { body: spec }, { signal });
+  putApp(spec: AppSpec, signal?: AbortSignal, opts: { restart?: boolean } = {}): Promise<DeployReply> {
+    return this.send('putApp', { body: spec, query: { restart: opts.restart === true } }, { signal });
   }
 
   /** Stops and forgets an app. */

@@ -88,8 +88,9 @@ export function createLocalEngine(ctx: EngineContext, opts: LocalEngineOptions =
       }
       for (const name of Object.keys(specs).sort()) {
         await step(`app/${name}`, async () => {
-          const r = await client.putApp(specs[name]!, io.signal);
-          return r.outcome;
+          const restart = io.restart?.includes(name) === true;
+          const r = await client.putApp(specs[name]!, io.signal, { restart });
+          return restart && r.outcome === 'replaced' ? 'restarted' : r.outcome;
         });
       }
       // Asked again now: a supervisor that just started has restored its recorded apps by now

@@ -412,9 +412,9 @@ export class Supervisor {
           await this.services.remove(name, query.dropData, query.type);
           return { ok: true };
         }),
-      putApp: ({ body: spec }, { signal }) =>
+      putApp: ({ body: spec, query }, { signal }) =>
         this.serialized(async () => {
-          const outcome = await this.runner(spec.name).deploy(spec, signal);
+          const outcome = await this.runner(spec.name).deploy(spec, signal, { restart: query.restart });
           this.desired.apps[spec.name] = spec;
           await this.writeDesired();
           return { outcome, processes: this.runner(spec.name).report() };
