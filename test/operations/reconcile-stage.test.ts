@@ -136,12 +136,14 @@ t.test('data loss always waits for approval, also on an approval: auto stage; a 
   await t.rejects(reconcileStage(ctx, 'acme/shop/staging', signal), { code: 'E_UNSAFE_PLAN', retryable: false }, 'refused, not held for approval');
 });
 
-t.test('a pinned stage is not applied', async (t) => {
-  const { ctx, engine, publish } = await setup(t);
-  await new StatusRecords(ctx.stateDir, () => 0).update({ organization: 'acme', project: 'shop', stage: 'staging' }, { type: 'pinned', message: 'pinned to deployment #1' });
+t.test('a pinned stage is planned, not applied: its status says where it is pinned and what waits', async (t) => {
+  const { ctx, engine, publish, status } = await setup(t);
+  const { StagePins } = await import('../../src/state/pin.js');
+  await new StagePins(ctx.stateDir).write({ formatVersion: 1, stage: 'acme/shop/staging', deployment: 4, desiredHash: null, commit: 'c0', reason: 'rollback', since: '1970-01-01T00:00:00.000Z' });
   publish('c1', stage({ name: 'staging', apps: { web: app() } }));
-  t.same(await reconcileStage(ctx, 'acme/shop/staging', signal), {});
-  t.same(engine.calls, []);
+  t.same(await reconcileStage({ ...ctx, commitsAhead: async (from, head) => (from === 'c0' && head === 'c1' ? 1 : null) }, 'acme/shop/staging', signal), {});
+  t.same(engine.calls, [], 'nothing applied');
+  t.match(await status('staging'), { state: 'pinned', message: /^pinned at #4 \(a rollback\), the branch is 1 commit ahead; 2 changes wait; `setopsd unpin acme\/shop\/staging` lets the branch apply$/ });
 });
 
 t.test('a stage gone from the manifests that holds data gets a destroy plan that waits for approval', async (t) => {
