@@ -40,10 +40,13 @@ t.test('show N: the entry, its changeset and the exact model; the newest without
   t.match(newest.stdout, /deployment #2: apply failed/);
   t.match(newest.stdout, /error     E_ENGINE: app\/web in acme\/shop\/staging: never became healthy/);
   t.match(newest.stdout, /~ app\/web scale: 1 → 3  \(not applied\)/);
+  t.match(newest.stdout, /  model     1 app \(web ×3\), 0 services\n/, 'a summary of the stored model');
+  t.match(newest.stdout, /log \(last \d+ lines\):\n  \S+ deployment #2 of acme\/shop\/staging \(apply, trigger cli, commit dddd3333eeee4444ffff\)\n(  .*\n)*  \S+ failed: app\/web in acme\/shop\/staging: never became healthy/, 'the tail of the deployment log');
 
   const json = await runCli(['show', 'acme/shop/staging', '1', '--format', 'json', '--state-dir', stateDir]);
   const parsed = JSON.parse(json.stdout);
   t.equal(parsed.deployment.number, 1);
+  t.ok(Array.isArray(parsed.logTail) && parsed.logTail.length > 0, 'json carries the log tail');
   t.equal(canonicalJson(parsed.model), canonicalJson(stage({ name: 'staging', apps: { web: app({ env: { TOKEN: { secret: 'TOKEN' } } }) } })));
 });
 

@@ -109,6 +109,10 @@ t.test('rollback re-applies deployment #1 with zero failed requests, and the com
   t.match(third, { number: 3, trigger: 'rollback', rollbackOf: 1, commit: c1, status: 'succeeded' });
   t.equal(third.desiredHash, (await entry(1)).desiredHash, 'exactly the model of #1');
 
+  const show = await ok(t, ['show', 'dev', '3', ...S], 'show the rollback');
+  t.match(show.stdout, /trigger   rollback \(rollback of #1\)/);
+  t.match(show.stdout, /model     1 app \(web ×2\), 0 services/);
+
   const plan = await cli(['plan', '--repo', repo.dir, '--ref', c1, '--format', 'json', ...S]);
   t.equal(plan.code, 0, 'planning the commit of #1 against the stage: no changes');
   t.same(JSON.parse(plan.stdout).stages[0].changes, []);

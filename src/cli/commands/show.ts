@@ -13,7 +13,8 @@ const command: Command = {
     'Usage: setopsd show STAGE [N] [DIR] [--format text|json] [--state-dir DIR]',
     '',
     'Deployment N of a stage (default: the newest): status, commit, trigger, times, error, the',
-    'changeset it applied, and the exact desired model it applied (secrets as references).',
+    'changeset it applied, a summary of its model, the last 20 lines of its log, and the exact',
+    'desired model it applied (secrets as references).',
     'Deployments made before setopsd stored models show their changeset only.',
     '',
     'Options:',
@@ -34,8 +35,8 @@ const command: Command = {
     if (rest.length > 1) throw new UsageError(`unexpected arguments: ${rest.slice(1).join(' ')}`);
     const stateDir = stateDirWithoutSource(ctx, rest[0]);
     const [ref] = selectStages([stage], await knownStages(stateDir));
-    const { deployment, model } = await showDeployment({ deps: ctx.deps, stateDir }, ref!, number);
-    ctx.deps.stdout.write(format === 'json' ? renderDeploymentJson(deployment, model) : renderDeploymentText(deployment, model));
+    const { deployment, model, logTail } = await showDeployment({ deps: ctx.deps, stateDir }, ref!, number);
+    ctx.deps.stdout.write(format === 'json' ? renderDeploymentJson(deployment, model, logTail) : renderDeploymentText(deployment, model, logTail));
     return 0;
   },
 };
