@@ -23,4 +23,6 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
   pin: { summary: 'Keep a stage where it is: the branch is planned, not applied', load: async () => (await import('./pin.js')).default },
   unpin: { summary: 'Let the branch apply to a pinned stage again', load: async () => (await import('./unpin.js')).default },
   redeploy: { summary: 'Restart the apps of a stage without changing its model', load: async () => (await import('./redeploy.js')).default },
+  promote: { summary: "Write a stage's app images into another stage's overrides (commit or patch)", load: async () => (await import('./promote.js')).default },
+  stage: { summary: 'Clone, reset or remove a stage in the manifests (commit or patch)', load: async () => (await import('./stage.js')).default },
 };
