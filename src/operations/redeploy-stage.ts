@@ -13,6 +13,10 @@ export async function redeployStage(ad: StageOpDeps, ref: StageRef, apps: readon
   const recorded = await new StateStore(ad.stateDir).read(ref);
   const model = recorded.model;
   if (model === null) throw new UsageError(`stage ${stageKey(ref)} is not deployed; there is nothing to redeploy`);
+  if (model.organization.provider !== 'local') {
+    // The AWS engine has no forced ECS deployment yet: a forced `up` of an unchanged model restarts nothing.
+    throw new UsageError(`redeploy of ${stageKey(ref)}: the ${model.organization.provider} engine cannot restart apps yet; only local stages can be redeployed`);
+  }
   const known = Object.keys(model.apps).sort();
   const unknown = apps.filter((a) => !(a in model.apps));
   if (unknown.length > 0) throw new UsageError(`stage ${stageKey(ref)} has no app ${unknown.join(', ')} (apps: ${known.join(', ') || 'none'})`);
