@@ -97,6 +97,13 @@ export const ERROR_CODES = {
   E_GIT_CLONE_DIR: { retryable: false, meaning: 'the local clone of a remote cannot be created' },
   E_GIT_BRANCH_MISSING: { retryable: false, meaning: 'the tracked branch does not exist on the remote (deleted or never pushed)' },
   E_GIT_FORCE_PUSHED: { retryable: false, meaning: 'the tracked branch was force-pushed; `setopsd sync` accepts the new head' },
+
+  // Daemon API: what its HTTP layer answers before an operation runs
+  E_NOT_FOUND: { retryable: false, meaning: 'no such API path, stage or deployment (HTTP 404)' },
+  E_METHOD_NOT_ALLOWED: { retryable: false, meaning: 'the API path does not take that method (HTTP 405)' },
+  E_UNAUTHORIZED: { retryable: false, meaning: 'the API token is missing or wrong (HTTP 401)' },
+  E_BODY_TOO_LARGE: { retryable: false, meaning: 'a request body over the route\'s limit (HTTP 413)' },
+  E_UNAVAILABLE: { retryable: true, meaning: 'the daemon is starting or shutting down (HTTP 503)' },
 } as const satisfies Record<string, { retryable: boolean; meaning: string }>;
 
 /** A stable machine-readable error code (see `ERROR_CODES`). */

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../../error-codes.js';
 import { SetopsError } from '../../errors.js';
 
 /** A complete response a route handler returns; the server writes it with the common headers. */
@@ -25,7 +26,7 @@ export function text(status: number, body: string, headers?: Record<string, stri
  * Codes of the errors the HTTP layer itself answers with before the view runs: `E_USAGE` (as a
  * UsageError: the caller's mistake, a malformed request, 400) and HTTP's own refusals.
  */
-export type HttpErrorCode = 'E_USAGE' | 'E_NOT_FOUND' | 'E_METHOD_NOT_ALLOWED' | 'E_UNAUTHORIZED' | 'E_BODY_TOO_LARGE' | 'E_UNAVAILABLE';
+export type HttpErrorCode = Extract<ErrorCode, 'E_USAGE' | 'E_NOT_FOUND' | 'E_METHOD_NOT_ALLOWED' | 'E_UNAUTHORIZED' | 'E_BODY_TOO_LARGE' | 'E_UNAVAILABLE'>;
 
 /** A request the HTTP layer refuses before or instead of calling the view: an unknown path, a missing token, a malformed body. */
 export class HttpError extends Error {
