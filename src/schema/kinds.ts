@@ -458,6 +458,10 @@ const serviceSpecProperties = {
     additionalProperties: false,
   },
   deletionProtection: { type: 'boolean', description: 'Refuse to delete the service. Default: the stage\'s `protected`.' },
+  finalSnapshot: {
+    type: 'boolean',
+    description: 'Keep a final snapshot when the service is deleted (postgresql, redis, documentdb on AWS). Default true; false deletes without one.',
+  },
 } as const;
 
 /** The Service spec (what a merged per-stage spec must satisfy). */

@@ -22,7 +22,7 @@ export async function previewStage(parts: EngineParts, desired: StageModel, sign
   throwIfAborted(signal);
   let opened: OpenStack;
   try {
-    opened = await stacks.open(ref, 'preview', await stageProgramFor(parts.opts.program, desired), true);
+    opened = await stacks.open(ref, 'preview', await stageProgramFor(parts.opts.program, desired, { now: parts.ctx.deps.clock.now() }), true);
   } catch (err) {
     throw await mapPulumiError(err, stacks.errorContext(ref, 'preview', signal));
   }
@@ -43,7 +43,7 @@ export async function runUpdate(
   const ref = refOf(desired);
   let opened: OpenStack;
   try {
-    opened = await stacks.open(ref, 'up', await stageProgramFor(parts.opts.program, desired, programOpts), true);
+    opened = await stacks.open(ref, 'up', await stageProgramFor(parts.opts.program, desired, { now: parts.ctx.deps.clock.now(), ...programOpts }), true);
   } catch (err) {
     const error = await mapPulumiError(err, stacks.errorContext(ref, 'up', io.signal));
     return { failed: { status: 'failed', applied: [], error } };

@@ -15,7 +15,8 @@ import { readDirectory } from '../../../../src/manifests/source-dir.js';
 import { loadDesired } from '../../../../src/manifests/load.js';
 import { EngineError } from '../../../../src/errors.js';
 import type { ProgramOptions, StageProgramOutputs } from '../../../../src/providers/aws/program/index.js';
-import { CALLER_ACCOUNT, FAKE_GENERATED_PASSWORD, MockAws, readable, snapshot, type RecordedResource } from './mocks.js';
+import { CALLER_ACCOUNT, FAKE_GENERATED_PASSWORD, type RecordedResource } from './mocks.js';
+import { mock, runProgram, type ProgramRun } from './run-program.js';
 import { app, service, stage } from '../../../helpers/models.js';
 import { AWS_ORG, IMAGE, edgeCases } from './edge-cases.js';
 
@@ -23,38 +24,10 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../../../..');
 const goldenDir = join(root, 'test/fixtures/aws-program');
 
-// setMocks must run before @pulumi/aws is loaded by the program module.
-const mock = new MockAws();
-await pulumi.runtime.setMocks(mock, 'setops-init', 'init', false);
 const { stageProgram } = await import('../../../../src/providers/aws/program/index.js');
 
-interface Run {
-  resources: RecordedResource[];
-  /** Explicit `dependsOn` of each resource (logical names, sorted). */
-  dependsOn: Record<string, string[]>;
-  outputs: Record<string, unknown>;
-  golden: string;
-}
-
-/** Runs the program of one stage to completion (preview=false, so every output resolves). */
-async function run(model: StageModel, opts: ProgramOptions = {}): Promise<Run> {
-  mock.reset(model.organization.aws?.region ?? 'us-east-1');
-  await pulumi.runtime.setMocks(mock, `setops-${model.organization.name}-${model.project.name}`, model.stage.name, false);
-  const program = stageProgram(model, opts);
-  const dependsOn: Record<string, string[]> = {};
-  const outputs = ((await pulumi.runtime.runInPulumiStack(async () => {
-    // Resource options never reach the mocks: a stack transformation sees them.
-    pulumi.runtime.registerStackTransformation((args) => {
-      const deps = ([] as unknown[]).concat(args.opts.dependsOn ?? []) as { __name?: string }[];
-      dependsOn[args.name] = deps.map((d) => d.__name ?? '?').sort();
-      return undefined;
-    });
-    return program();
-  })) ?? {}) as StageProgramOutputs & Record<string, unknown>;
-  // The stack registers its outputs after they resolve: let every pending RPC finish before the next run.
-  await pulumi.runtime.disconnect();
-  return { resources: mock.resources.map(readable), dependsOn, outputs, golden: snapshot(mock, outputs) };
-}
+type Run = ProgramRun;
+const run = (model: StageModel, opts: ProgramOptions = {}): Promise<Run> => runProgram(model, opts);
 
 async function checkGolden(tt: Tap, name: string, text: string): Promise<void> {
   const file = join(goldenDir, `${name}.json`);

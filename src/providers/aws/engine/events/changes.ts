@@ -43,6 +43,8 @@ interface ChangeEntry {
   props: Set<string>;
   replaceProps: Set<string>;
   verb: ChangeVerb;
+  /** The old resource stays in AWS on delete (`retainOnDelete`): nothing is lost. */
+  retained: boolean;
 }
 
 /** The plan lines of a run, collected per resource and operation in the order first seen. */
@@ -56,11 +58,16 @@ export class ChangeLog {
     let entry = this.byKey.get(key);
     if (!entry) {
       const subject = resourceSubject(meta.type, meta.urn);
-      entry = { subject, op, type: meta.type, urn: meta.urn, reasons: new Set(), before: {}, after: {}, props: new Set(), replaceProps: new Set(), verb };
+      entry = { subject, op, type: meta.type, urn: meta.urn, reasons: new Set(), before: {}, after: {}, props: new Set(), replaceProps: new Set(), verb, retained: false };
       this.byKey.set(key, entry);
       this.entries.push(entry);
     }
     if (reason) entry.reasons.add(reason);
+    if (op === 'delete' || op === 'replace') {
+      const kept = whatDeleteKeeps(meta.old);
+      if (kept) entry.reasons.add(kept);
+      if (meta.old?.retainOnDelete === true) entry.retained = true;
+    }
     addStepDiff(entry, meta);
   }
 
@@ -68,6 +75,19 @@ export class ChangeLog {
   changes(): Change[] {
     return this.entries.flatMap(toChanges);
   }
+}
+
+/**
+ * What survives the deletion of the old resource, as a plan reason: it is retained in AWS, or a
+ * final snapshot (RDS, DocumentDB: unless `skipFinalSnapshot`; ElastiCache) is kept.
+ */
+function whatDeleteKeeps(old: StepState | null | undefined): string | null {
+  if (!old) return null;
+  if (old.retainOnDelete === true) return 'retained in AWS (retainOnDelete): Pulumi forgets it, its data stays';
+  const inputs = old.inputs ?? {};
+  const id = inputs.finalSnapshotIdentifier;
+  if (typeof id === 'string' && id !== '' && inputs.skipFinalSnapshot !== true) return `final snapshot ${id} is kept`;
+  return null;
 }
 
 /** Adds the changed properties of an update or replace step, with their values before and after. */
@@ -107,7 +127,7 @@ function addStepDiff(entry: ChangeEntry, meta: StepMetadata): void {
  * `after`), so every plan format shows what changes. Properties that force a replacement say so.
  */
 function toChanges(entry: ChangeEntry): Change[] {
-  const dataLoss = (entry.op === 'delete' || entry.op === 'replace') && STATEFUL_TYPES.has(entry.type);
+  const dataLoss = (entry.op === 'delete' || entry.op === 'replace') && STATEFUL_TYPES.has(entry.type) && !entry.retained;
   const base = (): Change => ({
     op: entry.op,
     subject: entry.subject,

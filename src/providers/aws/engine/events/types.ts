@@ -23,6 +23,10 @@ export interface StepState {
   inputs?: Record<string, unknown>;
   outputs?: Record<string, unknown>;
   provider?: string;
+  /** Pulumi refuses to delete the resource. */
+  protect?: boolean;
+  /** A delete only drops the resource from the state: it stays in AWS. */
+  retainOnDelete?: boolean;
 }
 
 /** `StepEventMetadata`: one resource step. */

@@ -4,7 +4,7 @@ import type { ServiceModel } from '../../../../model/stage-model.js';
 import type { ProgramContext } from '../context.js';
 import type { Network } from '../network.js';
 import { policyDocument } from '../iam.js';
-import { numberOption, planOf, serviceSecurityGroup } from './common.js';
+import { numberOption, planOf, serviceSecurityGroup, statefulOptions } from './common.js';
 import type { BuiltService } from './types.js';
 import { elasticsearchEngineVersion } from './versions.js';
 
@@ -42,7 +42,7 @@ export function buildElasticsearch(ctx: ProgramContext, network: Network, name: 
       nodeToNodeEncryption: { enabled: encrypts },
       domainEndpointOptions: { enforceHttps: true, tlsSecurityPolicy: 'Policy-Min-TLS-1-2-2019-07' },
     },
-    ctx.res(),
+    statefulOptions(ctx, model),
   );
   new aws.opensearch.DomainPolicy(
     `svc-${name}-opensearch-policy`,

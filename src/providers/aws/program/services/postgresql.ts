@@ -2,7 +2,7 @@ import * as aws from '@pulumi/aws';
 import type { ServiceModel } from '../../../../model/stage-model.js';
 import type { ProgramContext } from '../context.js';
 import type { Network } from '../network.js';
-import { finalSnapshot, numberOption, planOf, retentionDays, serviceSecurityGroup } from './common.js';
+import { finalSnapshot, numberOption, planOf, retentionDays, serviceSecurityGroup, statefulOptions } from './common.js';
 import type { BuiltService } from './types.js';
 
 /** Extensions that must be in `shared_preload_libraries` before `CREATE EXTENSION` works. */
@@ -16,7 +16,8 @@ export const POSTGRES_USER = 'setops';
  * `version` (major, default 16), instance class from `plan` (default `db.t4g.micro`; `.ha`
  * suffix → multi-AZ), gp3 storage from `minStorage` (default 20 GB) autoscaling up to
  * `maxStorage`, encrypted, TLS forced, not publicly accessible, backups and deletion protection
- * from the model (a final snapshot when protected).
+ * from the model; a final snapshot on delete (unless `finalSnapshot: false`) and the automated
+ * backups kept for their retention.
  *
  * The master password is managed by RDS (`manageMasterUserPassword`): RDS generates it and keeps
  * it in a Secrets Manager secret it rotates, so it never passes through the program, Pulumi
@@ -72,13 +73,15 @@ export function buildPostgresql(ctx: ProgramContext, network: Network, name: str
       backupRetentionPeriod: retentionDays(ctx, model),
       deletionProtection: model.deletionProtection,
       ...finalSnapshot(ctx, name, model),
+      // Automated backups outlive the instance for their retention period.
+      deleteAutomatedBackups: false,
       copyTagsToSnapshot: true,
       autoMinorVersionUpgrade: true,
       allowMajorVersionUpgrade: true,
       // Protected stages change in the maintenance window; the others at once.
       applyImmediately: !ctx.protectedStage,
     },
-    ctx.res(),
+    statefulOptions(ctx, model, ['finalSnapshotIdentifier']),
   );
   const passwordSecretArn = instance.masterUserSecrets.apply((s) => s[0]?.secretArn ?? '');
   return {

@@ -3,7 +3,7 @@ import * as pulumi from '@pulumi/pulumi';
 import type { ServiceModel } from '../../../../model/stage-model.js';
 import type { ProgramContext } from '../context.js';
 import type { Network } from '../network.js';
-import { finalSnapshot, planOf, retentionDays, serviceSecurityGroup } from './common.js';
+import { finalSnapshot, planOf, retentionDays, serviceSecurityGroup, statefulOptions } from './common.js';
 import type { BuiltService } from './types.js';
 import { redisEngineVersion } from './versions.js';
 
@@ -58,11 +58,12 @@ export function buildRedis(ctx: ProgramContext, network: Network, name: string, 
       transitEncryptionEnabled: true,
       authToken: token,
       snapshotRetentionLimit: retentionDays(ctx, model),
-      ...(model.deletionProtection ? { finalSnapshotIdentifier: finalSnapshot(ctx, name, model).finalSnapshotIdentifier } : {}),
+      // A final snapshot on delete unless the Service says `finalSnapshot: false`.
+      ...(finalSnapshot(ctx, name, model).finalSnapshotIdentifier ? { finalSnapshotIdentifier: finalSnapshot(ctx, name, model).finalSnapshotIdentifier } : {}),
       autoMinorVersionUpgrade: true,
       applyImmediately: !ctx.protectedStage,
     },
-    ctx.res({ ignoreChanges: ['authToken'] }),
+    statefulOptions(ctx, model, ['authToken', 'finalSnapshotIdentifier']),
   );
   return {
     name,
