@@ -374,7 +374,7 @@ t.test('edge cases', async (tt) => {
     t2.same((redirect.conditions as any)[0].hostHeader.values, ['acme.example', 'www.shop.acme.example']);
     t2.equal((redirect.actions as any)[0].redirect.host, 'shop.acme.example', 'other domains redirect to the primary');
     const linksPolicy = named(resources, 'app-web-links-policy')!.inputs.policy as any;
-    t2.same(linksPolicy.Statement.map((s: any) => s.Sid), ['Mountfiles', 'Listuploads', 'Objectsuploads']);
+    t2.same(linksPolicy.Statement.map((s: any) => s.Sid), ['Mountfiles', 'Searchsearch', 'Listuploads', 'Objectsuploads']);
     t2.same((named(resources, 'app-worker-links-policy')!.inputs.policy as any).Statement[0].Action, ['elasticfilesystem:ClientMount'], 'read-only mount cannot write');
     t2.same(Object.keys(outputs.preDeployTaskDefinitions as object), ['web']);
     t2.ok(named(resources, 'link-web-search-ingress') && named(resources, 'link-worker-files-ingress'), 'ingress rules per link');

@@ -33,6 +33,12 @@ export function planOf(model: ServiceModel, fallback: string): { instanceClass: 
   return plan.endsWith('.ha') ? { instanceClass: plan.slice(0, -3), ha: true } : { instanceClass: plan, ha: false };
 }
 
+/** Multi-AZ: asked for by a `.ha` plan, and always on protected stages (production posture). */
+export function multiAzOf(ctx: ProgramContext, model: ServiceModel, fallback: string): { instanceClass: string; ha: boolean } {
+  const { instanceClass, ha } = planOf(model, fallback);
+  return { instanceClass, ha: ha || ctx.protectedStage };
+}
+
 /** Backup retention in days: the model's, at least 1 on protected stages (backups are never off there). */
 export function retentionDays(ctx: ProgramContext, model: ServiceModel): number {
   return Math.max(model.backup.retentionDays, ctx.protectedStage ? 1 : 0);
