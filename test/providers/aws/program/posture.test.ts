@@ -6,27 +6,12 @@
  * task roles only.
  */
 import t from 'tap';
-import type { StageModel } from '../../../../src/model/stage-model.js';
-import { app, service, stage } from '../../../helpers/models.js';
-import { AWS_ORG, IMAGE } from './edge-cases.js';
+import { service, stage } from '../../../helpers/models.js';
+import { AWS_ORG } from './edge-cases.js';
 import { mock, runProgram } from './run-program.js';
+import { shopStage } from './stages.js';
 
-function shop(protectedStage: boolean, over: { vpcId?: string } = {}): StageModel {
-  return stage({
-    name: protectedStage ? 'production' : 'staging',
-    organization: over.vpcId ? { provider: 'aws', aws: { region: 'eu-west-1', vpcId: over.vpcId } } : AWS_ORG,
-    protected: protectedStage,
-    apps: {
-      web: app({ image: IMAGE, public: true, domains: { 'shop.acme.example': { primary: true } }, links: { database: {}, cache: {}, search: {} } }),
-      worker: app({ image: IMAGE }),
-    },
-    services: {
-      database: service('postgresql', { plan: 'db.t4g.small', deletionProtection: protectedStage }),
-      cache: service('redis', { plan: 'cache.t4g.small', deletionProtection: protectedStage }),
-      search: service('elasticsearch', { deletionProtection: protectedStage }),
-    },
-  });
-}
+const shop = shopStage;
 const find = (r: { name: string }[], name: string) => r.find((x) => x.name === name) as { type: string; name: string; inputs: Record<string, any> } | undefined;
 
 t.test('protected stage: multi-AZ, ALB deletion protection and access logs, VPC flow logs', async (t) => {

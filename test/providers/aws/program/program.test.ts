@@ -19,6 +19,7 @@ import { CALLER_ACCOUNT, FAKE_GENERATED_PASSWORD, type RecordedResource } from '
 import { mock, runProgram, type ProgramRun } from './run-program.js';
 import { app, service, stage } from '../../../helpers/models.js';
 import { AWS_ORG, IMAGE, edgeCases } from './edge-cases.js';
+import { exampleStages } from './stages.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../../../..');
@@ -217,13 +218,6 @@ function checkInvariants(tt: Tap, model: StageModel, { resources, outputs, golde
       tt.same([block.blockPublicAcls, block.blockPublicPolicy, block.ignorePublicAcls, block.restrictPublicBuckets], [want, want, want, want], `service/${name}: public access block`);
     }
   }
-}
-
-/** The example stages from examples/aws, loaded like `setopsd validate examples/aws`. */
-async function exampleStages(): Promise<Record<string, StageModel>> {
-  const loaded = loadDesired(await readDirectory(join(root, 'examples/aws')));
-  if (!loaded.ok) throw new Error(`examples/aws does not load: ${JSON.stringify(loaded.issues)}`);
-  return Object.fromEntries(loaded.value.stages.map((s) => [`example-${s.stage.name}`, s]));
 }
 
 const cases = { ...(await exampleStages()), ...edgeCases() };
