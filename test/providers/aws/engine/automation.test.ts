@@ -108,6 +108,20 @@ t.test('preview turns the engine events into resource plan lines', async (t) => 
   t.same(preview.argv, ['preview', '--client=<port>', '--exec-kind', 'auto.inline', '--event-log', '<event-log>', '--stack', 'production', '--non-interactive']);
 });
 
+t.test('a preview of a stage without a stack leaves no stack behind', async (t) => {
+  const s = await setup(t, [{ when: 'stack select', stderr: "error: no stack named 'production' found\n", exit: 255 }, { when: 'preview', events: display('up-3.json') }]);
+  const plan = await s.engine.preview!(model, { model: null, serial: null });
+  t.ok(plan.changes.length > 0, 'the preview ran');
+  const w = s.calls().map((c) => c.argv.join(' '));
+  const at = (prefix: string): number => w.findIndex((c) => c.startsWith(prefix));
+  t.ok(at('stack init production') >= 0, 'Pulumi previews a stack only: one is made for the preview');
+  t.ok(at('stack rm --yes production') > at('preview'), 'and removed after it');
+  // An existing stack is previewed as it is.
+  const existing = await setup(t, [{ when: 'preview', events: display('up-3.json') }]);
+  await existing.engine.preview!(model, { model: null, serial: null });
+  t.notOk(existing.calls().some((c) => c.argv.join(' ').startsWith('stack init') || c.argv.join(' ').startsWith('stack rm')), 'no stack made or removed');
+});
+
 t.test('a locked stack is a LockedError naming the holder; a dead holder gets the command to clear it', async (t) => {
   const lockText =
     'error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end or delete the lock file with `pulumi cancel`.\n';
