@@ -33,6 +33,11 @@ export interface ApplyIO {
   configRoot: string;
   /** The journal entry this apply belongs to. */
   deployment: { number: number; commit: string | null; trigger: string };
+  /**
+   * Re-read the real world before applying (`apply --refresh`; Pulumi: `up --refresh`, like the
+   * Pulumi Kubernetes operator's `spec.refresh`). Engines without a refresh ignore it.
+   */
+  refresh?: boolean;
 }
 
 /** Outcome of an apply or destroy. On failure, `applied` lists what was done before it stopped. */

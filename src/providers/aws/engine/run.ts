@@ -28,6 +28,7 @@ export async function runOperation(
   signal: AbortSignal | undefined,
   onProgress: ((e: EngineEventLike) => void) | undefined,
   message?: string,
+  refresh = false,
 ): Promise<RunOutcome> {
   const events: EngineEventLike[] = [];
   const onEvent = (e: unknown): void => {
@@ -43,7 +44,7 @@ export async function runOperation(
     // history entry says `succeeded` too), whatever the step bookkeeping of the events says.
     let result = 'succeeded';
     if (operation === 'preview') await opened.stack.preview(base);
-    else if (operation === 'up') result = (await opened.stack.up({ ...base, ...(message ? { message } : {}) })).summary?.result ?? result;
+    else if (operation === 'up') result = (await opened.stack.up({ ...base, ...(message ? { message } : {}), ...(refresh ? { refresh: true } : {}) })).summary?.result ?? result;
     else if (operation === 'destroy') result = (await opened.stack.destroy({ ...base, ...(message ? { message } : {}) })).summary?.result ?? result;
     // Read-only: drift checks and `plan --refresh` never change the stack's state.
     else await opened.stack.previewRefresh(base);

@@ -56,6 +56,7 @@ export async function runUpdate(
   programOpts: ProgramOptions,
   io: ApplyIO,
   message: string,
+  refresh = io.refresh === true,
 ): Promise<RunOutcome | { failed: Omit<ApplyResult, 'actual'> }> {
   const { stacks } = parts;
   const ref = refOf(desired);
@@ -66,7 +67,7 @@ export async function runUpdate(
     const error = await mapPulumiError(err, stacks.errorContext(ref, 'up', io.signal));
     return { failed: { status: 'failed', applied: [], error } };
   }
-  return runOperation(stacks, ref, 'up', opened, io.signal, progressTo(io), message);
+  return runOperation(stacks, ref, 'up', opened, io.signal, progressTo(io), message, refresh);
 }
 
 /** `pulumi destroy` of the stage; a stage without a stack is destroyed already. */

@@ -122,6 +122,15 @@ t.test('a preview of a stage without a stack leaves no stack behind', async (t) 
   t.notOk(existing.calls().some((c) => c.argv.join(' ').startsWith('stack init') || c.argv.join(' ').startsWith('stack rm')), 'no stack made or removed');
 });
 
+t.test('apply with refresh runs `pulumi up --refresh`; without, no refresh', async (t) => {
+  const s = await setup(t, [{ when: 'up' }]);
+  t.equal((await s.engine.apply(model, { ref, changes: [] }, { ...s.io(), refresh: true })).status, 'succeeded');
+  t.ok(s.calls().find((c) => words(c) === 'up')!.argv.includes('--refresh'), 'up --refresh');
+  const plain = await setup(t, [{ when: 'up' }]);
+  await plain.engine.apply(model, { ref, changes: [] }, plain.io());
+  t.notOk(plain.calls().find((c) => words(c) === 'up')!.argv.includes('--refresh'));
+});
+
 t.test('a locked stack is a LockedError naming the holder; a dead holder gets the command to clear it', async (t) => {
   const lockText =
     'error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end or delete the lock file with `pulumi cancel`.\n';
