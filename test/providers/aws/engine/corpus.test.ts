@@ -49,3 +49,19 @@ for (const file of files) {
 t.test('most streams are compared', async (t) => {
   t.ok(compared >= 15, `${compared} streams compared with their summary`);
 });
+
+t.test('every recorded checkpoint is read, or refused with a located E_PULUMI_STATE error', async (t) => {
+  const { parseCheckpoint } = await import('../../../../src/providers/aws/engine/checkpoint.js');
+  const dir = join(fixtures, 'pkg/resource/stack/testdata');
+  const files = readdirSync(dir).filter((n) => n.endsWith('.json')).sort();
+  t.ok(files.length >= 5, `${files.length} checkpoints`);
+  for (const name of files) {
+    const text = readFileSync(join(dir, name), 'utf8');
+    try {
+      const info = parseCheckpoint(text, name);
+      t.ok(info.resourceCount > 0, `${name}: read (${info.resourceCount} resources)`);
+    } catch (err) {
+      t.match(err, { code: 'E_PULUMI_STATE', message: new RegExp(`^${name}: `) }, `${name}: refused with a located error`);
+    }
+  }
+});
