@@ -101,6 +101,8 @@ export function serviceModel(spec: ServiceSpec, stageProtected: boolean): Servic
     backup: { retentionDays: spec.backup.retentionDays ?? defaults.retentionDays },
     deletionProtection: spec.deletionProtection ?? stageProtected,
   };
+  // Recorded only when given, so models of manifests without it keep their hash.
+  if (spec.finalSnapshot !== undefined) out.finalSnapshot = spec.finalSnapshot;
   const version = spec.version ?? defaults.version;
   if (version !== undefined) out.version = String(version);
   const plan = spec.plan ?? defaults.plan;

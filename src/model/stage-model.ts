@@ -126,6 +126,11 @@ export interface ServiceModel {
   options: Record<string, unknown>;
   backup: { retentionDays: number };
   deletionProtection: boolean;
+  /**
+   * `false`: delete the database without a final snapshot. Absent (the default): engines keep a
+   * final snapshot of every stateful service they delete.
+   */
+  finalSnapshot?: boolean;
 }
 
 /** The desired (or recorded) state of one stage. */

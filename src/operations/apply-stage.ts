@@ -88,6 +88,8 @@ export interface ApplyContext {
   signal: AbortSignal;
   planner: Planner;
   allowDataLoss: boolean;
+  /** Refresh before applying (`apply --refresh`, see `ApplyIO.refresh`). */
+  refresh?: boolean;
   /** How long to wait for another holder of a stage lock; 0 fails at once. */
   lockTimeoutMs: number;
   /** Recorded in the lock file: `apply`, `destroy`, `daemon`. */
@@ -212,6 +214,7 @@ async function runDeployment(
       configRoot: job.configRoot,
       deployment: { number: entry.number, commit: entry.commit, trigger: entry.trigger },
       ...(job.restart ? { restart: job.restart } : {}),
+      ...(ctx.refresh ? { refresh: true } : {}),
     };
     result = job.desired === null ? await job.engine.destroy(ref, io) : await job.engine.apply(job.desired, changeset, io);
     if (result.status === 'failed') failure = asSetopsError(result.error ?? new EngineError(`stage ${stageKey(ref)}: the engine reported a failure without a reason`, { code: 'E_BUG' }), ref, ctx.signal);

@@ -50,6 +50,8 @@ export interface ApplyRequest {
   approval: Approval;
   allowDataLoss: boolean;
   lockTimeoutMs: number;
+  /** Refresh each stage's state from the real world before its update (`apply --refresh`). */
+  refresh?: boolean;
   /** Independent stages applied at once. */
   parallel: number;
   /** `--secrets FILE`, absolute. */
@@ -130,7 +132,7 @@ export async function applyStages(ad: ApplyDeps, request: ApplyRequest, signal: 
       secretsFor: (organization) => secretsFor(organization, { ...(request.secretsFile ? { secretsFile: request.secretsFile } : {}), configRoot: source.configRoot, env: deps.env }),
     },
   );
-  const ctx = { stateDir, deps, signal, planner, allowDataLoss: request.allowDataLoss, lockTimeoutMs: request.lockTimeoutMs, command: 'apply', ...(request.onEvent ? { onEvent: request.onEvent } : {}) };
+  const ctx = { stateDir, deps, signal, planner, allowDataLoss: request.allowDataLoss, lockTimeoutMs: request.lockTimeoutMs, command: 'apply', ...(request.refresh ? { refresh: true } : {}), ...(request.onEvent ? { onEvent: request.onEvent } : {}) };
   outcomes.push(...(await runStageJobs(jobs, ctx, { concurrency: request.parallel })));
   outcomes.sort((a, b) => compareCodeUnits(stageKey(a.ref), stageKey(b.ref)));
   return { reviewed, declined: false, outcomes };

@@ -35,6 +35,11 @@ export interface ApplyIO {
   deployment: { number: number; commit: string | null; trigger: string };
   /** Apps to restart with new processes (or a new ECS deployment) even where nothing changed (`setopsd redeploy`). */
   restart?: readonly string[];
+  /**
+   * Re-read the real world before applying (`apply --refresh`; Pulumi: `up --refresh`, like the
+   * Pulumi Kubernetes operator's `spec.refresh`). Engines without a refresh ignore it.
+   */
+  refresh?: boolean;
 }
 
 /** Outcome of an apply or destroy. On failure, `applied` lists what was done before it stopped. */

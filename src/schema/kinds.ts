@@ -1,4 +1,5 @@
 import type { FromSchema } from './from-schema.js';
+import { SERVICE_NAME_MESSAGE, SERVICE_NAME_PATTERN } from './name-rules.js';
 
 /**
  * The JSON Schemas of the five manifest kinds: the single source of truth for what a manifest
@@ -17,12 +18,12 @@ export type Kind = (typeof KINDS)[number];
 const NAME_PATTERN = '^[a-z][a-z0-9-]*$';
 const NAME_MESSAGE = 'must be lowercase letters, digits and "-", starting with a letter (e.g. "web-api")';
 
-function nameSchema<Min extends number, Max extends number>(what: string, minLength: Min, maxLength: Max) {
+function nameSchema<Min extends number, Max extends number>(what: string, minLength: Min, maxLength: Max, pattern = NAME_PATTERN, message = NAME_MESSAGE) {
   return {
     type: 'string',
     description: `${what} name: lowercase letters, digits and "-", starting with a letter, ${minLength}–${maxLength} characters.`,
-    pattern: NAME_PATTERN,
-    patternErrorMessage: NAME_MESSAGE,
+    pattern,
+    patternErrorMessage: message,
     minLength,
     maxLength,
   } as const;
@@ -41,7 +42,7 @@ const organizationName = nameSchema('Organization', ...NAME_LIMITS.Organization)
 const projectName = nameSchema('Project', ...NAME_LIMITS.Project);
 const stageName = nameSchema('Stage', ...NAME_LIMITS.Stage);
 const appName = nameSchema('App', ...NAME_LIMITS.App);
-const serviceName = nameSchema('Service', ...NAME_LIMITS.Service);
+const serviceName = nameSchema('Service', ...NAME_LIMITS.Service, SERVICE_NAME_PATTERN, SERVICE_NAME_MESSAGE);
 
 /** Reserved app env keys: set by the platform. */
 export const RESERVED_ENV_KEYS = ['APP_ENV_ID', 'PORT', 'PORTS', 'PROTOCOL'] as const;
@@ -458,6 +459,10 @@ const serviceSpecProperties = {
     additionalProperties: false,
   },
   deletionProtection: { type: 'boolean', description: 'Refuse to delete the service. Default: the stage\'s `protected`.' },
+  finalSnapshot: {
+    type: 'boolean',
+    description: 'Keep a final snapshot when the service is deleted (postgresql, redis, documentdb on AWS). Default true; false deletes without one.',
+  },
 } as const;
 
 /** The Service spec (what a merged per-stage spec must satisfy). */

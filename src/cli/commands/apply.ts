@@ -17,7 +17,7 @@ const command: Command = {
   help: [
     'Usage: setopsd apply [DIR | --repo PATH --ref REF | PLANFILE] [--stage STAGE …] [--yes]',
     '                     [--allow-data-loss] [--secrets FILE] [--lock-timeout SECONDS]',
-    '                     [--parallel N] [--state-dir DIR]',
+    '                     [--parallel N] [--refresh] [--state-dir DIR]',
     '',
     'Plans every stage, shows the changeset, asks for confirmation on a terminal, then applies',
     'stage by stage (independent stages in parallel, a stage with `after: X` only after X',
@@ -43,6 +43,8 @@ const command: Command = {
     '                       come from the environment (Organization secrets.env.prefix).',
     '  --lock-timeout S     Wait up to S seconds for another apply holding a stage (default 0: fail at once).',
     '  --parallel N         How many independent stages apply at once (default 2).',
+    '  --refresh            Re-read the real world into the state before updating (Pulumi: `up',
+    '                       --refresh`); the local engine has no refresh and ignores it.',
     STATE_DIR_HELP,
     '',
     'A stage pinned by `setopsd rollback` or `setopsd pin` is planned but not applied (shown as',
@@ -60,6 +62,7 @@ const command: Command = {
     secrets: { type: 'string' },
     'lock-timeout': { type: 'string' },
     parallel: { type: 'string' },
+    refresh: { type: 'boolean' },
   },
   run,
 };
@@ -93,6 +96,7 @@ async function run(ctx: CommandContext): Promise<number> {
       allowDataLoss: v['allow-data-loss'] === true,
       lockTimeoutMs,
       parallel,
+      ...(v.refresh === true ? { refresh: true } : {}),
       ...(typeof v.secrets === 'string' ? { secretsFile: resolve(deps.cwd, v.secrets) } : {}),
       onReview: (reviewed) => deps.stdout.write(renderText(reviewed.map((r) => r.plan), { color: useColor(deps) })),
       onEvent: (e) => deps.stdout.write(renderApplyEvent(e)),

@@ -109,11 +109,13 @@ function interruptedError(
   recorded: DeploymentInfo | null | undefined,
   error: SetopsError | undefined,
 ): SetopsError | undefined {
-  if (last.outcome !== 'interrupted' || last.pending.length === 0 || (error && error.code === 'E_CANCELED')) return error;
-  // Prefer the pending operations Pulumi recorded (they carry the URN and the kind).
-  const pending = recorded?.pendingOperations.length
+  if (last.outcome !== 'interrupted' || (error && error.code === 'E_CANCELED')) return error;
+  // The pending operations are the ones Pulumi recorded in the checkpoint; the steps that never
+  // finished in the events only stand in when there is no checkpoint to read.
+  const pending = recorded
     ? recorded.pendingOperations
     : last.pendingSteps.map((p) => ({ urn: p.urn, type: STEP_KIND[p.op] ?? p.op }));
+  if (pending.length === 0) return error;
   return pendingOperationsError(parts.stacks.subject(ref), parts.stacks.loc(ref), pending);
 }
 

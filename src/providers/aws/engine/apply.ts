@@ -37,7 +37,8 @@ export async function applyStage(parts: EngineParts, desired: StageModel, io: Ap
     runs.push(...phase.runs);
   }
   const programOpts: ProgramOptions = previous.model ? { previousModel: previous.model } : {};
-  const up = await runUpdate(parts, desired, programOpts, io, deploymentMessage(io));
+  // `apply --refresh`: the first update of the apply refreshes (the pinned phase's, when there is one).
+  const up = await runUpdate(parts, desired, programOpts, io, deploymentMessage(io), io.refresh === true && runs.length === 0);
   if ('failed' in up) return runs.length > 0 ? finishRuns(parts, ref, runs, up.failed.error, previous) : { ...up.failed, actual: previous };
   logRun(io, ref, 'up', up.translation, up.error);
   return finishRuns(parts, ref, [...runs, up.translation], up.error, previous, { rollout: { desired, previous: previous.model } });

@@ -20,10 +20,26 @@ import { isSecretValue } from './values.js';
 export const MODEL_OUTPUT = 'setopsdStageModel';
 
 /**
- * Deployment features setopsd knows. They change how the engine treats resources, not the
+ * Deployment features setopsd knows, spelled as Pulumi writes them in a v4 state's `features`.
+ * They change how the engine treats resources (or how values are encoded: `byteString`), not the
  * stack outputs setopsd reads, so a deployment that uses them can be read safely.
  */
-export const KNOWN_FEATURES: readonly string[] = ['refreshBeforeUpdate', 'views', 'hooks', 'taint', 'replaceWith', 'snippets'];
+export const KNOWN_FEATURES: readonly string[] = [
+  'refreshBeforeUpdate',
+  'views',
+  'hooks',
+  'taint',
+  'replaceWith',
+  'snippets-prototype',
+  'extensionParameterization',
+  'byteString',
+];
+
+/** The environment variable that makes the DIY backend write zstd-compressed checkpoints. */
+export const ZSTD_VARIABLE = 'PULUMI_DIY_BACKEND_ZSTD';
+
+/** What to do about a damaged state file. */
+const RESTORE = "restore the stack's state from the backend's .pulumi/backups (or `pulumi stack import` a good export)";
 
 /** A pending operation left by an interrupted deployment. */
 export interface PendingOperation {
@@ -58,6 +74,14 @@ function fail(source: string, message: string, data: Record<string, unknown> = {
 
 /** Checks version and features of a versioned envelope. */
 function checkVersion(source: string, version: unknown, features: unknown): number {
+  if (version === undefined) {
+    fail(
+      source,
+      'the Pulumi state has no "version": it was written by a Pulumi release older than 1.0 (or is not Pulumi state); ' +
+        'upgrade it by running `pulumi stack export --file state.json && pulumi stack import --file state.json` with a current Pulumi CLI',
+      { pointer: '/version' },
+    );
+  }
   if (version === 1 || version === 2) {
     fail(
       source,
@@ -67,7 +91,7 @@ function checkVersion(source: string, version: unknown, features: unknown): numb
     );
   }
   if (version !== 3 && version !== 4) {
-    fail(source, `unknown Pulumi state version ${JSON.stringify(version)}; upgrade setopsd to read state written by newer Pulumi releases`, { version });
+    fail(source, `/version: unknown Pulumi state version ${JSON.stringify(version)}; upgrade setopsd to read state written by newer Pulumi releases`, { version, pointer: '/version' });
   }
   if (version === 4) {
     const list = Array.isArray(features) ? features : [];
@@ -83,21 +107,49 @@ function checkVersion(source: string, version: unknown, features: unknown): numb
   return version;
 }
 
-/** Reads a deployment object (checkpoint `latest` or export `deployment`). */
-export function parseDeployment(deployment: unknown, version: number, source: string): DeploymentInfo {
+/**
+ * Reads a deployment object (checkpoint `latest` or export `deployment`; `pointer` is where it
+ * sits in the file, for messages). Damaged parts are located errors (`E_PULUMI_STATE`), never a
+ * TypeError or RangeError.
+ */
+export function parseDeployment(deployment: unknown, version: number, source: string, pointer = ''): DeploymentInfo {
+  try {
+    return readDeployment(deployment, version, source, pointer);
+  } catch (err) {
+    // Recursion over values nested deeper than the stack allows (hashing, secret checks).
+    if (err instanceof RangeError) {
+      fail(source, `${pointer || '/'}: the Pulumi state nests values deeper than setopsd can read; ${RESTORE}`, { pointer });
+    }
+    throw err;
+  }
+}
+
+function readDeployment(deployment: unknown, version: number, source: string, pointer: string): DeploymentInfo {
   if (deployment === null || deployment === undefined) {
     return { version, resourceCount: 0, outputs: null, pendingOperations: [], serial: null };
   }
-  if (typeof deployment !== 'object' || Array.isArray(deployment)) fail(source, 'the deployment is not a JSON object; the state file is damaged');
+  if (typeof deployment !== 'object' || Array.isArray(deployment)) fail(source, `${pointer || '/'}: the deployment is not a JSON object; the state file is damaged; ${RESTORE}`, { pointer });
   const d = deployment as { resources?: unknown; pending_operations?: unknown };
   const resources = (Array.isArray(d.resources) ? d.resources : []) as RawResource[];
-  const root = resources.find((r) => r && r.type === 'pulumi:pulumi:Stack' && !(r as { delete?: boolean }).delete);
+  resources.forEach((r, i) => {
+    if (typeof r !== 'object' || r === null || Array.isArray(r)) {
+      fail(source, `${pointer}/resources/${i}: a resource is ${r === null ? 'null' : `a ${Array.isArray(r) ? 'list' : typeof r}`}, not an object; the state file is damaged; ${RESTORE}`, { pointer: `${pointer}/resources/${i}` });
+    }
+  });
+  const root = resources.find((r) => r.type === 'pulumi:pulumi:Stack' && !(r as { delete?: boolean }).delete);
   const pendingOperations: PendingOperation[] = [];
-  for (const op of (Array.isArray(d.pending_operations) ? d.pending_operations : []) as { resource?: RawResource; type?: string }[]) {
-    const p: PendingOperation = { urn: op.resource?.urn ?? '(unknown)', type: op.type ?? 'unknown' };
-    if (op.resource?.id) p.id = op.resource.id;
+  const pending = (Array.isArray(d.pending_operations) ? d.pending_operations : []) as unknown[];
+  pending.forEach((raw, i) => {
+    const at = `${pointer}/pending_operations/${i}`;
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+      fail(source, `${at}: a pending operation is ${raw === null ? 'null' : 'not an object'}; the state file is damaged; ${RESTORE}`, { pointer: at });
+    }
+    const op = raw as { resource?: unknown; type?: unknown };
+    const resource = (typeof op.resource === 'object' && op.resource !== null ? op.resource : {}) as RawResource;
+    const p: PendingOperation = { urn: typeof resource.urn === 'string' ? resource.urn : '(unknown)', type: typeof op.type === 'string' ? op.type : 'unknown' };
+    if (typeof resource.id === 'string' && resource.id !== '') p.id = resource.id;
     pendingOperations.push(p);
-  }
+  });
   return {
     version,
     resourceCount: resources.length,
@@ -119,7 +171,7 @@ export function parseCheckpoint(text: string, source: string): DeploymentInfo {
   const env = parsed as { version?: unknown; features?: unknown; checkpoint?: { latest?: unknown } };
   const version = checkVersion(source, env.version, env.features);
   if (typeof env.checkpoint !== 'object' || env.checkpoint === null) fail(source, 'not a Pulumi checkpoint (no "checkpoint" object)');
-  return parseDeployment(env.checkpoint.latest, version, source);
+  return parseDeployment(env.checkpoint.latest, version, source, '/checkpoint/latest');
 }
 
 /** Parses the output of `pulumi stack export` (`{version, features?, deployment}`). */
@@ -130,8 +182,9 @@ export function parseExport(text: string, source: string): DeploymentInfo {
   } catch (err) {
     fail(source, `\`pulumi stack export\` printed invalid JSON (${(err as Error).message})`);
   }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) fail(source, '`pulumi stack export` did not print a JSON object');
   const version = checkVersion(source, parsed.version, parsed.features);
-  return parseDeployment(parsed.deployment, version, source);
+  return parseDeployment(parsed.deployment, version, source, '/deployment');
 }
 
 /** Reads the first existing checkpoint file among `paths`; null when none exists. */
@@ -145,9 +198,14 @@ export async function readCheckpointFile(paths: readonly string[]): Promise<Depl
       throw new EngineError(`${path}: cannot read the Pulumi checkpoint: ${(err as Error).message}`, { code: 'E_PULUMI_STATE', cause: err });
     }
     if (path.endsWith('.zst')) {
-      fail(path, 'the checkpoint is zstd-compressed, which setopsd cannot read without the Pulumi CLI; install the Pulumi CLI or unset PULUMI_DIY_BACKEND_COMPRESSION');
+      fail(path, `the checkpoint is zstd-compressed, which setopsd cannot read without the Pulumi CLI; install the Pulumi CLI, or unset ${ZSTD_VARIABLE} and let the next update write it uncompressed`);
     }
-    const text = path.endsWith('.gz') ? gunzipSync(bytes).toString('utf8') : bytes.toString('utf8');
+    let text: string;
+    try {
+      text = path.endsWith('.gz') ? gunzipSync(bytes).toString('utf8') : bytes.toString('utf8');
+    } catch (err) {
+      fail(path, `the gzip-compressed checkpoint is damaged (${(err as Error).message}); ${RESTORE}`);
+    }
     return parseCheckpoint(text, path);
   }
   return null;

@@ -112,8 +112,9 @@ export async function mapPulumiError(err: unknown, ctx: ErrorContext): Promise<S
     ctx.translation?.diagnostics.find((d) => d.severity === 'error')?.message.split('\n').find((l) => l.trim())?.trim() ??
     firstErrorLine(stderr) ??
     (stderr.trim() ? shortTail(stderr, 1, 300) : String((err as Error)?.message ?? err).split('\n')[0]!.slice(0, 300));
+  const diagnostics = (ctx.translation?.diagnostics ?? []).filter((d) => d.severity === 'error').map((d) => d.message).join('\n');
   return new EngineError(`${ctx.subject}: pulumi ${ctx.operation} failed: ${first}`, {
-    code: TRANSIENT.test(stderr) ? 'E_PULUMI_TRANSIENT' : (FAILED[ctx.operation] ?? 'E_PULUMI_UP_FAILED'),
+    code: isTransientFailure(`${stderr}\n${diagnostics}`) ? 'E_PULUMI_TRANSIENT' : (FAILED[ctx.operation] ?? 'E_PULUMI_UP_FAILED'),
     cause: err,
     data: { tail, stack: ctx.loc.qualifiedStack, backend: ctx.loc.backend.url },
   });
@@ -128,5 +129,21 @@ const FAILED: Record<string, ErrorCode> = {
   read: 'E_PULUMI_READ_FAILED',
 };
 
-/** Provider errors that say the call may pass next time: throttling, timeouts, broken connections, 5xx. */
-const TRANSIENT = /\b(Throttling(Exception)?|RequestLimitExceeded|TooManyRequests|Rate exceeded|SlowDown|ServiceUnavailable|InternalFailure|RequestTimeout(Exception)?|ECONNRESET|ETIMEDOUT|EAI_AGAIN|connection reset by peer|i\/o timeout|TLS handshake timeout|status code: 5\d\d)\b/i;
+/**
+ * Provider errors that say the call may pass next time: throttling, timeouts, broken or refused
+ * connections, name lookups, 5xx. Everything else a run reports (program errors, invalid
+ * arguments, quotas, permissions) is deterministic for the desired model: terminal.
+ */
+const TRANSIENT = /\b(Throttling(Exception)?|ThrottledException|RequestLimitExceeded|TooManyRequests(Exception)?|Rate exceeded|SlowDown|ServiceUnavailable(Exception)?|InternalFailure|InternalError|RequestTimeout(Exception)?|ECONNRESET|ECONNREFUSED|ETIMEDOUT|EAI_AGAIN|connection reset by peer|connection refused|no such host|i\/o timeout|TLS handshake timeout|context deadline exceeded|send request failed|status code: 5\d\d)\b/i;
+
+/**
+ * Quotas and limits: AWS says no until someone raises the quota or frees capacity, so the same
+ * desired model fails again however often it is retried (even where the message mentions a rate).
+ */
+const QUOTA = /\b(ServiceQuotaExceeded(Exception)?|QuotaExceeded(Exception)?|(?<!Request)LimitExceeded(Exception)?|[A-Za-z]+QuotaExceeded|VcpuLimitExceeded|AddressLimitExceeded|TooManyBuckets|(DBInstance|Storage|Instance)QuotaExceeded)\b/;
+
+/** The failure text says a retry may pass: transient, and not a quota. */
+export function isTransientFailure(text: string): boolean {
+  if (/\bRate exceeded\b/i.test(text) && /\bLimitExceededException\b/.test(text)) return true;
+  return TRANSIENT.test(text) && !QUOTA.test(text);
+}

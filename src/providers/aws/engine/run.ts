@@ -28,6 +28,7 @@ export async function runOperation(
   signal: AbortSignal | undefined,
   onProgress: ((e: EngineEventLike) => void) | undefined,
   message?: string,
+  refresh = false,
 ): Promise<RunOutcome> {
   const events: EngineEventLike[] = [];
   const onEvent = (e: unknown): void => {
@@ -39,12 +40,15 @@ export async function runOperation(
     // The SDK only listens for an abort once the CLI runs: an abort during the setup
     // steps before must stop here.
     throwIfAborted(signal);
+    // The call resolved: the CLI finished the operation. Its result is Pulumi's (the update's
+    // history entry says `succeeded` too), whatever the step bookkeeping of the events says.
+    let result = 'succeeded';
     if (operation === 'preview') await opened.stack.preview(base);
-    else if (operation === 'up') await opened.stack.up({ ...base, ...(message ? { message } : {}) });
-    else if (operation === 'destroy') await opened.stack.destroy({ ...base, ...(message ? { message } : {}) });
+    else if (operation === 'up') result = (await opened.stack.up({ ...base, ...(message ? { message } : {}), ...(refresh ? { refresh: true } : {}) })).summary?.result ?? result;
+    else if (operation === 'destroy') result = (await opened.stack.destroy({ ...base, ...(message ? { message } : {}) })).summary?.result ?? result;
     // Read-only: drift checks and `plan --refresh` never change the stack's state.
     else await opened.stack.previewRefresh(base);
-    return { translation: translateEvents(events) };
+    return { translation: translateEvents(events, { result }) };
   } catch (err) {
     const translation = translateEvents(events);
     return { translation, error: await mapPulumiError(err, stacks.errorContext(ref, operation, signal, translation)) };

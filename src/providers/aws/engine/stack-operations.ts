@@ -20,15 +20,33 @@ export async function previewStage(parts: EngineParts, desired: StageModel, sign
   const { stacks } = parts;
   const ref = refOf(desired);
   throwIfAborted(signal);
+  const program = await stageProgramFor(parts.opts.program, desired, { now: parts.ctx.deps.clock.now() });
   let opened: OpenStack;
+  // Pulumi previews a stack only: a stage without one gets a stack for the preview, removed
+  // right after, so a plan never leaves a stack behind (`stack rm` refuses one with resources).
+  let temporary = false;
   try {
-    opened = await stacks.open(ref, 'preview', await stageProgramFor(parts.opts.program, desired), true);
+    try {
+      opened = await stacks.open(ref, 'preview', program, false);
+    } catch (err) {
+      if (!isStackNotFound(err)) throw err;
+      opened = await stacks.open(ref, 'preview', program, true);
+      temporary = true;
+    }
   } catch (err) {
     throw await mapPulumiError(err, stacks.errorContext(ref, 'preview', signal));
   }
-  const { translation, error } = await runOperation(stacks, ref, 'preview', opened, signal, undefined);
-  if (error) throw error;
-  return { changes: translation.changes };
+  try {
+    const { translation, error } = await runOperation(stacks, ref, 'preview', opened, signal, undefined);
+    if (error) throw error;
+    return { changes: translation.changes };
+  } finally {
+    if (temporary) {
+      await opened.stack.workspace.removeStack(stacks.loc(ref).stack).catch((err: unknown) => {
+        parts.ctx.deps.log.warn({ stage: stageKey(ref), err: String((err as Error)?.message ?? err).split('\n')[0] }, 'the stack created for a preview could not be removed');
+      });
+    }
+  }
 }
 
 /** One `pulumi up` of the stage's program; `failed` when the stack could not even be opened. */
@@ -38,17 +56,18 @@ export async function runUpdate(
   programOpts: ProgramOptions,
   io: ApplyIO,
   message: string,
+  refresh = io.refresh === true,
 ): Promise<RunOutcome | { failed: Omit<ApplyResult, 'actual'> }> {
   const { stacks } = parts;
   const ref = refOf(desired);
   let opened: OpenStack;
   try {
-    opened = await stacks.open(ref, 'up', await stageProgramFor(parts.opts.program, desired, programOpts), true);
+    opened = await stacks.open(ref, 'up', await stageProgramFor(parts.opts.program, desired, { now: parts.ctx.deps.clock.now(), ...programOpts }), true);
   } catch (err) {
     const error = await mapPulumiError(err, stacks.errorContext(ref, 'up', io.signal));
     return { failed: { status: 'failed', applied: [], error } };
   }
-  return runOperation(stacks, ref, 'up', opened, io.signal, progressTo(io), message);
+  return runOperation(stacks, ref, 'up', opened, io.signal, progressTo(io), message, refresh);
 }
 
 /** `pulumi destroy` of the stage; a stage without a stack is destroyed already. */

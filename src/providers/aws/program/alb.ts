@@ -1,6 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { AppModel } from '../../../model/stage-model.js';
+import { accessLogBucket } from './access-logs.js';
 import type { ProgramContext } from './context.js';
 import { certificate, zoneId, type ZoneLookups } from './certificates.js';
 import { chunks, clamp, orderedDomains, rulePriorities, WILDCARD_BLOCKS } from './domains.js';
@@ -9,13 +10,16 @@ import type { Network } from './network.js';
 
 const TLS_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
 const NOT_FOUND = { type: 'fixed-response', fixedResponse: { contentType: 'text/plain', statusCode: '404', messageBody: 'no app for this host' } };
+const TO_HTTPS = { type: 'redirect', redirect: { protocol: 'HTTPS', port: '443', statusCode: 'HTTP_301' } };
 
 /**
  * Public http apps → one application load balancer in the public subnets: a target group per app
  * (type ip, the app's health check path and healthy status; interval 5–300 s, timeout below the
  * interval, unhealthy threshold = retries within 2–10), an HTTPS listener (TLS 1.2+) whose
  * host-based rules forward the primary domain to the app and redirect the other domains to the
- * primary, and an HTTP listener that redirects to HTTPS. Every app with domains gets one ACM
+ * primary, and an HTTP listener that redirects to HTTPS (its default action too, unless an app
+ * without domains answers there). On protected stages the load balancer has deletion protection
+ * and writes access logs to an encrypted bucket kept `ACCESS_LOG_DAYS` (access-logs.ts). Every app with domains gets one ACM
  * certificate (primary domain + the others as alternative names) validated by DNS in Route 53
  * and alias A records to the load balancer (hosted zone lookup: `domains.ts`). Public apps
  * without domains cannot get a certificate: they answer over HTTP on host names `<app>.*`
@@ -35,6 +39,7 @@ export function buildAlb(ctx: ProgramContext, network: Network, httpApps: string
     },
     ctx.res(),
   );
+  const logs = ctx.protectedStage ? accessLogBucket(ctx) : undefined;
   const alb = new aws.lb.LoadBalancer(
     'alb',
     {
@@ -45,8 +50,10 @@ export function buildAlb(ctx: ProgramContext, network: Network, httpApps: string
       subnets: network.publicSubnetIds,
       dropInvalidHeaderFields: true,
       idleTimeout: 60,
+      enableDeletionProtection: ctx.protectedStage,
+      ...(logs ? { accessLogs: { bucket: logs.bucket, enabled: true } } : {}),
     },
-    ctx.res(),
+    ctx.res(logs ? { dependsOn: logs.ready } : {}),
   );
   ingress.alb = alb;
 
@@ -72,7 +79,8 @@ export function buildAlb(ctx: ProgramContext, network: Network, httpApps: string
       loadBalancerArn: alb.arn,
       port: 80,
       protocol: 'HTTP',
-      defaultActions: [defaultApp ? { type: 'forward', targetGroupArn: groups[defaultApp]!.arn } : NOT_FOUND],
+      // HTTP answers only for an app without domains (no certificate); everything else goes to HTTPS.
+      defaultActions: [defaultApp ? { type: 'forward', targetGroupArn: groups[defaultApp]!.arn } : withDomains.length > 0 ? TO_HTTPS : NOT_FOUND],
     },
     ctx.res(),
   );

@@ -18,6 +18,8 @@ export interface BuiltApp {
   taskDefinition: aws.ecs.TaskDefinition;
   preDeployTaskDefinition?: aws.ecs.TaskDefinition;
   securityGroup: aws.ec2.SecurityGroup;
+  /** The role its tasks run with (the principal of the app's own AWS calls). */
+  taskRole: aws.iam.Role;
   logGroup: aws.cloudwatch.LogGroup;
   target?: PublicTarget;
 }
@@ -186,6 +188,7 @@ export function buildApp(
     taskDefinition,
     ...(preDeployTaskDefinition ? { preDeployTaskDefinition } : {}),
     securityGroup: sg,
+    taskRole,
     logGroup,
     ...(target ? { target } : {}),
   };

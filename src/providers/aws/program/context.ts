@@ -38,6 +38,11 @@ export interface ProgramOptions {
    * next plan shows their change again. Without it such apps are left out of the recorded model.
    */
   previousModel?: StageModel;
+  /**
+   * The time of this run (ms since the epoch, from the engine's clock): names the final snapshots
+   * of databases created by it (`services/common.ts`). Default 0 (tests pass a fixed time).
+   */
+  now?: number;
 }
 
 /** What every part of the program shares: the model, names, provider and account. */
@@ -55,6 +60,8 @@ export interface ProgramContext {
   pinnedTaskDefinitions: Record<string, string>;
   /** See `ProgramOptions.heldApps`. */
   heldApps: ReadonlySet<string>;
+  /** `yyyymmddhhmmss` (UTC) of `ProgramOptions.now`: the time part of final snapshot names. */
+  runStamp: string;
   /** The explicit AWS provider (region, allowed account, default tags). */
   provider: aws.Provider;
   /** Resource options with the stage's provider (plus `extra`). */
@@ -97,6 +104,7 @@ export function createContext(model: StageModel, names: StageNames, opts: Progra
     hostedZoneIds: opts.hostedZoneIds ?? {},
     pinnedTaskDefinitions: opts.pinnedTaskDefinitions ?? {},
     heldApps: new Set(opts.heldApps ?? []),
+    runStamp: new Date(opts.now ?? 0).toISOString().replace(/[^0-9]/g, '').slice(0, 14),
     provider,
     res: (extra = {}) => ({ ...extra, provider }),
     invoke,

@@ -31,6 +31,7 @@ import { buildNotifications } from './notifications.js';
 import { stageNames } from './names.js';
 import { recordedModel } from './recorded-model.js';
 import { buildService, type BuiltService } from './services/index.js';
+import { buildSearchAccess } from './search-access.js';
 import { assertBuildable } from './validate.js';
 
 export type { ProgramOptions } from './context.js';
@@ -108,6 +109,7 @@ export function stageProgram(model: StageModel, opts: ProgramOptions = {}): () =
     const apps: BuiltApp[] = Object.keys(model.apps)
       .sort()
       .map((name) => buildApp(ctx, network, cluster, name, model.apps[name]!, services, ingress.targets[name]));
+    buildSearchAccess(ctx, services, apps);
     const topicArn = buildNotifications(ctx, cluster, apps, Object.values(services), ingress);
 
     const appOutputs: Record<string, unknown> = {};

@@ -87,6 +87,8 @@ export function linkApp(
         break;
       case 'elasticsearch':
         grant.environment[keys.main] = pulumi.interpolate`https://${c.endpoint}`;
+        // The domain policy admits the task role; the role may call the domain's HTTP API.
+        statements.push({ Sid: sid('Search', serviceName), Effect: 'Allow', Action: ['es:ESHttp*'], Resource: [pulumi.interpolate`${c.domainArn}/*`] });
         break;
       case 's3':
         grant.environment[keys.main] = c.bucketName;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { StageModel } from '../../../model/stage-model.js';
+import { loadBalancerReadable } from './aws-names.js';
 
 /**
  * Deterministic AWS names for a stage's resources.
@@ -81,8 +82,8 @@ export function stageNames(model: StageModel, parameterPrefix = '/setops'): Stag
     key,
     prefix,
     cluster: prefix,
-    alb: hashedName(base, [key, 'alb'], 32),
-    nlb: hashedName(`${base}-n`, [key, 'nlb'], 32),
+    alb: hashedName(loadBalancerReadable(base), [key, 'alb'], 32),
+    nlb: hashedName(loadBalancerReadable(`${base}-n`), [key, 'nlb'], 32),
     privateZone: `${stage}.${project}.internal`,
     logGroup: (app) => `/setops/${org}/${project}/${stage}/${app}`,
     family: (app, preDeploy = false) => `${prefix}-${app}${preDeploy ? '-predeploy' : ''}`,

@@ -1,6 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { ProgramContext } from './context.js';
+import { buildFlowLogs } from './flow-logs.js';
 
 /** The stage's network: two public and two private subnets in two availability zones. */
 export interface Network {
@@ -25,7 +26,7 @@ const ZONES = ['a', 'b'];
 /**
  * The stage's VPC: a new one (public subnets routed to an internet gateway, private subnets
  * through NAT, one NAT gateway per zone on protected stages and one shared NAT elsewhere, and
- * a free S3 gateway endpoint) or, with `organization.aws.vpcId`, the existing VPC whose subnets
+ * a free S3 gateway endpoint, and on protected stages VPC flow logs to CloudWatch) or, with `organization.aws.vpcId`, the existing VPC whose subnets
  * are tagged `setops:tier=public` / `setops:tier=private` (the first two of each tier by id are
  * used; they must be in two different availability zones, and the private ones need a route to
  * the internet, e.g. through NAT, for tasks to pull images and reach AWS APIs).
@@ -140,6 +141,8 @@ function newNetwork(ctx: ProgramContext): Network {
     },
     ctx.res(),
   );
+  // Production posture: every flow of a protected stage's VPC is logged.
+  if (ctx.protectedStage) buildFlowLogs(ctx, vpc.id);
 
   return {
     vpcId: vpc.id,

@@ -23,7 +23,15 @@ export function buildNlb(ctx: ProgramContext, network: Network, tcpApps: string[
   );
   const nlb = new aws.lb.LoadBalancer(
     'nlb',
-    { name: ctx.names.nlb, loadBalancerType: 'network', internal: false, securityGroups: [sg.id], subnets: network.publicSubnetIds },
+    {
+      name: ctx.names.nlb,
+      loadBalancerType: 'network',
+      internal: false,
+      securityGroups: [sg.id],
+      subnets: network.publicSubnetIds,
+      // Production posture; access logs exist for TLS listeners only, and these are TCP.
+      enableDeletionProtection: ctx.protectedStage,
+    },
     ctx.res(),
   );
   ingress.nlb = nlb;

@@ -17,7 +17,7 @@ const repo = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const fixtures = join(repo, 'test/fixtures');
 const stream = (f: string): string => join(fixtures, 'pulumi/pkg/backend/display/testdata/not-truncated', f);
 
-t.test('setopsd apply --yes on the AWS example drives pulumi preview and up', async (t) => {
+t.test('setopsd apply --yes --refresh on the AWS example drives pulumi preview and up (refreshing first)', async (t) => {
   const stateDir = tempDir(t, 'setopsd-apply-aws-');
   const fakeDir = tempDir(t, 'setopsd-fake-');
   const taskArn = 'arn:aws:ecs:eu-central-1:123456789012:task/globex-storefront-staging/feedc0de';
@@ -55,7 +55,7 @@ t.test('setopsd apply --yes on the AWS example drives pulumi preview and up', as
     FAKE_PULUMI_DIR: fakeDir,
     PULUMI_CONFIG_PASSPHRASE: 'e2e-passphrase',
   };
-  const res = await runCli(['apply', join(repo, 'examples/aws'), '--state-dir', stateDir, '--stage', 'globex/storefront/staging', '--yes'], { env, cwd: repo });
+  const res = await runCli(['apply', join(repo, 'examples/aws'), '--state-dir', stateDir, '--stage', 'globex/storefront/staging', '--yes', '--refresh'], { env, cwd: repo });
   t.equal(res.code, 0, res.stderr || 'applied');
   t.match(res.stdout, /resources \(engine preview\):/);
   t.match(res.stdout, /-\/\+ resource\/aws:ec2\/instance:Instance\/web-server-www userData: .* \(forces replacement\)/);
@@ -69,6 +69,7 @@ t.test('setopsd apply --yes on the AWS example drives pulumi preview and up', as
     ['setopsd deployment #1 (cli): new task definitions, services held for pre-deploy', 'setopsd deployment #1 (cli)'],
     'web has a preDeploy: a pinned up, then the rollout',
   );
+  t.same(calls.filter((a) => a[0] === 'up').map((a) => a.includes('--refresh')), [true, false], '--refresh: the first update refreshes, the rollout after it does not again');
   t.same(aws.requests.map((r) => r.target.split('.').pop()), ['GetParameters', 'RunTask', 'DescribeTasks'], 'SSM checked first; the pre-deploy task ran between the updates');
   t.same(aws.requests[0]!.body, { Names: ['/setops/globex/storefront/staging/STRIPE_KEY'], WithDecryption: false });
   t.equal(aws.requests[1]!.body.taskDefinition, outputs.preDeployTaskDefinitions.web);

@@ -108,6 +108,29 @@ t.test('preview turns the engine events into resource plan lines', async (t) => 
   t.same(preview.argv, ['preview', '--client=<port>', '--exec-kind', 'auto.inline', '--event-log', '<event-log>', '--stack', 'production', '--non-interactive']);
 });
 
+t.test('a preview of a stage without a stack leaves no stack behind', async (t) => {
+  const s = await setup(t, [{ when: 'stack select', stderr: "error: no stack named 'production' found\n", exit: 255 }, { when: 'preview', events: display('up-3.json') }]);
+  const plan = await s.engine.preview!(model, { model: null, serial: null });
+  t.ok(plan.changes.length > 0, 'the preview ran');
+  const w = s.calls().map((c) => c.argv.join(' '));
+  const at = (prefix: string): number => w.findIndex((c) => c.startsWith(prefix));
+  t.ok(at('stack init production') >= 0, 'Pulumi previews a stack only: one is made for the preview');
+  t.ok(at('stack rm --yes production') > at('preview'), 'and removed after it');
+  // An existing stack is previewed as it is.
+  const existing = await setup(t, [{ when: 'preview', events: display('up-3.json') }]);
+  await existing.engine.preview!(model, { model: null, serial: null });
+  t.notOk(existing.calls().some((c) => c.argv.join(' ').startsWith('stack init') || c.argv.join(' ').startsWith('stack rm')), 'no stack made or removed');
+});
+
+t.test('apply with refresh runs `pulumi up --refresh`; without, no refresh', async (t) => {
+  const s = await setup(t, [{ when: 'up' }]);
+  t.equal((await s.engine.apply(model, { ref, changes: [] }, { ...s.io(), refresh: true })).status, 'succeeded');
+  t.ok(s.calls().find((c) => words(c) === 'up')!.argv.includes('--refresh'), 'up --refresh');
+  const plain = await setup(t, [{ when: 'up' }]);
+  await plain.engine.apply(model, { ref, changes: [] }, plain.io());
+  t.notOk(plain.calls().find((c) => words(c) === 'up')!.argv.includes('--refresh'));
+});
+
 t.test('a locked stack is a LockedError naming the holder; a dead holder gets the command to clear it', async (t) => {
   const lockText =
     'error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end or delete the lock file with `pulumi cancel`.\n';
@@ -170,6 +193,35 @@ t.test('an interrupted update reports its pending operations with the recovery c
   t.same(result.applied.map((c) => c.subject), ['resource/aws:s3/bucket:Bucket/completed-bucket']);
 });
 
+t.test('a successful up of a stack with a component resource is a success: Pulumi says so, the checkpoint has nothing pending', async (t) => {
+  const dir = tempDir(t, 'setopsd-component-');
+  const stream = join(dir, 'events.ndjson');
+  const stackUrn = 'urn:pulumi:production::setops-acme-shop::pulumi:pulumi:Stack::setops-acme-shop-production';
+  const comp = 'urn:pulumi:production::setops-acme-shop::setops:x:Web::web';
+  const child = 'urn:pulumi:production::setops-acme-shop::setops:x:Web$aws:s3/bucket:Bucket::web-assets';
+  const m = (op: string, urn: string, type: string) => ({ metadata: { op, urn, type } });
+  writeFileSync(
+    stream,
+    [
+      { sequence: 1, resourcePreEvent: m('same', stackUrn, 'pulumi:pulumi:Stack') },
+      // The component's step never reports outputs: start/finish bookkeeping alone would call it pending.
+      { sequence: 2, resourcePreEvent: m('create', comp, 'setops:x:Web') },
+      { sequence: 3, resourcePreEvent: m('create', child, 'aws:s3/bucket:Bucket') },
+      { sequence: 4, resOutputsEvent: m('create', child, 'aws:s3/bucket:Bucket') },
+      { sequence: 5, resOutputsEvent: m('same', stackUrn, 'pulumi:pulumi:Stack') },
+      { sequence: 6, summaryEvent: { maybeCorrupt: false, durationSeconds: 2, resourceChanges: { create: 2, same: 1 }, PolicyPacks: {} } },
+    ]
+      .map((e) => JSON.stringify(e))
+      .join('\n') + '\n',
+  );
+  const s = await setup(t, [{ when: 'up', events: stream }]);
+  writeStackCheckpoint(s.backendRoot, ref, model);
+  const result = await s.engine.apply(model, { ref, changes: [] }, s.io());
+  t.equal(result.status, 'succeeded', result.error?.message ?? 'succeeded');
+  t.notOk(result.error, 'no E_PULUMI_PENDING_OPERATIONS');
+  t.same(result.applied.map((c) => c.subject).sort(), ['resource/aws:s3/bucket:Bucket/web-assets', 'resource/setops:x:Web/web']);
+});
+
 t.test('pending operations recorded in the state stop an apply before `pulumi up`', async (t) => {
   const s = await setup(t, [{ when: 'up' }]);
   writeStackCheckpoint(s.backendRoot, ref, model, {
@@ -217,7 +269,7 @@ t.test('refresh runs `pulumi refresh --preview-only`, reads the stage again and 
   const s = await setup(t, [{ when: 'refresh', events: lifecycle('TestRefreshBasics/3-0-0') }]);
   const refreshed = await s.engine.refresh!(ref);
   t.same({ model: refreshed.model, serial: refreshed.serial }, { model: null, serial: null });
-  t.same(refreshed.drift?.map((c) => [c.op, c.subject, c.reason]), [['delete', 'resource/pkgA:m:typA/resC', 'deleted outside Pulumi']]);
+  t.same(refreshed.drift?.map((c) => [c.op, c.subject, c.reason]), [['delete', 'resource/pkgA:m:typA/resC', 'deleted outside Pulumi (2 state entries)']]);
   const refresh = s.calls().find((c) => words(c) === 'refresh')!;
   t.same(refresh.argv.slice(0, 2), ['refresh', '--preview-only'], 'read-only: a drift check never changes the stack');
 });

@@ -52,3 +52,37 @@ t.test('generic failures: first error line in the message, a short tail in data,
   t.equal(shortTail('a\n\nb\nc\n', 2), 'b\nc');
   t.equal(shortTail('y'.repeat(3000), 8, 100).length, 101);
 });
+
+t.test('deterministic up failures are terminal; throttling, network and lock conflicts are retryable', async (t) => {
+  const cases: [string, string, boolean][] = [
+    ['error: creating RDS DB Instance: InvalidParameterCombination: RDS does not support creating a DB instance with the following combination', 'invalid arguments', false],
+    ['error: Running program failed: TypeError: cannot read properties of undefined', 'program error', false],
+    ['error: creating EC2 VPC: VpcLimitExceeded: The maximum number of VPCs has been reached.', 'quota exceeded', false],
+    ['error: creating ELBv2 Load Balancer: TooManyLoadBalancers: ServiceQuotaExceededException: quota reached', 'service quota', false],
+    ['error: creating IAM Policy: LimitExceeded: Cannot exceed quota for PoliciesPerRole: 10, status code: 409', 'IAM quota', false],
+    ['error: AccessDenied: User is not authorized to perform: ecs:CreateService', 'permissions', false],
+    ['error: updating ECS Service: ThrottlingException: Rate exceeded', 'throttling', true],
+    ['error: describing CloudWatch alarms: LimitExceededException: Rate exceeded', 'throttling as a limit', true],
+    ['error: reading S3 Bucket: RequestError: send request failed caused by: Get "https://s3.amazonaws.com": dial tcp: lookup s3.amazonaws.com: no such host', 'network', true],
+    ['error: operation error ECS: CreateService, https response error StatusCode: 503, ServiceUnavailableException', 'service unavailable', true],
+  ];
+  for (const [stderr, what, retryable] of cases) {
+    const e = await mapPulumiError(cliError(stderr), ctx());
+    t.equal(e.code, retryable ? 'E_PULUMI_TRANSIENT' : 'E_PULUMI_UP_FAILED', `${what}: ${e.code}`);
+    t.equal(e.retryable, retryable, `${what}: ${retryable ? 'retryable' : 'terminal'}`);
+  }
+  const locked = await mapPulumiError(cliError('error: the stack is currently locked by 1 lock(s)'), ctx());
+  t.equal(locked.retryable, true, 'a lock conflict is retryable');
+});
+
+t.test('the engine events decide too: a throttled resource step with a generic stderr is retryable', async (t) => {
+  const translation = {
+    diagnostics: [{ severity: 'error' as const, subject: 'resource/aws:ecs/service:Service/app-web-service', message: 'updating ECS Service: ThrottlingException: Rate exceeded' }],
+    failed: ['resource/aws:ecs/service:Service/app-web-service'],
+    policy: [],
+  } as unknown as Parameters<typeof mapPulumiError>[1]['translation'];
+  const e = await mapPulumiError(cliError('error: update failed\n'), ctx({ translation }));
+  t.equal(e.code, 'E_PULUMI_TRANSIENT');
+  const quota = { ...translation!, diagnostics: [{ severity: 'error' as const, message: 'creating EIP: AddressLimitExceeded: The maximum number of addresses has been reached.' }] };
+  t.equal((await mapPulumiError(cliError('error: update failed\n'), ctx({ translation: quota }))).code, 'E_PULUMI_UP_FAILED');
+});

@@ -127,6 +127,11 @@ export class MockAws implements pulumi.runtime.Mocks {
       }
       case 'aws:route53/getZone:getZone':
         return { zoneId: `Z${h(String(inputs.name)).toUpperCase()}`, name: inputs.name, id: `Z${h(String(inputs.name)).toUpperCase()}` };
+      case 'aws:elb/getServiceAccount:getServiceAccount':
+        // Elastic Load Balancing's log delivery account of the region (eu-west-1's, whatever the region).
+        return { arn: 'arn:aws:iam::156460612806:root', id: '156460612806' };
+      case 'aws:iam/getRole:getRole':
+        return { name: inputs.name, arn: `arn:aws:iam::123456789012:role/aws-service-role/opensearchservice.amazonaws.com/${String(inputs.name)}`, id: inputs.name };
       case 'aws:secretsmanager/getRandomPassword:getRandomPassword':
         return { randomPassword: FAKE_GENERATED_PASSWORD, id: 'random' };
       default:

@@ -15,46 +15,20 @@ import { readDirectory } from '../../../../src/manifests/source-dir.js';
 import { loadDesired } from '../../../../src/manifests/load.js';
 import { EngineError } from '../../../../src/errors.js';
 import type { ProgramOptions, StageProgramOutputs } from '../../../../src/providers/aws/program/index.js';
-import { CALLER_ACCOUNT, FAKE_GENERATED_PASSWORD, MockAws, readable, snapshot, type RecordedResource } from './mocks.js';
+import { CALLER_ACCOUNT, FAKE_GENERATED_PASSWORD, type RecordedResource } from './mocks.js';
+import { mock, runProgram, type ProgramRun } from './run-program.js';
 import { app, service, stage } from '../../../helpers/models.js';
 import { AWS_ORG, IMAGE, edgeCases } from './edge-cases.js';
+import { exampleStages } from './stages.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../../../..');
 const goldenDir = join(root, 'test/fixtures/aws-program');
 
-// setMocks must run before @pulumi/aws is loaded by the program module.
-const mock = new MockAws();
-await pulumi.runtime.setMocks(mock, 'setops-init', 'init', false);
 const { stageProgram } = await import('../../../../src/providers/aws/program/index.js');
 
-interface Run {
-  resources: RecordedResource[];
-  /** Explicit `dependsOn` of each resource (logical names, sorted). */
-  dependsOn: Record<string, string[]>;
-  outputs: Record<string, unknown>;
-  golden: string;
-}
-
-/** Runs the program of one stage to completion (preview=false, so every output resolves). */
-async function run(model: StageModel, opts: ProgramOptions = {}): Promise<Run> {
-  mock.reset(model.organization.aws?.region ?? 'us-east-1');
-  await pulumi.runtime.setMocks(mock, `setops-${model.organization.name}-${model.project.name}`, model.stage.name, false);
-  const program = stageProgram(model, opts);
-  const dependsOn: Record<string, string[]> = {};
-  const outputs = ((await pulumi.runtime.runInPulumiStack(async () => {
-    // Resource options never reach the mocks: a stack transformation sees them.
-    pulumi.runtime.registerStackTransformation((args) => {
-      const deps = ([] as unknown[]).concat(args.opts.dependsOn ?? []) as { __name?: string }[];
-      dependsOn[args.name] = deps.map((d) => d.__name ?? '?').sort();
-      return undefined;
-    });
-    return program();
-  })) ?? {}) as StageProgramOutputs & Record<string, unknown>;
-  // The stack registers its outputs after they resolve: let every pending RPC finish before the next run.
-  await pulumi.runtime.disconnect();
-  return { resources: mock.resources.map(readable), dependsOn, outputs, golden: snapshot(mock, outputs) };
-}
+type Run = ProgramRun;
+const run = (model: StageModel, opts: ProgramOptions = {}): Promise<Run> => runProgram(model, opts);
 
 async function checkGolden(tt: Tap, name: string, text: string): Promise<void> {
   const file = join(goldenDir, `${name}.json`);
@@ -246,13 +220,6 @@ function checkInvariants(tt: Tap, model: StageModel, { resources, outputs, golde
   }
 }
 
-/** The example stages from examples/aws, loaded like `setopsd validate examples/aws`. */
-async function exampleStages(): Promise<Record<string, StageModel>> {
-  const loaded = loadDesired(await readDirectory(join(root, 'examples/aws')));
-  if (!loaded.ok) throw new Error(`examples/aws does not load: ${JSON.stringify(loaded.issues)}`);
-  return Object.fromEntries(loaded.value.stages.map((s) => [`example-${s.stage.name}`, s]));
-}
-
 const cases = { ...(await exampleStages()), ...edgeCases() };
 
 t.test('the examples/aws manifests hold the stages the AWS example promises', async (tt) => {
@@ -401,7 +368,7 @@ t.test('edge cases', async (tt) => {
     t2.same((redirect.conditions as any)[0].hostHeader.values, ['acme.example', 'www.shop.acme.example']);
     t2.equal((redirect.actions as any)[0].redirect.host, 'shop.acme.example', 'other domains redirect to the primary');
     const linksPolicy = named(resources, 'app-web-links-policy')!.inputs.policy as any;
-    t2.same(linksPolicy.Statement.map((s: any) => s.Sid), ['Mountfiles', 'Listuploads', 'Objectsuploads']);
+    t2.same(linksPolicy.Statement.map((s: any) => s.Sid), ['Mountfiles', 'Searchsearch', 'Listuploads', 'Objectsuploads']);
     t2.same((named(resources, 'app-worker-links-policy')!.inputs.policy as any).Statement[0].Action, ['elasticfilesystem:ClientMount'], 'read-only mount cannot write');
     t2.same(Object.keys(outputs.preDeployTaskDefinitions as object), ['web']);
     t2.ok(named(resources, 'link-web-search-ingress') && named(resources, 'link-worker-files-ingress'), 'ingress rules per link');

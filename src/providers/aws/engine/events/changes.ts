@@ -43,24 +43,50 @@ interface ChangeEntry {
   props: Set<string>;
   replaceProps: Set<string>;
   verb: ChangeVerb;
+  /** Nothing stored is lost: the old resource stays in AWS (`retainOnDelete`), or the step only cleans up a replaced one. */
+  retained: boolean;
+  /** Steps recorded: a refresh may delete several state entries under one URN, and Pulumi counts each. */
+  steps: number;
 }
 
 /** The plan lines of a run, collected per resource and operation in the order first seen. */
 export class ChangeLog {
   private readonly entries: ChangeEntry[] = [];
   private readonly byKey = new Map<string, ChangeEntry>();
+  /** Old URN → new URN of resources replaced or updated under an alias (a rename, a new parent). */
+  private readonly aliases = new Map<string, string>();
+
+  /** The URN a step's change is filed under: the new URN of an aliased resource. */
+  private urnOf(meta: StepMetadata): string {
+    const oldUrn = meta.old?.urn;
+    if (oldUrn && oldUrn !== meta.urn && meta.op !== 'delete-replaced' && meta.op !== 'delete') this.aliases.set(oldUrn, meta.urn);
+    return this.aliases.get(meta.urn) ?? meta.urn;
+  }
+
+  /** A change with `op` is recorded for the resource of `meta` (under its new URN when aliased). */
+  has(meta: StepMetadata, op: Op): boolean {
+    return this.byKey.has(`${this.aliases.get(meta.urn) ?? meta.urn}\u0000${op}`);
+  }
 
   /** Records a step as (part of) the `op` change of its resource, with its reason and changed properties. */
-  record(meta: StepMetadata, op: Op, reason?: string, verb: ChangeVerb = 'up'): void {
-    const key = `${meta.urn}\u0000${op}`;
+  record(meta: StepMetadata, op: Op, reason?: string, verb: ChangeVerb = 'up', dataLoss = true): void {
+    const urn = this.urnOf(meta);
+    const key = `${urn}\u0000${op}`;
     let entry = this.byKey.get(key);
     if (!entry) {
-      const subject = resourceSubject(meta.type, meta.urn);
-      entry = { subject, op, type: meta.type, urn: meta.urn, reasons: new Set(), before: {}, after: {}, props: new Set(), replaceProps: new Set(), verb };
+      const subject = resourceSubject(meta.type, urn);
+      entry = { subject, op, type: meta.type, urn, reasons: new Set(), before: {}, after: {}, props: new Set(), replaceProps: new Set(), verb, retained: false, steps: 0 };
       this.byKey.set(key, entry);
       this.entries.push(entry);
     }
+    entry.steps++;
+    if (!dataLoss) entry.retained = true;
     if (reason) entry.reasons.add(reason);
+    if (op === 'delete' || op === 'replace') {
+      const kept = whatDeleteKeeps(meta.old);
+      if (kept) entry.reasons.add(kept);
+      if (meta.old?.retainOnDelete === true) entry.retained = true;
+    }
     addStepDiff(entry, meta);
   }
 
@@ -68,6 +94,19 @@ export class ChangeLog {
   changes(): Change[] {
     return this.entries.flatMap(toChanges);
   }
+}
+
+/**
+ * What survives the deletion of the old resource, as a plan reason: it is retained in AWS, or a
+ * final snapshot (RDS, DocumentDB: unless `skipFinalSnapshot`; ElastiCache) is kept.
+ */
+function whatDeleteKeeps(old: StepState | null | undefined): string | null {
+  if (!old) return null;
+  if (old.retainOnDelete === true) return 'retained in AWS (retainOnDelete): Pulumi forgets it, its data stays';
+  const inputs = old.inputs ?? {};
+  const id = inputs.finalSnapshotIdentifier;
+  if (typeof id === 'string' && id !== '' && inputs.skipFinalSnapshot !== true) return `final snapshot ${id} is kept`;
+  return null;
 }
 
 /** Adds the changed properties of an update or replace step, with their values before and after. */
@@ -107,14 +146,14 @@ function addStepDiff(entry: ChangeEntry, meta: StepMetadata): void {
  * `after`), so every plan format shows what changes. Properties that force a replacement say so.
  */
 function toChanges(entry: ChangeEntry): Change[] {
-  const dataLoss = (entry.op === 'delete' || entry.op === 'replace') && STATEFUL_TYPES.has(entry.type);
+  const dataLoss = (entry.op === 'delete' || entry.op === 'replace') && STATEFUL_TYPES.has(entry.type) && !entry.retained;
   const base = (): Change => ({
     op: entry.op,
     subject: entry.subject,
     dataLoss,
     command: `pulumi ${entry.verb} --stack ${stackOfUrn(entry.urn)} --target '${entry.urn}'`,
   });
-  const reasons = [...entry.reasons];
+  const reasons = [...entry.reasons].map((r) => (entry.verb === 'refresh' && entry.steps > 1 ? `${r} (${entry.steps} state entries)` : r));
   if (entry.props.size === 0) {
     const change = base();
     if (reasons.length > 0) change.reason = reasons.join('; ');

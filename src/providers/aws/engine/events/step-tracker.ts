@@ -47,6 +47,11 @@ export class StepTracker {
     if (!this.failed.includes(subject)) this.failed.push(subject);
   }
 
+  /** The op of the last step that started for the resource at `urn`. */
+  lastStarted(urn: string): string | undefined {
+    return this.open.get(urn)?.op;
+  }
+
   /** A step with `op` started for the resource at `urn`. */
   hasStarted(urn: string, op: string): boolean {
     return this.startedOps.get(urn)?.has(op) ?? false;

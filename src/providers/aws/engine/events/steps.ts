@@ -46,6 +46,27 @@ export function resourceSubject(type: string, urn: string): string {
   return `resource/${type}/${name}`;
 }
 
+/**
+ * A default provider (`pulumi:providers:<pkg>::default…`): the engine's own bookkeeping, neither
+ * a change nor counted by Pulumi.
+ */
+export function isDefaultProvider(type: string, urn: string): boolean {
+  return type.startsWith('pulumi:providers:') && urn.slice(urn.lastIndexOf('::') + 2).startsWith('default');
+}
+
+/**
+ * The op a finished (or, in a preview, planned) step adds to Pulumi's resource counts
+ * (`summaryEvent.resourceChanges`); null for steps Pulumi does not count: default providers, the
+ * parts of a replacement other than its `replace` step, a refresh that found nothing.
+ */
+export function countedOp(meta: StepMetadata, refreshed: boolean): string | null {
+  if (isDefaultProvider(meta.type, meta.urn)) return null;
+  if (meta.op === 'create-replacement' || meta.op === 'delete-replaced' || meta.op === 'import-replacement') return null;
+  if (meta.op === 'refresh') return null;
+  if (refreshed && meta.op !== 'update' && meta.op !== 'delete') return null;
+  return meta.op;
+}
+
 /** The stack name inside a URN (`urn:pulumi:<stack>::<project>::…`). */
 export function stackOfUrn(urn: string): string {
   const m = /^urn:pulumi:([^:]+)::/.exec(urn);

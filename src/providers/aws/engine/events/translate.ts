@@ -13,7 +13,7 @@ import { ChangeLog } from './changes.js';
 import { DiagnosticLog } from './diagnostics.js';
 import { ProgressLog } from './progress.js';
 import { StepTracker } from './step-tracker.js';
-import { planOp, STACK_TYPE, STEP_EVENT_KINDS, stepOf } from './steps.js';
+import { countedOp, isDefaultProvider, planOp, STACK_TYPE, STEP_EVENT_KINDS, stepOf } from './steps.js';
 
 /** Events ordered by `sequence`; equal (or missing) sequence numbers keep their arrival order. */
 export function orderEvents(events: readonly EngineEventLike[]): EngineEventLike[] {
@@ -23,12 +23,23 @@ export function orderEvents(events: readonly EngineEventLike[]): EngineEventLike
     .map((x) => x.e);
 }
 
+/** What Pulumi itself said about the run, beyond its events. */
+export interface RunResult {
+  /**
+   * The operation's result: `succeeded` when the CLI finished it (the Automation API call
+   * resolved; `UpResult.summary.result`), `failed`, `in-progress` or `not-started`. Absent when
+   * the stream is all there is (a recorded event log, or a run that threw).
+   */
+  result?: string;
+}
+
 /**
  * Translates a whole event stream. Pure and deterministic: the same events give the same
- * translation whatever order they arrived in.
+ * translation whatever order they arrived in. Pulumi's own result (`run.result`, else the
+ * `summaryEvent`'s) decides the outcome; step bookkeeping only when neither says.
  */
-export function translateEvents(events: readonly EngineEventLike[]): Translation {
-  const translator = new Translator();
+export function translateEvents(events: readonly EngineEventLike[], run: RunResult = {}): Translation {
+  const translator = new Translator(run.result);
   for (const event of orderEvents(events)) translator.add(event);
   return translator.result();
 }
@@ -50,6 +61,13 @@ export class Translator {
   private preview = false;
   /** The last `summaryEvent`; none when the stream ended without one. */
   private summary: RunSummary | undefined;
+  /** Resource counts by step op, counted the way Pulumi counts `resourceChanges`. */
+  private readonly counts = new Map<string, number>();
+  /** URN and op of the planned steps counted. */
+  private readonly planned = new Set<string>();
+
+  /** `result`: what Pulumi said of the run (see `RunResult`). */
+  constructor(private readonly engineResult?: string) {}
 
   /** Takes the next event; unknown event kinds are ignored. */
   add(event: EngineEventLike): void {
@@ -57,9 +75,20 @@ export class Translator {
     this.progress.add(event, (urn) => this.steps.running(urn));
     if (STEP_EVENT_KINDS.some((kind) => (event[kind] as { planning?: boolean } | undefined)?.planning)) this.preview = true;
     const pre = stepOf(event, 'resourcePreEvent');
-    if (pre) this.stepStarted(pre);
+    if (pre) {
+      // A preview counts planned steps; an update, finished ones.
+      // (the display may repeat a planned step's events: counted once per resource and op).
+      if ((event.resourcePreEvent as { planning?: boolean }).planning && !this.planned.has(`${pre.urn}\u0000${pre.op}`)) {
+        this.planned.add(`${pre.urn}\u0000${pre.op}`);
+        this.count(countedOp(pre, false));
+      }
+      this.stepStarted(pre);
+    }
     const out = stepOf(event, 'resOutputsEvent');
-    if (out) this.stepOutputs(out);
+    if (out) {
+      if (!(event.resOutputsEvent as { planning?: boolean }).planning) this.count(countedOp(out, this.steps.lastStarted(out.urn) === 'refresh'));
+      this.stepOutputs(out);
+    }
     const fail = stepOf(event, 'resOpFailedEvent');
     if (fail) this.steps.failedStep(fail);
     const diag = event.diagnosticEvent as DiagnosticEventBody | undefined;
@@ -72,13 +101,19 @@ export class Translator {
 
   /** The translation of the events taken so far. */
   result(): Translation {
-    const unfinished = this.preview ? [] : this.steps.unfinished();
+    const said = this.pulumiResult();
+    // A run Pulumi finished left nothing pending, whatever the step bookkeeping says (component
+    // resources, for one, may never report outputs).
+    const unfinished = this.preview || said === 'succeeded' ? [] : this.steps.unfinished();
     const pending = unfinished.map((s) => s.subject);
     const failed = this.steps.failed;
     const changes = this.changes.changes();
     const completed = changes
       .map((c) => c.subject)
-      .filter((s, i, all) => all.indexOf(s) === i && this.steps.hasFinished(s) && !pending.includes(s) && !failed.includes(s));
+      .filter(
+        (s, i, all) =>
+          all.indexOf(s) === i && (said === 'succeeded' || (this.steps.hasFinished(s) && !pending.includes(s))) && !failed.includes(s),
+      );
     const { diagnostics, policy, previousPendingOperations } = this.notes;
     return {
       preview: this.preview,
@@ -86,6 +121,7 @@ export class Translator {
       completed,
       progress: this.progress.all(),
       summary: this.summary?.counts ?? {},
+      counts: sortedRecord(Object.fromEntries(this.counts)),
       outcome: this.outcome(pending),
       maybeCorrupt: this.summary?.maybeCorrupt ?? false,
       pending,
@@ -100,7 +136,13 @@ export class Translator {
   /** A step started: a plan line for steps that change something (not the stack itself). */
   private stepStarted(pre: StepMetadata): void {
     this.steps.started(pre);
-    if (pre.type === STACK_TYPE) return;
+    if (pre.type === STACK_TYPE || isDefaultProvider(pre.type, pre.urn)) return;
+    if (pre.op === 'delete-replaced' && !this.changes.has(pre, 'replace')) {
+      // No replacement in this run: the engine cleans up a resource an earlier replacement left
+      // pending deletion. Its data moved to the replacement then; nothing is replaced now.
+      this.changes.record(pre, 'delete', 'cleans up a resource an earlier replacement left pending deletion', 'up', false);
+      return;
+    }
     const mapped = planOp(pre.op);
     if (mapped) this.changes.record(pre, mapped.op, mapped.reason);
   }
@@ -123,8 +165,25 @@ export class Translator {
     if (sum.isPreview) this.preview = true;
   }
 
-  /** `failed` when anything failed, `interrupted` when steps never finished or no summary came. */
+  /** Adds one to the count of `op` (null: not counted). */
+  private count(op: string | null): void {
+    if (op !== null) this.counts.set(op, (this.counts.get(op) ?? 0) + 1);
+  }
+
+  /** Pulumi's word on the run: the operation's result, else the summary event's. */
+  private pulumiResult(): string | undefined {
+    return this.engineResult ?? this.summary?.result;
+  }
+
+  /**
+   * Pulumi's result when it gave one (`succeeded`, `failed`; `in-progress` / `not-started`:
+   * interrupted). Otherwise `failed` when anything failed, `interrupted` when steps never
+   * finished or no summary came.
+   */
   private outcome(pending: readonly string[]): Translation['outcome'] {
+    const said = this.pulumiResult();
+    if (said === 'succeeded' || said === 'failed') return said;
+    if (said === 'in-progress' || said === 'not-started') return 'interrupted';
     const policyFailed = this.notes.policy.some((p) => p.level === 'mandatory');
     const errored = this.notes.diagnostics.some((d) => d.severity === 'error');
     if (this.summary?.result === 'failed' || this.steps.failed.length > 0 || policyFailed || errored) return 'failed';

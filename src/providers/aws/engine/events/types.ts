@@ -23,6 +23,10 @@ export interface StepState {
   inputs?: Record<string, unknown>;
   outputs?: Record<string, unknown>;
   provider?: string;
+  /** Pulumi refuses to delete the resource. */
+  protect?: boolean;
+  /** A delete only drops the resource from the state: it stays in AWS. */
+  retainOnDelete?: boolean;
 }
 
 /** `StepEventMetadata`: one resource step. */
@@ -92,6 +96,12 @@ export interface Translation {
   progress: ProgressEvent[];
   /** `summaryEvent.resourceChanges`, keys sorted; empty when the stream has no summary. */
   summary: Record<string, number>;
+  /**
+   * Resource counts by step op, counted from the steps the way Pulumi counts `resourceChanges`
+   * (finished steps, or planned ones in a preview; no default providers, a replacement once,
+   * each state entry a refresh deleted): equal to `summary` for a run Pulumi finished.
+   */
+  counts: Record<string, number>;
   /**
    * `succeeded`; `failed` (a step, policy or the engine failed); `interrupted` (steps started
    * and never finished, or the stream ended without a summary).

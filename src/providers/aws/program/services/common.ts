@@ -1,4 +1,6 @@
 import * as aws from '@pulumi/aws';
+import type * as pulumi from '@pulumi/pulumi';
+import { snapshotIdentifier } from '../aws-names.js';
 import type { ServiceModel } from '../../../../model/stage-model.js';
 import type { ProgramContext } from '../context.js';
 import type { Network } from '../network.js';
@@ -31,14 +33,42 @@ export function planOf(model: ServiceModel, fallback: string): { instanceClass: 
   return plan.endsWith('.ha') ? { instanceClass: plan.slice(0, -3), ha: true } : { instanceClass: plan, ha: false };
 }
 
+/** Multi-AZ: asked for by a `.ha` plan, and always on protected stages (production posture). */
+export function multiAzOf(ctx: ProgramContext, model: ServiceModel, fallback: string): { instanceClass: string; ha: boolean } {
+  const { instanceClass, ha } = planOf(model, fallback);
+  return { instanceClass, ha: ha || ctx.protectedStage };
+}
+
 /** Backup retention in days: the model's, at least 1 on protected stages (backups are never off there). */
 export function retentionDays(ctx: ProgramContext, model: ServiceModel): number {
   return Math.max(model.backup.retentionDays, ctx.protectedStage ? 1 : 0);
 }
 
-/** Final snapshot settings: taken when the service is deletion-protected. */
+/**
+ * Final snapshot settings of a database (RDS, DocumentDB, ElastiCache): a final snapshot is
+ * always taken when it is deleted, unless the Service says `finalSnapshot: false`. It is named
+ * after stage, service and the time of the run that created the resource
+ * (`<org>-<project>-<stage>-<service>-final-<yyyymmddhhmmss>`, a valid snapshot identifier,
+ * see `snapshotIdentifier`), so a service deleted and created again never collides with the
+ * snapshot of its predecessor. Deletion protection does not decide it: turning protection off
+ * to delete a database keeps its snapshot.
+ */
 export function finalSnapshot(ctx: ProgramContext, name: string, model: ServiceModel): { skipFinalSnapshot: boolean; finalSnapshotIdentifier?: string } {
-  return model.deletionProtection
-    ? { skipFinalSnapshot: false, finalSnapshotIdentifier: `${ctx.names.prefix}-${name}-final` }
-    : { skipFinalSnapshot: true };
+  return model.finalSnapshot === false
+    ? { skipFinalSnapshot: true }
+    : { skipFinalSnapshot: false, finalSnapshotIdentifier: snapshotIdentifier(`${ctx.names.prefix}-${name}-final-${ctx.runStamp}`) };
+}
+
+/**
+ * Resource options of a database that holds data: the final snapshot name is kept from the run
+ * that created it (`ignoreChanges`: later runs have another time and must not show a change),
+ * and on protected stages with deletion protection Pulumi's own `protect` and `retainOnDelete`
+ * stop even a hand-run `pulumi destroy` from dropping it.
+ */
+export function statefulOptions(ctx: ProgramContext, model: ServiceModel, ignoreChanges: string[] = []): pulumi.CustomResourceOptions {
+  const guarded = ctx.protectedStage && model.deletionProtection;
+  return ctx.res({
+    ...(ignoreChanges.length > 0 ? { ignoreChanges } : {}),
+    ...(guarded ? { protect: true, retainOnDelete: true } : {}),
+  });
 }

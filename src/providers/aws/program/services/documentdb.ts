@@ -2,7 +2,7 @@ import * as aws from '@pulumi/aws';
 import type { ServiceModel } from '../../../../model/stage-model.js';
 import type { ProgramContext } from '../context.js';
 import type { Network } from '../network.js';
-import { finalSnapshot, numberOption, planOf, retentionDays, serviceSecurityGroup } from './common.js';
+import { finalSnapshot, numberOption, planOf, retentionDays, serviceSecurityGroup, statefulOptions } from './common.js';
 import type { BuiltService } from './types.js';
 import { documentdbEngineVersion } from './versions.js';
 
@@ -41,7 +41,7 @@ export function buildDocumentdb(ctx: ProgramContext, network: Network, name: str
       ...finalSnapshot(ctx, name, model),
       applyImmediately: !ctx.protectedStage,
     },
-    ctx.res(),
+    statefulOptions(ctx, model, ['finalSnapshotIdentifier']),
   );
   for (let i = 0; i < scale; i++) {
     new aws.docdb.ClusterInstance(

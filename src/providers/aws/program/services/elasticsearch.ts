@@ -3,18 +3,18 @@ import * as pulumi from '@pulumi/pulumi';
 import type { ServiceModel } from '../../../../model/stage-model.js';
 import type { ProgramContext } from '../context.js';
 import type { Network } from '../network.js';
-import { policyDocument } from '../iam.js';
-import { numberOption, planOf, serviceSecurityGroup } from './common.js';
+import { requireOpenSearchServiceRole } from '../search-access.js';
+import { numberOption, planOf, serviceSecurityGroup, statefulOptions } from './common.js';
 import type { BuiltService } from './types.js';
 import { elasticsearchEngineVersion } from './versions.js';
 
 /**
  * elasticsearch → an OpenSearch Service domain inside the VPC (private subnets; `.ha` plan →
  * two nodes across both zones), gp3 storage of `options.storage` GB (default 10), encrypted at
- * rest and node to node (except on legacy T2 nodes, with a warning), HTTPS only (TLS 1.2+). Access: the domain policy allows HTTP calls
- * from any principal, and the network is the boundary — only linked apps' security groups may
- * reach it (the usual setup for VPC domains, so apps use plain HTTPS without request signing).
- * The account needs the OpenSearch service-linked role (created on first use of VPC domains).
+ * rest and node to node (except on legacy T2 nodes, with a warning), HTTPS only (TLS 1.2+). Access:
+ * the domain policy (search-access.ts) allows HTTP calls from the task roles of linked apps only,
+ * which sign their requests (SigV4); only linked apps' security groups may reach it. The account
+ * needs the OpenSearch service-linked role: the program requires it (search-access.ts).
  */
 export function buildElasticsearch(ctx: ProgramContext, network: Network, name: string, model: ServiceModel): BuiltService {
   const { instanceClass, ha } = planOf(model, 't3.small.search');
@@ -24,6 +24,8 @@ export function buildElasticsearch(ctx: ProgramContext, network: Network, name: 
     pulumi.log.warn(`service/${name} in ${ctx.names.key}: ${instanceClass} cannot encrypt data at rest; choose a current instance type (e.g. t3.medium.search)`);
   }
   const sg = serviceSecurityGroup(ctx, network, name);
+  // A VPC domain needs the account's service-linked role: a missing one fails the preview.
+  requireOpenSearchServiceRole(ctx);
   const domain = new aws.opensearch.Domain(
     `svc-${name}-opensearch`,
     {
@@ -42,23 +44,13 @@ export function buildElasticsearch(ctx: ProgramContext, network: Network, name: 
       nodeToNodeEncryption: { enabled: encrypts },
       domainEndpointOptions: { enforceHttps: true, tlsSecurityPolicy: 'Policy-Min-TLS-1-2-2019-07' },
     },
-    ctx.res(),
-  );
-  new aws.opensearch.DomainPolicy(
-    `svc-${name}-opensearch-policy`,
-    {
-      domainName: domain.domainName,
-      accessPolicies: policyDocument([
-        { Effect: 'Allow', Principal: { AWS: '*' }, Action: ['es:ESHttp*'], Resource: [domain.arn.apply((arn) => `${arn}/*`)] },
-      ]),
-    },
-    ctx.res(),
+    statefulOptions(ctx, model),
   );
   return {
     name,
     model,
     securityGroup: sg,
-    connection: { type: 'elasticsearch', endpoint: domain.endpoint, port: 443 },
+    connection: { type: 'elasticsearch', endpoint: domain.endpoint, port: 443, domainName: domain.domainName, domainArn: domain.arn },
     outputs: { type: 'elasticsearch', endpoint: domain.endpoint },
   };
 }

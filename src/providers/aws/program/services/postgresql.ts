@@ -2,7 +2,7 @@ import * as aws from '@pulumi/aws';
 import type { ServiceModel } from '../../../../model/stage-model.js';
 import type { ProgramContext } from '../context.js';
 import type { Network } from '../network.js';
-import { finalSnapshot, numberOption, planOf, retentionDays, serviceSecurityGroup } from './common.js';
+import { finalSnapshot, multiAzOf, numberOption, retentionDays, serviceSecurityGroup, statefulOptions } from './common.js';
 import type { BuiltService } from './types.js';
 
 /** Extensions that must be in `shared_preload_libraries` before `CREATE EXTENSION` works. */
@@ -14,9 +14,10 @@ export const POSTGRES_USER = 'setops';
 /**
  * postgresql → an RDS PostgreSQL instance in the private subnets: engine version from
  * `version` (major, default 16), instance class from `plan` (default `db.t4g.micro`; `.ha`
- * suffix → multi-AZ), gp3 storage from `minStorage` (default 20 GB) autoscaling up to
+ * suffix, and every protected stage → multi-AZ), gp3 storage from `minStorage` (default 20 GB) autoscaling up to
  * `maxStorage`, encrypted, TLS forced, not publicly accessible, backups and deletion protection
- * from the model (a final snapshot when protected).
+ * from the model; a final snapshot on delete (unless `finalSnapshot: false`) and the automated
+ * backups kept for their retention.
  *
  * The master password is managed by RDS (`manageMasterUserPassword`): RDS generates it and keeps
  * it in a Secrets Manager secret it rotates, so it never passes through the program, Pulumi
@@ -26,7 +27,7 @@ export const POSTGRES_USER = 'setops';
  */
 export function buildPostgresql(ctx: ProgramContext, network: Network, name: string, model: ServiceModel): BuiltService {
   const major = (model.version ?? '16').split('.')[0]!;
-  const { instanceClass, ha } = planOf(model, 'db.t4g.micro');
+  const { instanceClass, ha } = multiAzOf(ctx, model, 'db.t4g.micro');
   const minStorage = Math.max(20, numberOption(model, ['minStorage', 'min_storage'], 20));
   const maxStorage = numberOption(model, ['maxStorage', 'max_storage'], 0);
   const extensions = Array.isArray(model.options.extensions) ? model.options.extensions.map(String) : [];
@@ -72,13 +73,15 @@ export function buildPostgresql(ctx: ProgramContext, network: Network, name: str
       backupRetentionPeriod: retentionDays(ctx, model),
       deletionProtection: model.deletionProtection,
       ...finalSnapshot(ctx, name, model),
+      // Automated backups outlive the instance for their retention period.
+      deleteAutomatedBackups: false,
       copyTagsToSnapshot: true,
       autoMinorVersionUpgrade: true,
       allowMajorVersionUpgrade: true,
       // Protected stages change in the maintenance window; the others at once.
       applyImmediately: !ctx.protectedStage,
     },
-    ctx.res(),
+    statefulOptions(ctx, model, ['finalSnapshotIdentifier']),
   );
   const passwordSecretArn = instance.masterUserSecrets.apply((s) => s[0]?.secretArn ?? '');
   return {

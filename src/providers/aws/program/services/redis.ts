@@ -3,14 +3,14 @@ import * as pulumi from '@pulumi/pulumi';
 import type { ServiceModel } from '../../../../model/stage-model.js';
 import type { ProgramContext } from '../context.js';
 import type { Network } from '../network.js';
-import { finalSnapshot, planOf, retentionDays, serviceSecurityGroup } from './common.js';
+import { finalSnapshot, multiAzOf, retentionDays, serviceSecurityGroup, statefulOptions } from './common.js';
 import type { BuiltService } from './types.js';
 import { redisEngineVersion } from './versions.js';
 
 /**
  * redis → an ElastiCache replication group in the private subnets with TLS (transit
  * encryption), encryption at rest and AUTH; node type from `plan` (default `cache.t4g.micro`;
- * `.ha` → a replica in the second zone with automatic failover); snapshots kept for the
+ * `.ha`, and every protected stage → a replica in the second zone with automatic failover); snapshots kept for the
  * backup retention.
  *
  * The AUTH token: ElastiCache needs it as an input, so it cannot stay out of Pulumi state. It is
@@ -19,7 +19,7 @@ import { redisEngineVersion } from './versions.js';
  * only as an encrypted secret. `ignoreChanges` keeps the first token: later runs do not rotate it.
  */
 export function buildRedis(ctx: ProgramContext, network: Network, name: string, model: ServiceModel): BuiltService {
-  const { instanceClass, ha } = planOf(model, 'cache.t4g.micro');
+  const { instanceClass, ha } = multiAzOf(ctx, model, 'cache.t4g.micro');
   const sg = serviceSecurityGroup(ctx, network, name);
   const subnets = new aws.elasticache.SubnetGroup(
     `svc-${name}-subnets`,
@@ -58,11 +58,12 @@ export function buildRedis(ctx: ProgramContext, network: Network, name: string, 
       transitEncryptionEnabled: true,
       authToken: token,
       snapshotRetentionLimit: retentionDays(ctx, model),
-      ...(model.deletionProtection ? { finalSnapshotIdentifier: finalSnapshot(ctx, name, model).finalSnapshotIdentifier } : {}),
+      // A final snapshot on delete unless the Service says `finalSnapshot: false`.
+      ...(finalSnapshot(ctx, name, model).finalSnapshotIdentifier ? { finalSnapshotIdentifier: finalSnapshot(ctx, name, model).finalSnapshotIdentifier } : {}),
       autoMinorVersionUpgrade: true,
       applyImmediately: !ctx.protectedStage,
     },
-    ctx.res({ ignoreChanges: ['authToken'] }),
+    statefulOptions(ctx, model, ['authToken', 'finalSnapshotIdentifier']),
   );
   return {
     name,

@@ -2,6 +2,7 @@ import * as aws from '@pulumi/aws';
 import type { ServiceModel } from '../../../../model/stage-model.js';
 import type { ProgramContext } from '../context.js';
 import { policyDocument } from '../iam.js';
+import { statefulOptions } from './common.js';
 import type { BuiltService } from './types.js';
 
 /**
@@ -12,7 +13,7 @@ import type { BuiltService } from './types.js';
  */
 export function buildS3(ctx: ProgramContext, name: string, model: ServiceModel): BuiltService {
   const blockPublic = model.options.blockPublicAccess ?? model.options.block_public_access ?? true;
-  const bucket = new aws.s3.Bucket(`svc-${name}-bucket`, { forceDestroy: !model.deletionProtection }, ctx.res());
+  const bucket = new aws.s3.Bucket(`svc-${name}-bucket`, { forceDestroy: !model.deletionProtection }, statefulOptions(ctx, model));
   new aws.s3.BucketOwnershipControls(
     `svc-${name}-ownership`,
     { bucket: bucket.id, rule: { objectOwnership: 'BucketOwnerEnforced' } },

@@ -11,7 +11,7 @@ export type ServiceConnection =
   | { type: 'postgresql'; host: pulumi.Output<string>; port: number; database: string; username: string; passwordSecretArn: pulumi.Output<string> }
   | { type: 'redis'; host: pulumi.Output<string>; port: number; passwordSecretArn: pulumi.Output<string> }
   | { type: 'documentdb'; host: pulumi.Output<string>; port: number; username: string; passwordSecretArn: pulumi.Output<string> }
-  | { type: 'elasticsearch'; endpoint: pulumi.Output<string>; port: number }
+  | { type: 'elasticsearch'; endpoint: pulumi.Output<string>; port: number; domainName: pulumi.Output<string>; domainArn: pulumi.Output<string> }
   | { type: 's3'; bucketName: pulumi.Output<string>; bucketArn: pulumi.Output<string> }
   | {
       type: 'volume';

@@ -2,7 +2,7 @@ import * as aws from '@pulumi/aws';
 import type { ServiceModel } from '../../../../model/stage-model.js';
 import type { ProgramContext } from '../context.js';
 import type { Network } from '../network.js';
-import { serviceSecurityGroup } from './common.js';
+import { serviceSecurityGroup, statefulOptions } from './common.js';
 import type { BuiltService } from './types.js';
 
 /** The POSIX user the access point maps every client to. */
@@ -24,7 +24,7 @@ export function buildVolume(ctx: ProgramContext, network: Network, name: string,
       lifecyclePolicies: [{ transitionToIa: 'AFTER_30_DAYS' }],
       tags: { Name: `${ctx.names.prefix}-${name}` },
     },
-    ctx.res(),
+    statefulOptions(ctx, model),
   );
   new aws.efs.BackupPolicy(
     `svc-${name}-backup`,
