@@ -57,6 +57,11 @@ export interface DeploymentInfo {
   /** Outputs of the root `pulumi:pulumi:Stack` resource (secrets still encrypted); null when absent. */
   outputs: Record<string, unknown> | null;
   pendingOperations: PendingOperation[];
+  /**
+   * Final snapshot identifiers the recorded resources carry (`inputs.finalSnapshotIdentifier`),
+   * by logical name (the URN's last part): the program keeps each database's first one.
+   */
+  finalSnapshots: Record<string, string>;
   /** Null when the deployment has no resources (a new or destroyed stack). */
   serial: string | null;
 }
@@ -126,7 +131,7 @@ export function parseDeployment(deployment: unknown, version: number, source: st
 
 function readDeployment(deployment: unknown, version: number, source: string, pointer: string): DeploymentInfo {
   if (deployment === null || deployment === undefined) {
-    return { version, resourceCount: 0, outputs: null, pendingOperations: [], serial: null };
+    return { version, resourceCount: 0, outputs: null, pendingOperations: [], finalSnapshots: {}, serial: null };
   }
   if (typeof deployment !== 'object' || Array.isArray(deployment)) fail(source, `${pointer || '/'}: the deployment is not a JSON object; the state file is damaged; ${RESTORE}`, { pointer });
   const d = deployment as { resources?: unknown; pending_operations?: unknown };
@@ -150,11 +155,19 @@ function readDeployment(deployment: unknown, version: number, source: string, po
     if (typeof resource.id === 'string' && resource.id !== '') p.id = resource.id;
     pendingOperations.push(p);
   });
+  const finalSnapshots: Record<string, string> = {};
+  for (const r of resources) {
+    const id = (r as { inputs?: Record<string, unknown> }).inputs?.finalSnapshotIdentifier;
+    if (typeof r.urn === 'string' && typeof id === 'string' && id !== '' && !(r as { delete?: boolean }).delete) {
+      finalSnapshots[r.urn.slice(r.urn.lastIndexOf('::') + 2)] = id;
+    }
+  }
   return {
     version,
     resourceCount: resources.length,
     outputs: root?.outputs ?? null,
     pendingOperations,
+    finalSnapshots,
     serial: resources.length === 0 && pendingOperations.length === 0 ? null : hashOf(deployment),
   };
 }

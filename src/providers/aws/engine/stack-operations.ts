@@ -15,12 +15,24 @@ import { deploymentMessage, logRun, progressTo, runOperation, type RunOutcome } 
 import { indexStage } from './stage-index.js';
 import type { OpenStack } from './workspace.js';
 
+/**
+ * What every run of the stage's program gets besides `extra`: the engine clock's time and the
+ * final snapshot names the stack records (so a database keeps its first one; see
+ * `ProgramOptions.recordedFinalSnapshots`). A state that cannot be read records none here: the
+ * run itself reports it.
+ */
+async function runOptions(parts: EngineParts, ref: StageRef, signal: AbortSignal | undefined, extra: ProgramOptions = {}): Promise<ProgramOptions> {
+  const recorded = await parts.stacks.deployment(ref, signal).catch(() => null);
+  const snapshots = recorded?.finalSnapshots ?? {};
+  return { now: parts.ctx.deps.clock.now(), ...(Object.keys(snapshots).length > 0 ? { recordedFinalSnapshots: snapshots } : {}), ...extra };
+}
+
 /** `pulumi preview` of `desired`: the resource-level plan lines. Throws the mapped error. */
 export async function previewStage(parts: EngineParts, desired: StageModel, signal?: AbortSignal): Promise<ResourcePlan> {
   const { stacks } = parts;
   const ref = refOf(desired);
   throwIfAborted(signal);
-  const program = await stageProgramFor(parts.opts.program, desired, { now: parts.ctx.deps.clock.now() });
+  const program = await stageProgramFor(parts.opts.program, desired, await runOptions(parts, ref, signal));
   let opened: OpenStack;
   // Pulumi previews a stack only: a stage without one gets a stack for the preview, removed
   // right after, so a plan never leaves a stack behind (`stack rm` refuses one with resources).
@@ -62,7 +74,7 @@ export async function runUpdate(
   const ref = refOf(desired);
   let opened: OpenStack;
   try {
-    opened = await stacks.open(ref, 'up', await stageProgramFor(parts.opts.program, desired, { now: parts.ctx.deps.clock.now(), ...programOpts }), true);
+    opened = await stacks.open(ref, 'up', await stageProgramFor(parts.opts.program, desired, await runOptions(parts, ref, io.signal, programOpts)), true);
   } catch (err) {
     const error = await mapPulumiError(err, stacks.errorContext(ref, 'up', io.signal));
     return { failed: { status: 'failed', applied: [], error } };

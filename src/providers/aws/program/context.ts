@@ -43,6 +43,12 @@ export interface ProgramOptions {
    * of databases created by it (`services/common.ts`). Default 0 (tests pass a fixed time).
    */
   now?: number;
+  /**
+   * Final snapshot identifiers the stack records, by logical name (from the checkpoint): a
+   * database keeps the name it got when it was created (or first got one), so later runs with
+   * another `now` change nothing.
+   */
+  recordedFinalSnapshots?: Record<string, string>;
 }
 
 /** What every part of the program shares: the model, names, provider and account. */
@@ -62,6 +68,8 @@ export interface ProgramContext {
   heldApps: ReadonlySet<string>;
   /** `yyyymmddhhmmss` (UTC) of `ProgramOptions.now`: the time part of final snapshot names. */
   runStamp: string;
+  /** See `ProgramOptions.recordedFinalSnapshots`. */
+  recordedFinalSnapshots: Record<string, string>;
   /** The explicit AWS provider (region, allowed account, default tags). */
   provider: aws.Provider;
   /** Resource options with the stage's provider (plus `extra`). */
@@ -105,6 +113,7 @@ export function createContext(model: StageModel, names: StageNames, opts: Progra
     pinnedTaskDefinitions: opts.pinnedTaskDefinitions ?? {},
     heldApps: new Set(opts.heldApps ?? []),
     runStamp: new Date(opts.now ?? 0).toISOString().replace(/[^0-9]/g, '').slice(0, 14),
+    recordedFinalSnapshots: opts.recordedFinalSnapshots ?? {},
     provider,
     res: (extra = {}) => ({ ...extra, provider }),
     invoke,

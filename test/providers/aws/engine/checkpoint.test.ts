@@ -75,7 +75,7 @@ t.test('stack export output reads like the checkpoint (same deployment, same ser
   const exported = JSON.stringify({ version: 3, deployment: ckpt.checkpoint.latest });
   t.same(parseExport(exported, 'export'), parseCheckpoint(fixture('checkpoint-v3.json'), 'file'));
   t.same(parseExport('{"version":3,"deployment":{"manifest":{},"resources":[]}}', 'e'), {
-    version: 3, resourceCount: 0, outputs: null, pendingOperations: [], serial: null,
+    version: 3, resourceCount: 0, outputs: null, pendingOperations: [], finalSnapshots: {}, serial: null,
   });
 });
 

@@ -37,11 +37,15 @@ const network = {
 async function setup(t: Test, result: TaskRunResult | Error) {
   const inputs: TaskRunInput[] = [];
   const programOpts: ProgramOptions[] = [];
+  const nows: (number | undefined)[] = [];
   let fakeDir = '';
   const s = await fakeStack(t, {
     engine: {
       program: (_model, opts) => {
-        programOpts.push(opts ?? {});
+        // `now` (the injected clock) names final snapshots: kept apart from the other options.
+        const { now, ...rest } = opts ?? {};
+        nows.push(now);
+        programOpts.push(rest);
         return async () => ({});
       },
       taskRunner: {
@@ -77,7 +81,7 @@ async function setup(t: Test, result: TaskRunResult | Error) {
     { when: 'up', writes: [{ path: s.checkpoint, text: checkpointText(finalOutputs, '2026-01-03T00:00:00Z') }] },
   ]);
   const sequence = (): string[] => s.calls().map(words).filter((w) => w === 'up' || w.startsWith('<task>'));
-  return { ...s, inputs, programOpts, pinnedModel, sequence };
+  return { ...s, inputs, programOpts, nows, pinnedModel, sequence };
 }
 
 t.test('a changed app with preDeploy: pinned update, its task in the stage network, then the rollout', async (t) => {
@@ -85,6 +89,7 @@ t.test('a changed app with preDeploy: pinned update, its task in the stage netwo
   const result = await s.engine.apply(desired, { ref, changes: [] }, s.io());
   t.equal(result.status, 'succeeded', result.error?.message ?? 'succeeded');
   t.same(s.sequence(), ['up', '<task> web', 'up'], 'up pinned → pre-deploy task → up');
+  t.same(s.nows, [Date.UTC(2026, 0, 1), Date.UTC(2026, 0, 1)], "each update's program gets the time of the engine's clock (final snapshot names)");
   t.same(s.programOpts, [
     { previousModel: previous, pinnedTaskDefinitions: { web: td('web', 1), worker: td('worker', 1) }, heldApps: ['jobs'] },
     { previousModel: previous },

@@ -35,12 +35,19 @@ t.test('every database keeps a final snapshot named after stage, service and tim
       t.equal(r.inputs.finalSnapshotIdentifier, want, `${type} on ${stageName}: final snapshot ${want} although deletion protection is off`);
       t.same(awsNameProblems(String(r.inputs.finalSnapshotIdentifier), type === 'redis' ? AWS_NAME_RULES.cacheSnapshot : AWS_NAME_RULES.dbSnapshot), [], 'a valid snapshot identifier');
       if (type !== 'redis') t.equal(r.inputs.skipFinalSnapshot, false, `${type}: skipFinalSnapshot false`);
-      // Later runs have another time: the name from the run that created the database stays.
-      t.ok(options[logical]!.ignoreChanges.includes('finalSnapshotIdentifier'), `${type}: the first snapshot name is kept`);
+      t.notOk(options[logical]!.ignoreChanges.includes('finalSnapshotIdentifier'), `${type}: the name is set, not frozen (an upgraded stack gets one)`);
     }
     const rds = resources.find((x) => x.name === 'svc-main-db')!;
     t.equal(rds.inputs.deleteAutomatedBackups, false, 'RDS keeps its automated backups for their retention');
   }
+});
+
+t.test('later runs keep the snapshot name the stack records, whatever their time', async (t) => {
+  const recordedFinalSnapshots = { 'svc-main-db': 'acme-shop-staging-main-final-20250101000000', 'svc-cache-redis': 'acme-shop-staging-cache-final-20250101000000' };
+  const { resources } = await runProgram(databases(false), { now: Date.UTC(2027, 1, 1), recordedFinalSnapshots });
+  t.equal(resources.find((x) => x.name === 'svc-main-db')!.inputs.finalSnapshotIdentifier, recordedFinalSnapshots['svc-main-db']);
+  t.equal(resources.find((x) => x.name === 'svc-cache-redis')!.inputs.finalSnapshotIdentifier, recordedFinalSnapshots['svc-cache-redis']);
+  t.equal(resources.find((x) => x.name === 'svc-docs-docdb')!.inputs.finalSnapshotIdentifier, 'acme-shop-staging-docs-final-20270201000000', 'one without a recorded name gets this run’s');
 });
 
 t.test('finalSnapshot: false on the Service deletes without a snapshot', async (t) => {

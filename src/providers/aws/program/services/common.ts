@@ -47,23 +47,27 @@ export function retentionDays(ctx: ProgramContext, model: ServiceModel): number 
 /**
  * Final snapshot settings of a database (RDS, DocumentDB, ElastiCache): a final snapshot is
  * always taken when it is deleted, unless the Service says `finalSnapshot: false`. It is named
- * after stage, service and the time of the run that created the resource
+ * after stage, service and the time of the run that gave the database its snapshot name
  * (`<org>-<project>-<stage>-<service>-final-<yyyymmddhhmmss>`, a valid snapshot identifier,
- * see `snapshotIdentifier`), so a service deleted and created again never collides with the
- * snapshot of its predecessor. Deletion protection does not decide it: turning protection off
- * to delete a database keeps its snapshot.
+ * see `snapshotIdentifier`); later runs keep the name the stack records for `logical`
+ * (`recordedFinalSnapshots`), so a service deleted and created again never collides with the
+ * snapshot of its predecessor, and nothing changes from run to run. Deletion protection does not
+ * decide it: turning protection off to delete a database keeps its snapshot.
  */
-export function finalSnapshot(ctx: ProgramContext, name: string, model: ServiceModel): { skipFinalSnapshot: boolean; finalSnapshotIdentifier?: string } {
-  return model.finalSnapshot === false
-    ? { skipFinalSnapshot: true }
-    : { skipFinalSnapshot: false, finalSnapshotIdentifier: snapshotIdentifier(`${ctx.names.prefix}-${name}-final-${ctx.runStamp}`) };
+export function finalSnapshot(
+  ctx: ProgramContext,
+  name: string,
+  model: ServiceModel,
+  logical: string,
+): { skipFinalSnapshot: boolean; finalSnapshotIdentifier?: string } {
+  if (model.finalSnapshot === false) return { skipFinalSnapshot: true };
+  const id = ctx.recordedFinalSnapshots[logical] ?? snapshotIdentifier(`${ctx.names.prefix}-${name}-final-${ctx.runStamp}`);
+  return { skipFinalSnapshot: false, finalSnapshotIdentifier: id };
 }
 
 /**
- * Resource options of a database that holds data: the final snapshot name is kept from the run
- * that created it (`ignoreChanges`: later runs have another time and must not show a change),
- * and on protected stages with deletion protection Pulumi's own `protect` and `retainOnDelete`
- * stop even a hand-run `pulumi destroy` from dropping it.
+ * Resource options of a resource that holds data: on protected stages with deletion protection
+ * Pulumi's own `protect` and `retainOnDelete` stop even a hand-run `pulumi destroy` from dropping it.
  */
 export function statefulOptions(ctx: ProgramContext, model: ServiceModel, ignoreChanges: string[] = []): pulumi.CustomResourceOptions {
   const guarded = ctx.protectedStage && model.deletionProtection;

@@ -38,10 +38,10 @@ export function buildDocumentdb(ctx: ProgramContext, network: Network, name: str
       vpcSecurityGroupIds: [sg.id],
       backupRetentionPeriod: Math.max(1, retentionDays(ctx, model)),
       deletionProtection: model.deletionProtection,
-      ...finalSnapshot(ctx, name, model),
+      ...finalSnapshot(ctx, name, model, `svc-${name}-docdb`),
       applyImmediately: !ctx.protectedStage,
     },
-    statefulOptions(ctx, model, ['finalSnapshotIdentifier']),
+    statefulOptions(ctx, model),
   );
   for (let i = 0; i < scale; i++) {
     new aws.docdb.ClusterInstance(

@@ -3,7 +3,7 @@ import * as pulumi from '@pulumi/pulumi';
 import type { ServiceModel } from '../../../../model/stage-model.js';
 import type { ProgramContext } from '../context.js';
 import type { Network } from '../network.js';
-import { requireOpenSearchServiceRole } from '../search-access.js';
+import { requireOpenSearchServiceRole } from './opensearch-role.js';
 import { numberOption, planOf, serviceSecurityGroup, statefulOptions } from './common.js';
 import type { BuiltService } from './types.js';
 import { elasticsearchEngineVersion } from './versions.js';
@@ -14,7 +14,7 @@ import { elasticsearchEngineVersion } from './versions.js';
  * rest and node to node (except on legacy T2 nodes, with a warning), HTTPS only (TLS 1.2+). Access:
  * the domain policy (search-access.ts) allows HTTP calls from the task roles of linked apps only,
  * which sign their requests (SigV4); only linked apps' security groups may reach it. The account
- * needs the OpenSearch service-linked role: the program requires it (search-access.ts).
+ * needs the OpenSearch service-linked role: the program requires it (opensearch-role.ts).
  */
 export function buildElasticsearch(ctx: ProgramContext, network: Network, name: string, model: ServiceModel): BuiltService {
   const { instanceClass, ha } = planOf(model, 't3.small.search');

@@ -72,7 +72,7 @@ export function buildPostgresql(ctx: ProgramContext, network: Network, name: str
       publiclyAccessible: false,
       backupRetentionPeriod: retentionDays(ctx, model),
       deletionProtection: model.deletionProtection,
-      ...finalSnapshot(ctx, name, model),
+      ...finalSnapshot(ctx, name, model, `svc-${name}-db`),
       // Automated backups outlive the instance for their retention period.
       deleteAutomatedBackups: false,
       copyTagsToSnapshot: true,
@@ -81,7 +81,7 @@ export function buildPostgresql(ctx: ProgramContext, network: Network, name: str
       // Protected stages change in the maintenance window; the others at once.
       applyImmediately: !ctx.protectedStage,
     },
-    statefulOptions(ctx, model, ['finalSnapshotIdentifier']),
+    statefulOptions(ctx, model),
   );
   const passwordSecretArn = instance.masterUserSecrets.apply((s) => s[0]?.secretArn ?? '');
   return {

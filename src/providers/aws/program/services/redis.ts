@@ -41,6 +41,7 @@ export function buildRedis(ctx: ProgramContext, network: Network, name: string, 
     { secretId: secret.id, secretString: pulumi.jsonStringify({ password: token }) },
     ctx.res({ ignoreChanges: ['secretString'] }),
   );
+  const snapshot = finalSnapshot(ctx, name, model, `svc-${name}-redis`);
   const group = new aws.elasticache.ReplicationGroup(
     `svc-${name}-redis`,
     {
@@ -59,11 +60,11 @@ export function buildRedis(ctx: ProgramContext, network: Network, name: string, 
       authToken: token,
       snapshotRetentionLimit: retentionDays(ctx, model),
       // A final snapshot on delete unless the Service says `finalSnapshot: false`.
-      ...(finalSnapshot(ctx, name, model).finalSnapshotIdentifier ? { finalSnapshotIdentifier: finalSnapshot(ctx, name, model).finalSnapshotIdentifier } : {}),
+      ...(snapshot.finalSnapshotIdentifier ? { finalSnapshotIdentifier: snapshot.finalSnapshotIdentifier } : {}),
       autoMinorVersionUpgrade: true,
       applyImmediately: !ctx.protectedStage,
     },
-    statefulOptions(ctx, model, ['authToken', 'finalSnapshotIdentifier']),
+    statefulOptions(ctx, model, ['authToken']),
   );
   return {
     name,
