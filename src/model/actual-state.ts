@@ -11,4 +11,10 @@ export interface ActualState {
   serial: string | null;
   /** After `refresh`: what the engine found different from its records (resource-level), if anything. */
   drift?: Change[];
+  /**
+   * What the engine observes is not running as recorded (local engine: a stage supervisor, its
+   * router or a service server that is down). Planned as changes after the model's own, so `plan`
+   * shows them and `apply` repairs them even when the model is in sync.
+   */
+  repairs?: Change[];
 }

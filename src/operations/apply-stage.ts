@@ -13,6 +13,7 @@ import { acquireStageLock, type LockInfo } from '../state/lock.js';
 import { StatusRecords, type StatusUpdate } from '../state/status-record.js';
 import type { Changeset } from '../model/changeset.js';
 import { summarize } from '../reconciler/summary.js';
+import { withRepairs } from '../reconciler/repairs.js';
 import { resolveSecrets } from './secrets.js';
 
 /** The pure planning functions apply needs (the real ones live in `plan.ts` / `safety.ts`). */
@@ -114,7 +115,7 @@ export async function applyStage(job: StageJob, ctx: ApplyContext): Promise<Stag
     try {
       const actual = await job.engine.read(ref, ctx.signal);
       job.verifyFresh?.(actual);
-      changeset = ctx.planner.plan(job.desired, actual.model);
+      changeset = withRepairs(ctx.planner.plan(job.desired, actual.model), job.desired, actual);
       if (changeset.changes.length === 0 && !(job.force && job.desired !== null)) {
         await recordStatus(ctx, ref, { type: 'ready', revision: job.source.commit, desiredHash: hashOrNull(job.desired), message: 'in sync' });
         emit({ type: 'unchanged', ref });

@@ -5,6 +5,7 @@ import type { ActualState } from '../model/actual-state.js';
 import { UsageError } from '../errors.js';
 import type { Change, Changeset } from '../model/changeset.js';
 import { plan } from './plan.js';
+import { withRepairs } from './repairs.js';
 import { checkPlanSafety, type SafetyProblem } from './safety.js';
 import { summarize, type PlanSummary } from './summary.js';
 
@@ -43,7 +44,7 @@ export function planStage(
   engine: EngineName,
   origins: Record<string, string[]> = {},
 ): StagePlan {
-  const changeset = plan(desired, actual.model);
+  const changeset = withRepairs(plan(desired, actual.model), desired, actual);
   const ref = changeset.ref;
   return {
     ref,

@@ -11,6 +11,7 @@ import { OWNER_ENV, type PidRecord } from './protocol.js';
 import { buildAppSpecs } from './specs.js';
 import { cmdlineOf, findByCwd, findMarked, isRecordedProcess, isRunning, terminateGroup, waitGone } from './proc.js';
 import { writeAppLogs } from './logs.js';
+import { observeRepairs, unsupervisedApps } from './observe.js';
 import type { Timing } from './local-deps.js';
 import { resolve } from 'node:path';
 
@@ -164,6 +165,14 @@ export function createLocalEngine(ctx: EngineContext, opts: LocalEngineOptions =
     }
   }
 
+  /** The recorded state, with what is observed not running as repairs (see `observe.ts`). */
+  async function read(ref: StageRef): Promise<ActualState> {
+    const recorded = await store.read(ref);
+    if (recorded.model === null) return recorded;
+    const repairs = await observeRepairs(pathsOf(ref), ref, recorded.model);
+    return repairs.length > 0 ? { ...recorded, repairs } : recorded;
+  }
+
   async function status(ref: StageRef, signal?: AbortSignal): Promise<StageStatus | null> {
     const paths = pathsOf(ref);
     const client = await findSupervisor(paths);
@@ -171,15 +180,20 @@ export function createLocalEngine(ctx: EngineContext, opts: LocalEngineOptions =
       // Nothing runs: report the recorded stage as stopped (status never starts processes; apply does).
       const recorded = await store.read(ref);
       if (recorded.model === null) return null;
-      const out: StageStatus = { apps: {}, services: {} };
-      try {
-        const port = (JSON.parse(await readFile(paths.routerFile, 'utf8')) as { port: number }).port;
-        out.router = { url: `http://127.0.0.1:${port}`, port };
-      } catch {
-        // never started
+      const left = await unsupervisedApps(paths);
+      const running = [...left.values()].flat().length;
+      const out: StageStatus = {
+        apps: {},
+        services: {},
+        notes: [
+          `the stage supervisor is not running: the router is down${running > 0 ? ` and ${running} app process${running === 1 ? '' : 'es'} run${running === 1 ? 's' : ''} unsupervised` : ''}; \`setopsd apply\` repairs the stage (it adopts the processes still running)`,
+        ],
+      };
+      for (const name of Object.keys(recorded.model.apps).sort()) {
+        const pids = left.get(name) ?? [];
+        out.apps[name] = { processes: [], note: pids.length > 0 ? `unsupervised: pid ${pids.join(', ')} (not routed, not restarted)` : 'not running' };
       }
-      for (const name of Object.keys(recorded.model.apps).sort()) out.apps[name] = { processes: [] };
-      for (const name of Object.keys(recorded.model.services).sort()) out.services[name] = { type: recorded.model.services[name]!.type, status: 'stopped', detail: 'the stage supervisor is not running; setopsd apply starts it' };
+      for (const name of Object.keys(recorded.model.services).sort()) out.services[name] = { type: recorded.model.services[name]!.type, status: 'stopped', detail: 'the stage supervisor is not running; setopsd apply repairs it' };
       return out;
     }
     const s = await client.status(signal);
@@ -208,7 +222,7 @@ export function createLocalEngine(ctx: EngineContext, opts: LocalEngineOptions =
 
   return {
     name: 'local',
-    read: (ref) => store.read(ref),
+    read,
     apply,
     destroy,
     status,
