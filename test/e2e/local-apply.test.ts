@@ -113,7 +113,7 @@ t.test('the supervisor killed while in sync: plan shows the repair, apply brings
   process.kill(sup.pid, 'SIGKILL');
   await waitFor('the supervisor gone', async () => !existsSync(`/proc/${sup.pid}`) || (await readFile(`/proc/${sup.pid}/stat`, 'utf8').catch(() => '')).includes(') Z'), { timeoutMs: 10_000 });
   const plan = await cli(['plan', dir, '--stage', 'staging']);
-  t.equal(plan.code, 0, plan.stderr);
+  t.equal(plan.code, 2, 'changes: exit 2 ' + plan.stderr);
   t.match(plan.stdout, /0 to create, 5 to update/, 'plan reports the repair');
   t.match(plan.stdout, /stage supervisor: "?not running"? → "?running"?/);
   t.match(plan.stdout, /app\/web processes: "?unsupervised"? → "?running"?/);
