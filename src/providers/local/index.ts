@@ -1,4 +1,5 @@
 import { readFile, rm, lstat, realpath } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import type { ActualState } from '../../model/actual-state.js';
 import type { ApplyIO, ApplyResult, Engine, EngineContext, LogsOptions, StageStatus } from '../engine.js';
 import type { Change, Changeset } from '../../model/changeset.js';
@@ -46,6 +47,8 @@ export function createLocalEngine(ctx: EngineContext, opts: LocalEngineOptions =
     const label = stageKey(ref);
     const paths = pathsOf(ref);
     const previous = await store.read(ref);
+    // Nothing of this stage existed before: whatever a failed apply leaves was made by it alone.
+    const fresh = previous.model === null && !existsSync(paths.localDir);
     const applied: Change[] = [];
     const bySubject = new Map<string, Change[]>();
     for (const c of changes.changes) {
@@ -120,12 +123,13 @@ export function createLocalEngine(ctx: EngineContext, opts: LocalEngineOptions =
       const serial = await store.write(ref, desired);
       return { status: 'succeeded', applied, actual: { model: desired, serial } };
     } catch (err) {
-      const error = asSetopsError(err, label, 'apply', paths);
+      let error = asSetopsError(err, label, 'apply', paths);
+      if (previous.model === null) error = await stopFailedFirstApply(error, paths, fresh, ctx.deps);
       if (current !== null) {
         const own = bySubject.get(current) ?? [];
         for (const subject of own.length > 0 ? own.map((c) => c.subject) : [current]) io.progress({ subject, status: 'failed', message: error.message });
       }
-      io.log.warn({ stage: label, code: error.code }, error.message);
+      io.log.warn({ code: error.code }, error.message);
       return { status: 'failed', applied, actual: await store.read(ref), error };
     }
   }
@@ -138,17 +142,7 @@ export function createLocalEngine(ctx: EngineContext, opts: LocalEngineOptions =
     try {
       throwIfAborted(io.signal);
       for (const name of Object.keys(previous.model?.apps ?? {}).sort()) io.progress({ subject: `app/${name}`, status: 'started' });
-      const client = await findSupervisor(paths);
-      if (client !== null) {
-        await client.shutdown({ dropData: io.allowDataLoss }, io.signal);
-        await waitGone(client.info.pid, 30_000, ctx.deps);
-      }
-      // Whatever a dead supervisor left behind.
-      await stopOrphans(paths, ctx.deps);
-      await rm(paths.desiredFile, { force: true });
-      await rm(paths.supervisorFile, { force: true });
-      await rm(paths.pidsFile, { force: true });
-      if (io.allowDataLoss) await removeServiceData(paths);
+      await stopStage(paths, io.allowDataLoss, ctx.deps, io.signal);
       const deleted: Change[] = [
         ...Object.keys(previous.model?.apps ?? {}).sort().map((n): Change => ({ op: 'delete', subject: `app/${n}`, dataLoss: false, command: `setops --project ${ref.project} --stage ${ref.stage} app:destroy ${n}` })),
         ...Object.entries(previous.model?.services ?? {}).sort(([a], [b]) => a.localeCompare(b)).map(([n]): Change => ({ op: 'delete', subject: `service/${n}`, dataLoss: io.allowDataLoss, command: `setops --project ${ref.project} --stage ${ref.stage} service:destroy ${n}` })),
@@ -238,6 +232,41 @@ function asSetopsError(err: unknown, label: string, operation: 'apply' | 'destro
     `stage ${label}: the local engine could not ${operation}: ${(err as Error)?.message ?? String(err)}; see the logs in ${paths.logsDir}, fix the cause and ${operation} again`,
     { code: 'E_ENGINE', cause: err },
   );
+}
+
+/**
+ * Stops every process of a stage: the supervisor (which stops what it runs), then whatever a
+ * dead one left; forgets what ran. With `dropData` also removes every service's data.
+ */
+async function stopStage(paths: LocalPaths, dropData: boolean, deps: Timing, signal?: AbortSignal): Promise<void> {
+  const client = await findSupervisor(paths);
+  if (client !== null) {
+    await client.shutdown({ dropData }, signal);
+    await waitGone(client.info.pid, 30_000, deps);
+  }
+  await stopOrphans(paths, deps);
+  await rm(paths.desiredFile, { force: true });
+  await rm(paths.supervisorFile, { force: true });
+  await rm(paths.pidsFile, { force: true });
+  if (dropData) await removeServiceData(paths);
+}
+
+/**
+ * A first deployment that failed had no previous version to keep serving: it stops everything
+ * it started (supervisor, router, service servers), and removes the service data and
+ * credentials when it created them itself (`fresh`), so nothing is left that `status` and
+ * `destroy` do not know about. Returns the error with what was done.
+ */
+async function stopFailedFirstApply(error: SetopsError, paths: LocalPaths, fresh: boolean, deps: Timing): Promise<SetopsError> {
+  let note = 'nothing was deployed before, so everything this apply started was stopped';
+  try {
+    // Not the apply's signal: it may be the abort that ended the apply, and cleaning up must finish.
+    await stopStage(paths, fresh, deps);
+  } catch (err) {
+    note = `stopping what this first apply started failed too (${(err as Error).message}); \`setopsd destroy\` stops it`;
+  }
+  error.message = `${error.message}; ${note}`;
+  return error;
 }
 
 /** Stops processes a dead supervisor left (recorded pids carrying this stage's marker, the postmaster). */
