@@ -17,4 +17,9 @@ export interface ActualState {
    * shows them and `apply` repairs them even when the model is in sync.
    */
   repairs?: Change[];
+  /**
+   * Keyed digests (never values) of the secrets the applied model's apps use, by secret name,
+   * recorded with it: a rotated value shows as a change although its `{secret}` reference did not.
+   */
+  secretDigests?: Record<string, string>;
 }

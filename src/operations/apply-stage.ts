@@ -14,6 +14,8 @@ import { StatusRecords, type StatusUpdate } from '../state/status-record.js';
 import type { Changeset } from '../model/changeset.js';
 import { summarize } from '../reconciler/summary.js';
 import { withRepairs } from '../reconciler/repairs.js';
+import { secretValueChanges } from '../reconciler/diff-secrets.js';
+import { secretDigests } from '../state/secret-digests.js';
 import { resolveSecrets } from './secrets.js';
 
 /** The pure planning functions apply needs (the real ones live in `plan.ts` / `safety.ts`). */
@@ -116,6 +118,11 @@ export async function applyStage(job: StageJob, ctx: ApplyContext): Promise<Stag
       const actual = await job.engine.read(ref, ctx.signal);
       job.verifyFresh?.(actual);
       changeset = withRepairs(ctx.planner.plan(job.desired, actual.model), job.desired, actual);
+      if (job.desired !== null && job.precheckSecrets !== false && actual.secretDigests !== undefined) {
+        // A rotated secret value is a change although its reference is not.
+        const rotated = secretValueChanges(job.desired, actual, await secretDigests(ctx.stateDir, job.desired, job.secrets));
+        if (rotated.length > 0) changeset = { ...changeset, changes: [...changeset.changes, ...rotated] };
+      }
       if (changeset.changes.length === 0 && !(job.force && job.desired !== null)) {
         await recordStatus(ctx, ref, { type: 'ready', revision: job.source.commit, desiredHash: hashOrNull(job.desired), message: 'in sync' });
         emit({ type: 'unchanged', ref });

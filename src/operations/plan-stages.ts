@@ -8,6 +8,7 @@ import type { Engine } from '../providers/engine.js';
 import { engineFor as registryEngineFor } from '../providers/registry.js';
 import { planStage, selectStages, type StagePlan } from '../reconciler/stage-plan.js';
 import { StateStore } from '../state/store.js';
+import { secretDigests, type SecretLookup } from '../state/secret-digests.js';
 
 /**
  * The IO half of planning: read what each engine recorded and plan every selected stage against
@@ -51,6 +52,11 @@ export interface PlanStagesOptions {
    */
   refresh?: boolean;
   engineFor?: EngineFactory;
+  /**
+   * Where `{secret}` values come from (`plan --secrets FILE`, apply): with it, a secret whose value
+   * changed since the last apply shows as a change. Without it secrets are compared by name only.
+   */
+  secretsFor?: (organization: OrganizationModel) => SecretLookup;
 }
 
 /**
@@ -84,7 +90,8 @@ export async function planStages(opts: PlanStagesOptions): Promise<StagePlan[]> 
     const model = before !== undefined && (want === null || before.organization.provider !== want.organization.provider) ? before : want!;
     const engine = await engineOf(model.organization);
     const actual = opts.refresh && engine.refresh ? await engine.refresh(refOf(model), signal) : await engine.read(refOf(model), signal);
-    const stagePlan = planStage(want, actual, engine.name, desired.origins[key] ?? {});
+    const digests = want !== null && opts.secretsFor && actual.secretDigests ? await secretDigests(stateDir, want, opts.secretsFor(want.organization)) : {};
+    const stagePlan = planStage(want, actual, engine.name, desired.origins[key] ?? {}, digests);
     if (opts.refresh) stagePlan.notes.push(...refreshNotes(engine, actual));
     if (opts.preview !== false && want !== null && engine.preview && stagePlan.changeset.changes.length > 0) {
       try {

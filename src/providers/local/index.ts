@@ -5,6 +5,7 @@ import type { ApplyIO, ApplyResult, Engine, EngineContext, LogsOptions, StageSta
 import type { Change, Changeset } from '../../model/changeset.js';
 import { refOf, stageKey, type ServiceType, type StageModel, type StageRef } from '../../model/stage-model.js';
 import { StateStore } from '../../state/store.js';
+import { secretDigests } from '../../state/secret-digests.js';
 import { CanceledError, EngineError, SetopsError, throwIfAborted } from '../../errors.js';
 import { localPaths, type LocalPaths } from './paths.js';
 import { ensureSupervisor, findSupervisor, isStageSupervisor, readSupervisorInfo, type SupervisorLaunchOptions } from './launcher.js';
@@ -120,8 +121,10 @@ export function createLocalEngine(ctx: EngineContext, opts: LocalEngineOptions =
         }
       }
       throwIfAborted(io.signal);
-      const serial = await store.write(ref, desired);
-      return { status: 'succeeded', applied, actual: { model: desired, serial } };
+      // Digests of the secret values now running, so a rotated value shows in the next plan.
+      const digests = await secretDigests(ctx.stateDir, desired, io.secrets);
+      const serial = await store.write(ref, desired, { secretDigests: digests });
+      return { status: 'succeeded', applied, actual: { model: desired, serial, secretDigests: digests } };
     } catch (err) {
       let error = asSetopsError(err, label, 'apply', paths);
       if (previous.model === null) error = await stopFailedFirstApply(error, paths, fresh, ctx.deps);
