@@ -3,7 +3,8 @@ import type { Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, readdir, readFile, rm, stat, truncate } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { writeFileAtomic } from '../../state/atomic.js';
+import { removeTornTemps, writeFileAtomic } from '../../state/atomic.js';
+import { pidAlive } from '../../pid.js';
 import { hashOf } from '../../model/canonical.js';
 import { EngineError } from '../../errors.js';
 import { stageKey, type StageRef } from '../../model/stage-model.js';
@@ -100,6 +101,7 @@ export class Supervisor {
   async start(): Promise<void> {
     await mkdir(this.paths.localDir, { recursive: true, mode: 0o700 });
     await mkdir(this.paths.logsDir, { recursive: true });
+    for (const name of await removeTornTemps(this.paths.localDir, pidAlive)) this.log(`removed ${name}, a torn write of a killed process`);
     this.desired = await this.readDesired();
     const adoptable = await this.stopOrphans();
     this.routerPort = await this.router.listen(await this.chooseRouterPort());
