@@ -16,6 +16,7 @@ import { summarize } from '../reconciler/summary.js';
 import { withRepairs } from '../reconciler/repairs.js';
 import { secretValueChanges } from '../reconciler/diff-secrets.js';
 import { secretDigests } from '../state/secret-digests.js';
+import { fileSystemError } from '../state/fs-errors.js';
 import { resolveSecrets } from './secrets.js';
 
 /** The pure planning functions apply needs (the real ones live in `plan.ts` / `safety.ts`). */
@@ -243,6 +244,8 @@ export function asSetopsError(err: unknown, ref: StageRef, signal: AbortSignal):
     return err;
   }
   if (signal.aborted) return new CanceledError(`stage ${stageKey(ref)}: canceled`, { cause: err });
+  const fsError = fileSystemError(err, `stage ${stageKey(ref)}`);
+  if (fsError !== null) return fsError;
   return new EngineError(`stage ${stageKey(ref)}: unexpected error: ${(err as Error)?.message ?? String(err)}`, {
     cause: err,
     code: 'E_BUG',

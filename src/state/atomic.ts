@@ -6,6 +6,17 @@ import { dirname, basename, join } from 'node:path';
  * write a temp file in the same directory, fsync it, rename it over the target, fsync the directory.
  */
 export async function writeFileAtomic(path: string, data: string, mode = 0o644): Promise<void> {
+  try {
+    await writeAtomic(path, data, mode);
+  } catch (err) {
+    // A write error (ENOSPC, EIO) carries no path: name the file it was for.
+    const e = err as NodeJS.ErrnoException;
+    if (e && typeof e === 'object' && typeof e.code === 'string' && e.path === undefined) e.path = path;
+    throw err;
+  }
+}
+
+async function writeAtomic(path: string, data: string, mode: number): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);

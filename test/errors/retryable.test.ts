@@ -25,6 +25,7 @@ const RETRYABLE: readonly ErrorCode[] = [
   'E_AWS_PREDEPLOY_NOT_STARTED',
   'E_AWS_LOGS',
   'E_GIT_FETCH',
+  'E_FILE_SYSTEM', // a full disk or a read-only mount can be fixed by an operator without a new commit
 ];
 const TERMINAL: readonly ErrorCode[] = [
   'E_SETOPSD', 'E_BUG', 'E_USAGE', 'E_CANCELED',

@@ -1,6 +1,7 @@
 import { request } from 'node:http';
 import { CanceledError, EngineError, SetopsError } from '../../errors.js';
 import { isErrorCode } from '../../error-codes.js';
+import { fileSystemError } from '../../state/fs-errors.js';
 import { stageKey } from '../../model/stage-model.js';
 import type { ServiceType } from '../../model/stage-model.js';
 import type { AppSpec, DeployReply, OkReply, PingReply, ServiceSpec, StatusReport, SupervisorInfo } from './protocol.js';
@@ -19,6 +20,8 @@ export interface WireError {
 /** Serialises an error for the control API (message, code and data only; never a stack). */
 export function toWire(err: unknown): WireError {
   if (err instanceof SetopsError) return { message: err.message, code: err.code, name: err.name, data: err.data, retryable: err.retryable };
+  const fsError = fileSystemError(err, 'the stage supervisor');
+  if (fsError !== null) return toWire(fsError);
   return { message: (err as Error)?.message ?? String(err), code: 'E_ENGINE', name: 'EngineError', data: {}, retryable: true };
 }
 

@@ -6,6 +6,7 @@ import type { Change, Changeset } from '../../model/changeset.js';
 import { refOf, stageKey, type ServiceType, type StageModel, type StageRef } from '../../model/stage-model.js';
 import { StateStore } from '../../state/store.js';
 import { secretDigests } from '../../state/secret-digests.js';
+import { fileSystemError } from '../../state/fs-errors.js';
 import { CanceledError, EngineError, SetopsError, throwIfAborted } from '../../errors.js';
 import { localPaths, type LocalPaths } from './paths.js';
 import { ensureSupervisor, findSupervisor, isStageSupervisor, readSupervisorInfo, type SupervisorLaunchOptions } from './launcher.js';
@@ -231,6 +232,8 @@ export function createLocalEngine(ctx: EngineContext, opts: LocalEngineOptions =
 function asSetopsError(err: unknown, label: string, operation: 'apply' | 'destroy', paths: LocalPaths): SetopsError {
   if (err instanceof SetopsError) return err;
   if ((err as Error)?.name === 'AbortError') return new CanceledError(`stage ${label}: ${operation} canceled`);
+  const fsError = fileSystemError(err, `stage ${label}`);
+  if (fsError !== null) return fsError;
   return new EngineError(
     `stage ${label}: the local engine could not ${operation}: ${(err as Error)?.message ?? String(err)}; see the logs in ${paths.logsDir}, fix the cause and ${operation} again`,
     { code: 'E_ENGINE', cause: err },
