@@ -9,9 +9,9 @@ export async function writeFileAtomic(path: string, data: string, mode = 0o644):
   try {
     await writeAtomic(path, data, mode);
   } catch (err) {
-    // A write error (ENOSPC, EIO) carries no path: name the file it was for.
+    // A write error (ENOSPC, EIO) carries no path, a create error the temp's: name the file it was for.
     const e = err as NodeJS.ErrnoException;
-    if (e && typeof e === 'object' && typeof e.code === 'string' && e.path === undefined) e.path = path;
+    if (e && typeof e === 'object' && typeof e.code === 'string' && (e.path === undefined || e.path.endsWith('.tmp'))) e.path = path;
     throw err;
   }
 }

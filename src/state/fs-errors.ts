@@ -8,7 +8,7 @@ const ADVICE: Record<string, (path: string) => string> = {
   ENOSPC: (p) => `the disk holding ${p} is full; free space (old logs under the state directory's logs/ may be large) and retry`,
   EDQUOT: (p) => `the disk quota for ${p} is exhausted; free space or raise the quota and retry`,
   EACCES: (p) => `permission denied for ${p}; run setopsd as the user who owns the state directory or fix its permissions (chown, chmod)`,
-  EPERM: (p) => `the operation is not permitted on ${p} (an immutable or append-only file? \`lsattr\` shows it, \`chattr -i\` removes it)`,
+  EPERM: (p) => `the operation is not permitted on ${p} (is it or its directory immutable or append-only? \`lsattr -d\` shows it, \`chattr -i\` removes it)`,
   EIO: (p) => `an I/O error on ${p}; check the disk (dmesg) and retry`,
   EMFILE: () => 'too many open files; raise the limit (ulimit -n) and retry',
   ENFILE: () => 'too many open files on the system; retry later',

@@ -88,3 +88,25 @@ t.test('a full disk under the state directory', { skip: root ? false : 'needs ro
   execFileSync('rm', ['-f', filler]);
   t.equal((await cli(['apply', dir, '--yes'])).code, 0, 'with space again the apply goes through');
 });
+
+t.test('an immutable journal directory', { skip: root ? false : 'needs root (chattr)' }, async (t) => {
+  const dir = await configDir(t);
+  const journal = join(dir, '.setopsd/stages/acme/shop/dev/journal');
+  t.teardown(async () => {
+    execFileSync('chattr', ['-i', journal], { stdio: 'ignore' });
+    await cli(['destroy', 'dev', dir, '--yes', '--allow-data-loss']).catch(() => undefined);
+    await killMentioning(dir);
+  });
+  t.equal((await cli(['apply', dir, '--yes'])).code, 0);
+  try {
+    execFileSync('chattr', ['+i', journal], { stdio: 'ignore' });
+  } catch {
+    t.comment('this file system has no immutable attribute: not checked');
+    return;
+  }
+  await writeFile(join(dir, 'setops.yaml'), MANIFEST('v2'));
+  const r = await cli(['apply', dir, '--yes']);
+  t.equal(r.code, 1);
+  t.match(r.stdout, new RegExp(`not applied: stage acme/shop/dev: cannot open ${journal}/000002\\.json: the operation is not permitted on .*immutable or append-only\\? \`lsattr -d\` shows it, \`chattr -i\` removes it`));
+  t.notMatch(r.stdout + r.stderr, /unexpected error|\n\s+at /);
+});

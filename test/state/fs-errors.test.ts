@@ -10,7 +10,7 @@ t.test('file-system errors say what happened, with the path, and what to do', as
     ['EROFS', /cannot open \/s\/journal\/000001\.json: \/s\/journal\/000001\.json is on a read-only file system; remount it read-write or use another state directory/],
     ['ENOSPC', /the disk holding \/s\/journal\/000001\.json is full; free space/],
     ['EACCES', /permission denied for \/s\/journal\/000001\.json; run setopsd as the user who owns the state directory or fix its permissions/],
-    ['EPERM', /not permitted on \/s\/journal\/000001\.json \(an immutable or append-only file\? `lsattr` shows it, `chattr -i` removes it\)/],
+    ['EPERM', /not permitted on \/s\/journal\/000001\.json \(is it or its directory immutable or append-only\? `lsattr -d` shows it, `chattr -i` removes it\)/],
   ];
   for (const [code, message] of cases) {
     const e = fileSystemError(errno(code, 'open', '/s/journal/000001.json'), 'stage acme/shop/dev');
