@@ -117,6 +117,13 @@ export class PostgresServer {
       else await c.query(`ALTER ROLE ${c.escapeIdentifier(role)} LOGIN PASSWORD ${c.escapeLiteral(password)}`);
       const dbs = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
       if (dbs.rowCount === 0) await c.query(`CREATE DATABASE ${c.escapeIdentifier(database)} OWNER ${c.escapeIdentifier(role)}`);
+      // Isolation like separate RDS instances: a new database lets PUBLIC connect (and so every
+      // other service's role); only its own role may. Also on existing clusters (idempotent), and
+      // the maintenance databases are closed to every role but the superuser.
+      await c.query(`REVOKE CONNECT, TEMPORARY ON DATABASE ${c.escapeIdentifier(database)} FROM PUBLIC`);
+      await c.query(`GRANT CONNECT, TEMPORARY ON DATABASE ${c.escapeIdentifier(database)} TO ${c.escapeIdentifier(role)}`);
+      await c.query('REVOKE CONNECT, TEMPORARY ON DATABASE postgres FROM PUBLIC');
+      await c.query('REVOKE CONNECT ON DATABASE template1 FROM PUBLIC');
     });
     return { database, user: role };
   }
