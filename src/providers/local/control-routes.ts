@@ -1,5 +1,5 @@
 import type { ServiceType } from '../../model/stage-model.js';
-import type { AppSpec, DeployReply, OkReply, PingReply, ServiceSpec, StatusReport } from './protocol.js';
+import type { AppSpec, DeployAllReply, DeployReply, OkReply, PingReply, ServiceSpec, StatusReport } from './protocol.js';
 
 /**
  * The supervisor's control API as one table: every call with its method, path, typed request and
@@ -86,6 +86,8 @@ export const CONTROL_ROUTES = {
   }),
   /** Deploys an app (blue/green) and records it. */
   putApp: route<{ body: AppSpec }, DeployReply>('PUT', '/v1/apps'),
+  /** Deploys several apps at once (bounded parallelism), each blue/green; one failing does not stop the others. */
+  putApps: route<{ body: { apps: AppSpec[] } }, DeployAllReply>('PUT', '/v1/apps/all'),
   /** Stops an app's processes and forgets it. */
   deleteApp: route<{ params: { name: string } }, OkReply>('DELETE', '/v1/apps/:name'),
   /** Stops everything and exits once the answer is sent; `dropData` removes all service data. */

@@ -4,7 +4,7 @@ import { isErrorCode } from '../../error-codes.js';
 import { fileSystemError } from '../../state/fs-errors.js';
 import { stageKey } from '../../model/stage-model.js';
 import type { ServiceType } from '../../model/stage-model.js';
-import type { AppSpec, DeployReply, OkReply, PingReply, ServiceSpec, StatusReport, SupervisorInfo } from './protocol.js';
+import type { AppSpec, DeployAllReply, DeployReply, OkReply, PingReply, ServiceSpec, StatusReport, SupervisorInfo } from './protocol.js';
 import { routeOf, targetOf, type ControlCall, type ControlRequest, type ReplyOf, type RequestOf } from './control-routes.js';
 
 /** Wire form of an error returned by the control API. */
@@ -79,6 +79,11 @@ export class ControlClient {
   /** Deploys an app. */
   putApp(spec: AppSpec, signal?: AbortSignal): Promise<DeployReply> {
     return this.send('putApp', { body: spec }, { signal });
+  }
+
+  /** Deploys apps in parallel (bounded); each result says what its deployment did or why it failed. */
+  putApps(apps: AppSpec[], signal?: AbortSignal): Promise<DeployAllReply> {
+    return this.send('putApps', { body: { apps } }, { signal });
   }
 
   /** Stops and forgets an app. */

@@ -10,7 +10,8 @@ import { fileSystemError } from '../../state/fs-errors.js';
 import { CanceledError, EngineError, SetopsError, throwIfAborted } from '../../errors.js';
 import { localPaths, type LocalPaths } from './paths.js';
 import { ensureSupervisor, findSupervisor, isStageSupervisor, readSupervisorInfo, type SupervisorLaunchOptions } from './launcher.js';
-import { OWNER_ENV, type PidRecord } from './protocol.js';
+import { OWNER_ENV, type AppSpec, type PidRecord } from './protocol.js';
+import { fromWire, type ControlClient } from './control.js';
 import { buildAppSpecs } from './specs.js';
 import { cmdlineOf, findByCwd, findMarked, isRecordedProcess, isRunning, terminateGroup, waitGone } from './proc.js';
 import { writeAppLogs } from './logs.js';
@@ -58,6 +59,30 @@ export function createLocalEngine(ctx: EngineContext, opts: LocalEngineOptions =
       bySubject.set(owner, [...(bySubject.get(owner) ?? []), c]);
     }
     let current: string | null = null;
+    /** Every app at once (the supervisor bounds it); each one's progress as for `step`; throws the first failure. */
+    const deployApps = async (client: ControlClient, specs: Record<string, AppSpec>, names: string[]): Promise<void> => {
+      if (names.length === 0) return;
+      const own = (name: string) => bySubject.get(`app/${name}`) ?? [];
+      for (const name of names) for (const c of own(name)) io.progress({ subject: c.subject, status: 'started' });
+      const reply = await client.putApps(names.map((n) => specs[n]!), io.signal);
+      let first: SetopsError | null = null;
+      for (const name of names) {
+        const r = reply.results[name];
+        if (r === undefined || 'error' in r) {
+          const error = r === undefined ? new EngineError(`app/${name} in ${label}: the supervisor did not deploy it`, { code: 'E_LOCAL_CONTROL' }) : fromWire(r.error);
+          for (const subject of own(name).length > 0 ? own(name).map((c) => c.subject) : [`app/${name}`]) io.progress({ subject, status: 'failed', message: error.message });
+          first ??= error;
+          continue;
+        }
+        for (const c of own(name)) {
+          io.progress({ subject: c.subject, status: 'succeeded' });
+          applied.push(c);
+        }
+        if (own(name).length === 0 && r.outcome !== 'unchanged') io.progress({ subject: `app/${name}`, status: 'succeeded', message: `${r.outcome} to match the desired state` });
+      }
+      if (first !== null) throw first;
+    };
+
     const step = async (owner: string, fn: () => Promise<string | void>) => {
       current = owner;
       const own = bySubject.get(owner) ?? [];
@@ -92,12 +117,8 @@ export function createLocalEngine(ctx: EngineContext, opts: LocalEngineOptions =
           await client.putService({ name, type: svc.type, ...(svc.version ? { version: svc.version } : {}) }, io.signal);
         });
       }
-      for (const name of Object.keys(specs).sort()) {
-        await step(`app/${name}`, async () => {
-          const r = await client.putApp(specs[name]!, io.signal);
-          return r.outcome;
-        });
-      }
+      // Apps link services only, never each other: they start and pass health checks in parallel.
+      await deployApps(client, specs, Object.keys(specs).sort());
       // Asked again now: a supervisor that just started has restored its recorded apps by now
       // (control calls run one at a time), so leftovers of an interrupted apply show up too.
       const nowRunning = await client.sync(io.signal);

@@ -91,6 +91,11 @@ export interface DeployReply {
   processes: ProcessReport[];
 }
 
+/** Answer to `putApps`: per app, what its deployment did, or why it failed (the old version keeps serving). */
+export interface DeployAllReply {
+  results: Record<string, DeployReply | { error: import('./control.js').WireError }>;
+}
+
 /** Answer to `ping`: who answers, and which control protocol it speaks. */
 export interface PingReply {
   pid: number;
@@ -107,7 +112,7 @@ export interface OkReply {
  * Version of the control API. A running supervisor that speaks another one (started by another
  * setopsd version) is replaced; the new one adopts its processes.
  */
-export const CONTROL_PROTOCOL = 1;
+export const CONTROL_PROTOCOL = 2;
 
 /** The env marker every process started by a supervisor carries, to recognise orphans. */
 export const OWNER_ENV = 'SETOPSD_LOCAL_OWNER';

@@ -11,7 +11,8 @@ import { stageKey, type StageRef } from '../../model/stage-model.js';
 import { AppRunner, processKey } from './app-runner.js';
 import { linkEnv } from './links.js';
 import { type LocalPaths, processLogFile } from './paths.js';
-import { CONTROL_PROTOCOL, OWNER_ENV, ROLE_ENV, type AppSpec, type DesiredRuntime, type PidRecord, type StatusReport, type SupervisorInfo } from './protocol.js';
+import { CONTROL_PROTOCOL, OWNER_ENV, ROLE_ENV, type AppSpec, type DeployAllReply, type DesiredRuntime, type PidRecord, type StatusReport, type SupervisorInfo } from './protocol.js';
+import { toWire } from './control.js';
 import { findByCwd, findMarked, groupOf, isRecordedProcess, startTimeOf, terminateGroup } from './proc.js';
 import { Router, type RouteTable } from './router.js';
 import { Services } from './services.js';
@@ -24,6 +25,18 @@ export interface SupervisorOptions {
   routerPort?: number;
   backoff: { baseMs: number; capMs: number };
   stopGraceMs: number;
+}
+
+/** Apps of one apply that start (and are health-checked) at the same time. */
+const APP_START_CONCURRENCY = 4;
+
+/** Runs `fn` over `items`, at most `limit` at a time. */
+async function forEachBounded<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 /** Size above which a log file is rotated (bytes). */
@@ -420,6 +433,21 @@ export class Supervisor {
           this.desired.apps[spec.name] = spec;
           await this.writeDesired();
           return { outcome, processes: this.runner(spec.name).report() };
+        }),
+      putApps: ({ body }, { signal }) =>
+        this.serialized(async () => {
+          const results: DeployAllReply['results'] = {};
+          await forEachBounded(body.apps, APP_START_CONCURRENCY, async (spec) => {
+            try {
+              const outcome = await this.runner(spec.name).deploy(spec, signal);
+              this.desired.apps[spec.name] = spec;
+              results[spec.name] = { outcome, processes: this.runner(spec.name).report() };
+            } catch (err) {
+              results[spec.name] = { error: toWire(err) };
+            }
+          });
+          await this.writeDesired();
+          return { results };
         }),
       deleteApp: ({ params: { name } }) =>
         this.serialized(async () => {
