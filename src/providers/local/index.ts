@@ -154,7 +154,8 @@ export function createLocalEngine(ctx: EngineContext, opts: LocalEngineOptions =
         const own = bySubject.get(current) ?? [];
         for (const subject of own.length > 0 ? own.map((c) => c.subject) : [current]) io.progress({ subject, status: 'failed', message: error.message });
       }
-      io.log.warn({ code: error.code }, error.message);
+      // Debug only: the error travels in the result, and the CLI and the journal report it.
+      io.log.debug({ code: error.code }, error.message);
       return { status: 'failed', applied, actual: await store.read(ref), error };
     }
   }

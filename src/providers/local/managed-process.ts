@@ -15,7 +15,8 @@ export interface ProcessHost {
   logFile(app: string, index: number): string;
   /** Called whenever a pid appears or disappears, so it can be recorded. */
   pidsChanged(): void;
-  log(line: string): void;
+  /** One line in the supervisor's log; `fields` become keys of its JSON line (app, index, pid). */
+  log(line: string, fields?: Record<string, unknown>): void;
   /** Backoff bounds in ms (tests shorten them). */
   backoff: { baseMs: number; capMs: number };
   /** Grace between SIGTERM and SIGKILL, ms. */
@@ -62,7 +63,12 @@ export class ManagedProcess {
     /** An already running process (left by an earlier supervisor) to supervise instead of starting one. */
     private adopted?: { pid: number; port: number },
   ) {
-    this.loopDone = this.loop().catch((err) => host.log(`app/${spec.name} process ${index}: supervision stopped: ${(err as Error).message}`));
+    this.loopDone = this.loop().catch((err) => host.log(`app/${spec.name} process ${index}: supervision stopped: ${(err as Error).message}`, this.fields()));
+  }
+
+  /** The structured fields of this process's lines in the supervisor log. */
+  private fields(): Record<string, unknown> {
+    return { app: this.spec.name, index: this.index, ...(this.pid > 0 ? { pid: this.pid } : {}) };
   }
 
   /** Whether the router may send requests here. */
@@ -121,7 +127,7 @@ export class ManagedProcess {
       const wait = Math.min(host.backoff.capMs, host.backoff.baseMs * 2 ** streak);
       streak++;
       this.restarts++;
-      host.log(`app/${spec.name} process ${index} exited; restart ${this.restarts} in ${wait} ms`);
+      host.log(`app/${spec.name} process ${index} exited (${this.lastExit ?? 'unknown'}); restart ${this.restarts} in ${wait} ms`, { ...this.fields(), exit: this.lastExit });
       await this.pause(wait);
     }
   }
@@ -201,7 +207,7 @@ export class ManagedProcess {
     const line = `setopsd: cannot start ${spec.argv[0]} in ${spec.cwd}: ${reason}`;
     this.startError = reason;
     this.lastExit = `cannot start: ${reason}`;
-    host.log(`app/${spec.name} process ${index}: ${line}`);
+    host.log(`app/${spec.name} process ${index}: ${line}`, this.fields());
     try {
       appendFileSync(host.logFile(spec.name, index), `${line}\n`);
     } catch {
@@ -238,7 +244,7 @@ export class ManagedProcess {
         }
       } else if (this.healthy && ++failures >= Math.max(1, hc.retries)) {
         this.healthy = false;
-        this.host.log(`app/${this.spec.name} process ${this.index} failed ${failures} health checks; out of rotation until it passes again`);
+        this.host.log(`app/${this.spec.name} process ${this.index} failed ${failures} health checks; out of rotation until it passes again`, this.fields());
       }
       // Probe fast until first healthy, then at the check's interval.
       const next = this.healthy ? hc.interval * 1000 : Math.min(hc.interval * 1000, 100);

@@ -13,6 +13,7 @@ import { linkEnv } from './links.js';
 import { type LocalPaths, processLogFile } from './paths.js';
 import { CONTROL_PROTOCOL, OWNER_ENV, ROLE_ENV, type AppSpec, type DeployAllReply, type DesiredRuntime, type PidRecord, type StatusReport, type SupervisorInfo } from './protocol.js';
 import { toWire } from './control.js';
+import { recordStamps, type StampState } from './log-stamps.js';
 import { findByCwd, findMarked, groupOf, isRecordedProcess, startTimeOf, terminateGroup } from './proc.js';
 import { Router, type RouteTable } from './router.js';
 import { Services } from './services.js';
@@ -103,9 +104,13 @@ export class Supervisor {
     this.router = new Router(this.routes);
   }
 
-  /** One pino JSON line in supervisor.log (stdout), with the stage and this supervisor's pid. */
-  log(line: string): void {
-    this.logger.info(line);
+  /**
+   * One pino JSON line in supervisor.log (stdout), with the stage and this supervisor's pid, and
+   * `fields` (an app process's `app`, `index`, `pid`) as keys of their own.
+   */
+  log(line: string, fields?: Record<string, unknown>): void {
+    if (fields === undefined) this.logger.info(line);
+    else this.logger.info(fields, line);
   }
 
 
@@ -125,6 +130,21 @@ export class Supervisor {
     void this.serialized(() => this.restore(adoptable)).catch((err) => this.log(`restore failed: ${(err as Error).message}`));
     this.watchdog();
     this.rotateLogs();
+    this.stampLogs();
+  }
+
+  /** Notes every second how far each app log has grown, so `setopsd logs` can date its lines (`log-stamps.ts`). */
+  private stampLogs(): void {
+    const state: StampState = new Map();
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      void recordStamps(this.paths.logsDir, state, this.deps.clock.now())
+        .catch((err) => this.log(`log stamps: ${(err as Error).message}`))
+        .finally(() => void (busy = false));
+    }, 1000);
+    timer.unref();
   }
 
   /**
@@ -320,7 +340,7 @@ export class Supervisor {
         logFile: (app, index) => processLogFile(this.paths, app, index),
         preDeployLog: (app) => join(this.paths.logsDir, `${app}.predeploy.log`),
         pidsChanged: () => this.pidsChanged(),
-        log: (l) => this.log(l),
+        log: (l, f) => this.log(l, f),
         backoff: this.opts.backoff,
         stopGraceMs: this.opts.stopGraceMs,
         deps: this.deps,
@@ -442,8 +462,10 @@ export class Supervisor {
               const outcome = await this.runner(spec.name).deploy(spec, signal);
               this.desired.apps[spec.name] = spec;
               results[spec.name] = { outcome, processes: this.runner(spec.name).report() };
+              this.log(`app/${spec.name}: deployment ${outcome}`, { app: spec.name, outcome });
             } catch (err) {
               results[spec.name] = { error: toWire(err) };
+              this.log(`app/${spec.name}: deployment failed: ${(err as Error).message}`, { app: spec.name, code: (err as { code?: string }).code });
             }
           });
           await this.writeDesired();

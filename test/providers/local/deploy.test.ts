@@ -124,7 +124,7 @@ t.test('a new version that never becomes healthy fails the deployment; the old o
   t.equal(rm.status, 'failed');
   const lines: string[] = [];
   await engine.logs!(REF, 'web', { lines: 20, follow: false, signal: new AbortController().signal, write: (x) => lines.push(x) });
-  t.match(lines.join(''), /\[0\] setopsd: cannot start no-such-program-xyz in .*: spawn no-such-program-xyz ENOENT/);
+  t.match(lines.join(''), /Z web\.0: setopsd: cannot start no-such-program-xyz in .*: spawn no-such-program-xyz ENOENT/);
   t.same(await pidsOf(engine, 'web'), old);
 
   // A failing pre-deploy command fails the deployment the same way.
