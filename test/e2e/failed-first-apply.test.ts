@@ -65,3 +65,19 @@ t.test('destroy after a killed first apply stops the supervisor and PostgreSQL a
   const again = await cli(['destroy', 'dev', dir, '--yes', '--allow-data-loss']);
   t.match(again.stdout, /not deployed; nothing to destroy/, 'and then there is nothing left to destroy');
 });
+
+t.test('a first apply whose app crash-loops fails fast, leaves nothing running, and prints no JSON log line', async (t) => {
+  const dir = tempDir(t, 'setopsd-e2e-first-');
+  t.teardown(() => killMentioning(dir));
+  await symlink(resolve(repoRoot, 'test/fixtures/local-apps'), join(dir, 'app'));
+  const crashing = MANIFEST.replace(/---\napiVersion: setopsd\/v1\nkind: Service[\s\S]*?---\n/, '---\n')
+    .replace('command: [node, http-app.mjs]', 'command: [node, -e, "console.error(\'boom: no config\'); process.exit(4)"]')
+    .replace('  links: [ { service: main-db } ]\n', '');
+  await writeFile(join(dir, 'setops.yaml'), crashing);
+  const r = await cli(['apply', dir, '--yes']);
+  t.equal(r.code, 1, r.stdout + r.stderr);
+  t.match(r.stdout, /app\/web in acme\/shop\/dev: process 0 of the new version exited 3 times before becoming healthy \(last: exit code 4\); no previous version of the app was running\. Last output: boom: no config/);
+  t.match(r.stdout, /nothing was deployed before, so everything this apply started was stopped/);
+  t.notMatch(r.stdout + r.stderr, /^\{"level"/m, 'no pino JSON line in the human output');
+  t.same(await processesMentioning(dir), [], 'nothing left running');
+});
