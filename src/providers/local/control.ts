@@ -4,18 +4,10 @@ import { isErrorCode } from '../../error-codes.js';
 import { fileSystemError } from '../../state/fs-errors.js';
 import { stageKey } from '../../model/stage-model.js';
 import type { ServiceType } from '../../model/stage-model.js';
-import type { AppSpec, DeployAllReply, DeployReply, OkReply, PingReply, ServiceSpec, StatusReport, SupervisorInfo } from './protocol.js';
+import type { AppSpec, DeployAllReply, WireError, DeployReply, OkReply, PingReply, ServiceSpec, StatusReport, SupervisorInfo } from './protocol.js';
 import { routeOf, targetOf, type ControlCall, type ControlRequest, type ReplyOf, type RequestOf } from './control-routes.js';
 
-/** Wire form of an error returned by the control API. */
-export interface WireError {
-  message: string;
-  code: string;
-  name: string;
-  data: Record<string, unknown>;
-  /** Informational (the receiver derives it from the code); kept for readers of the wire format. */
-  retryable: boolean;
-}
+export type { WireError } from './protocol.js';
 
 /** Serialises an error for the control API (message, code and data only; never a stack). */
 export function toWire(err: unknown): WireError {

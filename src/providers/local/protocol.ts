@@ -91,9 +91,19 @@ export interface DeployReply {
   processes: ProcessReport[];
 }
 
+/** Wire form of an error returned by the control API. */
+export interface WireError {
+  message: string;
+  code: string;
+  name: string;
+  data: Record<string, unknown>;
+  /** Informational (the receiver derives it from the code); kept for readers of the wire format. */
+  retryable: boolean;
+}
+
 /** Answer to `putApps`: per app, what its deployment did, or why it failed (the old version keeps serving). */
 export interface DeployAllReply {
-  results: Record<string, DeployReply | { error: import('./control.js').WireError }>;
+  results: Record<string, DeployReply | { error: WireError }>;
 }
 
 /** Answer to `ping`: who answers, and which control protocol it speaks. */

@@ -161,7 +161,7 @@ t.test('a crashing process restarts with exponential backoff', async (t) => {
   await engine.logs!(REF, 'web', { lines: 50, follow: false, signal: new AbortController().signal, write: (x) => logs.push(x) });
   t.equal(logs.join('').match(/crashing after 1 requests/g)?.length, 3, 'each crash is in the log');
   const supLog = await readFile(localPaths(stateDir, REF).supervisorLog, 'utf8');
-  const waits = [...supLog.matchAll(/app\/web process 0 exited; restart \d+ in (\d+) ms/g)].map((m) => Number(m[1]));
+  const waits = [...supLog.matchAll(/app\/web process 0 exited \(exit code 1\); restart \d+ in (\d+) ms/g)].map((m) => Number(m[1]));
   t.same(waits, [200, 400, 800], 'the wait doubles after each crash');
 });
 
