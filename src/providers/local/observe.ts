@@ -6,6 +6,7 @@ import { OWNER_ENV } from './protocol.js';
 import { findMarked } from './proc.js';
 import { resolve } from 'node:path';
 import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 
 /** Service types that have a server process (s3 and volume are directories). */
 const SERVER_TYPES = new Set(['postgresql', 'redis']);
@@ -34,7 +35,8 @@ function repair(ref: StageRef, subject: string, path: string, before: string, re
 }
 
 /**
- * What of a recorded stage is observed not running (pure reads, never starts or stops anything):
+ * What of a recorded stage is observed not running (pure reads, never starts or stops anything)
+ * once its supervisor has run here (`router.json` or `supervisor.json` exist):
  * no answering stage supervisor (so no router and no supervision), or a service server the
  * supervisor reports stopped. Each is a repair change the next apply performs: the supervisor is
  * started again and adopts the processes that still run.
@@ -43,6 +45,8 @@ export async function observeRepairs(paths: LocalPaths, ref: StageRef, model: St
   const apps = Object.keys(model.apps).sort();
   const servers = Object.keys(model.services).sort().filter((n) => SERVER_TYPES.has(model.services[n]!.type));
   if (apps.length === 0 && servers.length === 0) return [];
+  // A stage this engine never ran here (a recorded state brought from elsewhere) has nothing to repair.
+  if (!existsSync(paths.routerFile) && !existsSync(paths.supervisorFile)) return [];
   const client = await findSupervisor(paths);
   if (client === null) {
     const info = await readSupervisorInfo(paths);
