@@ -14,7 +14,11 @@ t.test('logs: each app line with the time it was written and its process; the su
   const paths = localPaths(stateDir, REF);
   // Written by "process 1" now; dated by the supervisor's next note.
   await appendFile(join(paths.logsDir, 'web.1.log'), 'an order was placed\n');
-  await waitFor('the line noted', async () => (await readFile(join(paths.logsDir, 'web.1.log.times'), 'utf8').catch(() => '')).split('\n').length > 2, { timeoutMs: 10_000 });
+  const size = (await readFile(join(paths.logsDir, 'web.1.log'))).length;
+  await waitFor('the line noted', async () => {
+    const notes = (await readFile(join(paths.logsDir, 'web.1.log.times'), 'utf8').catch(() => '')).trim().split('\n');
+    return Number(notes[notes.length - 1]?.split(' ')[0]) >= size;
+  }, { timeoutMs: 10_000 });
   const out: string[] = [];
   await engine.logs!(REF, 'web', { lines: 5, follow: false, signal: new AbortController().signal, write: (s) => out.push(s) });
   const lines = out.join('').trimEnd().split('\n');
