@@ -46,6 +46,7 @@ export const ERROR_CODES = {
   E_LOCKED: { retryable: true, meaning: 'another process holds the stage (or the Pulumi stack)' },
   E_STATE_UNREADABLE: { retryable: false, meaning: 'a state or journal file cannot be read' },
   E_STATE_CORRUPT: { retryable: false, meaning: 'a state or journal file is not valid' },
+  E_FILE_SYSTEM: { retryable: true, meaning: 'a file cannot be written: read-only file system, disk full, permission denied, immutable file' },
 
   // Local engine
   E_LOCAL_INVALID: { retryable: false, meaning: 'the stage cannot run on the local engine' },

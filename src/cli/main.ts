@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { COMMANDS } from './commands/index.js';
 import type { Deps } from '../deps.js';
 import { SetopsError, UsageError, ValidationError, formatIssue } from '../errors.js';
+import { fileSystemError } from '../state/fs-errors.js';
 
 const require = createRequire(import.meta.url);
 
@@ -78,6 +79,11 @@ export function reportError(err: unknown, command: string, deps: Deps): number {
   }
   if (err instanceof SetopsError) {
     deps.stderr.write(`error: ${err.message}\n`);
+    return 1;
+  }
+  const fsError = fileSystemError(err, `setopsd ${command}`);
+  if (fsError !== null) {
+    deps.stderr.write(`error: ${fsError.message}\n`);
     return 1;
   }
   const e = err as Error;

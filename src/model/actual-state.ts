@@ -11,4 +11,15 @@ export interface ActualState {
   serial: string | null;
   /** After `refresh`: what the engine found different from its records (resource-level), if anything. */
   drift?: Change[];
+  /**
+   * What the engine observes is not running as recorded (local engine: a stage supervisor, its
+   * router or a service server that is down). Planned as changes after the model's own, so `plan`
+   * shows them and `apply` repairs them even when the model is in sync.
+   */
+  repairs?: Change[];
+  /**
+   * Keyed digests (never values) of the secrets the applied model's apps use, by secret name,
+   * recorded with it: a rotated value shows as a change although its `{secret}` reference did not.
+   */
+  secretDigests?: Record<string, string>;
 }

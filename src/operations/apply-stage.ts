@@ -14,6 +14,10 @@ import { StatusRecords, type StatusUpdate } from '../state/status-record.js';
 import { StagePins, describePin, type StagePin } from '../state/pin.js';
 import type { Changeset } from '../model/changeset.js';
 import { summarize } from '../reconciler/summary.js';
+import { withRepairs } from '../reconciler/repairs.js';
+import { secretValueChanges } from '../reconciler/diff-secrets.js';
+import { secretDigests } from '../state/secret-digests.js';
+import { fileSystemError } from '../state/fs-errors.js';
 import { resolveSecrets } from './secrets.js';
 
 /** The pure planning functions apply needs (the real ones live in `plan.ts` / `safety.ts`). */
@@ -135,7 +139,12 @@ export async function applyStage(job: StageJob, ctx: ApplyContext): Promise<Stag
     try {
       const actual = await job.engine.read(ref, ctx.signal);
       job.verifyFresh?.(actual);
-      changeset = ctx.planner.plan(job.desired, actual.model);
+      changeset = withRepairs(ctx.planner.plan(job.desired, actual.model), job.desired, actual);
+      if (job.desired !== null && job.precheckSecrets !== false && actual.secretDigests !== undefined) {
+        // A rotated secret value is a change although its reference is not.
+        const rotated = secretValueChanges(job.desired, actual, await secretDigests(ctx.stateDir, job.desired, job.secrets));
+        if (rotated.length > 0) changeset = { ...changeset, changes: [...changeset.changes, ...rotated] };
+      }
       const forced = (job.force === true || (job.restart?.length ?? 0) > 0) && job.desired !== null;
       if (changeset.changes.length === 0 && !forced) {
         await recordStatus(ctx, ref, { type: 'ready', revision: job.source.commit, desiredHash: hashOrNull(job.desired), message: 'in sync' });
@@ -286,6 +295,8 @@ export function asSetopsError(err: unknown, ref: StageRef, signal: AbortSignal):
     return err;
   }
   if (signal.aborted) return new CanceledError(`stage ${stageKey(ref)}: canceled`, { cause: err });
+  const fsError = fileSystemError(err, `stage ${stageKey(ref)}`);
+  if (fsError !== null) return fsError;
   return new EngineError(`stage ${stageKey(ref)}: unexpected error: ${(err as Error)?.message ?? String(err)}`, {
     cause: err,
     code: 'E_BUG',

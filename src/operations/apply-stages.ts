@@ -86,7 +86,7 @@ export async function applyStages(ad: ApplyDeps, request: ApplyRequest, signal: 
   const reviewed =
     source.kind === 'plan-file'
       ? await reviewPlanFile(source.file, request.stages, engineOf, signal)
-      : (await planStages({ desired: source.desired, stateDir, deps, signal, stages: request.stages, engineFor: (organization) => engineOf(organization), commitsAhead: (commit) => commitsAhead(source.configRoot, commit, source.commit ?? 'HEAD') })).map((p) => ({
+      : (await planStages({ desired: source.desired, stateDir, deps, signal, stages: request.stages, engineFor: (organization) => engineOf(organization), secretsFor: (organization) => secretsFor(organization, { ...(request.secretsFile ? { secretsFile: request.secretsFile } : {}), configRoot: source.configRoot, env: deps.env }), commitsAhead: (commit) => commitsAhead(source.configRoot, commit, source.commit ?? 'HEAD') })).map((p) => ({
           plan: p,
           hasChanges: p.changeset.changes.length > 0,
           actualSerial: p.actual.serial,

@@ -5,6 +5,7 @@ import type { SecretResolver } from '../providers/engine.js';
 import { plan } from '../reconciler/plan.js';
 import { checkPlanSafety } from '../reconciler/safety.js';
 import { StateStore } from '../state/store.js';
+import { Journal } from '../state/journal.js';
 import { applyStage, type ApplyEvent, type Planner, type StageOutcome } from './apply-stage.js';
 import type { EngineFactory } from './plan-stages.js';
 import { engineFor } from '../providers/registry.js';
@@ -35,7 +36,11 @@ export async function destroyStage(ad: { deps: Deps; stateDir: string; engineFac
   const { deps, stateDir } = ad;
   const { ref } = request;
   const key = stageKey(ref);
-  const { model } = await new StateStore(stateDir).read(ref);
+  const recorded = (await new StateStore(stateDir).read(ref)).model;
+  // Nothing recorded, but an apply was attempted (a first apply killed before it finished): its
+  // model says what it may have started, so destroy still finds and stops it.
+  const attempted = recorded === null ? await attemptedModel(stateDir, ref, deps) : null;
+  const model = recorded ?? attempted;
   if (model === null) return { status: 'not-deployed' };
   if (model.stage.protected) {
     throw new PlanError(`stage ${key} is protected: destroy is refused; set protected: false on the stage and apply that first`, { code: 'E_PROTECTED_STAGE' });
@@ -48,8 +53,15 @@ export async function destroyStage(ad: { deps: Deps; stateDir: string; engineFac
   const engine = await (ad.engineFactory ?? engineFor)(model.organization, { stateDir, deps });
   return applyStage(
     { ref, desired: null, engine, source: { commit: null, ref: null }, trigger: 'cli', configRoot: deps.cwd, secrets: NO_SECRETS },
-    { stateDir, deps, signal, planner: DESTROY_PLANNER, allowDataLoss: request.allowDataLoss, lockTimeoutMs: request.lockTimeoutMs, command: 'destroy', ...(request.onEvent ? { onEvent: request.onEvent } : {}) },
+    { stateDir, deps, signal, planner: attempted === null ? DESTROY_PLANNER : { ...DESTROY_PLANNER, plan: (d, a) => plan(d, a ?? attempted), checkSafety: (c, d, a, o) => DESTROY_PLANNER.checkSafety(c, d, a ?? attempted, o) }, allowDataLoss: request.allowDataLoss, lockTimeoutMs: request.lockTimeoutMs, command: 'destroy', ...(request.onEvent ? { onEvent: request.onEvent } : {}) },
   );
+}
+
+/** The model of the newest apply in the stage's journal (none: null). */
+async function attemptedModel(stateDir: string, ref: StageRef, deps: Deps): Promise<StageModel | null> {
+  const journal = new Journal(stateDir, ref, () => deps.clock.now());
+  const latest = await journal.latest();
+  return latest !== null && latest.kind === 'apply' ? journal.model(latest) : null;
 }
 
 /** A destroy's safety: only refusals (protection) stop it; data loss is the engine's `allowDataLoss`. */

@@ -9,6 +9,7 @@ import { engineFor as registryEngineFor } from '../providers/registry.js';
 import { planStage, selectStages, type StagePlan } from '../reconciler/stage-plan.js';
 import { StateStore } from '../state/store.js';
 import { StagePins, describePin } from '../state/pin.js';
+import { secretDigests, type SecretLookup } from '../state/secret-digests.js';
 
 /**
  * The IO half of planning: read what each engine recorded and plan every selected stage against
@@ -54,6 +55,11 @@ export interface PlanStagesOptions {
   engineFor?: EngineFactory;
   /** How many commits the planned source is ahead of `commit` (null: cannot tell); for the note on pinned stages. */
   commitsAhead?: (commit: string) => Promise<number | null>;
+  /**
+   * Where `{secret}` values come from (`plan --secrets FILE`, apply): with it, a secret whose value
+   * changed since the last apply shows as a change. Without it secrets are compared by name only.
+   */
+  secretsFor?: (organization: OrganizationModel) => SecretLookup;
 }
 
 /**
@@ -88,7 +94,8 @@ export async function planStages(opts: PlanStagesOptions): Promise<StagePlan[]> 
     const model = before !== undefined && (want === null || before.organization.provider !== want.organization.provider) ? before : want!;
     const engine = await engineOf(model.organization);
     const actual = opts.refresh && engine.refresh ? await engine.refresh(refOf(model), signal) : await engine.read(refOf(model), signal);
-    const stagePlan = planStage(want, actual, engine.name, desired.origins[key] ?? {});
+    const digests = want !== null && opts.secretsFor && actual.secretDigests ? await secretDigests(stateDir, want, opts.secretsFor(want.organization)) : {};
+    const stagePlan = planStage(want, actual, engine.name, desired.origins[key] ?? {}, digests);
     if (opts.refresh) stagePlan.notes.push(...refreshNotes(engine, actual));
     const pin = await pins.read(refOf(model));
     if (pin !== null) {

@@ -52,8 +52,10 @@ export async function runStageJobs(jobs: StageJob[], ctx: ApplyContext, opts: { 
       if (ctx.signal.aborted) return skip(job.ref, 'canceled');
       return await applyStage(job, ctx);
     } catch (err) {
-      // Journal or log IO failed: this stage failed, the others go on.
-      return { ref: job.ref, status: 'failed', error: asSetopsError(err, job.ref, ctx.signal) };
+      // Journal or log IO failed: this stage failed (and says why), the others go on.
+      const error = asSetopsError(err, job.ref, ctx.signal);
+      ctx.onEvent?.({ type: 'refused', ref: job.ref, error });
+      return { ref: job.ref, status: 'failed', error };
     } finally {
       free();
     }

@@ -5,6 +5,8 @@ import type { ActualState } from '../model/actual-state.js';
 import { UsageError } from '../errors.js';
 import type { Change, Changeset } from '../model/changeset.js';
 import { plan } from './plan.js';
+import { withRepairs } from './repairs.js';
+import { secretValueChanges } from './diff-secrets.js';
 import { checkPlanSafety, type SafetyProblem } from './safety.js';
 import { summarize, type PlanSummary } from './summary.js';
 
@@ -42,8 +44,11 @@ export function planStage(
   actual: ActualState,
   engine: EngineName,
   origins: Record<string, string[]> = {},
+  /** Digests of the secrets' current values (`src/state/secret-digests.ts`), when they could be read. */
+  secretDigests: Record<string, string> = {},
 ): StagePlan {
-  const changeset = plan(desired, actual.model);
+  const planned = withRepairs(plan(desired, actual.model), desired, actual);
+  const changeset = { ...planned, changes: [...planned.changes, ...secretValueChanges(desired, actual, secretDigests)] };
   const ref = changeset.ref;
   return {
     ref,

@@ -1,12 +1,12 @@
 import { access, readFile, readdir } from 'node:fs/promises';
 import { pidAlive } from '../pid.js';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { EngineError } from '../errors.js';
 import { canonicalJson, hashOf, sortKeys } from '../model/canonical.js';
 import { stageKey, type StageModel, type StageRef } from '../model/stage-model.js';
 import type { Changeset, Summary } from '../model/changeset.js';
-import { writeFileAtomic } from './atomic.js';
+import { removeTornTemps, writeFileAtomic } from './atomic.js';
 import { JOURNAL_DIR, LOGS_DIR, MODELS_DIR, stageDir } from './paths.js';
 
 /** Lifecycle of a deployment: written `pending` before anything changes, then `running`, then an outcome. */
@@ -233,6 +233,8 @@ export class Journal {
    */
   async closeInterrupted(isAlive: (pid: number) => boolean = pidAlive): Promise<Deployment[]> {
     const closed: Deployment[] = [];
+    // Torn temp files of a killed writer (journal entries, stored models, state.json).
+    for (const dir of [this.dir, this.modelsDir, dirname(this.dir)]) await removeTornTemps(dir, isAlive);
     for (const entry of await this.list()) {
       if (entry.status !== 'pending' && entry.status !== 'running') continue;
       // An open entry of this process, or of a live one on this host, is still being worked on.

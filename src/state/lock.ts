@@ -140,7 +140,15 @@ export async function readLockFile(path: string): Promise<LockInfo | null> {
 
 async function createExclusive(path: string, text: string): Promise<boolean> {
   const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  await writeFile(tmp, text, { mode: 0o644 });
+  try {
+    await writeFile(tmp, text, { mode: 0o644 });
+  } catch (err) {
+    // Disk full or read-only: leave no half-written temp, and name the lock in the error.
+    await unlink(tmp).catch(() => {});
+    const e = err as NodeJS.ErrnoException;
+    if (typeof e?.code === 'string' && e.path === undefined) e.path = path;
+    throw err;
+  }
   try {
     await link(tmp, path);
     return true;

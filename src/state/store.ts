@@ -14,6 +14,8 @@ interface StateFile {
   formatVersion: 1;
   serial: number;
   model: StageModel | null;
+  /** Digests of the secrets the model uses (`secret-digests.ts`); absent in older files. */
+  secretDigests?: Record<string, string>;
 }
 
 /**
@@ -45,14 +47,14 @@ export class StateStore {
     if (parsed.formatVersion !== 1) {
       throw new EngineError(`stage ${stageKey(ref)}: ${file} has unknown formatVersion ${String(parsed.formatVersion)}; upgrade setopsd`, { code: 'E_STATE_CORRUPT' });
     }
-    return { model: parsed.model, serial: String(parsed.serial) };
+    return { model: parsed.model, serial: String(parsed.serial), ...(parsed.secretDigests ? { secretDigests: parsed.secretDigests } : {}) };
   }
 
   /** Records `model` (null: the stage is gone) and returns the new serial. */
-  async write(ref: StageRef, model: StageModel | null): Promise<string> {
+  async write(ref: StageRef, model: StageModel | null, extra: { secretDigests?: Record<string, string> } = {}): Promise<string> {
     const current = await this.read(ref);
     const serial = (current.serial === null ? 0 : Number(current.serial)) + 1;
-    const body: StateFile = { formatVersion: 1, serial, model };
+    const body: StateFile = { formatVersion: 1, serial, model, ...(extra.secretDigests ? { secretDigests: extra.secretDigests } : {}) };
     await writeFileAtomic(join(stageDir(this.stateDir, ref), STATE_FILE), JSON.stringify(sortKeys(body), null, 2) + '\n');
     return String(serial);
   }

@@ -107,6 +107,27 @@ t.test('plan afterwards shows no changes (exit 0)', async (t) => {
   t.equal(r.code, 0, r.stdout + r.stderr);
 });
 
+t.test('the supervisor killed while in sync: plan shows the repair, apply brings the router back, no duplicates', async (t) => {
+  const before = await withGreeting(`${marker}-one`);
+  const sup = JSON.parse(await readFile(join(stateDir, 'stages/acme/shop/staging/local/supervisor.json'), 'utf8')) as { pid: number };
+  process.kill(sup.pid, 'SIGKILL');
+  await waitFor('the supervisor gone', async () => !existsSync(`/proc/${sup.pid}`) || (await readFile(`/proc/${sup.pid}/stat`, 'utf8').catch(() => '')).includes(') Z'), { timeoutMs: 10_000 });
+  const plan = await cli(['plan', dir, '--stage', 'staging']);
+  t.equal(plan.code, 2, 'changes: exit 2 ' + plan.stderr);
+  t.match(plan.stdout, /0 to create, 5 to update/, 'plan reports the repair');
+  t.match(plan.stdout, /stage supervisor: "?not running"? → "?running"?/);
+  t.match(plan.stdout, /app\/web processes: "?unsupervised"? → "?running"?/);
+  const status = await cli(['status', dir, '--stage', 'staging']);
+  t.match(status.stdout, /the stage supervisor is not running: the router is down/);
+  const apply = await cli(['apply', dir, '--stage', 'staging', '--yes']);
+  t.equal(apply.code, 0, apply.stdout + apply.stderr);
+  t.notMatch(apply.stdout, /No changes/);
+  t.equal((await get(routerPort, '/', { host: 'web.staging.shop.localhost' })).status, 200, 'the router answers again');
+  t.same(await withGreeting(`${marker}-one`), before, 'the app process was adopted: no duplicate, no restart');
+  const again = await cli(['plan', dir, '--stage', 'staging']);
+  t.notMatch(again.stdout, /supervisor|to update/, 'in sync again: ' + again.stdout);
+});
+
 t.test('a stale plan file is refused and nothing of it is applied', async (t) => {
   await writeManifests(`${marker}-two`);
   const planFile = join(dir, 'reviewed.plan.json');

@@ -26,6 +26,7 @@ const RETRYABLE: readonly ErrorCode[] = [
   'E_AWS_LOGS',
   'E_GIT_FETCH',
   'E_UNAVAILABLE', // the daemon is starting or shutting down, or has all its event streams open
+  'E_FILE_SYSTEM', // a full disk or a read-only mount can be fixed by an operator without a new commit
 ];
 const TERMINAL: readonly ErrorCode[] = [
   'E_SETOPSD', 'E_BUG', 'E_USAGE', 'E_CANCELED',

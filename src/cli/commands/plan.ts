@@ -3,6 +3,9 @@ import type { Command, CommandContext } from '../command.js';
 import { UsageError } from '../../errors.js';
 import type { DesiredState, SourceFiles } from '../../manifests/api.js';
 import { loadDesired } from '../../manifests/load.js';
+import { configDirOf } from '../../manifests/api.js';
+import { secretsFor } from '../../providers/registry.js';
+import type { OrganizationModel } from '../../model/stage-model.js';
 import { commitsAhead, readGitTree } from '../../manifests/source-git.js';
 import type { StagePlan } from '../../reconciler/stage-plan.js';
 import { planStages } from '../../operations/plan-stages.js';
@@ -44,6 +47,8 @@ const command: Command = {
     '                       desired model and the state serial it was planned against.',
     '  --refresh            Re-read the real world before planning (Pulumi: `pulumi refresh`; needs the',
     '                       Pulumi CLI) and show drift as notes. The local engine plans against its records.',
+    '  --secrets FILE       Secrets file, as for apply: a secret whose value changed since the last apply',
+    '                       shows as `env.KEY: (secret NAME) value changed` (compared by keyed digest).',
     STATE_DIR_HELP,
     '',
     'Exit codes: 0 no changes, 2 changes, 1 error (invalid manifests: every problem, nothing planned).',
@@ -57,6 +62,7 @@ const command: Command = {
     format: { type: 'string' },
     out: { type: 'string' },
     refresh: { type: 'boolean' },
+    secrets: { type: 'string' },
   },
   run: runPlan,
 };
@@ -87,7 +93,9 @@ async function runPlan(ctx: CommandContext): Promise<number> {
   }
   const desired = desiredOf(source, ctx.deps.cwd);
   const stateDir = resolveStateDir(ctx, source);
-  let plans: StagePlan[] = await planStages({ desired, stateDir, deps: ctx.deps, signal: ctx.signal, stages: stringList(values.stage), refresh: values.refresh === true, commitsAhead: (commit) => commitsAhead(source.root, commit, source.commit ?? 'HEAD') });
+  const secretsFile = str(values.secrets) === undefined ? {} : { secretsFile: resolve(ctx.deps.cwd, str(values.secrets)!) };
+  const secrets = (organization: OrganizationModel) => secretsFor(organization, { ...secretsFile, configRoot: configDirOf(source), env: ctx.deps.env });
+  let plans: StagePlan[] = await planStages({ desired, stateDir, deps: ctx.deps, signal: ctx.signal, stages: stringList(values.stage), refresh: values.refresh === true, secretsFor: secrets, commitsAhead: (commit) => commitsAhead(source.root, commit, source.commit ?? 'HEAD') });
   const planSource: PlanSource = { ref: source.ref, commit: source.commit };
 
   if (baseSource !== undefined) {

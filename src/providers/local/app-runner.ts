@@ -46,6 +46,11 @@ export class AppRunner {
     private readonly host: ProcessHost & { subject: string; preDeployLog(app: string): string },
   ) {}
 
+  /** What serves while a deployment fails: the previous version, if there is one. */
+  private fallback(): string {
+    return this.spec !== null && this.processes.length > 0 ? 'the previous version keeps serving' : 'no previous version of the app was running';
+  }
+
   /** Healthy, admitted processes (the router's backends), by index. */
   backends(): ManagedProcess[] {
     return this.processes.filter((p) => p.serving);
@@ -156,13 +161,23 @@ export class AppRunner {
   private async awaitHealthy(p: ManagedProcess, spec: AppSpec, signal: AbortSignal): Promise<void> {
     const limit = healthDeadlineMs(spec);
     const ok = await p.waitHealthy(limit, signal);
-    if (signal.aborted) throw new CanceledError(`${this.host.subject}: deployment canceled; the previous version keeps serving`);
+    if (signal.aborted) throw new CanceledError(`${this.host.subject}: deployment canceled; ${this.fallback()}`);
+    if (!ok && p.failing) {
+      const log = this.host.logFile(spec.name, p.index);
+      const tail = maskEnv(await tailOf(log, 5, p.logOffset ?? 0), spec);
+      const why = p.startError !== null ? `could not start: ${p.startError}` : `exited ${p.exitsBeforeHealthy} times before becoming healthy (last: ${p.lastExit ?? 'unknown'})`;
+      throw new EngineError(
+        `${this.host.subject}: process ${p.index} of the new version ${why}; ${this.fallback()}. ` +
+          `${tail ? `Last output: ${tail.split('\n').join(' | ')}` : 'It wrote no output'} (full log: ${log})`,
+        { code: 'E_UNHEALTHY', data: { app: spec.name, index: p.index, restarts: p.restarts, lastExit: p.lastExit, tail } },
+      );
+    }
     if (!ok) {
-      const tail = await tailOf(this.host.logFile(spec.name, p.index));
+      const tail = maskEnv(await tailOf(this.host.logFile(spec.name, p.index)), spec);
       throw new EngineError(
         `${this.host.subject}: process ${p.index} of the new version did not become healthy within ${Math.round(limit / 100) / 10} s ` +
           `(health check ${spec.protocol === 'http' ? `GET ${spec.healthCheck.path} expecting ${spec.healthCheck.status}` : 'TCP connect'}); ` +
-          `${p.restarts > 0 ? `it exited ${p.restarts} time${p.restarts === 1 ? '' : 's'}; ` : ''}the previous version keeps serving. See its log: ${this.host.logFile(spec.name, p.index)}`,
+          `${p.restarts > 0 ? `it exited ${p.restarts} time${p.restarts === 1 ? '' : 's'}; ` : ''}${this.fallback()}. See its log: ${this.host.logFile(spec.name, p.index)}`,
         { code: 'E_UNHEALTHY', data: { app: spec.name, index: p.index, restarts: p.restarts, tail } },
       );
     }
@@ -189,20 +204,28 @@ export class AppRunner {
     } finally {
       closeSync(fd);
     }
-    if (signal.aborted) throw new CanceledError(`${this.host.subject}: deployment canceled during the pre-deploy command; the previous version keeps serving`);
+    if (signal.aborted) throw new CanceledError(`${this.host.subject}: deployment canceled during the pre-deploy command; ${this.fallback()}`);
     if (code !== 0) {
       throw new EngineError(
-        `${this.host.subject}: the pre-deploy command exited with code ${code}; the previous version keeps serving. See ${logFile}`,
+        `${this.host.subject}: the pre-deploy command exited with code ${code}; ${this.fallback()}. See ${logFile}`,
         { code: 'E_PREDEPLOY', data: { app: spec.name, exitCode: code, tail: await tailOf(logFile) } },
       );
     }
   }
 }
 
+/** `text` with every app env value (secrets resolved among them) replaced by `(env KEY)`. */
+export function maskEnv(text: string, spec: AppSpec): string {
+  let out = text;
+  const entries = Object.entries(spec.env).filter(([, v]) => v.length >= 4).sort(([, a], [, b]) => b.length - a.length);
+  for (const [k, v] of entries) out = out.split(v).join(`(env ${k})`);
+  return out;
+}
+
 /** The last lines of a log file (short, for error data). */
-export async function tailOf(file: string, lines = 5): Promise<string> {
+export async function tailOf(file: string, lines = 5, fromByte = 0): Promise<string> {
   try {
-    const text = await readFile(file, 'utf8');
+    const text = (await readFile(file)).subarray(fromByte).toString('utf8');
     return text.trimEnd().split('\n').slice(-lines).join('\n').slice(-800);
   } catch {
     return '';

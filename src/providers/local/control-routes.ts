@@ -1,5 +1,5 @@
 import type { ServiceType } from '../../model/stage-model.js';
-import type { AppSpec, DeployReply, OkReply, PingReply, ServiceSpec, StatusReport } from './protocol.js';
+import type { AppSpec, DeployAllReply, DeployReply, OkReply, PingReply, ServiceSpec, StatusReport } from './protocol.js';
 
 /**
  * The supervisor's control API as one table: every call with its method, path, typed request and
@@ -89,6 +89,8 @@ export const CONTROL_ROUTES = {
     encode: (q) => (q.restart ? [['restart', '1']] : []),
     decode: (p) => ({ restart: p.get('restart') === '1' }),
   }),
+  /** Deploys several apps at once (bounded parallelism), each blue/green; one failing does not stop the others; `restart` names apps to give new processes even when unchanged. */
+  putApps: route<{ body: { apps: AppSpec[]; restart?: string[] } }, DeployAllReply>('PUT', '/v1/apps/all'),
   /** Stops an app's processes and forgets it. */
   deleteApp: route<{ params: { name: string } }, OkReply>('DELETE', '/v1/apps/:name'),
   /** Stops everything and exits once the answer is sent; `dropData` removes all service data. */

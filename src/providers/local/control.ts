@@ -1,24 +1,19 @@
 import { request } from 'node:http';
 import { CanceledError, EngineError, SetopsError } from '../../errors.js';
 import { isErrorCode } from '../../error-codes.js';
+import { fileSystemError } from '../../state/fs-errors.js';
 import { stageKey } from '../../model/stage-model.js';
 import type { ServiceType } from '../../model/stage-model.js';
-import type { AppSpec, DeployReply, OkReply, PingReply, ServiceSpec, StatusReport, SupervisorInfo } from './protocol.js';
+import type { AppSpec, DeployAllReply, WireError, DeployReply, OkReply, PingReply, ServiceSpec, StatusReport, SupervisorInfo } from './protocol.js';
 import { routeOf, targetOf, type ControlCall, type ControlRequest, type ReplyOf, type RequestOf } from './control-routes.js';
 
-/** Wire form of an error returned by the control API. */
-export interface WireError {
-  message: string;
-  code: string;
-  name: string;
-  data: Record<string, unknown>;
-  /** Informational (the receiver derives it from the code); kept for readers of the wire format. */
-  retryable: boolean;
-}
+export type { WireError } from './protocol.js';
 
 /** Serialises an error for the control API (message, code and data only; never a stack). */
 export function toWire(err: unknown): WireError {
   if (err instanceof SetopsError) return { message: err.message, code: err.code, name: err.name, data: err.data, retryable: err.retryable };
+  const fsError = fileSystemError(err, 'the stage supervisor');
+  if (fsError !== null) return toWire(fsError);
   return { message: (err as Error)?.message ?? String(err), code: 'E_ENGINE', name: 'EngineError', data: {}, retryable: true };
 }
 
@@ -76,6 +71,11 @@ export class ControlClient {
   /** Deploys an app. */
   putApp(spec: AppSpec, signal?: AbortSignal, opts: { restart?: boolean } = {}): Promise<DeployReply> {
     return this.send('putApp', { body: spec, query: { restart: opts.restart === true } }, { signal });
+  }
+
+  /** Deploys apps in parallel (bounded); each result says what its deployment did or why it failed. */
+  putApps(apps: AppSpec[], signal?: AbortSignal, restart: readonly string[] = []): Promise<DeployAllReply> {
+    return this.send('putApps', { body: { apps, ...(restart.length > 0 ? { restart: [...restart] } : {}) } }, { signal });
   }
 
   /** Stops and forgets an app. */

@@ -1,16 +1,21 @@
 import { readFile, rm, lstat, realpath } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import type { ActualState } from '../../model/actual-state.js';
 import type { ApplyIO, ApplyResult, Engine, EngineContext, LogsOptions, StageStatus } from '../engine.js';
 import type { Change, Changeset } from '../../model/changeset.js';
 import { refOf, stageKey, type ServiceType, type StageModel, type StageRef } from '../../model/stage-model.js';
 import { StateStore } from '../../state/store.js';
+import { secretDigests } from '../../state/secret-digests.js';
+import { fileSystemError } from '../../state/fs-errors.js';
 import { CanceledError, EngineError, SetopsError, throwIfAborted } from '../../errors.js';
 import { localPaths, type LocalPaths } from './paths.js';
 import { ensureSupervisor, findSupervisor, isStageSupervisor, readSupervisorInfo, type SupervisorLaunchOptions } from './launcher.js';
-import { OWNER_ENV, type PidRecord } from './protocol.js';
+import { OWNER_ENV, type AppSpec, type PidRecord } from './protocol.js';
+import { fromWire, type ControlClient } from './control.js';
 import { buildAppSpecs } from './specs.js';
 import { cmdlineOf, findByCwd, findMarked, isRecordedProcess, isRunning, terminateGroup, waitGone } from './proc.js';
 import { writeAppLogs } from './logs.js';
+import { observeRepairs, unsupervisedApps } from './observe.js';
 import type { Timing } from './local-deps.js';
 import { resolve } from 'node:path';
 
@@ -45,6 +50,8 @@ export function createLocalEngine(ctx: EngineContext, opts: LocalEngineOptions =
     const label = stageKey(ref);
     const paths = pathsOf(ref);
     const previous = await store.read(ref);
+    // Nothing of this stage existed before: whatever a failed apply leaves was made by it alone.
+    const fresh = previous.model === null && !existsSync(paths.localDir);
     const applied: Change[] = [];
     const bySubject = new Map<string, Change[]>();
     for (const c of changes.changes) {
@@ -52,6 +59,31 @@ export function createLocalEngine(ctx: EngineContext, opts: LocalEngineOptions =
       bySubject.set(owner, [...(bySubject.get(owner) ?? []), c]);
     }
     let current: string | null = null;
+    /** Every app at once (the supervisor bounds it); each one's progress as for `step`; throws the first failure. */
+    const deployApps = async (client: ControlClient, specs: Record<string, AppSpec>, names: string[]): Promise<void> => {
+      if (names.length === 0) return;
+      const own = (name: string) => bySubject.get(`app/${name}`) ?? [];
+      for (const name of names) for (const c of own(name)) io.progress({ subject: c.subject, status: 'started' });
+      const reply = await client.putApps(names.map((n) => specs[n]!), io.signal, io.restart ?? []);
+      let first: SetopsError | null = null;
+      for (const name of names) {
+        const r = reply.results[name];
+        if (r === undefined || 'error' in r) {
+          const error = r === undefined ? new EngineError(`app/${name} in ${label}: the supervisor did not deploy it`, { code: 'E_LOCAL_CONTROL' }) : fromWire(r.error);
+          for (const subject of own(name).length > 0 ? own(name).map((c) => c.subject) : [`app/${name}`]) io.progress({ subject, status: 'failed', message: error.message });
+          first ??= error;
+          continue;
+        }
+        for (const c of own(name)) {
+          io.progress({ subject: c.subject, status: 'succeeded' });
+          applied.push(c);
+        }
+        const restarted = io.restart?.includes(name) === true && r.outcome === 'replaced';
+        if (own(name).length === 0 && r.outcome !== 'unchanged') io.progress({ subject: `app/${name}`, status: 'succeeded', message: restarted ? 'restarted with new processes' : `${r.outcome} to match the desired state` });
+      }
+      if (first !== null) throw first;
+    };
+
     const step = async (owner: string, fn: () => Promise<string | void>) => {
       current = owner;
       const own = bySubject.get(owner) ?? [];
@@ -86,13 +118,8 @@ export function createLocalEngine(ctx: EngineContext, opts: LocalEngineOptions =
           await client.putService({ name, type: svc.type, ...(svc.version ? { version: svc.version } : {}) }, io.signal);
         });
       }
-      for (const name of Object.keys(specs).sort()) {
-        await step(`app/${name}`, async () => {
-          const restart = io.restart?.includes(name) === true;
-          const r = await client.putApp(specs[name]!, io.signal, { restart });
-          return restart && r.outcome === 'replaced' ? 'restarted' : r.outcome;
-        });
-      }
+      // Apps link services only, never each other: they start and pass health checks in parallel.
+      await deployApps(client, specs, Object.keys(specs).sort());
       // Asked again now: a supervisor that just started has restored its recorded apps by now
       // (control calls run one at a time), so leftovers of an interrupted apply show up too.
       const nowRunning = await client.sync(io.signal);
@@ -117,15 +144,19 @@ export function createLocalEngine(ctx: EngineContext, opts: LocalEngineOptions =
         }
       }
       throwIfAborted(io.signal);
-      const serial = await store.write(ref, desired);
-      return { status: 'succeeded', applied, actual: { model: desired, serial } };
+      // Digests of the secret values now running, so a rotated value shows in the next plan.
+      const digests = await secretDigests(ctx.stateDir, desired, io.secrets);
+      const serial = await store.write(ref, desired, { secretDigests: digests });
+      return { status: 'succeeded', applied, actual: { model: desired, serial, secretDigests: digests } };
     } catch (err) {
-      const error = asSetopsError(err, label, 'apply', paths);
+      let error = asSetopsError(err, label, 'apply', paths);
+      if (previous.model === null) error = await stopFailedFirstApply(error, paths, fresh, ctx.deps);
       if (current !== null) {
         const own = bySubject.get(current) ?? [];
         for (const subject of own.length > 0 ? own.map((c) => c.subject) : [current]) io.progress({ subject, status: 'failed', message: error.message });
       }
-      io.log.warn({ stage: label, code: error.code }, error.message);
+      // Debug only: the error travels in the result, and the CLI and the journal report it.
+      io.log.debug({ code: error.code }, error.message);
       return { status: 'failed', applied, actual: await store.read(ref), error };
     }
   }
@@ -138,17 +169,7 @@ export function createLocalEngine(ctx: EngineContext, opts: LocalEngineOptions =
     try {
       throwIfAborted(io.signal);
       for (const name of Object.keys(previous.model?.apps ?? {}).sort()) io.progress({ subject: `app/${name}`, status: 'started' });
-      const client = await findSupervisor(paths);
-      if (client !== null) {
-        await client.shutdown({ dropData: io.allowDataLoss }, io.signal);
-        await waitGone(client.info.pid, 30_000, ctx.deps);
-      }
-      // Whatever a dead supervisor left behind.
-      await stopOrphans(paths, ctx.deps);
-      await rm(paths.desiredFile, { force: true });
-      await rm(paths.supervisorFile, { force: true });
-      await rm(paths.pidsFile, { force: true });
-      if (io.allowDataLoss) await removeServiceData(paths);
+      await stopStage(paths, io.allowDataLoss, ctx.deps, io.signal);
       const deleted: Change[] = [
         ...Object.keys(previous.model?.apps ?? {}).sort().map((n): Change => ({ op: 'delete', subject: `app/${n}`, dataLoss: false, command: `setops --project ${ref.project} --stage ${ref.stage} app:destroy ${n}` })),
         ...Object.entries(previous.model?.services ?? {}).sort(([a], [b]) => a.localeCompare(b)).map(([n]): Change => ({ op: 'delete', subject: `service/${n}`, dataLoss: io.allowDataLoss, command: `setops --project ${ref.project} --stage ${ref.stage} service:destroy ${n}` })),
@@ -165,6 +186,14 @@ export function createLocalEngine(ctx: EngineContext, opts: LocalEngineOptions =
     }
   }
 
+  /** The recorded state, with what is observed not running as repairs (see `observe.ts`). */
+  async function read(ref: StageRef): Promise<ActualState> {
+    const recorded = await store.read(ref);
+    if (recorded.model === null) return recorded;
+    const repairs = await observeRepairs(pathsOf(ref), ref, recorded.model);
+    return repairs.length > 0 ? { ...recorded, repairs } : recorded;
+  }
+
   async function status(ref: StageRef, signal?: AbortSignal): Promise<StageStatus | null> {
     const paths = pathsOf(ref);
     const client = await findSupervisor(paths);
@@ -172,15 +201,20 @@ export function createLocalEngine(ctx: EngineContext, opts: LocalEngineOptions =
       // Nothing runs: report the recorded stage as stopped (status never starts processes; apply does).
       const recorded = await store.read(ref);
       if (recorded.model === null) return null;
-      const out: StageStatus = { apps: {}, services: {} };
-      try {
-        const port = (JSON.parse(await readFile(paths.routerFile, 'utf8')) as { port: number }).port;
-        out.router = { url: `http://127.0.0.1:${port}`, port };
-      } catch {
-        // never started
+      const left = await unsupervisedApps(paths);
+      const running = [...left.values()].flat().length;
+      const out: StageStatus = {
+        apps: {},
+        services: {},
+        notes: [
+          `the stage supervisor is not running: the router is down${running > 0 ? ` and ${running} app process${running === 1 ? '' : 'es'} run${running === 1 ? 's' : ''} unsupervised` : ''}; \`setopsd apply\` repairs the stage (it adopts the processes still running)`,
+        ],
+      };
+      for (const name of Object.keys(recorded.model.apps).sort()) {
+        const pids = left.get(name) ?? [];
+        out.apps[name] = { processes: [], note: pids.length > 0 ? `unsupervised: pid ${pids.join(', ')} (not routed, not restarted)` : 'not running' };
       }
-      for (const name of Object.keys(recorded.model.apps).sort()) out.apps[name] = { processes: [] };
-      for (const name of Object.keys(recorded.model.services).sort()) out.services[name] = { type: recorded.model.services[name]!.type, status: 'stopped', detail: 'the stage supervisor is not running; setopsd apply starts it' };
+      for (const name of Object.keys(recorded.model.services).sort()) out.services[name] = { type: recorded.model.services[name]!.type, status: 'stopped', detail: 'the stage supervisor is not running; setopsd apply repairs it' };
       return out;
     }
     const s = await client.status(signal);
@@ -209,7 +243,7 @@ export function createLocalEngine(ctx: EngineContext, opts: LocalEngineOptions =
 
   return {
     name: 'local',
-    read: (ref) => store.read(ref),
+    read,
     apply,
     destroy,
     status,
@@ -221,10 +255,47 @@ export function createLocalEngine(ctx: EngineContext, opts: LocalEngineOptions =
 function asSetopsError(err: unknown, label: string, operation: 'apply' | 'destroy', paths: LocalPaths): SetopsError {
   if (err instanceof SetopsError) return err;
   if ((err as Error)?.name === 'AbortError') return new CanceledError(`stage ${label}: ${operation} canceled`);
+  const fsError = fileSystemError(err, `stage ${label}`);
+  if (fsError !== null) return fsError;
   return new EngineError(
     `stage ${label}: the local engine could not ${operation}: ${(err as Error)?.message ?? String(err)}; see the logs in ${paths.logsDir}, fix the cause and ${operation} again`,
     { code: 'E_ENGINE', cause: err },
   );
+}
+
+/**
+ * Stops every process of a stage: the supervisor (which stops what it runs), then whatever a
+ * dead one left; forgets what ran. With `dropData` also removes every service's data.
+ */
+async function stopStage(paths: LocalPaths, dropData: boolean, deps: Timing, signal?: AbortSignal): Promise<void> {
+  const client = await findSupervisor(paths);
+  if (client !== null) {
+    await client.shutdown({ dropData }, signal);
+    await waitGone(client.info.pid, 30_000, deps);
+  }
+  await stopOrphans(paths, deps);
+  await rm(paths.desiredFile, { force: true });
+  await rm(paths.supervisorFile, { force: true });
+  await rm(paths.pidsFile, { force: true });
+  if (dropData) await removeServiceData(paths);
+}
+
+/**
+ * A first deployment that failed had no previous version to keep serving: it stops everything
+ * it started (supervisor, router, service servers), and removes the service data and
+ * credentials when it created them itself (`fresh`), so nothing is left that `status` and
+ * `destroy` do not know about. Returns the error with what was done.
+ */
+async function stopFailedFirstApply(error: SetopsError, paths: LocalPaths, fresh: boolean, deps: Timing): Promise<SetopsError> {
+  let note = 'nothing was deployed before, so everything this apply started was stopped';
+  try {
+    // Not the apply's signal: it may be the abort that ended the apply, and cleaning up must finish.
+    await stopStage(paths, fresh, deps);
+  } catch (err) {
+    note = `stopping what this first apply started failed too (${(err as Error).message}); \`setopsd destroy\` stops it`;
+  }
+  error.message = `${error.message}; ${note}`;
+  return error;
 }
 
 /** Stops processes a dead supervisor left (recorded pids carrying this stage's marker, the postmaster). */

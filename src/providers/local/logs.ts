@@ -2,7 +2,8 @@ import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LogsOptions } from '../engine.js';
 import type { LocalPaths } from './paths.js';
-import type { Sleep } from '../../deps.js';
+import type { Clock, Sleep } from '../../deps.js';
+import { readStamps, timeAt } from './log-stamps.js';
 
 /** The app's log files: `<app>.<index>.log` by index, then `<app>.predeploy.log`. */
 async function logFiles(paths: LocalPaths, app: string): Promise<{ file: string; label: string }[]> {
@@ -21,43 +22,65 @@ async function logFiles(paths: LocalPaths, app: string): Promise<{ file: string;
     .map(({ n, m }) => ({ file: join(paths.logsDir, n), label: m[1] === 'predeploy' ? 'predeploy' : m[1]! }));
 }
 
-/** The last `lines` lines of a file, and its size (where following starts). */
-async function tail(file: string, lines: number): Promise<{ lines: string[]; size: number }> {
+/** Splits `buf` (starting at byte `base` of its file) into lines with the offset each starts at; the last, unterminated piece is returned apart. */
+function splitLines(buf: Buffer, base: number): { lines: { text: string; offset: number }[]; rest: Buffer } {
+  const lines: { text: string; offset: number }[] = [];
+  let start = 0;
+  for (let i = buf.indexOf(10); i !== -1; i = buf.indexOf(10, start)) {
+    lines.push({ text: buf.subarray(start, i).toString('utf8'), offset: base + start });
+    start = i + 1;
+  }
+  return { lines, rest: buf.subarray(start) };
+}
+
+/** The last `lines` lines of a file with their offsets, and its size (where following starts). */
+async function tail(file: string, lines: number): Promise<{ lines: { text: string; offset: number }[]; size: number }> {
   const fh = await open(file, 'r');
   try {
     const { size } = await fh.stat();
     let pos = size;
-    let text = '';
+    let buf = Buffer.alloc(0);
     const chunk = 64 * 1024;
-    while (pos > 0 && text.split('\n').length <= lines + 1) {
+    const count = () => buf.reduce((n, b) => (b === 10 ? n + 1 : n), 0);
+    while (pos > 0 && count() <= lines) {
       const len = Math.min(chunk, pos);
       pos -= len;
-      const buf = Buffer.alloc(len);
-      await fh.read(buf, 0, len, pos);
-      text = buf.toString('utf8') + text;
+      const part = Buffer.alloc(len);
+      await fh.read(part, 0, len, pos);
+      buf = Buffer.concat([part, buf]);
     }
-    const all = text.split('\n');
-    if (all[all.length - 1] === '') all.pop();
+    const { lines: all, rest } = splitLines(buf, pos);
+    if (rest.length > 0) all.push({ text: rest.toString('utf8'), offset: pos + buf.length - rest.length });
+    // The first piece may be the end of a line that started before what was read.
+    if (pos > 0) all.shift();
     return { lines: lines <= 0 ? [] : all.slice(-lines), size };
   } finally {
     await fh.close();
   }
 }
 
+/** `TIME APP.PROCESS: ` — the time the line was written (see `log-stamps.ts`) and which process wrote it. */
+function prefix(app: string, label: string, time: string): string {
+  return `${time} ${app}.${label}: `;
+}
+
 /**
- * Writes the last `lines` lines of each of the app's process logs, each line prefixed with
- * `[INDEX] `, and with `follow` keeps writing new lines (of new processes too) until the signal
- * aborts, looking for them every 200 ms (through `deps.sleep`).
+ * Writes the last `lines` lines of each of the app's process logs, each line prefixed with the
+ * time it was written and its process (`2026-01-02T03:04:05.000Z web.0: …`, pre-deploy output as
+ * `web.predeploy`), and with `follow` keeps writing new lines (of new processes too) until the
+ * signal aborts, looking for them every 200 ms (through `deps.sleep`).
  * Returns false (writing nothing) when the app has no log and `known()` says it is no app of the stage.
  */
-export async function writeAppLogs(paths: LocalPaths, app: string, o: LogsOptions, deps: { sleep: Sleep }, known: () => boolean = () => true): Promise<boolean> {
+export async function writeAppLogs(paths: LocalPaths, app: string, o: LogsOptions, deps: { sleep: Sleep; clock: Clock }, known: () => boolean = () => true): Promise<boolean> {
   const offsets = new Map<string, number>();
-  const partial = new Map<string, string>();
+  const partial = new Map<string, Buffer>();
+  const now = () => new Date(deps.clock.now()).toISOString();
   const files = await logFiles(paths, app);
   if (files.length === 0 && !known()) return false;
   for (const { file, label } of files) {
     const t = await tail(file, o.lines);
-    for (const line of t.lines) o.write(`[${label}] ${line}\n`);
+    const notes = await readStamps(file);
+    for (const line of t.lines) o.write(`${prefix(app, label, timeAt(notes, line.offset, now()))}${line.text}\n`);
     offsets.set(file, t.size);
   }
   if (!o.follow) return true;
@@ -72,7 +95,10 @@ export async function writeAppLogs(paths: LocalPaths, app: string, o: LogsOption
       } catch {
         continue;
       }
-      if (size < from) offsets.set(file, 0);
+      if (size < from) {
+        offsets.set(file, 0);
+        partial.delete(file);
+      }
       if (size <= (offsets.get(file) ?? 0)) continue;
       const start = offsets.get(file) ?? 0;
       const fh = await open(file, 'r');
@@ -80,10 +106,11 @@ export async function writeAppLogs(paths: LocalPaths, app: string, o: LogsOption
         const buf = Buffer.alloc(size - start);
         await fh.read(buf, 0, buf.length, start);
         offsets.set(file, size);
-        const text = (partial.get(file) ?? '') + buf.toString('utf8');
-        const parts = text.split('\n');
-        partial.set(file, parts.pop() ?? '');
-        for (const line of parts) o.write(`[${label}] ${line}\n`);
+        const carried = partial.get(file) ?? Buffer.alloc(0);
+        const { lines, rest } = splitLines(Buffer.concat([carried, buf]), start - carried.length);
+        partial.set(file, rest);
+        // Just written: now is the time (the supervisor notes it within a second too).
+        for (const line of lines) o.write(`${prefix(app, label, now())}${line.text}\n`);
       } finally {
         await fh.close();
       }

@@ -1,9 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, openSync, closeSync } from 'node:fs';
+import { appendFileSync, openSync, closeSync, fstatSync } from 'node:fs';
 import type { AppSpec } from './protocol.js';
 import { probe } from './health.js';
 import { freePort, isRunning, terminateGroup } from './proc.js';
 import type { LocalDeps } from './local-deps.js';
+
+/** Exits without ever becoming healthy after which a new process fails its deployment at once. */
+export const CRASH_LOOP_EXITS = 3;
 
 /** What a managed process needs from its supervisor. */
 export interface ProcessHost {
@@ -12,7 +15,8 @@ export interface ProcessHost {
   logFile(app: string, index: number): string;
   /** Called whenever a pid appears or disappears, so it can be recorded. */
   pidsChanged(): void;
-  log(line: string): void;
+  /** One line in the supervisor's log; `fields` become keys of its JSON line (app, index, pid). */
+  log(line: string, fields?: Record<string, unknown>): void;
   /** Backoff bounds in ms (tests shorten them). */
   backoff: { baseMs: number; capMs: number };
   /** Grace between SIGTERM and SIGKILL, ms. */
@@ -33,6 +37,15 @@ export class ManagedProcess {
   admitted = false;
   restarts = 0;
   startedAt = '';
+  /** Exits before the process was ever healthy (a crash loop when it reaches CRASH_LOOP_EXITS). */
+  exitsBeforeHealthy = 0;
+  /** How the last run ended (`exit code 1`, `signal SIGKILL`), or why it could not start. */
+  lastExit: string | null = null;
+  /** Set when the process cannot be started at all (bad program, invalid environment): retrying cannot help. */
+  startError: string | null = null;
+  /** Size of the process log when this process first started: its own output begins there. */
+  logOffset: number | null = null;
+  private everHealthy = false;
   /** Requests the router has in flight to this process. */
   inflight = 0;
   /** A process runs now (spawned or adopted). */
@@ -50,7 +63,12 @@ export class ManagedProcess {
     /** An already running process (left by an earlier supervisor) to supervise instead of starting one. */
     private adopted?: { pid: number; port: number },
   ) {
-    this.loopDone = this.loop().catch((err) => host.log(`app/${spec.name} process ${index}: supervision stopped: ${(err as Error).message}`));
+    this.loopDone = this.loop().catch((err) => host.log(`app/${spec.name} process ${index}: supervision stopped: ${(err as Error).message}`, this.fields()));
+  }
+
+  /** The structured fields of this process's lines in the supervisor log. */
+  private fields(): Record<string, unknown> {
+    return { app: this.spec.name, index: this.index, ...(this.pid > 0 ? { pid: this.pid } : {}) };
   }
 
   /** Whether the router may send requests here. */
@@ -58,12 +76,17 @@ export class ManagedProcess {
     return this.admitted && this.healthy && !this.stopped;
   }
 
-  /** Waits until healthy; false when `timeoutMs` passes or the signal aborts first. */
+  /** It cannot start, or it exited CRASH_LOOP_EXITS times without ever becoming healthy. */
+  get failing(): boolean {
+    return !this.everHealthy && (this.startError !== null || this.exitsBeforeHealthy >= CRASH_LOOP_EXITS);
+  }
+
+  /** Waits until healthy; false when `timeoutMs` passes, the process is `failing`, or the signal aborts first. */
   async waitHealthy(timeoutMs: number, signal: AbortSignal): Promise<boolean> {
     const { clock, sleep } = this.host.deps;
     const deadline = clock.now() + timeoutMs;
     while (!this.healthy) {
-      if (signal.aborted || this.stopped || clock.now() >= deadline) return false;
+      if (signal.aborted || this.stopped || this.failing || clock.now() >= deadline) return false;
       await sleep(Math.min(50, Math.max(1, deadline - clock.now()))).catch(() => {});
     }
     return true;
@@ -98,12 +121,13 @@ export class ManagedProcess {
       }
       const healthyFor = await this.watch(exited);
       if (this.stopped) break;
+      if (!this.everHealthy) this.exitsBeforeHealthy++;
       // It exited on its own: restart with exponential backoff; a long healthy run resets the streak.
       if (healthyFor > 30_000) streak = 0;
       const wait = Math.min(host.backoff.capMs, host.backoff.baseMs * 2 ** streak);
       streak++;
       this.restarts++;
-      host.log(`app/${spec.name} process ${index} exited; restart ${this.restarts} in ${wait} ms`);
+      host.log(`app/${spec.name} process ${index} exited (${this.lastExit ?? 'unknown'}); restart ${this.restarts} in ${wait} ms`, { ...this.fields(), exit: this.lastExit });
       await this.pause(wait);
     }
   }
@@ -137,6 +161,7 @@ export class ManagedProcess {
   private spawnOnce(): Promise<void> {
     const { spec, index, host } = this;
     const fd = openSync(host.logFile(spec.name, index), 'a');
+    this.logOffset ??= fstatSync(fd).size;
     let child: ChildProcess;
     try {
       child = spawn(spec.argv[0]!, spec.argv.slice(1), {
@@ -145,6 +170,10 @@ export class ManagedProcess {
         detached: true,
         stdio: ['ignore', fd, fd],
       });
+    } catch (err) {
+      // Thrown before any process exists (e.g. an env value with a NUL byte): it never can start.
+      this.cannotStart((err as Error).message);
+      return Promise.resolve();
     } finally {
       closeSync(fd);
     }
@@ -155,22 +184,35 @@ export class ManagedProcess {
     host.pidsChanged();
     return new Promise<void>((resolve) => {
       child.on('error', (err) => {
-        const line = `setopsd: cannot start ${spec.argv[0]} in ${spec.cwd}: ${err.message}`;
-        host.log(`app/${spec.name} process ${index}: ${line}`);
-        try {
-          appendFileSync(host.logFile(spec.name, index), `${line}\n`);
-        } catch {
-          // the log is best effort
-        }
+        this.cannotStart(err.message);
         resolve();
       });
-      child.on('exit', () => resolve());
+      child.on('exit', (code, sig) => {
+        this.lastExit = code !== null ? `exit code ${code}` : `signal ${sig ?? '?'}`;
+        resolve();
+      });
     }).then(() => {
       this.live = false;
       this.healthy = false;
       this.pid = 0;
       host.pidsChanged();
     });
+  }
+
+  /** Records (in the supervisor's log and the process log) why the process cannot start. */
+  private cannotStart(message: string): void {
+    const { spec, index, host } = this;
+    // Node's message for an invalid env value quotes the value (maybe a secret): cut it off.
+    const reason = message.replace(/\. Received [\s\S]*$/, '');
+    const line = `setopsd: cannot start ${spec.argv[0]} in ${spec.cwd}: ${reason}`;
+    this.startError = reason;
+    this.lastExit = `cannot start: ${reason}`;
+    host.log(`app/${spec.name} process ${index}: ${line}`, this.fields());
+    try {
+      appendFileSync(host.logFile(spec.name, index), `${line}\n`);
+    } catch {
+      // the log is best effort
+    }
   }
 
   /** Probes health until the process exits or is stopped; returns how long it was healthy (ms). */
@@ -197,11 +239,12 @@ export class ManagedProcess {
         failures = 0;
         if (!this.healthy) {
           this.healthy = true;
+          this.everHealthy = true;
           healthySince = this.host.deps.clock.now();
         }
       } else if (this.healthy && ++failures >= Math.max(1, hc.retries)) {
         this.healthy = false;
-        this.host.log(`app/${this.spec.name} process ${this.index} failed ${failures} health checks; out of rotation until it passes again`);
+        this.host.log(`app/${this.spec.name} process ${this.index} failed ${failures} health checks; out of rotation until it passes again`, this.fields());
       }
       // Probe fast until first healthy, then at the check's interval.
       const next = this.healthy ? hc.interval * 1000 : Math.min(hc.interval * 1000, 100);

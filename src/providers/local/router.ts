@@ -1,4 +1,4 @@
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Agent, createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ManagedProcess } from './managed-process.js';
 
@@ -15,6 +15,19 @@ export interface RouteTable {
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'upgrade']);
 const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE']);
 
+/** Tunables of the router's upstream side. */
+export interface RouterOptions {
+  /** A process that sends nothing for this long (no headers, or a stalled body) gets a 504 (ms). */
+  upstreamTimeoutMs?: number;
+  /** Idle keep-alive connections kept open per process. */
+  idleConnections?: number;
+}
+
+/** Upstream defaults: generous for slow endpoints, but never forever. */
+const UPSTREAM_TIMEOUT_MS = 60_000;
+/** Idle pooled connections close before a Node server's default 5 s keep-alive timeout would close them under us. */
+const IDLE_CLOSE_MS = 4000;
+
 /**
  * The stage's HTTP router: routes by Host header to healthy processes of public apps,
  * round-robin; streams bodies both ways; 404 for unknown hosts, 502 when an app has no
@@ -24,8 +37,14 @@ const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE']);
 export class Router {
   private server: Server | null = null;
   private readonly next = new Map<string, number>();
+  /** Keep-alive pools, one per process (host:port), shared by every request to it. */
+  private readonly agent: Agent;
+  private readonly upstreamTimeoutMs: number;
 
-  constructor(private readonly table: RouteTable) {}
+  constructor(private readonly table: RouteTable, opts: RouterOptions = {}) {
+    this.upstreamTimeoutMs = opts.upstreamTimeoutMs ?? UPSTREAM_TIMEOUT_MS;
+    this.agent = new Agent({ keepAlive: true, maxFreeSockets: opts.idleConnections ?? 64, scheduling: 'lifo', timeout: IDLE_CLOSE_MS });
+  }
 
   /** Starts listening on 127.0.0.1:port (0: any free port); returns the port. */
   listen(port: number): Promise<number> {
@@ -46,6 +65,7 @@ export class Router {
   close(): Promise<void> {
     const server = this.server;
     this.server = null;
+    this.agent.destroy();
     if (server === null) return Promise.resolve();
     return new Promise((resolve) => {
       server.close(() => resolve());
@@ -151,9 +171,9 @@ export class Router {
     headers['x-forwarded-for'] = typeof prior === 'string' && prior !== '' ? `${prior}, ${client}` : client;
     headers['x-forwarded-host'] = req.headers.host ?? host;
     headers['x-forwarded-proto'] = 'http';
-    headers.connection = 'close';
+    let timedOut = false;
     const upstream = request(
-      { host: '127.0.0.1', port: backend.port, method: req.method, path: req.url, headers, agent: false },
+      { host: '127.0.0.1', port: backend.port, method: req.method, path: req.url, headers, agent: this.agent, timeout: this.upstreamTimeoutMs },
       (up) => {
         const raw: string[] = [];
         for (let i = 0; i < up.rawHeaders.length; i += 2) {
@@ -169,9 +189,20 @@ export class Router {
         });
       },
     );
+    // While a request is in flight its socket has the upstream timeout (the agent's is for idle ones).
+    upstream.on('timeout', () => {
+      timedOut = true;
+      upstream.destroy(new Error('upstream timeout'));
+    });
     upstream.on('error', (err) => {
       release();
-      fail(RETRYABLE.has((err as NodeJS.ErrnoException).code ?? ''));
+      if (timedOut) {
+        if (!res.headersSent) text(res, 504, `setopsd router: the process of this app did not answer within ${this.upstreamTimeoutMs < 1000 ? `${this.upstreamTimeoutMs} ms` : `${Math.round(this.upstreamTimeoutMs / 1000)} s`}\n`);
+        else res.destroy();
+        return;
+      }
+      // A pooled connection the process closed just as it was reused is as good as refused.
+      fail(RETRYABLE.has((err as NodeJS.ErrnoException).code ?? '') || (upstream.reusedSocket && (err as NodeJS.ErrnoException).code === 'ECONNRESET'));
     });
     res.on('close', () => {
       if (!res.writableFinished) upstream.destroy();

@@ -1,4 +1,4 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError } from '../../errors.js';
 import type { ServiceType } from '../../model/stage-model.js';
@@ -7,6 +7,7 @@ import type { LocalPaths } from './paths.js';
 import type { PidRecord, ServiceSpec, StatusReport } from './protocol.js';
 import { Credentials, generatePassword } from './credentials.js';
 import { PostgresServer } from './postgres.js';
+import { installedPostgres, missingPostgres, postgresFor } from './postgres-versions.js';
 import { RedisServer } from './redis.js';
 import { freePort, terminateGroup } from './proc.js';
 import type { LocalDeps } from './local-deps.js';
@@ -68,7 +69,7 @@ export class Services {
     const creds = await this.creds.load();
     switch (spec.type) {
       case 'postgresql': {
-        const server = await this.ensurePostgres();
+        const server = await this.ensurePostgres(spec);
         let entry = creds.services[spec.name];
         if (entry === undefined) {
           entry = { password: generatePassword() };
@@ -186,7 +187,20 @@ export class Services {
     return out;
   }
 
-  private async ensurePostgres(): Promise<PostgresServer> {
+  private async ensurePostgres(spec?: ServiceSpec): Promise<PostgresServer> {
+    const builds = await installedPostgres();
+    // A service asks for its version; dropping data uses the server that holds it.
+    const onDisk = Number.parseInt((await readFile(join(this.paths.postgresDir, 'PG_VERSION'), 'utf8').catch(() => '')).trim(), 10);
+    const build = spec !== undefined ? postgresFor(spec.version, builds) : (this.postgres?.build ?? builds.find((b) => b.major === onDisk) ?? builds[0] ?? null);
+    if (build === null) {
+      throw new EngineError(missingPostgres(this.subject(spec?.name ?? 'postgresql'), spec?.version, builds)!, { code: 'E_MISSING_BINARY' });
+    }
+    if (this.postgres !== null && this.postgres.build.major !== build.major) {
+      if (this.postgres.running) {
+        throw new EngineError(`${this.subject(spec?.name ?? 'postgresql')}: asks for PostgreSQL ${build.major}, but the stage's server runs ${this.postgres.build.major}; the local engine runs one PostgreSQL server per stage: use one version`, { code: 'E_LOCAL_INVALID' });
+      }
+      this.postgres = null;
+    }
     const creds = await this.creds.load();
     if (creds.postgres === undefined) {
       creds.postgres = { port: await freePort(), superPassword: generatePassword() };
@@ -199,6 +213,7 @@ export class Services {
         logFile: join(this.paths.logsDir, 'postgres.log'),
         port: creds.postgres.port,
         superPassword: creds.postgres.superPassword,
+        build,
         log: this.o.log,
         deps: this.o.deps,
       });

@@ -7,6 +7,7 @@ import { appHosts, processArgv, toArgv } from './command.js';
 import { linkProblems } from './links.js';
 import type { AppSpec } from './protocol.js';
 import { LOCAL_SERVICE_TYPES } from './services.js';
+import { installedPostgres, missingPostgres, requestedMajor, type PostgresBuild } from './postgres-versions.js';
 
 /**
  * Everything the local engine checks before it changes anything: services it can run, links it
@@ -23,6 +24,7 @@ export async function buildAppSpecs(desired: StageModel, secrets: SecretResolver
     types[name] = type;
     if (!LOCAL_SERVICE_TYPES.includes(type)) problems.push(`service/${name} in ${label}: the local engine cannot run ${type} services; remove it from this stage or use provider aws`);
   }
+  problems.push(...postgresProblems(desired, label, await installedPostgres()));
   const specs: Record<string, AppSpec> = {};
   for (const name of Object.keys(desired.apps).sort()) {
     const app = desired.apps[name]!;
@@ -59,6 +61,25 @@ export async function buildAppSpecs(desired: StageModel, secrets: SecretResolver
     });
   }
   return specs;
+}
+
+/** PostgreSQL versions that cannot run: a major not installed, or two majors in one stage (one server per stage). */
+function postgresProblems(desired: StageModel, label: string, builds: readonly PostgresBuild[]): string[] {
+  const problems: string[] = [];
+  const majors = new Map<number, string[]>();
+  for (const name of Object.keys(desired.services).sort()) {
+    const svc = desired.services[name]!;
+    if (svc.type !== 'postgresql') continue;
+    const missing = missingPostgres(`service/${name} in ${label}`, svc.version, builds);
+    if (missing !== null) problems.push(missing);
+    const major = requestedMajor(svc.version, builds);
+    majors.set(major, [...(majors.get(major) ?? []), name]);
+  }
+  if (majors.size > 1) {
+    const wants = [...majors].map(([m, names]) => `${names.map((n) => `service/${n}`).join(', ')} ${m}`).join('; ');
+    problems.push(`stage ${label}: the local engine runs one PostgreSQL server per stage, but its services ask for different majors (${wants}); use one version`);
+  }
+  return problems;
 }
 
 async function isDirectory(path: string): Promise<boolean> {

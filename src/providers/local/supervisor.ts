@@ -3,14 +3,17 @@ import type { Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, readdir, readFile, rm, stat, truncate } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { writeFileAtomic } from '../../state/atomic.js';
+import { removeTornTemps, writeFileAtomic } from '../../state/atomic.js';
+import { pidAlive } from '../../pid.js';
 import { hashOf } from '../../model/canonical.js';
 import { EngineError } from '../../errors.js';
 import { stageKey, type StageRef } from '../../model/stage-model.js';
 import { AppRunner, processKey } from './app-runner.js';
 import { linkEnv } from './links.js';
 import { type LocalPaths, processLogFile } from './paths.js';
-import { CONTROL_PROTOCOL, OWNER_ENV, ROLE_ENV, type AppSpec, type DesiredRuntime, type PidRecord, type StatusReport, type SupervisorInfo } from './protocol.js';
+import { CONTROL_PROTOCOL, OWNER_ENV, ROLE_ENV, type AppSpec, type DeployAllReply, type DesiredRuntime, type PidRecord, type StatusReport, type SupervisorInfo } from './protocol.js';
+import { toWire } from './control.js';
+import { recordStamps, type StampState } from './log-stamps.js';
 import { findByCwd, findMarked, groupOf, isRecordedProcess, startTimeOf, terminateGroup } from './proc.js';
 import { Router, type RouteTable } from './router.js';
 import { Services } from './services.js';
@@ -23,6 +26,18 @@ export interface SupervisorOptions {
   routerPort?: number;
   backoff: { baseMs: number; capMs: number };
   stopGraceMs: number;
+}
+
+/** Apps of one apply that start (and are health-checked) at the same time. */
+const APP_START_CONCURRENCY = 4;
+
+/** Runs `fn` over `items`, at most `limit` at a time. */
+async function forEachBounded<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 /** Size above which a log file is rotated (bytes). */
@@ -89,9 +104,13 @@ export class Supervisor {
     this.router = new Router(this.routes);
   }
 
-  /** One pino JSON line in supervisor.log (stdout), with the stage and this supervisor's pid. */
-  log(line: string): void {
-    this.logger.info(line);
+  /**
+   * One pino JSON line in supervisor.log (stdout), with the stage and this supervisor's pid, and
+   * `fields` (an app process's `app`, `index`, `pid`) as keys of their own.
+   */
+  log(line: string, fields?: Record<string, unknown>): void {
+    if (fields === undefined) this.logger.info(line);
+    else this.logger.info(fields, line);
   }
 
 
@@ -100,6 +119,7 @@ export class Supervisor {
   async start(): Promise<void> {
     await mkdir(this.paths.localDir, { recursive: true, mode: 0o700 });
     await mkdir(this.paths.logsDir, { recursive: true });
+    for (const name of await removeTornTemps(this.paths.localDir, pidAlive)) this.log(`removed ${name}, a torn write of a killed process`);
     this.desired = await this.readDesired();
     const adoptable = await this.stopOrphans();
     this.routerPort = await this.router.listen(await this.chooseRouterPort());
@@ -110,6 +130,21 @@ export class Supervisor {
     void this.serialized(() => this.restore(adoptable)).catch((err) => this.log(`restore failed: ${(err as Error).message}`));
     this.watchdog();
     this.rotateLogs();
+    this.stampLogs();
+  }
+
+  /** Notes every second how far each app log has grown, so `setopsd logs` can date its lines (`log-stamps.ts`). */
+  private stampLogs(): void {
+    const state: StampState = new Map();
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      void recordStamps(this.paths.logsDir, state, this.deps.clock.now())
+        .catch((err) => this.log(`log stamps: ${(err as Error).message}`))
+        .finally(() => void (busy = false));
+    }, 1000);
+    timer.unref();
   }
 
   /**
@@ -305,7 +340,7 @@ export class Supervisor {
         logFile: (app, index) => processLogFile(this.paths, app, index),
         preDeployLog: (app) => join(this.paths.logsDir, `${app}.predeploy.log`),
         pidsChanged: () => this.pidsChanged(),
-        log: (l) => this.log(l),
+        log: (l, f) => this.log(l, f),
         backoff: this.opts.backoff,
         stopGraceMs: this.opts.stopGraceMs,
         deps: this.deps,
@@ -418,6 +453,23 @@ export class Supervisor {
           this.desired.apps[spec.name] = spec;
           await this.writeDesired();
           return { outcome, processes: this.runner(spec.name).report() };
+        }),
+      putApps: ({ body }, { signal }) =>
+        this.serialized(async () => {
+          const results: DeployAllReply['results'] = {};
+          await forEachBounded(body.apps, APP_START_CONCURRENCY, async (spec) => {
+            try {
+              const outcome = await this.runner(spec.name).deploy(spec, signal, { restart: body.restart?.includes(spec.name) === true });
+              this.desired.apps[spec.name] = spec;
+              results[spec.name] = { outcome, processes: this.runner(spec.name).report() };
+              this.log(`app/${spec.name}: deployment ${outcome}`, { app: spec.name, outcome });
+            } catch (err) {
+              results[spec.name] = { error: toWire(err) };
+              this.log(`app/${spec.name}: deployment failed: ${(err as Error).message}`, { app: spec.name, code: (err as { code?: string }).code });
+            }
+          });
+          await this.writeDesired();
+          return { results };
         }),
       deleteApp: ({ params: { name } }) =>
         this.serialized(async () => {

@@ -64,7 +64,7 @@ t.test('a public app answers through the router by Host header; destroy leaves n
 
   const logs: string[] = [];
   await engine.logs!(REF, 'web', { lines: 10, follow: false, signal: new AbortController().signal, write: (s) => logs.push(s) });
-  t.match(logs.join(''), /\[0\] listening on \d+ version v1/);
+  t.match(logs.join(''), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z web\.0: listening on \d+ version v1$/m, 'each line has its time and process');
 
   const pids = status!.apps.web!.processes.map((p) => p.pid);
   const rerouted = stage({ name: 'dev', apps: { web: app({ ...HTTP_APP, env: { VERSION: 'v1' }, domains: { 'other.example.test': { primary: true } } }) } });

@@ -110,11 +110,12 @@ t.test('a new version that never becomes healthy fails the deployment; the old o
   t.equal(seen.failed, 0, `no failed request (${seen.failures.slice(0, 3).join('; ')})`);
   t.same([...seen.versions], ['v1'], 'only the old version answered');
 
-  // A version that exits at start is restarted with backoff until the deadline, then fails the same way.
+  // A version that exits at start fails as a crash loop (after CRASH_LOOP_EXITS exits) or at the deadline, whichever comes first.
   const crashing = stage({ name: 'dev', apps: { web: app({ ...HTTP_APP, command: ['node', '-e', 'process.exit(1)'], scale: 2, healthCheck: { path: '/health', status: '200-399', interval: 0.1, timeout: 1, retries: 2, startPeriod: 0.8 } }) } });
   const rc = await engine.apply(crashing, noChanges(), io());
   t.equal(rc.status, 'failed');
-  t.match(rc.error?.message, /did not become healthy within 1 s .*; it exited \d+ times?; the previous version keeps serving/);
+  t.match(rc.error?.message, /(exited 3 times before becoming healthy \(last: exit code 1\)|did not become healthy within 1 s .*; it exited \d+ times?); the previous version keeps serving/);
+  t.notMatch(rc.error?.message, /version v1/, 'only the output of the new process is quoted, not earlier runs in the same log');
   t.same(await pidsOf(engine, 'web'), old);
 
   // A command that cannot be started at all says so in the app's log.
@@ -123,7 +124,7 @@ t.test('a new version that never becomes healthy fails the deployment; the old o
   t.equal(rm.status, 'failed');
   const lines: string[] = [];
   await engine.logs!(REF, 'web', { lines: 20, follow: false, signal: new AbortController().signal, write: (x) => lines.push(x) });
-  t.match(lines.join(''), /\[0\] setopsd: cannot start no-such-program-xyz in .*: spawn no-such-program-xyz ENOENT/);
+  t.match(lines.join(''), /Z web\.0: setopsd: cannot start no-such-program-xyz in .*: spawn no-such-program-xyz ENOENT/);
   t.same(await pidsOf(engine, 'web'), old);
 
   // A failing pre-deploy command fails the deployment the same way.
@@ -160,7 +161,7 @@ t.test('a crashing process restarts with exponential backoff', async (t) => {
   await engine.logs!(REF, 'web', { lines: 50, follow: false, signal: new AbortController().signal, write: (x) => logs.push(x) });
   t.equal(logs.join('').match(/crashing after 1 requests/g)?.length, 3, 'each crash is in the log');
   const supLog = await readFile(localPaths(stateDir, REF).supervisorLog, 'utf8');
-  const waits = [...supLog.matchAll(/app\/web process 0 exited; restart \d+ in (\d+) ms/g)].map((m) => Number(m[1]));
+  const waits = [...supLog.matchAll(/app\/web process 0 exited \(exit code 1\); restart \d+ in (\d+) ms/g)].map((m) => Number(m[1]));
   t.same(waits, [200, 400, 800], 'the wait doubles after each crash');
 });
 

@@ -97,7 +97,7 @@ t.test('secrets reach the app env; a tcp app is checked by TCP connect; logs fol
   const following = engine.logs!(REF, 'web', { lines: 1, follow: true, signal: ctrl.signal, write: (x) => (out += x) });
   await waitFor('the last line', () => out.includes('listening on'), { timeoutMs: 10_000 });
   await appendFile(join(localPaths(stateDir, REF).logsDir, 'web.0.log'), 'a new line\n');
-  await waitFor('the followed line', () => out.includes('[0] a new line\n'), { timeoutMs: 10_000 });
+  await waitFor('the followed line', () => /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z web\.0: a new line\n/.test(out), { timeoutMs: 10_000 });
   ctrl.abort();
   await following;
   t.pass('follow ends when the signal aborts');
@@ -120,7 +120,7 @@ t.test('a missing redis-server and a taken router port fail with clear messages'
   const r = await engine.apply(stage({ name: 'dev', apps: { web: app(HTTP_APP) }, services: { cache: service('redis') } }), noChanges(), io());
   t.equal(r.status, 'failed');
   t.equal(r.error?.code, 'E_MISSING_BINARY');
-  t.equal(r.error?.message, 'service/cache in acme/shop/dev: redis-server was not found on the PATH; install Redis (e.g. apt-get install redis-server) or remove the redis service');
+  t.equal(r.error?.message, 'service/cache in acme/shop/dev: redis-server was not found on the PATH; install Redis (e.g. apt-get install redis-server) or remove the redis service; nothing was deployed before, so everything this apply started was stopped');
   process.env.PATH = path;
 
   const blocker = createServer();

@@ -1,0 +1,205 @@
+/**
+ * Router benchmark: a trivial HTTP backend served directly, through the stage router
+ * (`src/providers/local/router.ts`, keep-alive upstream pool) and — when `nginx` is installed —
+ * through nginx with an upstream keep-alive pool, in one run, interleaved. Backend, proxies and
+ * load generator are separate processes. Prints requests/s and latency percentiles per target and
+ * the ratios the README quotes (router vs nginx throughput, router vs direct p99). Not a test.
+ *
+ *   node --import tsx bench/router.ts [--seconds 5] [--connections 32] [--runs 3]
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { Agent, createServer, request } from 'node:http';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Router } from '../src/providers/local/router.js';
+import type { ManagedProcess } from '../src/providers/local/managed-process.js';
+
+const HOST = 'web.bench.shop.localhost';
+const self = fileURLToPath(import.meta.url);
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '5' },
+    connections: { type: 'string', default: '32' },
+    runs: { type: 'string', default: '3' },
+    role: { type: 'string' },
+    port: { type: 'string' },
+  },
+  allowPositionals: true,
+});
+
+/** Prints the port a child listens on, as its first stdout line. */
+function announce(port: number): void {
+  process.stdout.write(`${port}\n`);
+}
+
+interface LoadResult {
+  requests: number;
+  errors: number;
+  seconds: number;
+  p50: number;
+  p99: number;
+}
+
+/** Closed loop: `connections` keep-alive connections, each sending the next request when the last answer ended. */
+async function load(port: number, connections: number, seconds: number): Promise<LoadResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: connections });
+  const latencies: number[] = [];
+  let errors = 0;
+  const one = () =>
+    new Promise<void>((resolve) => {
+      const t0 = performance.now();
+      const req = request({ host: '127.0.0.1', port, path: '/', agent, headers: { host: HOST } }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          if (res.statusCode === 200) latencies.push(performance.now() - t0);
+          else errors++;
+          resolve();
+        });
+      });
+      req.on('error', () => {
+        errors++;
+        resolve();
+      });
+      req.end();
+    });
+  const warmUntil = performance.now() + 1000;
+  const until = warmUntil + seconds * 1000;
+  let counting = false;
+  const loops = Array.from({ length: connections }, async () => {
+    while (performance.now() < until) {
+      if (!counting && performance.now() >= warmUntil) {
+        counting = true;
+        latencies.length = 0;
+        errors = 0;
+      }
+      await one();
+    }
+  });
+  await Promise.all(loops);
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
+  return { requests: latencies.length, errors, seconds, p50: at(0.5), p99: at(0.99) };
+}
+
+function child(args: string[]): Promise<{ proc: ChildProcess; port: number }> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', self, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    proc.stdout!.once('data', (d: Buffer) => resolve({ proc, port: Number(String(d).trim().split('\n')[0]) }));
+    proc.once('exit', (code) => reject(new Error(`bench child ${args.join(' ')} exited (${code})`)));
+  });
+}
+
+function runLoad(port: number): Promise<LoadResult> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', self, '--role', 'load', '--port', String(port), '--connections', values.connections!, '--seconds', values.seconds!], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  return new Promise((resolve, reject) => proc.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as LoadResult) : reject(new Error(`load generator exited ${code}`)))));
+}
+
+/** nginx on `port` proxying to the backend with an upstream keep-alive pool; null when nginx is not installed. */
+async function startNginx(backendPort: number): Promise<{ proc: ChildProcess; port: number; dir: string } | null> {
+  if (spawnSync('nginx', ['-v']).error) return null;
+  const dir = await mkdtemp(join(tmpdir(), 'setopsd-bench-nginx-'));
+  const port = await new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+  const conf = `worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+${process.getuid?.() === 0 ? 'user root;' : ''}
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  upstream backend { server 127.0.0.1:${backendPort}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${port};
+    location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host; }
+  }
+}
+`;
+  await writeFile(join(dir, 'nginx.conf'), conf);
+  const proc = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'inherit' });
+  for (let i = 0; i < 100; i++) {
+    const up = await new Promise<boolean>((resolve) => {
+      const req = request({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      });
+      req.on('error', () => resolve(false));
+      req.end();
+    });
+    if (up) return { proc, port, dir };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  proc.kill();
+  throw new Error(`nginx did not start; see ${dir}/error.log`);
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function main(): Promise<void> {
+  const backend = await child(['--role', 'backend']);
+  const router = await child(['--role', 'router', '--port', String(backend.port)]);
+  const nginx = await startNginx(backend.port);
+  const targets: [string, number][] = [['direct', backend.port], ['router', router.port], ...(nginx ? [['nginx', nginx.port] as [string, number]] : [])];
+  if (!nginx) process.stdout.write('nginx is not installed: measuring direct and router only (apt-get install nginx adds it)\n');
+  const results = new Map<string, LoadResult[]>(targets.map(([n]) => [n, []]));
+  try {
+    for (let run = 0; run < Number(values.runs); run++) {
+      for (const [name, port] of targets) results.get(name)!.push(await runLoad(port));
+    }
+  } finally {
+    backend.proc.kill();
+    router.proc.kill();
+    nginx?.proc.kill('SIGQUIT');
+    if (nginx) await rm(nginx.dir, { recursive: true, force: true });
+  }
+  const row = (name: string) => {
+    const rs = results.get(name)!;
+    return { rps: median(rs.map((r) => r.requests / r.seconds)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)), errors: rs.reduce((s, r) => s + r.errors, 0) };
+  };
+  process.stdout.write(`\n${values.connections} connections, ${values.seconds} s per measurement, median of ${values.runs} interleaved runs\n\n`);
+  process.stdout.write('| target | requests/s | p50 ms | p99 ms | failed |\n| --- | ---: | ---: | ---: | ---: |\n');
+  for (const [name] of targets) {
+    const r = row(name);
+    process.stdout.write(`| ${name} | ${Math.round(r.rps)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} |\n`);
+  }
+  const d = row('direct');
+  const r = row('router');
+  process.stdout.write(`\nrouter / direct throughput: ${(r.rps / d.rps).toFixed(2)}x; router p99 / direct p99: ${(r.p99 / d.p99).toFixed(2)}x (target ≤ 2x)\n`);
+  if (nginx) {
+    const n = row('nginx');
+    process.stdout.write(`nginx / router throughput: ${(n.rps / r.rps).toFixed(2)}x (target ≤ 1.5x)\n`);
+  }
+}
+
+// Dispatch last: every declaration above is initialised by now.
+if (values.role === 'backend') {
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 12 });
+    res.end('hello world\n');
+  });
+  server.keepAliveTimeout = 65_000;
+  server.listen(0, '127.0.0.1', () => announce((server.address() as { port: number }).port));
+} else if (values.role === 'router') {
+  const proc = { port: Number(values.port), inflight: 0 } as unknown as ManagedProcess;
+  const router = new Router({ stageLabel: 'acme/shop/bench', appFor: (h) => (h === HOST ? { name: 'web', backends: () => [proc] } : null), hosts: () => [HOST] });
+  void router.listen(0).then(announce);
+  process.on('SIGINT', () => process.exit(0)); // so --cpu-prof writes its profile
+} else if (values.role === 'load') {
+  void load(Number(values.port), Number(values.connections), Number(values.seconds)).then((r) => {
+    process.stdout.write(JSON.stringify(r) + '\n');
+    process.exit(0);
+  });
+} else {
+  await main();
+}
