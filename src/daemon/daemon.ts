@@ -3,6 +3,7 @@ import type { StageState } from '../state/status-record.js';
 import { SetopsError } from '../errors.js';
 import type { EngineFactory } from '../operations/plan-stages.js';
 import { Journal } from '../state/journal.js';
+import { Notifier } from '../providers/notify/notifier.js';
 import { Controller, parseKey, type DaemonEvent, type Shard } from './controller.js';
 import { claimStateDir } from './instance.js';
 import type { ForcePushGuard } from './sources/remote.js';
@@ -35,7 +36,7 @@ export interface DaemonOptions {
   debounceMs?: number;
   onEvent?: (event: DaemonEvent) => void;
   /** Told the queue depth and each stage's state and last applied commit as they change. */
-  metrics?: { setQueueDepth(depth: number): void; setStageStatus(stage: string, state: StageState | null): void; setLastApplied(stage: string, commit: string | null): void; setDrift(stage: string, findings: number): void; webhookDelivery?(provider: string, result: string): void };
+  metrics?: { setQueueDepth(depth: number): void; setStageStatus(stage: string, state: StageState | null): void; setLastApplied(stage: string, commit: string | null): void; setDrift(stage: string, findings: number): void; webhookDelivery?(provider: string, result: string): void; notificationDelivery?(channel: string, result: 'delivered' | 'failed'): void };
   /** Engines (tests: in-memory ones); default the registry. */
   engineFactory?: EngineFactory;
 }
@@ -72,8 +73,9 @@ export async function startDaemon(deps: Deps, opts: DaemonOptions, signal: Abort
       if (e.type === 'failed') deps.log.warn({ stage: e.key, failures: e.failures, outcome: e.outcome, code: (e.error as SetopsError)?.code }, `stage ${e.key}: ${(e.error as Error)?.message ?? String(e.error)}`);
     },
   });
+  const notifier = new Notifier({ log: deps.log, sleep: deps.sleep, onDelivery: (o) => opts.metrics?.notificationDelivery?.(o.channel, o.ok ? 'delivered' : 'failed') });
   controller = new Controller(
-    { deps, stateDir: opts.stateDir, source: opts.source, ...(opts.secretsFile ? { secretsFile: opts.secretsFile } : {}), ...(opts.shard ? { shard: opts.shard } : {}), ...(opts.engineFactory ? { engineFactory: opts.engineFactory } : {}), onEvent: emit },
+    { deps, stateDir: opts.stateDir, notifier, source: opts.source, ...(opts.secretsFile ? { secretsFile: opts.secretsFile } : {}), ...(opts.shard ? { shard: opts.shard } : {}), ...(opts.engineFactory ? { engineFactory: opts.engineFactory } : {}), onEvent: emit },
     (key) => {
       queue.add(key);
       opts.metrics?.setQueueDepth(queue.depth());
@@ -199,6 +201,7 @@ export async function startDaemon(deps: Deps, opts: DaemonOptions, signal: Abort
     await stopWatching();
     await inFlight(); // the read in flight, if any, ends: the work signal is aborted
     await queue.shutdown({ graceMs: opts.shutdownTimeoutMs });
+    await notifier.drain(opts.shutdownTimeoutMs);
     await server?.close();
     await claim.release();
   })();

@@ -8,10 +8,11 @@ import type {
   OrganizationModel,
   ServiceModel,
   ServiceType,
+  SmtpModel,
   StageModel,
   StageSettings,
 } from '../model/stage-model.js';
-import { SERVICE_DEFAULTS, type AppSpec, type ServiceSpec } from '../schema/kinds.js';
+import { SERVICE_DEFAULTS, type AppSpec, type OrganizationDoc, type ServiceSpec, type StageDoc } from '../schema/kinds.js';
 import { didYouMean } from '../schema/suggest.js';
 import { issueAt, type DeclaredApp, type DeclaredService, type DeclaredStage } from './documents.js';
 import { specPointer } from './overrides.js';
@@ -33,6 +34,7 @@ export function organizationModel(p: ProjectScope): OrganizationModel {
     if (spec.secrets.file !== undefined) out.secrets.file = spec.secrets.file;
     if (spec.secrets.env !== undefined) out.secrets.env = { prefix: spec.secrets.env.prefix };
   }
+  if (spec.smtp !== undefined) out.smtp = smtpModel(spec.smtp);
   return out;
 }
 
@@ -56,7 +58,7 @@ export function stageSettings(d: DeclaredStage, issues: Issue[]): StageSettings 
   });
   const used = new Set(explicit.keys());
   spec.notifications.forEach((n) => {
-    const model: NotificationModel = 'email' in n ? { type: 'email', target: n.email } : { type: 'webhook', target: (n as { webhook: string }).webhook };
+    const model = notificationModel(n);
     let name = n.name;
     if (name === undefined) {
       const base = defaultNotificationName(model);
@@ -219,4 +221,27 @@ export function appModel(name: string, spec: AppSpec, ctx: AppContext): AppModel
   if (spec.workdir !== undefined) app.workdir = spec.workdir;
   if (spec.preDeploy !== undefined) app.preDeploy = { command: spec.preDeploy.command };
   return app;
+}
+
+/** The SMTP settings of an Organization, fields present only when written. */
+function smtpModel(spec: NonNullable<OrganizationDoc['spec']['smtp']>): SmtpModel {
+  const out: SmtpModel = { host: spec.host, from: spec.from };
+  if (spec.port !== undefined) out.port = spec.port;
+  if (spec.secure !== undefined) out.secure = spec.secure;
+  if (spec.user !== undefined) out.user = spec.user;
+  if (spec.password !== undefined) out.password = { secret: spec.password.secret };
+  return out;
+}
+
+/** One notification target; optional settings are kept only when written (existing models keep their hash). */
+function notificationModel(n: StageDoc['spec']['notifications'][number]): NotificationModel {
+  const out: NotificationModel = 'email' in n ? { type: 'email', target: n.email } : { type: 'webhook', target: (n as { webhook: string }).webhook };
+  if (n.events !== undefined) out.events = [...n.events];
+  if ('webhook' in n) {
+    const w = n as { format?: 'json' | 'slack'; secret?: { secret: string }; timeout?: number };
+    if (w.format !== undefined) out.format = w.format;
+    if (w.secret !== undefined) out.secret = { secret: w.secret.secret };
+    if (w.timeout !== undefined) out.timeout = w.timeout;
+  }
+  return out;
 }

@@ -43,6 +43,8 @@ export interface OrganizationModel {
   /** Pulumi backend URL (`file://…`, `s3://…`, `https://api.pulumi.com`). Absent: file backend in the state dir. */
   backend?: string;
   secrets?: SecretsSettings;
+  /** SMTP server for e-mail notifications. */
+  smtp?: SmtpModel;
 }
 
 export interface ProjectModel {
@@ -54,6 +56,25 @@ export interface NotificationModel {
   type: 'email' | 'webhook';
   /** E-mail address or https URL. */
   target: string;
+  /** Events delivered to this target (`deployment.succeeded`, …); absent: every event. */
+  events?: string[];
+  /** Webhooks: the body, setopsd JSON (default) or a Slack-compatible message. */
+  format?: 'json' | 'slack';
+  /** Webhooks: the HMAC-SHA256 signing key, by reference. */
+  secret?: SecretRef;
+  /** Webhooks: seconds to wait for an answer per attempt (default 10). */
+  timeout?: number;
+}
+
+/** The SMTP server that sends a stage's e-mail notifications. */
+export interface SmtpModel {
+  host: string;
+  port?: number;
+  /** TLS from the first byte (port 465); otherwise STARTTLS when offered. */
+  secure?: boolean;
+  from: string;
+  user?: string;
+  password?: SecretRef;
 }
 
 export interface StageSettings {
