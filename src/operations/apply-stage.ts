@@ -218,7 +218,7 @@ async function runDeployment(
       ? { type: 'failed', revision: entry.commit, desiredHash: entry.desiredHash, code: failure.code, message: failure.message, deployment: entry.number, stallAfter: ctx.stallAfter }
       : { type: 'ready', revision: entry.commit, desiredHash: entry.desiredHash, deployment: entry.number, ...(entry.kind === 'destroy' ? { message: `destroyed by deployment #${entry.number}` } : {}) },
   );
-  notifyDeployment(ctx.notifier, { ref, model: job.desired, deployment: entry, record, secrets, now: ctx.deps.clock.now() });
+  notifyDeployment(ctx.notifier, { ref, model: job.desired, deployment: entry, record, secrets, now: ctx.deps.clock.now(), ...(ctx.stallAfter !== undefined ? { stallAfter: ctx.stallAfter } : {}) });
   emit({ type: 'finished', ref, deployment: entry, durationMs: ctx.deps.clock.now() - started });
   return failure ? { ref, status: 'failed', error: failure, deployment: entry } : { ref, status: 'succeeded', deployment: entry };
 }

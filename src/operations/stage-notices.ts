@@ -13,7 +13,7 @@ import type { StageStatusRecord } from '../state/status-record.js';
  */
 
 /** After a deployment finished; `record` is the status record it left (stalled: a second notice). */
-export function notifyDeployment(notifier: Notifier | undefined, p: { ref: StageRef; model: StageModel | null; deployment: Deployment; record: StageStatusRecord | undefined; secrets: SecretResolver; now: number }): void {
+export function notifyDeployment(notifier: Notifier | undefined, p: { ref: StageRef; model: StageModel | null; deployment: Deployment; record: StageStatusRecord | undefined; secrets: SecretResolver; now: number; stallAfter?: number }): void {
   // A destroy has no desired model; the stage and its notification targets are going away.
   if (notifier === undefined || p.model === null) return;
   notifier.notify(p.model, deploymentNotice(p.ref, p.deployment, p.now), p.secrets);
