@@ -19,4 +19,5 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
   retry: { summary: 'Have the daemon try a stalled or failed stage again', load: async () => (await import('./retry.js')).default },
   sync: { summary: 'Have the daemon read its source now', load: async () => (await import('./sync.js')).default },
   destroy: { summary: 'Remove everything of a stage', load: async () => (await import('./destroy.js')).default },
+  backup: { summary: 'Create, list and restore backups of a service', load: async () => (await import('./backup.js')).default },
 };
