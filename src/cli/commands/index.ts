@@ -19,5 +19,6 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
   retry: { summary: 'Have the daemon try a stalled or failed stage again', load: async () => (await import('./retry.js')).default },
   sync: { summary: 'Have the daemon read its source now', load: async () => (await import('./sync.js')).default },
   destroy: { summary: 'Remove everything of a stage', load: async () => (await import('./destroy.js')).default },
+  task: { summary: "Run a one-off command in an app's environment; list the runs", load: async () => (await import('./task.js')).default },
   backup: { summary: 'Create, list and restore backups of a service', load: async () => (await import('./backup.js')).default },
 };

@@ -61,7 +61,8 @@ export class BackupStore {
         // being replaced right now, or damaged: not listed
       }
     }
-    return out;
+    // Ids carry seconds only: the start time (milliseconds) orders backups of the same second.
+    return out.sort((a, b) => (a.startedAt === b.startedAt ? (a.id < b.id ? 1 : -1) : a.startedAt < b.startedAt ? 1 : -1));
   }
 
   /** A completed backup by id (default: the newest completed one); E_BACKUP_NOT_FOUND otherwise. */
