@@ -7,6 +7,7 @@ import type {
   NotificationModel,
   OrganizationModel,
   ServiceModel,
+  ScheduleModel,
   ServiceType,
   SmtpModel,
   StageModel,
@@ -220,6 +221,19 @@ export function appModel(name: string, spec: AppSpec, ctx: AppContext): AppModel
   if (spec.entrypoint !== undefined) app.entrypoint = spec.entrypoint;
   if (spec.workdir !== undefined) app.workdir = spec.workdir;
   if (spec.preDeploy !== undefined) app.preDeploy = { command: spec.preDeploy.command };
+  const schedules: Record<string, ScheduleModel> = {};
+  (spec.schedules ?? []).forEach((s, i) => {
+    if (s.name in schedules) {
+      issues.push(issueAt(d.parsed, at(`/schedules/${i}/name`), `schedule "${s.name}" is defined twice for app "${name}"; names must be unique`));
+      return;
+    }
+    const model: ScheduleModel = { cron: s.cron.trim().split(/\s+/).join(' '), command: s.command };
+    if (s.timezone !== undefined) model.timezone = s.timezone;
+    if (s.timeout !== undefined) model.timeout = s.timeout;
+    schedules[s.name] = model;
+  });
+  // Only when there are some: models without schedules keep the hash they had.
+  if (Object.keys(schedules).length > 0) app.schedules = schedules;
   return app;
 }
 

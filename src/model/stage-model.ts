@@ -134,6 +134,19 @@ export interface AppModel {
   /** Links by service name. */
   links: Record<string, LinkModel>;
   preDeploy?: { command: string | string[] };
+  /** Scheduled tasks by name; absent when the app has none. */
+  schedules?: Record<string, ScheduleModel>;
+}
+
+/** A command run in the app's environment on a cron schedule. */
+export interface ScheduleModel {
+  /** Five fields, single-spaced: minute hour day-of-month month day-of-week. */
+  cron: string;
+  command: string | string[];
+  /** IANA time zone of the cron fields; absent: UTC. */
+  timezone?: string;
+  /** Seconds a run may take (absent: 3600). */
+  timeout?: number;
 }
 
 export type ServiceType = 'postgresql' | 'redis' | 's3' | 'volume' | 'documentdb' | 'elasticsearch';

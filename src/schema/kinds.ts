@@ -393,6 +393,23 @@ const appSpecProperties = {
       additionalProperties: false,
     },
   },
+  schedules: {
+    type: 'array',
+    default: [],
+    description: 'Scheduled tasks: the command runs in the app\'s environment on a cron schedule (local engine: the stage supervisor, a run is skipped while the previous one still runs; AWS: EventBridge Scheduler starting the app\'s task definition).',
+    items: {
+      type: 'object',
+      properties: {
+        name: { type: 'string', pattern: NAME_PATTERN, patternErrorMessage: NAME_MESSAGE, maxLength: 40, description: 'Name of the schedule, unique in the app.' },
+        cron: { type: 'string', format: 'cron', description: 'Five fields: minute hour day-of-month month day-of-week, e.g. "*/15 * * * *" or "0 3 * * 1-5".' },
+        command: commandSchema('Command of the scheduled task'),
+        timezone: { type: 'string', format: 'timezone', description: 'IANA time zone of the cron fields, e.g. Europe/Berlin. Default UTC.' },
+        timeout: { type: 'integer', minimum: 1, maximum: 86400, description: 'Seconds a run may take before it is stopped (default 3600).' },
+      },
+      required: ['name', 'cron', 'command'],
+      additionalProperties: false,
+    },
+  },
   preDeploy: {
     type: 'object',
     description: 'A one-off task run with the new version before it takes traffic (migrations).',

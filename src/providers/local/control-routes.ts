@@ -1,4 +1,5 @@
 import type { ServiceType } from '../../model/stage-model.js';
+import type { ScheduleSpec } from './schedules.js';
 import type { AppSpec, DeployReply, OkReply, PingReply, ServiceSpec, StatusReport } from './protocol.js';
 
 /**
@@ -88,6 +89,8 @@ export const CONTROL_ROUTES = {
   putApp: route<{ body: AppSpec }, DeployReply>('PUT', '/v1/apps'),
   /** Stops an app's processes and forgets it. */
   deleteApp: route<{ params: { name: string } }, OkReply>('DELETE', '/v1/apps/:name'),
+  /** Replaces an app's scheduled tasks (an empty list removes them). */
+  putSchedules: route<{ params: { name: string }; body: { schedules: ScheduleSpec[] } }, OkReply>('PUT', '/v1/apps/:name/schedules'),
   /** Stops everything and exits once the answer is sent; `dropData` removes all service data. */
   shutdown: route<{ query: { dropData: boolean } }, OkReply>('POST', '/v1/shutdown', dropDataQuery),
 } satisfies Record<string, AnyControlRoute>;

@@ -16,6 +16,7 @@ import { resolve } from 'node:path';
 
 /** The local secret store, for the CLI (`--secrets FILE`, Organization `spec.secrets`). */
 export { createSecretResolver } from './secrets.js';
+import { scheduleSpecs } from './schedule-specs.js';
 
 /** Options of the local engine beyond the EngineContext (tests and benchmarks). */
 export interface LocalEngineOptions extends SupervisorLaunchOptions {}
@@ -23,7 +24,7 @@ export interface LocalEngineOptions extends SupervisorLaunchOptions {}
 /** The part of a change's subject that one apply step handles: `app/web` for `link/web/db` and `domain/web/x`. */
 function ownerOf(subject: string): string {
   const [kind, a] = subject.split('/');
-  if (kind === 'link' || kind === 'domain') return `app/${a}`;
+  if (kind === 'link' || kind === 'domain' || kind === 'schedule') return `app/${a}`;
   if (kind === 'app' || kind === 'service') return `${kind}/${a}`;
   return 'stage';
 }
@@ -89,6 +90,7 @@ export function createLocalEngine(ctx: EngineContext, opts: LocalEngineOptions =
       for (const name of Object.keys(specs).sort()) {
         await step(`app/${name}`, async () => {
           const r = await client.putApp(specs[name]!, io.signal);
+          await client.send('putSchedules', { params: { name }, body: { schedules: scheduleSpecs(desired.apps[name]!) } }, { signal: io.signal });
           return r.outcome;
         });
       }
@@ -98,6 +100,7 @@ export function createLocalEngine(ctx: EngineContext, opts: LocalEngineOptions =
       const goneApps = new Set([...Object.keys(previous.model?.apps ?? {}), ...Object.keys(nowRunning.apps)].filter((n) => !(n in desired.apps)));
       for (const name of [...goneApps].sort()) {
         await step(`app/${name}`, async () => {
+          await client.send('putSchedules', { params: { name }, body: { schedules: [] } }, { signal: io.signal });
           await client.deleteApp(name, io.signal);
         });
       }
