@@ -4,11 +4,12 @@ import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { Deps } from '../deps.js';
 import { EngineError, UsageError } from '../errors.js';
-import { isSecretRef, stageKey, type StageModel, type StageRef } from '../model/stage-model.js';
+import { isSecretRef, stageKey, type OrganizationModel, type StageModel, type StageRef } from '../model/stage-model.js';
+import type { Engine } from '../providers/engine.js';
 import { deployedEnvValues, runLocalTask } from '../providers/local/task-run.js';
 import { taskFailedNotice } from '../providers/notify/notices.js';
 import type { Notifier } from '../providers/notify/notifier.js';
-import { secretsFor } from '../providers/registry.js';
+import { engineFor, secretsFor } from '../providers/registry.js';
 import { writeFileAtomic } from '../state/atomic.js';
 import { stageDir } from '../state/paths.js';
 import { StateStore } from '../state/store.js';
@@ -47,6 +48,8 @@ export interface TaskRequest {
   secretsFile?: string;
   write(chunk: string): void;
   notifier?: Notifier;
+  /** The engine of a non-local organization (tests: one with a fake ECS endpoint); default the registry. */
+  engineOf?: (organization: OrganizationModel) => Promise<Engine>;
 }
 
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -84,7 +87,6 @@ export async function runTask(deps: Deps, req: TaskRequest, signal: AbortSignal)
     const known = Object.keys(model.apps).sort();
     throw new EngineError(`stage ${stageKey(req.ref)} has no app ${req.app}; ${known.length ? `its apps: ${known.join(', ')}` : 'it has no apps'}`, { code: 'E_NO_APP' });
   }
-  if (model.organization.provider !== 'local') throw new EngineError(`app/${req.app} in ${stageKey(req.ref)}: one-off tasks of ${model.organization.provider} stages are not available from setopsd yet`, { code: 'E_UNSUPPORTED' });
   const secretKeys = Object.entries(app.env).filter(([, v]) => isSecretRef(v));
   const values = await deployedEnvValues(req.stateDir, req.ref, req.app, secretKeys.map(([k]) => k));
   const names = Object.fromEntries(secretKeys.map(([k, v]) => [k, (v as { secret: string }).secret]));
@@ -110,7 +112,10 @@ export async function runTask(deps: Deps, req: TaskRequest, signal: AbortSignal)
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await save();
   try {
-    const result = await runLocalTask({ stateDir: req.stateDir, ref: req.ref, app: req.app, argv: req.argv, env: req.env, id, write: req.write, deps, signal, timeoutMs: req.timeoutMs ?? DAY_MS });
+    const result =
+      model.organization.provider === 'local'
+        ? await runLocalTask({ stateDir: req.stateDir, ref: req.ref, app: req.app, argv: req.argv, env: req.env, id, write: req.write, deps, signal, timeoutMs: req.timeoutMs ?? DAY_MS })
+        : await runEngineTask(deps, req, model, signal);
     const ended = deps.clock.now();
     record = { ...record, status: result.exitCode === 0 ? 'succeeded' : 'failed', exitCode: result.exitCode, signal: result.signal, ...(result.stopped ? { stopped: result.stopped } : {}), endedAt: new Date(ended).toISOString(), durationMs: ended - now, log: result.log };
   } catch (err) {
@@ -122,6 +127,23 @@ export async function runTask(deps: Deps, req: TaskRequest, signal: AbortSignal)
   await save();
   if (record.status === 'failed' && record.stopped !== 'canceled') notifyFailed(deps, req, model, record);
   return record;
+}
+
+/**
+ * A task run by the stage's engine (AWS: ECS RunTask of the app's current task definition with a
+ * command override; the exit code from the stopped task). Its output is in CloudWatch Logs:
+ * the command to read it is printed.
+ */
+async function runEngineTask(deps: Deps, req: TaskRequest, model: StageModel, signal: AbortSignal): Promise<{ exitCode: number | null; signal: string | null; log: string; stopped?: 'canceled' | 'timeout' }> {
+  const engine = await (req.engineOf ?? ((org) => engineFor(org, { stateDir: req.stateDir, deps })))(model.organization);
+  if (engine.runTask === undefined) throw new EngineError(`app/${req.app} in ${stageKey(req.ref)}: the ${engine.name} engine cannot run one-off tasks`, { code: 'E_UNSUPPORTED' });
+  const res = await engine.runTask(req.ref, { app: req.app, argv: req.argv, env: req.env }, signal);
+  const log = res.logGroup && res.logStream ? `cloudwatch ${res.logGroup} ${res.logStream}` : '';
+  req.write(`${res.taskArn ? `task ${res.taskArn}: ` : ''}${res.exitCode === null ? `did not run: ${res.reason}` : `exited with ${res.exitCode} (${res.reason})`}
+`);
+  if (log) req.write(`output: aws logs tail ${res.logGroup} --log-stream-names ${res.logStream}
+`);
+  return { exitCode: res.exitCode, signal: null, log };
 }
 
 function notifyFailed(deps: Deps, req: TaskRequest, model: StageModel, record: TaskRecord): void {
