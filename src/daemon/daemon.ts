@@ -4,6 +4,7 @@ import { SetopsError } from '../errors.js';
 import type { EngineFactory } from '../operations/plan-stages.js';
 import { Journal } from '../state/journal.js';
 import { Notifier } from '../providers/notify/notifier.js';
+import { ScheduledBackups } from './backup-schedules.js';
 import { Controller, parseKey, type DaemonEvent, type Shard } from './controller.js';
 import { claimStateDir } from './instance.js';
 import type { ForcePushGuard } from './sources/remote.js';
@@ -36,7 +37,7 @@ export interface DaemonOptions {
   debounceMs?: number;
   onEvent?: (event: DaemonEvent) => void;
   /** Told the queue depth and each stage's state and last applied commit as they change. */
-  metrics?: { setQueueDepth(depth: number): void; setStageStatus(stage: string, state: StageState | null): void; setLastApplied(stage: string, commit: string | null): void; setDrift(stage: string, findings: number): void; webhookDelivery?(provider: string, result: string): void; notificationDelivery?(channel: string, result: 'delivered' | 'failed'): void };
+  metrics?: { setQueueDepth(depth: number): void; setStageStatus(stage: string, state: StageState | null): void; setLastApplied(stage: string, commit: string | null): void; setDrift(stage: string, findings: number): void; webhookDelivery?(provider: string, result: string): void; notificationDelivery?(channel: string, result: 'delivered' | 'failed'): void; backupResult?(result: 'completed' | 'failed'): void };
   /** Engines (tests: in-memory ones); default the registry. */
   engineFactory?: EngineFactory;
 }
@@ -81,6 +82,18 @@ export async function startDaemon(deps: Deps, opts: DaemonOptions, signal: Abort
       opts.metrics?.setQueueDepth(queue.depth());
     },
   );
+  const backups = new ScheduledBackups({
+    deps,
+    stateDir: opts.stateDir,
+    notifier,
+    ...(opts.secretsFile ? { secretsFile: opts.secretsFile } : {}),
+    owns: (key) => controller.owns(key),
+    onResult: (_stage, _service, result) => opts.metrics?.backupResult?.(result),
+  });
+  const refreshBackups = () => void backups.refresh().catch((err: unknown) => deps.log.warn({ err: errorFields(err) }, `scheduled backups: ${(err as Error).message}`));
+  listeners.add((e) => {
+    if (e.type === 'apply' && e.event.type === 'finished') refreshBackups();
+  });
   const reportStage = async (key: string) => {
     const record = await controller.record(key).catch(() => null);
     opts.metrics?.setStageStatus(key, record?.state ?? null);
@@ -192,6 +205,7 @@ export async function startDaemon(deps: Deps, opts: DaemonOptions, signal: Abort
   };
   const drift = opts.driftIntervalMs ? setInterval(() => void driftCheck(), opts.driftIntervalMs) : undefined;
   await readNow();
+  refreshBackups();
 
   const stopped = (async () => {
     await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
@@ -200,6 +214,7 @@ export async function startDaemon(deps: Deps, opts: DaemonOptions, signal: Abort
     clearTimeout(timer);
     await stopWatching();
     await inFlight(); // the read in flight, if any, ends: the work signal is aborted
+    backups.stop();
     await queue.shutdown({ graceMs: opts.shutdownTimeoutMs });
     await notifier.drain(opts.shutdownTimeoutMs);
     await server?.close();

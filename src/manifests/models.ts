@@ -101,7 +101,7 @@ export function serviceModel(spec: ServiceSpec, stageProtected: boolean): Servic
   const out: ServiceModel = {
     type,
     options: { ...defaults.options, ...(spec.options ?? {}) },
-    backup: { retentionDays: spec.backup.retentionDays ?? defaults.retentionDays },
+    backup: { retentionDays: spec.backup.retentionDays ?? defaults.retentionDays, ...(spec.backup.schedule !== undefined ? { schedule: spec.backup.schedule.trim().split(/\s+/).join(' ') } : {}) },
     deletionProtection: spec.deletionProtection ?? stageProtected,
   };
   const version = spec.version ?? defaults.version;

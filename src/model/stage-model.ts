@@ -158,7 +158,8 @@ export interface ServiceModel {
   plan?: string;
   /** Type-specific options (postgresql `extensions`, `minStorage`, `maxStorage`; s3 `blockPublicAccess`; …). */
   options: Record<string, unknown>;
-  backup: { retentionDays: number };
+  /** `schedule`: five cron fields (UTC) when the daemon takes backups; absent: none scheduled. */
+  backup: { retentionDays: number; schedule?: string };
   deletionProtection: boolean;
 }
 

@@ -514,6 +514,11 @@ const serviceSpecProperties = {
         maximum: 35,
         description: 'Days backups are kept (0 disables). Default 7; redis 1.',
       },
+      schedule: {
+        type: 'string',
+        format: 'cron',
+        description: 'When the daemon takes a backup (setopsd backup create), as five cron fields in UTC, e.g. "0 3 * * *". Default: none (AWS services keep their automatic backups).',
+      },
     },
     additionalProperties: false,
   },
