@@ -47,6 +47,14 @@ t.test('schedules are registered, run in the app\'s environment, skip while runn
   const runs = text.split('\n').filter((l) => /run (started|ended)/.test(l)).map((l) => (l.includes('started') ? 'S' : 'E'));
   t.notMatch(runs.join(''), /SS/, 'never two runs at once');
 
+  // Every apply sends the schedules again: an unchanged one keeps its job and its run in progress.
+  const tick = { name: 'tick', cron: '* * * * * *', timeoutMs: 60_000, argv: ['/bin/sh', '-c', 'echo "greeting=$GREETING port=${PORT:-none}"; sleep 2.5'] };
+  await waitFor('a run in progress', async () => /run started[^\n]*\n(?![\s\S]*run ended)/.test(await readFile(log, 'utf8')));
+  const endedBefore = ((await readFile(log, 'utf8')).match(/run ended/g) ?? []).length;
+  await client.send('putSchedules', { params: { name: 'web' }, body: { schedules: [tick] } });
+  await waitFor('the run in progress ended', async () => ((await readFile(log, 'utf8')).match(/run ended/g) ?? []).length > endedBefore, { timeoutMs: 10_000 });
+  t.notMatch(await readFile(log, 'utf8'), /run ended: signal/, 'no run was killed by the repeated schedules');
+
   const viaCli = await cli(['logs', '--stage', 'dev', '--app', 'web', '--schedule', 'nightly', '--state-dir', stateDir, '--lines', '5']);
   t.equal(viaCli.code, 0);
 

@@ -75,11 +75,27 @@ export class AppSchedules {
     }
   }
 
-  /** Replaces an app's schedules (empty: none); records them. */
+  /**
+   * Replaces an app's schedules (empty: none) and records them. Every apply sends them: a schedule
+   * that did not change keeps its job (and its run in progress); a changed or removed one stops
+   * its job, its run in progress finishing on its own — unless the app itself is going (empty
+   * list), then its runs are stopped too.
+   */
   async put(app: string, specs: ScheduleSpec[]): Promise<void> {
-    this.stop(app);
+    const same = (a: ScheduleSpec, b: ScheduleSpec) => JSON.stringify(a) === JSON.stringify(b);
+    const kept: Job[] = [];
+    for (const job of this.jobs.get(app) ?? []) {
+      if (specs.some((s) => same(s, job.spec))) kept.push(job);
+      else {
+        job.cron.stop();
+        if (specs.length === 0 && job.running !== undefined) signalGroup(job.running, 'SIGKILL');
+      }
+    }
+    this.jobs.delete(app);
+    const fresh = specs.filter((s) => !kept.some((j) => same(j.spec, s)));
     if (specs.length > 0) {
-      this.start(app, specs);
+      this.start(app, fresh);
+      this.jobs.set(app, [...kept, ...(this.jobs.get(app) ?? [])].sort((a, b) => (a.spec.name < b.spec.name ? -1 : 1)));
       this.specs[app] = specs;
     } else delete this.specs[app];
     await mkdir(this.o.paths.localDir, { recursive: true });
