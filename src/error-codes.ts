@@ -97,6 +97,11 @@ export const ERROR_CODES = {
   E_GIT_NOT_A_REPOSITORY: { retryable: false, meaning: 'no git repository at the URL' },
   E_GIT_CLONE_DIR: { retryable: false, meaning: 'the local clone of a remote cannot be created' },
   E_GIT_BRANCH_MISSING: { retryable: false, meaning: 'the tracked branch does not exist on the remote (deleted or never pushed)' },
+  E_BACKUP_FAILED: { retryable: true, meaning: 'a backup did not complete (server error, disk full); it is recorded as failed' },
+  E_BACKUP_NOT_FOUND: { retryable: false, meaning: 'no completed backup with that id for the service' },
+  E_BACKUP_CORRUPT: { retryable: false, meaning: 'a backup file does not match its recorded checksum' },
+  E_RESTORE_FAILED: { retryable: false, meaning: 'restoring a backup failed; see the message for the state the service is in' },
+  E_TASK_FAILED: { retryable: false, meaning: 'a one-off task could not be started or ended non-zero' },
   E_GIT_FORCE_PUSHED: { retryable: false, meaning: 'the tracked branch was force-pushed; `setopsd sync` accepts the new head' },
 
   // Daemon API: what its HTTP layer answers before an operation runs

@@ -8,6 +8,8 @@ import { hashOf } from '../model/canonical.js';
 import { refOf, stageKey, type OrganizationModel, type StageModel, type StageRef } from '../model/stage-model.js';
 import type { ApplyEvent } from '../operations/apply-stage.js';
 import { checkDrift } from '../operations/check-drift.js';
+import type { Notifier } from '../providers/notify/notifier.js';
+import { driftNotice } from '../providers/notify/notices.js';
 import { planner } from '../operations/jobs.js';
 import { cachedEngines, type EngineFactory } from '../operations/plan-stages.js';
 import { reconcileStage, type DesiredSnapshot, type ReconcileContext, type ReconcileResult } from '../operations/reconcile-stage.js';
@@ -43,6 +45,8 @@ export interface ControllerOptions {
   stallAfter?: number;
   engineFactory?: EngineFactory;
   onEvent?: (event: DaemonEvent) => void;
+  /** Delivers notices to the stages' `notifications` (deployments, approvals, stalls, drift). */
+  notifier?: Notifier;
 }
 
 /**
@@ -209,6 +213,11 @@ export class Controller {
     await this.records.update(ref, { type: 'drift', findings });
     if (findings.length > 0) {
       this.emit({ type: 'drift', stage: key, findings, healing: heal });
+      // Once per new set of findings, not on every check while the same drift stays.
+      if (JSON.stringify(record.drift ?? []) !== JSON.stringify(findings)) {
+        const secrets = secretsFor(recorded.organization, { ...(this.opts.secretsFile ? { secretsFile: this.opts.secretsFile } : {}), configRoot: this.current.configRoot, env: this.opts.deps.env });
+        this.opts.notifier?.notify(recorded, driftNotice(ref, { findings }, this.opts.deps.clock.now()), secrets);
+      }
       if (heal) {
         this.repairs.add(key);
         this.enqueue(key);
@@ -241,6 +250,7 @@ export class Controller {
       commitsAhead: (commit, head) => commitsAhead(this.current.configRoot, commit, head),
       stallAfter: this.opts.stallAfter ?? 3,
       onEvent: (event) => this.emit({ type: 'apply', stage: stageKey(event.ref), event }),
+      ...(this.opts.notifier ? { notifier: this.opts.notifier } : {}),
     };
   }
 

@@ -3,6 +3,8 @@ import type { StageState } from '../state/status-record.js';
 import { SetopsError } from '../errors.js';
 import type { EngineFactory } from '../operations/plan-stages.js';
 import { Journal } from '../state/journal.js';
+import { Notifier } from '../providers/notify/notifier.js';
+import { ScheduledBackups } from './backup-schedules.js';
 import { Controller, parseKey, type DaemonEvent, type Shard } from './controller.js';
 import { claimStateDir } from './instance.js';
 import type { ForcePushGuard } from './sources/remote.js';
@@ -35,7 +37,7 @@ export interface DaemonOptions {
   debounceMs?: number;
   onEvent?: (event: DaemonEvent) => void;
   /** Told the queue depth and each stage's state and last applied commit as they change. */
-  metrics?: { setQueueDepth(depth: number): void; setStageStatus(stage: string, state: StageState | null): void; setLastApplied(stage: string, commit: string | null): void; setDrift(stage: string, findings: number): void; webhookDelivery?(provider: string, result: string): void };
+  metrics?: { setQueueDepth(depth: number): void; setStageStatus(stage: string, state: StageState | null): void; setLastApplied(stage: string, commit: string | null): void; setDrift(stage: string, findings: number): void; webhookDelivery?(provider: string, result: string): void; notificationDelivery?(channel: string, result: 'delivered' | 'failed'): void; backupResult?(result: 'completed' | 'failed'): void };
   /** Engines (tests: in-memory ones); default the registry. */
   engineFactory?: EngineFactory;
 }
@@ -72,13 +74,26 @@ export async function startDaemon(deps: Deps, opts: DaemonOptions, signal: Abort
       if (e.type === 'failed') deps.log.warn({ stage: e.key, failures: e.failures, outcome: e.outcome, code: (e.error as SetopsError)?.code }, `stage ${e.key}: ${(e.error as Error)?.message ?? String(e.error)}`);
     },
   });
+  const notifier = new Notifier({ log: deps.log, sleep: deps.sleep, onDelivery: (o) => opts.metrics?.notificationDelivery?.(o.channel, o.ok ? 'delivered' : 'failed') });
   controller = new Controller(
-    { deps, stateDir: opts.stateDir, source: opts.source, ...(opts.secretsFile ? { secretsFile: opts.secretsFile } : {}), ...(opts.shard ? { shard: opts.shard } : {}), ...(opts.engineFactory ? { engineFactory: opts.engineFactory } : {}), onEvent: emit },
+    { deps, stateDir: opts.stateDir, notifier, source: opts.source, ...(opts.secretsFile ? { secretsFile: opts.secretsFile } : {}), ...(opts.shard ? { shard: opts.shard } : {}), ...(opts.engineFactory ? { engineFactory: opts.engineFactory } : {}), onEvent: emit },
     (key) => {
       queue.add(key);
       opts.metrics?.setQueueDepth(queue.depth());
     },
   );
+  const backups = new ScheduledBackups({
+    deps,
+    stateDir: opts.stateDir,
+    notifier,
+    ...(opts.secretsFile ? { secretsFile: opts.secretsFile } : {}),
+    owns: (key) => controller.owns(key),
+    onResult: (_stage, _service, result) => opts.metrics?.backupResult?.(result),
+  });
+  const refreshBackups = () => void backups.refresh().catch((err: unknown) => deps.log.warn({ err: errorFields(err) }, `scheduled backups: ${(err as Error).message}`));
+  listeners.add((e) => {
+    if (e.type === 'apply' && e.event.type === 'finished') refreshBackups();
+  });
   const reportStage = async (key: string) => {
     const record = await controller.record(key).catch(() => null);
     opts.metrics?.setStageStatus(key, record?.state ?? null);
@@ -190,6 +205,7 @@ export async function startDaemon(deps: Deps, opts: DaemonOptions, signal: Abort
   };
   const drift = opts.driftIntervalMs ? setInterval(() => void driftCheck(), opts.driftIntervalMs) : undefined;
   await readNow();
+  refreshBackups();
 
   const stopped = (async () => {
     await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
@@ -198,7 +214,9 @@ export async function startDaemon(deps: Deps, opts: DaemonOptions, signal: Abort
     clearTimeout(timer);
     await stopWatching();
     await inFlight(); // the read in flight, if any, ends: the work signal is aborted
+    backups.stop();
     await queue.shutdown({ graceMs: opts.shutdownTimeoutMs });
+    await notifier.drain(opts.shutdownTimeoutMs);
     await server?.close();
     await claim.release();
   })();

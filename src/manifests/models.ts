@@ -7,11 +7,13 @@ import type {
   NotificationModel,
   OrganizationModel,
   ServiceModel,
+  ScheduleModel,
   ServiceType,
+  SmtpModel,
   StageModel,
   StageSettings,
 } from '../model/stage-model.js';
-import { SERVICE_DEFAULTS, type AppSpec, type ServiceSpec } from '../schema/kinds.js';
+import { SERVICE_DEFAULTS, type AppSpec, type OrganizationDoc, type ServiceSpec, type StageDoc } from '../schema/kinds.js';
 import { didYouMean } from '../schema/suggest.js';
 import { issueAt, type DeclaredApp, type DeclaredService, type DeclaredStage } from './documents.js';
 import { specPointer } from './overrides.js';
@@ -33,6 +35,7 @@ export function organizationModel(p: ProjectScope): OrganizationModel {
     if (spec.secrets.file !== undefined) out.secrets.file = spec.secrets.file;
     if (spec.secrets.env !== undefined) out.secrets.env = { prefix: spec.secrets.env.prefix };
   }
+  if (spec.smtp !== undefined) out.smtp = smtpModel(spec.smtp);
   return out;
 }
 
@@ -56,7 +59,7 @@ export function stageSettings(d: DeclaredStage, issues: Issue[]): StageSettings 
   });
   const used = new Set(explicit.keys());
   spec.notifications.forEach((n) => {
-    const model: NotificationModel = 'email' in n ? { type: 'email', target: n.email } : { type: 'webhook', target: (n as { webhook: string }).webhook };
+    const model = notificationModel(n);
     let name = n.name;
     if (name === undefined) {
       const base = defaultNotificationName(model);
@@ -98,7 +101,7 @@ export function serviceModel(spec: ServiceSpec, stageProtected: boolean): Servic
   const out: ServiceModel = {
     type,
     options: { ...defaults.options, ...(spec.options ?? {}) },
-    backup: { retentionDays: spec.backup.retentionDays ?? defaults.retentionDays },
+    backup: { retentionDays: spec.backup.retentionDays ?? defaults.retentionDays, ...(spec.backup.schedule !== undefined ? { schedule: spec.backup.schedule.trim().split(/\s+/).join(' ') } : {}) },
     deletionProtection: spec.deletionProtection ?? stageProtected,
   };
   // Recorded only when given, so models of manifests without it keep their hash.
@@ -220,5 +223,41 @@ export function appModel(name: string, spec: AppSpec, ctx: AppContext): AppModel
   if (spec.entrypoint !== undefined) app.entrypoint = spec.entrypoint;
   if (spec.workdir !== undefined) app.workdir = spec.workdir;
   if (spec.preDeploy !== undefined) app.preDeploy = { command: spec.preDeploy.command };
+  const schedules: Record<string, ScheduleModel> = {};
+  (spec.schedules ?? []).forEach((s, i) => {
+    if (s.name in schedules) {
+      issues.push(issueAt(d.parsed, at(`/schedules/${i}/name`), `schedule "${s.name}" is defined twice for app "${name}"; names must be unique`));
+      return;
+    }
+    const model: ScheduleModel = { cron: s.cron.trim().split(/\s+/).join(' '), command: s.command };
+    if (s.timezone !== undefined) model.timezone = s.timezone;
+    if (s.timeout !== undefined) model.timeout = s.timeout;
+    schedules[s.name] = model;
+  });
+  // Only when there are some: models without schedules keep the hash they had.
+  if (Object.keys(schedules).length > 0) app.schedules = schedules;
   return app;
+}
+
+/** The SMTP settings of an Organization, fields present only when written. */
+function smtpModel(spec: NonNullable<OrganizationDoc['spec']['smtp']>): SmtpModel {
+  const out: SmtpModel = { host: spec.host, from: spec.from };
+  if (spec.port !== undefined) out.port = spec.port;
+  if (spec.secure !== undefined) out.secure = spec.secure;
+  if (spec.user !== undefined) out.user = spec.user;
+  if (spec.password !== undefined) out.password = { secret: spec.password.secret };
+  return out;
+}
+
+/** One notification target; optional settings are kept only when written (existing models keep their hash). */
+function notificationModel(n: StageDoc['spec']['notifications'][number]): NotificationModel {
+  const out: NotificationModel = 'email' in n ? { type: 'email', target: n.email } : { type: 'webhook', target: (n as { webhook: string }).webhook };
+  if (n.events !== undefined) out.events = [...n.events];
+  if ('webhook' in n) {
+    const w = n as { format?: 'json' | 'slack'; secret?: { secret: string }; timeout?: number };
+    if (w.format !== undefined) out.format = w.format;
+    if (w.secret !== undefined) out.secret = { secret: w.secret.secret };
+    if (w.timeout !== undefined) out.timeout = w.timeout;
+  }
+  return out;
 }

@@ -43,6 +43,8 @@ export interface OrganizationModel {
   /** Pulumi backend URL (`file://…`, `s3://…`, `https://api.pulumi.com`). Absent: file backend in the state dir. */
   backend?: string;
   secrets?: SecretsSettings;
+  /** SMTP server for e-mail notifications. */
+  smtp?: SmtpModel;
 }
 
 export interface ProjectModel {
@@ -54,6 +56,25 @@ export interface NotificationModel {
   type: 'email' | 'webhook';
   /** E-mail address or https URL. */
   target: string;
+  /** Events delivered to this target (`deployment.succeeded`, …); absent: every event. */
+  events?: string[];
+  /** Webhooks: the body, setopsd JSON (default) or a Slack-compatible message. */
+  format?: 'json' | 'slack';
+  /** Webhooks: the HMAC-SHA256 signing key, by reference. */
+  secret?: SecretRef;
+  /** Webhooks: seconds to wait for an answer per attempt (default 10). */
+  timeout?: number;
+}
+
+/** The SMTP server that sends a stage's e-mail notifications. */
+export interface SmtpModel {
+  host: string;
+  port?: number;
+  /** TLS from the first byte (port 465); otherwise STARTTLS when offered. */
+  secure?: boolean;
+  from: string;
+  user?: string;
+  password?: SecretRef;
 }
 
 export interface StageSettings {
@@ -113,6 +134,19 @@ export interface AppModel {
   /** Links by service name. */
   links: Record<string, LinkModel>;
   preDeploy?: { command: string | string[] };
+  /** Scheduled tasks by name; absent when the app has none. */
+  schedules?: Record<string, ScheduleModel>;
+}
+
+/** A command run in the app's environment on a cron schedule. */
+export interface ScheduleModel {
+  /** Five fields, single-spaced: minute hour day-of-month month day-of-week. */
+  cron: string;
+  command: string | string[];
+  /** IANA time zone of the cron fields; absent: UTC. */
+  timezone?: string;
+  /** Seconds a run may take (absent: 3600). */
+  timeout?: number;
 }
 
 export type ServiceType = 'postgresql' | 'redis' | 's3' | 'volume' | 'documentdb' | 'elasticsearch';
@@ -124,7 +158,8 @@ export interface ServiceModel {
   plan?: string;
   /** Type-specific options (postgresql `extensions`, `minStorage`, `maxStorage`; s3 `blockPublicAccess`; …). */
   options: Record<string, unknown>;
-  backup: { retentionDays: number };
+  /** `schedule`: five cron fields (UTC) when the daemon takes backups; absent: none scheduled. */
+  backup: { retentionDays: number; schedule?: string };
   deletionProtection: boolean;
   /**
    * `false`: delete the database without a final snapshot. Absent (the default): engines keep a

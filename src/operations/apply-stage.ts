@@ -10,7 +10,7 @@ import type { ActualState } from '../model/actual-state.js';
 import type { ApplyIO, ApplyResult, Engine, ProgressEvent, SecretResolver } from '../providers/engine.js';
 import { Journal, type Deployment, type Trigger } from '../state/journal.js';
 import { acquireStageLock, type LockInfo } from '../state/lock.js';
-import { StatusRecords, type StatusUpdate } from '../state/status-record.js';
+import { StatusRecords, type StageStatusRecord, type StatusUpdate } from '../state/status-record.js';
 import { StagePins, describePin, type StagePin } from '../state/pin.js';
 import type { Changeset } from '../model/changeset.js';
 import { summarize } from '../reconciler/summary.js';
@@ -19,6 +19,8 @@ import { secretValueChanges } from '../reconciler/diff-secrets.js';
 import { secretDigests } from '../state/secret-digests.js';
 import { fileSystemError } from '../state/fs-errors.js';
 import { resolveSecrets } from './secrets.js';
+import type { Notifier } from '../providers/notify/notifier.js';
+import { notifyDeployment, notifyIfStalled } from './stage-notices.js';
 
 /** The pure planning functions apply needs (the real ones live in `plan.ts` / `safety.ts`). */
 export interface Planner {
@@ -101,6 +103,8 @@ export interface ApplyContext {
   onEvent?: (event: ApplyEvent) => void;
   /** Failures on the same desired state after which the status record says `stalled` (the daemon: 3); unset: never. */
   stallAfter?: number;
+  /** Delivers deployment (and stalled) notices to the stage's `notifications`; unset: none are sent. */
+  notifier?: Notifier;
 }
 
 /**
@@ -159,7 +163,8 @@ export async function applyStage(job: StageJob, ctx: ApplyContext): Promise<Stag
     } catch (err) {
       const error = asSetopsError(err, ref, ctx.signal);
       if (!NOT_THE_STAGES_FAULT.has(error.code)) {
-        await recordStatus(ctx, ref, { type: 'failed', revision: job.source.commit, desiredHash: hashOrNull(job.desired), code: error.code, message: error.message, stallAfter: ctx.stallAfter });
+        const record = await recordStatus(ctx, ref, { type: 'failed', revision: job.source.commit, desiredHash: hashOrNull(job.desired), code: error.code, message: error.message, stallAfter: ctx.stallAfter });
+        notifyIfStalled(ctx.notifier, { ref, model: job.desired, record, secrets: job.secrets, now: ctx.deps.clock.now(), ...(ctx.stallAfter !== undefined ? { stallAfter: ctx.stallAfter } : {}) });
       }
       emit({ type: 'refused', ref, error });
       return { ref, status: 'failed', error };
@@ -243,13 +248,14 @@ async function runDeployment(
     log.write(`${stamp()} ${entry.status}${failure ? ': ' + failure.message : ''}\n`);
     await log.close();
   }
-  await recordStatus(
+  const record = await recordStatus(
     ctx,
     ref,
     failure
       ? { type: 'failed', revision: entry.commit, desiredHash: entry.desiredHash, code: failure.code, message: failure.message, deployment: entry.number, stallAfter: ctx.stallAfter }
       : { type: 'ready', revision: entry.commit, desiredHash: entry.desiredHash, deployment: entry.number, ...(entry.kind === 'destroy' ? { message: `destroyed by deployment #${entry.number}` } : {}) },
   );
+  notifyDeployment(ctx.notifier, { ref, model: job.desired, deployment: entry, record, secrets, now: ctx.deps.clock.now(), ...(ctx.stallAfter !== undefined ? { stallAfter: ctx.stallAfter } : {}) });
   emit({ type: 'finished', ref, deployment: entry, durationMs: ctx.deps.clock.now() - started });
   return failure ? { ref, status: 'failed', error: failure, deployment: entry } : { ref, status: 'succeeded', deployment: entry };
 }
@@ -337,10 +343,11 @@ function hashOrNull(model: StageModel | null): string | null {
 }
 
 /** Writes the stage's status record; it is derived data, so a failed write is logged, never fatal. */
-async function recordStatus(ctx: ApplyContext, ref: StageRef, update: StatusUpdate): Promise<void> {
+async function recordStatus(ctx: ApplyContext, ref: StageRef, update: StatusUpdate): Promise<StageStatusRecord | undefined> {
   try {
-    await new StatusRecords(ctx.stateDir, () => ctx.deps.clock.now()).update(ref, update);
+    return await new StatusRecords(ctx.stateDir, () => ctx.deps.clock.now()).update(ref, update);
   } catch (err) {
     ctx.deps.log.warn({ err, stage: stageKey(ref) }, `stage ${stageKey(ref)}: cannot write the status record: ${(err as Error).message}`);
+    return undefined;
   }
 }

@@ -5,6 +5,7 @@ import { stageKey, type OrganizationModel } from '../model/stage-model.js';
 import type { DesiredState } from '../manifests/api.js';
 import type { Engine } from '../providers/engine.js';
 import { providerOf, secretsFor } from '../providers/registry.js';
+import type { Notifier } from '../providers/notify/notifier.js';
 import { planStageRef, type PlanFile } from '../reconciler/plan-file.js';
 import { planStage, selectStages, type StagePlan } from '../reconciler/stage-plan.js';
 import type { ApplyEvent, StageOutcome } from './apply-stage.js';
@@ -66,6 +67,8 @@ export interface ApplyDeps {
   deps: Deps;
   stateDir: string;
   engineFactory?: EngineFactory;
+  /** Delivers deployment notices to the stages' `notifications` (the caller drains it before exiting). */
+  notifier?: Notifier;
 }
 
 /** The result: the reviewed stages, and an outcome per changed stage (sorted by key) unless the person declined. */
@@ -132,7 +135,7 @@ export async function applyStages(ad: ApplyDeps, request: ApplyRequest, signal: 
       secretsFor: (organization) => secretsFor(organization, { ...(request.secretsFile ? { secretsFile: request.secretsFile } : {}), configRoot: source.configRoot, env: deps.env }),
     },
   );
-  const ctx = { stateDir, deps, signal, planner, allowDataLoss: request.allowDataLoss, lockTimeoutMs: request.lockTimeoutMs, command: 'apply', ...(request.refresh ? { refresh: true } : {}), ...(request.onEvent ? { onEvent: request.onEvent } : {}) };
+  const ctx = { stateDir, deps, signal, planner, allowDataLoss: request.allowDataLoss, lockTimeoutMs: request.lockTimeoutMs, command: 'apply', ...(request.refresh ? { refresh: true } : {}), ...(request.onEvent ? { onEvent: request.onEvent } : {}), ...(ad.notifier ? { notifier: ad.notifier } : {}) };
   outcomes.push(...(await runStageJobs(jobs, ctx, { concurrency: request.parallel })));
   outcomes.sort((a, b) => compareCodeUnits(stageKey(a.ref), stageKey(b.ref)));
   return { reviewed, declined: false, outcomes };

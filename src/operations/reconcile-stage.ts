@@ -9,6 +9,8 @@ import { StateStore } from '../state/store.js';
 import { StatusRecords } from '../state/status-record.js';
 import { StagePins, describePin } from '../state/pin.js';
 import { applyStage, type ApplyEvent, type Planner } from './apply-stage.js';
+import type { Notifier } from '../providers/notify/notifier.js';
+import { notifyApprovalWaiting } from './stage-notices.js';
 
 /**
  * The newest desired state the daemon has loaded: the stages of one commit, or the located
@@ -43,6 +45,8 @@ export interface ReconcileContext {
   stallAfter?: number;
   lockTimeoutMs?: number;
   onEvent?: (event: ApplyEvent) => void;
+  /** Delivers notices (deployments, stalls, approvals waiting) to the stages' `notifications`. */
+  notifier?: Notifier;
 }
 
 /** What the work queue does next with a stage. Errors are thrown: the queue retries the retryable ones with backoff. */
@@ -66,6 +70,7 @@ export async function reconcileStage(ctx: ReconcileContext, key: string, signal:
   if (snapshot.stages === null) throw new ValidationError(snapshot.issues ?? [], `commit ${snapshot.commit ?? '(working tree)'} is invalid: nothing is applied`);
   const ref = refOfKey(key);
   const records = new StatusRecords(ctx.stateDir, () => ctx.deps.clock.now());
+  const previous = await records.read(ref);
   const pin = await new StagePins(ctx.stateDir).read(ref);
 
   const desired = snapshot.stages.get(key) ?? null;
@@ -98,6 +103,7 @@ export async function reconcileStage(ctx: ReconcileContext, key: string, signal:
       message: `${changeset.changes.length} change${changeset.changes.length === 1 ? '' : 's'} wait for approval${dataLoss ? ' (the plan loses data)' : ''}: setopsd approve ${key} --plan ${id}`,
       plan: { id, desiredHash, actualSerial: actual.serial, dataLoss, changes: changeset.changes },
     });
+    notifyApprovalWaiting(ctx.notifier, { ref, model: desired, previous, planId: id, changes: changeset.changes, dataLoss, revision: snapshot.commit, secrets: ctx.secretsFor(organization, snapshot), now: ctx.deps.clock.now() });
     return {};
   }
 
@@ -125,6 +131,7 @@ export async function reconcileStage(ctx: ReconcileContext, key: string, signal:
       command: 'daemon',
       stallAfter: ctx.stallAfter ?? 3,
       ...(ctx.onEvent ? { onEvent: ctx.onEvent } : {}),
+      ...(ctx.notifier ? { notifier: ctx.notifier } : {}),
     },
   );
   if (outcome.status === 'failed') throw outcome.error;

@@ -73,6 +73,25 @@ export interface Engine {
   status?(stage: StageRef, signal?: AbortSignal): Promise<StageStatus | null>;
   /** Writes an app's recent log lines, and with `follow` new ones until the signal aborts. */
   logs?(stage: StageRef, app: string, opts: LogsOptions): Promise<void>;
+  /** Runs a one-off command in an app's environment as deployed now (Pulumi: ECS RunTask). */
+  runTask?(stage: StageRef, task: OneOffTask, signal: AbortSignal): Promise<OneOffTaskResult>;
+}
+
+/** A one-off command of an app (`setopsd task run`). */
+export interface OneOffTask {
+  app: string;
+  argv: string[];
+  env: Record<string, string>;
+}
+
+/** How a one-off task ended; `exitCode` null: it never ran its command. */
+export interface OneOffTaskResult {
+  exitCode: number | null;
+  reason: string;
+  /** Where its output is (AWS: `LOG GROUP` / `LOG STREAM` in CloudWatch Logs). */
+  logGroup?: string;
+  logStream?: string;
+  taskArn?: string;
 }
 
 /** Runtime view of a stage for `setopsd status`. */

@@ -1,4 +1,4 @@
-import type { AppModel, DomainModel, LinkModel, StageRef } from '../model/stage-model.js';
+import type { AppModel, DomainModel, LinkModel, ScheduleModel, StageRef } from '../model/stage-model.js';
 import type { Change } from '../model/changeset.js';
 import { makeChange } from './change.js';
 import { diffKeyed, leafDiff, pairKeys } from './diff-values.js';
@@ -6,7 +6,7 @@ import { maskEnvValue } from './mask.js';
 import { andThen, commandWords, noSetopsEquivalent, setops } from './setops-command.js';
 
 /** App fields that are separate subjects or keyed maps, diffed on their own. */
-const SEPARATE = new Set(['env', 'links', 'domains']);
+const SEPARATE = new Set(['env', 'links', 'domains', 'schedules']);
 
 /** Fields that cannot change in place: changing one replaces the app. */
 const REPLACE_FIELDS: Record<string, string> = { protocol: 'protocol cannot change in place' };
@@ -19,6 +19,7 @@ export function diffApps(ref: StageRef, desired: Record<string, AppModel>, actua
     out.push(createApp(ref, name));
     out.push(...diffLinks(ref, name, desired[name]!.links, {}));
     out.push(...diffDomains(ref, name, desired[name]!.domains, {}));
+    out.push(...diffSchedules(name, desired[name]!.schedules ?? {}, {}));
   }
   for (const name of removed) out.push(deleteApp(ref, name));
   for (const name of common) out.push(...diffApp(ref, name, desired[name]!, actual[name]!));
@@ -68,6 +69,30 @@ function diffApp(ref: StageRef, name: string, desired: AppModel, actual: AppMode
   }
   out.push(...diffLinks(ref, name, desired.links, actual.links));
   out.push(...diffDomains(ref, name, desired.domains, actual.domains));
+  out.push(...diffSchedules(name, desired.schedules ?? {}, actual.schedules ?? {}));
+  return out;
+}
+
+/** A schedule's command as written: a shell string as is, an exec list joined by spaces. */
+function shown(command: string | string[]): string {
+  return typeof command === 'string' ? command : command.join(' ');
+}
+
+/**
+ * Changes of an app's scheduled tasks (`schedule/APP/NAME`). SetOps has no scheduled tasks, so
+ * each line says so and names what setopsd does (supervisor cron locally, EventBridge Scheduler on AWS).
+ */
+export function diffSchedules(app: string, desired: Record<string, ScheduleModel>, actual: Record<string, ScheduleModel>): Change[] {
+  const { added, removed, common } = pairKeys(actual, desired);
+  const out: Change[] = [];
+  const create = (key: string) => noSetopsEquivalent(`schedule ${key} of app ${app}: "${desired[key]!.cron}"${desired[key]!.timezone ? ` (${desired[key]!.timezone})` : ''} runs ${shown(desired[key]!.command)}`);
+  for (const key of added) out.push(makeChange({ op: 'create', subject: `schedule/${app}/${key}`, command: create(key) }));
+  for (const key of removed) out.push(makeChange({ op: 'delete', subject: `schedule/${app}/${key}`, command: noSetopsEquivalent(`schedule ${key} of app ${app} is removed`) }));
+  for (const key of common) {
+    for (const f of leafDiff(actual[key], desired[key])) {
+      out.push(makeChange({ op: 'update', subject: `schedule/${app}/${key}`, path: f.path, before: f.before, after: f.after, command: create(key) }));
+    }
+  }
   return out;
 }
 

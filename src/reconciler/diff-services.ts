@@ -85,6 +85,12 @@ export function serviceFieldCommand(ref: StageRef, name: string, path: string, a
     after === undefined ? setops(ref, scope, ['option:unset', key]) : setops(ref, scope, ['option:set', key, optionValue(after)]);
   if (path === 'version' || path === 'plan') return set(path);
   if (path === 'backup.retentionDays') return set('backup_retention_days');
+  if (path === 'backup.schedule') {
+    // SetOps schedules a daily backup by hour; other cron schedules have no SetOps form.
+    const daily = typeof after === 'string' ? /^0 (\d{1,2}) \* \* \*$/.exec(after) : null;
+    if (daily) return setops(ref, scope, ['backup:schedule', '--hour', daily[1]!]);
+    return noSetopsEquivalent(after === undefined ? 'backup schedule removed' : `backup schedule "${String(after)}" (the daemon takes the backups)`);
+  }
   if (path === 'deletionProtection') return set('deletion_protection');
   if (path.startsWith('options.')) return set(path.slice('options.'.length));
   return noSetopsEquivalent(`service field ${path}`);

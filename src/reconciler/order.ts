@@ -20,6 +20,7 @@ export function rankOf(change: Change): number {
       return del ? 60 : 20;
     case 'link':
     case 'domain':
+    case 'schedule':
       return del ? 50 : 30;
     default:
       return 100;

@@ -68,6 +68,10 @@ export function describeSubject(subject: string, model: StageModel | null): stri
       const name = subject.slice(`domain/${a}/`.length);
       return model.apps[a!]?.domains[name]?.primary ? 'primary' : '';
     }
+    case 'schedule': {
+      const sch = model.apps[a!]?.schedules?.[b!];
+      return sch ? `"${sch.cron}"${sch.timezone ? ` ${sch.timezone}` : ''}: ${cmd(sch.command)}` : '';
+    }
     case 'notification': {
       const n = model.stage.notifications[a!];
       return n ? `${n.type} ${n.target}` : '';

@@ -86,6 +86,31 @@ const hostname = {
   patternErrorMessage: 'must be a lowercase DNS name such as shop.example.com',
 } as const;
 
+const hostnameOrIp = {
+  type: 'string',
+  pattern: '^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$|^[0-9a-fA-F:.]+$',
+  patternErrorMessage: 'must be a host name such as smtp.example.com or an IP address',
+} as const;
+
+/** Stage events a notification can receive (default: every one). */
+export const NOTIFICATION_EVENTS = [
+  'deployment.succeeded',
+  'deployment.failed',
+  'approval.waiting',
+  'drift.found',
+  'stage.stalled',
+  'backup.failed',
+  'task.failed',
+] as const;
+
+const notificationEvents = {
+  type: 'array',
+  minItems: 1,
+  uniqueItems: true,
+  description: `Events delivered to this target (default: all): ${NOTIFICATION_EVENTS.join(', ')}.`,
+  items: { enum: NOTIFICATION_EVENTS },
+} as const;
+
 const stageOverrides = (what: string) =>
   ({
     type: 'object',
@@ -174,6 +199,20 @@ export const organizationSchema = envelope(
         },
         additionalProperties: false,
       },
+      smtp: {
+        type: 'object',
+        description: 'The SMTP server that delivers the e-mail notifications of this organization\'s stages.',
+        properties: {
+          host: { ...hostnameOrIp, description: 'SMTP server host name or IP address.' },
+          port: { type: 'integer', minimum: 1, maximum: 65535, description: 'Port. Default 465 with secure, else 587.' },
+          secure: { type: 'boolean', description: 'TLS from the first byte (port 465). Otherwise STARTTLS is used when the server offers it.' },
+          from: { type: 'string', format: 'email', description: 'Sender address of notifications.' },
+          user: { type: 'string', minLength: 1, description: 'User name for SMTP AUTH.' },
+          password: { ...secretRef, description: 'Password for SMTP AUTH, by secret reference: { secret: NAME }.' },
+        },
+        required: ['host', 'from'],
+        additionalProperties: false,
+      },
     },
     additionalProperties: false,
     if: { properties: { provider: { const: 'aws' } }, required: ['provider'] },
@@ -229,12 +268,12 @@ export const stageSchema = envelope(
       notifications: {
         type: 'array',
         default: [],
-        description: 'Targets for stage events (scaling, restarts, failed health checks, deployments): { email } or { webhook }, each with an optional name.',
+        description: 'Targets for stage events (deployments, approvals, drift, stalls, failed backups and tasks; on AWS also alarms): { email } (sent through the Organization\'s smtp) or { webhook } (signed JSON POST), each with an optional name and events filter.',
         items: {
           anyOf: [
             {
               type: 'object',
-              properties: { email: { type: 'string', format: 'email' }, name: notificationName },
+              properties: { email: { type: 'string', format: 'email' }, name: notificationName, events: notificationEvents },
               required: ['email'],
               additionalProperties: false,
             },
@@ -243,6 +282,10 @@ export const stageSchema = envelope(
               properties: {
                 webhook: { type: 'string', pattern: '^https?://[^\\s/$.?#][^\\s]*$', patternErrorMessage: 'must be an http(s) URL' },
                 name: notificationName,
+                events: notificationEvents,
+                format: { enum: ['json', 'slack'], description: 'Body: setopsd JSON (default) or a Slack-compatible { text, blocks } message.' },
+                secret: { ...secretRef, description: 'Signing key by secret reference: each POST carries X-Setopsd-Signature-256: sha256=HMAC-SHA256(key, body).' },
+                timeout: { type: 'integer', minimum: 1, maximum: 60, description: 'Seconds to wait for an answer per attempt (default 10).' },
               },
               required: ['webhook'],
               additionalProperties: false,
@@ -351,6 +394,23 @@ const appSpecProperties = {
       additionalProperties: false,
     },
   },
+  schedules: {
+    type: 'array',
+    default: [],
+    description: 'Scheduled tasks: the command runs in the app\'s environment on a cron schedule (local engine: the stage supervisor, a run is skipped while the previous one still runs; AWS: EventBridge Scheduler starting the app\'s task definition).',
+    items: {
+      type: 'object',
+      properties: {
+        name: { type: 'string', pattern: NAME_PATTERN, patternErrorMessage: NAME_MESSAGE, maxLength: 40, description: 'Name of the schedule, unique in the app.' },
+        cron: { type: 'string', format: 'cron', description: 'Five fields: minute hour day-of-month month day-of-week, e.g. "*/15 * * * *" or "0 3 * * 1-5".' },
+        command: commandSchema('Command of the scheduled task'),
+        timezone: { type: 'string', format: 'timezone', description: 'IANA time zone of the cron fields, e.g. Europe/Berlin. Default UTC.' },
+        timeout: { type: 'integer', minimum: 1, maximum: 86400, description: 'Seconds a run may take before it is stopped (default 3600).' },
+      },
+      required: ['name', 'cron', 'command'],
+      additionalProperties: false,
+    },
+  },
   preDeploy: {
     type: 'object',
     description: 'A one-off task run with the new version before it takes traffic (migrations).',
@@ -454,6 +514,11 @@ const serviceSpecProperties = {
         minimum: 0,
         maximum: 35,
         description: 'Days backups are kept (0 disables). Default 7; redis 1.',
+      },
+      schedule: {
+        type: 'string',
+        format: 'cron',
+        description: 'When the daemon takes a backup (setopsd backup create), as five cron fields in UTC, e.g. "0 3 * * *". Default: none (AWS services keep their automatic backups).',
       },
     },
     additionalProperties: false,

@@ -1,5 +1,6 @@
 import type { ErrorObject } from 'ajv';
 import { didYouMean, quotedList } from './suggest.js';
+import { cronProblem } from './cron.js';
 
 /** One schema problem: where (JSON pointer into the validated value) and what to do. */
 export interface SchemaProblem {
@@ -211,7 +212,12 @@ function translate(e: ErrorObject): SchemaProblem | undefined {
     case 'minProperties':
       return { pointer: at, message: `${name} must not be empty` };
     case 'format': {
-      const what = params.format === 'email' ? 'an e-mail address' : params.format === 'uri' ? 'a URL' : `a valid ${String(params.format)}`;
+      const what =
+        params.format === 'email' ? 'an e-mail address'
+        : params.format === 'uri' ? 'a URL'
+        : params.format === 'cron' ? `a cron expression of five fields (minute hour day-of-month month day-of-week) such as "*/15 * * * *"${cronProblem(e.data)}`
+        : params.format === 'timezone' ? 'an IANA time zone such as Europe/Berlin or UTC'
+        : `a valid ${String(params.format)}`;
       return { pointer: at, message: `${name} must be ${what}, got ${describe(e.data)}` };
     }
     case 'pattern': {

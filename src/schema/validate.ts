@@ -1,6 +1,7 @@
 import AjvModule from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { isCronExpression, isTimeZone } from './cron.js';
 import { KIND_SCHEMAS, appSpecSchema, serviceSpecSchema, type Kind } from './kinds.js';
 import { humanize, type SchemaProblem } from './messages.js';
 
@@ -31,6 +32,8 @@ const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormat
 export function compileValidators(): Validators {
   const ajv = new Ajv({ allErrors: true, useDefaults: true, verbose: true, strict: true, strictRequired: false, strictTuples: false, allowUnionTypes: true });
   addFormats(ajv, ['email', 'uri']);
+  ajv.addFormat('cron', isCronExpression);
+  ajv.addFormat('timezone', isTimeZone);
   // Editor extensions (VS Code, yaml-language-server), used for our own messages too.
   ajv.addKeyword({ keyword: 'errorMessage', schemaType: 'string' });
   ajv.addKeyword({ keyword: 'patternErrorMessage', schemaType: 'string' });

@@ -27,6 +27,7 @@ const RETRYABLE: readonly ErrorCode[] = [
   'E_GIT_FETCH',
   'E_UNAVAILABLE', // the daemon is starting or shutting down, or has all its event streams open
   'E_FILE_SYSTEM', // a full disk or a read-only mount can be fixed by an operator without a new commit
+  'E_BACKUP_FAILED', // a server error or a full disk may pass; the record says failed either way
 ];
 const TERMINAL: readonly ErrorCode[] = [
   'E_SETOPSD', 'E_BUG', 'E_USAGE', 'E_CANCELED',
@@ -39,6 +40,7 @@ const TERMINAL: readonly ErrorCode[] = [
   'E_PULUMI_CLI_MISSING', 'E_PULUMI_CLI', 'E_PULUMI_STATE', 'E_PULUMI_PASSPHRASE', 'E_PULUMI_PASSPHRASE_MISSING',
   'E_PULUMI_PENDING_OPERATIONS', 'E_PULUMI_STACK_NOT_FOUND', 'E_PULUMI_PREVIEW_FAILED', 'E_PULUMI_UP_FAILED',
   'E_PULUMI_DESTROY_FAILED', 'E_PULUMI_REFRESH_FAILED', 'E_PULUMI_READ_FAILED',
+  'E_BACKUP_NOT_FOUND', 'E_BACKUP_CORRUPT', 'E_RESTORE_FAILED', 'E_TASK_FAILED',
   'E_AWS_PROGRAM', 'E_AWS_ROLLED_BACK', 'E_AWS_SECRET_MISSING', 'E_AWS_SSM', 'E_AWS_ECS', 'E_AWS_PREDEPLOY',
   'E_AWS_PREDEPLOY_FAILED', 'E_AWS_CLI_MISSING',
   'E_WEBHOOK_TOO_LARGE', 'E_WEBHOOK_UNSIGNED', 'E_WEBHOOK_SIGNATURE', 'E_WEBHOOK_MALFORMED', 'E_WEBHOOK_SECRET',

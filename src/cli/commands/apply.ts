@@ -5,6 +5,7 @@ import { UsageError } from '../../errors.js';
 import { configDirOf } from '../../manifests/api.js';
 import { applyStages, type ApplySource, type ReviewedStage } from '../../operations/apply-stages.js';
 import { isPlanFileText, parsePlanFile } from '../../reconciler/plan-file.js';
+import { Notifier } from '../../providers/notify/notifier.js';
 import { renderApplyEvent, renderApplySummary } from '../../render/progress.js';
 import { renderText, useColor } from '../../render/text.js';
 import { SOURCE_OPTIONS, desiredOf, readSourceFromArgs } from '../source-args.js';
@@ -87,8 +88,10 @@ async function run(ctx: CommandContext): Promise<number> {
     source = { kind: 'desired', desired: desiredOf(files, deps.cwd), commit: files.commit ?? null, ref: files.ref ?? null, configRoot: configDirOf(files) };
   }
   const terminal = deps.prompt !== undefined && deps.isTTY.stdin;
+  // Notices go out in the background while stages apply; the command waits for them (bounded) before it exits.
+  const notifier = new Notifier({ log: deps.log, sleep: deps.sleep });
   const result = await applyStages(
-    { deps, stateDir },
+    { deps, stateDir, notifier },
     {
       source,
       stages: stringList(v.stage),
@@ -102,7 +105,7 @@ async function run(ctx: CommandContext): Promise<number> {
       onEvent: (e) => deps.stdout.write(renderApplyEvent(e)),
     },
     signal,
-  );
+  ).finally(() => notifier.drain());
   if (result.declined) {
     deps.stdout.write('apply: canceled, nothing changed\n');
     return 1;

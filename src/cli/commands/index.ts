@@ -25,4 +25,6 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
   redeploy: { summary: 'Restart the apps of a stage without changing its model', load: async () => (await import('./redeploy.js')).default },
   promote: { summary: "Write a stage's app images into another stage's overrides (commit or patch)", load: async () => (await import('./promote.js')).default },
   stage: { summary: 'Clone, reset or remove a stage in the manifests (commit or patch)', load: async () => (await import('./stage.js')).default },
+  task: { summary: "Run a one-off command in an app's environment; list the runs", load: async () => (await import('./task.js')).default },
+  backup: { summary: 'Create, list and restore backups of a service', load: async () => (await import('./backup.js')).default },
 };

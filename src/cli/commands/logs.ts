@@ -3,6 +3,7 @@ import { SetopsError, UsageError } from '../../errors.js';
 import { stageKey } from '../../model/stage-model.js';
 import { engineFor } from '../../providers/registry.js';
 import { StateStore } from '../../state/store.js';
+import { printScheduleLog } from './schedule-log.js';
 import { STATE_DIR_HELP, STATE_DIR_OPTION } from '../state-dir.js';
 import { intOption, knownStages, selectStages, stateDirWithoutSource, stringList } from '../stage-select.js';
 
@@ -21,6 +22,8 @@ const command: Command = {
     '  --app APP            The app.',
     '  --lines N            How many recent lines (default 250).',
     '  --follow, -f         Keep printing new lines.',
+    '  --schedule NAME      The runs of the app\'s scheduled task NAME instead (local engine): output',
+    '                       between "run started" and "run ended … exit code N" lines, skipped runs.',
     STATE_DIR_HELP,
     '',
     'Exit codes: 0 done (or interrupted while following), 1 error.',
@@ -31,6 +34,7 @@ const command: Command = {
     app: { type: 'string' },
     lines: { type: 'string' },
     follow: { type: 'boolean', short: 'f' },
+    schedule: { type: 'string' },
   },
   async run(ctx) {
     const app = ctx.args.values.app;
@@ -49,6 +53,8 @@ const command: Command = {
     if (!model.apps[app]) {
       throw new UsageError(`app/${app} is not in stage ${stageKey(ref!)}; apps: ${Object.keys(model.apps).sort().join(', ') || 'none'}`);
     }
+    const schedule = ctx.args.values.schedule;
+    if (typeof schedule === 'string') return printScheduleLog(ctx, stateDir, ref!, app, schedule, model.apps[app]!.schedules ?? {}, lines);
     const engine = await engineFor(model.organization, { stateDir, deps: ctx.deps });
     if (!engine.logs) throw new SetopsError(`stage ${stageKey(ref!)}: the ${engine.name} engine cannot show logs here; use the provider's console`, { code: 'E_UNSUPPORTED' });
     const follow = ctx.args.values.follow === true;

@@ -40,6 +40,10 @@ export interface DaemonMetrics {
   setDrift(stage: string, changes: number): void;
   /** One webhook delivery, e.g. `('github', 'accepted')` or `('gitlab', 'bad-signature')`. */
   webhookDelivery(provider: string, result: string): void;
+  /** One notification delivery to a stage's target: channel `webhook` | `email`, result `delivered` | `failed`. */
+  notificationDelivery(channel: string, result: 'delivered' | 'failed'): void;
+  /** One scheduled backup: `completed` or `failed`. */
+  backupResult(result: 'completed' | 'failed'): void;
   /** Drops every per-stage series of a stage that is gone from the manifests and the state directory. */
   forgetStage(stage: string): void;
 }
@@ -98,6 +102,20 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): DaemonMe
     labelNames: ['provider', 'result'] as const,
     registers,
   });
+  const notifications = new Counter({
+    name: 'setopsd_notifications_total',
+    help: 'Notifications sent to stage targets, by channel (webhook, email) and result (delivered, failed after its retries).',
+    labelNames: ['channel', 'result'] as const,
+    registers,
+  });
+  for (const channel of ['webhook', 'email']) for (const result of ['delivered', 'failed']) notifications.inc({ channel, result }, 0);
+  const backupRuns = new Counter({
+    name: 'setopsd_scheduled_backups_total',
+    help: 'Scheduled backups the daemon took, by result (completed, failed); a failed one is also recorded, logged and notified.',
+    labelNames: ['result'] as const,
+    registers,
+  });
+  for (const result of ['completed', 'failed']) backupRuns.inc({ result }, 0);
   // Zero-valued series from the start, so rate() and alerts see the counters before the first event.
   fetchFailures.inc(0);
   for (const result of ['succeeded', 'failed', 'refused']) applies.inc({ result }, 0);
@@ -153,6 +171,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): DaemonMe
     },
     webhookDelivery(provider, result) {
       webhooks.inc({ provider: wordLabel(provider), result: wordLabel(result) });
+    },
+    backupResult(result) {
+      backupRuns.inc({ result });
+    },
+    notificationDelivery(channel, result) {
+      notifications.inc({ channel: wordLabel(channel), result });
     },
     forgetStage(stage) {
       const key = stageLabel(stage);

@@ -1,4 +1,5 @@
 import type { ServiceType } from '../../model/stage-model.js';
+import type { ScheduleSpec } from './schedules.js';
 import type { AppSpec, DeployAllReply, DeployReply, OkReply, PingReply, ServiceSpec, StatusReport } from './protocol.js';
 
 /**
@@ -93,6 +94,8 @@ export const CONTROL_ROUTES = {
   putApps: route<{ body: { apps: AppSpec[]; restart?: string[] } }, DeployAllReply>('PUT', '/v1/apps/all'),
   /** Stops an app's processes and forgets it. */
   deleteApp: route<{ params: { name: string } }, OkReply>('DELETE', '/v1/apps/:name'),
+  /** Replaces an app's scheduled tasks (an empty list removes them). */
+  putSchedules: route<{ params: { name: string }; body: { schedules: ScheduleSpec[] } }, OkReply>('PUT', '/v1/apps/:name/schedules'),
   /** Stops everything and exits once the answer is sent; `dropData` removes all service data. */
   shutdown: route<{ query: { dropData: boolean } }, OkReply>('POST', '/v1/shutdown', dropDataQuery),
 } satisfies Record<string, AnyControlRoute>;

@@ -21,6 +21,7 @@ import { resolve } from 'node:path';
 
 /** The local secret store, for the CLI (`--secrets FILE`, Organization `spec.secrets`). */
 export { createSecretResolver } from './secrets.js';
+import { scheduleSpecs } from './schedule-specs.js';
 
 /** Options of the local engine beyond the EngineContext (tests and benchmarks). */
 export interface LocalEngineOptions extends SupervisorLaunchOptions {}
@@ -28,7 +29,7 @@ export interface LocalEngineOptions extends SupervisorLaunchOptions {}
 /** The part of a change's subject that one apply step handles: `app/web` for `link/web/db` and `domain/web/x`. */
 function ownerOf(subject: string): string {
   const [kind, a] = subject.split('/');
-  if (kind === 'link' || kind === 'domain') return `app/${a}`;
+  if (kind === 'link' || kind === 'domain' || kind === 'schedule') return `app/${a}`;
   if (kind === 'app' || kind === 'service') return `${kind}/${a}`;
   return 'stage';
 }
@@ -120,12 +121,16 @@ export function createLocalEngine(ctx: EngineContext, opts: LocalEngineOptions =
       }
       // Apps link services only, never each other: they start and pass health checks in parallel.
       await deployApps(client, specs, Object.keys(specs).sort());
+      for (const name of Object.keys(specs).sort()) {
+        await client.send('putSchedules', { params: { name }, body: { schedules: scheduleSpecs(desired.apps[name]!) } }, { signal: io.signal });
+      }
       // Asked again now: a supervisor that just started has restored its recorded apps by now
       // (control calls run one at a time), so leftovers of an interrupted apply show up too.
       const nowRunning = await client.sync(io.signal);
       const goneApps = new Set([...Object.keys(previous.model?.apps ?? {}), ...Object.keys(nowRunning.apps)].filter((n) => !(n in desired.apps)));
       for (const name of [...goneApps].sort()) {
         await step(`app/${name}`, async () => {
+          await client.send('putSchedules', { params: { name }, body: { schedules: [] } }, { signal: io.signal });
           await client.deleteApp(name, io.signal);
         });
       }

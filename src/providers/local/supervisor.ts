@@ -18,6 +18,7 @@ import { findByCwd, findMarked, groupOf, isRecordedProcess, startTimeOf, termina
 import { Router, type RouteTable } from './router.js';
 import { Services } from './services.js';
 import { createControlServer, type ControlHandlers } from './control-server.js';
+import { AppSchedules } from './schedules.js';
 import type { LocalDeps } from './local-deps.js';
 
 /** Tunables of a supervisor (tests shorten the waits). */
@@ -67,6 +68,7 @@ export class Supervisor {
   private pidsWrite: Promise<void> = Promise.resolve();
   private pidsDirty = false;
   private closing = false;
+  private readonly schedules: AppSchedules;
   readonly label: string;
   readonly owner: string;
   private readonly logger: Logger;
@@ -102,6 +104,19 @@ export class Supervisor {
       hosts: () => [...this.apps.values()].flatMap((r) => r.spec?.hosts ?? []).sort(),
     };
     this.router = new Router(this.routes);
+    // Scheduled tasks (schedules.ts): a run gets the env of an app process, without a port.
+    this.schedules = new AppSchedules({
+      paths,
+      processOf: (app) => {
+        const spec = this.desired.apps[app];
+        if (spec === undefined) return null;
+        const { PORT: _p, PORTS: _ps, ...env } = this.envFor(spec, 0, -1);
+        return { env, cwd: spec.cwd };
+      },
+      log: (l) => this.log(l),
+      deps,
+      ...(opts.stopGraceMs !== undefined ? { stopGraceMs: opts.stopGraceMs } : {}),
+    });
   }
 
   /**
@@ -128,6 +143,7 @@ export class Supervisor {
     await this.recordPorts();
     this.log(`supervisor ${process.pid} for ${this.label}: router on http://127.0.0.1:${this.routerPort}, control on 127.0.0.1:${controlPort}`);
     void this.serialized(() => this.restore(adoptable)).catch((err) => this.log(`restore failed: ${(err as Error).message}`));
+    void this.serialized(() => this.schedules.restore());
     this.watchdog();
     this.rotateLogs();
     this.stampLogs();
@@ -193,6 +209,7 @@ export class Supervisor {
     if (this.closing) return;
     this.closing = true;
     this.log(`supervisor ${process.pid}: shutting down${dropData ? ' and removing service data' : ''}`);
+    this.schedules.stopAll();
     await Promise.all([...this.apps.values()].map((a) => a.stop()));
     this.apps.clear();
     await this.services.stopAll(dropData);
@@ -478,6 +495,11 @@ export class Supervisor {
           const r = this.apps.get(name);
           this.apps.delete(name);
           await r?.stop();
+          return { ok: true };
+        }),
+      putSchedules: ({ params: { name }, body }) =>
+        this.serialized(async () => {
+          await this.schedules.put(name, body.schedules);
           return { ok: true };
         }),
       shutdown: async ({ query }, { afterReply }) => {

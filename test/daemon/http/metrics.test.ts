@@ -113,3 +113,14 @@ t.test('the exposition with default process metrics passes promtool check metric
   const result = await promtoolCheck(text);
   t.equal(result.code, 0, result.output);
 });
+
+t.test('notification deliveries are counted by channel and result, from zero', async (t) => {
+  const m = createMetrics({ defaultMetrics: false });
+  t.match(await m.registry.metrics(), /setopsd_notifications_total\{channel="email",result="failed"\} 0/);
+  m.notificationDelivery('webhook', 'failed');
+  m.notificationDelivery('webhook', 'failed');
+  m.notificationDelivery('email', 'delivered');
+  const text = await m.registry.metrics();
+  t.match(text, /setopsd_notifications_total\{channel="webhook",result="failed"\} 2/);
+  t.match(text, /setopsd_notifications_total\{channel="email",result="delivered"\} 1/);
+});

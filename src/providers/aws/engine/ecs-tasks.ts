@@ -23,6 +23,10 @@ export interface TaskRunInput {
   assignPublicIp: boolean;
   /** The task definition's `awslogs-stream-prefix`: gives the task's log stream name. */
   logStreamPrefix?: string;
+  /** One-off tasks: the container's command instead of the task definition's (a container override). */
+  command?: string[];
+  /** One-off tasks: env variables set on the container for this run. */
+  environment?: Record<string, string>;
 }
 
 /** How a task ended. `exitCode` null: it never ran its command (failed to start, no exit code). */
@@ -90,6 +94,7 @@ export function createEcsTaskRunner(opts: EcsTaskRunnerOptions): TaskRunner {
                 assignPublicIp: input.assignPublicIp ? 'ENABLED' : 'DISABLED',
               },
             },
+            ...(input.command || input.environment ? { overrides: { containerOverrides: [containerOverride(input)] } } : {}),
           }),
           { abortSignal: signal },
         ),
@@ -127,5 +132,14 @@ export function createEcsTaskRunner(opts: EcsTaskRunnerOptions): TaskRunner {
         return { exitCode, reason, taskArn, ...logStream };
       }
     },
+  };
+}
+
+/** The container override of a one-off task: its command and extra env. */
+function containerOverride(input: TaskRunInput): { name: string; command?: string[]; environment?: { name: string; value: string }[] } {
+  return {
+    name: input.container,
+    ...(input.command ? { command: input.command } : {}),
+    ...(input.environment ? { environment: Object.keys(input.environment).sort().map((name) => ({ name, value: input.environment![name]! })) } : {}),
   };
 }

@@ -26,6 +26,7 @@ import { PreDeployTasks } from './predeploy.js';
 import { SecretsCheck } from './secrets-check.js';
 import { StackAccess } from './stack-access.js';
 import { statusFromOutputs } from './status.js';
+import { runOneOffTask } from './one-off-task.js';
 
 export type { PulumiEngineOptions, StageProgramFactory } from './options.js';
 
@@ -42,6 +43,7 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
     status: (ref, signal) => stageStatus(parts, ref, signal),
     logs: (ref, app, logsOpts) => appLogs(parts, ref, app, logsOpts),
     refresh: (ref, signal) => refreshStage(parts, ref, signal),
+    runTask: (ref, task, signal) => runOneOffTask(parts.stacks, ref, task, { runner: () => parts.preDeploy.taskRunner(), signal }),
   };
 }
 

@@ -85,6 +85,11 @@ export class PreDeployTasks {
     return taskFailedError(subject, app, res, outputs.logGroups[app]);
   }
 
+  /** The ECS task runner (also for one-off tasks, `one-off-task.ts`). */
+  taskRunner(): Promise<TaskRunner> {
+    return this.tasks();
+  }
+
   private async tasks(): Promise<TaskRunner> {
     if (this.runner) return this.runner;
     // Loaded only when a pre-deploy task runs.

@@ -28,6 +28,7 @@ import { secretParameterNames } from './container.js';
 import { createContext, type ProgramOptions } from './context.js';
 import { buildNetwork } from './network.js';
 import { buildNotifications } from './notifications.js';
+import { buildSchedules } from './schedules.js';
 import { stageNames } from './names.js';
 import { recordedModel } from './recorded-model.js';
 import { buildService, type BuiltService } from './services/index.js';
@@ -111,6 +112,7 @@ export function stageProgram(model: StageModel, opts: ProgramOptions = {}): () =
       .map((name) => buildApp(ctx, network, cluster, name, model.apps[name]!, services, ingress.targets[name]));
     buildSearchAccess(ctx, services, apps);
     const topicArn = buildNotifications(ctx, cluster, apps, Object.values(services), ingress);
+    buildSchedules(ctx, network, cluster, apps);
 
     const appOutputs: Record<string, unknown> = {};
     const rolledBack: pulumi.Output<[string, boolean]>[] = [];

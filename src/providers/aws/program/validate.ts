@@ -1,4 +1,5 @@
 import { EngineError } from '../../../errors.js';
+import { eventBridgeCron } from './eventbridge-cron.js';
 import type { StageModel } from '../../../model/stage-model.js';
 import { MAX_DOMAINS_PER_APP } from './domains.js';
 import { isPrimaryPostgresLink, linkKeys, PLATFORM_KEYS } from './link-keys.js';
@@ -58,6 +59,11 @@ export function programProblems(model: StageModel): string[] {
     const app = model.apps[appName]!;
     const subject = `app/${appName} in ${where}`;
     if (!app.image) problems.push(`${subject}: image is required on AWS (ECS runs container images); set spec.image`);
+    for (const [name, sch] of Object.entries(app.schedules ?? {}).sort(([a], [b]) => (a < b ? -1 : 1))) {
+      if (eventBridgeCron(sch.cron) === null) {
+        problems.push(`${subject}: schedule ${name} "${sch.cron}" sets both day-of-month and day-of-week, which EventBridge Scheduler cannot express; use * in one of them`);
+      }
+    }
     const domainCount = Object.keys(app.domains).length;
     if (domainCount > MAX_DOMAINS_PER_APP) {
       problems.push(`${subject}: ${domainCount} domains; at most ${MAX_DOMAINS_PER_APP} fit one app's certificate and listener rules; split them across apps`);

@@ -1,0 +1,179 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { hostname, userInfo } from 'node:os';
+import { join } from 'node:path';
+import type { Deps } from '../deps.js';
+import { EngineError, UsageError } from '../errors.js';
+import { isSecretRef, stageKey, type OrganizationModel, type StageModel, type StageRef } from '../model/stage-model.js';
+import type { Engine } from '../providers/engine.js';
+import { deployedEnvValues, runLocalTask } from '../providers/local/task-run.js';
+import { taskFailedNotice } from '../providers/notify/notices.js';
+import type { Notifier } from '../providers/notify/notifier.js';
+import { engineFor, secretsFor } from '../providers/registry.js';
+import { writeFileAtomic } from '../state/atomic.js';
+import { stageDir } from '../state/paths.js';
+import { StateStore } from '../state/store.js';
+
+/** One run of a one-off (or scheduled) task, `<stageDir>/tasks/<id>.json`. Never holds a secret value. */
+export interface TaskRecord {
+  formatVersion: 1;
+  id: string;
+  app: string;
+  /** argv as given, secret values of the app replaced by `(secret NAME)`. */
+  command: string[];
+  /** Keys of `--env` overrides (their values are not recorded). */
+  envKeys: string[];
+  /** `cli USER@HOST`, `schedule NAME`. */
+  startedBy: string;
+  status: 'running' | 'succeeded' | 'failed';
+  exitCode: number | null;
+  signal: string | null;
+  stopped?: 'canceled' | 'timeout';
+  startedAt: string;
+  endedAt?: string;
+  durationMs?: number;
+  log: string;
+}
+
+export interface TaskRequest {
+  stateDir: string;
+  ref: StageRef;
+  app: string;
+  argv: string[];
+  env: Record<string, string>;
+  startedBy?: string;
+  /** Default 24 h (SetOps' limit for one-off tasks). */
+  timeoutMs?: number;
+  configRoot: string;
+  secretsFile?: string;
+  write(chunk: string): void;
+  notifier?: Notifier;
+  /** The engine of a non-local organization (tests: one with a fake ECS endpoint); default the registry. */
+  engineOf?: (organization: OrganizationModel) => Promise<Engine>;
+}
+
+const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const DAY_MS = 86_400_000;
+
+/** `K=V` arguments of `--env` as a map; a bad one is a UsageError naming it. */
+export function parseEnvArgs(items: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of items) {
+    const eq = item.indexOf('=');
+    const key = eq < 0 ? item : item.slice(0, eq);
+    if (eq < 0 || !ENV_KEY.test(key)) throw new UsageError(`--env ${item}: must be KEY=VALUE with KEY of letters, digits and "_", not starting with a digit`);
+    if (['PORT', 'PORTS', 'APP_ENV_ID', 'PROTOCOL'].includes(key)) throw new UsageError(`--env ${key}: reserved; the platform sets it`);
+    out[key] = item.slice(eq + 1);
+  }
+  return out;
+}
+
+function tasksDir(stateDir: string, ref: StageRef): string {
+  return join(stageDir(stateDir, ref), 'tasks');
+}
+
+/**
+ * Runs a command once in an app's environment on the currently deployed model (local engine),
+ * recording the run before it starts and its outcome after (command without secret values,
+ * who started it, exit code, duration, log file). A non-zero exit is an outcome, not an error:
+ * it is returned (and sent to the stage's notifications as `task.failed`).
+ */
+export async function runTask(deps: Deps, req: TaskRequest, signal: AbortSignal): Promise<TaskRecord> {
+  if (req.argv.length === 0) throw new UsageError(`task run needs a command after --, e.g. setopsd task run ${stageKey(req.ref)} ${req.app} -- node migrate.js`);
+  const model = (await new StateStore(req.stateDir).read(req.ref)).model;
+  if (model === null) throw new EngineError(`stage ${stageKey(req.ref)} is not deployed; apply it first`, { code: 'E_NOT_DEPLOYED' });
+  const app = model.apps[req.app];
+  if (app === undefined) {
+    const known = Object.keys(model.apps).sort();
+    throw new EngineError(`stage ${stageKey(req.ref)} has no app ${req.app}; ${known.length ? `its apps: ${known.join(', ')}` : 'it has no apps'}`, { code: 'E_NO_APP' });
+  }
+  const secretKeys = Object.entries(app.env).filter(([, v]) => isSecretRef(v));
+  const values = await deployedEnvValues(req.stateDir, req.ref, req.app, secretKeys.map(([k]) => k));
+  const names = Object.fromEntries(secretKeys.map(([k, v]) => [k, (v as { secret: string }).secret]));
+  const redact = (s: string) => values.reduce((acc, value, i) => acc.split(value).join(`(secret ${names[secretKeys[i]![0]] ?? 'value'})`), s);
+
+  const now = deps.clock.now();
+  const id = `${new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
+  const dir = tasksDir(req.stateDir, req.ref);
+  let record: TaskRecord = {
+    formatVersion: 1,
+    id,
+    app: req.app,
+    command: req.argv.map(redact),
+    envKeys: Object.keys(req.env).sort(),
+    startedBy: req.startedBy ?? `cli ${safeUser()}@${hostname()}`,
+    status: 'running',
+    exitCode: null,
+    signal: null,
+    startedAt: new Date(now).toISOString(),
+    log: '',
+  };
+  const save = () => writeFileAtomic(join(dir, `${id}.json`), JSON.stringify(record, null, 2) + '\n', 0o600);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await save();
+  try {
+    const result =
+      model.organization.provider === 'local'
+        ? await runLocalTask({ stateDir: req.stateDir, ref: req.ref, app: req.app, argv: req.argv, env: req.env, id, write: req.write, deps, signal, timeoutMs: req.timeoutMs ?? DAY_MS })
+        : await runEngineTask(deps, req, model, signal);
+    const ended = deps.clock.now();
+    record = { ...record, status: result.exitCode === 0 ? 'succeeded' : 'failed', exitCode: result.exitCode, signal: result.signal, ...(result.stopped ? { stopped: result.stopped } : {}), endedAt: new Date(ended).toISOString(), durationMs: ended - now, log: result.log };
+  } catch (err) {
+    const ended = deps.clock.now();
+    record = { ...record, status: 'failed', endedAt: new Date(ended).toISOString(), durationMs: ended - now };
+    await save();
+    throw err;
+  }
+  await save();
+  if (record.status === 'failed' && record.stopped !== 'canceled') notifyFailed(deps, req, model, record);
+  return record;
+}
+
+/**
+ * A task run by the stage's engine (AWS: ECS RunTask of the app's current task definition with a
+ * command override; the exit code from the stopped task). Its output is in CloudWatch Logs:
+ * the command to read it is printed.
+ */
+async function runEngineTask(deps: Deps, req: TaskRequest, model: StageModel, signal: AbortSignal): Promise<{ exitCode: number | null; signal: string | null; log: string; stopped?: 'canceled' | 'timeout' }> {
+  const engine = await (req.engineOf ?? ((org) => engineFor(org, { stateDir: req.stateDir, deps })))(model.organization);
+  if (engine.runTask === undefined) throw new EngineError(`app/${req.app} in ${stageKey(req.ref)}: the ${engine.name} engine cannot run one-off tasks`, { code: 'E_UNSUPPORTED' });
+  const res = await engine.runTask(req.ref, { app: req.app, argv: req.argv, env: req.env }, signal);
+  const log = res.logGroup && res.logStream ? `cloudwatch ${res.logGroup} ${res.logStream}` : '';
+  req.write(`${res.taskArn ? `task ${res.taskArn}: ` : ''}${res.exitCode === null ? `did not run: ${res.reason}` : `exited with ${res.exitCode} (${res.reason})`}
+`);
+  if (log) req.write(`output: aws logs tail ${res.logGroup} --log-stream-names ${res.logStream}
+`);
+  return { exitCode: res.exitCode, signal: null, log };
+}
+
+function notifyFailed(deps: Deps, req: TaskRequest, model: StageModel, record: TaskRecord): void {
+  req.notifier?.notify(
+    model,
+    taskFailedNotice(req.ref, { app: record.app, task: `${record.id} (${record.command.join(' ').slice(0, 80)})`, exitCode: record.exitCode, signal: record.signal, log: record.log }, deps.clock.now()),
+    secretsFor(model.organization, { ...(req.secretsFile ? { secretsFile: req.secretsFile } : {}), configRoot: req.configRoot, env: deps.env }),
+  );
+}
+
+/** The task runs of a stage, newest first. */
+export async function listTasks(stateDir: string, ref: StageRef): Promise<TaskRecord[]> {
+  const dir = tasksDir(stateDir, ref);
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.json')).sort().reverse();
+  const out: TaskRecord[] = [];
+  for (const n of names) {
+    try {
+      out.push(JSON.parse(await readFile(join(dir, n), 'utf8')) as TaskRecord);
+    } catch {
+      // being replaced right now
+    }
+  }
+  // Ids carry seconds only: the start time (milliseconds) orders runs of the same second.
+  return out.sort((a, b) => (a.startedAt === b.startedAt ? (a.id < b.id ? 1 : -1) : a.startedAt < b.startedAt ? 1 : -1));
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}

@@ -1,0 +1,199 @@
+import { spawn } from 'node:child_process';
+import { openSync, closeSync, appendFileSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Cron } from 'croner';
+import { writeFileAtomic } from '../../state/atomic.js';
+import type { LocalDeps } from './local-deps.js';
+import type { LocalPaths } from './paths.js';
+import { signalGroup, waitGone } from './proc.js';
+import { ROLE_ENV } from './protocol.js';
+
+/** One scheduled task of an app as the supervisor runs it. */
+export interface ScheduleSpec {
+  name: string;
+  /** croner pattern (manifests allow five fields). */
+  cron: string;
+  timezone?: string;
+  /** A run is stopped after this long. */
+  timeoutMs: number;
+  argv: string[];
+}
+
+/** `local/schedules.json`: the schedules of every app, so a restarted supervisor runs them again. */
+interface SchedulesFile {
+  formatVersion: 1;
+  apps: Record<string, ScheduleSpec[]>;
+}
+
+/** The log file of one schedule: every run's output between `run started` / `run ended` lines. */
+export function scheduleLogFile(paths: LocalPaths, app: string, name: string): string {
+  return join(paths.logsDir, `${app}.schedule.${name}.log`);
+}
+
+export interface AppSchedulesOptions {
+  paths: LocalPaths;
+  /** The env and working directory of a process of the app now (null: the app is not deployed). */
+  processOf(app: string): { env: Record<string, string>; cwd: string } | null;
+  log(line: string): void;
+  deps: LocalDeps;
+  /** SIGTERM → SIGKILL grace of a run that timed out or is stopped. */
+  stopGraceMs?: number;
+}
+
+interface Job {
+  spec: ScheduleSpec;
+  cron: Cron;
+  /** Pid of the run in progress. */
+  running?: number;
+}
+
+/**
+ * The scheduled tasks of a stage's apps inside its supervisor: one croner job per schedule. A
+ * run is the schedule's command in the app's environment (no PORT), its own process group,
+ * marked as the stage's with the role `schedule/APP/NAME`, its output appended to
+ * `logs/APP.schedule.NAME.log`. A run that is due while the previous one still runs is skipped
+ * (croner's `protect`) and the skip is logged; a run past its timeout is stopped.
+ */
+export class AppSchedules {
+  private readonly jobs = new Map<string, Job[]>();
+  private specs: Record<string, ScheduleSpec[]> = {};
+  private file: string;
+
+  constructor(private readonly o: AppSchedulesOptions) {
+    this.file = join(o.paths.localDir, 'schedules.json');
+  }
+
+  /** Starts the schedules recorded by an earlier supervisor. */
+  async restore(): Promise<void> {
+    try {
+      const f = JSON.parse(await readFile(this.file, 'utf8')) as SchedulesFile;
+      for (const [app, specs] of Object.entries(f.apps)) this.start(app, specs);
+      this.specs = f.apps;
+    } catch {
+      // none recorded
+    }
+  }
+
+  /**
+   * Replaces an app's schedules (empty: none) and records them. Every apply sends them: a schedule
+   * that did not change keeps its job (and its run in progress); a changed or removed one stops
+   * its job, its run in progress finishing on its own — unless the app itself is going (empty
+   * list), then its runs are stopped too.
+   */
+  async put(app: string, specs: ScheduleSpec[]): Promise<void> {
+    const same = (a: ScheduleSpec, b: ScheduleSpec) => JSON.stringify(a) === JSON.stringify(b);
+    const kept: Job[] = [];
+    for (const job of this.jobs.get(app) ?? []) {
+      if (specs.some((s) => same(s, job.spec))) kept.push(job);
+      else {
+        job.cron.stop();
+        if (specs.length === 0 && job.running !== undefined) signalGroup(job.running, 'SIGKILL');
+      }
+    }
+    this.jobs.delete(app);
+    const fresh = specs.filter((s) => !kept.some((j) => same(j.spec, s)));
+    if (specs.length > 0) {
+      this.start(app, fresh);
+      this.jobs.set(app, [...kept, ...(this.jobs.get(app) ?? [])].sort((a, b) => (a.spec.name < b.spec.name ? -1 : 1)));
+      this.specs[app] = specs;
+    } else delete this.specs[app];
+    await mkdir(this.o.paths.localDir, { recursive: true });
+    await writeFileAtomic(this.file, JSON.stringify({ formatVersion: 1, apps: this.specs } satisfies SchedulesFile, null, 2) + '\n', 0o600);
+  }
+
+  /** Next run of each schedule, for status. */
+  report(): Record<string, { name: string; cron: string; next: string | null; running: boolean }[]> {
+    const out: Record<string, { name: string; cron: string; next: string | null; running: boolean }[]> = {};
+    for (const [app, jobs] of this.jobs) out[app] = jobs.map((j) => ({ name: j.spec.name, cron: j.spec.cron, next: j.cron.nextRun()?.toISOString() ?? null, running: j.running !== undefined }));
+    return out;
+  }
+
+  /** Stops every job and every run in progress (supervisor shutdown). */
+  stopAll(): void {
+    for (const app of [...this.jobs.keys()]) this.stop(app);
+  }
+
+  private start(app: string, specs: ScheduleSpec[]): void {
+    const jobs: Job[] = [];
+    for (const spec of specs) {
+      const job: Job = { spec, cron: undefined as unknown as Cron };
+      job.cron = new Cron(
+        spec.cron,
+        {
+          name: `${app}/${spec.name}`,
+          ...(spec.timezone ? { timezone: spec.timezone } : {}),
+          protect: () => this.note(app, spec, `skipped: the previous run (pid ${job.running ?? '?'}) still runs`),
+          catch: (err) => this.note(app, spec, `run failed: ${(err as Error).message}`),
+        },
+        () => this.runOnce(app, job),
+      );
+      jobs.push(job);
+    }
+    this.jobs.set(app, jobs);
+  }
+
+  private stop(app: string): void {
+    for (const job of this.jobs.get(app) ?? []) {
+      job.cron.stop();
+      if (job.running !== undefined) signalGroup(job.running, 'SIGKILL');
+    }
+    this.jobs.delete(app);
+  }
+
+  /** A line in the schedule's log and the supervisor's. */
+  private note(app: string, spec: ScheduleSpec, text: string): void {
+    const line = `${new Date(this.o.deps.clock.now()).toISOString()} [setopsd] ${text}\n`;
+    try {
+      appendFileSync(scheduleLogFile(this.o.paths, app, spec.name), line);
+    } catch {
+      // the logs directory is gone (stage destroyed)
+    }
+    this.o.log(`schedule ${spec.name} of app/${app}: ${text}`);
+  }
+
+  /** One run; resolves when it ended (croner's protect holds the next one until then). */
+  private async runOnce(app: string, job: Job): Promise<void> {
+    const { spec } = job;
+    const proc = this.o.processOf(app);
+    if (proc === null) {
+      this.note(app, spec, 'skipped: the app is not deployed');
+      return;
+    }
+    const started = this.o.deps.clock.now();
+    this.note(app, spec, `run started: ${spec.argv.join(' ')}`);
+    const fd = openSync(scheduleLogFile(this.o.paths, app, spec.name), 'a');
+    let timedOut = false;
+    const ended = await new Promise<{ code: number | null; signal: string | null; error?: string }>((resolve) => {
+      let child;
+      try {
+        child = spawn(spec.argv[0]!, spec.argv.slice(1), { cwd: proc.cwd, env: { ...proc.env, [ROLE_ENV]: `schedule/${app}/${spec.name}` }, detached: true, stdio: ['ignore', fd, fd] });
+      } catch (err) {
+        resolve({ code: null, signal: null, error: (err as Error).message });
+        return;
+      }
+      job.running = child.pid;
+      const timer = setTimeout(() => {
+        if (child.pid === undefined) return;
+        timedOut = true;
+        signalGroup(child.pid, 'SIGTERM');
+        void waitGone(child.pid, this.o.stopGraceMs ?? 10_000, this.o.deps).then((gone) => gone || signalGroup(child.pid!, 'SIGKILL'));
+      }, spec.timeoutMs);
+      timer.unref();
+      child.on('error', (err) => {
+        clearTimeout(timer);
+        resolve({ code: null, signal: null, error: (err as NodeJS.ErrnoException).code ?? err.message });
+      });
+      child.on('close', (code, sig) => {
+        clearTimeout(timer);
+        if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL'); // what the command left behind in its group
+        resolve({ code, signal: sig });
+      });
+    });
+    closeSync(fd);
+    job.running = undefined;
+    const secs = ((this.o.deps.clock.now() - started) / 1000).toFixed(1);
+    const how = ended.error ? `could not start: ${ended.error}` : ended.code !== null ? `exit code ${ended.code}` : `signal ${ended.signal}`;
+    this.note(app, spec, `run ended${timedOut ? ' (timed out)' : ''}: ${how} after ${secs}s`);
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Schedules in manifests and plans: `App.spec.schedules` is validated with located errors (a cron
+ * expression croner rejects or without five fields, an unknown time zone, a name used twice),
+ * per-stage overrides apply to it, and the plan shows schedule creates, updates and deletes as
+ * `schedule/APP/NAME` lines whose command says SetOps has no equivalent.
+ */
+import t from 'tap';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runCli } from '../helpers/deps.js';
+import { tempDir } from '../helpers/temp.js';
+import { app, stage } from '../helpers/models.js';
+import { plan } from '../../src/reconciler/plan.js';
+
+const HEAD = [
+  'apiVersion: setopsd/v1\nkind: Organization\nmetadata: { name: acme }\nspec: { provider: local }',
+  'apiVersion: setopsd/v1\nkind: Project\nmetadata: { name: shop }',
+  'apiVersion: setopsd/v1\nkind: Stage\nmetadata: { name: staging, project: shop }',
+  'apiVersion: setopsd/v1\nkind: Stage\nmetadata: { name: production, project: shop }',
+].join('\n---\n');
+
+async function manifests(t: Parameters<typeof tempDir>[0], appSpec: string): Promise<string> {
+  const dir = tempDir(t, 'setopsd-schedules-');
+  await writeFile(join(dir, 'setops.yaml'), `${HEAD}\n---\napiVersion: setopsd/v1\nkind: App\nmetadata: { name: web, project: shop }\nspec:\n  command: node server.js\n${appSpec}`);
+  return dir;
+}
+
+t.test('invalid cron expressions and time zones are validation errors at the field', async (t) => {
+  const dir = await manifests(
+    t,
+    [
+      '  schedules:',
+      '    - { name: cleanup, cron: "61 * * * *", command: node cleanup.js }',
+      '    - { name: report, cron: "0 3 * *", command: [node, report.js] }',
+      '    - { name: digest, cron: "0 8 * * 1-5", command: node digest.js, timezone: Mars/Olympus }',
+      '',
+    ].join('\n'),
+  );
+  const r = await runCli(['validate', dir]);
+  t.equal(r.code, 1);
+  t.match(r.stderr, /setops\.yaml:24:30: \/spec\/schedules\/0\/cron: cron must be a cron expression of five fields \(minute hour day-of-month month day-of-week\) such as "\*\/15 \* \* \* \*" \(invalid value for minute: 61\), got "61 \* \* \* \*"/);
+  t.match(r.stderr, /setops\.yaml:25:29: \/spec\/schedules\/1\/cron: .*\(it has 4 fields\)/);
+  t.match(r.stderr, /setops\.yaml:26:79: \/spec\/schedules\/2\/timezone: timezone must be an IANA time zone such as Europe\/Berlin or UTC, got "Mars\/Olympus"/);
+  t.notMatch(r.stderr, /\n\s+at /, 'no stack trace');
+});
+
+t.test('a schedule name used twice in an app is an error at the second one', async (t) => {
+  const dir = await manifests(t, ['  schedules:', '    - { name: cleanup, cron: "*/15 * * * *", command: node a.js }', '    - { name: cleanup, cron: "0 * * * *", command: node b.js }', ''].join('\n'));
+  const r = await runCli(['validate', dir]);
+  t.equal(r.code, 1);
+  t.match(r.stderr, /setops\.yaml:25:\d+: \/spec\/schedules\/1\/name: schedule "cleanup" is defined twice for app "web"; names must be unique/);
+});
+
+t.test('a valid schedule with a per-stage override validates', async (t) => {
+  const dir = await manifests(t, ['  schedules: [ { name: cleanup, cron: "*/15 * * * *", command: node cleanup.js, timezone: Europe/Berlin, timeout: 600 } ]', '  stages:', '    production: { schedules: [ { name: cleanup, cron: "0 * * * *", command: node cleanup.js } ] }', ''].join('\n'));
+  const r = await runCli(['validate', dir]);
+  t.equal(r.code, 0, r.stderr);
+  const p = await runCli(['plan', dir, '--format', 'json', '--state-dir', tempDir(t)]);
+  const doc = JSON.parse(p.stdout);
+  const lines = (stage: string) => doc.stages.find((s: { stage: string }) => s.stage === stage).changes.filter((c: { subject: string }) => c.subject.startsWith('schedule/'));
+  t.match(lines('staging'), [{ op: 'create', subject: 'schedule/web/cleanup', command: '# no SetOps equivalent: setopsd schedule cleanup of app web: "*/15 * * * *" (Europe/Berlin) runs node cleanup.js' }]);
+  t.match(lines('production'), [{ op: 'create', subject: 'schedule/web/cleanup', command: /"0 \* \* \* \*" runs node cleanup\.js$/ }]);
+});
+
+t.test('the plan shows schedule creates, updates and deletes after their app', async (t) => {
+  const before = stage({ apps: { web: app({ command: 'node server.js', schedules: { cleanup: { cron: '*/15 * * * *', command: 'node cleanup.js' }, old: { cron: '0 0 * * *', command: ['node', 'old.js'] } } }) } });
+  const after = stage({ apps: { web: app({ command: 'node server.js', scale: 2, schedules: { cleanup: { cron: '0 * * * *', command: 'node cleanup.js', timeout: 60 }, report: { cron: '0 3 * * 1', command: ['node', 'report.js'] } } }) } });
+  const changes = plan(after, before).changes.map((c) => `${c.op} ${c.subject}${c.path ? ' ' + c.path : ''} | ${c.command}`);
+  t.same(changes, [
+    'update app/web scale | setops --project shop --stage staging --app web resource:set scale 2',
+    'update schedule/web/cleanup cron | # no SetOps equivalent: setopsd schedule cleanup of app web: "0 * * * *" runs node cleanup.js',
+    'update schedule/web/cleanup timeout | # no SetOps equivalent: setopsd schedule cleanup of app web: "0 * * * *" runs node cleanup.js',
+    'create schedule/web/report | # no SetOps equivalent: setopsd schedule report of app web: "0 3 * * 1" runs node report.js',
+    'delete schedule/web/old | # no SetOps equivalent: setopsd schedule old of app web is removed',
+  ]);
+  t.same(plan(after, after).changes, [], 'in sync: no changes');
+  const noSchedules = stage({ apps: { web: app({ command: 'node server.js' }) } });
+  t.equal(JSON.stringify(noSchedules).includes('schedules'), false, 'an app without schedules has no schedules field (its model hash is unchanged)');
+});
