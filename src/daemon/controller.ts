@@ -17,6 +17,7 @@ import { secretsFor } from '../providers/registry.js';
 import { StatusRecords, type StageStatusRecord } from '../state/status-record.js';
 import { StateStore } from '../state/store.js';
 import type { ConfigSource } from './sources/source.js';
+import type { PreviewStage, Previews } from './previews.js';
 
 /** What the daemon reports as it works: the API's event stream, logs and metrics hang on it. */
 export type DaemonEvent =
@@ -47,6 +48,8 @@ export interface ControllerOptions {
   onEvent?: (event: DaemonEvent) => void;
   /** Delivers notices to the stages' `notifications` (deployments, approvals, stalls, drift). */
   notifier?: Notifier;
+  /** `--preview-stages`: a `pr-<number>` stage per open pull request, from its branch. */
+  previews?: Previews;
 }
 
 /**
@@ -67,6 +70,7 @@ export class Controller {
   private readonly parseCache: ParseCache = new Map();
   private readonly engineOf: (organization: OrganizationModel) => ReturnType<EngineFactory>;
   readonly records: StatusRecords;
+  private previewStages = new Map<string, PreviewStage>();
 
   constructor(
     private readonly opts: ControllerOptions,
@@ -75,6 +79,20 @@ export class Controller {
     this.engineOf = cachedEngines(opts.stateDir, opts.deps, opts.engineFactory);
     this.records = new StatusRecords(opts.stateDir, () => opts.deps.clock.now());
     this.current = { commit: null, ref: null, configRoot: '', stages: new Map() };
+  }
+
+  /** The open preview stage of a key (its pull request number and branch), if it is one. */
+  preview(key: string): PreviewStage | undefined {
+    return this.previewStages.get(key);
+  }
+
+  /** Where a stage's public apps answer, from its engine (preview links); empty when nothing runs. */
+  async appUrls(key: string, signal?: AbortSignal): Promise<Record<string, string>> {
+    const model = this.current.stages?.get(key);
+    if (!model) return {};
+    const engine = await this.engineOf(model.organization);
+    const status = await engine.status?.(parseKey(key), signal).catch(() => null);
+    return Object.fromEntries(Object.entries(status?.apps ?? {}).flatMap(([n, a]) => (a.url ? [[n, a.url]] : [])));
   }
 
   /** The newest snapshot (stages null: the newest revision is invalid and nothing applies). */
@@ -126,7 +144,16 @@ export class Controller {
       const key = stageKey(refOf(model));
       if (this.owns(key)) stages.set(key, model);
     }
-    this.current = { commit: revision, ref: files.ref ?? null, configRoot, stages };
+    // Preview stages come from their own branches; a name the main branch declares itself wins.
+    const origins = new Map<string, { commit: string | null; ref: string | null; configRoot: string }>();
+    this.previewStages = new Map();
+    for (const p of (await this.opts.previews?.stages(signal)) ?? []) {
+      if (stages.has(p.key) || !this.owns(p.key)) continue;
+      stages.set(p.key, p.model);
+      origins.set(p.key, { commit: p.commit, ref: p.ref, configRoot: p.configRoot });
+      this.previewStages.set(p.key, p);
+    }
+    this.current = { commit: revision, ref: files.ref ?? null, configRoot, stages, ...(origins.size > 0 ? { origins } : {}) };
     this.lastError = null;
     const changed: string[] = [];
     for (const [key, model] of stages) {
@@ -248,6 +275,7 @@ export class Controller {
       approved: (stage, id) => this.approvals.get(stage) === id,
       repair: (stage) => this.repairs.delete(stage),
       commitsAhead: (commit, head) => commitsAhead(this.current.configRoot, commit, head),
+      ...(this.opts.previews ? { preview: (key: string) => this.opts.previews!.isPreview(key), previewGone: (key: string) => this.opts.previews!.forget(key) } : {}),
       stallAfter: this.opts.stallAfter ?? 3,
       onEvent: (event) => this.emit({ type: 'apply', stage: stageKey(event.ref), event }),
       ...(this.opts.notifier ? { notifier: this.opts.notifier } : {}),

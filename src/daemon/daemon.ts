@@ -1,3 +1,5 @@
+import { Previews, type PreviewSettings } from './previews.js';
+import type { PullRequestEvent } from './webhooks.js';
 import type { Deps } from '../deps.js';
 import type { StageState } from '../state/status-record.js';
 import { SetopsError } from '../errors.js';
@@ -40,6 +42,8 @@ export interface DaemonOptions {
   metrics?: { setQueueDepth(depth: number): void; setStageStatus(stage: string, state: StageState | null): void; setLastApplied(stage: string, commit: string | null): void; setDrift(stage: string, findings: number): void; webhookDelivery?(provider: string, result: string): void; notificationDelivery?(channel: string, result: 'delivered' | 'failed'): void; backupResult?(result: 'completed' | 'failed'): void };
   /** Engines (tests: in-memory ones); default the registry. */
   engineFactory?: EngineFactory;
+  /** `--preview-stages FROM=STAGE [--preview-branches GLOB]`: a `pr-<number>` stage per open pull request. */
+  previews?: PreviewSettings;
 }
 
 /** A running daemon: its view (for the HTTP side and tests) and a promise that settles when it has stopped. */
@@ -58,7 +62,10 @@ export interface RunningDaemon {
  * then canceled through their signals, the state directory is released.
  */
 export async function startDaemon(deps: Deps, opts: DaemonOptions, signal: AbortSignal): Promise<RunningDaemon> {
+  // Refused before the state directory is claimed: a source without branches cannot have previews.
+  const previews = opts.previews ? new Previews(opts.stateDir, opts.source, opts.previews, deps) : undefined;
   const claim = await claimStateDir(opts.stateDir, deps);
+  await previews?.load();
   const listeners = new Set<(event: DaemonEvent) => void>();
   const emit = (event: DaemonEvent) => {
     opts.onEvent?.(event);
@@ -76,7 +83,7 @@ export async function startDaemon(deps: Deps, opts: DaemonOptions, signal: Abort
   });
   const notifier = new Notifier({ log: deps.log, sleep: deps.sleep, onDelivery: (o) => opts.metrics?.notificationDelivery?.(o.channel, o.ok ? 'delivered' : 'failed') });
   controller = new Controller(
-    { deps, stateDir: opts.stateDir, notifier, source: opts.source, ...(opts.secretsFile ? { secretsFile: opts.secretsFile } : {}), ...(opts.shard ? { shard: opts.shard } : {}), ...(opts.engineFactory ? { engineFactory: opts.engineFactory } : {}), onEvent: emit },
+    { deps, stateDir: opts.stateDir, notifier, source: opts.source, ...(previews ? { previews } : {}), ...(opts.secretsFile ? { secretsFile: opts.secretsFile } : {}), ...(opts.shard ? { shard: opts.shard } : {}), ...(opts.engineFactory ? { engineFactory: opts.engineFactory } : {}), onEvent: emit },
     (key) => {
       queue.add(key);
       opts.metrics?.setQueueDepth(queue.depth());
@@ -163,6 +170,7 @@ export async function startDaemon(deps: Deps, opts: DaemonOptions, signal: Abort
             secret: opts.webhookSecret,
             branch: opts.source.branch ?? null,
             delivered: (provider: string, result: string) => opts.metrics?.webhookDelivery?.(provider, result),
+            ...(previews ? { pullRequest: (event: PullRequestEvent) => previews.pullRequest(event) } : {}),
           },
         }
       : {}),

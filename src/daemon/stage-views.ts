@@ -20,6 +20,7 @@ export async function stageViews(controller: Controller, stateDir: string, deps:
     const record = await controller.record(key);
     const latest = await new Journal(stateDir, ref, () => deps.clock.now()).latest();
     const pin = await new StagePins(stateDir).read(ref).catch(() => null);
+    const preview = controller.preview(key);
     views.push({
       key,
       ...ref,
@@ -27,6 +28,7 @@ export async function stageViews(controller: Controller, stateDir: string, deps:
       approval: desired?.stage.approval ?? null,
       record,
       pin: pin === null ? null : { deployment: pin.deployment, reason: pin.reason, commit: pin.commit, since: pin.since, message: record?.state === 'pinned' && record.message ? record.message : describePin(pin, null) },
+      ...(preview ? { preview: { number: preview.number, branch: preview.branch, commit: preview.commit, urls: await controller.appUrls(key) } } : {}),
       lastDeployment: latest
         ? { number: latest.number, status: latest.status, commit: latest.commit, startedAt: latest.startedAt, kind: latest.kind, ...(latest.endedAt ? { endedAt: latest.endedAt } : {}), ...(latest.error ? { error: latest.error } : {}) }
         : null,

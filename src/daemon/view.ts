@@ -1,3 +1,4 @@
+import type { PullRequestEvent } from './webhooks.js';
 import type { Issue } from '../errors.js';
 import type { Change } from '../model/changeset.js';
 import type { Deployment } from '../state/journal.js';
@@ -27,7 +28,13 @@ export interface DaemonView {
   /** Reads the source now (a webhook or `setopsd sync`); `acceptForcePush` (an explicit `setopsd sync`): accept a head refused as a force-push. */
   sync(how?: { acceptForcePush?: boolean }): Promise<void>;
   /** Set when webhooks are configured: the secret they are verified with, the tracked branch (null: any push), and where each delivery is counted. */
-  webhook?: { secret: string; branch: string | null; delivered?(provider: string, result: string): void };
+  webhook?: {
+    secret: string;
+    branch: string | null;
+    delivered?(provider: string, result: string): void;
+    /** Set with `--preview-stages`: a pull request opened, updated or closed (remembered before it resolves). */
+    pullRequest?(event: PullRequestEvent): Promise<void>;
+  };
   /** Checks every stage for drift now (and heals it with `--self-heal`). */
   checkDrift?(): Promise<void>;
   /** Live events for `/api/v1/events`; returns the unsubscribe function. */
@@ -49,5 +56,7 @@ export interface StageView {
   /** For `waiting-approval`: the changes of the waiting plan (secrets masked) and the command that approves it. */
   pending: { planId: string; changes: Change[]; approveCommand: string } | null;
   /** Set while the stage is pinned (`setopsd rollback`, `setopsd pin`): the branch is planned, not applied. */
+  /** Set for a preview stage (`--preview-stages`): its pull request, branch and where its public apps answer. */
+  preview?: { number: number; branch: string; commit: string | null; urls: Record<string, string> };
   pin?: { deployment: number; reason: 'rollback' | 'pin'; commit: string | null; since: string; message: string } | null;
 }

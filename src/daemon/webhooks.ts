@@ -57,6 +57,23 @@ export interface PushEvent {
   };
 }
 
+/**
+ * A pull request (GitHub) or merge request (GitLab) opened, updated or closed: what preview
+ * stages follow (`setopsd daemon --preview-stages`). `open` is false once it is closed or merged.
+ */
+export interface PullRequestEvent {
+  kind: 'pull-request';
+  provider: WebhookProvider;
+  delivery?: string;
+  number: number;
+  /** The branch the pull request comes from (`head.ref`, GitLab `source_branch`). */
+  branch: string;
+  /** The branch it goes to. */
+  base?: string;
+  action: string;
+  open: boolean;
+}
+
 /** GitHub's ping, sent when a webhook is created. */
 export interface PingEvent {
   kind: 'ping';
@@ -74,7 +91,7 @@ export interface IgnoredEvent {
   reason: string;
 }
 
-export type WebhookEvent = PushEvent | PingEvent | IgnoredEvent;
+export type WebhookEvent = PushEvent | PingEvent | IgnoredEvent | PullRequestEvent;
 
 const ZERO_SHA = /^0+$/;
 const SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
@@ -184,8 +201,8 @@ function parseGithub(headers: WebhookHeaders, body: Buffer): WebhookEvent {
   }
   const delivery = single(headers, 'x-github-delivery');
   const base = { provider: 'github' as const, ...(delivery === undefined ? {} : { delivery }) };
-  if (event !== 'push' && event !== 'ping') {
-    return { kind: 'ignored', ...base, event, reason: `GitHub event "${event}" is not acted on (only push and ping)` };
+  if (event !== 'push' && event !== 'ping' && event !== 'pull_request') {
+    return { kind: 'ignored', ...base, event, reason: `GitHub event "${event}" is not acted on (only push, pull_request and ping)` };
   }
   const contentType = single(headers, 'content-type') ?? '';
   let text = body.toString('utf8');
@@ -200,6 +217,17 @@ function parseGithub(headers: WebhookHeaders, body: Buffer): WebhookEvent {
   if (event === 'ping') {
     const hookId = json.hook_id;
     return { kind: 'ping', ...base, ...(typeof hookId === 'number' ? { hookId } : {}) };
+  }
+  if (event === 'pull_request') {
+    const pr = object(json.pull_request);
+    const head = object(pr.head);
+    const baseRef = object(pr.base).ref;
+    const number = json.number ?? pr.number;
+    if (typeof number !== 'number' || !Number.isSafeInteger(number) || number < 1 || typeof head.ref !== 'string' || typeof json.action !== 'string') {
+      throw new WebhookRejection(400, E_WEBHOOK_MALFORMED, 'webhook GitHub pull_request has no number, action or head.ref; the request is refused');
+    }
+    const open = json.action !== 'closed' && pr.state !== 'closed';
+    return { kind: 'pull-request', ...base, number, branch: head.ref, ...(typeof baseRef === 'string' ? { base: baseRef } : {}), action: json.action, open };
   }
   const repo = object(json.repository);
   return {
@@ -220,6 +248,17 @@ function parseGitlab(headers: WebhookHeaders, body: Buffer): WebhookEvent {
   }
   const delivery = single(headers, 'x-gitlab-event-uuid');
   const base = { provider: 'gitlab' as const, ...(delivery === undefined ? {} : { delivery }) };
+  if (event === 'Merge Request Hook') {
+    const json = parseObject(body.toString('utf8'));
+    const attrs = object(json.object_attributes);
+    const number = attrs.iid;
+    if (typeof number !== 'number' || !Number.isSafeInteger(number) || number < 1 || typeof attrs.source_branch !== 'string') {
+      throw new WebhookRejection(400, E_WEBHOOK_MALFORMED, 'webhook GitLab Merge Request Hook has no object_attributes.iid or source_branch; the request is refused');
+    }
+    const action = typeof attrs.action === 'string' ? attrs.action : String(attrs.state ?? 'update');
+    const open = attrs.state === 'opened' && action !== 'close' && action !== 'merge';
+    return { kind: 'pull-request', ...base, number, branch: attrs.source_branch, ...(typeof attrs.target_branch === 'string' ? { base: attrs.target_branch } : {}), action, open };
+  }
   if (!GITLAB_PUSH_EVENTS.has(event) && event !== 'System Hook') {
     return { kind: 'ignored', ...base, event, reason: `GitLab event "${event}" is not acted on (only Push Hook and Tag Push Hook)` };
   }

@@ -23,6 +23,8 @@ export interface DesiredSnapshot {
   configRoot: string;
   /** Stage models by `org/project/stage`; null for an invalid commit. */
   stages: ReadonlyMap<string, StageModel> | null;
+  /** Stages whose model comes from another commit than `commit` (preview stages: their pull request's branch). */
+  origins?: ReadonlyMap<string, { commit: string | null; ref: string | null; configRoot: string }>;
   issues?: Issue[];
 }
 
@@ -39,6 +41,13 @@ export interface ReconcileContext {
   approved(stage: string, planId: string): boolean;
   /** Whether to deploy even an unchanged stage once (a repair after drift); consumed by the call. */
   repair?(stage: string): boolean;
+  /**
+   * Whether a stage is a preview stage (`--preview-stages`): it never waits for a person — a
+   * preview is unprotected and holds no data beyond its own services, which go with it.
+   */
+  preview?(key: string): boolean;
+  /** A preview stage's destroy succeeded. */
+  previewGone?(key: string): Promise<void>;
   /** How many commits `head` is ahead of `commit` in the source (null: cannot tell); for pinned stages. */
   commitsAhead?(commit: string, head: string): Promise<number | null>;
   /** Failures on one desired state after which the stage is `stalled` (default 3). */
@@ -74,6 +83,7 @@ export async function reconcileStage(ctx: ReconcileContext, key: string, signal:
   const pin = await new StagePins(ctx.stateDir).read(ref);
 
   const desired = snapshot.stages.get(key) ?? null;
+  const origin = snapshot.origins?.get(key);
   const recorded = desired === null ? (await new StateStore(ctx.stateDir).read(ref)).model : null;
   const organization = desired?.organization ?? recorded?.organization;
   if (organization === undefined) return {}; // neither wanted nor deployed
@@ -89,7 +99,8 @@ export async function reconcileStage(ctx: ReconcileContext, key: string, signal:
 
   const dataLoss = changeset.changes.some((c) => c.dataLoss);
   const refusals = ctx.planner.checkSafety(changeset, desired, actual.model, { allowDataLoss: true });
-  const needsPerson = changeset.changes.length > 0 && refusals.length === 0 && (dataLoss || desired?.stage.approval === 'manual');
+  const preview = ctx.preview?.(key) === true;
+  const needsPerson = !preview && changeset.changes.length > 0 && refusals.length === 0 && (dataLoss || desired?.stage.approval === 'manual');
   const desiredHash = desired === null ? null : hashOf(desired);
   const id = planId(key, desiredHash, actual.serial);
   const approved = needsPerson && ctx.approved(key, id);
@@ -114,9 +125,9 @@ export async function reconcileStage(ctx: ReconcileContext, key: string, signal:
       engine,
       // An approval is for exactly the plan it names: a stage that moved on is refused as stale.
       ...(approved ? { verifyFresh: (now) => verifyNotStale({ ...ref, actualSerial: actual.serial }, now) } : {}),
-      source: { commit: snapshot.commit, ref: snapshot.ref },
-      trigger: 'daemon',
-      configRoot: snapshot.configRoot,
+      source: { commit: origin?.commit ?? snapshot.commit, ref: origin?.ref ?? snapshot.ref },
+      trigger: origin ? 'preview' : 'daemon',
+      configRoot: origin?.configRoot ?? snapshot.configRoot,
       secrets: ctx.secretsFor(organization, snapshot),
       precheckSecrets: !engineReadsSecrets(organization),
       ...(desired !== null && ctx.repair?.(key) ? { force: true } : {}),
@@ -126,7 +137,8 @@ export async function reconcileStage(ctx: ReconcileContext, key: string, signal:
       deps: ctx.deps,
       signal,
       planner: ctx.planner,
-      allowDataLoss: approved && dataLoss,
+      // A preview stage's services go with it (they hold nothing but the preview's own data).
+      allowDataLoss: (approved || preview) && dataLoss,
       lockTimeoutMs: ctx.lockTimeoutMs ?? 0,
       command: 'daemon',
       stallAfter: ctx.stallAfter ?? 3,
@@ -135,6 +147,7 @@ export async function reconcileStage(ctx: ReconcileContext, key: string, signal:
     },
   );
   if (outcome.status === 'failed') throw outcome.error;
+  if (preview && desired === null && outcome.status === 'succeeded') await ctx.previewGone?.(key);
   return {};
 }
 

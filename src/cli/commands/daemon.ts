@@ -1,3 +1,4 @@
+import type { PreviewSettings } from '../../daemon/previews.js';
 import { resolve } from 'node:path';
 import type { Command } from '../command.js';
 import { UsageError } from '../../errors.js';
@@ -52,6 +53,13 @@ const command: Command = {
     '  --shard K/N             Reconcile only the stages whose key hashes to shard K of N.',
     '  --drift-interval D      Check what runs against what was applied this often (default 10m; 0: never).',
     '  --self-heal             Deploy a stage that drifted again (a killed supervisor, crashed servers).',
+    '  --preview-stages FROM=STAGE',
+    '                          A preview stage pr-<number> per open pull request (pull_request / Merge Request',
+    '                          webhooks), copying STAGE of the branch\'s own manifests: unprotected, approval',
+    '                          auto, no domains. Removed with its data when the pull request closes or the',
+    '                          branch is deleted. Needs a --repo source.',
+    '  --preview-branches GLOB Also give branches matching GLOB (e.g. \'pr/*\') a preview; the number is the',
+    '                          last digits of the branch name.',
     STATE_DIR_HELP,
     '',
     'Exit codes: 0 stopped by SIGINT/SIGTERM, 1 could not start.',
@@ -69,6 +77,8 @@ const command: Command = {
     shard: { type: 'string' },
     'drift-interval': { type: 'string' },
     'self-heal': { type: 'boolean' },
+    'preview-stages': { type: 'string' },
+    'preview-branches': { type: 'string' },
   },
   async run(ctx) {
     const { deps, signal } = ctx;
@@ -108,6 +118,7 @@ const command: Command = {
       source = directorySource({ dir, display: given ?? '.' });
       stateDir = resolveStateDir(ctx, { root: dir });
     }
+    const previews = previewSettings(v['preview-stages'], v['preview-branches']);
     const metrics = createMetrics();
     const running = await startDaemon(
       deps,
@@ -123,6 +134,7 @@ const command: Command = {
         selfHeal: v['self-heal'] === true,
         ...(typeof v.secrets === 'string' ? { secretsFile: resolve(deps.cwd, v.secrets) } : {}),
         ...(shard ? { shard } : {}),
+        ...(previews ? { previews } : {}),
         metrics,
         listen: (view, token) => startHttpServer({ view, listen, token, log: deps.log, metrics: metrics.registry }),
         onEvent: (event) => {
@@ -175,4 +187,15 @@ function describeEvent(event: import('../../daemon/controller.js').DaemonEvent):
     case 'drift':
       return `${event.stage}: drift: ${event.findings.join('; ')}${event.healing ? ' (deploying again)' : ''}`;
   }
+}
+
+/** `--preview-stages FROM=STAGE` (and `--preview-branches GLOB`), or none. */
+function previewSettings(stages: unknown, branches: unknown): PreviewSettings | undefined {
+  if (stages === undefined) {
+    if (branches !== undefined) throw new UsageError('--preview-branches needs --preview-stages FROM=STAGE');
+    return undefined;
+  }
+  const m = /^FROM=(.+)$/.exec(String(stages));
+  if (!m) throw new UsageError(`--preview-stages takes FROM=STAGE, e.g. --preview-stages FROM=staging; got "${String(stages)}"`);
+  return { from: m[1]!, ...(typeof branches === 'string' ? { branches } : {}) };
 }

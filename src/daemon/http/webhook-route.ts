@@ -45,6 +45,16 @@ async function handleWebhook(view: DaemonView, provider: WebhookProvider, ctx: R
     } else if (event.kind === 'ignored') {
       count('ignored');
       reply = json(200, { ignored: event.reason });
+    } else if (event.kind === 'pull-request') {
+      if (!hook.pullRequest) {
+        count('ignored');
+        reply = json(200, { ignored: 'pull request events need --preview-stages' });
+      } else {
+        count('accepted');
+        await hook.pullRequest(event);
+        void view.sync().catch(() => undefined);
+        reply = json(202, { preview: `pr-${event.number}`, branch: event.branch, open: event.open });
+      }
     } else if (hook.branch !== null && event.ref !== `refs/heads/${hook.branch}`) {
       count('ignored');
       reply = json(200, { ignored: `push to ${event.ref}, not to the tracked branch ${hook.branch}` });

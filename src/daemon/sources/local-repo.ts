@@ -1,4 +1,6 @@
+import * as fs from 'node:fs';
 import { join } from 'node:path';
+import git from 'isomorphic-git';
 import { watch as chokidarWatch } from 'chokidar';
 import type { SourceFiles } from '../../manifests/api.js';
 import { findRepository, readGitTree } from '../../manifests/source-git.js';
@@ -18,6 +20,8 @@ export async function localRepoSource(opts: { repo: string; branch: string; dir?
     description: `${display} (branch ${opts.branch}${opts.dir ? `, ${opts.dir}/` : ''})`,
     branch: opts.branch,
     read: (signal): Promise<SourceFiles> => readGitTree({ repo: opts.repo, ref, dir: opts.dir, display }, signal),
+    branches: () => git.listBranches({ fs, gitdir }),
+    readBranch: (branch, signal) => readGitTree({ repo: opts.repo, ref: `refs/heads/${branch}`, dir: opts.dir, display }, signal),
     watch: async (changed) => {
       const watched = [join(gitdir, 'refs', 'heads'), join(gitdir, 'packed-refs'), join(gitdir, 'HEAD')];
       const watcher = chokidarWatch(watched, { ignoreInitial: true, depth: 10 });

@@ -13,6 +13,9 @@ export interface ConfigSource {
   readonly branch?: string;
   /** The files of the newest revision (a git source: `commit` and `ref` set). */
   read(signal: AbortSignal): Promise<SourceFiles>;
+  /** Git sources that can serve preview stages: the local branches, and the files of one of them. */
+  branches?(): Promise<string[]>;
+  readBranch?(branch: string, signal: AbortSignal): Promise<SourceFiles>;
   /** Calls `changed` whenever the source may have a new revision; resolves to a function that stops watching. */
   watch(changed: (why: string) => void): Promise<() => Promise<void>>;
 }
