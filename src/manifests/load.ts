@@ -40,6 +40,11 @@ export function loadDesired(files: SourceFiles, opts: LoadOptions = {}): Result<
   const sorted = [...files.files].sort((a, b) => compareCodeUnits(a.path, b.path));
   const seen = new Set<string>();
   for (const file of sorted) {
+    if (file.unreadable) {
+      const { line, col, message } = file.unreadable;
+      issues.push({ file: file.path, line, col, pointer: '', message });
+      continue;
+    }
     const key = opts.cache ? `${file.path}\u0000${createHash('sha1').update(file.text).digest('hex')}` : '';
     let entry = opts.cache?.get(key);
     if (entry === undefined) {

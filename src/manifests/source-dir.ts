@@ -2,7 +2,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ManifestError, throwIfAborted } from '../errors.js';
 import { compareCodeUnits } from '../model/canonical.js';
-import type { SourceFiles } from './api.js';
+import type { SourceFile, SourceFiles } from './api.js';
 import { SKIPPED_DIRS, decodeManifest, isManifestName } from './decode.js';
 
 /**
@@ -11,7 +11,7 @@ import { SKIPPED_DIRS, decodeManifest, isManifestName } from './decode.js';
  * `dir` may also name a single manifest file. Paths in the result are relative to `dir`, with
  * `/` separators, sorted by code unit.
  *
- * Throws a ManifestError when `dir` does not exist, a file cannot be read or is not UTF-8;
+ * Throws a ManifestError when `dir` does not exist, a file cannot be read (a file that is not UTF-8 comes back `unreadable`);
  * messages name the directory as `display` (default: `dir` as given).
  */
 export async function readDirectory(dir: string, signal?: AbortSignal, display: string = dir): Promise<SourceFiles> {
@@ -26,8 +26,7 @@ export async function readDirectory(dir: string, signal?: AbortSignal, display: 
     throw new ManifestError(`${display}: cannot read (${cause.code ?? cause.message})`, { data: { dir: display }, cause });
   });
   if (info.isFile()) {
-    const text = await readText(root, basename(root));
-    return { root: dirname(root), dir: '', files: [{ path: basename(root), text }] };
+    return { root: dirname(root), dir: '', files: [await readText(root, basename(root))] };
   }
   const paths: string[] = [];
   await collect(root, '', paths, signal);
@@ -35,7 +34,7 @@ export async function readDirectory(dir: string, signal?: AbortSignal, display: 
   const files: SourceFiles['files'] = [];
   for (const path of paths) {
     throwIfAborted(signal);
-    files.push({ path, text: await readText(join(root, path), path) });
+    files.push(await readText(join(root, path), path));
   }
   return { root, dir: '', files };
 }
@@ -65,7 +64,7 @@ async function collect(abs: string, rel: string, out: string[], signal: AbortSig
   }
 }
 
-async function readText(abs: string, rel: string): Promise<string> {
+async function readText(abs: string, rel: string): Promise<SourceFile> {
   let bytes: Buffer;
   try {
     bytes = await readFile(abs);

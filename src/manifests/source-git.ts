@@ -24,8 +24,8 @@ export interface GitTreeOptions {
  * database with isomorphic-git: no checkout, so it works on bare repositories, packfiles and
  * packed refs exactly as `git` writes them. Paths are relative to `dir`, sorted.
  *
- * Throws a ManifestError when the repository, the ref or the directory does not exist, or a
- * manifest is not UTF-8.
+ * Throws a ManifestError when the repository, the ref or the directory does not exist. A
+ * manifest that is not UTF-8 comes back `unreadable` (an issue of that file, see `decodeManifest`).
  */
 export async function readGitTree(opts: GitTreeOptions, signal?: AbortSignal): Promise<SourceFiles> {
   const display = opts.display ?? opts.repo;
@@ -51,11 +51,10 @@ export async function readGitTree(opts: GitTreeOptions, signal?: AbortSignal): P
   await walkTree(gitdir, treeOid, '', blobs, cache, signal);
   blobs.sort((a, b) => compareCodeUnits(a.path, b.path));
   const files: SourceFiles['files'] = [];
-  const where = ` (${opts.ref} ${commit.slice(0, 12)})`;
   for (const blob of blobs) {
     throwIfAborted(signal);
     const { blob: bytes } = await git.readBlob({ fs, gitdir, oid: blob.oid, cache });
-    files.push({ path: blob.path, text: decodeManifest(blob.path, bytes, where) });
+    files.push(decodeManifest(blob.path, bytes));
   }
   return { root, dir, ref: opts.ref, commit, files };
 }

@@ -313,7 +313,13 @@ const appSpecProperties = {
     description: `Environment variables: a string (numbers and booleans are turned into strings) or { secret: NAME }. Reserved: ${RESERVED_ENV_KEYS.join(', ')}.`,
     propertyNames: { ...envKey, not: { enum: RESERVED_ENV_KEYS } },
     additionalProperties: {
-      anyOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }, secretRef],
+      anyOf: [
+        // A process environment cannot hold a NUL byte: refuse it here, not when the app starts.
+        { type: 'string', pattern: '^[^\\u0000]*$', patternErrorMessage: 'must not contain a NUL byte (\\0): a process environment cannot hold one' },
+        { type: 'number' },
+        { type: 'boolean' },
+        secretRef,
+      ],
       errorMessage: 'must be a string or { secret: NAME }',
     },
   },
