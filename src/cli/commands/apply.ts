@@ -4,7 +4,8 @@ import type { Command, CommandContext } from '../command.js';
 import { UsageError } from '../../errors.js';
 import { configDirOf } from '../../manifests/api.js';
 import { applyStages, type ApplySource, type ReviewedStage } from '../../operations/apply-stages.js';
-import { isPlanFileText, parsePlanFile } from '../../reconciler/plan-file.js';
+import { planKey } from '../../operations/plan-files.js';
+import { isPlanFileText, parsePlanFile, verifyPlanFile } from '../../reconciler/plan-file.js';
 import { renderApplyEvent, renderApplySummary } from '../../render/progress.js';
 import { renderText, useColor } from '../../render/text.js';
 import { SOURCE_OPTIONS, desiredOf, readSourceFromArgs } from '../source-args.js';
@@ -26,7 +27,9 @@ const command: Command = {
     '',
     'A PLANFILE (saved by `setopsd plan --out FILE`, recognised by its content) applies exactly the',
     'reviewed desired models; a stage whose state changed since the plan was made is refused as',
-    'stale and nothing of it is applied.',
+    'stale and nothing of it is applied. Plan files are signed (HMAC-SHA256) with the state',
+    'directory\'s plan.key, or with $SETOPSD_PLAN_KEY when set (CI: plan and apply on different',
+    'machines share it); a plan file edited in any way is refused.',
     '',
     'Options:',
     '  DIR                  Config directory (default: the current directory).',
@@ -74,6 +77,7 @@ async function run(ctx: CommandContext): Promise<number> {
   if (planFile !== null) {
     const file = parsePlanFile(planFile.text, planFile.path);
     stateDir = resolveStateDir(ctx, { root: file.source.root, ...(file.source.commit ? { commit: file.source.commit } : {}) });
+    verifyPlanFile(file, await planKey(stateDir, deps.env, { create: false }), planFile.path);
     source = { kind: 'plan-file', file, configRoot: configDirOf(file.source) };
   } else {
     const files = await readSourceFromArgs(ctx);

@@ -7,7 +7,7 @@ import { readGitTree } from '../../manifests/source-git.js';
 import type { StagePlan } from '../../reconciler/stage-plan.js';
 import { planStages } from '../../operations/plan-stages.js';
 import { planFileOf } from '../../reconciler/plan-file.js';
-import { writePlanFile } from '../../operations/plan-files.js';
+import { planKey, writePlanFile } from '../../operations/plan-files.js';
 import { attributeFiles, changedFiles, changedStageKeys } from '../../reconciler/plan-compare.js';
 import type { PlanSource } from '../../reconciler/plan-document.js';
 import { SOURCE_OPTIONS, desiredOf, readSourceFromArgs } from '../source-args.js';
@@ -103,7 +103,7 @@ async function runPlan(ctx: CommandContext): Promise<number> {
   const out = str(values.out);
   if (out !== undefined) {
     const path = resolve(ctx.deps.cwd, out);
-    await writePlanFile(path, planFileOf(plans, { ...planSource, root: source.root, dir: source.dir }));
+    await writePlanFile(path, planFileOf(plans, { ...planSource, root: source.root, dir: source.dir }), await planKey(stateDir, ctx.deps.env, { create: true }));
   }
   ctx.deps.stdout.write(renderPlans(plans, format, { deps: ctx.deps, source: planSource, showFiles: baseSource !== undefined }));
   if (out !== undefined) ctx.deps.stderr.write(`Saved the plan to ${out}; apply exactly this plan with: setopsd apply ${out}\n`);
