@@ -6,7 +6,7 @@ import { configDirOf } from '../../manifests/api.js';
 import { applyStages, type ApplySource, type ReviewedStage } from '../../operations/apply-stages.js';
 import { planKey } from '../../operations/plan-files.js';
 import { isPlanFileText, parsePlanFile, verifyPlanFile } from '../../reconciler/plan-file.js';
-import { renderApplyEvent, renderApplySummary } from '../../render/progress.js';
+import { applyProgressPrinter, renderApplySummary } from '../../render/progress.js';
 import { renderText, useColor } from '../../render/text.js';
 import { SOURCE_OPTIONS, desiredOf, readSourceFromArgs } from '../source-args.js';
 import { STATE_DIR_HELP, STATE_DIR_OPTION, resolveStateDir } from '../state-dir.js';
@@ -88,8 +88,9 @@ async function run(ctx: CommandContext): Promise<number> {
     source = { kind: 'desired', desired: desiredOf(files, deps.cwd), commit: files.commit ?? null, ref: files.ref ?? null, configRoot: configDirOf(files) };
   }
   const terminal = deps.prompt !== undefined && deps.isTTY.stdin;
+  const progress = applyProgressPrinter();
   const result = await applyStages(
-    { deps, stateDir },
+    { deps: quietEngineLog(deps), stateDir },
     {
       source,
       stages: stringList(v.stage),
@@ -99,7 +100,7 @@ async function run(ctx: CommandContext): Promise<number> {
       parallel,
       ...(typeof v.secrets === 'string' ? { secretsFile: resolve(deps.cwd, v.secrets) } : {}),
       onReview: (reviewed) => deps.stdout.write(renderText(reviewed.map((r) => r.plan), { color: useColor(deps) })),
-      onEvent: (e) => deps.stdout.write(renderApplyEvent(e)),
+      onEvent: (e) => deps.stdout.write(progress(e)),
     },
     signal,
   );
@@ -107,9 +108,20 @@ async function run(ctx: CommandContext): Promise<number> {
     deps.stdout.write('apply: canceled, nothing changed\n');
     return 1;
   }
-  if (result.outcomes.length === 0) return 0;
-  deps.stdout.write(renderApplySummary(result.outcomes));
+  // Stages without changes are unchanged too: the closing line appears on every run.
+  const unchanged = result.reviewed.filter((r) => !r.hasChanges).map((r) => ({ ref: r.plan.ref, status: 'unchanged' as const }));
+  deps.stdout.write(renderApplySummary([...unchanged, ...result.outcomes]));
   return result.outcomes.every((o) => o.status === 'succeeded' || o.status === 'unchanged') ? 0 : 1;
+}
+
+/**
+ * The deps for the apply with an engine log that does not repeat on stderr what the progress
+ * lines print (a failed deployment's message): warnings are shown at `error` level and above,
+ * unless SETOPSD_LOG_LEVEL asks for a level.
+ */
+function quietEngineLog(deps: CommandContext['deps']): CommandContext['deps'] {
+  if (deps.env.SETOPSD_LOG_LEVEL !== undefined || deps.log.levelVal >= deps.log.levels.values.error!) return deps;
+  return { ...deps, log: deps.log.child({}, { level: 'error' }) };
 }
 
 /**
