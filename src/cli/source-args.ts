@@ -5,7 +5,6 @@ import { ManifestError, UsageError, ValidationError, type Issue } from '../error
 import type { DesiredState, SourceFiles } from '../manifests/api.js';
 import { loadDesired } from '../manifests/load.js';
 import { readDirectory } from '../manifests/source-dir.js';
-import { readGitTree } from '../manifests/source-git.js';
 
 /** parseArgs options of every command that reads manifests: `[DIR | --repo PATH --ref REF [--dir SUB]]`. */
 export const SOURCE_OPTIONS = {
@@ -39,6 +38,8 @@ export async function readSourceFromArgs(ctx: CommandContext): Promise<SourceFil
   let where: string;
   if (repo !== undefined) {
     if (given !== undefined) throw new UsageError(`give either a directory ("${given}") or --repo, not both`);
+    // isomorphic-git is loaded only for git sources: a directory source starts faster without it.
+    const { readGitTree } = await import('../manifests/source-git.js');
     source = await readGitTree({ repo: resolve(ctx.deps.cwd, repo), ref: ref ?? 'HEAD', dir, display: repo }, ctx.signal);
     where = `${repo} at ${source.ref}${source.dir ? ` in ${source.dir}/` : ''}`;
   } else {

@@ -3,7 +3,6 @@ import type { Command, CommandContext } from '../command.js';
 import { UsageError } from '../../errors.js';
 import type { DesiredState, SourceFiles } from '../../manifests/api.js';
 import { loadDesired } from '../../manifests/load.js';
-import { readGitTree } from '../../manifests/source-git.js';
 import type { StagePlan } from '../../reconciler/stage-plan.js';
 import { planStages } from '../../operations/plan-stages.js';
 import { planFileOf } from '../../reconciler/plan-file.js';
@@ -80,6 +79,7 @@ async function runPlan(ctx: CommandContext): Promise<number> {
     if (values.ref !== undefined) throw new UsageError('--ref cannot be combined with --head; the head commit is planned');
     if (ctx.args.positionals.length > 0) throw new UsageError('a config directory cannot be combined with --repo');
     const where = { repo: resolve(ctx.deps.cwd, repo), dir: str(values.dir) };
+    const { readGitTree } = await import('../../manifests/source-git.js');
     source = await readGitTree({ ...where, ref: head }, ctx.signal);
     baseSource = await readGitTree({ ...where, ref: base }, ctx.signal);
   } else {
