@@ -3,7 +3,11 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { ManifestError, throwIfAborted } from '../errors.js';
 import { compareCodeUnits } from '../model/canonical.js';
 import type { SourceFile, SourceFiles } from './api.js';
+import { mapBounded } from './bounded.js';
 import { SKIPPED_DIRS, decodeManifest, isManifestName } from './decode.js';
+
+/** Files read at once by `readDirectory`. */
+const READ_CONCURRENCY = 16;
 
 /**
  * Reads every `*.yaml` / `*.yml` file under `dir` (recursively; `node_modules`, `.git` and
@@ -31,11 +35,8 @@ export async function readDirectory(dir: string, signal?: AbortSignal, display: 
   const paths: string[] = [];
   await collect(root, '', paths, signal);
   paths.sort(compareCodeUnits);
-  const files: SourceFiles['files'] = [];
-  for (const path of paths) {
-    throwIfAborted(signal);
-    files.push(await readText(join(root, path), path));
-  }
+  // Concurrent, bounded reads: one after another, most of a large load waits on the file system.
+  const files = await mapBounded(paths, READ_CONCURRENCY, (path) => readText(join(root, path), path), signal);
   return { root, dir: '', files };
 }
 
