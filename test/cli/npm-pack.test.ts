@@ -39,6 +39,7 @@ function setopsd(args: string[], cwd: string): Promise<{ code: number | null; st
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', (err) => resolve({ code: null, stdout, stderr: stderr + String(err) }));
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
@@ -53,7 +54,7 @@ t.test('npm pack builds dist/ and ships what runs, not the tests', async (t) => 
   // A clean copy of the sources: no dist/, no state directories, no tests.
   const copy = join(root, 'src-copy');
   mkdirSync(copy);
-  for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'README.md', 'bin', 'src', 'docs', 'examples']) {
+  for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'README.md', 'bin', 'src', 'scripts', 'docs', 'examples']) {
     cpSync(join(repoRoot, f), join(copy, f), { recursive: true, filter: (p) => !/\/(\.setopsd|node_modules)(\/|$)/.test(p) });
   }
   symlinkSync(join(repoRoot, 'node_modules'), join(copy, 'node_modules'));
