@@ -57,8 +57,8 @@ export async function readSourceFromArgs(ctx: CommandContext): Promise<SourceFil
 }
 
 /** Loads a source's desired state or throws the located ValidationError (exit 1, nothing planned). */
-export function desiredOf(source: SourceFiles, cwd: string): DesiredState {
-  const result = loadDesired(source);
+export function desiredOf(source: SourceFiles, cwd: string, stages: readonly string[] = []): DesiredState {
+  const result = loadDesired(source, { stages });
   if (!result.ok) throw new ValidationError(displayIssues(source, result.issues, cwd));
   return result.value;
 }

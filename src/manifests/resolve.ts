@@ -22,7 +22,7 @@ export interface ResolvedStage {
  * one canonical StageModel per stage. Stages with problems are still checked fully, so every
  * problem is reported at once.
  */
-export function resolveStages(scope: Scope, validators: Validators, issues: Issue[]): ResolvedStage[] {
+export function resolveStages(scope: Scope, validators: Validators, issues: Issue[], keep: (key: string) => boolean = () => true): ResolvedStage[] {
   const out: ResolvedStage[] = [];
   const staged: StagedIssues = new Map();
   for (const key of [...scope.projects.keys()].sort()) {
@@ -30,6 +30,7 @@ export function resolveStages(scope: Scope, validators: Validators, issues: Issu
     checkStageOrder(project, issues);
     checkOverrideTargets(project, issues);
     for (const name of [...project.stages.keys()].sort()) {
+      if (!keep(`${key}/${name}`)) continue;
       const r = resolveStage(project, project.stages.get(name)!, validators, issues, staged);
       if (r) out.push(r);
     }

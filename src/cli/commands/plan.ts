@@ -85,7 +85,8 @@ async function runPlan(ctx: CommandContext): Promise<number> {
   } else {
     source = await readSourceFromArgs(ctx);
   }
-  const desired = desiredOf(source, ctx.deps.cwd);
+  // Only the selected stages are resolved; --base compares whole states, so it resolves all.
+  const desired = desiredOf(source, ctx.deps.cwd, baseSource === undefined ? stringList(values.stage) : []);
   const stateDir = resolveStateDir(ctx, source);
   let plans: StagePlan[] = await planStages({ desired, stateDir, deps: ctx.deps, signal: ctx.signal, stages: stringList(values.stage), refresh: values.refresh === true });
   const planSource: PlanSource = { ref: source.ref, commit: source.commit };
