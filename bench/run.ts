@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const BENCHMARKS = ['validate', 'plan', 'local', 'daemon', 'replan', 'webhook', 'router'];
+const BENCHMARKS = ['validate', 'plan', 'local', 'daemon', 'replan', 'webhook', 'router', 'wide-mapping', 'one-file-per-app', 'startup'];
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const named = args.filter((a) => BENCHMARKS.includes(a));

@@ -31,6 +31,8 @@ if ! command -v redis-server >/dev/null 2>&1; then
 fi
 
 npm ci --no-audit --no-fund
+# The example app is its own package (examples/app/package.json): install its dependencies.
+npm install --prefix examples/app --no-audit --no-fund --no-package-lock
 SETOPSD_ROUTER_PORT="$port" ./bin/setopsd apply examples --stage acme/shop/staging --yes
 
 echo

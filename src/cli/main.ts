@@ -1,9 +1,10 @@
-import { parseArgs } from 'node:util';
 import { createRequire } from 'node:module';
 import { COMMANDS } from './commands/index.js';
 import type { Deps } from '../deps.js';
 import { SetopsError, UsageError, ValidationError, formatIssue } from '../errors.js';
 import { fileSystemError } from '../state/fs-errors.js';
+import { didYouMean } from '../schema/suggest.js';
+import { parseCommandArgs } from './parse-argv.js';
 
 const require = createRequire(import.meta.url);
 
@@ -23,7 +24,7 @@ function topHelp(): string {
     'Commands:',
     ...lines,
     '',
-    'Run `setopsd <command> --help` for the options of a command.',
+    'Run `setopsd help <command>` (or `setopsd <command> --help`) for the options of a command.',
     'Options: --help, --version',
     '',
   ].join('\n');
@@ -35,6 +36,7 @@ function topHelp(): string {
  */
 export async function main(argv: string[], deps: Deps, signal: AbortSignal): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === 'help' && rest.length > 0) return main([rest[0]!, '--help'], deps, signal);
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     deps.stdout.write(topHelp());
     return name === undefined ? 1 : 0;
@@ -45,7 +47,7 @@ export async function main(argv: string[], deps: Deps, signal: AbortSignal): Pro
   }
   const entry = COMMANDS[name];
   if (!entry) {
-    deps.stderr.write(`setopsd: unknown command "${name}"\n\n${topHelp()}`);
+    deps.stderr.write(`setopsd: unknown command "${name}"${didYouMean(name, Object.keys(COMMANDS))}\n\n${topHelp()}`);
     return 1;
   }
   try {
@@ -54,13 +56,7 @@ export async function main(argv: string[], deps: Deps, signal: AbortSignal): Pro
       deps.stdout.write(command.help.endsWith('\n') ? command.help : command.help + '\n');
       return 0;
     }
-    let parsed;
-    try {
-      parsed = parseArgs({ args: rest, options: command.options, allowPositionals: true, strict: true });
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-    return await command.run({ args: parsed as never, deps, signal });
+    return await command.run({ args: parseCommandArgs(command, rest), deps, signal });
   } catch (err) {
     return reportError(err, name, deps);
   }

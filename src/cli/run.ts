@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline/promises';
-import { pino } from 'pino';
-import pretty from 'pino-pretty';
+import type { Logger } from 'pino';
+import { createRequire } from 'node:module';
 import { main } from './main.js';
 import type { Deps } from '../deps.js';
 import { realClock, realSleep } from '../sleep.js';
@@ -9,15 +9,36 @@ import { realClock, realSleep } from '../sleep.js';
  * Process entry: builds the real Deps once, wires SIGINT/SIGTERM to one root AbortController
  * (the first signal aborts, a second exits at once) and sets the exit code.
  */
+const require = createRequire(import.meta.url);
+
+/**
+ * The logger, made on first use: pino (and pino-pretty on a terminal) is a large part of the
+ * start-up of a command that never logs (`validate`, `plan` of a directory).
+ */
+function lazyLogger(make: () => Logger): Logger {
+  let real: Logger | undefined;
+  return new Proxy({} as Logger, {
+    get: (_target, prop) => {
+      real ??= make();
+      const value = Reflect.get(real, prop, real) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(real) : value;
+    },
+    set: (_target, prop, value) => Reflect.set((real ??= make()), prop, value),
+  });
+}
+
 export function defaultDeps(): Deps {
   const level = process.env.SETOPSD_LOG_LEVEL ?? 'warn';
   return {
     clock: realClock,
     sleep: realSleep,
-    // JSON lines for machines; on a terminal, pino-pretty's readable lines (colour unless NO_COLOR).
-    log: process.stderr.isTTY
-      ? pino({ level, base: undefined }, pretty({ destination: 2, colorize: !process.env.NO_COLOR, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' }))
-      : pino({ level, base: undefined }, pino.destination(2)),
+    log: lazyLogger(() => {
+      const { pino } = require('pino') as typeof import('pino');
+      // JSON lines for machines; on a terminal, pino-pretty's readable lines (colour unless NO_COLOR).
+      return process.stderr.isTTY
+        ? pino({ level, base: undefined }, (require('pino-pretty') as typeof import('pino-pretty'))({ destination: 2, colorize: !process.env.NO_COLOR, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' }))
+        : pino({ level, base: undefined }, pino.destination(2));
+    }),
     env: process.env,
     cwd: process.cwd(),
     stdout: { write: (s) => void process.stdout.write(s) },

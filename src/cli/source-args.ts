@@ -5,7 +5,6 @@ import { ManifestError, UsageError, ValidationError, type Issue } from '../error
 import type { DesiredState, SourceFiles } from '../manifests/api.js';
 import { loadDesired } from '../manifests/load.js';
 import { readDirectory } from '../manifests/source-dir.js';
-import { readGitTree } from '../manifests/source-git.js';
 
 /** parseArgs options of every command that reads manifests: `[DIR | --repo PATH --ref REF [--dir SUB]]`. */
 export const SOURCE_OPTIONS = {
@@ -39,6 +38,8 @@ export async function readSourceFromArgs(ctx: CommandContext): Promise<SourceFil
   let where: string;
   if (repo !== undefined) {
     if (given !== undefined) throw new UsageError(`give either a directory ("${given}") or --repo, not both`);
+    // isomorphic-git is loaded only for git sources: a directory source starts faster without it.
+    const { readGitTree } = await import('../manifests/source-git.js');
     source = await readGitTree({ repo: resolve(ctx.deps.cwd, repo), ref: ref ?? 'HEAD', dir, display: repo }, ctx.signal);
     where = `${repo} at ${source.ref}${source.dir ? ` in ${source.dir}/` : ''}`;
   } else {
@@ -56,8 +57,8 @@ export async function readSourceFromArgs(ctx: CommandContext): Promise<SourceFil
 }
 
 /** Loads a source's desired state or throws the located ValidationError (exit 1, nothing planned). */
-export function desiredOf(source: SourceFiles, cwd: string): DesiredState {
-  const result = loadDesired(source);
+export function desiredOf(source: SourceFiles, cwd: string, stages: readonly string[] = []): DesiredState {
+  const result = loadDesired(source, { stages });
   if (!result.ok) throw new ValidationError(displayIssues(source, result.issues, cwd));
   return result.value;
 }

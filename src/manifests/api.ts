@@ -13,7 +13,15 @@ export interface SourceFiles {
   /** Git source: the ref as given and the commit it resolved to. */
   ref?: string;
   commit?: string;
-  files: { path: string; text: string }[];
+  files: SourceFile[];
+}
+
+/** One manifest file of a source. */
+export interface SourceFile {
+  path: string;
+  text: string;
+  /** The file could not be decoded (not UTF-8): where and why; `text` is empty. */
+  unreadable?: { line: number; col: number; message: string };
 }
 
 /** Validation result: every issue, not only the first, in a stable order. */

@@ -3,6 +3,7 @@ import { API_VERSION, KINDS, type AppDoc, type Kind, type OrganizationDoc, type 
 import { didYouMean } from '../schema/suggest.js';
 import type { SchemaProblem, Validators } from '../schema/validate.js';
 import { isPlainObject } from './merge-patch.js';
+import { salvage } from './salvage.js';
 import { locate, type ParsedDoc } from './yaml-docs.js';
 
 /** A schema-checked document whose metadata is usable (its spec may still be invalid). */
@@ -13,6 +14,11 @@ export interface Declared<K extends Kind = Kind, D = unknown> {
   value: D;
   /** The spec passed the schema (defaults filled in). */
   specOk: boolean;
+  /**
+   * `value` is well-formed enough for cross-reference checks: the spec passed the schema, or
+   * its invalid parts were removed (`salvage`). Only `specOk` declarations make models.
+   */
+  checkable: boolean;
 }
 
 export type DeclaredOrganization = Declared<'Organization', OrganizationDoc>;
@@ -65,7 +71,9 @@ export function declare(parsed: ParsedDoc, validators: Validators, issues: Issue
   );
   if (!metadataOk) return undefined;
   const name = (v.metadata as { name: string }).name;
-  return { kind: kind as Kind, name, parsed, value: v, specOk: problems.length === 0 } as AnyDeclared;
+  if (problems.length === 0) return { kind: kind as Kind, name, parsed, value: v, specOk: true, checkable: true } as AnyDeclared;
+  const rest = salvage(v, problems, (x) => validators.document(kind as Kind, x));
+  return { kind: kind as Kind, name, parsed, value: rest ?? v, specOk: false, checkable: rest !== undefined } as AnyDeclared;
 }
 
 /**

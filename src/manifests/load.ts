@@ -19,6 +19,12 @@ export interface LoadOptions {
    * of the load only reads them. Entries of files no longer in the source are dropped.
    */
   cache?: ParseCache;
+  /**
+   * `--stage` selectors (ORG/PROJECT/STAGE, PROJECT/STAGE or STAGE): only the stages they match
+   * are resolved (every file is still parsed and checked; `plan --stage X` does not resolve,
+   * hash or plan the others). Default: every stage.
+   */
+  stages?: readonly string[];
 }
 
 /** What `loadDesired` keeps per file between loads (see `LoadOptions.cache`). */
@@ -40,6 +46,11 @@ export function loadDesired(files: SourceFiles, opts: LoadOptions = {}): Result<
   const sorted = [...files.files].sort((a, b) => compareCodeUnits(a.path, b.path));
   const seen = new Set<string>();
   for (const file of sorted) {
+    if (file.unreadable) {
+      const { line, col, message } = file.unreadable;
+      issues.push({ file: file.path, line, col, pointer: '', message });
+      continue;
+    }
     const key = opts.cache ? `${file.path}\u0000${createHash('sha1').update(file.text).digest('hex')}` : '';
     let entry = opts.cache?.get(key);
     if (entry === undefined) {
@@ -58,7 +69,12 @@ export function loadDesired(files: SourceFiles, opts: LoadOptions = {}): Result<
   }
   if (opts.cache) for (const key of opts.cache.keys()) if (!seen.has(key)) opts.cache.delete(key);
   const scope = buildScope(declared, issues);
-  const resolved = resolveStages(scope, validators, issues);
+  // A selector that matches no stage of the manifests (a typo, or a stage only in the state
+  // directory) resolves everything, so the caller's "no such stage" can list every known one.
+  const keys = [...scope.projects].flatMap(([project, p]) => [...p.stages.keys()].map((stage) => `${project}/${stage}`));
+  const selectors = opts.stages ?? [];
+  const narrowed = selectors.length > 0 && selectors.every((sel) => keys.some((key) => matchesStage(key, sel)));
+  const resolved = resolveStages(scope, validators, issues, narrowed ? (key) => selectors.some((sel) => matchesStage(key, sel)) : undefined);
   if (issues.length > 0) return { ok: false, issues: sortIssues(issues) };
 
   resolved.sort((a, b) => compareCodeUnits(stageKey(refOf(a.model)), stageKey(refOf(b.model))));
@@ -79,6 +95,13 @@ export function loadDesired(files: SourceFiles, opts: LoadOptions = {}): Result<
       },
     },
   };
+}
+
+/** Whether a stage key `org/project/stage` ends with the selector's parts (as `--stage` matches). */
+function matchesStage(key: string, selector: string): boolean {
+  const parts = selector.split('/');
+  const k = key.split('/');
+  return parts.length <= 3 && parts.every((p, i) => p === k[k.length - parts.length + i]);
 }
 
 /** Stable issue order: file, line, column, pointer, message; exact duplicates dropped. */

@@ -47,7 +47,7 @@ export function projectModel(p: ProjectScope): StageModel['project'] {
 
 /** A stage's settings; notifications get their default names. Undefined when the spec is invalid. */
 export function stageSettings(d: DeclaredStage, issues: Issue[]): StageSettings | undefined {
-  if (!d.specOk) return undefined;
+  if (!d.checkable) return undefined;
   const spec = d.value.spec;
   const notifications: Record<string, NotificationModel> = {};
   const explicit = new Map<string, number>();
@@ -172,7 +172,7 @@ export function appModel(name: string, spec: AppSpec, ctx: AppContext): AppModel
       );
       return;
     }
-    const type = (ctx.services[link.service]?.type ?? (decl.specOk ? decl.value.spec.type : undefined)) as ServiceType | undefined;
+    const type = (ctx.services[link.service]?.type ?? (decl.checkable ? decl.value.spec.type : undefined)) as ServiceType | undefined;
     if (type === 'volume' && link.path === undefined) {
       issues.push(issueAt(d.parsed, ptr, `link to volume service "${link.service}" needs a mount path; add path: /data (any absolute path)`));
     }

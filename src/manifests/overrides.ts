@@ -47,7 +47,7 @@ export function specFor<S>(
   check: (v: unknown) => SchemaProblem[],
   issues: Issue[],
 ): S | undefined {
-  if (!d.specOk) return undefined;
+  if (!d.checkable) return undefined;
   const { stages, ...base } = d.value.spec as { stages?: Record<string, unknown> };
   const patch = stages?.[stage];
   if (patch === undefined) return base as S;

@@ -22,7 +22,7 @@ export interface ResolvedStage {
  * one canonical StageModel per stage. Stages with problems are still checked fully, so every
  * problem is reported at once.
  */
-export function resolveStages(scope: Scope, validators: Validators, issues: Issue[]): ResolvedStage[] {
+export function resolveStages(scope: Scope, validators: Validators, issues: Issue[], keep: (key: string) => boolean = () => true): ResolvedStage[] {
   const out: ResolvedStage[] = [];
   const staged: StagedIssues = new Map();
   for (const key of [...scope.projects.keys()].sort()) {
@@ -30,6 +30,7 @@ export function resolveStages(scope: Scope, validators: Validators, issues: Issu
     checkStageOrder(project, issues);
     checkOverrideTargets(project, issues);
     for (const name of [...project.stages.keys()].sort()) {
+      if (!keep(`${key}/${name}`)) continue;
       const r = resolveStage(project, project.stages.get(name)!, validators, issues, staged);
       if (r) out.push(r);
     }
@@ -47,14 +48,16 @@ function resolveStage(
 ): ResolvedStage | undefined {
   const stage = stageDecl.name;
   const before = issues.length;
+  // Parts whose spec failed its schema are still checked (from their well-formed rest), never modelled.
+  let incomplete = !stageDecl.specOk;
   const stagedBefore = stagedCount(staged);
   const settings = stageSettings(stageDecl, issues);
-  const excluded = new Set<string>(stageDecl.specOk ? stageDecl.value.spec.exclude : []);
+  const excluded = new Set<string>(stageDecl.checkable ? stageDecl.value.spec.exclude.filter((n) => typeof n === 'string') : []);
   const origins: Record<string, string[]> = { stage: [stageDecl.parsed.file] };
   for (const n of Object.keys(settings?.notifications ?? {})) origins[`notification/${n}`] = [stageDecl.parsed.file];
 
   // Excludes must name something of the project that exists in this stage.
-  if (stageDecl.specOk) {
+  if (stageDecl.checkable) {
     const known = new Set<string>();
     for (const [n, list] of [...p.apps, ...p.services]) if (inStage(list as (DeclaredApp | DeclaredService)[], stage)) known.add(n);
     stageDecl.value.spec.exclude.forEach((n, i) => {
@@ -76,6 +79,7 @@ function resolveStage(
     const d = inStage(p.services.get(name), stage);
     if (!d || excluded.has(name)) continue;
     serviceDecls.set(name, d);
+    if (!d.specOk) incomplete = true;
     const spec = specFor<ServiceSpec>(d, stage, validators.serviceSpec, issues);
     if (!spec) continue;
     services[name] = serviceModel(spec, settings?.protected ?? false);
@@ -88,6 +92,7 @@ function resolveStage(
   for (const name of [...p.apps.keys()].sort()) {
     const d = inStage(p.apps.get(name), stage);
     if (!d || excluded.has(name)) continue;
+    if (!d.specOk) incomplete = true;
     const spec = specFor<AppSpec>(d, stage, validators.appSpec, issues);
     if (!spec) continue;
     const app = appModel(name, spec, { d, stage, issues, staged, services, serviceDecls });
@@ -107,7 +112,7 @@ function resolveStage(
   }
 
   // No model from invalid parts (their problems are already reported).
-  if (!settings || !p.organization.specOk || !p.project.specOk || issues.length > before || stagedCount(staged) > stagedBefore) return undefined;
+  if (incomplete || !settings || !p.organization.specOk || !p.project.specOk || issues.length > before || stagedCount(staged) > stagedBefore) return undefined;
   const model: StageModel = sortKeys({
     organization: organizationModel(p),
     project: projectModel(p),

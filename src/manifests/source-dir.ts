@@ -2,8 +2,12 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ManifestError, throwIfAborted } from '../errors.js';
 import { compareCodeUnits } from '../model/canonical.js';
-import type { SourceFiles } from './api.js';
+import type { SourceFile, SourceFiles } from './api.js';
+import { mapBounded } from './bounded.js';
 import { SKIPPED_DIRS, decodeManifest, isManifestName } from './decode.js';
+
+/** Files read at once by `readDirectory`. */
+const READ_CONCURRENCY = 16;
 
 /**
  * Reads every `*.yaml` / `*.yml` file under `dir` (recursively; `node_modules`, `.git` and
@@ -11,7 +15,7 @@ import { SKIPPED_DIRS, decodeManifest, isManifestName } from './decode.js';
  * `dir` may also name a single manifest file. Paths in the result are relative to `dir`, with
  * `/` separators, sorted by code unit.
  *
- * Throws a ManifestError when `dir` does not exist, a file cannot be read or is not UTF-8;
+ * Throws a ManifestError when `dir` does not exist, a file cannot be read (a file that is not UTF-8 comes back `unreadable`);
  * messages name the directory as `display` (default: `dir` as given).
  */
 export async function readDirectory(dir: string, signal?: AbortSignal, display: string = dir): Promise<SourceFiles> {
@@ -26,17 +30,13 @@ export async function readDirectory(dir: string, signal?: AbortSignal, display: 
     throw new ManifestError(`${display}: cannot read (${cause.code ?? cause.message})`, { data: { dir: display }, cause });
   });
   if (info.isFile()) {
-    const text = await readText(root, basename(root));
-    return { root: dirname(root), dir: '', files: [{ path: basename(root), text }] };
+    return { root: dirname(root), dir: '', files: [await readText(root, basename(root))] };
   }
   const paths: string[] = [];
   await collect(root, '', paths, signal);
   paths.sort(compareCodeUnits);
-  const files: SourceFiles['files'] = [];
-  for (const path of paths) {
-    throwIfAborted(signal);
-    files.push({ path, text: await readText(join(root, path), path) });
-  }
+  // Concurrent, bounded reads: one after another, most of a large load waits on the file system.
+  const files = await mapBounded(paths, READ_CONCURRENCY, (path) => readText(join(root, path), path), signal);
   return { root, dir: '', files };
 }
 
@@ -65,7 +65,7 @@ async function collect(abs: string, rel: string, out: string[], signal: AbortSig
   }
 }
 
-async function readText(abs: string, rel: string): Promise<string> {
+async function readText(abs: string, rel: string): Promise<SourceFile> {
   let bytes: Buffer;
   try {
     bytes = await readFile(abs);

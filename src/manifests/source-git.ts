@@ -5,7 +5,11 @@ import git from 'isomorphic-git';
 import { ManifestError, throwIfAborted } from '../errors.js';
 import { compareCodeUnits } from '../model/canonical.js';
 import type { SourceFiles } from './api.js';
+import { mapBounded } from './bounded.js';
 import { SKIPPED_DIRS, decodeManifest, isManifestName } from './decode.js';
+
+/** Blobs read at once. */
+const READ_CONCURRENCY = 16;
 
 /** Where to read manifests from in a git repository. */
 export interface GitTreeOptions {
@@ -24,8 +28,8 @@ export interface GitTreeOptions {
  * database with isomorphic-git: no checkout, so it works on bare repositories, packfiles and
  * packed refs exactly as `git` writes them. Paths are relative to `dir`, sorted.
  *
- * Throws a ManifestError when the repository, the ref or the directory does not exist, or a
- * manifest is not UTF-8.
+ * Throws a ManifestError when the repository, the ref or the directory does not exist. A
+ * manifest that is not UTF-8 comes back `unreadable` (an issue of that file, see `decodeManifest`).
  */
 export async function readGitTree(opts: GitTreeOptions, signal?: AbortSignal): Promise<SourceFiles> {
   const display = opts.display ?? opts.repo;
@@ -50,13 +54,8 @@ export async function readGitTree(opts: GitTreeOptions, signal?: AbortSignal): P
   const blobs: { path: string; oid: string }[] = [];
   await walkTree(gitdir, treeOid, '', blobs, cache, signal);
   blobs.sort((a, b) => compareCodeUnits(a.path, b.path));
-  const files: SourceFiles['files'] = [];
-  const where = ` (${opts.ref} ${commit.slice(0, 12)})`;
-  for (const blob of blobs) {
-    throwIfAborted(signal);
-    const { blob: bytes } = await git.readBlob({ fs, gitdir, oid: blob.oid, cache });
-    files.push({ path: blob.path, text: decodeManifest(blob.path, bytes, where) });
-  }
+  // Concurrent, bounded reads sharing one isomorphic-git cache (packfile indexes are read once).
+  const files = await mapBounded(blobs, READ_CONCURRENCY, async (blob) => decodeManifest(blob.path, (await git.readBlob({ fs, gitdir, oid: blob.oid, cache })).blob), signal);
   return { root, dir, ref: opts.ref, commit, files };
 }
 

@@ -10,7 +10,7 @@ export function checkStageOrder(p: ProjectScope, issues: Issue[]): void {
   const names = [...stages.keys()].sort();
   for (const name of names) {
     const d = stages.get(name)!;
-    if (!d.specOk) continue;
+    if (!d.checkable) continue;
     const after = d.value.spec.after;
     if (after === undefined) continue;
     if (after === name) {
@@ -34,7 +34,7 @@ export function checkStageOrder(p: ProjectScope, issues: Issue[]): void {
     while (cur !== undefined && !path.includes(cur)) {
       path.push(cur);
       const d = stages.get(cur);
-      const next: string | undefined = d?.specOk ? d.value.spec.after : undefined;
+      const next: string | undefined = d?.checkable ? d.value.spec.after : undefined;
       cur = next !== undefined && next !== cur && stages.has(next) ? next : undefined;
     }
     if (cur === undefined) continue;
@@ -59,7 +59,7 @@ export function checkOverrideTargets(p: ProjectScope, issues: Issue[]): void {
   const names = [...p.stages.keys()].sort();
   const all = [...p.apps.values(), ...p.services.values()].flat();
   for (const d of all) {
-    if (!d.specOk) continue;
+    if (!d.checkable) continue;
     const overrides = d.value.spec.stages ?? {};
     const pinned = pinnedStage(d);
     const label = `${d.kind.toLowerCase()} "${d.name}"`;

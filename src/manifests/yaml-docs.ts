@@ -1,6 +1,6 @@
 import { CST, LineCounter, Parser, parseAllDocuments, isAlias, isMap, isPair, isScalar, isSeq, type Document, type Node } from 'yaml';
 import type { Issue } from '../errors.js';
-import { splitPointer } from '../schema/messages.js';
+import { escapePointer, splitPointer } from '../schema/messages.js';
 
 /** One YAML document of a manifest file, parsed with source positions. */
 export interface ParsedDoc {
@@ -22,11 +22,13 @@ export interface Position {
 /**
  * Parses every document of one file. YAML syntax errors become issues (file, line, column);
  * a document with errors is not returned. Empty documents (a trailing `---`, only comments)
- * are skipped. YAML 1.2 core schema plus `<<` merge keys; duplicate keys are errors.
+ * are skipped. YAML 1.2 core schema plus `<<` merge keys; duplicate keys are errors, found
+ * here in one pass over the document (the `yaml` package's own check compares each key with
+ * every earlier key of its mapping: quadratic in the width of a mapping).
  */
 export function parseFile(file: string, text: string, issues: Issue[]): ParsedDoc[] {
   const lines = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter: lines, merge: true, uniqueKeys: true, prettyErrors: false });
+  const docs = parseAllDocuments(text, { lineCounter: lines, merge: true, uniqueKeys: false, prettyErrors: false });
   const out: ParsedDoc[] = [];
   // An empty stream (no documents, only comments) is an EmptyStream, not an array.
   const list = Array.isArray(docs) ? docs : [];
@@ -42,6 +44,14 @@ export function parseFile(file: string, text: string, issues: Issue[]): ParsedDo
       return;
     }
     if (doc.contents === null) return;
+    const duplicates = duplicateKeys(doc.contents as Node);
+    if (duplicates.length > 0) {
+      for (const d of duplicates) {
+        const first = position(lines, d.first);
+        issues.push({ file, ...position(lines, d.at), pointer: d.pointer, message: `duplicate key ${d.key} (first at line ${first.line}, column ${first.col}); a key may appear once in a mapping, remove one` });
+      }
+      return;
+    }
     let value: unknown;
     try {
       value = doc.toJS({ maxAliasCount: 1000 });
@@ -55,6 +65,46 @@ export function parseFile(file: string, text: string, issues: Issue[]): ParsedDo
     out.push({ file, index, value, doc, lines });
   });
   return out;
+}
+
+/** A key written twice in one mapping: where, and where it was first. */
+interface DuplicateKey {
+  pointer: string;
+  key: string;
+  at: number;
+  first: number;
+}
+
+/**
+ * Every key that repeats in its mapping, in one pass over the tree. Keys are the same as for
+ * `yaml`'s own check: scalars with the same value (`1` and `"1"` differ), or the same node.
+ * Iterative, so a deeply nested document cannot overflow the stack.
+ */
+function duplicateKeys(root: Node): DuplicateKey[] {
+  const out: DuplicateKey[] = [];
+  const stack: { node: Node; pointer: string }[] = [{ node: root, pointer: '' }];
+  while (stack.length > 0) {
+    const { node, pointer } = stack.pop()!;
+    if (isMap(node)) {
+      const seen = new Map<unknown, Node>();
+      for (const pair of node.items) {
+        const key = pair.key as Node | null;
+        const id = isScalar(key) ? key.value : key;
+        const segment = escapePointer(isScalar(key) ? String(key.value) : '?');
+        const first = seen.get(id);
+        if (first !== undefined && key !== null) {
+          out.push({ pointer: `${pointer}/${segment}`, key: JSON.stringify(isScalar(key) ? String(key.value) : String(key)), at: key.range?.[0] ?? 0, first: first.range?.[0] ?? 0 });
+        } else if (key !== null) seen.set(id, key);
+        if (pair.value && (isMap(pair.value) || isSeq(pair.value))) stack.push({ node: pair.value as Node, pointer: `${pointer}/${segment}` });
+        if (key && (isMap(key) || isSeq(key))) stack.push({ node: key, pointer });
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => {
+        if (item && (isMap(item) || isSeq(item))) stack.push({ node: item as Node, pointer: `${pointer}/${i}` });
+      });
+    }
+  }
+  return out.sort((a, b) => a.at - b.at);
 }
 
 /** Offset of the first quoted scalar that runs to the end of the text without its closing quote. */

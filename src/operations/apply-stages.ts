@@ -117,7 +117,7 @@ export async function applyStages(ad: ApplyDeps, request: ApplyRequest, signal: 
   const outcomes: StageOutcome[] = [...pinned];
   const toApply: ReviewedStage[] = [];
   for (const r of changed) {
-    if (approved === 'all' || r.plan.desired?.stage.approval !== 'manual') toApply.push(r);
+    if (approved !== 'auto-only' || r.plan.desired?.stage.approval !== 'manual') toApply.push(r);
     else {
       const reason = 'approval: manual; confirm on a terminal or pass --yes';
       request.onEvent?.({ type: 'skipped', ref: r.plan.ref, reason });
@@ -126,7 +126,8 @@ export async function applyStages(ad: ApplyDeps, request: ApplyRequest, signal: 
   }
   const origin = source.kind === 'plan-file' ? { commit: source.file.source.commit, ref: source.file.source.ref } : { commit: source.commit, ref: source.ref };
   const jobs = await jobsFromPlans(
-    toApply.map((r) => ({ ref: r.plan.ref, desired: r.plan.desired, actualSerial: r.actualSerial, organization: r.organization })),
+    // What a person reviewed must still hold under the lock; an unreviewed (`--yes`) apply re-plans there.
+    toApply.map((r) => ({ ref: r.plan.ref, desired: r.plan.desired, actualSerial: r.actualSerial, organization: r.organization, reviewed: source.kind === 'plan-file' || approved === 'confirmed' })),
     {
       source: origin,
       trigger: source.kind === 'plan-file' ? 'plan-file' : 'cli',
@@ -141,10 +142,13 @@ export async function applyStages(ad: ApplyDeps, request: ApplyRequest, signal: 
   return { reviewed, declined: false, outcomes };
 }
 
-/** The approval policy of `Approval`: 'all', 'auto-only' (a plan file without a terminal) or 'declined'. */
-async function approve(approval: Approval, changed: readonly ReviewedStage[], fromPlanFile: boolean, signal: AbortSignal): Promise<'all' | 'auto-only' | 'declined'> {
-  if (approval.yes) return 'all';
-  if (approval.confirm) return (await approval.confirm(changed, signal)) ? 'all' : 'declined';
+/**
+ * The approval policy of `Approval`: 'yes' (`--yes`), 'confirmed' (on a terminal), 'auto-only'
+ * (a plan file without a terminal) or 'declined'.
+ */
+async function approve(approval: Approval, changed: readonly ReviewedStage[], fromPlanFile: boolean, signal: AbortSignal): Promise<'yes' | 'confirmed' | 'auto-only' | 'declined'> {
+  if (approval.yes) return 'yes';
+  if (approval.confirm) return (await approval.confirm(changed, signal)) ? 'confirmed' : 'declined';
   if (fromPlanFile) return 'auto-only';
   throw new UsageError('apply needs --yes (or a plan file saved with `setopsd plan --out FILE`) when not run in a terminal');
 }

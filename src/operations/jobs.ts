@@ -1,3 +1,4 @@
+import type { ActualState } from '../model/actual-state.js';
 import type { OrganizationModel, StageModel, StageRef } from '../model/stage-model.js';
 import { engineReadsSecrets } from '../providers/registry.js';
 import type { Engine, SecretResolver } from '../providers/engine.js';
@@ -31,11 +32,14 @@ export interface JobSettings {
 }
 
 /**
- * One job per reviewed stage plan, run by the engine of its organization (desired, else recorded). Each job re-checks under the stage lock that the stage's
- * state serial is still the one the plan was made against (else StalePlanError, nothing applied).
+ * One job per stage plan, run by the engine of its organization (desired, else recorded). A plan
+ * a person reviewed (`reviewed`: a saved plan file, or changes confirmed on a terminal) is
+ * re-checked under the stage lock: the stage's state serial must still be the one it was made
+ * against (else StalePlanError, nothing applied). Any other job re-plans under the lock against
+ * what is there then (after waiting for another apply, it applies what is left, or is in sync).
  */
 export async function jobsFromPlans(
-  plans: readonly { ref: StageRef; desired: StageModel | null; actualSerial: string | null; organization: OrganizationModel }[],
+  plans: readonly { ref: StageRef; desired: StageModel | null; actualSerial: string | null; organization: OrganizationModel; reviewed: boolean }[],
   settings: JobSettings,
 ): Promise<StageJob[]> {
   const jobs: StageJob[] = [];
@@ -46,7 +50,7 @@ export async function jobsFromPlans(
       ref: p.ref,
       desired: p.desired,
       engine,
-      verifyFresh: (actual) => verifyNotStale(stage, actual),
+      ...(p.reviewed ? { verifyFresh: (actual: ActualState) => verifyNotStale(stage, actual) } : {}),
       source: settings.source,
       trigger: settings.trigger,
       configRoot: settings.configRoot,

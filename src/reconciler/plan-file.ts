@@ -1,5 +1,6 @@
 import { stageKey, type StageModel, type StageRef } from '../model/stage-model.js';
-import { hashOf } from '../model/canonical.js';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { canonicalJson, hashOf } from '../model/canonical.js';
 import type { ActualState } from '../model/actual-state.js';
 import { PlanError, StalePlanError } from '../errors.js';
 import { isPlainObject } from '../manifests/merge-patch.js';
@@ -30,6 +31,45 @@ export interface PlanFile extends Omit<PlanDocument, 'stages' | 'source'> {
     dir: string;
   };
   stages: PlanFileStage[];
+  /**
+   * `hmac-sha256:<hex>` over the canonical JSON of every other field, with the plan key of the
+   * state directory (or `SETOPSD_PLAN_KEY`): any edit of the file is refused by `apply`.
+   */
+  signature?: string;
+}
+
+const SIGNATURE_PREFIX = 'hmac-sha256:';
+
+function signatureOf(file: PlanFile, key: Uint8Array): string {
+  const { signature: _unsigned, ...content } = file;
+  return SIGNATURE_PREFIX + createHmac('sha256', key).update(canonicalJson(content)).digest('hex');
+}
+
+/** The plan file with its signature (see `PlanFile.signature`). */
+export function signPlanFile(file: PlanFile, key: Uint8Array): PlanFile {
+  return { ...file, signature: signatureOf(file, key) };
+}
+
+/**
+ * Throws PlanError `E_PLAN_FILE` unless the file carries the signature `key` gives its content:
+ * a plan file that was edited after it was made (anything in it: models, changes, serials,
+ * source), or that was made with another plan key.
+ */
+export function verifyPlanFile(file: PlanFile, key: Uint8Array, path: string): void {
+  if (typeof file.signature !== 'string' || !file.signature.startsWith(SIGNATURE_PREFIX)) {
+    throw new PlanError(`${path}: the plan file is not signed (made by an older setopsd, or the signature was removed); make a new one with \`setopsd plan --out ${path}\``, {
+      code: 'E_PLAN_FILE',
+      data: { file: path },
+    });
+  }
+  const expected = Buffer.from(signatureOf(file, key));
+  const given = Buffer.from(file.signature);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    throw new PlanError(
+      `${path}: the plan file does not match its signature: it was edited after it was made, or made with another plan key (the state directory's plan.key, or SETOPSD_PLAN_KEY where plan and apply run on different machines); nothing was applied — plan again and apply the new file`,
+      { code: 'E_PLAN_FILE', data: { file: path } },
+    );
+  }
 }
 
 /** Builds the saved plan of a set of stage plans. */
@@ -76,6 +116,7 @@ export function parsePlanFile(text: string, path: string): PlanFile {
   if (v.planFileVersion !== PLAN_FILE_VERSION) {
     throw new PlanError(`${path}: plan file version ${String(v.planFileVersion)} is not supported by this setopsd (supports ${PLAN_FILE_VERSION}); plan again with this version`, { code: 'E_PLAN_FILE' });
   }
+  if (v.signature !== undefined && typeof v.signature !== 'string') throw bad(path, 'signature must be a string');
   if (v.formatVersion !== 1) throw bad(path, `formatVersion ${String(v.formatVersion)} is not 1`);
   const source = v.source;
   if (!isPlainObject(source) || !isStringOrNull(source.ref) || !isStringOrNull(source.commit) || typeof source.root !== 'string' || typeof source.dir !== 'string') {

@@ -1,6 +1,74 @@
 import { stageKey } from '../model/stage-model.js';
 import type { ApplyEvent, StageOutcome } from '../operations/apply-stage.js';
-import type { Summary } from '../model/changeset.js';
+import type { Change, Summary } from '../model/changeset.js';
+
+const PAST: Record<Change['op'], string> = { create: 'created', update: 'updated', replace: 'replaced', delete: 'deleted' };
+const DOING: Record<Change['op'], string> = { create: 'creating', update: 'updating', replace: 'replacing', delete: 'deleting' };
+
+/**
+ * The progress of an apply run as a person reads it: a stateful printer, one per run. Compared
+ * with `renderApplyEvent` it names what changes (`app/api env.GREETING updated`, from the
+ * deployment's changeset), says a subject started once however many of its changes the engine
+ * works on, says each change's outcome once, and prints a failure's message once (the closing line of a deployment does not
+ * repeat a message a progress line already showed).
+ */
+export function applyProgressPrinter(): (event: ApplyEvent) => string {
+  const changes = new Map<string, Map<string, Change[]>>();
+  const started = new Map<string, Set<string>>();
+  const finished = new Map<string, Set<string>>();
+  const printed = new Map<string, Set<string>>();
+  const once = <T>(map: Map<string, Set<T>>, stage: string) => {
+    let set = map.get(stage);
+    if (!set) map.set(stage, (set = new Set()));
+    return set;
+  };
+  return (event) => {
+    const stage = stageKey(event.ref);
+    switch (event.type) {
+      case 'started': {
+        const bySubject = new Map<string, Change[]>();
+        for (const c of event.deployment.changeset.changes) bySubject.set(c.subject, [...(bySubject.get(c.subject) ?? []), c]);
+        changes.set(stage, bySubject);
+        return renderApplyEvent(event);
+      }
+      case 'progress': {
+        const { subject, status, message } = event.event;
+        const planned = changes.get(stage)?.get(subject) ?? [];
+        if (status === 'started') {
+          const seen = once(started, stage);
+          if (seen.has(subject) || !/^(app|service|resource)\//.test(subject)) return '';
+          seen.add(subject);
+          const what = planned.filter((c) => c.path).map((c) => c.path);
+          const op = planned[0]?.op;
+          if (op === undefined) return `${stage}:   ${subject} started\n`;
+          return `${stage}:   ${subject} ${DOING[op]}${what.length > 0 ? ` ${what.join(', ')}` : ''}\n`;
+        }
+        if (status === 'succeeded' && planned.length > 0) {
+          const done = once(finished, stage);
+          if (done.has(subject)) return '';
+          done.add(subject);
+          return planned.map((c) => `${stage}:   ${subject}${c.path ? ` ${c.path}` : ''} ${PAST[c.op]}\n`).join('');
+        }
+        if (message) {
+          // One line per failure, however many of the subject's changes the engine reports it for.
+          const shown = once(printed, stage);
+          if (shown.has(message)) return '';
+          shown.add(message);
+        }
+        return `${stage}:   ${subject} ${status}${message ? `: ${message}` : ''}\n`;
+      }
+      case 'finished': {
+        const d = event.deployment;
+        if (d.status === 'failed' && d.error && printed.get(stage)?.has(d.error.message)) {
+          return `${stage}: deployment #${d.number} failed in ${formatDuration(event.durationMs)} (${d.error.code}, above)\n${stage}:   deployment log: ${d.log}\n`;
+        }
+        return renderApplyEvent(event);
+      }
+      default:
+        return renderApplyEvent(event);
+    }
+  };
+}
 
 /** One line (with newline) per apply event, prefixed by the stage; empty for events not shown. */
 export function renderApplyEvent(event: ApplyEvent): string {

@@ -357,7 +357,13 @@ const appSpecProperties = {
     description: `Environment variables: a string (numbers and booleans are turned into strings) or { secret: NAME }. Reserved: ${RESERVED_ENV_KEYS.join(', ')}.`,
     propertyNames: { ...envKey, not: { enum: RESERVED_ENV_KEYS } },
     additionalProperties: {
-      anyOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }, secretRef],
+      anyOf: [
+        // A process environment cannot hold a NUL byte: refuse it here, not when the app starts.
+        { type: 'string', pattern: '^[^\\u0000]*$', patternErrorMessage: 'must not contain a NUL byte (\\0): a process environment cannot hold one' },
+        { type: 'number' },
+        { type: 'boolean' },
+        secretRef,
+      ],
       errorMessage: 'must be a string or { secret: NAME }',
     },
   },
@@ -467,18 +473,32 @@ export const SERVICE_DEFAULTS = {
   elasticsearch: { version: '7', plan: 't3.small.search', retentionDays: 7, options: { storage: 10 } },
 } as const;
 
-const versionOf = (type: keyof typeof SERVICE_VERSIONS) => ({
-  if: { properties: { type: { const: type } }, required: ['type'] },
-  then: {
-    properties: {
-      version: {
-        type: 'string',
-        pattern: `^(${SERVICE_VERSIONS[type].join('|')})(\\.[0-9]+)*$`,
-        patternErrorMessage: `must be a supported ${type} version (${SERVICE_VERSIONS[type].join(', ')})`,
+/**
+ * The versions of one service type. YAML reads `version: 16` as a number and setopsd accepts it
+ * (as "16"), so the schema does too — editors then agree with `setopsd validate`: a string
+ * matches the pattern, a number lies within the supported majors (16.1 as 16.1).
+ */
+const versionOf = (type: keyof typeof SERVICE_VERSIONS) => {
+  const majors = SERVICE_VERSIONS[type].map(Number);
+  const numbers = majors.length > 0 ? { minimum: Math.min(...majors), exclusiveMaximum: Math.max(...majors) + 1 } : { not: {} };
+  return {
+    if: { properties: { type: { const: type } }, required: ['type'] },
+    then: {
+      properties: {
+        version: {
+          anyOf: [
+            {
+              type: 'string',
+              pattern: `^(${SERVICE_VERSIONS[type].join('|')})(\\.[0-9]+)*$`,
+              patternErrorMessage: `must be a supported ${type} version (${SERVICE_VERSIONS[type].join(', ')})`,
+            },
+            { type: 'number', ...numbers },
+          ],
+        },
       },
     },
-  },
-});
+  };
+};
 
 const optionsOf = <const P>(type: keyof typeof SERVICE_VERSIONS, properties: P) => ({
   if: { properties: { type: { const: type } }, required: ['type'] },

@@ -3,7 +3,7 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../helpers/deps.js';
 import { tempDir } from '../helpers/temp.js';
-import { readPlanFile } from '../../src/operations/plan-files.js';
+import { planKey, readPlanFile } from '../../src/operations/plan-files.js';
 import { StateStore } from '../../src/state/store.js';
 import { readDirectory } from '../../src/manifests/source-dir.js';
 import { loadDesired } from '../../src/manifests/load.js';
@@ -90,7 +90,7 @@ t.test('--out saves a plan file with desired models, serials and the source; std
   const r = await runCli(['plan', dir, '--state-dir', stateDir, '--out', out, '--format', 'json']);
   t.equal(r.code, 2);
   t.match(r.stderr, /^Saved the plan to .*plan\.json; apply exactly this plan with: setopsd apply .*plan\.json\n$/);
-  const file = await readPlanFile(out);
+  const file = await readPlanFile(out, await planKey(stateDir, {}, { create: false }));
   t.equal(file.planFileVersion, 1);
   t.same(file.source, { ref: null, commit: null, root: dir, dir: '' });
   t.same(file.stages.map((s) => [s.stage, s.actualSerial, s.desired?.apps.worker?.scale]), [

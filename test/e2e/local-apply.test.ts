@@ -84,7 +84,7 @@ t.test('apply runs the staging stage; the web app answers through the router wit
   const r = await cli(['apply', dir, '--stage', 'staging', '--yes']);
   t.equal(r.code, 0, r.stderr + r.stdout);
   t.match(r.stdout, /acme\/shop\/staging: deployment #1 started/);
-  t.match(r.stdout, /acme\/shop\/staging:   app\/web succeeded/);
+  t.match(r.stdout, /acme\/shop\/staging:   app\/web created\n/, "progress names the outcome of each change");
   t.match(r.stdout, /acme\/shop\/staging: deployment #1 succeeded in /);
   t.match(r.stdout, /apply: 1 succeeded, 0 unchanged, 0 failed, 0 skipped/);
 

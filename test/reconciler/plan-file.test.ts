@@ -8,6 +8,8 @@ import { PlanError, StalePlanError } from '../../src/errors.js';
 import { app, service, stage } from '../helpers/models.js';
 import { tempDir } from '../helpers/temp.js';
 
+const KEY = Buffer.from('k'.repeat(32));
+
 function samplePlans() {
   const desired = stage({ apps: { web: app({ scale: 2, env: { K: { secret: 'k' } } }) }, services: { db: service('postgresql') } });
   const actual = stage({ apps: { web: app() } });
@@ -18,11 +20,11 @@ t.test('write then read round-trips; the desired model and serials are kept', as
   const dir = tempDir(t, 'setopsd-planfile-');
   const file = join(dir, 'plan.json');
   const plans = samplePlans();
-  await writePlanFile(file, planFileOf(plans, { ref: 'main', commit: 'a'.repeat(40), root: '/repo', dir: '' }));
+  await writePlanFile(file, planFileOf(plans, { ref: 'main', commit: 'a'.repeat(40), root: '/repo', dir: '' }), KEY);
   const text = await readFile(file, 'utf8');
   t.ok(isPlanFileText(text));
   t.notOk(isPlanFileText('{"formatVersion":1}'));
-  const read = await readPlanFile(file);
+  const read = await readPlanFile(file, KEY);
   t.equal(read.planFileVersion, 1);
   t.same(read.source, { ref: 'main', commit: 'a'.repeat(40), root: '/repo', dir: '' });
   t.same(read.stages.map((s) => [s.stage, s.actualSerial, s.desired === null]), [['staging', '3', false], ['old', '9', true]]);
@@ -56,15 +58,15 @@ t.test('readPlanFile rejects what is not a valid plan file with a clear message'
   for (const [name, text, message] of cases) {
     const file = join(dir, `${name}.json`);
     await writeFile(file, text);
-    await t.rejects(readPlanFile(file), { code: 'E_PLAN_FILE', message }, name);
+    await t.rejects(readPlanFile(file, KEY), { code: 'E_PLAN_FILE', message }, name);
   }
-  await t.rejects(readPlanFile(join(dir, 'missing.json')), { code: 'E_PLAN_FILE', message: /missing.json: cannot read the plan file: ENOENT/ });
+  await t.rejects(readPlanFile(join(dir, 'missing.json'), KEY), { code: 'E_PLAN_FILE', message: /missing.json: cannot read the plan file: ENOENT/ });
 
   const file = join(dir, 'edited.json');
   const plan = planFileOf(samplePlans(), { root: '/r', dir: '' });
   plan.stages[0]!.desired!.apps.web!.scale = 16;
   await writeFile(file, JSON.stringify(plan));
-  const err = await readPlanFile(file).catch((e: unknown) => e);
+  const err = await readPlanFile(file, KEY).catch((e: unknown) => e);
   t.ok(err instanceof PlanError);
   t.match(err, { message: /stage acme\/shop\/staging: the desired model does not match its desiredHash; the plan file was edited/ });
 });

@@ -422,7 +422,7 @@ const cases: Case[] = [
     name: "YAML duplicate key",
     text: 'apiVersion: setopsd/v1\nkind: App\nmetadata:\n  name: web\n  project: shop\n  project: x\n',
     expected: [
-      "case.yaml:6:3: /: YAML syntax error: Map keys must be unique (DUPLICATE_KEY)",
+      "case.yaml:6:3: /metadata/project: duplicate key \"project\" (first at line 5, column 3); a key may appear once in a mapping, remove one",
     ],
   },
   {

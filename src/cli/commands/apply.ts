@@ -4,9 +4,10 @@ import type { Command, CommandContext } from '../command.js';
 import { UsageError } from '../../errors.js';
 import { configDirOf } from '../../manifests/api.js';
 import { applyStages, type ApplySource, type ReviewedStage } from '../../operations/apply-stages.js';
-import { isPlanFileText, parsePlanFile } from '../../reconciler/plan-file.js';
 import { Notifier } from '../../providers/notify/notifier.js';
-import { renderApplyEvent, renderApplySummary } from '../../render/progress.js';
+import { planKey } from '../../operations/plan-files.js';
+import { isPlanFileText, parsePlanFile, verifyPlanFile } from '../../reconciler/plan-file.js';
+import { applyProgressPrinter, renderApplySummary } from '../../render/progress.js';
 import { renderText, useColor } from '../../render/text.js';
 import { SOURCE_OPTIONS, desiredOf, readSourceFromArgs } from '../source-args.js';
 import { STATE_DIR_HELP, STATE_DIR_OPTION, resolveStateDir } from '../state-dir.js';
@@ -27,7 +28,9 @@ const command: Command = {
     '',
     'A PLANFILE (saved by `setopsd plan --out FILE`, recognised by its content) applies exactly the',
     'reviewed desired models; a stage whose state changed since the plan was made is refused as',
-    'stale and nothing of it is applied.',
+    'stale and nothing of it is applied. Plan files are signed (HMAC-SHA256) with the state',
+    'directory\'s plan.key, or with $SETOPSD_PLAN_KEY when set (CI: plan and apply on different',
+    'machines share it); a plan file edited in any way is refused.',
     '',
     'Options:',
     '  DIR                  Config directory (default: the current directory).',
@@ -43,6 +46,9 @@ const command: Command = {
     '                       mode 0600); overrides the Organization\'s secrets.file. Secrets may also',
     '                       come from the environment (Organization secrets.env.prefix).',
     '  --lock-timeout S     Wait up to S seconds for another apply holding a stage (default 0: fail at once).',
+    '                       After the wait a stage is planned again against what that apply left (and',
+    '                       applied, or reported in sync); a reviewed plan — a PLANFILE, or changes',
+    '                       confirmed on the terminal — is refused as stale if the stage changed.',
     '  --parallel N         How many independent stages apply at once (default 2).',
     '  --refresh            Re-read the real world into the state before updating (Pulumi: `up',
     '                       --refresh`); the local engine has no refresh and ignores it.',
@@ -81,6 +87,7 @@ async function run(ctx: CommandContext): Promise<number> {
   if (planFile !== null) {
     const file = parsePlanFile(planFile.text, planFile.path);
     stateDir = resolveStateDir(ctx, { root: file.source.root, ...(file.source.commit ? { commit: file.source.commit } : {}) });
+    verifyPlanFile(file, await planKey(stateDir, deps.env, { create: false }), planFile.path);
     source = { kind: 'plan-file', file, configRoot: configDirOf(file.source) };
   } else {
     const files = await readSourceFromArgs(ctx);
@@ -90,8 +97,9 @@ async function run(ctx: CommandContext): Promise<number> {
   const terminal = deps.prompt !== undefined && deps.isTTY.stdin;
   // Notices go out in the background while stages apply; the command waits for them (bounded) before it exits.
   const notifier = new Notifier({ log: deps.log, sleep: deps.sleep });
+  const progress = applyProgressPrinter();
   const result = await applyStages(
-    { deps, stateDir, notifier },
+    { deps: quietEngineLog(deps), stateDir, notifier },
     {
       source,
       stages: stringList(v.stage),
@@ -102,7 +110,7 @@ async function run(ctx: CommandContext): Promise<number> {
       ...(v.refresh === true ? { refresh: true } : {}),
       ...(typeof v.secrets === 'string' ? { secretsFile: resolve(deps.cwd, v.secrets) } : {}),
       onReview: (reviewed) => deps.stdout.write(renderText(reviewed.map((r) => r.plan), { color: useColor(deps) })),
-      onEvent: (e) => deps.stdout.write(renderApplyEvent(e)),
+      onEvent: (e) => deps.stdout.write(progress(e)),
     },
     signal,
   ).finally(() => notifier.drain());
@@ -110,10 +118,21 @@ async function run(ctx: CommandContext): Promise<number> {
     deps.stdout.write('apply: canceled, nothing changed\n');
     return 1;
   }
-  if (result.outcomes.length === 0) return 0;
-  deps.stdout.write(renderApplySummary(result.outcomes));
+  // Stages without changes are unchanged too: the closing line appears on every run.
+  const unchanged = result.reviewed.filter((r) => !r.hasChanges).map((r) => ({ ref: r.plan.ref, status: 'unchanged' as const }));
+  deps.stdout.write(renderApplySummary([...unchanged, ...result.outcomes]));
   // A pinned stage skipped is what its operator asked for, not a failure.
   return result.outcomes.every((o) => o.status === 'succeeded' || o.status === 'unchanged' || (o.status === 'skipped' && o.pinned === true)) ? 0 : 1;
+}
+
+/**
+ * The deps for the apply with an engine log that does not repeat on stderr what the progress
+ * lines print (a failed deployment's message): warnings are shown at `error` level and above,
+ * unless SETOPSD_LOG_LEVEL asks for a level.
+ */
+function quietEngineLog(deps: CommandContext['deps']): CommandContext['deps'] {
+  if (deps.env.SETOPSD_LOG_LEVEL !== undefined || deps.log.levelVal >= deps.log.levels.values.error!) return deps;
+  return { ...deps, log: deps.log.child({}, { level: 'error' }) };
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Command } from '../command.js';
 import { UsageError } from '../../errors.js';
 import { stageKey } from '../../model/stage-model.js';
 import { destroyStage } from '../../operations/destroy-stage.js';
-import { renderApplyEvent, renderApplySummary } from '../../render/progress.js';
+import { applyProgressPrinter, renderApplySummary } from '../../render/progress.js';
 import { STATE_DIR_HELP, STATE_DIR_OPTION } from '../state-dir.js';
 import { intOption, knownStages, selectStages, stateDirWithoutSource } from '../stage-select.js';
 
@@ -43,6 +43,7 @@ const command: Command = {
     const [ref] = selectStages([stage], await knownStages(stateDir));
     const key = stageKey(ref!);
     const terminal = deps.prompt !== undefined && deps.isTTY.stdin;
+    const progress = applyProgressPrinter();
     const outcome = await destroyStage(
       { deps, stateDir },
       {
@@ -59,7 +60,7 @@ const command: Command = {
               '\n',
           );
         },
-        onEvent: (e) => deps.stdout.write(renderApplyEvent(e)),
+        onEvent: (e) => deps.stdout.write(progress(e)),
       },
       ctx.signal,
     );

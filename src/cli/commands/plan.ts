@@ -10,7 +10,7 @@ import { commitsAhead, readGitTree } from '../../manifests/source-git.js';
 import type { StagePlan } from '../../reconciler/stage-plan.js';
 import { planStages } from '../../operations/plan-stages.js';
 import { planFileOf } from '../../reconciler/plan-file.js';
-import { writePlanFile } from '../../operations/plan-files.js';
+import { planKey, writePlanFile } from '../../operations/plan-files.js';
 import { attributeFiles, changedFiles, changedStageKeys } from '../../reconciler/plan-compare.js';
 import type { PlanSource } from '../../reconciler/plan-document.js';
 import { SOURCE_OPTIONS, desiredOf, readSourceFromArgs } from '../source-args.js';
@@ -86,12 +86,14 @@ async function runPlan(ctx: CommandContext): Promise<number> {
     if (values.ref !== undefined) throw new UsageError('--ref cannot be combined with --head; the head commit is planned');
     if (ctx.args.positionals.length > 0) throw new UsageError('a config directory cannot be combined with --repo');
     const where = { repo: resolve(ctx.deps.cwd, repo), dir: str(values.dir) };
+    const { readGitTree } = await import('../../manifests/source-git.js');
     source = await readGitTree({ ...where, ref: head }, ctx.signal);
     baseSource = await readGitTree({ ...where, ref: base }, ctx.signal);
   } else {
     source = await readSourceFromArgs(ctx);
   }
-  const desired = desiredOf(source, ctx.deps.cwd);
+  // Only the selected stages are resolved; --base compares whole states, so it resolves all.
+  const desired = desiredOf(source, ctx.deps.cwd, baseSource === undefined ? stringList(values.stage) : []);
   const stateDir = resolveStateDir(ctx, source);
   const secretsFile = str(values.secrets) === undefined ? {} : { secretsFile: resolve(ctx.deps.cwd, str(values.secrets)!) };
   const secrets = (organization: OrganizationModel) => secretsFor(organization, { ...secretsFile, configRoot: configDirOf(source), env: ctx.deps.env });
@@ -111,7 +113,7 @@ async function runPlan(ctx: CommandContext): Promise<number> {
   const out = str(values.out);
   if (out !== undefined) {
     const path = resolve(ctx.deps.cwd, out);
-    await writePlanFile(path, planFileOf(plans, { ...planSource, root: source.root, dir: source.dir }));
+    await writePlanFile(path, planFileOf(plans, { ...planSource, root: source.root, dir: source.dir }), await planKey(stateDir, ctx.deps.env, { create: true }));
   }
   ctx.deps.stdout.write(renderPlans(plans, format, { deps: ctx.deps, source: planSource, showFiles: baseSource !== undefined }));
   if (out !== undefined) ctx.deps.stderr.write(`Saved the plan to ${out}; apply exactly this plan with: setopsd apply ${out}\n`);

@@ -7,7 +7,12 @@ const help = `Usage: setopsd schema [KIND] [--combined]
 
 Prints the JSON Schema of a manifest kind (${KINDS.join(', ')}; any case), or without KIND
 all of them as one object by kind. --combined prints one schema that accepts any manifest,
-for editors: save it and point yaml-language-server at it with a first line such as
+for editors: save it and point yaml-language-server (VS Code's YAML extension) at it, either
+with the yaml.schemas setting (covers every document of every file it matches), e.g. in
+.vscode/settings.json:
+  "yaml.schemas": { "./setops.schema.json": ["config/**/*.yaml"] }
+or with a modeline — which covers only the YAML document it is written in, so put one at the
+top of each document of a multi-document file:
   # yaml-language-server: $schema=./setops.schema.json
 
 Exit codes: 0, 1 on an unknown kind.

@@ -1,0 +1,48 @@
+/**
+ * Benchmark (not a test): the start-up cost of the CLI — `setopsd validate examples/` from the
+ * built package (bin/setopsd → dist/) — against `node -e 0`, in the same run. CPU time (user +
+ * system, from /usr/bin/time) and wall time, medians of N interleaved runs after a warm-up.
+ * Target: validate ≤ 3x `node -e 0` in CPU.
+ *
+ *   npm run build && node --import tsx bench/startup.ts [--runs N]
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '11' } } });
+const runs = Number(values.runs);
+const root = fileURLToPath(new URL('..', import.meta.url));
+if (!existsSync(join(root, 'dist/cli/run.js'))) {
+  process.stderr.write('bench/startup.ts measures the built CLI: run `npm run build` first\n');
+  process.exit(1);
+}
+
+/** CPU seconds (user + sys) and wall seconds of one command (exit 2 is plan's "there are changes"). */
+function measure(args: string[]): { cpu: number; wall: number } {
+  const r = spawnSync('/usr/bin/time', ['-f', '%U %S %e', process.execPath, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+  if (r.status !== 0 && r.status !== 2) throw new Error(`${args.join(' ')} failed: ${r.stderr}`);
+  const [user, sys, wall] = r.stderr.trim().split('\n').pop()!.split(' ').map(Number);
+  return { cpu: user! + sys!, wall: wall! };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const cases = { 'node -e 0': ['-e', '0'], 'setopsd validate examples/': ['bin/setopsd', 'validate', 'examples/'], 'setopsd plan examples/ --stage acme/shop/staging': ['bin/setopsd', 'plan', 'examples/', '--stage', 'acme/shop/staging', '--state-dir', join(root, 'bench/.out/startup-state')] };
+const samples = Object.fromEntries(Object.keys(cases).map((k) => [k, { cpu: [] as number[], wall: [] as number[] }]));
+for (const args of Object.values(cases)) measure(args); // warm-up (file system cache)
+for (let i = 0; i < runs; i++) {
+  for (const [name, args] of Object.entries(cases)) {
+    const m = measure(args);
+    samples[name]!.cpu.push(m.cpu);
+    samples[name]!.wall.push(m.wall);
+  }
+}
+const base = samples['node -e 0']!;
+console.log(`node ${process.version}, ${runs} interleaved runs (medians)`);
+for (const [name, s] of Object.entries(samples)) {
+  const cpu = median(s.cpu);
+  const wall = median(s.wall);
+  console.log(`${name.padEnd(52)} cpu ${(cpu * 1000).toFixed(0).padStart(5)} ms (${(cpu / median(base.cpu)).toFixed(1)}x)   wall ${(wall * 1000).toFixed(0).padStart(5)} ms (${(wall / median(base.wall)).toFixed(1)}x)`);
+}
