@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { commitsAhead } from '../manifests/source-git.js';
+import { commitsAhead } from '../manifests/commits-ahead.js';
 import type { Deps } from '../deps.js';
 import { SetopsError, UsageError, formatIssue } from '../errors.js';
 import { loadDesired, type ParseCache } from '../manifests/load.js';

@@ -12,7 +12,7 @@ import type { ApplyEvent, StageOutcome } from './apply-stage.js';
 import { jobsFromPlans, planner } from './jobs.js';
 import { cachedEngines, planStages, type EngineFactory } from './plan-stages.js';
 import { runStageJobs } from './run-stage-jobs.js';
-import { commitsAhead } from '../manifests/source-git.js';
+import { commitsAhead } from '../manifests/commits-ahead.js';
 import { StagePins, describePin } from '../state/pin.js';
 
 /** A stage about to apply: its plan for display and what the apply re-checks under the lock. */

@@ -7,7 +7,7 @@ import { readStageLock } from '../state/lock.js';
 import { StatusRecords } from '../state/status-record.js';
 import { StateStore } from '../state/store.js';
 import { StagePins, describePin } from '../state/pin.js';
-import { commitsAhead } from '../manifests/source-git.js';
+import { commitsAhead } from '../manifests/commits-ahead.js';
 
 /** Everything `setopsd status` shows for one stage: its status record, recorded model, journal, lock and the engine's runtime view. */
 export async function stageStatus({ deps, stateDir }: { deps: Deps; stateDir: string }, ref: StageRef, signal: AbortSignal): Promise<StageStatusReport> {

@@ -59,8 +59,11 @@ export function applyProgressPrinter(): (event: ApplyEvent) => string {
       }
       case 'finished': {
         const d = event.deployment;
-        if (d.status === 'failed' && d.error && printed.get(stage)?.has(d.error.message)) {
-          return `${stage}: deployment #${d.number} failed in ${formatDuration(event.durationMs)} (${d.error.code}, above)\n${stage}:   deployment log: ${d.log}\n`;
+        // The error printed above (the engine may add a sentence of its own: shown, the rest not repeated).
+        const above = d.status === 'failed' && d.error ? [...(printed.get(stage) ?? [])].find((m) => d.error!.message.startsWith(m)) : undefined;
+        if (above !== undefined) {
+          const more = d.error!.message.slice(above.length).replace(/^[;.,]?\s*/, '');
+          return `${stage}: deployment #${d.number} failed in ${formatDuration(event.durationMs)} (${d.error!.code}, above)${more ? `: ${more}` : ''}\n${stage}:   deployment log: ${d.log}\n`;
         }
         return renderApplyEvent(event);
       }

@@ -3,7 +3,7 @@ import type AjvModule from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type addFormatsModule from 'ajv-formats';
 import { hashOf } from '../model/canonical.js';
-import { isCronExpression, isTimeZone } from './cron.js';
+import { customFormats } from './custom-formats.js';
 import { KIND_SCHEMAS, appSpecSchema, serviceSpecSchema, type Kind } from './kinds.js';
 import { humanize, type SchemaProblem } from './messages.js';
 import * as precompiled from './validators.generated.js';
@@ -58,8 +58,7 @@ export function newAjv(extra: Record<string, unknown> = {}): InstanceType<AjvCla
   const { Ajv, addFormats } = ajvModules();
   const ajv = new Ajv({ ...AJV_OPTIONS, ...extra });
   addFormats(ajv, ['email', 'uri']);
-  ajv.addFormat('cron', isCronExpression);
-  ajv.addFormat('timezone', isTimeZone);
+  for (const [name, check] of Object.entries(customFormats)) ajv.addFormat(name, check);
   // Editor extensions (VS Code, yaml-language-server), used for our own messages too.
   ajv.addKeyword({ keyword: 'errorMessage', schemaType: 'string' });
   ajv.addKeyword({ keyword: 'patternErrorMessage', schemaType: 'string' });

@@ -80,7 +80,7 @@ t.test('stages apply in parallel; a failed stage is named, its after: successor 
   });
   const r = await run(['apply', '--yes']);
   t.equal(r.code, 1, r.stderr);
-  t.match(r.stdout, /acme\/shop\/staging:   app\/web failed: app\/web in acme\/shop\/staging: the pre-deploy command exited with code 3.*\nacme\/shop\/staging: deployment #1 failed in \S+ \(E_PREDEPLOY, above\)\n/);
+  t.match(r.stdout, /acme\/shop\/staging:   app\/web failed: app\/web in acme\/shop\/staging: the pre-deploy command exited with code 3.*\n(?:.*\n)*?acme\/shop\/staging: deployment #1 failed in \S+ \(E_PREDEPLOY, above\): nothing was deployed before, so everything this apply started was stopped\n/);
   t.match(r.stdout, /acme\/shop\/production: skipped: it runs after acme\/shop\/staging, which failed/);
   t.match(r.stdout, /acme\/shop\/preview: deployment #1 succeeded/);
   t.match(r.stdout, /apply: 1 succeeded, 0 unchanged, 1 failed \(acme\/shop\/staging\), 1 skipped \(acme\/shop\/production\)\n$/);

@@ -48,7 +48,7 @@ const cases: Case[] = [
     name: "unknown field without suggestion",
     text: app('web', 'colour: blue'),
     expected: [
-      "case.yaml:7:3: /spec/colour: unknown field \"colour\"; known fields: \"command\", \"domains\", \"entrypoint\", \"env\", \"healthCheck\", \"image\", \"links\", \"port\", \"preDeploy\", \"protocol\", \"public\", \"resources\", \"scale\", \"stages\", \"workdir\"",
+      "case.yaml:7:3: /spec/colour: unknown field \"colour\"; known fields: \"command\", \"domains\", \"entrypoint\", \"env\", \"healthCheck\", \"image\", \"links\", \"port\", \"preDeploy\", \"protocol\", \"public\", \"resources\", \"scale\", \"schedules\", \"stages\", \"workdir\"",
     ],
   },
   {

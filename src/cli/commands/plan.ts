@@ -6,7 +6,7 @@ import { loadDesired } from '../../manifests/load.js';
 import { configDirOf } from '../../manifests/api.js';
 import { secretsFor } from '../../providers/registry.js';
 import type { OrganizationModel } from '../../model/stage-model.js';
-import { commitsAhead, readGitTree } from '../../manifests/source-git.js';
+import { commitsAhead } from '../../manifests/commits-ahead.js';
 import type { StagePlan } from '../../reconciler/stage-plan.js';
 import { planStages } from '../../operations/plan-stages.js';
 import { planFileOf } from '../../reconciler/plan-file.js';
