@@ -6,17 +6,13 @@ import { currentDeployment, deployStored, type StageOpDeps, type StageOpRequest,
 
 /**
  * `setopsd redeploy STAGE [APP…]`: restarts apps of the model the stage runs without changing it
- * (new processes blue/green on the local engine), recorded as a deployment with trigger
+ * (new processes blue/green on the local engine, a forced new ECS deployment on AWS), recorded as a deployment with trigger
  * `redeploy`. A pinned stage stays pinned.
  */
 export async function redeployStage(ad: StageOpDeps, ref: StageRef, apps: readonly string[], request: StageOpRequest, signal: AbortSignal): Promise<StageOpResult> {
   const recorded = await new StateStore(ad.stateDir).read(ref);
   const model = recorded.model;
   if (model === null) throw new UsageError(`stage ${stageKey(ref)} is not deployed; there is nothing to redeploy`);
-  if (model.organization.provider !== 'local') {
-    // The AWS engine has no forced ECS deployment yet: a forced `up` of an unchanged model restarts nothing.
-    throw new UsageError(`redeploy of ${stageKey(ref)}: the ${model.organization.provider} engine cannot restart apps yet; only local stages can be redeployed`);
-  }
   const known = Object.keys(model.apps).sort();
   const unknown = apps.filter((a) => !(a in model.apps));
   if (unknown.length > 0) throw new UsageError(`stage ${stageKey(ref)} has no app ${unknown.join(', ')} (apps: ${known.join(', ') || 'none'})`);

@@ -15,6 +15,7 @@ import type { EngineParts } from './parts.js';
 import { preDeployApps } from './rollout.js';
 import { deploymentMessage, logRun } from './run.js';
 import { pinnedPhase } from './two-phase.js';
+import { restartApps } from './force-deployment.js';
 
 /** Converges the stage to `desired` (`Engine.apply`). */
 export async function applyStage(parts: EngineParts, desired: StageModel, io: ApplyIO): Promise<ApplyResult> {
@@ -41,5 +42,7 @@ export async function applyStage(parts: EngineParts, desired: StageModel, io: Ap
   const up = await runUpdate(parts, desired, programOpts, io, deploymentMessage(io), io.refresh === true && runs.length === 0);
   if ('failed' in up) return runs.length > 0 ? finishRuns(parts, ref, runs, up.failed.error, previous) : { ...up.failed, actual: previous };
   logRun(io, ref, 'up', up.translation, up.error);
-  return finishRuns(parts, ref, [...runs, up.translation], up.error, previous, { rollout: { desired, previous: previous.model } });
+  const result = await finishRuns(parts, ref, [...runs, up.translation], up.error, previous, { rollout: { desired, previous: previous.model } });
+  // `setopsd redeploy`: the same model, new tasks.
+  return restartApps(parts, ref, io, result);
 }

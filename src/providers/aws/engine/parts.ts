@@ -3,6 +3,7 @@ import type { PulumiEngineOptions } from './options.js';
 import type { PreDeployTasks } from './predeploy.js';
 import type { SecretsCheck } from './secrets-check.js';
 import type { StackAccess } from './stack-access.js';
+import type { ServiceRestarter } from './force-deployment.js';
 
 /** What the parts of the Pulumi engine share; made once per engine by `createPulumiEngine`. */
 export interface EngineParts {
@@ -13,4 +14,6 @@ export interface EngineParts {
   secrets: SecretsCheck;
   /** Runs the pre-deploy tasks of a two-phase rollout. */
   preDeploy: PreDeployTasks;
+  /** Forced new ECS deployments for `setopsd redeploy` (made on first use; tests inject one). */
+  restarter?: ServiceRestarter;
 }
