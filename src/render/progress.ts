@@ -49,8 +49,9 @@ export function applyProgressPrinter(): (event: ApplyEvent) => string {
           done.add(subject);
           return planned.map((c) => `${stage}:   ${subject}${c.path ? ` ${c.path}` : ''} ${PAST[c.op]}\n`).join('');
         }
-        if (message) {
-          // One line per failure, however many of the subject's changes the engine reports it for.
+        if (message && status === 'failed') {
+          // One line per failure, however many of the subject's changes the engine reports it for
+          // (only failures: many resources succeed with the same message, "created").
           const shown = once(printed, stage);
           if (shown.has(message)) return '';
           shown.add(message);

@@ -91,7 +91,11 @@ t.test('pull request opened → pr-7 applied from its branch; closed → pr-7 de
     return r?.status === 200 ? r : undefined;
   }, { timeoutMs: 90_000 });
   t.match(JSON.parse(answer.body), { version: 'feature' }, 'the branch\'s manifests, not main\'s');
-  const entry = JSON.parse(await readFile(join(pr7, 'journal/000001.json'), 'utf8'));
+  // The router serves the new processes a moment before the deployment is recorded as done.
+  const entry = await waitFor('deployment #1 of pr-7 finished', async () => {
+    const e = JSON.parse(await readFile(join(pr7, 'journal/000001.json'), 'utf8'));
+    return e.status === 'succeeded' || e.status === 'failed' ? e : undefined;
+  }, { timeoutMs: 60_000 });
   t.match(entry, { trigger: 'preview', commit: head, ref: 'refs/heads/feature-x', status: 'succeeded' });
   const view = await get(port, '/api/v1/stages/acme/shop/pr-7', { headers: { authorization: `Bearer ${info.token}` } });
   t.equal(view.status, 200, view.body);

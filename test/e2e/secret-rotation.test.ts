@@ -76,7 +76,7 @@ t.test('a rotated secret value shows in plan and is rolled out by apply', async 
 
   const rolled = await cli(['apply', dir, '--yes', '--secrets', secrets]);
   t.equal(rolled.code, 0, rolled.stdout + rolled.stderr);
-  t.match(rolled.stdout, /app\/web succeeded/);
+  t.match(rolled.stdout, /app\/web env\.API_TOKEN updated/);
   t.match(await token(), second, 'the processes run the new value');
   t.equal((await cli(['plan', dir, '--secrets', secrets])).code, 0, 'in sync afterwards');
   const stored = await allText(join(dir, '.setopsd/stages/acme/shop/dev'));
