@@ -161,3 +161,13 @@ export async function isRecordedProcess(r: { pid: number; start?: number }, key:
   if ((await environOf(r.pid))?.[key] === value) return true;
   return r.start !== undefined && (await startTimeOf(r.pid)) === r.start;
 }
+
+/** Whether something listens on 127.0.0.1:`port` now (a bind to it fails with EADDRINUSE). */
+export function portTaken(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'EADDRINUSE'));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(false)));
+  });
+}

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError } from '../../errors.js';
@@ -9,7 +10,7 @@ import { Credentials, generatePassword } from './credentials.js';
 import { PostgresServer } from './postgres.js';
 import { installedPostgres, missingPostgres, postgresFor } from './postgres-versions.js';
 import { RedisServer } from './redis.js';
-import { freePort, terminateGroup } from './proc.js';
+import { freePort, portTaken, terminateGroup } from './proc.js';
 import type { LocalDeps } from './local-deps.js';
 
 /** The types the local engine runs. */
@@ -206,19 +207,33 @@ export class Services {
       creds.postgres = { port: await freePort(), superPassword: generatePassword() };
       await this.creds.save();
     }
-    if (this.postgres === null) {
-      this.postgres = new PostgresServer({
+    const server = (port: number) =>
+      new PostgresServer({
         dataDir: this.paths.postgresDir,
         stateDir: this.o.stateDir,
         logFile: join(this.paths.logsDir, 'postgres.log'),
-        port: creds.postgres.port,
-        superPassword: creds.postgres.superPassword,
+        port,
+        superPassword: creds.postgres!.superPassword,
         build,
         log: this.o.log,
         deps: this.o.deps,
       });
+    this.postgres ??= server(creds.postgres.port);
+    const fresh = !this.postgres.running && !existsSync(join(this.paths.postgresDir, 'PG_VERSION'));
+    try {
+      await this.postgres.start();
+    } catch (err) {
+      // Another process took the port (between choosing it and the server's bind, or since the
+      // last run): move the server to a free one, once. Any other start failure stands.
+      if (this.postgres.running || !(await portTaken(creds.postgres.port))) throw err;
+      this.o.log(`postgres: port ${creds.postgres.port} is taken by another process; moving to a free port`);
+      creds.postgres.port = await freePort();
+      await this.creds.save();
+      // A cluster the failed start initialised has no password yet: initialise it again.
+      if (fresh) await rm(this.paths.postgresDir, { recursive: true, force: true });
+      this.postgres = server(creds.postgres.port);
+      await this.postgres.start();
     }
-    await this.postgres.start();
     return this.postgres;
   }
 }
