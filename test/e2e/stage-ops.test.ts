@@ -145,6 +145,8 @@ t.test('redeploy restarts the processes with the same model', async (t) => {
   t.equal(after.version, 'v2', 'same model');
   t.notOk(before.has(after.pid), 'answered by a new process');
   t.match(await entry(5), { trigger: 'redeploy', commit: c2, status: 'succeeded', desiredHash: (await entry(4)).desiredHash });
+  const one = await ok(t, ['redeploy', 'dev', 'web', '--yes', ...S], 'redeploy STAGE APP');
+  t.match(one.stdout, /redeploy: restarts app\/web with the model of deployment #5/);
   const unknown = await cli(['redeploy', 'dev', '--app', 'nosuch', '--yes', ...S]);
   t.equal(unknown.code, 1);
   t.match(unknown.stderr, /has no app nosuch \(apps: web\)/);
@@ -168,7 +170,7 @@ t.test('a daemon plans a pinned stage and leaves it until unpin', async (t) => {
   }, { timeoutMs: 30_000 }).catch((err: Error) => {
     throw new Error(`${err.message}; the status record: ${JSON.stringify(last)}`);
   });
-  t.match(pinned.message, /pinned at #5, the branch is 1 commit ahead/);
+  t.match(pinned.message, /pinned at #6, the branch is 1 commit ahead/);
   t.equal((await version())?.version, 'v2', 'the daemon did not apply the pinned stage');
   const unpin = await ok(t, ['unpin', 'dev', ...S], 'unpin');
   t.match(unpin.stdout, /the daemon at http:\/\/127\.0\.0\.1:\d+ looks at acme\/shop\/dev now/);
