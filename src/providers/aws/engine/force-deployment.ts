@@ -8,10 +8,8 @@ import { CanceledError, EngineError, type SetopsError } from '../../../errors.js
 import { stageKey, type StageRef } from '../../../model/stage-model.js';
 import type { ApplyIO, ApplyResult } from '../../engine.js';
 import { awsClientSettings } from './aws-config.js';
-import type { EngineParts } from './parts.js';
+import type { EngineParts, ServiceRestarter } from './parts.js';
 
-/** Starts a new deployment of one ECS service; throws an EngineError when ECS refuses. */
-export type ServiceRestarter = (input: { cluster: string; service: string; subject: string }, signal: AbortSignal) => Promise<void>;
 
 /** The real restarter: `UpdateService` through `@aws-sdk/client-ecs` (loaded on first use). */
 export function ecsRestarter(env: Record<string, string | undefined>, region: string | undefined): ServiceRestarter {

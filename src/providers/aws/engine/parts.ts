@@ -3,7 +3,10 @@ import type { PulumiEngineOptions } from './options.js';
 import type { PreDeployTasks } from './predeploy.js';
 import type { SecretsCheck } from './secrets-check.js';
 import type { StackAccess } from './stack-access.js';
-import type { ServiceRestarter } from './force-deployment.js';
+
+
+/** Starts a new deployment of one ECS service (`setopsd redeploy`); throws an EngineError when ECS refuses. */
+export type ServiceRestarter = (input: { cluster: string; service: string; subject: string }, signal: AbortSignal) => Promise<void>;
 
 /** What the parts of the Pulumi engine share; made once per engine by `createPulumiEngine`. */
 export interface EngineParts {
