@@ -7,7 +7,7 @@
  * fails is recorded as failed, exits 1 and is sent to the stage's notifications.
  */
 import t from 'tap';
-import { readFile, readdir, writeFile, appendFile } from 'node:fs/promises';
+import { readFile, readdir, writeFile, appendFile, realpath, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { realClock, realSleep } from '../../src/sleep.js';
@@ -28,7 +28,15 @@ function run(argv: string[], over: Partial<Deps> = {}) {
 }
 
 t.teardown(async () => {
+  // As root the cluster lives outside the temp dir (/var/lib/setopsd/postgres/<hash>, linked from
+  // the stage): its server mentions only that path. The stage is protected, so no destroy here.
+  const cluster = await realpath(join(stageDir, 'local/postgres')).catch(() => null);
   await killMentioning(dir);
+  if (cluster !== null && cluster !== join(stageDir, 'local/postgres')) {
+    await killMentioning(cluster);
+    await rm(cluster, { recursive: true, force: true });
+    await rm(`${cluster}.owner`, { force: true });
+  }
 });
 
 await writeFile(
