@@ -6,6 +6,7 @@ import type { StageOpRequest, StageOpResult } from '../operations/stage-deployme
 import { renderApplyEvent, renderApplySummary } from '../render/progress.js';
 import { renderText, useColor } from '../render/text.js';
 import { readDaemonInfo } from '../daemon/instance.js';
+import { callDaemon } from './daemon-client.js';
 import { STATE_DIR_OPTION } from './state-dir.js';
 import { intOption, knownStages, selectStages, stateDirWithoutSource } from './stage-select.js';
 
@@ -86,9 +87,8 @@ export async function nudgeDaemon(ctx: CommandContext, stateDir: string, ref: St
   const info = await readDaemonInfo(stateDir).catch(() => null);
   if (info === null) return;
   try {
-    const res = await fetch(new URL(`/api/v1/stages/${stageKey(ref)}/retry`, info.url), { method: 'POST', headers: { authorization: `Bearer ${info.token}`, 'content-type': 'application/json' }, body: '{}', signal: ctx.signal });
-    await res.body?.cancel();
-    if (res.ok) ctx.deps.stdout.write(`the daemon at ${info.url} looks at ${stageKey(ref)} now\n`);
+    await callDaemon({ ...ctx, args: { ...ctx.args, values: { ...ctx.args.values, daemon: undefined } } }, stateDir, 'POST', `/api/v1/stages/${stageKey(ref)}/retry`, {});
+    ctx.deps.stdout.write(`the daemon at ${info.url} looks at ${stageKey(ref)} now\n`);
   } catch {
     ctx.deps.stdout.write(`the daemon at ${info.url} did not answer; it sees the change at its next reconcile of ${stageKey(ref)}\n`);
   }
