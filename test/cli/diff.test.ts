@@ -17,7 +17,7 @@ t.test('diff shows desired-to-desired changes between two commits without any st
   const head = repo.commit('drop the cache', files('protected-stage-refusal', 'desired'));
   // HOME points nowhere useful: diff must not read or create a state directory.
   const env = { HOME: '/nonexistent', XDG_DATA_HOME: '/nonexistent' };
-  const r = await runCli(['diff', '--repo', repo.dir, '--base', base, '--head', 'main'], { env });
+  const r = await runCli(['diff', '--repo', repo.dir, '--base', base, '--head', 'main', '--detailed-exitcode'], { env });
   t.equal(r.code, 2, r.stderr);
   t.equal(
     r.stdout,

@@ -25,14 +25,20 @@ async function record(stateDir: string, manifests: string): Promise<void> {
   for (const model of r.value.stages) await new StateStore(stateDir).write(refOf(model), model);
 }
 
-t.test('exit codes: 2 with changes, 0 in sync, state under <dir>/.setopsd by default', async (t) => {
+t.test('exit codes: 0 planned; --detailed-exitcode 2 with changes, 0 in sync; state under <dir>/.setopsd by default', async (t) => {
   const dir = configDir(t);
   const first = await runCli(['plan', dir]);
-  t.equal(first.code, 2);
+  t.equal(first.code, 0, 'changes are a successful plan (a `bash -e` CI step passes)');
   t.match(first.stdout, /Plan: 22 to create/);
+  const detailed = await runCli(['plan', dir, '--detailed-exitcode']);
+  t.equal(detailed.code, 2, 'with --detailed-exitcode, changes exit 2');
+  t.equal(detailed.stdout, first.stdout, 'the same plan either way');
   await record(join(dir, '.setopsd'), dir);
   const again = await runCli(['plan', dir]);
   t.equal(again.code, 0);
+  t.equal((await runCli(['plan', dir, '--detailed-exitcode'])).code, 0, 'no changes: 0 with --detailed-exitcode too');
+  const invalid = await runCli(['plan', join(dir, 'nowhere'), '--detailed-exitcode']);
+  t.equal(invalid.code, 1, 'an error is 1 with --detailed-exitcode');
   t.match(again.stdout, /No changes: 2 stages in sync\.\n$/);
   const relative = await runCli(['plan', 'config'], { cwd: join(dir, '..') });
   t.equal(relative.code, 0, 'DIR is relative to the working directory');
@@ -66,7 +72,7 @@ t.test('--stage selects stages by ORG/PROJECT/STAGE, PROJECT/STAGE or STAGE', as
   const dir = configDir(t);
   for (const sel of ['acme/shop/staging', 'shop/staging', 'staging']) {
     const r = await runCli(['plan', dir, '--stage', sel, '--format', 'json']);
-    t.equal(r.code, 2);
+    t.equal(r.code, 0);
     t.same((JSON.parse(r.stdout) as { stages: { stage: string }[] }).stages.map((s) => s.stage), ['staging'], sel);
   }
 });
@@ -88,7 +94,7 @@ t.test('--out saves a plan file with desired models, serials and the source; std
   await record(stateDir, join(FIXTURES, 'scale-change', 'actual'));
   const out = join(tempDir(t), 'plan.json');
   const r = await runCli(['plan', dir, '--state-dir', stateDir, '--out', out, '--format', 'json']);
-  t.equal(r.code, 2);
+  t.equal(r.code, 0);
   t.match(r.stderr, /^Saved the plan to .*plan\.json; apply exactly this plan with: setopsd apply .*plan\.json\n$/);
   const file = await readPlanFile(out, await planKey(stateDir, {}, { create: false }));
   t.equal(file.planFileVersion, 1);
@@ -116,7 +122,7 @@ t.test('markdown stays under 65,000 characters for a huge plan', async (t) => {
   const text = await runCli(['plan', dir, '--state-dir', stateDir]);
   t.ok(text.stdout.length > 65_000, 'the full plan is longer than a comment');
   const md = await runCli(['plan', dir, '--state-dir', stateDir, '--format', 'markdown']);
-  t.equal(md.code, 2);
+  t.equal(md.code, 0);
   t.ok(md.stdout.length <= 65_000, `markdown is ${md.stdout.length} characters`);
   t.match(md.stdout, /\| \*\*Total\*\* \| \| 0 \| 1920 \| 0 \| 0 \| 0 \|/, 'the summary table is kept');
   t.match(md.stdout, /stage details were cut\*\* to keep this comment under 65,000 characters/);

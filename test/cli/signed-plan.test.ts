@@ -38,11 +38,11 @@ type Json = Record<string, any>;
 
 t.test('a plan file applies as saved; the key is made once, mode 0600', async (t) => {
   const { dir, run, applied } = setup(t);
-  t.equal((await run(['plan', '.', '--out', 'p.json'])).code, 2);
+  t.equal((await run(['plan', '.', '--out', 'p.json'])).code, 0);
   const key = join(dir, '.setopsd', 'plan.key');
   t.equal(statSync(key).mode & 0o777, 0o600);
   const first = readFileSync(key, 'utf8');
-  t.equal((await run(['plan', '.', '--out', 'p.json'])).code, 2);
+  t.equal((await run(['plan', '.', '--out', 'p.json'])).code, 0);
   t.equal(readFileSync(key, 'utf8'), first, 'the second plan reuses the key');
   t.match(JSON.parse(readFileSync(join(dir, 'p.json'), 'utf8')), { signature: /^hmac-sha256:[0-9a-f]{64}$/ });
   const r = await run(['apply', 'p.json']);
@@ -90,7 +90,7 @@ t.test('SETOPSD_PLAN_KEY: plan and apply with different state directories (CI on
   const planner = join(tempDir(t), 'state');
   const applier = join(tempDir(t), 'state');
   const env = { SETOPSD_PLAN_KEY: 'x'.repeat(40) };
-  t.equal((await run(['plan', '.', '--state-dir', planner, '--out', 'p.json'], { env })).code, 2);
+  t.equal((await run(['plan', '.', '--state-dir', planner, '--out', 'p.json'], { env })).code, 0);
   t.notOk(existsSync(join(planner, 'plan.key')), 'no key file when the key comes from the environment');
 
   const noKey = await run(['apply', 'p.json', '--state-dir', applier]);

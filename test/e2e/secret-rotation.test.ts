@@ -68,7 +68,7 @@ t.test('a rotated secret value shows in plan and is rolled out by apply', async 
   t.equal((await cli(['plan', dir, '--secrets', secrets])).code, 0, 'in sync with the same value');
 
   await writeFile(secrets, `API_TOKEN=${second}\n`);
-  const plan = await cli(['plan', dir, '--secrets', secrets]);
+  const plan = await cli(['plan', dir, '--secrets', secrets, '--detailed-exitcode']);
   t.equal(plan.code, 2, 'the rotation is a change');
   t.match(plan.stdout, /~ app\/web env\.API_TOKEN: \(secret API_TOKEN\) → \(secret API_TOKEN\) \(value changed\)/);
   const json = await cli(['plan', dir, '--secrets', secrets, '--format', 'json']);
