@@ -44,6 +44,8 @@ export interface Issue {
   /** JSON pointer inside the YAML document, e.g. `/spec/port`; `` for the whole document. */
   pointer: string;
   message: string;
+  /** What kind of problem (JSON output's `code`); default `E_VALIDATION`. */
+  code?: ErrorCode;
 }
 
 /** Renders an issue the way every setopsd output does. */

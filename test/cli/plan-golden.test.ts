@@ -62,12 +62,20 @@ for (const name of cases) {
     const stateDir = tempDir(t, 'setopsd-plan-golden-');
     await seed(stateDir, JSON.parse(readFileSync(actualPath, 'utf8')) as ActualFile);
     for (const [format, file] of [['text', 'plan.txt'], ['markdown', 'plan.md'], ['json', 'plan.json']] as const) {
-      const r = await runCli(['plan', join(dir, 'desired'), '--state-dir', stateDir, '--format', format, ...(meta.args ?? [])]);
+      // --detailed-exitcode: case.json's exit says whether there are changes (2) or not (0).
+      const r = await runCli(['plan', join(dir, 'desired'), '--state-dir', stateDir, '--format', format, '--detailed-exitcode', ...(meta.args ?? [])]);
       t.equal(r.code, meta.exit, `${format}: exit code`);
       if (meta.exit === 1) {
+        if (format === 'json') {
+          // Errors are JSON too with --format json: on stdout, for a CI step to post.
+          t.equal(r.stdout, golden(join(dir, 'error.json'), r.stdout), 'error.json');
+          t.equal((JSON.parse(r.stdout) as { valid: boolean }).valid, false);
+          t.equal(r.stderr, golden(join(dir, 'error.txt'), r.stderr), 'the same error.txt on stderr');
+          break;
+        }
         t.equal(r.stdout, '', 'nothing planned');
         t.equal(r.stderr, golden(join(dir, 'error.txt'), r.stderr), 'error.txt');
-        break;
+        continue;
       }
       t.equal(r.stderr, '', `${format}: no stderr`);
       t.equal(r.stdout, golden(join(dir, file), r.stdout), file);
