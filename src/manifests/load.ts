@@ -4,7 +4,9 @@ import { compareCodeUnits, sortKeys } from '../model/canonical.js';
 import { stageKey, refOf } from '../model/stage-model.js';
 import { sharedValidators, type Validators } from '../schema/validate.js';
 import type { DesiredState, Result, SourceFiles } from './api.js';
-import { declare, type AnyDeclared } from './documents.js';
+import { declare, issueAt, type AnyDeclared } from './documents.js';
+import { isSelected, selectionAt, settingsSelection, type ManifestSelection } from './select.js';
+import type { ParsedDoc } from './yaml-docs.js';
 import { resolveStages } from './resolve.js';
 import { buildScope } from './scope.js';
 import { parseFile } from './yaml-docs.js';
@@ -43,12 +45,15 @@ export function loadDesired(files: SourceFiles, opts: LoadOptions = {}): Result<
   const validators = opts.validators ?? sharedValidators();
   const issues: Issue[] = [];
   const declared: AnyDeclared[] = [];
-  const sorted = [...files.files].sort((a, b) => compareCodeUnits(a.path, b.path));
+  // Which files are manifests: `.setopsd.yaml` narrows before parsing, Organizations after.
+  const settings = settingsSelection(files.files, issues);
+  const candidates = files.files.filter((f) => isSelected(f.path, settings ? [settings] : [])).sort((a, b) => compareCodeUnits(a.path, b.path));
+  const entries = new Map<string, { declared: readonly AnyDeclared[]; issues: readonly Issue[] }>();
   const seen = new Set<string>();
-  for (const file of sorted) {
+  for (const file of candidates) {
     if (file.unreadable) {
       const { line, col, message } = file.unreadable;
-      issues.push({ file: file.path, line, col, pointer: '', message });
+      entries.set(file.path, { declared: [], issues: [{ file: file.path, line, col, pointer: '', message }] });
       continue;
     }
     const key = opts.cache ? `${file.path}\u0000${createHash('sha1').update(file.text).digest('hex')}` : '';
@@ -64,10 +69,20 @@ export function loadDesired(files: SourceFiles, opts: LoadOptions = {}): Result<
       if (opts.cache) opts.cache.set(key, deepFreeze(entry));
     }
     seen.add(key);
+    entries.set(file.path, entry);
+  }
+  if (opts.cache) for (const key of opts.cache.keys()) if (!seen.has(key)) opts.cache.delete(key);
+  const selections = organizationSelections([...entries.values()].flatMap((e) => e.declared), issues);
+  for (const [path, entry] of entries) {
+    if (!isSelected(path, selections.map((s) => s.selection))) continue;
     declared.push(...entry.declared);
     issues.push(...entry.issues);
   }
-  if (opts.cache) for (const key of opts.cache.keys()) if (!seen.has(key)) opts.cache.delete(key);
+  for (const { parsed } of selections) {
+    if (!isSelected(parsed.file, selections.map((s) => s.selection))) {
+      issues.push(issueAt(parsed, '/spec/manifests', `leaves out ${parsed.file}, the file that declares it; include that file or move the Organization`));
+    }
+  }
   const scope = buildScope(declared, issues);
   // A selector that matches no stage of the manifests (a typo, or a stage only in the state
   // directory) resolves everything, so the caller's "no such stage" can list every known one.
@@ -95,6 +110,23 @@ export function loadDesired(files: SourceFiles, opts: LoadOptions = {}): Result<
       },
     },
   };
+}
+
+/**
+ * The `spec.manifests` selections of the Organizations, with an issue for every bad glob
+ * (the schema has already checked their shape when the spec is invalid, so only globs here).
+ */
+function organizationSelections(declared: readonly AnyDeclared[], issues: Issue[]): { parsed: ParsedDoc; selection: ManifestSelection }[] {
+  const out: { parsed: ParsedDoc; selection: ManifestSelection }[] = [];
+  for (const d of declared) {
+    if (d.kind !== 'Organization') continue;
+    const scratch: Issue[] = [];
+    const selection = selectionAt(d.parsed, '/spec/manifests', (d.parsed.value as { spec?: { manifests?: unknown } }).spec?.manifests, scratch);
+    if (d.specOk) issues.push(...scratch);
+    else issues.push(...scratch.filter((i) => /\/(include|exclude)\/\d+$/.test(i.pointer) && !i.message.startsWith('must be a glob')));
+    if (selection !== undefined) out.push({ parsed: d.parsed, selection });
+  }
+  return out;
 }
 
 /** Whether a stage key `org/project/stage` ends with the selector's parts (as `--stage` matches). */

@@ -141,6 +141,28 @@ const envelope = <const K extends Kind, const M, const S>(kind: K, description: 
     additionalProperties: false,
   }) as const;
 
+const globList = (what: string) =>
+  ({
+    type: 'array',
+    description: what,
+    items: { type: 'string', minLength: 1 },
+  }) as const;
+
+/**
+ * Which files of the repository are manifests (also the keys of `.setopsd.yaml`); globs are
+ * picomatch globs relative to the config directory, checked by `src/manifests/select.ts`.
+ */
+export const manifestSelection = {
+  type: 'object',
+  description:
+    'Which files of the config directory are manifests: picomatch globs relative to it (e.g. "deploy/**/*.yaml"). .github/, .gitlab-ci.yml, node_modules/ and dot-directories are never read.',
+  properties: {
+    include: globList('Only files matching one of these globs are read (default: every *.yaml and *.yml file).'),
+    exclude: globList('Files matching one of these globs are not read, in addition to the defaults.'),
+  },
+  additionalProperties: false,
+} as const;
+
 /** Organization: the tenant; chooses the engine. */
 export const organizationSchema = envelope(
   'Organization',
@@ -213,6 +235,7 @@ export const organizationSchema = envelope(
         required: ['host', 'from'],
         additionalProperties: false,
       },
+      manifests: manifestSelection,
     },
     additionalProperties: false,
     if: { properties: { provider: { const: 'aws' } }, required: ['provider'] },
