@@ -72,16 +72,19 @@ export function loadDesired(files: SourceFiles, opts: LoadOptions = {}): Result<
     entries.set(file.path, entry);
   }
   if (opts.cache) for (const key of opts.cache.keys()) if (!seen.has(key)) opts.cache.delete(key);
-  const selections = organizationSelections([...entries.values()].flatMap((e) => e.declared), issues);
+  // An Organization whose globs leave out its own file is reported and its globs not applied
+  // (applying them would drop the Organization and bury the cause under follow-up problems).
+  const found = organizationSelections([...entries.values()].flatMap((e) => e.declared), issues);
+  const all = found.map((s) => s.selection);
+  const selections = found.filter(({ parsed }) => {
+    if (isSelected(parsed.file, all)) return true;
+    issues.push(issueAt(parsed, '/spec/manifests', `leaves out ${parsed.file}, the file that declares it; include that file or move the Organization`, 'key'));
+    return false;
+  }).map((s) => s.selection);
   for (const [path, entry] of entries) {
-    if (!isSelected(path, selections.map((s) => s.selection))) continue;
+    if (!isSelected(path, selections)) continue;
     declared.push(...entry.declared);
     issues.push(...entry.issues);
-  }
-  for (const { parsed } of selections) {
-    if (!isSelected(parsed.file, selections.map((s) => s.selection))) {
-      issues.push(issueAt(parsed, '/spec/manifests', `leaves out ${parsed.file}, the file that declares it; include that file or move the Organization`));
-    }
   }
   const scope = buildScope(declared, issues);
   // A selector that matches no stage of the manifests (a typo, or a stage only in the state
@@ -123,7 +126,7 @@ function organizationSelections(declared: readonly AnyDeclared[], issues: Issue[
     const scratch: Issue[] = [];
     const selection = selectionAt(d.parsed, '/spec/manifests', (d.parsed.value as { spec?: { manifests?: unknown } }).spec?.manifests, scratch);
     if (d.specOk) issues.push(...scratch);
-    else issues.push(...scratch.filter((i) => /\/(include|exclude)\/\d+$/.test(i.pointer) && !i.message.startsWith('must be a glob')));
+    else issues.push(...scratch.filter((i) => /\/(include|exclude)\/\d+$/.test(i.pointer) && !i.message.startsWith('must be a glob') && i.message !== 'must not be empty'));
     if (selection !== undefined) out.push({ parsed: d.parsed, selection });
   }
   return out;
