@@ -1,15 +1,12 @@
-import { createHash } from 'node:crypto';
 import type { Issue } from '../errors.js';
 import { compareCodeUnits, sortKeys } from '../model/canonical.js';
 import { stageKey, refOf } from '../model/stage-model.js';
 import { sharedValidators, type Validators } from '../schema/validate.js';
 import type { DesiredState, Result, SourceFiles } from './api.js';
-import { declare, issueAt, type AnyDeclared } from './documents.js';
-import { isSelected, selectionAt, settingsSelection, type ManifestSelection } from './select.js';
-import type { ParsedDoc } from './yaml-docs.js';
+import type { AnyDeclared } from './documents.js';
+import { parseSelected, type ParseCache } from './parse-selected.js';
 import { resolveStages } from './resolve.js';
 import { buildScope } from './scope.js';
-import { parseFile } from './yaml-docs.js';
 
 /** Options of `loadDesired`. */
 export interface LoadOptions {
@@ -29,8 +26,7 @@ export interface LoadOptions {
   stages?: readonly string[];
 }
 
-/** What `loadDesired` keeps per file between loads (see `LoadOptions.cache`). */
-export type ParseCache = Map<string, { declared: readonly AnyDeclared[]; issues: readonly Issue[] }>;
+export type { ParseCache } from './parse-selected.js';
 
 /**
  * Turns the manifests of a source into the desired state: one canonical StageModel per stage.
@@ -45,47 +41,9 @@ export function loadDesired(files: SourceFiles, opts: LoadOptions = {}): Result<
   const validators = opts.validators ?? sharedValidators();
   const issues: Issue[] = [];
   const declared: AnyDeclared[] = [];
-  // Which files are manifests: `.setopsd.yaml` narrows before parsing, Organizations after.
-  const settings = settingsSelection(files.files, issues);
-  const candidates = files.files.filter((f) => isSelected(f.path, settings ? [settings] : [])).sort((a, b) => compareCodeUnits(a.path, b.path));
-  const entries = new Map<string, { declared: readonly AnyDeclared[]; issues: readonly Issue[] }>();
-  const seen = new Set<string>();
-  for (const file of candidates) {
-    if (file.unreadable) {
-      const { line, col, message } = file.unreadable;
-      entries.set(file.path, { declared: [], issues: [{ file: file.path, line, col, pointer: '', message }] });
-      continue;
-    }
-    const key = opts.cache ? `${file.path}\u0000${createHash('sha1').update(file.text).digest('hex')}` : '';
-    let entry = opts.cache?.get(key);
-    if (entry === undefined) {
-      const fileIssues: Issue[] = [];
-      const fileDeclared: AnyDeclared[] = [];
-      for (const parsed of parseFile(file.path, file.text, fileIssues)) {
-        const d = declare(parsed, validators, fileIssues);
-        if (d) fileDeclared.push(d);
-      }
-      entry = { declared: fileDeclared, issues: fileIssues };
-      if (opts.cache) opts.cache.set(key, deepFreeze(entry));
-    }
-    seen.add(key);
-    entries.set(file.path, entry);
-  }
-  if (opts.cache) for (const key of opts.cache.keys()) if (!seen.has(key)) opts.cache.delete(key);
-  // An Organization whose globs leave out its own file is reported and its globs not applied
-  // (applying them would drop the Organization and bury the cause under follow-up problems).
-  const found = organizationSelections([...entries.values()].flatMap((e) => e.declared), issues);
-  const all = found.map((s) => s.selection);
-  const selections = found.filter(({ parsed }) => {
-    if (isSelected(parsed.file, all)) return true;
-    issues.push(issueAt(parsed, '/spec/manifests', `leaves out ${parsed.file}, the file that declares it; include that file or move the Organization`, 'key'));
-    return false;
-  }).map((s) => s.selection);
-  for (const [path, entry] of entries) {
-    if (!isSelected(path, selections)) continue;
-    declared.push(...entry.declared);
-    issues.push(...entry.issues);
-  }
+  const parsed = parseSelected(files, validators, opts.cache);
+  issues.push(...parsed.issues);
+  declared.push(...parsed.declared);
   const scope = buildScope(declared, issues);
   // A selector that matches no stage of the manifests (a typo, or a stage only in the state
   // directory) resolves everything, so the caller's "no such stage" can list every known one.
@@ -115,23 +73,6 @@ export function loadDesired(files: SourceFiles, opts: LoadOptions = {}): Result<
   };
 }
 
-/**
- * The `spec.manifests` selections of the Organizations, with an issue for every bad glob
- * (the schema has already checked their shape when the spec is invalid, so only globs here).
- */
-function organizationSelections(declared: readonly AnyDeclared[], issues: Issue[]): { parsed: ParsedDoc; selection: ManifestSelection }[] {
-  const out: { parsed: ParsedDoc; selection: ManifestSelection }[] = [];
-  for (const d of declared) {
-    if (d.kind !== 'Organization') continue;
-    const scratch: Issue[] = [];
-    const selection = selectionAt(d.parsed, '/spec/manifests', (d.parsed.value as { spec?: { manifests?: unknown } }).spec?.manifests, scratch);
-    if (d.specOk) issues.push(...scratch);
-    else issues.push(...scratch.filter((i) => /\/(include|exclude)\/\d+$/.test(i.pointer) && !i.message.startsWith('must be a glob') && i.message !== 'must not be empty'));
-    if (selection !== undefined) out.push({ parsed: d.parsed, selection });
-  }
-  return out;
-}
-
 /** Whether a stage key `org/project/stage` ends with the selector's parts (as `--stage` matches). */
 function matchesStage(key: string, selector: string): boolean {
   const parts = selector.split('/');
@@ -153,13 +94,4 @@ function compareIssues(a: Issue, b: Issue): number {
     compareCodeUnits(a.pointer, b.pointer) ||
     compareCodeUnits(a.message, b.message)
   );
-}
-
-/** Freezes a cached value all the way down, so a later step that tried to change it would fail loudly. */
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
 }

@@ -167,3 +167,14 @@ t.test('globs and defaults (table)', async (t) => {
   t.match(globProblem('a\\b'), /uses \\; separate directories with \//);
   t.match(globProblem('x/[ab'), /unbalanced \[\]/);
 });
+
+t.test('stage edits (clone, remove, …) open only the manifests, never the CI files beside them', async (t) => {
+  const { cloneStage } = await import('../../src/operations/stage-manifests.js');
+  const repo = gitRepo(t);
+  // A GitHub expression YAML cannot compose: editing would fail on it if it were opened.
+  const broken = 'on: push\njobs:\n  x: { run: ${{ github.sha }\n';
+  repo.commit('manifests and a CI file', { 'setops.yaml': ORG(), 'apps/web.yaml': APP, '.github/workflows/broken.yml': broken });
+  const change = cloneStage(await readGitTree({ repo: repo.dir, ref: 'HEAD' }), { source: 'staging', name: 'qa-1' });
+  t.same(change.edits.map((e) => e.path), ['setops.yaml'], 'only the manifest with the stage is edited');
+  t.ok(change.desired.stages.some((s) => s.stage.name === 'qa-1'));
+});
