@@ -61,8 +61,8 @@ t.test('apply from a git ref and from a saved plan records commit, ref and trigg
 
   const second = repo.commit('v2', { 'setops.yaml': manifests('v2') });
   const planFile = join(stateDir, 'v2.plan');
-  const planned = await run(['plan', '--repo', repo.dir, '--ref', 'main', '--out', planFile]);
-  t.equal(planned.code, 0, planned.stderr);
+  const planned = await run(['plan', '--detailed-exitcode', '--repo', repo.dir, '--ref', 'main', '--out', planFile]);
+  t.equal(planned.code, 2, planned.stderr);
   const applied = await run(['apply', planFile]);
   t.equal(applied.code, 0, applied.stdout + applied.stderr);
   t.match((await journal())[1], { number: 2, status: 'succeeded', commit: second, ref: 'main', trigger: 'plan-file' });

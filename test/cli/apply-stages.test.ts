@@ -146,8 +146,8 @@ t.test('confirmation: a terminal prompt, and a plan file without a terminal only
   t.equal((await journal('staging')).length, before, 'nothing applied');
 
   const planFile = join(dir, 'reviewed.json');
-  const planned = await run(['plan', '--out', planFile]);
-  t.equal(planned.code, 0, planned.stderr);
+  const planned = await run(['plan', '--detailed-exitcode', '--out', planFile]);
+  t.equal(planned.code, 2, planned.stderr);
   const fromFile = await run(['apply', planFile]);
   t.equal(fromFile.code, 1, fromFile.stderr);
   t.match(fromFile.stdout, /acme\/shop\/production: skipped: approval: manual; confirm on a terminal or pass --yes/);
@@ -231,7 +231,7 @@ t.test('a new version that never becomes healthy fails the deployment; the old v
   const res = await get(status.runtime.router.port, '/', { host: 'web.staging.shop.localhost' });
   t.equal(res.status, 200);
   t.match(res.body, /"version":"v6"/, 'the previous version still answers');
-  const plan = await run(['plan', '--stage', 'staging', '--detailed-exitcode']);
+  const plan = await run(['plan', '--detailed-exitcode', '--stage', 'staging']);
   t.equal(plan.code, 2, 'the change is still pending');
 });
 

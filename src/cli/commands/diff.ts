@@ -7,7 +7,6 @@ import { readGitTree } from '../../manifests/source-git.js';
 import { planStage, selectStages } from '../../reconciler/stage-plan.js';
 import { attributeFiles, changedFiles, changedStageKeys } from '../../reconciler/plan-compare.js';
 import { renderPlans, parseFormat } from '../../render/formats.js';
-import { planExitCode } from '../exit-codes.js';
 import { desiredOf } from '../source-args.js';
 import { stringList } from '../stage-select.js';
 import { engineNameOf } from '../../providers/registry.js';
@@ -17,7 +16,7 @@ const command: Command = {
   summary: 'Show what changes between the desired state of two commits',
   help: [
     'Usage: setopsd diff --repo PATH --base REF --head REF [--dir SUBDIR] [--stage STAGE …]',
-    '                    [--format text|markdown|json] [--detailed-exitcode]',
+    '                    [--format text|markdown|json]',
     '',
     'Shows how the desired state of every stage changes from the base commit to the head commit',
     '(e.g. a pull request), without reading any deployed state: for reviewing a change with no',
@@ -31,10 +30,10 @@ const command: Command = {
     '  --dir SUBDIR         Sub-directory of the repository holding the manifests.',
     '  --stage STAGE        ORG/PROJECT/STAGE, PROJECT/STAGE or STAGE; repeatable.',
     '  --format FORMAT      text (default), markdown or json.',
-    '  --detailed-exitcode  Exit 2 when there are differences (0 none, 1 error), as terraform does.',
+    '  --detailed-exitcode  Exit 2 when the commits differ.',
     '',
-    'Exit codes: 0 compared (with or without differences), 1 error (invalid manifests at either',
-    'commit); with --detailed-exitcode 0 no differences, 2 differences, 1 error.',
+    'Exit codes: 0 compared, 1 error (invalid manifests at either commit).',
+    'With --detailed-exitcode: 0 no differences, 2 differences, 1 error.',
   ].join('\n'),
   options: {
     repo: { type: 'string' },
@@ -83,5 +82,5 @@ async function runDiff(ctx: CommandContext): Promise<number> {
     });
   const source = { ref: head, commit: headSource.commit, base: { ref: base, commit: baseSource.commit! } };
   ctx.deps.stdout.write(renderPlans(plans, format, { deps: ctx.deps, source, showFiles: true, title: 'setopsd diff' }));
-  return planExitCode(plans.some((p) => p.changeset.changes.length > 0), values['detailed-exitcode'] === true);
+  return plans.some((p) => p.changeset.changes.length > 0) && values['detailed-exitcode'] === true ? 2 : 0;
 }

@@ -17,14 +17,13 @@ import { SOURCE_OPTIONS, desiredOf, readSourceFromArgs } from '../source-args.js
 import { stringList } from '../stage-select.js';
 import { STATE_DIR_HELP, STATE_DIR_OPTION, resolveStateDir } from '../state-dir.js';
 import { renderPlans, parseFormat } from '../../render/formats.js';
-import { planExitCode } from '../exit-codes.js';
 
 const command: Command = {
   name: 'plan',
   summary: 'Show the changeset of every stage',
   help: [
     'Usage: setopsd plan [DIR | --repo PATH [--ref REF] [--dir SUBDIR]] [--stage STAGE …]',
-    '                    [--format text|markdown|json] [--out FILE] [--detailed-exitcode] [--state-dir DIR]',
+    '                    [--format text|markdown|json] [--out FILE] [--state-dir DIR]',
     '       setopsd plan --repo PATH --base REF --head REF [--format markdown] …',
     '',
     "Compares every stage's desired state (the manifests) with what its engine recorded and prints",
@@ -50,11 +49,12 @@ const command: Command = {
     '                       Pulumi CLI) and show drift as notes. The local engine plans against its records.',
     '  --secrets FILE       Secrets file, as for apply: a secret whose value changed since the last apply',
     '                       shows as `env.KEY: (secret NAME) value changed` (compared by keyed digest).',
-    '  --detailed-exitcode  Exit 2 when there are changes (0 no changes, 1 error), as terraform does.',
     STATE_DIR_HELP,
     '',
-    'Exit codes: 0 planned (with or without changes), 1 error (invalid manifests: every problem,',
-    'nothing planned); with --detailed-exitcode 0 no changes, 2 changes, 1 error.',
+    '  --detailed-exitcode  Exit 2 when there are changes (as terraform plan -detailed-exitcode).',
+    '',
+    'Exit codes: 0 planned, 1 error (invalid manifests: every problem, nothing planned).',
+    'With --detailed-exitcode: 0 no changes, 2 changes, 1 error.',
   ].join('\n'),
   options: {
     ...SOURCE_OPTIONS,
@@ -122,5 +122,5 @@ async function runPlan(ctx: CommandContext): Promise<number> {
   ctx.deps.stdout.write(renderPlans(plans, format, { deps: ctx.deps, source: planSource, showFiles: baseSource !== undefined }));
   if (out !== undefined) ctx.deps.stderr.write(`Saved the plan to ${out}; apply exactly this plan with: setopsd apply ${out}\n`);
   const changes = plans.some((p) => p.changeset.changes.length > 0 || p.resources.length > 0);
-  return planExitCode(changes, values['detailed-exitcode'] === true);
+  return changes && values['detailed-exitcode'] === true ? 2 : 0;
 }
