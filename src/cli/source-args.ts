@@ -51,7 +51,7 @@ export async function readSourceFromArgs(ctx: CommandContext): Promise<SourceFil
   }
   // An empty source is almost always the wrong directory; planning or applying "nothing" must
   // not be the result of a typo.
-  if (source.files.length === 0) {
+  if (source.files.every((f) => excludedByDefault(f.path))) {
     throw new ManifestError(`${where}: no manifest files (*.yaml, *.yml) found; give the directory that holds the manifests`);
   }
   return source;

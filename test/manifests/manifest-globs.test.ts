@@ -178,3 +178,13 @@ t.test('stage edits (clone, remove, …) open only the manifests, never the CI f
   t.same(change.edits.map((e) => e.path), ['setops.yaml'], 'only the manifest with the stage is edited');
   t.ok(change.desired.stages.some((s) => s.stage.name === 'qa-1'));
 });
+
+t.test('a directory holding only CI files is no config directory (the usual wrong-directory error)', async (t) => {
+  const repo = gitRepo(t);
+  repo.commit('only CI', { '.github/workflows/plan.yml': WORKFLOW, '.gitlab-ci.yml': GITLAB });
+  for (const argv of [['validate', repo.dir], ['validate', '--repo', repo.dir], ['plan', '--repo', repo.dir, '--state-dir', tempDir(t)]]) {
+    const r = await runCli(argv);
+    t.equal(r.code, 1, argv.join(' '));
+    t.match(r.stderr, /no manifest files \(\*\.yaml, \*\.yml\) found; give the directory that holds the manifests/);
+  }
+});
