@@ -82,3 +82,20 @@ t.test('show STAGE still shows a deployment; a file that is not a plan is a stag
   const md = await run(['show', 'staging', '--state-dir', stateDir, '--format', 'markdown']);
   t.match(md.stderr, /--format must be text or json/, 'markdown is for plan files');
 });
+
+t.test('a saved pull-request plan (--base/--head) shows the files behind each change, as plan did', async (t) => {
+  const { stateDir, run } = await setup(t);
+  const { gitRepo } = await import('../helpers/git.js');
+  const { readdirSync } = await import('node:fs');
+  const repo = gitRepo(t);
+  const filesOf = (side: string) => Object.fromEntries(readdirSync(join(CASE, side)).map((f) => [`config/${f}`, readFileSync(join(CASE, side, f), 'utf8')]));
+  const base = repo.commit('base', filesOf('actual'));
+  repo.commit('head', filesOf('desired'));
+  const args = ['--repo', repo.dir, '--dir', 'config', '--base', base, '--head', 'main', '--state-dir', stateDir];
+  t.equal((await run(['plan', ...args, '--out', 'pr.plan'])).code, 0);
+  const planned = await run(['plan', ...args, '--format', 'markdown']);
+  const shown = await run(['show', 'pr.plan', '--state-dir', stateDir, '--format', 'markdown']);
+  t.equal(shown.code, 0, shown.stderr);
+  t.equal(shown.stdout, planned.stdout);
+  t.match(shown.stdout, /apps\.yaml/, 'the files are named');
+});
