@@ -5,6 +5,7 @@ import { stageKey, refOf } from '../model/stage-model.js';
 import { sharedValidators, type Validators } from '../schema/validate.js';
 import type { DesiredState, Result, SourceFiles } from './api.js';
 import { declare, type AnyDeclared } from './documents.js';
+import { collectPolicies } from './policies.js';
 import { resolveStages } from './resolve.js';
 import { buildScope } from './scope.js';
 import { parseFile } from './yaml-docs.js';
@@ -69,6 +70,7 @@ export function loadDesired(files: SourceFiles, opts: LoadOptions = {}): Result<
   }
   if (opts.cache) for (const key of opts.cache.keys()) if (!seen.has(key)) opts.cache.delete(key);
   const scope = buildScope(declared, issues);
+  const policies = collectPolicies(declared, issues);
   // A selector that matches no stage of the manifests (a typo, or a stage only in the state
   // directory) resolves everything, so the caller's "no such stage" can list every known one.
   const keys = [...scope.projects].flatMap(([project, p]) => [...p.stages.keys()].map((stage) => `${project}/${stage}`));
@@ -86,6 +88,7 @@ export function loadDesired(files: SourceFiles, opts: LoadOptions = {}): Result<
     value: {
       stages: resolved.map((r) => r.model),
       origins,
+      policies,
       counts: {
         organizations: count('Organization'),
         projects: count('Project'),

@@ -6,6 +6,7 @@ import type { ActualState } from '../model/actual-state.js';
 import { refOf, stageKey, type OrganizationModel, type StageModel } from '../model/stage-model.js';
 import type { Engine } from '../providers/engine.js';
 import { engineFor as registryEngineFor } from '../providers/registry.js';
+import { evaluatePolicies } from '../reconciler/policies.js';
 import { planStage, selectStages, type StagePlan } from '../reconciler/stage-plan.js';
 import { StateStore } from '../state/store.js';
 import { StagePins, describePin } from '../state/pin.js';
@@ -96,6 +97,7 @@ export async function planStages(opts: PlanStagesOptions): Promise<StagePlan[]> 
     const actual = opts.refresh && engine.refresh ? await engine.refresh(refOf(model), signal) : await engine.read(refOf(model), signal);
     const digests = want !== null && opts.secretsFor && actual.secretDigests ? await secretDigests(stateDir, want, opts.secretsFor(want.organization)) : {};
     const stagePlan = planStage(want, actual, engine.name, desired.origins[key] ?? {}, digests);
+    if (want !== null) stagePlan.violations = evaluatePolicies(desired.policies ?? [], want);
     if (opts.refresh) stagePlan.notes.push(...refreshNotes(engine, actual));
     const pin = await pins.read(refOf(model));
     if (pin !== null) {

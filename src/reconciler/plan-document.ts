@@ -1,4 +1,5 @@
 import type { Change } from '../model/changeset.js';
+import type { PolicyViolation } from '../model/policy.js';
 import { sortKeys } from '../model/canonical.js';
 import { stageKey } from '../model/stage-model.js';
 import type { StagePlan } from './stage-plan.js';
@@ -40,6 +41,10 @@ export interface PlanStageJson {
   notes: string[];
   /** Added: every manifest file behind this stage's changes. */
   files: string[];
+  /** Added (policies): violations of the `kind: Policy` rules, warnings first; `deny` ones refuse apply. */
+  violations: PolicyViolation[];
+  /** Added (policies): how many violations (`deny` and `warn`), for check runs ("K policy violations"). */
+  policyViolations: { deny: number; warn: number };
 }
 
 /** The JSON plan, `formatVersion: 1` (docs/architecture.md "The JSON plan contract"). Fields may be added, never renamed or removed. */
@@ -94,6 +99,9 @@ export function stageJson(p: StagePlan): PlanStageJson {
     resources: p.resources.map((c) => changeJson(c)),
     notes: [...p.notes],
     files: [...files].sort(),
+    // policies
+    violations: p.violations.map((v) => ({ ...v, details: [...v.details] })),
+    policyViolations: { deny: p.violations.filter((v) => v.severity === 'deny').length, warn: p.violations.filter((v) => v.severity === 'warn').length },
   };
 }
 
