@@ -7,7 +7,7 @@ import type { Engine, SecretResolver } from '../providers/engine.js';
 import { engineReadsSecrets } from '../providers/registry.js';
 import { verifyNotStale } from '../reconciler/plan-file.js';
 import { evaluatePolicies } from '../reconciler/policies.js';
-import { refuseDeniedPolicies } from './policy-gate.js';
+import { policyRefusal } from './policy-gate.js';
 import { StateStore } from '../state/store.js';
 import { StatusRecords } from '../state/status-record.js';
 import { StagePins, describePin } from '../state/pin.js';
@@ -102,7 +102,12 @@ export async function reconcileStage(ctx: ReconcileContext, key: string, signal:
     return {};
   }
 
-  if (desired !== null && changeset.changes.length > 0) refuseDeniedPolicies([{ key, violations: evaluatePolicies(snapshot.policies ?? [], desired) }]);
+  const refusal = desired !== null && changeset.changes.length > 0 ? policyRefusal([{ key, violations: evaluatePolicies(snapshot.policies ?? [], desired) }]) : null;
+  if (refusal !== null) {
+    // Terminal: the status says why until a commit changes the stage or the policies.
+    await records.update(ref, { type: 'failed', revision: snapshot.commit, desiredHash: hashOf(desired), code: refusal.code, message: refusal.message });
+    throw refusal;
+  }
   const dataLoss = changeset.changes.some((c) => c.dataLoss);
   const refusals = ctx.planner.checkSafety(changeset, desired, actual.model, { allowDataLoss: true });
   const preview = ctx.preview?.(key) === true;

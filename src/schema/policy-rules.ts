@@ -37,9 +37,9 @@ function policyAjv(): InstanceType<AjvClass> {
   const mod = require('ajv') as { default?: AjvClass } & AjvClass;
   const formats = require('ajv-formats') as { default?: (a: unknown) => void } & ((a: unknown) => void);
   const Ajv = mod.default ?? mod;
-  // strict: an unknown keyword (a typo such as `minimun`) is an error, not a rule that always passes.
+  // strictSchema: an unknown keyword (a typo such as `minimun`) is an error, not a rule that always passes.
   // No defaults: evaluating a rule must never change the model it reads.
-  ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, strictTuples: false, allowUnionTypes: true, useDefaults: false, validateSchema: true, addUsedSchema: false });
+  ajv = new Ajv({ allErrors: true, strictSchema: true, strictNumbers: true, strictTypes: false, strictRequired: false, strictTuples: false, allowUnionTypes: true, useDefaults: false, validateSchema: true, addUsedSchema: false });
   (formats.default ?? formats)(ajv);
   return ajv;
 }

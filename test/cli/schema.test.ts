@@ -2,7 +2,7 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { runCli } from '../helpers/deps.js';
 
-const KINDS = ['Organization', 'Project', 'Stage', 'App', 'Service'];
+const KINDS = ['Organization', 'Project', 'Stage', 'App', 'Service', 'Policy'];
 
 t.test('without KIND: every schema, by kind', async (t) => {
   const r = await runCli(['schema']);
