@@ -43,7 +43,7 @@ export function collectPolicies(declared: readonly AnyDeclared[], issues: Issue[
       }
       const compiled = compileRule(r.rule as object | boolean);
       if (!compiled.ok) {
-        for (const p of compiled.problems) issues.push(issueAt(d.parsed, `${at}/rule${p.pointer}`, `${p.message}; the rule must be a JSON Schema (draft-07) over the stage model`));
+        for (const p of compiled.problems) issues.push(issueAt(d.parsed, `${at}/rule${p.pointer}`, `${p.message}; the rule must be a JSON Schema (draft-07) over the stage model`, p.at));
         ok = false;
       }
       if (!ok) return;

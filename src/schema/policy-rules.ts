@@ -16,6 +16,8 @@ const require = createRequire(import.meta.url);
 /** A rule's schema is not a usable JSON Schema: where in the rule (a pointer into it) and why. */
 export interface RuleProblem {
   pointer: string;
+  /** The problem is the key at `pointer` (a misspelt keyword), not its value. */
+  at?: 'key';
   message: string;
 }
 
@@ -58,7 +60,10 @@ export function compileRule(schema: object | boolean): { ok: true; check: Compil
       const fn: ValidateFunction = a.compile(schema);
       result = { ok: true, check: (model) => (fn(model) ? [] : failures(fn.errors ?? [])) };
     } catch (err) {
-      result = { ok: false, problems: [{ pointer: '', message: `not a usable JSON Schema: ${(err as Error).message}` }] };
+      const message = (err as Error).message;
+      const keyword = /unknown keyword: "([^"]+)"/.exec(message)?.[1];
+      const pointer = keyword === undefined ? null : pointerOfKey(schema, keyword);
+      result = { ok: false, problems: [{ pointer: pointer ?? '', ...(pointer !== null ? { at: 'key' as const } : {}), message: `not a usable JSON Schema: ${message}` }] };
     }
   }
   cache.set(key, result);
@@ -88,4 +93,17 @@ function failures(errors: ErrorObject[]): RuleFailure[] {
   return errors
     .filter((e) => e.keyword !== 'if')
     .map((e) => ({ instancePath: e.instancePath, keyword: e.keyword, message: e.message ?? 'fails the rule' }));
+}
+
+/** The JSON pointer of the first object key `key` in `value` (depth first), so a misspelt keyword is located. */
+function pointerOfKey(value: unknown, key: string, at = ''): string | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value);
+  for (const [k, v] of entries) {
+    const here = `${at}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    if (!Array.isArray(value) && k === key) return here;
+    const found = pointerOfKey(v, key, here);
+    if (found !== null) return found;
+  }
+  return null;
 }
