@@ -1,5 +1,6 @@
 import type { Change } from '../model/changeset.js';
 import type { PolicyViolation } from '../model/policy.js';
+import type { StageCost } from '../model/cost.js';
 import { sortKeys } from '../model/canonical.js';
 import { stageKey } from '../model/stage-model.js';
 import type { StagePlan } from './stage-plan.js';
@@ -45,6 +46,8 @@ export interface PlanStageJson {
   violations: PolicyViolation[];
   /** Added (policies): how many violations (`deny` and `warn`), for check runs ("K policy violations"). */
   policyViolations: { deny: number; warn: number };
+  /** Added (cost): AWS stages only, the estimated monthly cost before → after and the delta, with the price table's date, source and assumptions. */
+  cost?: StageCost;
 }
 
 /** The JSON plan, `formatVersion: 1` (docs/architecture.md "The JSON plan contract"). Fields may be added, never renamed or removed. */
@@ -102,6 +105,8 @@ export function stageJson(p: StagePlan): PlanStageJson {
     // policies
     violations: p.violations.map((v) => ({ ...v, details: [...v.details] })),
     policyViolations: { deny: p.violations.filter((v) => v.severity === 'deny').length, warn: p.violations.filter((v) => v.severity === 'warn').length },
+    // cost
+    ...(p.cost ? { cost: p.cost } : {}),
   };
 }
 

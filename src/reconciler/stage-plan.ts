@@ -5,6 +5,7 @@ import type { ActualState } from '../model/actual-state.js';
 import { UsageError } from '../errors.js';
 import type { Change, Changeset } from '../model/changeset.js';
 import type { PolicyViolation } from '../model/policy.js';
+import type { StageCost } from '../model/cost.js';
 import { plan } from './plan.js';
 import { withRepairs } from './repairs.js';
 import { secretValueChanges } from './diff-secrets.js';
@@ -34,6 +35,8 @@ export interface StagePlan {
   files: Record<string, string[]>;
   /** Policy violations of the desired model (`kind: Policy`; warnings first). `deny` ones refuse apply. */
   violations: PolicyViolation[];
+  /** AWS stages: the estimated monthly cost before → after (`src/providers/aws/cost/`); absent on local stages. */
+  cost?: StageCost;
   /** Set by `setopsd diff`: the "actual" side is the desired state at `base`, not recorded state. */
   compare?: { base: string; head: string };
 }

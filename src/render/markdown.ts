@@ -3,6 +3,7 @@ import { addSummaries, summaryLine } from '../reconciler/summary.js';
 import type { PlanSource } from '../reconciler/plan-document.js';
 import { stageChangeLines, stageHeader, totalLine, warningLines } from './text.js';
 import { policyMarkdown } from './policies.js';
+import { costMarkdown } from './cost.js';
 
 /** GitHub rejects comments over 65,536 characters; stay below with room to spare. */
 export const MARKDOWN_LIMIT = 65_000;
@@ -76,7 +77,7 @@ export function renderMarkdown(plans: readonly StagePlan[], opts: MarkdownOption
   const foot = [totalLine(plans, inSync), ''];
   const withChanges = plans.filter((p) => p.changeset.changes.length > 0 || p.resources.length > 0 || p.notes.length > 0);
   const blocks = withChanges.map((p) => details(p, opts.showFiles ?? false));
-  const reviewSections = [...policyMarkdown(plans, escapeHtml)];
+  const reviewSections = [...policyMarkdown(plans, escapeHtml), ...costMarkdown(plans, escapeCell)];
 
   const assemble = (w: string[], r: string[], b: string[], notes: string[]): string => {
     const out = [...head];
