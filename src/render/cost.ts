@@ -41,15 +41,36 @@ export function costMarkdown(plans: readonly StagePlan[], escape: (s: string) =>
   const cell = (s: CostEstimateSide | null) => (s === null ? '—' : s.monthly === null ? 'not priced' : usd(s.monthly));
   const rows = priced.map((p) => {
     const c = p.cost!;
-    return `| \`${escape(p.key)}\` | ${escape(c.region)} | ${cell(c.before)} | ${cell(c.after)} | ${c.delta === null ? '?' : c.delta > 0 ? `**${signedUsd(c.delta)}**` : signedUsd(c.delta)} |`;
+    return `| \`${escape(p.key)}\` | ${escape(c.region)} | ${cell(c.before)} | ${cell(c.after)} | ${deltaCell(c.delta)} |`;
   });
-  const { date, assumptions } = priced[0]!.cost!.prices;
+  const { date, source, assumptions } = priced[0]!.cost!.prices;
+  const sum = (pick: (c: StageCost) => number | null | undefined) => {
+    const values = priced.map((p) => pick(p.cost!));
+    return values.some((v) => v === null) ? null : Math.round(values.reduce<number>((a, v) => a + (v ?? 0), 0) * 100) / 100;
+  };
+  const total = priced.length > 1 ? [`| **Total** | | ${money(sum((c) => (c.before === null ? 0 : c.before.monthly)))} | ${money(sum((c) => (c.after === null ? 0 : c.after.monthly)))} | ${deltaCell(sum((c) => c.delta))} |`] : [];
   return [
-    `**Estimated monthly cost** (USD, AWS on-demand prices of ${date}; ${escape(assumptions.join('; '))})`,
+    `**Estimated monthly cost** (USD, AWS on-demand list prices of ${date}; an estimate for review, not a bill)`,
     '',
     '| Stage | Region | Before | After | Delta |',
     '| --- | --- | ---: | ---: | ---: |',
     ...rows,
+    ...total,
+    '',
+    '<details><summary>How the estimate is made</summary>',
+    '',
+    ...assumptions.map((a) => `- ${escape(a)}`),
+    `- prices: ${escape(source)}`,
+    '',
+    '</details>',
     '',
   ];
+}
+
+function money(v: number | null): string {
+  return v === null ? 'not priced' : usd(v);
+}
+
+function deltaCell(v: number | null): string {
+  return v === null ? '?' : v > 0 ? `**${signedUsd(v)}**` : signedUsd(v);
 }
