@@ -30,7 +30,7 @@ t.test('one kind, any case', async (t) => {
 t.test('unknown kind and bad combinations are usage errors', async (t) => {
   const r = await runCli(['schema', 'Pod']);
   t.equal(r.code, 1);
-  t.match(r.stderr, /^error: unknown kind "Pod"; kinds are Organization, Project, Stage, App, Service\n/);
+  t.match(r.stderr, /^error: unknown kind "Pod"; kinds are Organization, Project, Stage, App, Service, Policy\n/);
   t.equal((await runCli(['schema', 'App', '--combined'])).code, 1);
   t.equal((await runCli(['schema', 'App', 'Stage'])).code, 1);
 });
