@@ -42,10 +42,10 @@ export interface PlanStageJson {
   notes: string[];
   /** Added: every manifest file behind this stage's changes. */
   files: string[];
-  /** Added (policies): violations of the `kind: Policy` rules, warnings first; `deny` ones refuse apply. */
-  violations: PolicyViolation[];
-  /** Added (policies): how many violations (`deny` and `warn`), for check runs ("K policy violations"). */
-  policyViolations: { deny: number; warn: number };
+  /** Added (policies): violations of the `kind: Policy` rules, warnings first; `deny` ones refuse apply. Absent: none. */
+  violations?: PolicyViolation[];
+  /** Added (policies): how many violations (`deny` and `warn`), for check runs ("K policy violations"). Absent: none. */
+  policyViolations?: { deny: number; warn: number };
   /** Added (cost): AWS stages only, the estimated monthly cost before → after and the delta, with the price table's date, source and assumptions. */
   cost?: StageCost;
 }
@@ -102,9 +102,13 @@ export function stageJson(p: StagePlan): PlanStageJson {
     resources: p.resources.map((c) => changeJson(c)),
     notes: [...p.notes],
     files: [...files].sort(),
-    // policies
-    violations: p.violations.map((v) => ({ ...v, details: [...v.details] })),
-    policyViolations: { deny: p.violations.filter((v) => v.severity === 'deny').length, warn: p.violations.filter((v) => v.severity === 'warn').length },
+    // policies: present when the stage violates a rule (absent: no violation)
+    ...(p.violations.length > 0
+      ? {
+          violations: p.violations.map((v) => ({ ...v, details: [...v.details] })),
+          policyViolations: { deny: p.violations.filter((v) => v.severity === 'deny').length, warn: p.violations.filter((v) => v.severity === 'warn').length },
+        }
+      : {}),
     // cost
     ...(p.cost ? { cost: p.cost } : {}),
   };

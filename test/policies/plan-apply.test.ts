@@ -61,7 +61,7 @@ t.test('plan lists the violations per stage in every format, warnings first', as
   const doc = JSON.parse(json.stdout) as PlanDocument;
   const production = doc.stages.find((s) => s.stage === 'production')!;
   t.strictSame(production.policyViolations, { deny: 1, warn: 1 });
-  t.strictSame(production.violations.map((v) => `${v.severity} ${v.policy}/${v.rule} ${v.subject}`), ['warn baseline/public-health-check app/web', 'deny baseline/production-scale app/web']);
+  t.strictSame(production.violations!.map((v) => `${v.severity} ${v.policy}/${v.rule} ${v.subject}`), ['warn baseline/public-health-check app/web', 'deny baseline/production-scale app/web']);
   t.strictSame(doc.stages.find((s) => s.stage === 'staging')!.policyViolations, { deny: 0, warn: 1 });
   for (const out of [text.stdout, md.stdout, json.stdout]) t.notMatch(out, CANARY);
 });
