@@ -5,7 +5,12 @@
  * test/providers/aws/cost/estimate.test.ts.)
  */
 import t from 'tap';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadDesired } from '../../src/manifests/load.js';
+import { stageCost } from '../../src/providers/aws/cost/estimate.js';
+import { planStage } from '../../src/reconciler/stage-plan.js';
+import { renderPlans } from '../../src/render/formats.js';
 import type { PlanDocument } from '../../src/reconciler/plan-document.js';
 import { runCli } from '../helpers/deps.js';
 import { repoRoot } from '../e2e/helpers.js';
@@ -49,4 +54,22 @@ t.test('json: a cost object on AWS stages only (fields added, nothing renamed)',
   t.match(by['globex/storefront/staging']!.cost, { currency: 'USD', region: 'eu-central-1', before: null, after: { monthly: 128.78, unpriced: [] }, delta: 128.78, prices: { date: '2026-12-02', source: /AWS/ } });
   t.ok(by['globex/storefront/production']!.cost!.after!.lines.some((l) => l.item === 'NAT gateway' && l.quantity === 2));
   t.ok(by['globex/storefront/staging']!.changes.length > 0, 'the contract fields are still there');
+});
+
+t.test('before → after of a deployed AWS stage, in text and markdown', async (t) => {
+  const text = readFileSync(join(repoRoot, 'examples/aws/setops.yaml'), 'utf8');
+  const production = (yaml: string) => {
+    const r = loadDesired({ root: '/x', dir: '', files: [{ path: 'setops.yaml', text: yaml }] });
+    if (!r.ok) throw new Error('invalid');
+    return r.value.stages.find((s) => s.stage.name === 'production')!;
+  };
+  const deployed = production(text);
+  const wanted = production(text.replace('    production:\n      scale: 3\n', '    production:\n      scale: 5\n'));
+  const p = planStage(wanted, { model: deployed, serial: '7' }, 'pulumi');
+  p.cost = stageCost(deployed, wanted)!;
+  const opts = { deps: { isTTY: { stdout: false, stdin: false }, env: {} }, source: {} };
+  // 723.67 + 2 web tasks (33.9888 + 7.4606 = 41.45) = 765.12
+  t.match(renderPlans([p], 'text', opts), '  cost: $723.67/month → $765.12/month (+$41.45/month; estimate at eu-central-1 on-demand prices of 2026-12-02)\n');
+  t.match(renderPlans([p], 'markdown', opts), '| `globex/storefront/production` | eu-central-1 | $723.67 | $765.12 | **+$41.45** |\n');
+  t.match(JSON.parse(renderPlans([p], 'json', opts)).stages[0].cost, { before: { monthly: 723.67 }, after: { monthly: 765.12 }, delta: 41.45 });
 });
