@@ -32,6 +32,9 @@ export interface RuleFailure {
 export type CompiledRule = (model: unknown) => RuleFailure[];
 
 let ajv: InstanceType<AjvClass> | undefined;
+/** Compiled rules kept (oldest dropped first). */
+const CACHE_LIMIT = 1000;
+const schemas = new Map<string, object | boolean>();
 const cache = new Map<string, { ok: true; check: CompiledRule } | { ok: false; problems: RuleProblem[] }>();
 
 function policyAjv(): InstanceType<AjvClass> {
@@ -66,7 +69,16 @@ export function compileRule(schema: object | boolean): { ok: true; check: Compil
       result = { ok: false, problems: [{ pointer: pointer ?? '', ...(pointer !== null ? { at: 'key' as const } : {}), message: `not a usable JSON Schema: ${message}` }] };
     }
   }
+  // Bounded: a daemon following many commits must not keep every rule it ever compiled.
+  if (cache.size >= CACHE_LIMIT) {
+    const oldest = cache.keys().next().value!;
+    const schemaOfOldest = schemas.get(oldest);
+    if (typeof schemaOfOldest === 'object') a.removeSchema(schemaOfOldest); // ajv keeps its own cache by schema object
+    cache.delete(oldest);
+    schemas.delete(oldest);
+  }
   cache.set(key, result);
+  schemas.set(key, schema);
   return result;
 }
 

@@ -12,6 +12,7 @@ import type { PolicyRule } from '../../src/model/policy.js';
 import { refOf, stageKey, type StageModel } from '../../src/model/stage-model.js';
 import { loadDesired } from '../../src/manifests/load.js';
 import { evaluatePolicies } from '../../src/reconciler/policies.js';
+import { compileRule } from '../../src/schema/policy-rules.js';
 import { repoRoot } from '../e2e/helpers.js';
 import { app, service, stage } from '../helpers/models.js';
 
@@ -142,4 +143,13 @@ t.test('evaluating never changes the model (no defaults from rules) and a compil
   t.strictSame(evaluatePolicies([r], model), []);
   t.equal(canonicalJson(model), before);
   t.strictSame(evaluatePolicies([r, { ...r, rule: 'same-schema' }], model), [], 'the same schema under another rule');
+});
+
+t.test('compiled rules are cached by schema hash, and the cache is bounded', async (t) => {
+  const first = compileRule({ properties: { stage: { properties: { name: { const: 'cache-0' } } } } });
+  t.equal(compileRule({ properties: { stage: { properties: { name: { const: 'cache-0' } } } } }), first, 'an equal schema (another object) is not compiled again');
+  for (let i = 1; i <= 1000; i++) compileRule({ properties: { stage: { properties: { name: { const: `cache-${i}` } } } } });
+  const again = compileRule({ properties: { stage: { properties: { name: { const: 'cache-0' } } } } });
+  t.not(again, first, 'the oldest entry was dropped after 1000 others');
+  t.ok(again.ok && again.check(stage({ name: 'cache-0' })).length === 0, 'and compiles again the same');
 });
