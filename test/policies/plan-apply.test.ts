@@ -46,7 +46,7 @@ t.test('plan lists the violations per stage in every format, warnings first', as
     [
       '  policy: 2 violations, 1 denied: apply refuses this stage',
       '    warn baseline/public-health-check app/web: a public app needs a health check path of its own (healthCheck.path), not the default "/" (/apps/web/healthCheck/path: must NOT be valid)',
-      '    deny baseline/production-scale app/web: production stages need at least 2 instances of every running app; set scale ≥ 2 in the app\'s production override (/apps/web/scale: must be >= 2)',
+      '    deny baseline/production-scale app/web: production stages need at least 2 instances of every app; set scale ≥ 2 in the app\'s production override (/apps/web/scale: must be >= 2)',
       '  acme/shop/production: ',
     ].join('\n'),
   );
