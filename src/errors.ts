@@ -96,6 +96,13 @@ export class LockedError extends SetopsError {
   }
 }
 
+/** The desired state violates `deny` rules of `kind: Policy` documents; `data.violations` lists them (no values, pointers only). */
+export class PolicyError extends SetopsError {
+  constructor(message: string, violations: readonly { stage: string; policy: string; rule: string; subject: string; message: string }[]) {
+    super(message, { code: 'E_POLICY_DENIED', data: { violations } });
+  }
+}
+
 /** A saved plan no longer matches the stage's actual state. */
 export class StalePlanError extends SetopsError {
   constructor(message: string, opts: { data?: Record<string, unknown> } = {}) {

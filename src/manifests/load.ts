@@ -5,6 +5,7 @@ import { sharedValidators, type Validators } from '../schema/validate.js';
 import type { DesiredState, Result, SourceFiles } from './api.js';
 import type { AnyDeclared } from './documents.js';
 import { parseSelected, type ParseCache } from './parse-selected.js';
+import { collectPolicies } from './policies.js';
 import { resolveStages } from './resolve.js';
 import { buildScope } from './scope.js';
 
@@ -45,6 +46,7 @@ export function loadDesired(files: SourceFiles, opts: LoadOptions = {}): Result<
   issues.push(...parsed.issues);
   declared.push(...parsed.declared);
   const scope = buildScope(declared, issues);
+  const policies = collectPolicies(declared, issues);
   // A selector that matches no stage of the manifests (a typo, or a stage only in the state
   // directory) resolves everything, so the caller's "no such stage" can list every known one.
   const keys = [...scope.projects].flatMap(([project, p]) => [...p.stages.keys()].map((stage) => `${project}/${stage}`));
@@ -62,6 +64,7 @@ export function loadDesired(files: SourceFiles, opts: LoadOptions = {}): Result<
     value: {
       stages: resolved.map((r) => r.model),
       origins,
+      policies,
       counts: {
         organizations: count('Organization'),
         projects: count('Project'),

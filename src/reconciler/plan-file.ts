@@ -206,6 +206,7 @@ export function savedStagePlans(file: PlanFile): StagePlan[] {
       resources: s.resources ?? [],
       notes: [...(s.notes ?? [])],
       files,
+      violations: (s.violations ?? []).map((v) => ({ ...v, details: [...v.details] })),
     };
   });
 }

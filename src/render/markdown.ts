@@ -2,6 +2,8 @@ import type { StagePlan } from '../reconciler/stage-plan.js';
 import { addSummaries, summaryLine } from '../reconciler/summary.js';
 import type { PlanSource } from '../reconciler/plan-document.js';
 import { stageChangeLines, stageHeader, totalLine, warningLines } from './text.js';
+import { policyMarkdown } from './policies.js';
+import { costMarkdown } from './cost.js';
 
 /** GitHub rejects comments over 65,536 characters; stay below with room to spare. */
 export const MARKDOWN_LIMIT = 65_000;
@@ -75,11 +77,13 @@ export function renderMarkdown(plans: readonly StagePlan[], opts: MarkdownOption
   const foot = [totalLine(plans, inSync), ''];
   const withChanges = plans.filter((p) => p.changeset.changes.length > 0 || p.resources.length > 0 || p.notes.length > 0);
   const blocks = withChanges.map((p) => details(p, opts.showFiles ?? false));
+  const reviewSections = [...policyMarkdown(plans, escapeHtml), ...costMarkdown(plans, escapeCell)];
 
   const assemble = (w: string[], r: string[], b: string[], notes: string[]): string => {
     const out = [...head];
     if (w.length > 0) out.push(...warnHead, ...w, '');
     if (plans.length > 0) out.push(...tableHead, ...r, totalRow, '');
+    out.push(...reviewSections); // policies, cost: their own files
     out.push(...foot);
     if (notes.length > 0) out.push(...notes.map((n) => `> ${n}`), '');
     out.push(...b);
