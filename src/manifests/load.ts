@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { Issue } from '../errors.js';
-import { compareCodeUnits, sortKeys } from '../model/canonical.js';
+import { compareCodeUnits } from '../model/canonical.js';
 import { stageKey, refOf } from '../model/stage-model.js';
 import { sharedValidators, type Validators } from '../schema/validate.js';
 import type { DesiredState, Result, SourceFiles } from './api.js';
 import { declare, type AnyDeclared } from './documents.js';
-import { resolveStages } from './resolve.js';
+import { resolveStages, type StageCache } from './resolve.js';
 import { buildScope } from './scope.js';
 import { parseFile } from './yaml-docs.js';
 
@@ -20,12 +20,20 @@ export interface LoadOptions {
    */
   cache?: ParseCache;
   /**
+   * Resolved stages by key and the declarations they came from (the daemon keeps one beside
+   * `cache`): a stage none of whose declarations changed is not resolved again, and its model is
+   * the same object as in the previous load. Models are shared: treat them as read-only.
+   */
+  stageCache?: StageCache;
+  /**
    * `--stage` selectors (ORG/PROJECT/STAGE, PROJECT/STAGE or STAGE): only the stages they match
    * are resolved (every file is still parsed and checked; `plan --stage X` does not resolve,
    * hash or plan the others). Default: every stage.
    */
   stages?: readonly string[];
 }
+
+export type { StageCache } from './resolve.js';
 
 /** What `loadDesired` keeps per file between loads (see `LoadOptions.cache`). */
 export type ParseCache = Map<string, { declared: readonly AnyDeclared[]; issues: readonly Issue[] }>;
@@ -51,7 +59,8 @@ export function loadDesired(files: SourceFiles, opts: LoadOptions = {}): Result<
       issues.push({ file: file.path, line, col, pointer: '', message });
       continue;
     }
-    const key = opts.cache ? `${file.path}\u0000${createHash('sha1').update(file.text).digest('hex')}` : '';
+    // A git source names the content by its blob id; a directory's files are hashed.
+    const key = opts.cache ? `${file.path}\u0000${file.oid ?? createHash('sha1').update(file.text).digest('hex')}` : '';
     let entry = opts.cache?.get(key);
     if (entry === undefined) {
       const fileIssues: Issue[] = [];
@@ -74,12 +83,12 @@ export function loadDesired(files: SourceFiles, opts: LoadOptions = {}): Result<
   const keys = [...scope.projects].flatMap(([project, p]) => [...p.stages.keys()].map((stage) => `${project}/${stage}`));
   const selectors = opts.stages ?? [];
   const narrowed = selectors.length > 0 && selectors.every((sel) => keys.some((key) => matchesStage(key, sel)));
-  const resolved = resolveStages(scope, validators, issues, narrowed ? (key) => selectors.some((sel) => matchesStage(key, sel)) : undefined);
+  const resolved = resolveStages(scope, validators, issues, narrowed ? (key) => selectors.some((sel) => matchesStage(key, sel)) : undefined, opts.stageCache);
   if (issues.length > 0) return { ok: false, issues: sortIssues(issues) };
 
   resolved.sort((a, b) => compareCodeUnits(stageKey(refOf(a.model)), stageKey(refOf(b.model))));
   const origins: DesiredState['origins'] = {};
-  for (const r of resolved) origins[stageKey(refOf(r.model))] = sortKeys(r.origins);
+  for (const r of resolved) origins[stageKey(refOf(r.model))] = r.origins;
   const count = (kind: string) => declared.filter((d) => d.kind === kind).length;
   return {
     ok: true,

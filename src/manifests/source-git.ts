@@ -4,7 +4,7 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import git from 'isomorphic-git';
 import { ManifestError, throwIfAborted } from '../errors.js';
 import { compareCodeUnits } from '../model/canonical.js';
-import type { SourceFiles } from './api.js';
+import type { SourceFile, SourceFiles } from './api.js';
 import { mapBounded } from './bounded.js';
 import { SKIPPED_DIRS, decodeManifest, isManifestName } from './decode.js';
 
@@ -21,7 +21,15 @@ export interface GitTreeOptions {
   dir?: string;
   /** How to name the repository in messages (default: `repo` as given). */
   display?: string;
+  /**
+   * Decoded manifests by blob id, kept across reads (the daemon keeps one per source): a blob
+   * read before is not read or decoded again. Pruned to the blobs of the tree just read.
+   */
+  blobCache?: BlobCache;
 }
+
+/** See `GitTreeOptions.blobCache`. */
+export type BlobCache = Map<string, Pick<SourceFile, 'text' | 'unreadable'>>;
 
 /**
  * Reads every `*.yaml` / `*.yml` file of the tree of `ref` straight from the git object
@@ -55,7 +63,22 @@ export async function readGitTree(opts: GitTreeOptions, signal?: AbortSignal): P
   await walkTree(gitdir, treeOid, '', blobs, cache, signal);
   blobs.sort((a, b) => compareCodeUnits(a.path, b.path));
   // Concurrent, bounded reads sharing one isomorphic-git cache (packfile indexes are read once).
-  const files = await mapBounded(blobs, READ_CONCURRENCY, async (blob) => decodeManifest(blob.path, (await git.readBlob({ fs, gitdir, oid: blob.oid, cache })).blob), signal);
+  const known = opts.blobCache;
+  const files = await mapBounded(
+    blobs,
+    READ_CONCURRENCY,
+    async (blob): Promise<SourceFile> => {
+      const hit = known?.get(blob.oid);
+      const decoded = hit ?? decodeManifest(blob.path, (await git.readBlob({ fs, gitdir, oid: blob.oid, cache })).blob);
+      if (known && !hit) known.set(blob.oid, decoded.unreadable ? { text: '', unreadable: decoded.unreadable } : { text: decoded.text });
+      return { ...decoded, path: blob.path, oid: blob.oid };
+    },
+    signal,
+  );
+  if (known) {
+    const current = new Set(blobs.map((b) => b.oid));
+    for (const oid of known.keys()) if (!current.has(oid)) known.delete(oid);
+  }
   return { root, dir, ref: opts.ref, commit, files };
 }
 
