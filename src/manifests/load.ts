@@ -7,7 +7,7 @@ import type { DesiredState, Result, SourceFiles } from './api.js';
 import { declare, type AnyDeclared } from './documents.js';
 import { resolveStages, type StageCache } from './resolve.js';
 import { buildScope } from './scope.js';
-import { parseFile } from './yaml-docs.js';
+import { parseFile, releaseNodes } from './yaml-docs.js';
 
 /** Options of `loadDesired`. */
 export interface LoadOptions {
@@ -65,12 +65,17 @@ export function loadDesired(files: SourceFiles, opts: LoadOptions = {}): Result<
     if (entry === undefined) {
       const fileIssues: Issue[] = [];
       const fileDeclared: AnyDeclared[] = [];
-      for (const parsed of parseFile(file.path, file.text, fileIssues)) {
+      const docs = parseFile(file.path, file.text, fileIssues);
+      for (const parsed of docs) {
         const d = declare(parsed, validators, fileIssues);
         if (d) fileDeclared.push(d);
       }
       entry = { declared: fileDeclared, issues: fileIssues };
-      if (opts.cache) opts.cache.set(key, deepFreeze(entry));
+      if (opts.cache) {
+        // Kept for many revisions: without the node trees, parsed again only to locate a later issue.
+        releaseNodes(docs, file.text);
+        opts.cache.set(key, deepFreeze(entry));
+      }
     }
     seen.add(key);
     declared.push(...entry.declared);

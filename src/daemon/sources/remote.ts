@@ -3,7 +3,7 @@ import git from 'isomorphic-git';
 import type { HttpClient } from 'isomorphic-git';
 import { SetopsError } from '../../errors.js';
 import type { SourceFiles } from '../../manifests/api.js';
-import { readGitTree, type BlobCache } from '../../manifests/source-git.js';
+import { gitTreeCache, readGitTree } from '../../manifests/source-git.js';
 import { RemoteSource, remoteDir } from '../remote-source.js';
 import type { ConfigSource } from './source.js';
 
@@ -52,7 +52,7 @@ export function remoteSource(opts: RemoteConfigSourceOptions): ConfigSource & Fo
   /** The head last refused as a force-push (an explicit sync accepts only while one is refused). */
   let refused: string | undefined;
   const display = remote.display;
-  const blobCache: BlobCache = new Map();
+  const cache = gitTreeCache();
   return {
     description: `${display} (branch ${opts.branch}${opts.dir ? `, ${opts.dir}/` : ''})`,
     branch: opts.branch,
@@ -80,7 +80,7 @@ export function remoteSource(opts: RemoteConfigSourceOptions): ConfigSource & Fo
           );
         }
       }
-      const files = await readGitTree({ repo: remote.gitdir, ref: commit, ...(opts.dir ? { dir: opts.dir } : {}), display, blobCache }, signal);
+      const files = await readGitTree({ repo: remote.gitdir, ref: commit, ...(opts.dir ? { dir: opts.dir } : {}), display, cache }, signal);
       accepted = commit;
       refused = undefined;
       return files;
