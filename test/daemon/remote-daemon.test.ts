@@ -26,6 +26,7 @@ import { testDeps } from '../helpers/deps.js';
 import { fakeEngine } from '../operations/apply-fakes.js';
 import { waitFor } from '../helpers/wait.js';
 import { manifests } from './helpers.js';
+import { promtoolCheck } from './http/promtool.js';
 
 const TOKEN = `git-token-canary-${randomBytes(6).toString('hex')}`;
 const SECRET = `webhook-secret-canary-${randomBytes(6).toString('hex')}`;
@@ -113,6 +114,27 @@ function declaredPost(url: string, length: number): Promise<number> {
   });
 }
 
+/** Sends a chunked POST (no Content-Length) of `length` bytes, as fast as the server takes it; resolves to the status. */
+function streamedPost(url: string, length: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-gitlab-event': 'Push Hook' } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', (err: NodeJS.ErrnoException) => (err.code === 'EPIPE' || err.code === 'ECONNRESET' ? undefined : reject(err)));
+    const chunk = Buffer.alloc(1024 * 1024, 0x20);
+    let sent = 0;
+    const more = () => {
+      while (sent < length) {
+        sent += chunk.length;
+        if (!req.write(chunk)) return void req.once('drain', more);
+      }
+      req.end();
+    };
+    more();
+  });
+}
+
 t.test('first commit applied; a push + a signed GitHub webhook is fetched at once and applied', async (t) => {
   const d = await setup(t);
   const c1 = d.repo.revParse('HEAD');
@@ -156,6 +178,7 @@ t.test('refused webhooks answer 401/401/413/400 and fetch nothing; other branche
   t.equal(wrong.status, 401, 'wrongly signed');
   t.equal(wrong.body.error.code, 'E_WEBHOOK_SIGNATURE');
   t.equal(await declaredPost(`${d.daemon.url}/hooks/github`, 26 * 1024 * 1024), 413, 'oversized (declared)');
+  t.equal(await streamedPost(`${d.daemon.url}/hooks/gitlab`, 26 * 1024 * 1024), 413, 'oversized (chunked, no length declared)');
   const malformedBody = Buffer.from('{"ref": "refs/heads/main", not json');
   const malformed = await d.github(malformedBody);
   t.equal(malformed.status, 400, 'malformed');
@@ -180,6 +203,12 @@ t.test('refused webhooks answer 401/401/413/400 and fetch nothing; other branche
   t.match(m, /provider="gitlab",result="bad-signature"\} 1/);
   t.match(m, /provider="github",result="ignored"\} 2/);
   t.match(m, /provider="github",result="ping"\} 1/);
+  t.match(m, /provider="github",result="too-large"\} 1/, 'a body refused while it was read is counted');
+  t.match(m, /provider="gitlab",result="too-large"\} 1/);
+  const exposed = await (await fetch(`${d.daemon.url}/metrics`)).text();
+  t.equal(exposed, m, '/metrics over HTTP says the same');
+  const checked = await promtoolCheck(exposed);
+  t.equal(checked.code, 0, checked.output);
   for (const text of [d.logs(), ...d.answers]) {
     if (text.includes(SECRET) || text.includes(TOKEN)) t.fail(`a canary leaked: ${text.slice(0, 200)}`);
   }
