@@ -247,15 +247,16 @@ export class Controller {
     const ref = parseKey(key);
     const record = await this.records.read(ref);
     if (record?.state !== 'ready') return record?.drift ?? [];
-    const recorded = (await new StateStore(this.opts.stateDir).read(ref)).model;
+    const actual = await new StateStore(this.opts.stateDir).read(ref);
+    const recorded = actual.model;
     if (recorded === null) return [];
-    const findings = await checkDrift(await this.engineOf(recorded.organization), ref, recorded, signal);
+    const secrets = secretsFor(recorded.organization, { ...(this.opts.secretsFile ? { secretsFile: this.opts.secretsFile } : {}), configRoot: this.current.configRoot, env: this.opts.deps.env });
+    const findings = await checkDrift(await this.engineOf(recorded.organization), ref, recorded, signal, { stateDir: this.opts.stateDir, recorded: actual.secretDigests, lookup: secrets });
     await this.records.update(ref, { type: 'drift', findings });
     if (findings.length > 0) {
       this.emit({ type: 'drift', stage: key, findings, healing: heal });
       // Once per new set of findings, not on every check while the same drift stays.
       if (JSON.stringify(record.drift ?? []) !== JSON.stringify(findings)) {
-        const secrets = secretsFor(recorded.organization, { ...(this.opts.secretsFile ? { secretsFile: this.opts.secretsFile } : {}), configRoot: this.current.configRoot, env: this.opts.deps.env });
         this.opts.notifier?.notify(recorded, driftNotice(ref, { findings }, this.opts.deps.clock.now()), secrets);
       }
       if (heal) {
