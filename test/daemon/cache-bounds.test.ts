@@ -72,4 +72,12 @@ t.test('100 commits: the caches hold the newest revision only', async (t) => {
   t.same([...controller.snapshot().stages!.keys()].sort(), ['acme/shop/stage-100', 'acme/shop/stage-99', 'acme/shop/staging']);
   // Each commit changed every stage (the shared app) — the caches do not hide a change.
   t.same(enqueued.at(-1)!.sort(), ['acme/shop/stage-100', 'acme/shop/stage-99', 'acme/shop/staging']);
+  // A commit to one stage's file: only that stage is enqueued (and so planned); the others keep their models.
+  const before = controller.snapshot().stages!;
+  repo.commit('one stage', { 'stages/s100.yaml': stage(100).replace('N: "100"', 'N: "changed"') });
+  await sync();
+  t.same(enqueued.at(-1), ['acme/shop/stage-100'], 'only the touched stage');
+  const after = controller.snapshot().stages!;
+  t.equal(after.get('acme/shop/staging'), before.get('acme/shop/staging'), 'an untouched stage keeps its model object (not resolved again)');
+  t.not(after.get('acme/shop/stage-100'), before.get('acme/shop/stage-100'));
 });
