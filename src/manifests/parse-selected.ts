@@ -5,7 +5,7 @@ import { sharedValidators, type Validators } from '../schema/validate.js';
 import type { SourceFiles } from './api.js';
 import { declare, issueAt, type AnyDeclared } from './documents.js';
 import { isSelected, selectionAt, settingsSelection, type ManifestSelection } from './select.js';
-import { parseFile, type ParsedDoc } from './yaml-docs.js';
+import { parseFile, releaseNodes, type ParsedDoc } from './yaml-docs.js';
 
 /** What `loadDesired` keeps per file between loads (see `LoadOptions.cache`). */
 export type ParseCache = Map<string, { declared: readonly AnyDeclared[]; issues: readonly Issue[] }>;
@@ -30,17 +30,23 @@ export function parseSelected(files: SourceFiles, validators: Validators, cache?
       entries.set(file.path, { declared: [], issues: [{ file: file.path, line, col, pointer: '', message }] });
       continue;
     }
-    const key = cache ? `${file.path}\u0000${createHash('sha1').update(file.text).digest('hex')}` : '';
+    // A git source names the content by its blob id; a directory's files are hashed.
+    const key = cache ? `${file.path}\u0000${file.oid ?? createHash('sha1').update(file.text).digest('hex')}` : '';
     let entry = cache?.get(key);
     if (entry === undefined) {
       const fileIssues: Issue[] = [];
       const fileDeclared: AnyDeclared[] = [];
-      for (const parsed of parseFile(file.path, file.text, fileIssues)) {
+      const docs = parseFile(file.path, file.text, fileIssues);
+      for (const parsed of docs) {
         const d = declare(parsed, validators, fileIssues);
         if (d) fileDeclared.push(d);
       }
       entry = { declared: fileDeclared, issues: fileIssues };
-      if (cache) cache.set(key, deepFreeze(entry));
+      if (cache) {
+        // Kept for many revisions: without the node trees, parsed again only to locate a later issue.
+        releaseNodes(docs, file.text);
+        cache.set(key, deepFreeze(entry));
+      }
     }
     seen.add(key);
     entries.set(file.path, entry);

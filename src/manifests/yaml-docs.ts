@@ -27,11 +27,8 @@ export interface Position {
  * every earlier key of its mapping: quadratic in the width of a mapping).
  */
 export function parseFile(file: string, text: string, issues: Issue[]): ParsedDoc[] {
-  const lines = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter: lines, merge: true, uniqueKeys: false, prettyErrors: false });
+  const { list, lines } = parseText(text);
   const out: ParsedDoc[] = [];
-  // An empty stream (no documents, only comments) is an EmptyStream, not an array.
-  const list = Array.isArray(docs) ? docs : [];
   list.forEach((doc, index) => {
     // Warnings (an unresolved tag such as `!Ref`) mean the document would not read as written.
     const problems = [...doc.errors, ...doc.warnings];
@@ -65,6 +62,29 @@ export function parseFile(file: string, text: string, issues: Issue[]): ParsedDo
     out.push({ file, index, value, doc, lines });
   });
   return out;
+}
+
+function parseText(text: string): { list: Document.Parsed[]; lines: LineCounter } {
+  const lines = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter: lines, merge: true, uniqueKeys: false, prettyErrors: false });
+  // An empty stream (no documents, only comments) is an EmptyStream, not an array.
+  return { list: Array.isArray(docs) ? docs : [], lines };
+}
+
+/**
+ * Lets the YAML node trees of one file's documents go, for what a parse cache keeps across
+ * revisions (the node trees are most of a parsed document's memory, and only `locate` reads
+ * them, to place an issue): `doc` and `lines` become getters that parse `text` (the file the
+ * documents came from) again on first use. Call before freezing the documents.
+ */
+export function releaseNodes(docs: readonly ParsedDoc[], text: string): void {
+  let again: ReturnType<typeof parseText> | undefined;
+  const parsed = () => (again ??= parseText(text));
+  for (const d of docs) {
+    const index = d.index;
+    Object.defineProperty(d, 'doc', { get: () => parsed().list[index]!, enumerable: false });
+    Object.defineProperty(d, 'lines', { get: () => parsed().lines, enumerable: false });
+  }
 }
 
 /** A key written twice in one mapping: where, and where it was first. */

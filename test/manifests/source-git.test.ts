@@ -1,6 +1,6 @@
 import t from 'tap';
 import { gitRepo } from '../helpers/git.js';
-import { readGitTree } from '../../src/manifests/source-git.js';
+import { gitTreeCache, readGitTree } from '../../src/manifests/source-git.js';
 import { ManifestError } from '../../src/errors.js';
 
 const A = 'apiVersion: setopsd/v1\nkind: Organization\nmetadata:\n  name: acme\n';
@@ -38,7 +38,7 @@ t.test('branches, annotated and lightweight tags, full and short SHAs, after gc 
     const path = phase === 'bare' ? repo.bareClone() : repo.dir;
     const read = (ref: string) => readGitTree({ repo: path, ref });
     t.equal((await read('v1')).commit, c1, `${phase}: annotated tag peeled`);
-    t.same((await read('v1')).files, [{ path: 'a.yaml', text: A }], `${phase}: tree of the tag`);
+    t.same((await read('v1')).files, [{ path: 'a.yaml', text: A, oid: repo.revParse('v1:a.yaml') }], `${phase}: tree of the tag, with the blob id`);
     t.equal((await read('light1')).commit, c1, `${phase}: lightweight tag`);
     t.equal((await read('refs/tags/v1')).commit, c1, `${phase}: full tag ref`);
     t.equal((await read('old')).commit, c1, `${phase}: branch`);
@@ -55,7 +55,33 @@ t.test('errors: missing repo, not a repo, missing dir, non-UTF-8 file', async (t
   await t.rejects(readGitTree({ repo: repo.dir + '-missing', ref: 'HEAD' }), ManifestError);
   await t.rejects(readGitTree({ repo: repo.dir, ref: 'HEAD', dir: 'nothing' }), { message: /directory "nothing" does not exist/ });
   const bad = await readGitTree({ repo: repo.dir, ref: 'HEAD', dir: 'bad' });
-  t.same(bad.files, [{ path: 'x.yaml', text: '', unreadable: { line: 1, col: 4, message: 'not valid UTF-8 (byte 0xff at offset 3); save the file as UTF-8' } }]);
+  t.same(bad.files, [{ path: 'x.yaml', text: '', oid: repo.revParse('HEAD:bad/x.yaml'), unreadable: { line: 1, col: 4, message: 'not valid UTF-8 (byte 0xff at offset 3); save the file as UTF-8' } }]);
+});
+
+t.test('a tree cache: unchanged trees and blobs are not read again, the same content under two paths is read once, only the newest commit is kept', async (t) => {
+  const repo = gitRepo(t);
+  repo.commit('one', { 'a.yaml': A, 'b.yaml': B, 'copy/b.yaml': B, 'bad.yaml': new Uint8Array([0x6b, 0xff, 0x0a]), 'deep/er/c.yaml': A });
+  const cache = gitTreeCache();
+  const first = await readGitTree({ repo: repo.dir, ref: 'HEAD', cache });
+  t.same([...cache.blobs.keys()].sort(), [repo.revParse('HEAD:a.yaml'), repo.revParse('HEAD:b.yaml'), repo.revParse('HEAD:bad.yaml')].sort(), 'one entry per distinct blob');
+  t.same([...cache.trees.keys()].sort(), ['HEAD^{tree}', 'HEAD:copy', 'HEAD:deep', 'HEAD:deep/er'].map((r) => repo.revParse(r)).sort(), 'one entry per tree');
+  t.same(first.files.map((f) => f.path), ['a.yaml', 'b.yaml', 'bad.yaml', 'copy/b.yaml', 'deep/er/c.yaml']);
+  t.match(first.files[2], { path: 'bad.yaml', text: '', unreadable: { line: 1, col: 2 } }, 'an unreadable blob keeps its problem');
+  // A cached entry is what the next read returns, not the object database: mark some to see they are used.
+  cache.blobs.set(repo.revParse('HEAD:a.yaml'), { text: 'from the cache' });
+  cache.trees.set(repo.revParse('HEAD:deep'), [{ path: 'er/c.yaml', oid: repo.revParse('HEAD:a.yaml') }, { path: 'er/cached.yaml', oid: repo.revParse('HEAD:a.yaml') }]);
+  const C = A.replace('acme', 'other');
+  repo.commit('two', { 'b.yaml': C, 'copy/b.yaml': null, 'bad.yaml': null });
+  const second = await readGitTree({ repo: repo.dir, ref: 'HEAD', cache });
+  t.same(
+    second.files.map((f) => [f.path, f.text]),
+    [['a.yaml', 'from the cache'], ['b.yaml', C], ['deep/er/c.yaml', 'from the cache'], ['deep/er/cached.yaml', 'from the cache']],
+    'unchanged tree and blob from the cache, changed ones read',
+  );
+  t.same([...cache.blobs.keys()].sort(), [repo.revParse('HEAD:a.yaml'), repo.revParse('HEAD:b.yaml')].sort(), 'blobs no longer in the commit are dropped');
+  t.same([...cache.trees.keys()].sort(), ['HEAD^{tree}', 'HEAD:deep'].map((r) => repo.revParse(r)).sort(), 'trees no longer in the commit are dropped (the unchanged subtree below a cached one is not walked)');
+  const plain = await readGitTree({ repo: repo.dir, ref: 'HEAD' });
+  t.same(plain.files.map((f) => [f.path, f.text]), [['a.yaml', A], ['b.yaml', C], ['deep/er/c.yaml', A]], 'without a cache: the object database');
 });
 
 t.test('a path inside a working tree names its repository (like git); the rest becomes the dir', async (t) => {
