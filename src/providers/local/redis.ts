@@ -43,6 +43,17 @@ export class RedisServer {
     return this.o.port;
   }
 
+  /**
+   * What is observed of the server: alive and accepting connections on its port (`down`, with
+   * why, when killed, restarting or hung); `stopped` when it was stopped.
+   */
+  async observe(): Promise<{ state: 'running' | 'down' | 'stopped'; detail?: string }> {
+    if (this.stopped) return { state: 'stopped' };
+    if (!this.running || this.pid <= 0 || !(await isRunning(this.pid))) return { state: 'down', detail: `redis-server is not running${this.restarts > 0 ? ` (exited; ${this.restarts} restart${this.restarts === 1 ? '' : 's'} so far)` : ''}` };
+    if (!(await tcpOpen(this.o.port))) return { state: 'down', detail: `redis-server (pid ${this.pid}) does not accept connections on 127.0.0.1:${this.o.port}` };
+    return { state: 'running' };
+  }
+
   /** Starts the server and waits until it accepts connections. */
   async start(signal: AbortSignal): Promise<void> {
     const { clock, sleep, env } = this.o.deps;
