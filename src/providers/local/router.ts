@@ -220,12 +220,12 @@ const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UN
  * with backpressure both ways. One object per request instead of a set of closures.
  */
 class Forwarding implements Dispatcher.DispatchHandlers {
+  /** The process of the current attempt, counted in its `inflight` until `done()`. */
   private backend: ManagedProcess | null = null;
-  private release: (() => void) | null = null;
   private abortUpstream: ((err?: Error) => void) | null = null;
   private resume: (() => void) | null = null;
-  /** Processes this request was sent to and whose connection failed. */
-  private readonly tried: ManagedProcess[] = [];
+  /** Processes this request was sent to and whose connection failed (made on the first retry). */
+  private tried: ManagedProcess[] | null = null;
   private readonly headers: string[];
 
   constructor(
@@ -242,13 +242,12 @@ class Forwarding implements Dispatcher.DispatchHandlers {
       if (!res.writableFinished) this.abortUpstream?.(new Error('client closed'));
       this.done();
     });
-    res.on('drain', () => this.resume?.());
   }
 
   send(backend: ManagedProcess): void {
     this.done();
     this.backend = backend;
-    this.release = claim(backend);
+    backend.inflight++;
     this.router.poolFor(backend.port).dispatch(
       { path: this.req.url ?? '/', method: (this.req.method ?? 'GET') as Dispatcher.HttpMethod, headers: this.headers, body: this.hasBody ? this.req : null },
       this,
@@ -273,7 +272,10 @@ class Forwarding implements Dispatcher.DispatchHandlers {
   }
 
   onData(chunk: Buffer): boolean {
-    return this.res.write(chunk);
+    if (this.res.write(chunk)) return true;
+    // Backpressure: undici pauses reading from the process until the client took what is buffered.
+    this.res.once('drain', () => this.resume?.());
+    return false;
   }
 
   onComplete(): void {
@@ -296,7 +298,7 @@ class Forwarding implements Dispatcher.DispatchHandlers {
       return;
     }
     if (RETRYABLE.has(code) && !this.hasBody && backend !== null) {
-      this.tried.push(backend);
+      (this.tried ??= []).push(backend);
       const next = this.router.retryTarget(this.app, this.tried);
       if (next !== null) {
         this.send(next);
@@ -310,8 +312,8 @@ class Forwarding implements Dispatcher.DispatchHandlers {
 
   /** Ends the count of the current attempt (once). */
   private done(): void {
-    this.release?.();
-    this.release = null;
+    if (this.backend !== null) this.backend.inflight--;
+    this.backend = null;
   }
 }
 
