@@ -122,8 +122,12 @@ export interface ProcessStatus {
   startedAt: string;
 }
 
+/** What of an app's logs to write: the last `lines` lines (of those written at `since` or later), then with `follow` new ones. */
 export interface LogsOptions {
+  /** How many of the most recent lines (`Infinity`: every line since `since`). */
   lines: number;
+  /** Only lines written at this time or later (ms since the epoch). */
+  since?: number;
   follow: boolean;
   signal: AbortSignal;
   write(chunk: string): void;
