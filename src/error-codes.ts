@@ -126,7 +126,7 @@ export function isRetryable(code: ErrorCode): boolean {
 }
 
 /** The code of a failed AWS SDK call: throttling and network errors are retryable, the rest is `refused`. */
-export function awsCallCode(err: { name?: string; $metadata?: { httpStatusCode?: number } }, refused: 'E_AWS_SSM' | 'E_AWS_ECS'): ErrorCode {
+export function awsCallCode(err: { name?: string; $metadata?: { httpStatusCode?: number } }, refused: ErrorCode): ErrorCode {
   const name = err.name ?? '';
   if (THROTTLED.has(name) || err.$metadata?.httpStatusCode === 429) return 'E_AWS_THROTTLED';
   if (err.$metadata?.httpStatusCode === undefined || (err.$metadata.httpStatusCode >= 500 && err.$metadata.httpStatusCode < 600)) return 'E_AWS_NETWORK';

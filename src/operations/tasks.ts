@@ -131,17 +131,19 @@ export async function runTask(deps: Deps, req: TaskRequest, signal: AbortSignal)
 
 /**
  * A task run by the stage's engine (AWS: ECS RunTask of the app's current task definition with a
- * command override; the exit code from the stopped task). Its output is in CloudWatch Logs:
- * the command to read it is printed.
+ * command override; the exit code from the stopped task). Its output is streamed from its
+ * CloudWatch Logs stream while it runs (when the engine can read it; else the command to read it
+ * is printed).
  */
 async function runEngineTask(deps: Deps, req: TaskRequest, model: StageModel, signal: AbortSignal): Promise<{ exitCode: number | null; signal: string | null; log: string; stopped?: 'canceled' | 'timeout' }> {
   const engine = await (req.engineOf ?? ((org) => engineFor(org, { stateDir: req.stateDir, deps })))(model.organization);
   if (engine.runTask === undefined) throw new EngineError(`app/${req.app} in ${stageKey(req.ref)}: the ${engine.name} engine cannot run one-off tasks`, { code: 'E_UNSUPPORTED' });
-  const res = await engine.runTask(req.ref, { app: req.app, argv: req.argv, env: req.env }, signal);
+  const res = await engine.runTask(req.ref, { app: req.app, argv: req.argv, env: req.env, write: req.write }, signal);
   const log = res.logGroup && res.logStream ? `cloudwatch ${res.logGroup} ${res.logStream}` : '';
   req.write(`${res.taskArn ? `task ${res.taskArn}: ` : ''}${res.exitCode === null ? `did not run: ${res.reason}` : `exited with ${res.exitCode} (${res.reason})`}
 `);
-  if (log) req.write(`output: aws logs tail ${res.logGroup} --log-stream-names ${res.logStream}
+  // Streamed output is above; otherwise say where it is.
+  if (log && !res.streamed) req.write(`output: aws logs tail ${res.logGroup} --log-stream-names ${res.logStream}
 `);
   return { exitCode: res.exitCode, signal: null, log };
 }

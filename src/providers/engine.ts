@@ -82,6 +82,8 @@ export interface OneOffTask {
   app: string;
   argv: string[];
   env: Record<string, string>;
+  /** Where its output goes while it runs (AWS: its CloudWatch Logs stream, read as it grows). */
+  write?(chunk: string): void;
 }
 
 /** How a one-off task ended; `exitCode` null: it never ran its command. */
@@ -92,6 +94,8 @@ export interface OneOffTaskResult {
   logGroup?: string;
   logStream?: string;
   taskArn?: string;
+  /** Whether its output was written through `OneOffTask.write` (else only where it is, above). */
+  streamed?: boolean;
 }
 
 /** Runtime view of a stage for `setopsd status`. */

@@ -41,8 +41,12 @@ export interface TaskRunResult {
 
 /** Runs one task to its end. Throws an EngineError when ECS cannot be asked, CanceledError on abort. */
 export interface TaskRunner {
-  run(input: TaskRunInput, signal: AbortSignal): Promise<TaskRunResult>;
+  /** `watch` is awaited after each look at the running task (one-off tasks: to stream its log). */
+  run(input: TaskRunInput, signal: AbortSignal, watch?: TaskWatch): Promise<TaskRunResult>;
 }
+
+/** Called while a started task has not stopped yet, with where its output goes. */
+export type TaskWatch = (task: { taskArn: string; logStream?: string; lastStatus: string }, signal: AbortSignal) => Promise<void>;
 
 /** Options of the real runner. */
 export interface EcsTaskRunnerOptions {
@@ -78,7 +82,7 @@ export function createEcsTaskRunner(opts: EcsTaskRunnerOptions): TaskRunner {
   };
 
   return {
-    async run(input, signal) {
+    async run(input, signal, watch) {
       const started = await call(input, 'RunTask', signal, () =>
         ecs().send(
           new RunTaskCommand({
@@ -125,7 +129,10 @@ export function createEcsTaskRunner(opts: EcsTaskRunnerOptions): TaskRunner {
           const why = described.failures?.map((f) => f.reason).filter(Boolean).join('; ');
           return { exitCode: null, reason: why ? `ECS lost the task: ${why}` : 'ECS lost the task', taskArn, ...logStream };
         }
-        if (task.lastStatus !== 'STOPPED') continue;
+        if (task.lastStatus !== 'STOPPED') {
+          if (watch) await watch({ taskArn, lastStatus: task.lastStatus ?? 'PENDING', ...logStream }, signal);
+          continue;
+        }
         const container = task.containers?.find((c) => c.name === input.container) ?? task.containers?.[0];
         const exitCode = typeof container?.exitCode === 'number' ? container.exitCode : null;
         const reason = [container?.reason, task.stoppedReason].filter((r): r is string => typeof r === 'string' && r !== '').join('; ') || 'stopped';
