@@ -77,6 +77,7 @@ export const ERROR_CODES = {
   E_AWS_SECRET_MISSING: { retryable: false, meaning: 'an SSM parameter the stage needs does not exist' },
   E_AWS_SSM: { retryable: false, meaning: 'an SSM call was refused (credentials, permissions)' },
   E_AWS_ECS: { retryable: false, meaning: 'an ECS call was refused (credentials, permissions)' },
+  E_AWS_BACKUP: { retryable: false, meaning: 'an RDS, DocumentDB or ElastiCache snapshot call was refused (credentials, permissions, a snapshot that exists or a database that is not available)' },
   E_AWS_THROTTLED: { retryable: true, meaning: 'an AWS call was throttled' },
   E_AWS_NETWORK: { retryable: true, meaning: 'an AWS endpoint could not be reached' },
   E_AWS_PREDEPLOY: { retryable: false, meaning: 'the stack records no pre-deploy task for the app' },

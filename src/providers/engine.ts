@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import type { EngineName, StageModel, StageRef } from '../model/stage-model.js';
+import type { EngineName, ServiceModel, StageModel, StageRef } from '../model/stage-model.js';
+import type { PlannedRestoreBackups } from './backups.js';
 import type { ActualState } from '../model/actual-state.js';
 import type { Change, Changeset } from '../model/changeset.js';
 import type { SetopsError } from '../errors.js';
@@ -75,6 +76,8 @@ export interface Engine {
   logs?(stage: StageRef, app: string, opts: LogsOptions): Promise<void>;
   /** Runs a one-off command in an app's environment as deployed now (Pulumi: ECS RunTask). */
   runTask?(stage: StageRef, task: OneOffTask, signal: AbortSignal): Promise<OneOffTaskResult>;
+  /** The provider's backups of one deployed service (Pulumi: RDS, DocumentDB, ElastiCache snapshots). */
+  backups?(stage: StageRef, service: string, model: ServiceModel, signal: AbortSignal): Promise<PlannedRestoreBackups>;
 }
 
 /** A one-off command of an app (`setopsd task run`). */

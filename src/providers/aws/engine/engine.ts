@@ -51,6 +51,18 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
         onLogError: (err) => ctx.deps.log.warn({ stage: stageKey(ref), app: task.app, err: String((err as Error)?.message ?? err) }, `app/${task.app} in ${stageKey(ref)}: the task's output cannot be read from CloudWatch Logs now; it keeps running`),
         signal,
       }),
+    backups: async (ref, service, model, signal) => {
+      const outputs = (await stacks.deployment(ref, signal))?.outputs ?? {};
+      const { awsServiceBackups } = await import('../backups/index.js');
+      return awsServiceBackups({
+        ref,
+        service,
+        model,
+        outputs: ((outputs.services ?? {}) as Record<string, Record<string, unknown>>)[service],
+        clients: (name) => opts.awsClients?.[name] ?? awsClientSettings(ctx.deps.env, name, ctx.organization.aws?.region),
+        now: () => ctx.deps.clock.now(),
+      });
+    },
   };
 }
 
