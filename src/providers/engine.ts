@@ -76,6 +76,8 @@ export interface Engine {
   logs?(stage: StageRef, app: string, opts: LogsOptions): Promise<void>;
   /** Runs a one-off command in an app's environment as deployed now (Pulumi: ECS RunTask). */
   runTask?(stage: StageRef, task: OneOffTask, signal: AbortSignal): Promise<OneOffTaskResult>;
+  /** Runs of the stage's scheduled tasks the provider knows now (Pulumi: ECS tasks of group `schedule:NAME`). */
+  scheduledRuns?(stage: StageRef, signal: AbortSignal): Promise<ScheduledRun[]>;
   /** The provider's backups of one deployed service (Pulumi: RDS, DocumentDB, ElastiCache snapshots). */
   backups?(stage: StageRef, service: string, model: ServiceModel, signal: AbortSignal): Promise<PlannedRestoreBackups>;
 }
@@ -99,6 +101,24 @@ export interface OneOffTaskResult {
   taskArn?: string;
   /** Whether its output was written through `OneOffTask.write` (else only where it is, above). */
   streamed?: boolean;
+}
+
+/** One run of a scheduled task started by the provider (AWS: EventBridge Scheduler). */
+export interface ScheduledRun {
+  /** The provider's id of the run (ECS task id). */
+  id: string;
+  app: string;
+  schedule: string;
+  command: string[];
+  status: 'running' | 'succeeded' | 'failed';
+  exitCode: number | null;
+  /** ISO times. */
+  startedAt: string;
+  endedAt?: string;
+  /** Why it stopped (ECS stoppedReason), when it did. */
+  reason?: string;
+  logGroup?: string;
+  logStream?: string;
 }
 
 /** Runtime view of a stage for `setopsd status`. */

@@ -28,6 +28,7 @@ import { SecretsCheck } from './secrets-check.js';
 import { StackAccess } from './stack-access.js';
 import { statusFromOutputs } from './status.js';
 import { runOneOffTask } from './one-off-task.js';
+import { scheduledRuns } from './scheduled-runs.js';
 
 export type { PulumiEngineOptions, StageProgramFactory } from './options.js';
 
@@ -51,6 +52,7 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
         onLogError: (err) => ctx.deps.log.warn({ stage: stageKey(ref), app: task.app, err: String((err as Error)?.message ?? err) }, `app/${task.app} in ${stageKey(ref)}: the task's output cannot be read from CloudWatch Logs now; it keeps running`),
         signal,
       }),
+    scheduledRuns: (ref, signal) => scheduledRuns(parts.stacks, ref, { runner: () => parts.preDeploy.taskRunner(), signal }),
     backups: async (ref, service, model, signal) => {
       const outputs = (await stacks.deployment(ref, signal))?.outputs ?? {};
       const { awsServiceBackups } = await import('../backups/index.js');
