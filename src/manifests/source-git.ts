@@ -4,9 +4,10 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import git from 'isomorphic-git';
 import { ManifestError, throwIfAborted } from '../errors.js';
 import { compareCodeUnits } from '../model/canonical.js';
-import type { SourceFiles } from './api.js';
+import type { SourceFile, SourceFiles } from './api.js';
 import { mapBounded } from './bounded.js';
 import { SKIPPED_DIRS, decodeManifest, isManifestName } from './decode.js';
+import { readTreeWithGit } from './git-batch.js';
 
 /** Blobs read at once. */
 const READ_CONCURRENCY = 16;
@@ -21,12 +22,20 @@ export interface GitTreeOptions {
   dir?: string;
   /** How to name the repository in messages (default: `repo` as given). */
   display?: string;
+  /**
+   * The git binary that reads the files of the tree in two commands (default: `git` on the
+   * PATH); `false` reads them with isomorphic-git only. Where git is missing or fails, the
+   * files are read with isomorphic-git.
+   */
+  gitBinary?: string | false;
 }
 
 /**
  * Reads every `*.yaml` / `*.yml` file of the tree of `ref` straight from the git object
- * database with isomorphic-git: no checkout, so it works on bare repositories, packfiles and
- * packed refs exactly as `git` writes them. Paths are relative to `dir`, sorted.
+ * database: no checkout, so it works on bare repositories, packfiles and packed refs exactly as
+ * `git` writes them. The ref is resolved with isomorphic-git; the files are read with one `git
+ * cat-file --batch` when the git binary runs (see `readTreeWithGit`), else with isomorphic-git.
+ * Paths are relative to `dir`, sorted.
  *
  * Throws a ManifestError when the repository, the ref or the directory does not exist. A
  * manifest that is not UTF-8 comes back `unreadable` (an issue of that file, see `decodeManifest`).
@@ -51,12 +60,18 @@ export async function readGitTree(opts: GitTreeOptions, signal?: AbortSignal): P
     );
   }
 
+  const viaGit = opts.gitBinary === false ? undefined : await readTreeWithGit(opts.gitBinary ?? 'git', gitdir, treeOid, signal);
+  const files = viaGit ? viaGit.map((b) => decodeManifest(b.path, b.bytes)) : await readTreeWithIsomorphicGit(gitdir, treeOid, cache, signal);
+  files.sort((a, b) => compareCodeUnits(a.path, b.path));
+  return { root, dir, ref: opts.ref, commit, files };
+}
+
+/** The manifests below `treeOid`, object by object with isomorphic-git (no git binary needed). */
+async function readTreeWithIsomorphicGit(gitdir: string, treeOid: string, cache: object, signal: AbortSignal | undefined): Promise<SourceFile[]> {
   const blobs: { path: string; oid: string }[] = [];
   await walkTree(gitdir, treeOid, '', blobs, cache, signal);
-  blobs.sort((a, b) => compareCodeUnits(a.path, b.path));
   // Concurrent, bounded reads sharing one isomorphic-git cache (packfile indexes are read once).
-  const files = await mapBounded(blobs, READ_CONCURRENCY, async (blob) => decodeManifest(blob.path, (await git.readBlob({ fs, gitdir, oid: blob.oid, cache })).blob), signal);
-  return { root, dir, ref: opts.ref, commit, files };
+  return mapBounded(blobs, READ_CONCURRENCY, async (blob) => decodeManifest(blob.path, (await git.readBlob({ fs, gitdir, oid: blob.oid, cache })).blob), signal);
 }
 
 /**
