@@ -5,7 +5,7 @@ import { sharedValidators, type Validators } from '../schema/validate.js';
 import type { SourceFiles } from './api.js';
 import { declare, issueAt, type AnyDeclared } from './documents.js';
 import { isSelected, selectionAt, settingsSelection, type ManifestSelection } from './select.js';
-import { parseFile, releaseNodes, type ParsedDoc } from './yaml-docs.js';
+import { parseFile, type ParsedDoc } from './yaml-docs.js';
 
 /** What `loadDesired` keeps per file between loads (see `LoadOptions.cache`). */
 export type ParseCache = Map<string, { declared: readonly AnyDeclared[]; issues: readonly Issue[] }>;
@@ -36,17 +36,13 @@ export function parseSelected(files: SourceFiles, validators: Validators, cache?
     if (entry === undefined) {
       const fileIssues: Issue[] = [];
       const fileDeclared: AnyDeclared[] = [];
-      const docs = parseFile(file.path, file.text, fileIssues);
-      for (const parsed of docs) {
+      // Parsed documents keep their values, not their node trees (parsed again to locate an issue).
+      for (const parsed of parseFile(file.path, file.text, fileIssues)) {
         const d = declare(parsed, validators, fileIssues);
         if (d) fileDeclared.push(d);
       }
       entry = { declared: fileDeclared, issues: fileIssues };
-      if (cache) {
-        // Kept for many revisions: without the node trees, parsed again only to locate a later issue.
-        releaseNodes(docs, file.text);
-        cache.set(key, deepFreeze(entry));
-      }
+      if (cache) cache.set(key, deepFreeze(entry));
     }
     seen.add(key);
     entries.set(file.path, entry);

@@ -7,6 +7,7 @@ import { compareCodeUnits } from '../model/canonical.js';
 import type { SourceFile, SourceFiles } from './api.js';
 import { mapBounded } from './bounded.js';
 import { SKIPPED_DIRS, decodeManifest, isManifestName } from './decode.js';
+import { readTreeWithGit } from './git-batch.js';
 
 /** Blobs read at once. */
 const READ_CONCURRENCY = 16;
@@ -21,6 +22,12 @@ export interface GitTreeOptions {
   dir?: string;
   /** How to name the repository in messages (default: `repo` as given). */
   display?: string;
+  /**
+   * The git binary that reads the files of the tree in two commands (default: `git` on the
+   * PATH); `false` reads them with isomorphic-git only. Where git is missing or fails, the
+   * files are read with isomorphic-git. Not used with `cache`, which reads only what changed.
+   */
+  gitBinary?: string | false;
   /**
    * What was read before, kept across reads (the daemon keeps one per source): a tree or blob
    * read before is not read (or decoded) again, so a one-file commit reads the trees on its path
@@ -49,8 +56,10 @@ interface TreeBlob {
 
 /**
  * Reads every `*.yaml` / `*.yml` file of the tree of `ref` straight from the git object
- * database with isomorphic-git: no checkout, so it works on bare repositories, packfiles and
- * packed refs exactly as `git` writes them. Paths are relative to `dir`, sorted.
+ * database: no checkout, so it works on bare repositories, packfiles and packed refs exactly as
+ * `git` writes them. The ref is resolved with isomorphic-git; the files are read with one `git
+ * cat-file --batch` when the git binary runs (see `readTreeWithGit`), else with isomorphic-git.
+ * Paths are relative to `dir`, sorted.
  *
  * Throws a ManifestError when the repository, the ref or the directory does not exist. A
  * manifest that is not UTF-8 comes back `unreadable` (an issue of that file, see `decodeManifest`).
@@ -75,6 +84,14 @@ export async function readGitTree(opts: GitTreeOptions, signal?: AbortSignal): P
     );
   }
 
+  // With a cache (the daemon), only the trees and blobs not read before are read, object by
+  // object; without one (a CLI run), git reads the whole tree in two commands where it can.
+  const viaGit = opts.cache !== undefined || opts.gitBinary === false ? undefined : await readTreeWithGit(opts.gitBinary ?? 'git', gitdir, treeOid, signal);
+  if (viaGit !== undefined) {
+    const files = viaGit.map((b): SourceFile => ({ ...decodeManifest(b.path, b.bytes), path: b.path, oid: b.oid }));
+    files.sort((a, b) => compareCodeUnits(a.path, b.path));
+    return { root, dir, ref: opts.ref, commit, files };
+  }
   const trees = new Map<string, readonly TreeBlob[]>();
   const blobs = [...(await walkTree(gitdir, treeOid, { objects: cache, known: opts.cache?.trees, seen: trees }, signal))];
   blobs.sort((a, b) => compareCodeUnits(a.path, b.path));

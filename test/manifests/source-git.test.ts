@@ -1,4 +1,6 @@
 import t from 'tap';
+import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { gitRepo } from '../helpers/git.js';
 import { gitTreeCache, readGitTree } from '../../src/manifests/source-git.js';
 import { ManifestError } from '../../src/errors.js';
@@ -124,4 +126,48 @@ t.test('ancestry suffixes: ~N, ^, ^N, on branches, tags and SHAs', async (t) => 
   }
   await t.rejects(read('main~3'), { message: /ref "main~3" does not exist \(.* has no parent 1\)/ });
   await t.rejects(read('nope~1'), { message: /ref "nope" does not exist/ });
+});
+
+t.test('the git binary and isomorphic-git read the same files: loose, packed, bare; tags; symlinks and submodules skipped', async (t) => {
+  const repo = gitRepo(t, { 'a.yaml': A, 'sub/b.yml': B, 'node_modules/x.yaml': 'nope', 'readme.md': '# no', 'bad.yaml': new Uint8Array([0x6b, 0x3a, 0x20, 0xff, 0x0a]) });
+  symlinkSync('a.yaml', join(repo.dir, 'link.yaml'));
+  repo.git('add', 'link.yaml');
+  repo.tag('v1', { message: 'annotated' });
+  // A submodule is a commit entry (mode 160000) in the tree: not a manifest, not read.
+  repo.git('update-index', '--add', '--cacheinfo', `160000,${repo.revParse('HEAD')},vendored.yaml`);
+  repo.git('commit', '--quiet', '-m', 'symlink and submodule');
+  repo.tag('v2', { message: 'annotated' });
+  const traced = join(repo.dir, '..', 'git-traced');
+  const trace = join(repo.dir, '..', 'git-trace.log');
+  writeFileSync(traced, `#!/bin/sh\necho "$@" >> '${trace}'\nexec git "$@"\n`, { mode: 0o755 });
+  for (const phase of ['loose', 'packed', 'bare'] as const) {
+    if (phase === 'packed') repo.gc();
+    const path = phase === 'bare' ? repo.bareClone() : repo.dir;
+    for (const ref of ['v1', 'v2', 'main']) {
+      const viaIsomorphic = await readGitTree({ repo: path, ref, gitBinary: false });
+      const viaGit = await readGitTree({ repo: path, ref, gitBinary: traced });
+      t.same(viaGit, viaIsomorphic, `${phase} ${ref}: same result`);
+      t.same(viaGit.files.map((f) => f.path), ['a.yaml', 'bad.yaml', 'sub/b.yml'], `${phase} ${ref}: manifests only`);
+      t.ok(viaGit.files[1]!.unreadable, `${phase} ${ref}: not UTF-8 is reported either way`);
+    }
+  }
+  t.match(readFileSync(trace, 'utf8'), /cat-file --batch/, 'the git binary did the reading');
+  const missing = await readGitTree({ repo: repo.dir, ref: 'main', gitBinary: join(repo.dir, 'no-such-git') });
+  t.same(missing, await readGitTree({ repo: repo.dir, ref: 'main', gitBinary: false }), 'no git binary: isomorphic-git reads the same');
+});
+
+t.test('a failing git binary falls back to isomorphic-git; an abort is not swallowed', async (t) => {
+  const repo = gitRepo(t, { 'a.yaml': A });
+  const failing = join(repo.dir, '..', 'git-failing');
+  writeFileSync(failing, '#!/bin/sh\necho "fatal: detected dubious ownership" >&2\nexit 128\n', { mode: 0o755 });
+  t.same((await readGitTree({ repo: repo.dir, ref: 'main', gitBinary: failing })).files, [{ path: 'a.yaml', text: A }]);
+  // An abort while git runs stops it and rejects (no fallback read after a cancel).
+  const started = join(repo.dir, '..', 'git-started');
+  const hanging = join(repo.dir, '..', 'git-hanging');
+  writeFileSync(hanging, `#!/bin/sh\ntouch '${started}'\nexec sleep 60\n`, { mode: 0o755 });
+  const controller = new AbortController();
+  const read = readGitTree({ repo: repo.dir, ref: 'main', gitBinary: hanging }, controller.signal);
+  while (!existsSync(started)) await new Promise((r) => setTimeout(r, 10));
+  controller.abort();
+  await t.rejects(read, { name: 'CanceledError' });
 });
