@@ -12,6 +12,7 @@ import { withKeptSnapshots } from './final-snapshots.js';
 import { secretValueChanges } from './diff-secrets.js';
 import { checkPlanSafety, type SafetyProblem } from './safety.js';
 import { summarize, type PlanSummary } from './summary.js';
+import { scheduleTimeoutNotes } from './schedule-notes.js';
 
 /** The plan of one stage with everything the renderers and the plan file need. */
 export interface StagePlan {
@@ -68,7 +69,7 @@ export function planStage(
     summary: summarize(changeset.changes),
     problems: checkPlanSafety(changeset, desired, actual.model, { allowDataLoss: false }),
     resources: [],
-    notes: renameNotes(changeset, desired, actual.model),
+    notes: [...renameNotes(changeset, desired, actual.model), ...scheduleTimeoutNotes(desired, engine)],
     files: filesOf(changeset, origins),
     violations: [],
   };

@@ -77,3 +77,14 @@ t.test('the plan shows schedule creates, updates and deletes after their app', a
   const noSchedules = stage({ apps: { web: app({ command: 'node server.js' }) } });
   t.equal(JSON.stringify(noSchedules).includes('schedules'), false, 'an app without schedules has no schedules field (its model hash is unchanged)');
 });
+
+t.test('an AWS stage with schedules: the plan notes that ECS does not stop a run after its timeout; local stages need no note', async (t) => {
+  const { planStage } = await import('../../src/reconciler/stage-plan.js');
+  const withSchedules = stage({ apps: { web: app({ schedules: { cleanup: { cron: '*/15 * * * *', command: 'node cleanup.js', timeout: 600 } } }), worker: app({ schedules: { report: { cron: '0 6 * * *', command: ['node', 'report.js'] } } }) } });
+  const actual = { model: null, serial: null };
+  t.same(planStage(withSchedules, actual, 'pulumi').notes, [
+    'schedule/web/cleanup, schedule/worker/report: on AWS a scheduled run is not stopped after its timeout (ECS tasks have no time limit); make the command end by itself, e.g. with its own deadline',
+  ]);
+  t.same(planStage(withSchedules, actual, 'local').notes, [], 'the local engine stops a run at its timeout');
+  t.same(planStage(stage({ apps: { web: app() } }), actual, 'pulumi').notes, [], 'no schedules, no note');
+});
