@@ -4,7 +4,7 @@
  * the real one on `@aws-sdk/client-ecs` (credentials from the SDK's default chain, the
  * Organization's region).
  */
-import { DescribeTasksCommand, ECSClient, ListTasksCommand, RunTaskCommand, type ECSClientConfig, type DesiredStatus } from '@aws-sdk/client-ecs';
+import { DescribeTasksCommand, ECSClient, ListTasksCommand, RunTaskCommand, StopTaskCommand, type ECSClientConfig, type DesiredStatus } from '@aws-sdk/client-ecs';
 import { CanceledError, EngineError } from '../../../errors.js';
 import { awsCallCode } from '../../../error-codes.js';
 import type { Sleep } from '../../../deps.js';
@@ -27,6 +27,12 @@ export interface TaskRunInput {
   command?: string[];
   /** One-off tasks: env variables set on the container for this run. */
   environment?: Record<string, string>;
+  /**
+   * One-off tasks: a cancel (SIGINT) stops the task with ECS StopTask, giving this reason, as
+   * Ctrl-C stops a local command. Without it (pre-deploy) a cancel leaves the task to finish and
+   * says how to stop it.
+   */
+  stopOnCancel?: string;
 }
 
 /** How a task ended. `exitCode` null: it never ran its command (failed to start, no exit code). */
@@ -81,6 +87,9 @@ export interface EcsTaskRunnerOptions {
 }
 
 const STARTED_BY = 'setopsd';
+
+/** How long a StopTask after a cancel may take. */
+const STOP_TIMEOUT_MS = 10_000;
 
 /** The real `TaskRunner`: `RunTask` (Fargate, awsvpc), then `DescribeTasks` until the task stopped. */
 export function createEcsTaskRunner(opts: EcsTaskRunnerOptions): TaskRunner {
@@ -169,33 +178,48 @@ export function createEcsTaskRunner(opts: EcsTaskRunnerOptions): TaskRunner {
       }
       const taskId = taskArn.slice(taskArn.lastIndexOf('/') + 1);
       const logStream = input.logStreamPrefix ? { logStream: `${input.logStreamPrefix}/${input.container}/${taskId}` } : {};
-      for (;;) {
+      try {
+        return await pollUntilStopped(taskArn, logStream);
+      } catch (err) {
+        if (!signal.aborted || input.stopOnCancel === undefined) throw err;
+        // The caller's signal is spent: StopTask gets its own, bounded one.
         try {
-          await opts.sleep(pollMs, signal);
-        } catch (err) {
-          if (!signal.aborted) throw err;
-          throw new CanceledError(
-            `${input.subject}: canceled while waiting for the pre-deploy task ${taskArn}; it may still be running in ECS ` +
-              `(stop it with \`aws ecs stop-task --cluster ${input.cluster} --task ${taskArn}\`)`,
-            { cause: err },
+          await ecs().send(new StopTaskCommand({ cluster: input.cluster, task: taskArn, reason: input.stopOnCancel }), { abortSignal: AbortSignal.timeout(STOP_TIMEOUT_MS) });
+        } catch (stopErr) {
+          throw new CanceledError(`${input.subject}: canceled; stopping the task ${taskArn} failed (${(stopErr as Error).name}), it may still be running in ECS (stop it with \`aws ecs stop-task --cluster ${input.cluster} --task ${taskArn}\`)`, { cause: err });
+        }
+        throw new CanceledError(`${input.subject}: canceled; the task ${taskArn} was stopped (ECS StopTask)`, { cause: err });
+      }
+
+      async function pollUntilStopped(taskArn: string, logStream: { logStream?: string }): Promise<TaskRunResult> {
+        for (;;) {
+          try {
+            await opts.sleep(pollMs, signal);
+          } catch (err) {
+            if (!signal.aborted) throw err;
+            throw new CanceledError(
+              `${input.subject}: canceled while waiting for the pre-deploy task ${taskArn}; it may still be running in ECS ` +
+                `(stop it with \`aws ecs stop-task --cluster ${input.cluster} --task ${taskArn}\`)`,
+              { cause: err },
+            );
+          }
+          const described = await call(input, 'DescribeTasks', signal, () =>
+            ecs().send(new DescribeTasksCommand({ cluster: input.cluster, tasks: [taskArn] }), { abortSignal: signal }),
           );
+          const task = described.tasks?.[0];
+          if (!task) {
+            const why = described.failures?.map((f) => f.reason).filter(Boolean).join('; ');
+            return { exitCode: null, reason: why ? `ECS lost the task: ${why}` : 'ECS lost the task', taskArn, ...logStream };
+          }
+          if (task.lastStatus !== 'STOPPED') {
+            if (watch) await watch({ taskArn, lastStatus: task.lastStatus ?? 'PENDING', ...logStream }, signal);
+            continue;
+          }
+          const container = task.containers?.find((c) => c.name === input.container) ?? task.containers?.[0];
+          const exitCode = typeof container?.exitCode === 'number' ? container.exitCode : null;
+          const reason = [container?.reason, task.stoppedReason].filter((r): r is string => typeof r === 'string' && r !== '').join('; ') || 'stopped';
+          return { exitCode, reason, taskArn, ...logStream };
         }
-        const described = await call(input, 'DescribeTasks', signal, () =>
-          ecs().send(new DescribeTasksCommand({ cluster: input.cluster, tasks: [taskArn] }), { abortSignal: signal }),
-        );
-        const task = described.tasks?.[0];
-        if (!task) {
-          const why = described.failures?.map((f) => f.reason).filter(Boolean).join('; ');
-          return { exitCode: null, reason: why ? `ECS lost the task: ${why}` : 'ECS lost the task', taskArn, ...logStream };
-        }
-        if (task.lastStatus !== 'STOPPED') {
-          if (watch) await watch({ taskArn, lastStatus: task.lastStatus ?? 'PENDING', ...logStream }, signal);
-          continue;
-        }
-        const container = task.containers?.find((c) => c.name === input.container) ?? task.containers?.[0];
-        const exitCode = typeof container?.exitCode === 'number' ? container.exitCode : null;
-        const reason = [container?.reason, task.stoppedReason].filter((r): r is string => typeof r === 'string' && r !== '').join('; ') || 'stopped';
-        return { exitCode, reason, taskArn, ...logStream };
       }
     },
   };

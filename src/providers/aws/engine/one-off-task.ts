@@ -37,6 +37,7 @@ export async function runOneOffTask(stacks: StackAccess, ref: StageRef, task: On
       assignPublicIp: net.assignPublicIp === true,
       logStreamPrefix: task.app,
       command: task.argv,
+      stopOnCancel: 'setopsd task run canceled (SIGINT)',
       ...(Object.keys(task.env).length > 0 ? { environment: task.env } : {}),
     },
     o.signal,

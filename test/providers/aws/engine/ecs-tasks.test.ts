@@ -129,3 +129,36 @@ t.test('an abort between polls names the task and how to stop it', async (t) => 
     message: `app/web in acme/shop/production: canceled while waiting for the pre-deploy task ${taskArn}; it may still be running in ECS (stop it with \`aws ecs stop-task --cluster acme-shop-production --task ${taskArn}\`)`,
   });
 });
+
+t.test('a one-off task (stopOnCancel): a cancel stops it with StopTask and says so; a refused StopTask says how to stop it', async (t) => {
+  const ac = new AbortController();
+  const ecs = await fakeEcs(t, (req) => {
+    if (req.target.endsWith('.RunTask')) return { body: task('PENDING') };
+    if (req.target.endsWith('.DescribeTasks')) {
+      ac.abort();
+      return { body: task('RUNNING') };
+    }
+    if (req.target.endsWith('.StopTask')) return { body: { task: { taskArn, lastStatus: 'RUNNING', desiredStatus: 'STOPPED' } } };
+    return { status: 400, body: { __type: 'InvalidParameterException', message: req.target } };
+  });
+  const oneOff = { ...input, command: ['node', 'migrate.js'], stopOnCancel: 'setopsd task run canceled (SIGINT)' };
+  await t.rejects(ecs.runner.run(oneOff, ac.signal), { name: 'CanceledError', code: 'E_CANCELED', message: `app/web in acme/shop/production: canceled; the task ${taskArn} was stopped (ECS StopTask)` });
+  const stop = ecs.requests.find((r) => r.target.endsWith('.StopTask'));
+  t.match(stop?.body, { cluster: 'acme-shop-production', task: taskArn, reason: 'setopsd task run canceled (SIGINT)' });
+
+  const refusing = new AbortController();
+  const denied = await fakeEcs(t, (req) => {
+    if (req.target.endsWith('.StopTask')) return { status: 400, body: { __type: 'com.amazonaws.ecs#AccessDeniedException', message: 'not authorized to perform: ecs:StopTask' } };
+    if (req.target.endsWith('.DescribeTasks')) refusing.abort();
+    return { body: task('RUNNING') };
+  });
+  await t.rejects(denied.runner.run(oneOff, refusing.signal), { name: 'CanceledError', message: /stopping the task .* failed \(AccessDeniedException\), it may still be running in ECS \(stop it with `aws ecs stop-task --cluster acme-shop-production --task / });
+
+  const predeploy = new AbortController();
+  const kept = await fakeEcs(t, (req) => {
+    if (req.target.endsWith('.DescribeTasks')) predeploy.abort();
+    return { body: task('RUNNING') };
+  });
+  await t.rejects(kept.runner.run(input, predeploy.signal), { name: 'CanceledError' });
+  t.notOk(kept.requests.some((r) => r.target.endsWith('.StopTask')), 'a pre-deploy task is not stopped');
+});
