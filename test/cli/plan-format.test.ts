@@ -20,7 +20,7 @@ t.test('text: warnings first, replace marker, resources and notes, colour codes 
     text,
     [
       'Warnings:',
-      '  data loss: service/db in shop/staging: deleting it destroys its data; apply needs --allow-data-loss',
+      '  data loss: service/db in acme/shop/staging: deleting it destroys its data; apply needs --allow-data-loss',
       '',
       'acme/shop/staging (pulumi engine, state serial 7)',
       '  -/+ app/web protocol: "http" → "tcp" (protocol cannot change in place)',

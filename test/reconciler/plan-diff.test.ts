@@ -44,7 +44,7 @@ t.test('env: set, unset, secrets masked as (secret NAME)', async (t) => {
   const desired = stage({ apps: { web: app({ env: { NEW: 'hello world', API_KEY: { secret: 'api-key-v2' }, SAME: 'y' } }) } });
   const cs = plan(desired, actual);
   t.same(cs.changes.map((c) => [c.path, c.before, c.after, c.command]), [
-    ['env.API_KEY', '(secret api-key-v1)', '(secret api-key-v2)', "setops --project shop --stage staging --app web env:set 'API_KEY=(secret api-key-v2)'"],
+    ['env.API_KEY', '(secret api-key-v1)', '(secret api-key-v2)', "setops --project shop --stage staging --app web env:set --secret API_KEY  # value: secret api-key-v2"],
     ['env.NEW', undefined, 'hello world', "setops --project shop --stage staging --app web env:set 'NEW=hello world'"],
     ['env.OLD', 'x', undefined, 'setops --project shop --stage staging --app web env:unset OLD'],
   ]);
