@@ -37,12 +37,13 @@ interface Open {
   fence: boolean;
 }
 
+// Blank lines around HTML: markdown after `<summary>` on the same block would render as raw text.
 function closers(stack: readonly Open[]): string[] {
-  return [...stack].reverse().map((o) => o.close);
+  return [...stack].reverse().flatMap((o) => (o.fence ? [o.close] : ['', o.close]));
 }
 
 function reopeners(stack: readonly Open[]): string[] {
-  return stack.map((o) => (o.fence ? o.line : o.line.replace('</summary>', ' (continued)</summary>')));
+  return stack.flatMap((o) => (o.fence ? [o.line] : [o.line.replace('</summary>', ' (continued)</summary>'), '']));
 }
 
 /** Updates the stack of open fences and `<details>` for one line. */
