@@ -110,8 +110,10 @@ function details(p: StagePlan, showFiles: boolean): string {
   return parts.join('\n');
 }
 
-function commandLines(c: ReviewCommands): string[] {
-  return ['**To re-plan:**', '', fenced('sh', c.replan), '', '**To apply:**', '', fenced('sh', c.apply), ''];
+function commandLines(c: ReviewCommands, apply = true): string[] {
+  const out = ['**To re-plan:**', '', fenced('sh', c.replan), ''];
+  if (apply) out.push('**To apply:**', '', fenced('sh', c.apply), '');
+  return out;
 }
 
 /**
@@ -187,6 +189,7 @@ export function renderMarkdown(plans: readonly StagePlan[], opts: MarkdownOption
 export interface MarkdownIssuesOptions {
   source: PlanSource;
   title?: string;
+  /** Only `replan` is shown: nothing can be applied. */
   commands?: ReviewCommands;
   limit?: number;
 }
@@ -209,7 +212,7 @@ export function renderMarkdownIssues(issues: readonly Issue[], opts: MarkdownIss
     `> **The manifests are invalid: nothing was planned.** ${n} problem${n === 1 ? '' : 's'}:`,
     '',
   ];
-  const tail = ['', 'Fix them and push again; `setopsd validate` shows the same list locally.', '', ...(opts.commands ? commandLines(opts.commands) : [])];
+  const tail = ['', 'Fix them and push again; `setopsd validate` shows the same list locally.', '', ...(opts.commands ? commandLines(opts.commands, false) : [])];
   const assemble = (kept: string[], cut: number): string =>
     [...head, fenced('text', kept.join('\n')), ...(cut > 0 ? ['', `> ${cut} more problem${cut === 1 ? '' : 's'} were cut to keep this comment short; run \`setopsd validate\` for all.`] : []), ...tail].join('\n');
   let kept = lines;

@@ -110,7 +110,7 @@ export async function fakeForge(t: Teardown, opts: { token: string; pageSize?: n
           const all = forge.on(target);
           const slice = all.slice((page - 1) * perPage, page * perPage).map((c) => ({ id: c.id, body: c.body, html_url: `https://github.test/${m![1]}/${m![2]}/pull/${m![3]}#issuecomment-${c.id}` }));
           const more = page * perPage < all.length;
-          const link = more ? { link: `<http://127.0.0.1:${(server.address() as AddressInfo).port}${u.pathname}?per_page=${perPage}&page=${page + 1}>; rel="next"` } : {};
+          const link: Record<string, string> = more ? { link: `<http://127.0.0.1:${(server.address() as AddressInfo).port}${u.pathname}?per_page=${perPage}&page=${page + 1}>; rel="next"` } : {};
           return send(200, slice, link);
         }
         if (req.method === 'POST') {

@@ -79,7 +79,7 @@ t.test('service major-version downgrade is refused; upgrade is an update', async
     caught = err;
   }
   t.ok(caught instanceof PlanError, 'throws a PlanError');
-  t.match(caught, { code: 'E_VERSION_DOWNGRADE', message: /^service\/database in shop\/staging: version 16 → 15 is a major-version downgrade/ });
+  t.match(caught, { code: 'E_VERSION_DOWNGRADE', message: /^service\/database in acme\/shop\/staging: version 16 → 15 is a major-version downgrade/ });
   const up = plan(stage({ services: { database: service('postgresql', { version: '17' }) } }), actual);
   t.same(compact(up), ['update service/database version']);
   t.equal(up.changes[0]!.command, 'setops --project shop --stage staging --service database option:set version 17');

@@ -6,24 +6,12 @@ import t from 'tap';
 import { runCli } from '../helpers/deps.js';
 import { fakeForge } from '../helpers/fake-forge.js';
 import { gitRepo } from '../helpers/git.js';
-import { tempDir } from '../helpers/temp.js';
-import { shopManifests } from './manifests.js';
-import { readGitTree } from '../../src/manifests/source-git.js';
-import { loadDesired } from '../../src/manifests/load.js';
-import { StateStore } from '../../src/state/store.js';
-import { refOf } from '../../src/model/stage-model.js';
-
-/** Records the desired state of `ref` as deployed, as an apply would have. */
-export async function deployed(repoDir: string, ref: string, stateDir: string): Promise<void> {
-  const loaded = loadDesired(await readGitTree({ repo: repoDir, ref, dir: 'config' }));
-  if (!loaded.ok) throw new Error('invalid fixture');
-  const store = new StateStore(stateDir);
-  for (const model of loaded.value.stages) await store.write(refOf(model), model);
-}
+import { tempDir, type Teardown } from '../helpers/temp.js';
+import { deployed, shopManifests } from './manifests.js';
 
 const TOKEN = 'ghs_CANARYtoken0123456789abcdefCANARY';
 
-async function setup(t: Parameters<Parameters<typeof t.test>[1]>[0]) {
+async function setup(t: Teardown) {
   const forge = await fakeForge(t, { token: TOKEN, pageSize: 2 });
   const repo = gitRepo(t, shopManifests());
   repo.branch('feature');

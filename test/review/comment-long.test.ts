@@ -5,8 +5,7 @@ import { fakeForge } from '../helpers/fake-forge.js';
 import { gitRepo } from '../helpers/git.js';
 import { tempDir } from '../helpers/temp.js';
 import { parseMarker } from '../../src/render/comment-parts.js';
-import { shopManifests } from './manifests.js';
-import { deployed } from './comment-github.test.js';
+import { deployed, shopManifests } from './manifests.js';
 
 const TOKEN = 'ghs_longplanCANARY0123456789';
 

@@ -1,3 +1,8 @@
+import { readGitTree } from '../../src/manifests/source-git.js';
+import { loadDesired } from '../../src/manifests/load.js';
+import { StateStore } from '../../src/state/store.js';
+import { refOf } from '../../src/model/stage-model.js';
+
 /** Manifests of acme/shop for the pull-request comment tests: staging (auto) and a protected, manual production. */
 export function shopManifests(opts: { scale?: number; broken?: boolean; apps?: number } = {}): Record<string, string> {
   const extra = Array.from({ length: opts.apps ?? 0 }, (_, i) => `---
@@ -37,4 +42,12 @@ spec:
   env: { API_KEY: { secret: payments-api-key }, GREETING: hello }
 ${opts.broken ? '  healthCheck: { path: 12 }\n' : ''}${extra}`,
   };
+}
+
+/** Records the desired state of `ref` as deployed, as an apply would have. */
+export async function deployed(repoDir: string, ref: string, stateDir: string): Promise<void> {
+  const loaded = loadDesired(await readGitTree({ repo: repoDir, ref, dir: 'config' }));
+  if (!loaded.ok) throw new Error('invalid fixture');
+  const store = new StateStore(stateDir);
+  for (const model of loaded.value.stages) await store.write(refOf(model), model);
 }
