@@ -104,7 +104,7 @@ const deps: Deps = {
 };
 async function cli(): Promise<number> {
   out = '';
-  const code = await main(['plan', configDir, '--state-dir', stateDir], deps, new AbortController().signal);
+  const code = await main(['plan', '--detailed-exitcode', configDir, '--state-dir', stateDir], deps, new AbortController().signal);
   if (code !== 2) throw new Error(`plan exited ${code}: ${out.slice(0, 500)}`);
   return code;
 }

@@ -20,7 +20,7 @@ if (!existsSync(join(root, 'dist/cli/run.js'))) {
   process.exit(1);
 }
 
-/** CPU seconds (user + sys) and wall seconds of one command (exit 2 is plan's "there are changes"). */
+/** CPU seconds (user + sys) and wall seconds of one command. */
 function measure(args: string[]): { cpu: number; wall: number } {
   const r = spawnSync('/usr/bin/time', ['-f', '%U %S %e', process.execPath, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
   if (r.status !== 0 && r.status !== 2) throw new Error(`${args.join(' ')} failed: ${r.stderr}`);

@@ -55,8 +55,8 @@ export interface StageView {
   lastDeployment: Pick<Deployment, 'number' | 'status' | 'commit' | 'startedAt' | 'endedAt' | 'kind'> & { error?: Deployment['error'] } | null;
   /** For `waiting-approval`: the changes of the waiting plan (secrets masked) and the command that approves it. */
   pending: { planId: string; changes: Change[]; approveCommand: string } | null;
-  /** Set while the stage is pinned (`setopsd rollback`, `setopsd pin`): the branch is planned, not applied. */
   /** Set for a preview stage (`--preview-stages`): its pull request, branch and where its public apps answer. */
   preview?: { number: number; branch: string; commit: string | null; urls: Record<string, string> };
+  /** Set while the stage is pinned (`setopsd rollback`, `setopsd pin`): the branch is planned, not applied. */
   pin?: { deployment: number; reason: 'rollback' | 'pin'; commit: string | null; since: string; message: string } | null;
 }

@@ -61,7 +61,7 @@ t.test('apply from a git ref and from a saved plan records commit, ref and trigg
 
   const second = repo.commit('v2', { 'setops.yaml': manifests('v2') });
   const planFile = join(stateDir, 'v2.plan');
-  const planned = await run(['plan', '--repo', repo.dir, '--ref', 'main', '--out', planFile]);
+  const planned = await run(['plan', '--detailed-exitcode', '--repo', repo.dir, '--ref', 'main', '--out', planFile]);
   t.equal(planned.code, 2, planned.stderr);
   const applied = await run(['apply', planFile]);
   t.equal(applied.code, 0, applied.stdout + applied.stderr);

@@ -146,7 +146,7 @@ t.test('confirmation: a terminal prompt, and a plan file without a terminal only
   t.equal((await journal('staging')).length, before, 'nothing applied');
 
   const planFile = join(dir, 'reviewed.json');
-  const planned = await run(['plan', '--out', planFile]);
+  const planned = await run(['plan', '--detailed-exitcode', '--out', planFile]);
   t.equal(planned.code, 2, planned.stderr);
   const fromFile = await run(['apply', planFile]);
   t.equal(fromFile.code, 1, fromFile.stderr);
@@ -231,7 +231,7 @@ t.test('a new version that never becomes healthy fails the deployment; the old v
   const res = await get(status.runtime.router.port, '/', { host: 'web.staging.shop.localhost' });
   t.equal(res.status, 200);
   t.match(res.body, /"version":"v6"/, 'the previous version still answers');
-  const plan = await run(['plan', '--stage', 'staging']);
+  const plan = await run(['plan', '--detailed-exitcode', '--stage', 'staging']);
   t.equal(plan.code, 2, 'the change is still pending');
 });
 

@@ -17,8 +17,9 @@ t.test('diff shows desired-to-desired changes between two commits without any st
   const head = repo.commit('drop the cache', files('protected-stage-refusal', 'desired'));
   // HOME points nowhere useful: diff must not read or create a state directory.
   const env = { HOME: '/nonexistent', XDG_DATA_HOME: '/nonexistent' };
-  const r = await runCli(['diff', '--repo', repo.dir, '--base', base, '--head', 'main'], { env });
+  const r = await runCli(['diff', '--detailed-exitcode', '--repo', repo.dir, '--base', base, '--head', 'main'], { env });
   t.equal(r.code, 2, r.stderr);
+  t.equal((await runCli(['diff', '--repo', repo.dir, '--base', base, '--head', 'main'], { env })).code, 0, 'without --detailed-exitcode differences exit 0');
   t.equal(
     r.stdout,
     [
@@ -44,11 +45,11 @@ t.test('diff shows desired-to-desired changes between two commits without any st
       '',
     ].join('\n'),
   );
-  const json = await runCli(['diff', '--repo', repo.dir, '--base', base, '--head', head, '--format', 'json'], { env });
+  const json = await runCli(['diff', '--detailed-exitcode', '--repo', repo.dir, '--base', base, '--head', head, '--format', 'json'], { env });
   const doc = JSON.parse(json.stdout) as { source: unknown; stages: { actualSerial: null }[] };
   t.same(doc.source, { ref: head, commit: head, base: { ref: base, commit: base } });
   t.ok(doc.stages.every((s) => s.actualSerial === null));
-  const md = await runCli(['diff', '--repo', repo.dir, '--base', base, '--head', head, '--format', 'markdown'], { env });
+  const md = await runCli(['diff', '--detailed-exitcode', '--repo', repo.dir, '--base', base, '--head', head, '--format', 'markdown'], { env });
   t.match(md.stdout, /^### setopsd diff\n/);
 });
 
@@ -56,14 +57,14 @@ t.test('diff exit 0 without differences; usage and invalid manifests exit 1', as
   const repo = gitRepo(t);
   const base = repo.commit('base', files('no-change', 'desired'));
   const docs = repo.commit('docs only', { 'README.md': 'hello\n' });
-  const same = await runCli(['diff', '--repo', repo.dir, '--base', base, '--head', docs]);
+  const same = await runCli(['diff', '--detailed-exitcode', '--repo', repo.dir, '--base', base, '--head', docs]);
   t.equal(same.code, 0);
   t.equal(same.stdout, 'No stages to plan.\n');
-  const usage = await runCli(['diff', '--repo', repo.dir, '--base', 'HEAD']);
+  const usage = await runCli(['diff', '--detailed-exitcode', '--repo', repo.dir, '--base', 'HEAD']);
   t.equal(usage.code, 1);
   t.match(usage.stderr, /diff needs --repo PATH --base REF --head REF/);
   const broken = repo.commit('broken', { 'apps.yaml': 'apiVersion: setopsd/v1\nkind: App\nmetadata: {name: x}\n' });
-  const r = await runCli(['diff', '--repo', repo.dir, '--base', docs, '--head', broken]);
+  const r = await runCli(['diff', '--detailed-exitcode', '--repo', repo.dir, '--base', docs, '--head', broken]);
   t.equal(r.code, 1);
   t.match(r.stderr, /^apps\.yaml:\d+:\d+: /m);
 });

@@ -81,7 +81,7 @@ t.test('without a saved plan: when the other apply made the same change, it is i
 t.test('a plan file is a reviewed plan: after waiting, it is refused as stale and nothing of it applies', async (t) => {
   const { dirs, run, contend, recorded } = await setup(t);
   const planFile = join(dirs.mine!, '..', 'mine.plan');
-  t.equal((await run(['plan', dirs.mine!, '--out', planFile])).code, 2);
+  t.equal((await run(['plan', '--detailed-exitcode', dirs.mine!, '--out', planFile])).code, 2);
   const { sleep, theirs } = await contend();
   const r = await run(['apply', planFile, '--lock-timeout', '60'], { sleep });
   t.equal(theirs()?.code, 0);

@@ -34,9 +34,9 @@ async function setup(t: Parameters<typeof gitRepo>[0]) {
 
 t.test('plan --repo --ref plans a commit; state from --state-dir', async (t) => {
   const { repo, stateDir } = await setup(t);
-  const main = await runCli(['plan', '--repo', repo.dir, '--ref', 'main', '--dir', 'config', '--state-dir', stateDir]);
+  const main = await runCli(['plan', '--detailed-exitcode', '--repo', repo.dir, '--ref', 'main', '--dir', 'config', '--state-dir', stateDir]);
   t.equal(main.code, 0, main.stderr);
-  const feature = await runCli(['plan', '--repo', repo.dir, '--ref', 'feature', '--dir', 'config', '--state-dir', stateDir, '--format', 'json']);
+  const feature = await runCli(['plan', '--detailed-exitcode', '--repo', repo.dir, '--ref', 'feature', '--dir', 'config', '--state-dir', stateDir, '--format', 'json']);
   t.equal(feature.code, 2);
   const doc = JSON.parse(feature.stdout) as { source: { ref: string; commit: string } };
   t.same(doc.source, { ref: 'feature', commit: repo.revParse('feature') });
@@ -44,7 +44,7 @@ t.test('plan --repo --ref plans a commit; state from --state-dir', async (t) => 
 
 t.test('git source without --state-dir uses SETOPSD_STATE_DIR', async (t) => {
   const { repo, stateDir } = await setup(t);
-  const r = await runCli(['plan', '--repo', repo.dir, '--ref', 'main', '--dir', 'config'], { env: { SETOPSD_STATE_DIR: stateDir } });
+  const r = await runCli(['plan', '--detailed-exitcode', '--repo', repo.dir, '--ref', 'main', '--dir', 'config'], { env: { SETOPSD_STATE_DIR: stateDir } });
   t.equal(r.code, 0, 'planned against the recorded state in $SETOPSD_STATE_DIR');
 });
 
@@ -56,7 +56,7 @@ t.test('plan --base --head lists only stages whose desired state differs and nam
   staging.apps.web!.scale = 7;
   await store.write(refOf(staging), staging);
 
-  const text = await runCli(['plan', '--repo', repo.dir, '--base', 'main', '--head', 'feature', '--dir', 'config', '--state-dir', stateDir]);
+  const text = await runCli(['plan', '--detailed-exitcode', '--repo', repo.dir, '--base', 'main', '--head', 'feature', '--dir', 'config', '--state-dir', stateDir]);
   t.equal(text.code, 2);
   t.equal(
     text.stdout,
@@ -72,27 +72,27 @@ t.test('plan --base --head lists only stages whose desired state differs and nam
       '',
     ].join('\n'),
   );
-  const md = await runCli(['plan', '--repo', repo.dir, '--base', 'main', '--head', 'feature', '--dir', 'config', '--state-dir', stateDir, '--format', 'markdown']);
+  const md = await runCli(['plan', '--detailed-exitcode', '--repo', repo.dir, '--base', 'main', '--head', 'feature', '--dir', 'config', '--state-dir', stateDir, '--format', 'markdown']);
   t.match(md.stdout, `Source: \`feature\` (${head.slice(0, 12)}), compared with \`main\` (${base.slice(0, 12)})`);
   t.notMatch(md.stdout, /acme\/shop\/staging/);
-  const json = await runCli(['plan', '--repo', repo.dir, '--base', 'main', '--head', 'feature', '--dir', 'config', '--state-dir', stateDir, '--format', 'json']);
+  const json = await runCli(['plan', '--detailed-exitcode', '--repo', repo.dir, '--base', 'main', '--head', 'feature', '--dir', 'config', '--state-dir', stateDir, '--format', 'json']);
   const doc = JSON.parse(json.stdout) as { source: unknown; stages: { stage: string; files: string[]; changes: { files: string[] }[] }[] };
   t.same(doc.source, { ref: 'feature', commit: head, base: { ref: 'main', commit: base } });
   t.same(doc.stages.map((s) => [s.stage, s.files, s.changes.map((c) => c.files)]), [['production', ['apps.yaml'], [['apps.yaml'], ['apps.yaml']]]]);
 
-  const same = await runCli(['plan', '--repo', repo.dir, '--base', 'main', '--head', 'main', '--dir', 'config', '--state-dir', stateDir]);
+  const same = await runCli(['plan', '--detailed-exitcode', '--repo', repo.dir, '--base', 'main', '--head', 'main', '--dir', 'config', '--state-dir', stateDir]);
   t.equal(same.code, 0, 'no stage differs between a commit and itself');
   t.equal(same.stdout, 'No stages to plan.\n');
 });
 
 t.test('--base/--head usage errors', async (t) => {
   const { repo } = await setup(t);
-  const only = await runCli(['plan', '--repo', repo.dir, '--base', 'main']);
+  const only = await runCli(['plan', '--detailed-exitcode', '--repo', repo.dir, '--base', 'main']);
   t.equal(only.code, 1);
   t.match(only.stderr, /--base and --head go together/);
-  const noRepo = await runCli(['plan', '--base', 'main', '--head', 'feature']);
+  const noRepo = await runCli(['plan', '--detailed-exitcode', '--base', 'main', '--head', 'feature']);
   t.match(noRepo.stderr, /--base\/--head need --repo PATH/);
-  const unknown = await runCli(['plan', '--repo', repo.dir, '--base', 'nope', '--head', 'feature', '--dir', 'config']);
+  const unknown = await runCli(['plan', '--detailed-exitcode', '--repo', repo.dir, '--base', 'nope', '--head', 'feature', '--dir', 'config']);
   t.equal(unknown.code, 1);
   t.match(unknown.stderr, /nope/);
 });

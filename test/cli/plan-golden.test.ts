@@ -11,7 +11,7 @@ import { refOf, type StageModel } from '../../src/model/stage-model.js';
 /**
  * Golden plans: every case under test/fixtures/plans/<case>/ runs through the real loader and
  * the CLI (`setopsd plan desired/ --state-dir TMP`), with the state directory seeded from
- * actual.json. `case.json` holds the expected exit code and extra arguments.
+ * actual.json. `case.json` holds the expected exit code (with --detailed-exitcode) and extra arguments.
  *
  * actual.json is generated from the case's `actual/` manifests (readable sources of the recorded
  * state) and the goldens from the CLI output, only with UPDATE_GOLDEN=1; review the diff.
@@ -62,7 +62,7 @@ for (const name of cases) {
     const stateDir = tempDir(t, 'setopsd-plan-golden-');
     await seed(stateDir, JSON.parse(readFileSync(actualPath, 'utf8')) as ActualFile);
     for (const [format, file] of [['text', 'plan.txt'], ['markdown', 'plan.md'], ['json', 'plan.json']] as const) {
-      const r = await runCli(['plan', join(dir, 'desired'), '--state-dir', stateDir, '--format', format, ...(meta.args ?? [])]);
+      const r = await runCli(['plan', '--detailed-exitcode', join(dir, 'desired'), '--state-dir', stateDir, '--format', format, ...(meta.args ?? [])]);
       t.equal(r.code, meta.exit, `${format}: exit code`);
       if (meta.exit === 1) {
         t.equal(r.stdout, '', 'nothing planned');

@@ -25,16 +25,27 @@ async function record(stateDir: string, manifests: string): Promise<void> {
   for (const model of r.value.stages) await new StateStore(stateDir).write(refOf(model), model);
 }
 
-t.test('exit codes: 2 with changes, 0 in sync, state under <dir>/.setopsd by default', async (t) => {
+t.test('exit codes: 0 whenever the plan succeeds, 1 on error; changes are not a failure under bash -e', async (t) => {
   const dir = configDir(t);
-  const first = await runCli(['plan', dir]);
+  const changes = await runCli(['plan', dir]);
+  t.equal(changes.code, 0, 'changes, no --detailed-exitcode');
+  t.match(changes.stdout, /Plan: 22 to create/);
+  const apps = join(dir, 'apps.yaml');
+  writeFileSync(apps, readFileSync(apps, 'utf8').replace('port: 3000', 'port: 70000'));
+  t.equal((await runCli(['plan', dir])).code, 1, 'invalid manifests');
+  t.equal((await runCli(['plan', dir, '--detailed-exitcode'])).code, 1, 'invalid manifests with --detailed-exitcode');
+});
+
+t.test('--detailed-exitcode: 2 with changes, 0 in sync, state under <dir>/.setopsd by default', async (t) => {
+  const dir = configDir(t);
+  const first = await runCli(['plan', '--detailed-exitcode', dir]);
   t.equal(first.code, 2);
   t.match(first.stdout, /Plan: 22 to create/);
   await record(join(dir, '.setopsd'), dir);
-  const again = await runCli(['plan', dir]);
+  const again = await runCli(['plan', '--detailed-exitcode', dir]);
   t.equal(again.code, 0);
   t.match(again.stdout, /No changes: 2 stages in sync\.\n$/);
-  const relative = await runCli(['plan', 'config'], { cwd: join(dir, '..') });
+  const relative = await runCli(['plan', '--detailed-exitcode', 'config'], { cwd: join(dir, '..') });
   t.equal(relative.code, 0, 'DIR is relative to the working directory');
 });
 
@@ -43,7 +54,7 @@ t.test('invalid manifests: located errors like validate, exit 1, nothing planned
   const apps = join(dir, 'apps.yaml');
   writeFileSync(apps, readFileSync(apps, 'utf8').replace('port: 3000', 'port: 70000'));
   const stateDir = tempDir(t);
-  const r = await runCli(['plan', dir, '--state-dir', stateDir]);
+  const r = await runCli(['plan', '--detailed-exitcode', dir, '--state-dir', stateDir]);
   t.equal(r.code, 1);
   t.equal(r.stdout, '');
   t.match(r.stderr, /apps\.yaml:\d+:\d+: \/spec\/port: .*65535/);
@@ -54,10 +65,10 @@ t.test('invalid manifests: located errors like validate, exit 1, nothing planned
 
 t.test('errors: bad --format, unknown --stage, major downgrade', async (t) => {
   const dir = configDir(t);
-  const bad = await runCli(['plan', dir, '--format', 'yaml']);
+  const bad = await runCli(['plan', '--detailed-exitcode', dir, '--format', 'yaml']);
   t.equal(bad.code, 1);
   t.match(bad.stderr, /--format must be text, markdown or json, got "yaml"/);
-  const unknown = await runCli(['plan', dir, '--stage', 'acme/shop/qa']);
+  const unknown = await runCli(['plan', '--detailed-exitcode', dir, '--stage', 'acme/shop/qa']);
   t.equal(unknown.code, 1);
   t.match(unknown.stderr, /--stage acme\/shop\/qa: no such stage; known stages: acme\/shop\/production, acme\/shop\/staging/);
 });
@@ -65,7 +76,7 @@ t.test('errors: bad --format, unknown --stage, major downgrade', async (t) => {
 t.test('--stage selects stages by ORG/PROJECT/STAGE, PROJECT/STAGE or STAGE', async (t) => {
   const dir = configDir(t);
   for (const sel of ['acme/shop/staging', 'shop/staging', 'staging']) {
-    const r = await runCli(['plan', dir, '--stage', sel, '--format', 'json']);
+    const r = await runCli(['plan', '--detailed-exitcode', dir, '--stage', sel, '--format', 'json']);
     t.equal(r.code, 2);
     t.same((JSON.parse(r.stdout) as { stages: { stage: string }[] }).stages.map((s) => s.stage), ['staging'], sel);
   }
@@ -73,11 +84,11 @@ t.test('--stage selects stages by ORG/PROJECT/STAGE, PROJECT/STAGE or STAGE', as
 
 t.test('colour only on a terminal and without NO_COLOR', async (t) => {
   const dir = configDir(t);
-  const tty = await runCli(['plan', dir], { isTTY: { stdout: true, stdin: false } });
+  const tty = await runCli(['plan', '--detailed-exitcode', dir], { isTTY: { stdout: true, stdin: false } });
   t.match(tty.stdout, /\u001b\[32m\+ service\/cache/);
-  const noColor = await runCli(['plan', dir], { isTTY: { stdout: true, stdin: false }, env: { NO_COLOR: '1' } });
+  const noColor = await runCli(['plan', '--detailed-exitcode', dir], { isTTY: { stdout: true, stdin: false }, env: { NO_COLOR: '1' } });
   t.notMatch(noColor.stdout, /\u001b\[/);
-  const pipe = await runCli(['plan', dir]);
+  const pipe = await runCli(['plan', '--detailed-exitcode', dir]);
   t.equal(noColor.stdout, pipe.stdout);
 });
 
@@ -87,7 +98,7 @@ t.test('--out saves a plan file with desired models, serials and the source; std
   await record(stateDir, join(FIXTURES, 'scale-change', 'actual'));
   await record(stateDir, join(FIXTURES, 'scale-change', 'actual'));
   const out = join(tempDir(t), 'plan.json');
-  const r = await runCli(['plan', dir, '--state-dir', stateDir, '--out', out, '--format', 'json']);
+  const r = await runCli(['plan', '--detailed-exitcode', dir, '--state-dir', stateDir, '--out', out, '--format', 'json']);
   t.equal(r.code, 2);
   t.match(r.stderr, /^Saved the plan to .*plan\.json; apply exactly this plan with: setopsd apply .*plan\.json\n$/);
   const file = await readPlanFile(out, await planKey(stateDir, {}, { create: false }));
@@ -113,9 +124,9 @@ t.test('markdown stays under 65,000 characters for a huge plan', async (t) => {
   writeFileSync(join(dir, 'many.yaml'), many('a'));
   await record(stateDir, dir);
   writeFileSync(join(dir, 'many.yaml'), many('b'));
-  const text = await runCli(['plan', dir, '--state-dir', stateDir]);
+  const text = await runCli(['plan', '--detailed-exitcode', dir, '--state-dir', stateDir]);
   t.ok(text.stdout.length > 65_000, 'the full plan is longer than a comment');
-  const md = await runCli(['plan', dir, '--state-dir', stateDir, '--format', 'markdown']);
+  const md = await runCli(['plan', '--detailed-exitcode', dir, '--state-dir', stateDir, '--format', 'markdown']);
   t.equal(md.code, 2);
   t.ok(md.stdout.length <= 65_000, `markdown is ${md.stdout.length} characters`);
   t.match(md.stdout, /\| \*\*Total\*\* \| \| 0 \| 1920 \| 0 \| 0 \| 0 \|/, 'the summary table is kept');
@@ -126,7 +137,7 @@ t.test('--refresh on a local stage plans against the records and says the engine
   const dir = configDir(t);
   const stateDir = tempDir(t, 'setopsd-plan-refresh-');
   await record(stateDir, dir);
-  const r = await runCli(['plan', dir, '--refresh', '--state-dir', stateDir]);
+  const r = await runCli(['plan', '--detailed-exitcode', dir, '--refresh', '--state-dir', stateDir]);
   t.equal(r.code, 0, r.stderr);
   t.match(r.stdout, /note: refresh: the local engine has no refresh; planned against its recorded state/);
 });

@@ -38,11 +38,11 @@ type Json = Record<string, any>;
 
 t.test('a plan file applies as saved; the key is made once, mode 0600', async (t) => {
   const { dir, run, applied } = setup(t);
-  t.equal((await run(['plan', '.', '--out', 'p.json'])).code, 2);
+  t.equal((await run(['plan', '--detailed-exitcode', '.', '--out', 'p.json'])).code, 2);
   const key = join(dir, '.setopsd', 'plan.key');
   t.equal(statSync(key).mode & 0o777, 0o600);
   const first = readFileSync(key, 'utf8');
-  t.equal((await run(['plan', '.', '--out', 'p.json'])).code, 2);
+  t.equal((await run(['plan', '--detailed-exitcode', '.', '--out', 'p.json'])).code, 2);
   t.equal(readFileSync(key, 'utf8'), first, 'the second plan reuses the key');
   t.match(JSON.parse(readFileSync(join(dir, 'p.json'), 'utf8')), { signature: /^hmac-sha256:[0-9a-f]{64}$/ });
   const r = await run(['apply', 'p.json']);
@@ -72,7 +72,7 @@ const edits: Record<string, (f: Json) => void> = {
 for (const [what, edit] of Object.entries(edits)) {
   t.test(`a plan file with ${what} is refused and nothing is applied`, async (t) => {
     const { dir, run, applied } = setup(t);
-    await run(['plan', '.', '--out', 'p.json']);
+    await run(['plan', '--detailed-exitcode', '.', '--out', 'p.json']);
     const file = JSON.parse(readFileSync(join(dir, 'p.json'), 'utf8')) as Json;
     edit(file);
     writeFileSync(join(dir, 'p.json'), JSON.stringify(file, null, 2));
@@ -90,7 +90,7 @@ t.test('SETOPSD_PLAN_KEY: plan and apply with different state directories (CI on
   const planner = join(tempDir(t), 'state');
   const applier = join(tempDir(t), 'state');
   const env = { SETOPSD_PLAN_KEY: 'x'.repeat(40) };
-  t.equal((await run(['plan', '.', '--state-dir', planner, '--out', 'p.json'], { env })).code, 2);
+  t.equal((await run(['plan', '--detailed-exitcode', '.', '--state-dir', planner, '--out', 'p.json'], { env })).code, 2);
   t.notOk(existsSync(join(planner, 'plan.key')), 'no key file when the key comes from the environment');
 
   const noKey = await run(['apply', 'p.json', '--state-dir', applier]);
@@ -108,7 +108,7 @@ t.test('SETOPSD_PLAN_KEY: plan and apply with different state directories (CI on
 
 t.test('a short SETOPSD_PLAN_KEY is refused', async (t) => {
   const { run } = setup(t);
-  const r = await run(['plan', '.', '--out', 'p.json'], { env: { SETOPSD_PLAN_KEY: 'short' } });
+  const r = await run(['plan', '--detailed-exitcode', '.', '--out', 'p.json'], { env: { SETOPSD_PLAN_KEY: 'short' } });
   t.equal(r.code, 1);
   t.match(r.stderr, /SETOPSD_PLAN_KEY is too short \(5 characters\); use at least 32/);
 });

@@ -103,7 +103,7 @@ t.test('apply runs the staging stage; the web app answers through the router wit
 });
 
 t.test('plan afterwards shows no changes (exit 0)', async (t) => {
-  const r = await cli(['plan', dir, '--stage', 'staging']);
+  const r = await cli(['plan', '--detailed-exitcode', dir, '--stage', 'staging']);
   t.equal(r.code, 0, r.stdout + r.stderr);
 });
 
@@ -112,7 +112,7 @@ t.test('the supervisor killed while in sync: plan shows the repair, apply brings
   const sup = JSON.parse(await readFile(join(stateDir, 'stages/acme/shop/staging/local/supervisor.json'), 'utf8')) as { pid: number };
   process.kill(sup.pid, 'SIGKILL');
   await waitFor('the supervisor gone', async () => !existsSync(`/proc/${sup.pid}`) || (await readFile(`/proc/${sup.pid}/stat`, 'utf8').catch(() => '')).includes(') Z'), { timeoutMs: 10_000 });
-  const plan = await cli(['plan', dir, '--stage', 'staging']);
+  const plan = await cli(['plan', '--detailed-exitcode', dir, '--stage', 'staging']);
   t.equal(plan.code, 2, 'changes: exit 2 ' + plan.stderr);
   t.match(plan.stdout, /0 to create, 5 to update/, 'plan reports the repair');
   t.match(plan.stdout, /stage supervisor: "?not running"? → "?running"?/);
@@ -124,14 +124,14 @@ t.test('the supervisor killed while in sync: plan shows the repair, apply brings
   t.notMatch(apply.stdout, /No changes/);
   t.equal((await get(routerPort, '/', { host: 'web.staging.shop.localhost' })).status, 200, 'the router answers again');
   t.same(await withGreeting(`${marker}-one`), before, 'the app process was adopted: no duplicate, no restart');
-  const again = await cli(['plan', dir, '--stage', 'staging']);
+  const again = await cli(['plan', '--detailed-exitcode', dir, '--stage', 'staging']);
   t.notMatch(again.stdout, /supervisor|to update/, 'in sync again: ' + again.stdout);
 });
 
 t.test('a stale plan file is refused and nothing of it is applied', async (t) => {
   await writeManifests(`${marker}-two`);
   const planFile = join(dir, 'reviewed.plan.json');
-  const planned = await cli(['plan', dir, '--stage', 'staging', '--out', planFile]);
+  const planned = await cli(['plan', '--detailed-exitcode', dir, '--stage', 'staging', '--out', planFile]);
   t.equal(planned.code, 2, planned.stderr);
   const applied = await cli(['apply', dir, '--stage', 'staging', '--yes']);
   t.equal(applied.code, 0, applied.stderr + applied.stdout);
@@ -175,7 +175,7 @@ t.test('SIGKILL during apply, then re-apply: converged, one set of processes, jo
   const res = await get(routerPort, '/', { host: 'web.staging.shop.localhost' });
   t.equal(res.status, 200);
   t.match(res.body, new RegExp(`${marker}-three`));
-  const plan = await cli(['plan', dir, '--stage', 'staging']);
+  const plan = await cli(['plan', '--detailed-exitcode', dir, '--stage', 'staging']);
   t.equal(plan.code, 0, 'converged: plan is clean');
 });
 

@@ -65,20 +65,20 @@ t.test('a rotated secret value shows in plan and is rolled out by apply', async 
   const port = status.runtime.router.port as number;
   const token = async () => (await get(port, '/env?key=API_TOKEN', { host: 'web.dev.shop.localhost' })).body;
   t.match(await token(), first);
-  t.equal((await cli(['plan', dir, '--secrets', secrets])).code, 0, 'in sync with the same value');
+  t.equal((await cli(['plan', '--detailed-exitcode', dir, '--secrets', secrets])).code, 0, 'in sync with the same value');
 
   await writeFile(secrets, `API_TOKEN=${second}\n`);
-  const plan = await cli(['plan', dir, '--secrets', secrets]);
+  const plan = await cli(['plan', '--detailed-exitcode', dir, '--secrets', secrets]);
   t.equal(plan.code, 2, 'the rotation is a change');
   t.match(plan.stdout, /~ app\/web env\.API_TOKEN: \(secret API_TOKEN\) → \(secret API_TOKEN\) \(value changed\)/);
-  const json = await cli(['plan', dir, '--secrets', secrets, '--format', 'json']);
+  const json = await cli(['plan', '--detailed-exitcode', dir, '--secrets', secrets, '--format', 'json']);
   t.notMatch(plan.stdout + json.stdout + plan.stderr, /canary-/, 'no value in the plan');
 
   const rolled = await cli(['apply', dir, '--yes', '--secrets', secrets]);
   t.equal(rolled.code, 0, rolled.stdout + rolled.stderr);
   t.match(rolled.stdout, /app\/web env\.API_TOKEN updated/);
   t.match(await token(), second, 'the processes run the new value');
-  t.equal((await cli(['plan', dir, '--secrets', secrets])).code, 0, 'in sync afterwards');
+  t.equal((await cli(['plan', '--detailed-exitcode', dir, '--secrets', secrets])).code, 0, 'in sync afterwards');
   const stored = await allText(join(dir, '.setopsd/stages/acme/shop/dev'));
   t.match(stored, /hmac-sha256:[0-9a-f]{64}/, 'a digest is recorded');
   t.notMatch((await readFile(join(dir, '.setopsd/stages/acme/shop/dev/state.json'), 'utf8')) + (await allText(join(dir, '.setopsd/stages/acme/shop/dev/journal'))), /canary-/, 'never a value in state.json or the journal');

@@ -29,9 +29,9 @@ t.test('every file is still checked: a problem in any document fails the load', 
 t.test('plan --stage ONE plans that stage; a typo still lists every known stage', async (t) => {
   const dir = tempDir(t);
   writeFileSync(join(dir, 'setops.yaml'), BASE.replace('kind: Organization\nmetadata:\n  name: acme\n', 'kind: Organization\nmetadata:\n  name: acme\nspec: { provider: local }\n'));
-  const r = await runCli(['plan', '.', '--stage', 'staging', '--format', 'json'], { cwd: dir });
+  const r = await runCli(['plan', '--detailed-exitcode', '.', '--stage', 'staging', '--format', 'json'], { cwd: dir });
   t.equal(r.code, 2, r.stderr);
   t.same((JSON.parse(r.stdout) as { stages: { stage: string }[] }).stages.map((s) => s.stage), ['staging']);
-  const typo = await runCli(['plan', '.', '--stage', 'stagin'], { cwd: dir });
+  const typo = await runCli(['plan', '--detailed-exitcode', '.', '--stage', 'stagin'], { cwd: dir });
   t.match(typo.stderr, /--stage stagin: no such stage; known stages: acme\/shop\/production, acme\/shop\/staging/);
 });

@@ -30,8 +30,10 @@ const command: Command = {
     '  --dir SUBDIR         Sub-directory of the repository holding the manifests.',
     '  --stage STAGE        ORG/PROJECT/STAGE, PROJECT/STAGE or STAGE; repeatable.',
     '  --format FORMAT      text (default), markdown or json.',
+    '  --detailed-exitcode  Exit 2 when the commits differ.',
     '',
-    'Exit codes: 0 no differences, 2 differences, 1 error (invalid manifests at either commit).',
+    'Exit codes: 0 compared, 1 error (invalid manifests at either commit).',
+    'With --detailed-exitcode: 0 no differences, 2 differences, 1 error.',
   ].join('\n'),
   options: {
     repo: { type: 'string' },
@@ -40,6 +42,7 @@ const command: Command = {
     dir: { type: 'string' },
     stage: { type: 'string', multiple: true },
     format: { type: 'string' },
+    'detailed-exitcode': { type: 'boolean' },
   },
   run: runDiff,
 };
@@ -79,5 +82,5 @@ async function runDiff(ctx: CommandContext): Promise<number> {
     });
   const source = { ref: head, commit: headSource.commit, base: { ref: base, commit: baseSource.commit! } };
   ctx.deps.stdout.write(renderPlans(plans, format, { deps: ctx.deps, source, showFiles: true, title: 'setopsd diff' }));
-  return plans.some((p) => p.changeset.changes.length > 0) ? 2 : 0;
+  return plans.some((p) => p.changeset.changes.length > 0) && values['detailed-exitcode'] === true ? 2 : 0;
 }

@@ -51,7 +51,10 @@ const command: Command = {
     '                       shows as `env.KEY: (secret NAME) value changed` (compared by keyed digest).',
     STATE_DIR_HELP,
     '',
-    'Exit codes: 0 no changes, 2 changes, 1 error (invalid manifests: every problem, nothing planned).',
+    '  --detailed-exitcode  Exit 2 when there are changes (as terraform plan -detailed-exitcode).',
+    '',
+    'Exit codes: 0 planned, 1 error (invalid manifests: every problem, nothing planned).',
+    'With --detailed-exitcode: 0 no changes, 2 changes, 1 error.',
   ].join('\n'),
   options: {
     ...SOURCE_OPTIONS,
@@ -63,6 +66,7 @@ const command: Command = {
     out: { type: 'string' },
     refresh: { type: 'boolean' },
     secrets: { type: 'string' },
+    'detailed-exitcode': { type: 'boolean' },
   },
   run: runPlan,
 };
@@ -117,5 +121,6 @@ async function runPlan(ctx: CommandContext): Promise<number> {
   }
   ctx.deps.stdout.write(renderPlans(plans, format, { deps: ctx.deps, source: planSource, showFiles: baseSource !== undefined }));
   if (out !== undefined) ctx.deps.stderr.write(`Saved the plan to ${out}; apply exactly this plan with: setopsd apply ${out}\n`);
-  return plans.some((p) => p.changeset.changes.length > 0 || p.resources.length > 0) ? 2 : 0;
+  const changes = plans.some((p) => p.changeset.changes.length > 0 || p.resources.length > 0);
+  return changes && values['detailed-exitcode'] === true ? 2 : 0;
 }

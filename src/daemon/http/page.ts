@@ -133,6 +133,8 @@ function renderStage(s: StageView): string {
   ];
   if (s.after !== null) rows.push(['after', esc(s.after)]);
   if (s.approval !== null) rows.push(['approval', esc(s.approval)]);
+  if (s.pin) rows.push(['pinned', `at #${s.pin.deployment} (${s.pin.reason === 'rollback' ? 'a rollback' : 'pinned'}) <code>setopsd unpin ${esc(s.key)}</code>`]);
+  if (s.preview) rows.push(['preview', previewLinks(s.preview)]);
   return `<article class="stage state-${esc(state)}" data-stage="${esc(s.key)}" data-state="${esc(state)}">
 <h3>${esc(s.stage)}</h3>
 <p class="status"><span class="badge">${esc(state)}</span>${r?.reason ? ` <code class="reason">${esc(r.reason)}</code>` : ''}${r ? ` <span class="since">since ${time(r.since)}</span>` : ''}</p>
@@ -140,6 +142,14 @@ ${r?.message ? `<p class="message">${esc(r.message)}</p>` : r === null ? '<p cla
 <dl>${rows.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('')}</dl>
 ${s.pending ? renderPending(s.pending) : ''}
 </article>`;
+}
+
+/** A preview stage's pull request and its public apps, each a link; a URL that is not http(s) is shown as text. */
+function previewLinks(preview: NonNullable<StageView['preview']>): string {
+  const apps = Object.entries(preview.urls)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([app, url]) => (/^https?:\/\//i.test(url) ? `<a href="${esc(url)}">${esc(app)}</a>` : `${esc(app)} <code>${esc(url)}</code>`));
+  return `#${esc(String(preview.number))} <code>${esc(preview.branch)}</code>${apps.length > 0 ? ` ${apps.join(', ')}` : ''}`;
 }
 
 function renderPending(pending: NonNullable<StageView['pending']>): string {

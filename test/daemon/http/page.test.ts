@@ -78,6 +78,15 @@ t.test('an invalid newest commit shows its problems as file:line:col: /pointer: 
   t.match(sourceError, /<h2>E_MANIFEST<\/h2><p>cannot read refs\/heads\/main<\/p>/);
 });
 
+t.test('a preview stage links its pull request apps; a pinned stage says how to unpin it', async (t) => {
+  const preview = stageView({ stage: 'pr-7', preview: { number: 7, branch: 'feature/login', commit: 'abc', urls: { web: 'http://web.pr-7.shop.localhost:8080/', api: 'javascript:alert(1)' } } });
+  const pinned = stageView({ stage: 'production', pin: { deployment: 3, reason: 'rollback', commit: 'abc', since: '2026-01-01T00:00:00.000Z', message: 'pinned at #3' } });
+  const html = renderStatusPage(input({ stages: [preview, pinned] }));
+  t.match(html, /<dt>preview<\/dt><dd>#7 <code>feature\/login<\/code> api <code>javascript:alert\(1\)<\/code>, <a href="http:\/\/web\.pr-7\.shop\.localhost:8080\/">web<\/a><\/dd>/);
+  t.notMatch(html, /href="javascript/, 'only http(s) URLs become links');
+  t.match(html, /<dt>pinned<\/dt><dd>at #3 \(a rollback\) <code>setopsd unpin acme\/shop\/production<\/code><\/dd>/);
+});
+
 t.test('every value is escaped', async (t) => {
   const evil = '<script>alert(1)</script>"\'&';
   const stage = stageView({ record: record({ state: 'failed', reason: evil, message: evil }), after: evil });

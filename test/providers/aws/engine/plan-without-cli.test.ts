@@ -22,7 +22,7 @@ t.test('plan reads AWS stages from the checkpoint and notes the skipped preview'
   t.ok(staging, 'the example has a staging stage');
 
   const env = { PATH: join(stateDir, 'no-bin') };
-  const before = await runCli(['plan', example, '--state-dir', stateDir, '--stage', 'globex/storefront/staging'], { env, cwd: repo });
+  const before = await runCli(['plan', '--detailed-exitcode', example, '--state-dir', stateDir, '--stage', 'globex/storefront/staging'], { env, cwd: repo });
   t.equal(before.code, 2, 'changes to make');
   t.match(before.stdout, /globex\/storefront\/staging \(pulumi engine, nothing deployed\)/);
   t.match(before.stdout, /note: resource preview skipped: the Pulumi CLI is required for preview of stage globex\/storefront\/staging; install it with/);
@@ -32,7 +32,7 @@ t.test('plan reads AWS stages from the checkpoint and notes the skipped preview'
   writeStackCheckpoint(stageBackend(stateDir, stagingRef), stagingRef, staging, {
     secrets_providers: { type: 'passphrase', state: { salt: 'v1:AAAA:BBBB' } },
   });
-  const after = await runCli(['plan', example, '--state-dir', stateDir, '--stage', 'globex/storefront/staging', '--format', 'json'], { env, cwd: repo });
+  const after = await runCli(['plan', '--detailed-exitcode', example, '--state-dir', stateDir, '--stage', 'globex/storefront/staging', '--format', 'json'], { env, cwd: repo });
   t.equal(after.code, 0, 'in sync with the recorded checkpoint');
   const doc = JSON.parse(after.stdout) as { stages: { engine: string; actualSerial: string | null; changes: unknown[] }[] };
   t.equal(doc.stages.length, 1);
@@ -52,7 +52,7 @@ t.test('an AWS stage gone from the manifests is planned as a delete from the ind
   writeStackCheckpoint(stageBackend(stateDir, ref), ref, review);
   const { StateStore } = await import('../../../../src/state/store.js');
   await new StateStore(stateDir).write(ref, review);
-  const res = await runCli(['plan', example, '--state-dir', stateDir, '--stage', 'globex/storefront/review'], { env: { PATH: join(stateDir, 'no-bin') }, cwd: repo });
+  const res = await runCli(['plan', '--detailed-exitcode', example, '--state-dir', stateDir, '--stage', 'globex/storefront/review'], { env: { PATH: join(stateDir, 'no-bin') }, cwd: repo });
   t.equal(res.code, 2, 'changes to make');
   t.match(res.stdout, /globex\/storefront\/review/);
   t.match(res.stdout, /- stage/);
