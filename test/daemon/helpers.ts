@@ -62,12 +62,12 @@ export interface DaemonUnderTest {
 export async function daemonFor(
   t: { teardown(fn: () => unknown): void },
   files: Record<string, string>,
-  opts: { engine?: ReturnType<typeof fakeEngine>; daemon?: Partial<DaemonOptions> } = {},
+  opts: { engine?: ReturnType<typeof fakeEngine>; daemon?: Partial<DaemonOptions>; env?: Record<string, string> } = {},
 ): Promise<DaemonUnderTest> {
   const repo = gitRepo(t, files);
   const stateDir = tempDir(t, 'setopsd-daemon-');
   const engine = opts.engine ?? fakeEngine();
-  const deps = testDeps({ clock: realClock, sleep: realSleep });
+  const deps = testDeps({ clock: realClock, sleep: realSleep, ...(opts.env ? { env: opts.env } : {}) });
   const ac = new AbortController();
   const metrics = createMetrics({ defaultMetrics: false });
   const daemon = await startDaemon(
