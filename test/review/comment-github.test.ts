@@ -102,3 +102,26 @@ t.test('missing settings are named before anything is planned or sent', async (t
   t.match(badSlug.stderr, /--repo-slug must be OWNER\/REPO, got "acme"/);
   t.equal(forge.requests.length, 0, 'nothing sent');
 });
+
+t.test('--plan FILE posts a saved plan as it is; an edited plan file is refused', async (t) => {
+  const { forge, repo, env, stateDir } = await setup(t);
+  repo.commit('scale web', shopManifests({ scale: 2 }));
+  const planFile = `${stateDir}/pr.plan`;
+  const planned = await runCli(['plan', '--repo', repo.dir, '--dir', 'config', '--base', 'main', '--head', 'feature', '--state-dir', stateDir, '--out', planFile], { cwd: repo.dir });
+  t.equal(planned.code, 0, planned.stderr);
+  const post = () => runCli(['comment', '--repo-slug', 'acme/shop', '--pr', '8', '--plan', planFile, '--state-dir', stateDir], { env, cwd: repo.dir });
+  const r = await post();
+  t.equal(r.code, 0, r.stderr);
+  const [c] = forge.on('acme/shop#8');
+  t.match(c!.body, /^<!-- setopsd:plan dir=config -->/);
+  t.match(c!.body, /! ~ app\/web scale: 1 → 2/);
+  t.match(c!.body, /```sh\nsetopsd apply .*pr\.plan\n```/);
+  t.match(forge.statuses.at(-1), { sha: repo.revParse('feature'), body: { description: '2 to change, 0 data loss, 0 policy violations' } });
+  const { readFileSync, writeFileSync } = await import('node:fs');
+  writeFileSync(planFile, readFileSync(planFile, 'utf8').replace('"after": 2', '"after": 20'));
+  const edited = await post();
+  t.equal(edited.code, 1);
+  t.match(edited.stderr, /pr\.plan/);
+  const mixed = await runCli(['comment', '--repo-slug', 'acme/shop', '--pr', '8', '--plan', planFile, '--repo', repo.dir], { env });
+  t.match(mixed.stderr, /--plan FILE posts a saved plan as it is; it cannot be combined with --repo/);
+});

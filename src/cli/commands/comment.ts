@@ -6,7 +6,9 @@ import { configDirOf } from '../../manifests/api.js';
 import { commitsAhead } from '../../manifests/commits-ahead.js';
 import type { OrganizationModel } from '../../model/stage-model.js';
 import { planReview, type PlanReview } from '../../operations/plan-review.js';
-import { postPlanComment } from '../../operations/plan-comment.js';
+import { planKey, readPlanFile } from '../../operations/plan-files.js';
+import { stagePlansOfFile } from '../../reconciler/plan-file-plans.js';
+import { postPlanComment, type PlanCommentOutcome } from '../../operations/plan-comment.js';
 import { reviewClientFromEnv } from '../../providers/review/from-env.js';
 import { secretsFor } from '../../providers/registry.js';
 import { shellQuote } from '../../reconciler/setops-command.js';
@@ -20,6 +22,7 @@ const command: Command = {
   summary: 'Post the plan as a pull-request comment and keep it up to date',
   help: [
     'Usage: setopsd comment --repo-slug OWNER/REPO --pr N [--repo PATH --base REF --head REF] [--dir SUBDIR]',
+    '       setopsd comment --repo-slug OWNER/REPO --pr N --plan FILE',
     '                       [DIR | --repo PATH [--ref REF]] [--stage STAGE …] [--sha SHA] [--forge github|gitlab]',
     '',
     'Plans the pull request and posts the markdown plan as one comment on it; the next run updates the',
@@ -41,6 +44,8 @@ const command: Command = {
     '                       Plan the head commit and list only stages whose desired state differs from base.',
     '  DIR | --repo PATH [--ref REF] [--dir SUBDIR]',
     '                       Or plan one source as `setopsd plan` does.',
+    '  --plan FILE          Post a plan saved with `setopsd plan --out FILE` instead of planning (checked',
+    '                       with the plan key, as `apply FILE` does).',
     '  --stage STAGE        ORG/PROJECT/STAGE, PROJECT/STAGE or STAGE; repeatable.',
     '  --sha SHA            Commit to set the status on (default: the planned commit; none for a directory).',
     '  --forge NAME         github or gitlab (default: from the environment).',
@@ -56,6 +61,7 @@ const command: Command = {
     ...STATE_DIR_OPTION,
     'repo-slug': { type: 'string' },
     pr: { type: 'string' },
+    plan: { type: 'string' },
     base: { type: 'string' },
     head: { type: 'string' },
     stage: { type: 'string', multiple: true },
@@ -101,6 +107,21 @@ async function runComment(ctx: CommandContext): Promise<number> {
 
   const base = str(values.base);
   const head = str(values.head);
+  const planPath = str(values.plan);
+  if (planPath !== undefined) {
+    const extra = ['repo', 'ref', 'dir', 'base', 'head', 'stage', 'secrets', 'refresh'].filter((k) => values[k] !== undefined);
+    if (extra.length > 0 || ctx.args.positionals.length > 0) throw new UsageError(`--plan FILE posts a saved plan as it is; it cannot be combined with ${extra.map((k) => `--${k}`).join(', ') || 'a config directory'}`);
+    const path = resolve(ctx.deps.cwd, planPath);
+    const file = await readPlanFile(path, await planKey(resolveStateDir(ctx, null), ctx.deps.env, { create: false }), ctx.signal);
+    const plans = stagePlansOfFile(file);
+    const source = { ...(file.source.ref ? { ref: file.source.ref } : {}), ...(file.source.commit ? { commit: file.source.commit } : {}), ...(file.source.base ? { base: file.source.base } : {}) };
+    const review: PlanReview = { ok: true, plans, source, showFiles: plans.some((p) => Object.keys(p.files).length > 0) };
+    const commands = { replan: str(values['replan-command']) ?? `setopsd plan --out ${shellQuote(planPath)}`, apply: str(values['apply-command']) ?? `setopsd apply ${shellQuote(planPath)}` };
+    const sha = str(values.sha) ?? file.source.commit ?? undefined;
+    const outcome = await postPlanComment({ client, review, dir: file.source.dir || '.', commands, ...(sha ? { sha } : {}) }, ctx.signal);
+    report(ctx, client.target, outcome, sha);
+    return 0;
+  }
   if ((base === undefined) !== (head === undefined)) throw new UsageError('--base and --head go together');
   let source: SourceFiles;
   let baseSource: SourceFiles | undefined;
@@ -137,12 +158,16 @@ async function runComment(ctx: CommandContext): Promise<number> {
     { client, review, dir: source.dir || '.', commands: defaultCommands(ctx, review, base, head), ...(sha ? { sha } : {}) },
     ctx.signal,
   );
-  const done = [outcome.created && `${outcome.created} created`, outcome.updated && `${outcome.updated} updated`, outcome.unchanged && `${outcome.unchanged} unchanged`, outcome.deleted && `${outcome.deleted} deleted`].filter(Boolean).join(', ');
-  ctx.deps.stdout.write(`Plan comment on ${client.target}: ${done}${outcome.comments[0]?.url ? ` (${outcome.comments[0].url})` : ''}\n`);
-  if (outcome.status) ctx.deps.stdout.write(`Status ${outcome.status.context} on ${sha!.slice(0, 12)}: ${outcome.status.state}, ${outcome.status.description}\n`);
+  report(ctx, client.target, outcome, sha);
   if (!review.ok) {
     ctx.deps.stderr.write(`The manifests are invalid (${review.issues.length} problem${review.issues.length === 1 ? '' : 's'}); the comment lists them. Run \`setopsd validate\` to see them here.\n`);
     return 1;
   }
   return 0;
+}
+
+function report(ctx: CommandContext, target: string, outcome: PlanCommentOutcome, sha: string | undefined): void {
+  const done = [outcome.created && `${outcome.created} created`, outcome.updated && `${outcome.updated} updated`, outcome.unchanged && `${outcome.unchanged} unchanged`, outcome.deleted && `${outcome.deleted} deleted`].filter(Boolean).join(', ');
+  ctx.deps.stdout.write(`Plan comment on ${target}: ${done}${outcome.comments[0]?.url ? ` (${outcome.comments[0].url})` : ''}\n`);
+  if (outcome.status && sha) ctx.deps.stdout.write(`Status ${outcome.status.context} on ${sha.slice(0, 12)}: ${outcome.status.state}, ${outcome.status.description}\n`);
 }
