@@ -73,7 +73,7 @@ export function commentBodies(req: Pick<PlanCommentRequest, 'review' | 'dir' | '
   const title = dir === '.' ? 'setopsd plan' : `setopsd plan: ${dir}`;
   const render = (length: number): string =>
     req.review.ok
-      ? renderMarkdown(req.review.plans, { source: req.review.source, showFiles: req.review.showFiles, title, commands: req.commands, limit: length })
+      ? renderMarkdown(req.review.plans, { source: req.review.source, showFiles: req.review.showFiles, title, commands: req.commands, limit: length, cutReason: `to keep the plan within ${MAX_COMMENTS} comments` })
       : renderMarkdownIssues(req.review.issues, { source: req.review.source, title, commands: req.commands, limit: length });
   // Render for all parts at once, then split; closing and reopening fences costs a little per
   // part, so when the split needs more than MAX_COMMENTS parts render shorter (details are cut).

@@ -24,6 +24,8 @@ export interface MarkdownOptions {
    * each is markdown of its own, kept whole when the comment is cut.
    */
   sections?: readonly string[];
+  /** Why details are cut when the plan is too long (default: `to keep this comment under N characters`). */
+  cutReason?: string;
 }
 
 /** The commands a reviewer needs, as shell lines. */
@@ -160,7 +162,7 @@ export function renderMarkdown(plans: readonly StagePlan[], opts: MarkdownOption
 
   // Too long: keep the summary, cut per-stage details (in stage order), then table rows and warnings.
   const cutNote = (n: number): string =>
-    `**${n} of ${blocks.length} stage details were cut** to keep this comment under ${limit.toLocaleString('en-US')} characters; run \`setopsd plan\` or use \`--format json\` for the full changeset.`;
+    `**${n} of ${blocks.length} stage details were cut** ${opts.cutReason ?? `to keep this comment under ${limit.toLocaleString('en-US')} characters`}; run \`setopsd plan\` or use \`--format json\` for the full changeset.`;
   const kept: string[] = [];
   // Each kept block adds its length plus one joining newline; the note's own length barely varies.
   let length = assemble(warnings, rows, [], [cutNote(blocks.length)]).length;

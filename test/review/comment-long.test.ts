@@ -31,7 +31,7 @@ t.test('long plans are split; a shorter plan updates the first parts and deletes
     t.ok(c.body.length <= 65_535, `part ${i + 1}: ${c.body.length} characters`);
     t.same(parseMarker(c.body), { dir: 'config', part: i + 1 });
   }
-  t.match(parts[0]!.body, /\*\*1 of 2 stage details were cut\*\*/, 'what did not fit in 10 comments is said, not silently dropped');
+  t.match(parts[0]!.body, /\*\*1 of 2 stage details were cut\*\* to keep the plan within 10 comments; run `setopsd plan`/, 'what did not fit in 10 comments is said, not silently dropped');
 
   repo.commit('fewer workers', shopManifests({ apps: 200 }));
   const shorter = await comment();
