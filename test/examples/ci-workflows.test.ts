@@ -201,7 +201,7 @@ t.test('GitLab CI: the merge request gets one note, updated on the next push', a
   repo.checkout('feature');
   const job = gl['setopsd:plan'];
   t.equal(job.extends, '.setopsd');
-  t.same(gl['.setopsd'].before_script, ['npm install --global "setopsd@${SETOPSD_VERSION}"'], 'the install line is what the test replaces by its PATH');
+  t.same(gl['.setopsd'].before_script, ['npm install --global "$SETOPSD_PACKAGE"'], 'the install line is what the test replaces by its PATH');
   const script = (job.script as string[]).join('\n');
   const runner = runnerEnv(t);
   const run = () =>
