@@ -90,7 +90,7 @@ export function groupLines(lines: readonly string[]): string[] {
 function approvalLine(p: StagePlan): string {
   const stage = p.desired?.stage ?? p.actual.model?.stage;
   if (stage === undefined) return '';
-  const approval = stage.approval === 'manual' ? 'manual (the daemon holds the plan until `setopsd approve`)' : 'auto';
+  const approval = stage.approval === 'manual' ? 'manual (applied only once a person approves: `setopsd approve` for the daemon, `apply --yes` by hand)' : 'auto';
   const protection = stage.protected ? 'protected (data loss and stage deletion are refused)' : 'not protected';
   return `Approval: ${approval} · ${protection}`;
 }

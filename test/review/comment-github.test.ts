@@ -39,7 +39,7 @@ t.test('the first push creates the comment and the status; the next push updates
   t.match(first.body, /^<!-- setopsd:plan dir=config -->\n### setopsd plan: config\n/);
   t.match(first.body, /`acme\/shop\/staging`/, 'stage keys in full');
   t.match(first.body, /\| `acme\/shop\/production` \| local \| manual, protected \|/, 'approval mode and protection in the table');
-  t.match(first.body, /Approval: manual \(the daemon holds the plan until `setopsd approve`\) · protected/);
+  t.match(first.body, /Approval: manual \(applied only once a person approves: `setopsd approve` for the daemon, `apply --yes` by hand\) · protected/);
   t.match(first.body, /! ~ app\/web scale: 1 → 2/, '~ lines highlighted in the diff fence');
   t.match(first.body, /\*\*To re-plan:\*\*\n\n```sh\nsetopsd plan --repo \. --dir config --base main --head feature\n```/);
   t.match(first.body, /setopsd apply --repo \. --dir config --ref main --stage acme\/shop\/production --stage acme\/shop\/staging/);
