@@ -11,6 +11,7 @@ import { fakeForge } from '../helpers/fake-forge.js';
 import { request } from '../helpers/http.js';
 import { waitFor } from '../helpers/wait.js';
 import { readDaemonInfo } from '../../src/daemon/instance.js';
+import { pino } from 'pino';
 
 const SECRET = 'pr-comment-webhook-secret';
 const TOKEN = 'ghs_daemonCANARY0123456789abcdef';
@@ -69,6 +70,26 @@ t.test('opened and synchronize post and update one comment; closed is left alone
   await d.stop();
   t.equal(forge.requests.length, before, 'nothing sent for a closed pull request or a label');
   t.notOk(forge.requests.some((r) => JSON.stringify(r.body ?? '').includes('CANARY')), 'the token is never in a request body');
+});
+
+t.test('a refused token is logged as a clear warning without the token', async (t) => {
+  const forge = await fakeForge(t, { token: 'the-right-token' });
+  const lines: string[] = [];
+  const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+  const d = await daemonFor(t, manifests({ greeting: 'hello' }), { daemon: { webhookSecret: SECRET, commentPrs: true }, env: { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: forge.url }, log });
+  d.repo.branch('feature-x');
+  const port = Number(new URL((await readDaemonInfo(d.stateDir))!.url).port);
+  const payload = structuredClone(opened);
+  Object.assign(payload.pull_request, { number: 13, state: 'open', head: { ...payload.pull_request.head, ref: 'feature-x', sha: d.repo.revParse('feature-x') }, base: { ...payload.pull_request.base, ref: 'main' } });
+  payload.number = 13;
+  payload.repository.full_name = 'acme/shop';
+  const body = JSON.stringify(payload);
+  const r = await request(port, '/hooks/github', { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-github-event': 'pull_request', 'x-hub-signature-256': `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}` } });
+  t.equal(r.status, 202);
+  const warning = await waitFor('the warning', () => lines.find((l) => l.includes('the plan comment failed')));
+  t.match(JSON.parse(warning), { level: 40, pr: 13, code: 'E_REVIEW_AUTH', msg: /^pull request #13: the plan comment failed: GitHub API: listing comments on acme\/shop#13 failed \(HTTP 401\): Bad credentials/ });
+  await d.stop();
+  t.notMatch(lines.join(''), /CANARY/, 'the token is in no log line');
 });
 
 t.test('--comment-prs without a webhook secret is refused at start', async (t) => {
