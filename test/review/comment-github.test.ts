@@ -125,3 +125,17 @@ t.test('--plan FILE posts a saved plan as it is; an edited plan file is refused'
   const mixed = await runCli(['comment', '--repo-slug', 'acme/shop', '--pr', '8', '--plan', planFile, '--repo', repo.dir], { env });
   t.match(mixed.stderr, /--plan FILE posts a saved plan as it is; it cannot be combined with --repo/);
 });
+
+t.test('in GitHub Actions --pr defaults to the pull_request event at GITHUB_EVENT_PATH', async (t) => {
+  const { forge, repo, env, stateDir } = await setup(t);
+  repo.commit('scale web', shopManifests({ scale: 2 }));
+  const eventPath = `${stateDir}/event.json`;
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(eventPath, JSON.stringify({ action: 'opened', number: 21, pull_request: { number: 21, head: { sha: repo.revParse('feature') } } }));
+  const r = await runCli(['comment', '--repo-slug', 'acme/shop', '--repo', repo.dir, '--dir', 'config', '--base', 'main', '--head', 'feature', '--state-dir', stateDir], { env: { ...env, GITHUB_EVENT_PATH: eventPath }, cwd: repo.dir });
+  t.equal(r.code, 0, r.stderr);
+  t.equal(forge.on('acme/shop#21').length, 1);
+  writeFileSync(eventPath, JSON.stringify({ ref: 'refs/heads/main' }));
+  const push = await runCli(['comment', '--repo-slug', 'acme/shop', '--repo', repo.dir], { env: { ...env, GITHUB_EVENT_PATH: eventPath } });
+  t.match(push.stderr, /--pr N is required: the pull request number \(default: CI_MERGE_REQUEST_IID, or the pull_request event at GITHUB_EVENT_PATH\)/);
+});

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command, CommandContext } from '../command.js';
 import { UsageError } from '../../errors.js';
@@ -39,7 +40,8 @@ const command: Command = {
     '',
     'Options:',
     '  --repo-slug SLUG     OWNER/REPO on GitHub (default $GITHUB_REPOSITORY), GROUP/PROJECT on GitLab.',
-    '  --pr N               Pull request number (GitLab: merge request iid).',
+    '  --pr N               Pull request number (GitLab: merge request iid). Default in CI:',
+    '                       CI_MERGE_REQUEST_IID, or the pull_request event at GITHUB_EVENT_PATH.',
     '  --repo PATH --base REF --head REF',
     '                       Plan the head commit and list only stages whose desired state differs from base.',
     '  DIR | --repo PATH [--ref REF] [--dir SUBDIR]',
@@ -96,10 +98,26 @@ function defaultCommands(ctx: CommandContext, review: PlanReview, base: string |
   return { replan: str(v['replan-command']) ?? replan, apply: str(v['apply-command']) ?? apply };
 }
 
+/** The pull request a CI job runs for: GitLab's `CI_MERGE_REQUEST_IID`, or the `pull_request` event GitHub Actions saved at `GITHUB_EVENT_PATH`. */
+async function pullRequestFromEnv(env: Record<string, string | undefined>): Promise<{ pr?: string; sha?: string }> {
+  if (env.CI_MERGE_REQUEST_IID) return { pr: env.CI_MERGE_REQUEST_IID };
+  if (!env.GITHUB_EVENT_PATH) return {};
+  try {
+    const event = JSON.parse(await readFile(env.GITHUB_EVENT_PATH, 'utf8')) as { pull_request?: { number?: unknown; head?: { sha?: unknown } } };
+    const pr = event.pull_request;
+    return { ...(typeof pr?.number === 'number' ? { pr: String(pr.number) } : {}), ...(typeof pr?.head?.sha === 'string' ? { sha: pr.head.sha } : {}) };
+  } catch {
+    return {};
+  }
+}
+
 async function runComment(ctx: CommandContext): Promise<number> {
   const { values } = ctx.args;
-  const prText = str(values.pr);
-  if (prText === undefined || !/^[1-9][0-9]*$/.test(prText)) throw new UsageError(`--pr N is required: the pull request number${prText === undefined ? '' : `, got "${prText}"`}`);
+  const fromEnv = str(values.pr) === undefined ? await pullRequestFromEnv(ctx.deps.env) : {};
+  const prText = str(values.pr) ?? fromEnv.pr;
+  if (prText === undefined || !/^[1-9][0-9]*$/.test(prText)) {
+    throw new UsageError(`--pr N is required: the pull request number (default: CI_MERGE_REQUEST_IID, or the pull_request event at GITHUB_EVENT_PATH)${prText === undefined ? '' : `, got "${prText}"`}`);
+  }
   const forgeName = str(values.forge);
   if (forgeName !== undefined && forgeName !== 'github' && forgeName !== 'gitlab') throw new UsageError(`--forge must be github or gitlab, got "${forgeName}"`);
   // Checked before planning: a missing token should not cost a plan.
@@ -153,7 +171,7 @@ async function runComment(ctx: CommandContext): Promise<number> {
     },
     ctx.signal,
   );
-  const sha = str(values.sha) ?? source.commit;
+  const sha = str(values.sha) ?? source.commit ?? fromEnv.sha;
   const outcome = await postPlanComment(
     { client, review, dir: source.dir || '.', commands: defaultCommands(ctx, review, base, head), ...(sha ? { sha } : {}) },
     ctx.signal,
