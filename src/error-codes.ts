@@ -36,6 +36,7 @@ export const ERROR_CODES = {
   E_NO_APP: { retryable: false, meaning: 'no such app in the stage' },
   E_UNSUPPORTED: { retryable: false, meaning: 'the engine cannot run this kind of service' },
   E_REPLACE_IN_PLACE: { retryable: false, meaning: 'a field that cannot change in place changed' },
+  E_POLICY_DENIED: { retryable: false, meaning: 'the desired state violates a deny rule of a kind: Policy document' },
 
   // Secrets
   E_SECRET_MISSING: { retryable: false, meaning: 'a secret the stage needs is not set' },

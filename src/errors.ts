@@ -44,6 +44,8 @@ export interface Issue {
   /** JSON pointer inside the YAML document, e.g. `/spec/port`; `` for the whole document. */
   pointer: string;
   message: string;
+  /** What kind of problem (JSON output's `code`); default `E_VALIDATION`. */
+  code?: ErrorCode;
 }
 
 /** Renders an issue the way every setopsd output does. */
@@ -91,6 +93,13 @@ export class EngineError extends SetopsError {
 export class LockedError extends SetopsError {
   constructor(message: string, opts: ErrorOptions = {}) {
     super(message, { code: 'E_LOCKED', ...opts });
+  }
+}
+
+/** The desired state violates `deny` rules of `kind: Policy` documents; `data.violations` lists them (no values, pointers only). */
+export class PolicyError extends SetopsError {
+  constructor(message: string, violations: readonly { stage: string; policy: string; rule: string; subject: string; message: string }[]) {
+    super(message, { code: 'E_POLICY_DENIED', data: { violations } });
   }
 }
 

@@ -5,6 +5,7 @@ import { SetopsError, UsageError, ValidationError, formatIssue } from '../errors
 import { fileSystemError } from '../state/fs-errors.js';
 import { didYouMean } from '../schema/suggest.js';
 import { parseCommandArgs } from './parse-argv.js';
+import { renderErrorJson } from '../render/json.js';
 
 const require = createRequire(import.meta.url);
 
@@ -58,12 +59,31 @@ export async function main(argv: string[], deps: Deps, signal: AbortSignal): Pro
     }
     return await command.run({ args: parseCommandArgs(command, rest), deps, signal });
   } catch (err) {
-    return reportError(err, name, deps);
+    return reportError(err, name, deps, wantsJson(rest));
   }
 }
 
-/** Prints an error for a person and returns the exit code. */
-export function reportError(err: unknown, command: string, deps: Deps): number {
+/**
+ * Whether the command line asks for `--format json` (read from argv itself, so even an error in
+ * parsing the other options comes back as JSON to a CI step that parses stdout).
+ */
+export function wantsJson(args: readonly string[]): boolean {
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--') break;
+    if (args[i] === '--format=json' || (args[i] === '--format' && args[i + 1] === 'json')) return true;
+  }
+  return false;
+}
+
+/**
+ * Prints an error for a person (stderr) and returns the exit code; with `json`, also the error
+ * as JSON on stdout (`renderErrorJson`: code, message, every located issue).
+ */
+export function reportError(err: unknown, command: string, deps: Deps, json = false): number {
+  if (json) {
+    const known = err instanceof SetopsError ? err : fileSystemError(err, `setopsd ${command}`);
+    deps.stdout.write(renderErrorJson(known ?? new SetopsError('unexpected error: this is a bug in setopsd; see stderr', { code: 'E_BUG' })));
+  }
   if (err instanceof ValidationError) {
     for (const issue of err.issues) deps.stderr.write(formatIssue(issue) + '\n');
     deps.stderr.write(`error: ${err.message}\n`);

@@ -5,6 +5,7 @@ import { ManifestError, UsageError, ValidationError, type Issue } from '../error
 import type { DesiredState, SourceFiles } from '../manifests/api.js';
 import { loadDesired } from '../manifests/load.js';
 import { readDirectory } from '../manifests/source-dir.js';
+import { excludedByDefault } from '../manifests/select.js';
 
 /** parseArgs options of every command that reads manifests: `[DIR | --repo PATH --ref REF [--dir SUB]]`. */
 export const SOURCE_OPTIONS = {
@@ -50,7 +51,7 @@ export async function readSourceFromArgs(ctx: CommandContext): Promise<SourceFil
   }
   // An empty source is almost always the wrong directory; planning or applying "nothing" must
   // not be the result of a typo.
-  if (source.files.length === 0) {
+  if (source.files.every((f) => excludedByDefault(f.path))) {
     throw new ManifestError(`${where}: no manifest files (*.yaml, *.yml) found; give the directory that holds the manifests`);
   }
   return source;
@@ -82,7 +83,7 @@ export function displayIssues(source: SourceFiles, issues: Issue[], cwd: string)
 
 /** `examples/setops.yaml`, `3 files in config/`, `main 1a2b3c4d: 2 files in config/`. */
 export function describeSource(source: SourceFiles, cwd: string): string {
-  const files = source.files.map((f) => displayPath(source, f.path, cwd));
+  const files = source.files.filter((f) => !excludedByDefault(f.path)).map((f) => displayPath(source, f.path, cwd));
   let where: string;
   if (files.length === 0) where = 'no manifest files';
   else if (files.length <= 3) where = files.join(', ');

@@ -153,7 +153,7 @@ export class Controller {
       origins.set(p.key, { commit: p.commit, ref: p.ref, configRoot: p.configRoot });
       this.previewStages.set(p.key, p);
     }
-    this.current = { commit: revision, ref: files.ref ?? null, configRoot, stages, ...(origins.size > 0 ? { origins } : {}) };
+    this.current = { commit: revision, ref: files.ref ?? null, configRoot, stages, ...(origins.size > 0 ? { origins } : {}), ...(loaded.value.policies?.length ? { policies: loaded.value.policies } : {}) };
     this.lastError = null;
     const changed: string[] = [];
     for (const [key, model] of stages) {

@@ -1,4 +1,5 @@
 import type { Issue } from '../errors.js';
+import type { PolicyRule } from '../model/policy.js';
 import type { StageModel } from '../model/stage-model.js';
 
 /**
@@ -38,6 +39,8 @@ export interface DesiredState {
    * `notification/NAME`): the manifest files that declared or overrode it (sorted).
    */
   origins: Record<string, Record<string, string[]>>;
+  /** The rules of the `kind: Policy` documents, by policy and rule name (absent: none declared). */
+  policies?: PolicyRule[];
   counts: { organizations: number; projects: number; stages: number; apps: number; services: number };
 }
 

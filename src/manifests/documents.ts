@@ -1,5 +1,5 @@
 import type { Issue } from '../errors.js';
-import { API_VERSION, KINDS, type AppDoc, type Kind, type OrganizationDoc, type ProjectDoc, type ServiceDoc, type StageDoc } from '../schema/kinds.js';
+import { API_VERSION, KINDS, type AppDoc, type Kind, type OrganizationDoc, type PolicyDoc, type ProjectDoc, type ServiceDoc, type StageDoc } from '../schema/kinds.js';
 import { didYouMean } from '../schema/suggest.js';
 import type { SchemaProblem, Validators } from '../schema/validate.js';
 import { isPlainObject } from './merge-patch.js';
@@ -26,7 +26,8 @@ export type DeclaredProject = Declared<'Project', ProjectDoc>;
 export type DeclaredStage = Declared<'Stage', StageDoc>;
 export type DeclaredApp = Declared<'App', AppDoc>;
 export type DeclaredService = Declared<'Service', ServiceDoc>;
-export type AnyDeclared = DeclaredOrganization | DeclaredProject | DeclaredStage | DeclaredApp | DeclaredService;
+export type DeclaredPolicy = Declared<'Policy', PolicyDoc>;
+export type AnyDeclared = DeclaredOrganization | DeclaredProject | DeclaredStage | DeclaredApp | DeclaredService | DeclaredPolicy;
 
 /** An issue at a pointer of a parsed document. */
 export function issueAt(parsed: ParsedDoc, pointer: string, message: string, at?: 'key'): Issue {

@@ -1,13 +1,13 @@
-import { createHash } from 'node:crypto';
 import type { Issue } from '../errors.js';
 import { compareCodeUnits, sortKeys } from '../model/canonical.js';
 import { stageKey, refOf } from '../model/stage-model.js';
 import { sharedValidators, type Validators } from '../schema/validate.js';
 import type { DesiredState, Result, SourceFiles } from './api.js';
-import { declare, type AnyDeclared } from './documents.js';
+import type { AnyDeclared } from './documents.js';
+import { parseSelected, type ParseCache } from './parse-selected.js';
+import { collectPolicies } from './policies.js';
 import { resolveStages } from './resolve.js';
 import { buildScope } from './scope.js';
-import { parseFile } from './yaml-docs.js';
 
 /** Options of `loadDesired`. */
 export interface LoadOptions {
@@ -27,8 +27,7 @@ export interface LoadOptions {
   stages?: readonly string[];
 }
 
-/** What `loadDesired` keeps per file between loads (see `LoadOptions.cache`). */
-export type ParseCache = Map<string, { declared: readonly AnyDeclared[]; issues: readonly Issue[] }>;
+export type { ParseCache } from './parse-selected.js';
 
 /**
  * Turns the manifests of a source into the desired state: one canonical StageModel per stage.
@@ -43,32 +42,11 @@ export function loadDesired(files: SourceFiles, opts: LoadOptions = {}): Result<
   const validators = opts.validators ?? sharedValidators();
   const issues: Issue[] = [];
   const declared: AnyDeclared[] = [];
-  const sorted = [...files.files].sort((a, b) => compareCodeUnits(a.path, b.path));
-  const seen = new Set<string>();
-  for (const file of sorted) {
-    if (file.unreadable) {
-      const { line, col, message } = file.unreadable;
-      issues.push({ file: file.path, line, col, pointer: '', message });
-      continue;
-    }
-    const key = opts.cache ? `${file.path}\u0000${createHash('sha1').update(file.text).digest('hex')}` : '';
-    let entry = opts.cache?.get(key);
-    if (entry === undefined) {
-      const fileIssues: Issue[] = [];
-      const fileDeclared: AnyDeclared[] = [];
-      for (const parsed of parseFile(file.path, file.text, fileIssues)) {
-        const d = declare(parsed, validators, fileIssues);
-        if (d) fileDeclared.push(d);
-      }
-      entry = { declared: fileDeclared, issues: fileIssues };
-      if (opts.cache) opts.cache.set(key, deepFreeze(entry));
-    }
-    seen.add(key);
-    declared.push(...entry.declared);
-    issues.push(...entry.issues);
-  }
-  if (opts.cache) for (const key of opts.cache.keys()) if (!seen.has(key)) opts.cache.delete(key);
+  const parsed = parseSelected(files, validators, opts.cache);
+  issues.push(...parsed.issues);
+  declared.push(...parsed.declared);
   const scope = buildScope(declared, issues);
+  const policies = collectPolicies(declared, issues);
   // A selector that matches no stage of the manifests (a typo, or a stage only in the state
   // directory) resolves everything, so the caller's "no such stage" can list every known one.
   const keys = [...scope.projects].flatMap(([project, p]) => [...p.stages.keys()].map((stage) => `${project}/${stage}`));
@@ -86,6 +64,7 @@ export function loadDesired(files: SourceFiles, opts: LoadOptions = {}): Result<
     value: {
       stages: resolved.map((r) => r.model),
       origins,
+      policies,
       counts: {
         organizations: count('Organization'),
         projects: count('Project'),
@@ -118,13 +97,4 @@ function compareIssues(a: Issue, b: Issue): number {
     compareCodeUnits(a.pointer, b.pointer) ||
     compareCodeUnits(a.message, b.message)
   );
-}
-
-/** Freezes a cached value all the way down, so a later step that tried to change it would fail loudly. */
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
 }

@@ -12,6 +12,7 @@ import type { ApplyEvent, StageOutcome } from './apply-stage.js';
 import { jobsFromPlans, planner } from './jobs.js';
 import { cachedEngines, planStages, type EngineFactory } from './plan-stages.js';
 import { runStageJobs } from './run-stage-jobs.js';
+import { refuseDeniedPolicies } from './policy-gate.js';
 import { commitsAhead } from '../manifests/commits-ahead.js';
 import { StagePins, describePin } from '../state/pin.js';
 
@@ -110,6 +111,7 @@ export async function applyStages(ad: ApplyDeps, request: ApplyRequest, signal: 
     }
   }
   if (changed.length === 0) return { reviewed, declined: false, outcomes: pinned };
+  refuseDeniedPolicies(changed.map((r) => r.plan));
 
   const approved = await approve(request.approval, changed, source.kind === 'plan-file', signal);
   if (approved === 'declined') return { reviewed, declined: true };
@@ -172,6 +174,7 @@ async function reviewPlanFile(
     const organizationNow = s.desired?.organization ?? actual.model?.organization ?? organization;
     // Shown as planned from the saved desired model; staleness is checked again under the lock.
     const plan = planStage(s.desired, actual, engine.name);
+    plan.violations = s.violations ?? []; // as evaluated at plan time (the file is signed)
     if (actual.serial !== s.actualSerial) {
       plan.notes.push(`the saved plan was made against state serial ${s.actualSerial ?? 'none'}, the stage is now at ${actual.serial ?? 'none'}: it will be refused as stale`);
     }

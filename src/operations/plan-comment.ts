@@ -14,10 +14,7 @@ export interface PlanCommentRequest {
   commands: ReviewCommands;
   /** The head commit to set the `setopsd/plan` status on; none: no status. */
   sha?: string;
-  /**
-   * Policy violations of the plan (`deny` and all), counted by whoever evaluated the policies;
-   * 0 until policies exist. The status fails when `denied` > 0.
-   */
+  /** Overrides the policy counts, which otherwise come from the plans' `violations`. The status fails when `denied` > 0. */
   policy?: { violations: number; denied: number };
   /** Largest comment body (default 65,535, GitHub's limit). */
   limit?: number;
@@ -44,15 +41,19 @@ export interface ReviewCounts {
   denied: number;
 }
 
-/** Changes and data-loss changes of a plan, with the policy counts given by the policy evaluation. */
-export function reviewCounts(plans: readonly StagePlan[], policy: { violations: number; denied: number } = { violations: 0, denied: 0 }): ReviewCounts {
+/** Changes, data-loss changes and policy violations (all, and `deny` ones) of a plan; `policy` overrides the last two. */
+export function reviewCounts(plans: readonly StagePlan[], policy?: { violations: number; denied: number }): ReviewCounts {
   let changes = 0;
   let dataLoss = 0;
+  let violations = 0;
+  let denied = 0;
   for (const p of plans) {
     changes += p.summary.create + p.summary.update + p.summary.replace + p.summary.delete;
     dataLoss += p.summary.dataLoss;
+    violations += p.violations?.length ?? 0;
+    denied += p.violations?.filter((v) => v.severity === 'deny').length ?? 0;
   }
-  return { changes, dataLoss, policyViolations: policy.violations, denied: policy.denied };
+  return { changes, dataLoss, policyViolations: policy?.violations ?? violations, denied: policy?.denied ?? denied };
 }
 
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;

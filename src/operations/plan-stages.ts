@@ -6,6 +6,8 @@ import type { ActualState } from '../model/actual-state.js';
 import { refOf, stageKey, type OrganizationModel, type StageModel } from '../model/stage-model.js';
 import type { Engine } from '../providers/engine.js';
 import { engineFor as registryEngineFor } from '../providers/registry.js';
+import { stageCost } from '../providers/aws/cost/estimate.js';
+import { evaluatePolicies } from '../reconciler/policies.js';
 import { planStage, selectStages, type StagePlan } from '../reconciler/stage-plan.js';
 import { StateStore } from '../state/store.js';
 import { StagePins, describePin } from '../state/pin.js';
@@ -96,6 +98,9 @@ export async function planStages(opts: PlanStagesOptions): Promise<StagePlan[]> 
     const actual = opts.refresh && engine.refresh ? await engine.refresh(refOf(model), signal) : await engine.read(refOf(model), signal);
     const digests = want !== null && opts.secretsFor && actual.secretDigests ? await secretDigests(stateDir, want, opts.secretsFor(want.organization)) : {};
     const stagePlan = planStage(want, actual, engine.name, desired.origins[key] ?? {}, digests);
+    if (want !== null) stagePlan.violations = evaluatePolicies(desired.policies ?? [], want);
+    const cost = stageCost(actual.model, want);
+    if (cost !== null) stagePlan.cost = cost;
     if (opts.refresh) stagePlan.notes.push(...refreshNotes(engine, actual));
     const pin = await pins.read(refOf(model));
     if (pin !== null) {

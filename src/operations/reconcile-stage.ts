@@ -1,10 +1,13 @@
 import type { Deps } from '../deps.js';
 import { UsageError, ValidationError, type Issue } from '../errors.js';
 import { hashOf } from '../model/canonical.js';
+import type { PolicyRule } from '../model/policy.js';
 import type { OrganizationModel, StageModel, StageRef } from '../model/stage-model.js';
 import type { Engine, SecretResolver } from '../providers/engine.js';
 import { engineReadsSecrets } from '../providers/registry.js';
 import { verifyNotStale } from '../reconciler/plan-file.js';
+import { evaluatePolicies } from '../reconciler/policies.js';
+import { policyRefusal } from './policy-gate.js';
 import { StateStore } from '../state/store.js';
 import { StatusRecords } from '../state/status-record.js';
 import { StagePins, describePin } from '../state/pin.js';
@@ -26,6 +29,8 @@ export interface DesiredSnapshot {
   /** Stages whose model comes from another commit than `commit` (preview stages: their pull request's branch). */
   origins?: ReadonlyMap<string, { commit: string | null; ref: string | null; configRoot: string }>;
   issues?: Issue[];
+  /** The rules of the commit's `kind: Policy` documents; a stage violating a `deny` rule is not applied. */
+  policies?: readonly PolicyRule[];
 }
 
 /** What a reconcile reads and calls: built once by the daemon, shared by every stage. */
@@ -97,6 +102,12 @@ export async function reconcileStage(ctx: ReconcileContext, key: string, signal:
     return {};
   }
 
+  const refusal = desired !== null && changeset.changes.length > 0 ? policyRefusal([{ key, violations: evaluatePolicies(snapshot.policies ?? [], desired) }]) : null;
+  if (refusal !== null) {
+    // Terminal: the status says why until a commit changes the stage or the policies.
+    await records.update(ref, { type: 'failed', revision: snapshot.commit, desiredHash: hashOf(desired), code: refusal.code, message: refusal.message });
+    throw refusal;
+  }
   const dataLoss = changeset.changes.some((c) => c.dataLoss);
   const refusals = ctx.planner.checkSafety(changeset, desired, actual.model, { allowDataLoss: true });
   const preview = ctx.preview?.(key) === true;

@@ -5,6 +5,7 @@ import type { DesiredState, SourceFiles } from '../manifests/api.js';
 import { ManifestSet, type FileEdit } from '../manifests/edit.js';
 import { commitEdits } from '../manifests/git-write.js';
 import { loadDesired } from '../manifests/load.js';
+import { manifestPaths } from '../manifests/parse-selected.js';
 import { cloneStageDocs, removeStageDocs, setStageImages, type ProjectScope } from '../manifests/stage-edits.js';
 import { refOf, stageKey, type StageModel } from '../model/stage-model.js';
 import { selectStages } from '../reconciler/stage-plan.js';
@@ -95,7 +96,7 @@ export async function promoteImages(
     }
     if (name in target.apps) images[name] = app.image;
   }
-  const set = new ManifestSet(files.files);
+  const set = manifestSetOf(files);
   const changed = setStageImages(set, scopeOf(target), target.stage.name, target, images);
   const lines = changed.map((s) => `- ${s}: ${target.apps[s.slice(4)]?.image ?? '(none)'} → ${images[s.slice(4)]}`);
   const message = `Promote ${changed.map((s) => s.slice(4)).join(', ')} from ${source.stage.name} to ${target.stage.name}\n\nThe images ${sourceKey} runs since deployment #${last.number} (commit ${last.commit!.slice(0, 12)}):\n${lines.join('\n')}\n`;
@@ -106,7 +107,7 @@ export async function promoteImages(
 export function cloneStage(files: SourceFiles, opts: { source: string; name: string }): ManifestChange {
   const desired = desiredOf(files);
   const source = stageOf(desired, opts.source);
-  const set = new ManifestSet(files.files);
+  const set = manifestSetOf(files);
   const changed = cloneStageDocs(set, scopeOf(source), source.stage.name, opts.name);
   const key = `${source.organization.name}/${source.project.name}/${opts.name}`;
   return finish(files, set, `Add stage ${opts.name}, a clone of ${source.stage.name}\n\nsetopsd stage clone ${stageKey(refOf(source))} ${opts.name}: its settings and overrides, not protected, approval auto, no domains.\n`, { [key]: changed });
@@ -118,7 +119,7 @@ export function resetStage(files: SourceFiles, opts: { stage: string; to: string
   const stage = stageOf(desired, opts.stage);
   const other = stageOf(desired, opts.to);
   const images = Object.fromEntries(Object.entries(other.apps).filter(([n, a]) => a.image !== undefined && n in stage.apps).map(([n, a]) => [n, a.image!]));
-  const set = new ManifestSet(files.files);
+  const set = manifestSetOf(files);
   const changed = setStageImages(set, scopeOf(stage), stage.stage.name, stage, images);
   return finish(files, set, `Reset the images of ${stage.stage.name} to those of ${other.stage.name}\n\n${changed.map((s) => `- ${s}: ${images[s.slice(4)]}`).join('\n')}\n`, { [stageKey(refOf(stage))]: changed });
 }
@@ -127,7 +128,7 @@ export function resetStage(files: SourceFiles, opts: { stage: string; to: string
 export function removeStage(files: SourceFiles, opts: { stage: string }): ManifestChange {
   const desired = desiredOf(files);
   const stage = stageOf(desired, opts.stage);
-  const set = new ManifestSet(files.files);
+  const set = manifestSetOf(files);
   const changed = removeStageDocs(set, scopeOf(stage), stage.stage.name, stage, desired.stages);
   return finish(files, set, `Remove stage ${stage.stage.name}\n\nsetopsd stage remove ${stageKey(refOf(stage))}: its Stage manifest and overrides. Applying this destroys the stage.\n`, { [stageKey(refOf(stage))]: changed });
 }
@@ -149,4 +150,10 @@ export async function writeChange(change: ManifestChange, files: SourceFiles, ou
   if (files.commit === undefined) throw new UsageError('--commit needs a git source: give --repo PATH (or run inside a git working tree)');
   const commit = await commitEdits(change.edits, { repo: files.root, base: files.commit, dir: files.dir, branch: output.branch, message: change.message, ...(output.timestamp !== undefined ? { timestamp: output.timestamp } : {}) });
   return { commit };
+}
+
+/** The manifests open for editing: only the files `loadDesired` reads (never a CI file or other YAML beside them). */
+function manifestSetOf(files: SourceFiles): ManifestSet {
+  const paths = new Set(manifestPaths(files));
+  return new ManifestSet(files.files.filter((f) => paths.has(f.path)));
 }

@@ -1,4 +1,6 @@
 import type { Change } from '../model/changeset.js';
+import type { PolicyViolation } from '../model/policy.js';
+import type { StageCost } from '../model/cost.js';
 import { sortKeys } from '../model/canonical.js';
 import { stageKey } from '../model/stage-model.js';
 import type { StagePlan } from './stage-plan.js';
@@ -40,6 +42,12 @@ export interface PlanStageJson {
   notes: string[];
   /** Added: every manifest file behind this stage's changes. */
   files: string[];
+  /** Added (policies): violations of the `kind: Policy` rules, warnings first; `deny` ones refuse apply. Absent: none. */
+  violations?: PolicyViolation[];
+  /** Added (policies): how many violations (`deny` and `warn`), for check runs ("K policy violations"). Absent: none. */
+  policyViolations?: { deny: number; warn: number };
+  /** Added (cost): AWS stages only, the estimated monthly cost before → after and the delta, with the price table's date, source and assumptions. */
+  cost?: StageCost;
 }
 
 /** The JSON plan, `formatVersion: 1` (docs/architecture.md "The JSON plan contract"). Fields may be added, never renamed or removed. */
@@ -94,6 +102,15 @@ export function stageJson(p: StagePlan): PlanStageJson {
     resources: p.resources.map((c) => changeJson(c)),
     notes: [...p.notes],
     files: [...files].sort(),
+    // policies: present when the stage violates a rule (absent: no violation)
+    ...(p.violations.length > 0
+      ? {
+          violations: p.violations.map((v) => ({ ...v, details: [...v.details] })),
+          policyViolations: { deny: p.violations.filter((v) => v.severity === 'deny').length, warn: p.violations.filter((v) => v.severity === 'warn').length },
+        }
+      : {}),
+    // cost
+    ...(p.cost ? { cost: p.cost } : {}),
   };
 }
 

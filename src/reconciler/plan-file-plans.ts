@@ -26,6 +26,8 @@ export function stagePlansOfFile(file: PlanFile): StagePlan[] {
       resources: s.resources,
       notes: s.notes,
       files,
+      violations: s.violations ?? [],
+      ...(s.cost ? { cost: s.cost } : {}),
     };
   });
 }

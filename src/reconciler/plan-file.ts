@@ -7,6 +7,7 @@ import { isPlainObject } from '../manifests/merge-patch.js';
 import type { Change, Changeset } from '../model/changeset.js';
 import { planDocument, type PlanDocument, type PlanSource, type PlanStageJson } from './plan-document.js';
 import type { StagePlan } from './stage-plan.js';
+import { summarize } from './summary.js';
 
 /** Version of the saved-plan layout; bumped only for incompatible changes. */
 export const PLAN_FILE_VERSION = 1;
@@ -179,4 +180,33 @@ export function verifyNotStale(stage: Pick<PlanStageJson, 'organization' | 'proj
     `stage ${key}: the plan is stale: it was made against state serial ${show(stage.actualSerial)}, but the stage is now at serial ${show(actual.serial)}; run setopsd plan again and review the new plan`,
     { data: { stage: key, planned: stage.actualSerial, actual: actual.serial } },
   );
+}
+
+/**
+ * The stage plans of a saved plan, as the renderers take them (`setopsd show PLANFILE`). Pure.
+ * What the file does not keep is left out: the recorded model (a delete is shown without the
+ * details of what it deletes) and the state serial is the one the plan was made against.
+ */
+export function savedStagePlans(file: PlanFile): StagePlan[] {
+  return file.stages.map((s) => {
+    const ref = planStageRef(s);
+    const files: Record<string, string[]> = {};
+    for (const c of s.changes) if (c.files !== undefined && c.files.length > 0) files[c.subject] = [...c.files];
+    return {
+      ref,
+      key: stageKey(ref),
+      engine: s.engine as StagePlan['engine'],
+      desired: s.desired,
+      actual: { model: null, serial: s.actualSerial },
+      desiredHash: s.desiredHash,
+      changeset: planStageChangeset(s),
+      // A file checked only by parsePlanFile (no plan key to verify it) may lack the added fields.
+      summary: s.summary ?? summarize(planStageChangeset(s).changes),
+      problems: (s.warnings ?? []).map((w) => ({ code: w.code, stage: ref, subject: w.subject, refused: w.refused, message: w.message })),
+      resources: s.resources ?? [],
+      notes: [...(s.notes ?? [])],
+      files,
+      violations: (s.violations ?? []).map((v) => ({ ...v, details: [...v.details] })),
+    };
+  });
 }

@@ -4,6 +4,8 @@ import { canonicalJson, hashOf } from '../model/canonical.js';
 import type { ActualState } from '../model/actual-state.js';
 import { UsageError } from '../errors.js';
 import type { Change, Changeset } from '../model/changeset.js';
+import type { PolicyViolation } from '../model/policy.js';
+import type { StageCost } from '../model/cost.js';
 import { plan } from './plan.js';
 import { withRepairs } from './repairs.js';
 import { secretValueChanges } from './diff-secrets.js';
@@ -31,6 +33,10 @@ export interface StagePlan {
   notes: string[];
   /** Manifest files behind each subject (`stage`, `app/NAME`, …), from `DesiredState.origins`. */
   files: Record<string, string[]>;
+  /** Policy violations of the desired model (`kind: Policy`; warnings first). `deny` ones refuse apply. */
+  violations: PolicyViolation[];
+  /** AWS stages: the estimated monthly cost before → after (`src/providers/aws/cost/`); absent on local stages. */
+  cost?: StageCost;
   /** Set by `setopsd diff`: the "actual" side is the desired state at `base`, not recorded state. */
   compare?: { base: string; head: string };
 }
@@ -63,6 +69,7 @@ export function planStage(
     resources: [],
     notes: renameNotes(changeset, desired, actual.model),
     files: filesOf(changeset, origins),
+    violations: [],
   };
 }
 

@@ -4,6 +4,8 @@ import type { PlanSource } from '../reconciler/plan-document.js';
 import { formatIssue, type Issue } from '../errors.js';
 import type { Change } from '../model/changeset.js';
 import { stageChangeLines, stageHeader, totalLine, warningLines } from './text.js';
+import { policyMarkdown } from './policies.js';
+import { costMarkdown } from './cost.js';
 
 /** GitHub rejects comments over 65,536 characters; stay below with room to spare. */
 export const MARKDOWN_LIMIT = 65_000;
@@ -144,11 +146,13 @@ export function renderMarkdown(plans: readonly StagePlan[], opts: MarkdownOption
   const withChanges = plans.filter((p) => p.changeset.changes.length > 0 || p.resources.length > 0 || p.notes.length > 0);
   const blocks = withChanges.map((p) => details(p, opts.showFiles ?? false));
   const tail = opts.commands ? commandLines(opts.commands) : [];
+  const reviewSections = [...policyMarkdown(plans, escapeHtml), ...costMarkdown(plans, escapeCell)];
 
   const assemble = (w: string[], r: string[], b: string[], notes: string[]): string => {
     const out = [...head];
     if (w.length > 0) out.push(...warnHead, ...w, '');
     if (plans.length > 0) out.push(...tableHead, ...r, totalRow, '');
+    out.push(...reviewSections); // policies, cost: their own files
     out.push(...foot);
     out.push(...extra);
     if (notes.length > 0) out.push(...notes.map((n) => `> ${n}`), '');

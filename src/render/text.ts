@@ -2,6 +2,8 @@ import type { StagePlan } from '../reconciler/stage-plan.js';
 import { addSummaries, summaryLine } from '../reconciler/summary.js';
 import { changeText, marker } from './describe.js';
 import type { Change } from '../model/changeset.js';
+import { policyLines, policyTotal } from './policies.js';
+import { costLines } from './cost.js';
 
 /** Options of the text renderer. */
 export interface TextOptions {
@@ -74,15 +76,21 @@ export function renderText(plans: readonly StagePlan[], opts: TextOptions): stri
       inSync += 1;
       lines.push(`${paint(color, 'bold', p.key)}: no changes ${stageHeader(p).slice(p.key.length + 1)}`);
       for (const note of p.notes) lines.push(`  note: ${note}`);
+      for (const l of policyLines(p)) lines.push(`  ${paint(color, 'yellow', l)}`);
+      for (const l of costLines(p)) lines.push(`  ${l}`);
       continue;
     }
     lines.push(paint(color, 'bold', stageHeader(p)));
     for (const l of stageChangeLines(p, opts.showFiles)) lines.push(`  ${l.op === null ? paint(color, 'dim', l.text) : paint(color, opColor(l.op), l.text)}`);
+    for (const l of policyLines(p)) lines.push(`  ${paint(color, 'yellow', l)}`);
+    for (const l of costLines(p)) lines.push(`  ${l}`);
     lines.push(`  ${p.key}: ${summaryLine(p.summary)}`);
     lines.push('');
   }
   if (plans.length > 0 && lines[lines.length - 1] !== '') lines.push('');
   lines.push(totalLine(plans, inSync));
+  const policies = policyTotal(plans);
+  if (policies !== null) lines.push(`Policies: ${policies}.`);
   return lines.join('\n') + '\n';
 }
 

@@ -14,7 +14,7 @@ export function combinedSchema(): object {
     $schema: 'http://json-schema.org/draft-07/schema#',
     $id: 'https://setopsd.dev/schema/v1/all.json',
     title: 'setopsd manifest',
-    description: 'Any setopsd manifest: apiVersion setopsd/v1 and a kind of Organization, Project, Stage, App or Service.',
+    description: 'Any setopsd manifest: apiVersion setopsd/v1 and a kind of Organization, Project, Stage, App, Service or Policy.',
     type: 'object',
     properties: { kind: { enum: [...KINDS] } },
     required: ['kind'],

@@ -12,7 +12,7 @@ import { SERVICE_NAME_MESSAGE, SERVICE_NAME_PATTERN } from './name-rules.js';
 export const API_VERSION = 'setopsd/v1';
 
 /** Manifest kinds in the order they are documented and counted. */
-export const KINDS = ['Organization', 'Project', 'Stage', 'App', 'Service'] as const;
+export const KINDS = ['Organization', 'Project', 'Stage', 'App', 'Service', 'Policy'] as const;
 export type Kind = (typeof KINDS)[number];
 
 const NAME_PATTERN = '^[a-z][a-z0-9-]*$';
@@ -36,6 +36,7 @@ export const NAME_LIMITS = {
   Stage: [3, 12],
   App: [3, 16],
   Service: [3, 18],
+  Policy: [2, 40],
 } as const satisfies Record<Kind, readonly [number, number]>;
 
 const organizationName = nameSchema('Organization', ...NAME_LIMITS.Organization);
@@ -141,6 +142,28 @@ const envelope = <const K extends Kind, const M, const S>(kind: K, description: 
     additionalProperties: false,
   }) as const;
 
+const globList = (what: string) =>
+  ({
+    type: 'array',
+    description: what,
+    items: { type: 'string', minLength: 1 },
+  }) as const;
+
+/**
+ * Which files of the repository are manifests (also the keys of `.setopsd.yaml`); globs are
+ * picomatch globs relative to the config directory, checked by `src/manifests/select.ts`.
+ */
+export const manifestSelection = {
+  type: 'object',
+  description:
+    'Which files of the config directory are manifests: picomatch globs relative to it (e.g. "deploy/**/*.yaml"). .github/, .gitlab-ci.yml, node_modules/ and dot-directories are never read.',
+  properties: {
+    include: globList('Only files matching one of these globs are read (default: every *.yaml and *.yml file).'),
+    exclude: globList('Files matching one of these globs are not read, in addition to the defaults.'),
+  },
+  additionalProperties: false,
+} as const;
+
 /** Organization: the tenant; chooses the engine. */
 export const organizationSchema = envelope(
   'Organization',
@@ -213,6 +236,7 @@ export const organizationSchema = envelope(
         required: ['host', 'from'],
         additionalProperties: false,
       },
+      manifests: manifestSelection,
     },
     additionalProperties: false,
     if: { properties: { provider: { const: 'aws' } }, required: ['provider'] },
@@ -597,6 +621,62 @@ export const serviceSchema = envelope(
   true,
 );
 
+/** A picomatch glob over one part of a stage key (`production`, `prod-*`, `{staging,production}`). */
+const scopeGlobs = (what: string) =>
+  ({
+    type: 'array',
+    description: `Globs (picomatch) of the ${what} the rule applies to. Default: every one.`,
+    items: { type: 'string', minLength: 1 },
+    minItems: 1,
+    default: ['*'],
+  }) as const;
+
+/** Policy: rules over stage models, as data (JSON Schema; no code runs). */
+export const policySchema = envelope(
+  'Policy',
+  'A policy: rules every stage in their scope must satisfy, each a JSON Schema over the resolved stage model (organization, project, stage, apps, services; every default filled in). plan lists violations; apply and the daemon refuse stages with deny violations.',
+  {
+    type: 'object',
+    properties: { name: nameSchema('Policy', ...NAME_LIMITS.Policy) },
+    required: ['name'],
+    additionalProperties: false,
+  },
+  {
+    type: 'object',
+    properties: {
+      rules: {
+        type: 'array',
+        minItems: 1,
+        description: 'The rules of this policy.',
+        items: {
+          type: 'object',
+          properties: {
+            name: { ...nameSchema('Rule', 2, 60), description: 'Name of the rule, unique in its policy.' },
+            severity: { enum: ['deny', 'warn'], description: 'deny: apply and the daemon refuse the stage; warn: plan shows the violation.' },
+            message: { type: 'string', minLength: 1, maxLength: 500, description: 'What the reader is told when a stage violates the rule; say what to do.' },
+            scope: {
+              type: 'object',
+              default: {},
+              description: 'The stages the rule applies to; every part defaults to all.',
+              properties: { organizations: scopeGlobs('organizations'), projects: scopeGlobs('projects'), stages: scopeGlobs('stages') },
+              additionalProperties: false,
+            },
+            rule: {
+              type: ['object', 'boolean'],
+              description: 'A JSON Schema (draft-07) the stage model must satisfy, e.g. { properties: { apps: { additionalProperties: { properties: { scale: { minimum: 2 } } } } } }.',
+            },
+          },
+          required: ['name', 'severity', 'message', 'rule'],
+          additionalProperties: false,
+        },
+      },
+    },
+    required: ['rules'],
+    additionalProperties: false,
+  },
+  true,
+);
+
 /** The schema of each kind. */
 export const KIND_SCHEMAS = {
   Organization: organizationSchema,
@@ -604,6 +684,7 @@ export const KIND_SCHEMAS = {
   Stage: stageSchema,
   App: appSchema,
   Service: serviceSchema,
+  Policy: policySchema,
 } as const;
 
 /** Documents as validated, defaults filled in. */
@@ -612,7 +693,8 @@ export type ProjectDoc = FromSchema<typeof projectSchema, true>;
 export type StageDoc = FromSchema<typeof stageSchema, true>;
 export type AppDoc = FromSchema<typeof appSchema, true>;
 export type ServiceDoc = FromSchema<typeof serviceSchema, true>;
+export type PolicyDoc = FromSchema<typeof policySchema, true>;
 export type AppSpec = FromSchema<typeof appSpecSchema, true>;
 export type ServiceSpec = FromSchema<typeof serviceSpecSchema, true>;
 /** Any validated document. */
-export type ManifestDoc = OrganizationDoc | ProjectDoc | StageDoc | AppDoc | ServiceDoc;
+export type ManifestDoc = OrganizationDoc | ProjectDoc | StageDoc | AppDoc | ServiceDoc | PolicyDoc;

@@ -65,9 +65,16 @@ for (const name of cases) {
       const r = await runCli(['plan', '--detailed-exitcode', join(dir, 'desired'), '--state-dir', stateDir, '--format', format, ...(meta.args ?? [])]);
       t.equal(r.code, meta.exit, `${format}: exit code`);
       if (meta.exit === 1) {
+        if (format === 'json') {
+          // Errors are JSON too with --format json: on stdout, for a CI step to post.
+          t.equal(r.stdout, golden(join(dir, 'error.json'), r.stdout), 'error.json');
+          t.equal((JSON.parse(r.stdout) as { valid: boolean }).valid, false);
+          t.equal(r.stderr, golden(join(dir, 'error.txt'), r.stderr), 'the same error.txt on stderr');
+          break;
+        }
         t.equal(r.stdout, '', 'nothing planned');
         t.equal(r.stderr, golden(join(dir, 'error.txt'), r.stderr), 'error.txt');
-        break;
+        continue;
       }
       t.equal(r.stderr, '', `${format}: no stderr`);
       t.equal(r.stdout, golden(join(dir, file), r.stdout), file);

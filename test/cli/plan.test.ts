@@ -108,8 +108,11 @@ t.test('--out saves a plan file with desired models, serials and the source; std
     ['production', '2', 2],
     ['staging', '2', 2],
   ]);
-  const plan = JSON.parse(r.stdout) as { stages: unknown[] };
-  t.same(file.stages.map(({ desired: _d, ...s }) => s), plan.stages, 'the saved plan holds exactly the printed JSON plan');
+  const plan = JSON.parse(r.stdout) as { stages: Record<string, unknown>[] };
+  // The renderer adds key, approval, protected (and secret markers) to what the plan file keeps.
+  const kept = plan.stages.map(({ key: _k, approval: _a, protected: _p, ...s }) => s);
+  t.same(file.stages.map(({ desired: _d, ...s }) => s), kept, 'the saved plan holds exactly the printed JSON plan, less what the renderer adds');
+  t.same(plan.stages.map((s) => [s.key, s.approval, s.protected]), file.stages.map((s) => [`acme/shop/${s.stage}`, s.desired?.stage.approval, s.desired?.stage.protected]));
 });
 
 t.test('markdown stays under 65,000 characters for a huge plan', async (t) => {

@@ -2,7 +2,7 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { runCli } from '../helpers/deps.js';
 
-const KINDS = ['Organization', 'Project', 'Stage', 'App', 'Service'];
+const KINDS = ['Organization', 'Project', 'Stage', 'App', 'Service', 'Policy'];
 
 t.test('without KIND: every schema, by kind', async (t) => {
   const r = await runCli(['schema']);
@@ -30,7 +30,7 @@ t.test('one kind, any case', async (t) => {
 t.test('unknown kind and bad combinations are usage errors', async (t) => {
   const r = await runCli(['schema', 'Pod']);
   t.equal(r.code, 1);
-  t.match(r.stderr, /^error: unknown kind "Pod"; kinds are Organization, Project, Stage, App, Service\n/);
+  t.match(r.stderr, /^error: unknown kind "Pod"; kinds are Organization, Project, Stage, App, Service, Policy\n/);
   t.equal((await runCli(['schema', 'App', '--combined'])).code, 1);
   t.equal((await runCli(['schema', 'App', 'Stage'])).code, 1);
 });

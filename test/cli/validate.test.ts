@@ -46,7 +46,7 @@ t.test('invalid manifests: every issue on stderr, exit 1', async (t) => {
   t.equal(lines[2], 'error: 2 problems in the manifests');
 });
 
-t.test('--format json: valid, counts, issues, stage keys and hashes', async (t) => {
+t.test('--format json: formatVersion, valid, counts, issues, stage keys and hashes', async (t) => {
   const cwd = tempDir(t);
   writeFileSync(join(cwd, 'setops.yaml'), example);
   const r = await runCli(['validate', '--format', 'json'], { cwd });
@@ -71,7 +71,10 @@ t.test('--format json: valid, counts, issues, stage keys and hashes', async (t) 
   t.equal(o.valid, false);
   t.equal(o.counts, null);
   t.strictSame(o.stages, []);
-  t.strictSame(Object.keys(o.issues[0]).sort(), ['col', 'file', 'line', 'message', 'pointer']);
+  t.strictSame(Object.keys(o.issues[0]).sort(), ['code', 'col', 'column', 'file', 'line', 'message', 'pointer'], 'fields are only added: code and column');
+  t.equal(o.formatVersion, 1);
+  t.equal(o.issues[0].code, 'E_VALIDATION');
+  t.equal(o.issues[0].column, o.issues[0].col);
   t.equal(o.issues[0].file, 'setops.yaml');
 });
 

@@ -6,7 +6,7 @@
 import t from 'tap';
 import * as automation from '@pulumi/pulumi/automation/index.js';
 import { ERROR_CODES, isErrorCode, type ErrorCode } from '../../src/error-codes.js';
-import { EngineError, LockedError, ManifestError, PlanError, SetopsError, StalePlanError, ValidationError } from '../../src/errors.js';
+import { EngineError, LockedError, ManifestError, PlanError, PolicyError, SetopsError, StalePlanError, ValidationError } from '../../src/errors.js';
 import { stackLocation } from '../../src/providers/aws/engine/backend.js';
 import { mapPulumiError } from '../../src/providers/aws/engine/errors.js';
 import { createSsmParameterChecker } from '../../src/providers/aws/engine/ssm-parameters.js';
@@ -35,6 +35,7 @@ const TERMINAL: readonly ErrorCode[] = [
   'E_MANIFEST', 'E_VALIDATION', 'E_PLAN', 'E_PLAN_EMPTY', 'E_PLAN_FILE', 'E_STALE_PLAN', 'E_UNSAFE_PLAN', 'E_DATA_LOSS',
   'E_PROTECTED_STAGE', 'E_DELETION_PROTECTION', 'E_VERSION', 'E_VERSION_DOWNGRADE', 'E_NOT_DEPLOYED', 'E_NO_APP',
   'E_UNSUPPORTED', 'E_REPLACE_IN_PLACE',
+  'E_POLICY_DENIED', // the same desired state violates the same rule: wait for a new commit
   'E_SECRET_MISSING', 'E_SECRETS_FILE', 'E_SECRETS_MODE',
   'E_STATE_UNREADABLE', 'E_STATE_CORRUPT',
   'E_LOCAL_INVALID', 'E_MISSING_BINARY', 'E_LOCAL_UNAUTHORIZED', 'E_UNHEALTHY', 'E_PREDEPLOY',
@@ -68,6 +69,7 @@ t.test('the error classes carry the codes the issue names', async (t) => {
   t.match(new ManifestError('m'), { code: 'E_MANIFEST', retryable: false });
   t.match(new PlanError('p', { code: 'E_UNSAFE_PLAN' }), { code: 'E_UNSAFE_PLAN', retryable: false }, 'an unsafe plan is terminal');
   t.match(new StalePlanError('s'), { code: 'E_STALE_PLAN', retryable: false });
+  t.match(new PolicyError('p', []), { code: 'E_POLICY_DENIED', retryable: false }, 'a deny policy violation is terminal');
   t.match(new LockedError('l'), { code: 'E_LOCKED', retryable: true }, 'a lock held is retryable');
   t.equal(new SetopsError('x').code, 'E_SETOPSD');
   t.ok(isErrorCode('E_LOCKED'));

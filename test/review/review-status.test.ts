@@ -15,6 +15,15 @@ t.test('counts: every change, the data-loss ones, and the policy counts handed i
   t.same(reviewCounts(plans, { violations: 4, denied: 1 }), { changes: 3, dataLoss: 1, policyViolations: 4, denied: 1 });
 });
 
+t.test('the policy counts come from the plans\' violations', async (t) => {
+  const withViolations = plans.map((p, i) => ({
+    ...p,
+    violations: i === 0 ? [{ policy: 'baseline', rule: 'scale', severity: 'warn' as const, message: 'm', subject: 'app/web', details: [] }, { policy: 'baseline', rule: 'tag', severity: 'deny' as const, message: 'm', subject: 'app/web', details: [] }] : [],
+  }));
+  t.same(reviewCounts(withViolations), { changes: 3, dataLoss: 1, policyViolations: 2, denied: 1 });
+  t.match(reviewStatus({ ...review, plans: withViolations }, '.'), { state: 'failure', description: '3 to change, 1 data loss, 2 policy violations' });
+});
+
 t.test('the status: success unless a policy denies or the manifests are invalid', async (t) => {
   t.same(reviewStatus(review, '.'), { context: 'setopsd/plan', state: 'success', description: '3 to change, 1 data loss, 0 policy violations' });
   t.same(reviewStatus(review, 'config', { violations: 1, denied: 0 }), { context: 'setopsd/plan (config)', state: 'success', description: '3 to change, 1 data loss, 1 policy violation' });

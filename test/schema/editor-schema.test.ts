@@ -47,7 +47,7 @@ t.test('the combined schema rejects a document of any kind with a schema error',
 
 t.test('the schemas compile in ajv strict mode (no unknown keywords or ignored defaults)', async (t) => {
   t.doesNotThrow(() => compileValidators());
-  t.strictSame(Object.keys(KIND_SCHEMAS), ['Organization', 'Project', 'Stage', 'App', 'Service']);
+  t.strictSame(Object.keys(KIND_SCHEMAS), ['Organization', 'Project', 'Stage', 'App', 'Service', 'Policy']);
 });
 
 t.test('every property of every schema is described or self-evident', async (t) => {

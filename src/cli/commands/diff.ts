@@ -29,7 +29,7 @@ const command: Command = {
     '  --head REF           The commit to compare to.',
     '  --dir SUBDIR         Sub-directory of the repository holding the manifests.',
     '  --stage STAGE        ORG/PROJECT/STAGE, PROJECT/STAGE or STAGE; repeatable.',
-    '  --format FORMAT      text (default), markdown or json.',
+    '  --format FORMAT      text (default), markdown or json (errors too, as for plan).',
     '  --detailed-exitcode  Exit 2 when the commits differ.',
     '',
     'Exit codes: 0 compared, 1 error (invalid manifests at either commit).',

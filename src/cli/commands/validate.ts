@@ -5,6 +5,7 @@ import { hashOf } from '../../model/canonical.js';
 import { refOf, stageKey } from '../../model/stage-model.js';
 import { SOURCE_HELP, SOURCE_OPTIONS, describeSource, displayIssues, readSourceFromArgs } from '../source-args.js';
 import { parseTextOrJson } from '../../render/formats.js';
+import { JSON_FORMAT_VERSION, issueJson } from '../../render/json.js';
 
 const help = `Usage: setopsd validate [DIR | --repo PATH [--ref REF] [--dir SUB]] [--format text|json]
 
@@ -14,7 +15,10 @@ and every problem as FILE:LINE:COL: /json/pointer: message when they are not.
 
 Options:
 ${SOURCE_HELP}
-  --format FORMAT  text (default) or json: { valid, counts, issues, stages: [{ key, hash }], source }
+  --format FORMAT  text (default) or json: { formatVersion, valid, counts, issues: [{ code, file,
+                   line, column, pointer, message }], stages: [{ key, hash }], source }; an error
+                   that is not about one manifest is JSON too: { formatVersion, valid: false,
+                   error: { code, message }, issues: [] }
 
 Exit codes: 0 valid, 1 invalid or the manifests cannot be read.
 `;
@@ -36,9 +40,10 @@ const command: Command = {
     const issues = result.ok ? [] : displayIssues(source, result.issues, ctx.deps.cwd);
     if (format === 'json') {
       const out = {
+        formatVersion: JSON_FORMAT_VERSION,
         valid: result.ok,
         counts: result.ok ? result.value.counts : null,
-        issues,
+        issues: issues.map(issueJson),
         stages: result.ok ? result.value.stages.map((s) => ({ key: stageKey(refOf(s)), hash: hashOf(s) })) : [],
         source: { root: source.root, dir: source.dir, ref: source.ref ?? null, commit: source.commit ?? null, files: source.files.length },
       };

@@ -25,7 +25,7 @@ interface AlarmSpec {
  * Stage notifications → an SNS topic with one subscription per notification (email → `email`,
  * webhook → `https`/`http`; both must be confirmed by their owner, as SNS requires), and
  * CloudWatch alarms that publish to it (alarm and recovery):
- * - every running app: running tasks below its scale for 3 minutes (ECS service health),
+ * - every app: running tasks below its scale for 3 minutes (ECS service health),
  *   CPU or memory above 90% for 5 minutes;
  * - running public http apps: target 5xx responses (more than 10 in 5 minutes) and unhealthy
  *   targets; the load balancer's own 5xx; every app's certificate expiring within 30 days;
