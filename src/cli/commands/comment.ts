@@ -8,7 +8,7 @@ import { commitsAhead } from '../../manifests/commits-ahead.js';
 import type { OrganizationModel } from '../../model/stage-model.js';
 import { planReview, type PlanReview } from '../../operations/plan-review.js';
 import { planKey, readPlanFile } from '../../operations/plan-files.js';
-import { stagePlansOfFile } from '../../reconciler/plan-file-plans.js';
+import { savedStagePlans } from '../../reconciler/plan-file.js';
 import { postPlanComment, type PlanCommentOutcome } from '../../operations/plan-comment.js';
 import { reviewClientFromEnv } from '../../providers/review/from-env.js';
 import { secretsFor } from '../../providers/registry.js';
@@ -131,7 +131,7 @@ async function runComment(ctx: CommandContext): Promise<number> {
     if (extra.length > 0 || ctx.args.positionals.length > 0) throw new UsageError(`--plan FILE posts a saved plan as it is; it cannot be combined with ${extra.map((k) => `--${k}`).join(', ') || 'a config directory'}`);
     const path = resolve(ctx.deps.cwd, planPath);
     const file = await readPlanFile(path, await planKey(resolveStateDir(ctx, null), ctx.deps.env, { create: false }), ctx.signal);
-    const plans = stagePlansOfFile(file);
+    const plans = savedStagePlans(file);
     const source = { ...(file.source.ref ? { ref: file.source.ref } : {}), ...(file.source.commit ? { commit: file.source.commit } : {}), ...(file.source.base ? { base: file.source.base } : {}) };
     const review: PlanReview = { ok: true, plans, source, showFiles: plans.some((p) => Object.keys(p.files).length > 0) };
     const commands = { replan: str(values['replan-command']) ?? `setopsd plan --out ${shellQuote(planPath)}`, apply: str(values['apply-command']) ?? `setopsd apply ${shellQuote(planPath)}` };
