@@ -1,6 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { DesiredState } from '../src/manifests/api.js';
+import { refOf, stageKey, type StageModel } from '../src/model/stage-model.js';
 
 /**
  * Generates a large, valid config repository for benchmarks (validate, plan). Deterministic:
@@ -165,4 +167,27 @@ export function benchRepoFromArgs(args: string[] = process.argv.slice(2)): { run
     sharedAppsPerProject: Number(values.shared),
   });
   return { runs: Number(values.runs), repo };
+}
+
+/**
+ * Actual models for the plan benchmarks: the desired ones with every 100th app instance changed
+ * (scale, image, or an env value), by stage key.
+ */
+export function driftedActual(desired: DesiredState): { models: Map<string, StageModel>; changed: number; instances: number } {
+  const models = new Map<string, StageModel>();
+  let n = 0;
+  let changed = 0;
+  for (const stage of desired.stages) {
+    const copy = JSON.parse(JSON.stringify(stage)) as StageModel;
+    for (const name of Object.keys(copy.apps).sort()) {
+      if (n++ % 100 !== 0) continue;
+      const app = copy.apps[name]!;
+      if (changed % 3 === 0) app.scale = app.scale === 16 ? 15 : app.scale + 1;
+      else if (changed % 3 === 1) app.image = `${app.image ?? 'img'}-old`;
+      else app.env = { ...app.env, LOG_LEVEL: 'debug' };
+      changed++;
+    }
+    models.set(stageKey(refOf(copy)), copy);
+  }
+  return { models, changed, instances: n };
 }

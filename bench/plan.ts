@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { parseAllDocuments } from 'yaml';
-import { benchRepoFromArgs, writeRepo } from './gen-repo.js';
+import { benchRepoFromArgs, driftedActual, writeRepo } from './gen-repo.js';
 import { loadDesired } from '../src/manifests/load.js';
 import { compileValidators, type Validators } from '../src/schema/validate.js';
 import type { DesiredState, SourceFiles } from '../src/manifests/api.js';
@@ -49,26 +49,6 @@ function load(): DesiredState {
   const r = loadDesired(source, { validators });
   if (!r.ok) throw new Error(`generated repository is invalid: ${JSON.stringify(r.issues.slice(0, 3))}`);
   return r.value;
-}
-
-/** Actual models: the desired ones with every 100th app instance changed (scale, image, or an env value). */
-function driftedActual(desired: DesiredState): { models: Map<string, StageModel>; changed: number; instances: number } {
-  const models = new Map<string, StageModel>();
-  let n = 0;
-  let changed = 0;
-  for (const stage of desired.stages) {
-    const copy = JSON.parse(JSON.stringify(stage)) as StageModel;
-    for (const name of Object.keys(copy.apps).sort()) {
-      if (n++ % 100 !== 0) continue;
-      const app = copy.apps[name]!;
-      if (changed % 3 === 0) app.scale = app.scale === 16 ? 15 : app.scale + 1;
-      else if (changed % 3 === 1) app.image = `${app.image ?? 'img'}-old`;
-      else app.env = { ...app.env, LOG_LEVEL: 'debug' };
-      changed++;
-    }
-    models.set(stageKey(refOf(copy)), copy);
-  }
-  return { models, changed, instances: n };
 }
 
 function diffAll(desired: DesiredState, actual: Map<string, StageModel>): StagePlan[] {

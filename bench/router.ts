@@ -1,6 +1,6 @@
 /**
  * Router benchmark: a trivial HTTP backend served directly, through the stage router
- * (`src/providers/local/router.ts`, keep-alive upstream pool) and — when `nginx` is installed —
+ * (`src/providers/local/router.ts`, undici keep-alive pool per process) and — when `nginx` is installed —
  * through nginx with an upstream keep-alive pool, in one run, interleaved. Backend, proxies and
  * load generator are separate processes. Prints requests/s and latency percentiles per target and
  * the ratios the README quotes (router vs nginx throughput, router vs direct p99). Not a test.
@@ -9,6 +9,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { Agent, createServer, request } from 'node:http';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -144,6 +145,16 @@ http {
   throw new Error(`nginx did not start; see ${dir}/error.log`);
 }
 
+/** CPU time a process used so far (user + system, ms), from /proc (Linux), or NaN. */
+function cpuMs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, in 100 Hz ticks
+  } catch {
+    return Number.NaN;
+  }
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main(): Promise<void> {
@@ -153,9 +164,17 @@ async function main(): Promise<void> {
   const targets: [string, number][] = [['direct', backend.port], ['router', router.port], ...(nginx ? [['nginx', nginx.port] as [string, number]] : [])];
   if (!nginx) process.stdout.write('nginx is not installed: measuring direct and router only (apt-get install nginx adds it)\n');
   const results = new Map<string, LoadResult[]>(targets.map(([n]) => [n, []]));
+  // CPU the router and the backend spend per request while the router is measured: a ratio that
+  // the load of other processes on the machine hardly moves (throughput does).
+  const cpuRatios: number[] = [];
   try {
     for (let run = 0; run < Number(values.runs); run++) {
-      for (const [name, port] of targets) results.get(name)!.push(await runLoad(port));
+      for (const [name, port] of targets) {
+        const r0 = cpuMs(router.proc.pid);
+        const b0 = cpuMs(backend.proc.pid);
+        results.get(name)!.push(await runLoad(port));
+        if (name === 'router') cpuRatios.push((cpuMs(router.proc.pid) - r0) / (cpuMs(backend.proc.pid) - b0));
+      }
     }
   } finally {
     backend.proc.kill();
@@ -176,6 +195,7 @@ async function main(): Promise<void> {
   const d = row('direct');
   const r = row('router');
   process.stdout.write(`\nrouter / direct throughput: ${(r.rps / d.rps).toFixed(2)}x; router p99 / direct p99: ${(r.p99 / d.p99).toFixed(2)}x (target ≤ 2x)\n`);
+  process.stdout.write(`router CPU per request / backend CPU per request: ${median(cpuRatios).toFixed(2)}x (runs: ${cpuRatios.map((x) => x.toFixed(2)).join(', ')})\n`);
   if (nginx) {
     const n = row('nginx');
     process.stdout.write(`nginx / router throughput: ${(n.rps / r.rps).toFixed(2)}x (target ≤ 1.5x)\n`);

@@ -78,6 +78,7 @@ export const ERROR_CODES = {
   E_AWS_SECRET_MISSING: { retryable: false, meaning: 'an SSM parameter the stage needs does not exist' },
   E_AWS_SSM: { retryable: false, meaning: 'an SSM call was refused (credentials, permissions)' },
   E_AWS_ECS: { retryable: false, meaning: 'an ECS call was refused (credentials, permissions)' },
+  E_AWS_BACKUP: { retryable: false, meaning: 'an RDS, DocumentDB or ElastiCache snapshot call was refused (credentials, permissions, a snapshot that exists or a database that is not available)' },
   E_AWS_THROTTLED: { retryable: true, meaning: 'an AWS call was throttled' },
   E_AWS_NETWORK: { retryable: true, meaning: 'an AWS endpoint could not be reached' },
   E_AWS_PREDEPLOY: { retryable: false, meaning: 'the stack records no pre-deploy task for the app' },
@@ -132,7 +133,7 @@ export function isRetryable(code: ErrorCode): boolean {
 }
 
 /** The code of a failed AWS SDK call: throttling and network errors are retryable, the rest is `refused`. */
-export function awsCallCode(err: { name?: string; $metadata?: { httpStatusCode?: number } }, refused: 'E_AWS_SSM' | 'E_AWS_ECS'): ErrorCode {
+export function awsCallCode(err: { name?: string; $metadata?: { httpStatusCode?: number } }, refused: ErrorCode): ErrorCode {
   const name = err.name ?? '';
   if (THROTTLED.has(name) || err.$metadata?.httpStatusCode === 429) return 'E_AWS_THROTTLED';
   if (err.$metadata?.httpStatusCode === undefined || (err.$metadata.httpStatusCode >= 500 && err.$metadata.httpStatusCode < 600)) return 'E_AWS_NETWORK';

@@ -5,7 +5,7 @@ import { SetopsError, UsageError, ValidationError, formatIssue } from '../errors
 import { fileSystemError } from '../state/fs-errors.js';
 import { didYouMean } from '../schema/suggest.js';
 import { parseCommandArgs } from './parse-argv.js';
-import { renderErrorJson } from '../render/json.js';
+import { renderErrorJson } from '../render/error-json.js';
 
 const require = createRequire(import.meta.url);
 

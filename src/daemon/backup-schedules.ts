@@ -7,6 +7,9 @@ import type { Notifier } from '../providers/notify/notifier.js';
 import { stageDirRefs } from '../state/stage-dirs.js';
 import { StateStore } from '../state/store.js';
 
+/** The service types an AWS stage takes snapshots of (RDS, DocumentDB, ElastiCache). */
+const AWS_SNAPSHOT_TYPES = new Set(['postgresql', 'documentdb', 'redis']);
+
 export interface ScheduledBackupsOptions {
   deps: Deps;
   stateDir: string;
@@ -19,8 +22,10 @@ export interface ScheduledBackupsOptions {
 }
 
 /**
- * The daemon's scheduled backups: one croner job (UTC) per deployed local-engine service with a
- * `backup.schedule`, rebuilt from the recorded models after every deployment. A due backup
+ * The daemon's scheduled backups: one croner job (UTC) per deployed service with a
+ * `backup.schedule` (local engine: its own backups; AWS: manual RDS, DocumentDB and ElastiCache
+ * snapshots, the same `createBackup` as `setopsd backup create`; services the engine cannot back
+ * up, such as s3 on AWS, get no job), rebuilt from the recorded models after every deployment. A due backup
  * while the previous one of the same service still runs is skipped (and logged). A failed one is
  * recorded as failed, logged, counted and notified by `createBackup`; it never stops the daemon.
  */
@@ -35,8 +40,9 @@ export class ScheduledBackups {
     for (const ref of await stageDirRefs(this.o.stateDir)) {
       if (!this.o.owns(stageKey(ref))) continue;
       const model = (await new StateStore(this.o.stateDir).read(ref).catch(() => ({ model: null }))).model;
-      if (model === null || model.organization.provider !== 'local') continue;
+      if (model === null) continue;
       for (const [service, s] of Object.entries(model.services)) {
+        if (model.organization.provider !== 'local' && !AWS_SNAPSHOT_TYPES.has(s.type)) continue;
         if (s.backup.schedule !== undefined && s.backup.retentionDays > 0) wanted.set(`${stageKey(ref)} ${service}`, { ref, service, schedule: s.backup.schedule });
       }
     }

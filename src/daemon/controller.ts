@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { commitsAhead } from '../manifests/commits-ahead.js';
 import type { Deps } from '../deps.js';
 import { SetopsError, UsageError, formatIssue } from '../errors.js';
-import { loadDesired, type ParseCache } from '../manifests/load.js';
+import { loadDesired, type ParseCache, type StageCache } from '../manifests/load.js';
 import { configDirOf, type SourceFiles } from '../manifests/api.js';
 import { hashOf } from '../model/canonical.js';
 import { refOf, stageKey, type OrganizationModel, type StageModel, type StageRef } from '../model/stage-model.js';
@@ -68,6 +68,10 @@ export class Controller {
   private readonly repairs = new Set<string>();
   /** Parsed documents by file and content: a commit that changes one file parses one file. */
   private readonly parseCache: ParseCache = new Map();
+  /** Resolved stages by key: a stage whose declarations did not change is not resolved again (the same model object). */
+  private readonly stageCache: StageCache = new Map();
+  /** Desired hashes by model object: an unchanged stage is not hashed again. */
+  private readonly modelHashes = new WeakMap<StageModel, string>();
   private readonly engineOf: (organization: OrganizationModel) => ReturnType<EngineFactory>;
   readonly records: StatusRecords;
   private previewStages = new Map<string, PreviewStage>();
@@ -128,7 +132,7 @@ export class Controller {
     }
     const revision = files.commit ?? null;
     const configRoot = configDirOf(files);
-    const loaded = loadDesired(files, { cache: this.parseCache });
+    const loaded = loadDesired(files, { cache: this.parseCache, stageCache: this.stageCache });
     if (!loaded.ok) {
       // Located as in the repository (`config/setops.yaml:3:5`), as `setopsd validate --repo` shows them.
       const issues = files.dir ? loaded.issues.map((i) => ({ ...i, file: `${files.dir}/${i.file}` })) : loaded.issues;
@@ -157,20 +161,29 @@ export class Controller {
     this.lastError = null;
     const changed: string[] = [];
     for (const [key, model] of stages) {
-      const hash = hashOf(model);
+      const hash = this.hashOf(model);
       if (this.hashes.get(key) !== hash || wasInvalid || !this.synced) changed.push(key);
       this.hashes.set(key, hash);
     }
+    const stored = new Set<string>();
     for (const ref of await new StateStore(this.opts.stateDir).list()) {
       const key = stageKey(ref);
+      stored.add(key);
       if (!stages.has(key) && this.owns(key) && this.hashes.get(key) !== 'deleted') {
         changed.push(key);
         this.hashes.set(key, 'deleted');
       }
     }
+    // Stages neither desired nor stored any more (a closed preview, a renamed stage never applied) are forgotten.
+    for (const key of this.hashes.keys()) if (!stages.has(key) && !stored.has(key)) this.hashes.delete(key);
     this.synced = true;
     this.emit({ type: 'synced', revision, stages: stages.size, changed });
     for (const key of changed.sort()) this.enqueue(key);
+  }
+
+  /** How many entries the caches kept across revisions hold (each bounded by the newest revision's files, blobs and stages). */
+  cacheSizes(): { parsedFiles: number; resolvedStages: number; desiredHashes: number } {
+    return { parsedFiles: this.parseCache.size, resolvedStages: this.stageCache.size, desiredHashes: this.hashes.size };
   }
 
   /** Every stage key of this shard: desired now, or known to the state directory. */
@@ -186,7 +199,7 @@ export class Controller {
     const ref = parseKey(key);
     const desired = snapshot.stages?.get(key) ?? null;
     const record = await this.records.read(ref);
-    if (record?.state === 'stalled' && record.desiredHash === (desired === null ? null : hashOf(desired)) && !this.retries.delete(key)) return {};
+    if (record?.state === 'stalled' && record.desiredHash === (desired === null ? null : this.hashOf(desired)) && !this.retries.delete(key)) return {};
     if (snapshot.stages !== null && desired?.stage.after) {
       const before = stageKey({ ...ref, stage: desired.stage.after });
       if (!(await this.convergedTo(before, snapshot))) {
@@ -234,15 +247,16 @@ export class Controller {
     const ref = parseKey(key);
     const record = await this.records.read(ref);
     if (record?.state !== 'ready') return record?.drift ?? [];
-    const recorded = (await new StateStore(this.opts.stateDir).read(ref)).model;
+    const actual = await new StateStore(this.opts.stateDir).read(ref);
+    const recorded = actual.model;
     if (recorded === null) return [];
-    const findings = await checkDrift(await this.engineOf(recorded.organization), ref, recorded, signal);
+    const secrets = secretsFor(recorded.organization, { ...(this.opts.secretsFile ? { secretsFile: this.opts.secretsFile } : {}), configRoot: this.current.configRoot, env: this.opts.deps.env });
+    const findings = await checkDrift(await this.engineOf(recorded.organization), ref, recorded, signal, { stateDir: this.opts.stateDir, recorded: actual.secretDigests, lookup: secrets });
     await this.records.update(ref, { type: 'drift', findings });
     if (findings.length > 0) {
       this.emit({ type: 'drift', stage: key, findings, healing: heal });
       // Once per new set of findings, not on every check while the same drift stays.
       if (JSON.stringify(record.drift ?? []) !== JSON.stringify(findings)) {
-        const secrets = secretsFor(recorded.organization, { ...(this.opts.secretsFile ? { secretsFile: this.opts.secretsFile } : {}), configRoot: this.current.configRoot, env: this.opts.deps.env });
         this.opts.notifier?.notify(recorded, driftNotice(ref, { findings }, this.opts.deps.clock.now()), secrets);
       }
       if (heal) {
@@ -287,7 +301,13 @@ export class Controller {
     const want = snapshot.stages?.get(key);
     if (want === undefined) return true; // not managed here (another shard, or gone): nothing to wait for
     const record = await this.records.read(parseKey(key));
-    return record?.state === 'ready' && record.desiredHash === hashOf(want);
+    return record?.state === 'ready' && record.desiredHash === this.hashOf(want);
+  }
+
+  private hashOf(model: StageModel): string {
+    let hash = this.modelHashes.get(model);
+    if (hash === undefined) this.modelHashes.set(model, (hash = hashOf(model)));
+    return hash;
   }
 
   private emit(event: DaemonEvent): void {

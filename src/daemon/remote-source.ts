@@ -194,6 +194,29 @@ export class RemoteSource {
     this.#http = opts.http ?? nodeHttp;
   }
 
+  /**
+   * The commit last accepted on the branch (see {@link accept}), or undefined when none was
+   * (a new clone, or one made before accepted commits were kept).
+   */
+  async accepted(): Promise<string | undefined> {
+    const text = await fs.promises.readFile(join(this.gitdir, ACCEPTED_REF), 'utf8').catch(() => '');
+    const oid = text.trim();
+    return /^[0-9a-f]{40}$/.test(oid) ? oid : undefined;
+  }
+
+  /**
+   * Records `commit` as accepted: kept in the clone as the ref `refs/setopsd/accepted` (written
+   * atomically), so a restarted daemon compares the next head with it — a force-push refused
+   * (or made) while it was down is still refused — and the commit's objects stay reachable.
+   */
+  async accept(commit: string): Promise<void> {
+    const file = join(this.gitdir, ACCEPTED_REF);
+    const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+    await fs.promises.mkdir(dirname(file), { recursive: true });
+    await fs.promises.writeFile(temp, `${commit}\n`);
+    await rename(temp, file);
+  }
+
   /** The commit of the last successful fetch, or undefined before the first one. */
   async current(): Promise<string | undefined> {
     if (!(await exists(join(this.gitdir, 'config')))) return undefined;
@@ -368,6 +391,9 @@ export class RemoteSource {
     return out;
   }
 }
+
+/** Where {@link RemoteSource.accept} keeps the accepted commit, in the clone. */
+const ACCEPTED_REF = 'refs/setopsd/accepted';
 
 const NETWORK_ERRORS = /^(ECONNREFUSED|ECONNRESET|ECONNABORTED|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ENETDOWN|EHOSTDOWN|UND_ERR_.*|ERR_STREAM_PREMATURE_CLOSE)$/;
 

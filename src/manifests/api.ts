@@ -21,6 +21,8 @@ export interface SourceFiles {
 export interface SourceFile {
   path: string;
   text: string;
+  /** Git source: the blob id of the file's content (what a parse cache keys on instead of hashing the text). */
+  oid?: string;
   /** The file could not be decoded (not UTF-8): where and why; `text` is empty. */
   unreadable?: { line: number; col: number; message: string };
 }

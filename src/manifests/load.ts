@@ -1,12 +1,12 @@
 import type { Issue } from '../errors.js';
-import { compareCodeUnits, sortKeys } from '../model/canonical.js';
+import { compareCodeUnits } from '../model/canonical.js';
 import { stageKey, refOf } from '../model/stage-model.js';
 import { sharedValidators, type Validators } from '../schema/validate.js';
 import type { DesiredState, Result, SourceFiles } from './api.js';
 import type { AnyDeclared } from './documents.js';
 import { parseSelected, type ParseCache } from './parse-selected.js';
 import { collectPolicies } from './policies.js';
-import { resolveStages } from './resolve.js';
+import { resolveStages, type StageCache } from './resolve.js';
 import { buildScope } from './scope.js';
 
 /** Options of `loadDesired`. */
@@ -20,6 +20,12 @@ export interface LoadOptions {
    */
   cache?: ParseCache;
   /**
+   * Resolved stages by key and the declarations they came from (the daemon keeps one beside
+   * `cache`): a stage none of whose declarations changed is not resolved again, and its model is
+   * the same object as in the previous load. Models are shared: treat them as read-only.
+   */
+  stageCache?: StageCache;
+  /**
    * `--stage` selectors (ORG/PROJECT/STAGE, PROJECT/STAGE or STAGE): only the stages they match
    * are resolved (every file is still parsed and checked; `plan --stage X` does not resolve,
    * hash or plan the others). Default: every stage.
@@ -28,6 +34,7 @@ export interface LoadOptions {
 }
 
 export type { ParseCache } from './parse-selected.js';
+export type { StageCache } from './resolve.js';
 
 /**
  * Turns the manifests of a source into the desired state: one canonical StageModel per stage.
@@ -52,12 +59,12 @@ export function loadDesired(files: SourceFiles, opts: LoadOptions = {}): Result<
   const keys = [...scope.projects].flatMap(([project, p]) => [...p.stages.keys()].map((stage) => `${project}/${stage}`));
   const selectors = opts.stages ?? [];
   const narrowed = selectors.length > 0 && selectors.every((sel) => keys.some((key) => matchesStage(key, sel)));
-  const resolved = resolveStages(scope, validators, issues, narrowed ? (key) => selectors.some((sel) => matchesStage(key, sel)) : undefined);
+  const resolved = resolveStages(scope, validators, issues, narrowed ? (key) => selectors.some((sel) => matchesStage(key, sel)) : undefined, opts.stageCache);
   if (issues.length > 0) return { ok: false, issues: sortIssues(issues) };
 
   resolved.sort((a, b) => compareCodeUnits(stageKey(refOf(a.model)), stageKey(refOf(b.model))));
   const origins: DesiredState['origins'] = {};
-  for (const r of resolved) origins[stageKey(refOf(r.model))] = sortKeys(r.origins);
+  for (const r of resolved) origins[stageKey(refOf(r.model))] = r.origins;
   const count = (kind: string) => declared.filter((d) => d.kind === kind).length;
   return {
     ok: true,

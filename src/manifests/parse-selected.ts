@@ -30,11 +30,13 @@ export function parseSelected(files: SourceFiles, validators: Validators, cache?
       entries.set(file.path, { declared: [], issues: [{ file: file.path, line, col, pointer: '', message }] });
       continue;
     }
-    const key = cache ? `${file.path}\u0000${createHash('sha1').update(file.text).digest('hex')}` : '';
+    // A git source names the content by its blob id; a directory's files are hashed.
+    const key = cache ? `${file.path}\u0000${file.oid ?? createHash('sha1').update(file.text).digest('hex')}` : '';
     let entry = cache?.get(key);
     if (entry === undefined) {
       const fileIssues: Issue[] = [];
       const fileDeclared: AnyDeclared[] = [];
+      // Parsed documents keep their values, not their node trees (parsed again to locate an issue).
       for (const parsed of parseFile(file.path, file.text, fileIssues)) {
         const d = declare(parsed, validators, fileIssues);
         if (d) fileDeclared.push(d);

@@ -1,4 +1,4 @@
-import picomatch from 'picomatch';
+import { picomatch } from './glob.js';
 import type { Issue } from '../errors.js';
 import type { PolicyRule, PolicyScope } from '../model/policy.js';
 import { compileRule } from '../schema/policy-rules.js';
@@ -66,7 +66,7 @@ export function collectPolicies(declared: readonly AnyDeclared[], issues: Issue[
 function globProblem(glob: string): string | null {
   if (glob.includes('/')) return 'a scope glob matches one name (organization, project or stage) and cannot contain "/"';
   try {
-    picomatch.makeRe(glob, { strictBrackets: true });
+    picomatch().makeRe(glob, { strictBrackets: true });
     return null;
   } catch (err) {
     return (err as Error).message.replace(/\s+-\s+use .*$/, '');

@@ -14,29 +14,75 @@ import { addStaged, flushStaged, stagedCount, type StagedIssues } from './staged
 /** One resolved stage and the files each of its parts came from. */
 export interface ResolvedStage {
   model: StageModel;
+  /** In key order. */
   origins: Record<string, string[]>;
 }
 
 /**
+ * Stages resolved by an earlier load, by `org/project/stage`, with the declarations they were
+ * resolved from (see `LoadOptions.stageCache`). Only stages that resolved without a problem are
+ * kept; entries of stages a load did not resolve are dropped, so it holds at most one entry per
+ * stage of the newest load.
+ */
+export type StageCache = Map<string, { inputs: readonly unknown[]; resolved: ResolvedStage }>;
+
+/**
  * Checks what spans documents (stage order, excludes, overrides, links, domains) and resolves
  * one canonical StageModel per stage. Stages with problems are still checked fully, so every
- * problem is reported at once.
+ * problem is reported at once. With a `cache`, a stage whose declarations are the very objects
+ * it was resolved from last time (a parse cache hands back the same frozen declarations for an
+ * unchanged file) is not resolved again: its earlier result is returned, the same object.
  */
-export function resolveStages(scope: Scope, validators: Validators, issues: Issue[], keep: (key: string) => boolean = () => true): ResolvedStage[] {
+export function resolveStages(
+  scope: Scope,
+  validators: Validators,
+  issues: Issue[],
+  keep: (key: string) => boolean = () => true,
+  cache?: StageCache,
+): ResolvedStage[] {
   const out: ResolvedStage[] = [];
   const staged: StagedIssues = new Map();
+  const seen = new Set<string>();
   for (const key of [...scope.projects.keys()].sort()) {
     const project = scope.projects.get(key)!;
     checkStageOrder(project, issues);
     checkOverrideTargets(project, issues);
     for (const name of [...project.stages.keys()].sort()) {
-      if (!keep(`${key}/${name}`)) continue;
-      const r = resolveStage(project, project.stages.get(name)!, validators, issues, staged);
+      const stageKey = `${key}/${name}`;
+      if (!keep(stageKey)) continue;
+      const stageDecl = project.stages.get(name)!;
+      const inputs = cache ? stageInputs(project, stageDecl) : [];
+      const hit = cache?.get(stageKey);
+      if (hit && sameInputs(hit.inputs, inputs)) {
+        seen.add(stageKey);
+        out.push(hit.resolved);
+        continue;
+      }
+      const before = issues.length;
+      const stagedBefore = stagedCount(staged);
+      const r = resolveStage(project, stageDecl, validators, issues, staged);
       if (r) out.push(r);
+      if (cache && r && issues.length === before && stagedCount(staged) === stagedBefore) {
+        cache.set(stageKey, { inputs, resolved: r });
+        seen.add(stageKey);
+      }
     }
   }
+  if (cache) for (const key of cache.keys()) if (!seen.has(key)) cache.delete(key);
   flushStaged(staged, issues);
   return out;
+}
+
+/** Everything `resolveStage` reads for one stage: the declarations of its project that apply to it, by name. */
+function stageInputs(p: ProjectScope, stageDecl: DeclaredStage): unknown[] {
+  const inputs: unknown[] = [p.organization, p.project, stageDecl];
+  for (const [name, list] of p.services) inputs.push(name, inStage(list, stageDecl.name));
+  for (const [name, list] of p.apps) inputs.push(name, inStage(list, stageDecl.name));
+  return inputs;
+}
+
+function sameInputs(a: readonly unknown[], b: readonly unknown[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 function resolveStage(
@@ -120,6 +166,6 @@ function resolveStage(
     apps,
     services,
   });
-  return { model, origins };
+  return { model, origins: sortKeys(origins) };
 }
 

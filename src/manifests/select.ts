@@ -1,4 +1,4 @@
-import picomatch from 'picomatch';
+import { picomatch } from './glob.js';
 import type { Issue } from '../errors.js';
 import type { SourceFile } from './api.js';
 import { issueAt } from './documents.js';
@@ -37,7 +37,7 @@ const matchers = new Map<string, (path: string) => boolean>();
 function matcherOf(glob: string): (path: string) => boolean {
   let m = matchers.get(glob);
   if (m === undefined) {
-    m = picomatch(glob.endsWith('/') ? `${glob}**` : glob, { dot: true });
+    m = picomatch()(glob.endsWith('/') ? `${glob}**` : glob, { dot: true });
     matchers.set(glob, m);
   }
   return m;

@@ -4,9 +4,10 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import git from 'isomorphic-git';
 import { ManifestError, throwIfAborted } from '../errors.js';
 import { compareCodeUnits } from '../model/canonical.js';
-import type { SourceFiles } from './api.js';
+import type { SourceFile, SourceFiles } from './api.js';
 import { mapBounded } from './bounded.js';
 import { SKIPPED_DIRS, decodeManifest, isManifestName } from './decode.js';
+import { readTreeWithGit } from './git-batch.js';
 
 /** Blobs read at once. */
 const READ_CONCURRENCY = 16;
@@ -21,12 +22,44 @@ export interface GitTreeOptions {
   dir?: string;
   /** How to name the repository in messages (default: `repo` as given). */
   display?: string;
+  /**
+   * The git binary that reads the files of the tree in two commands (default: `git` on the
+   * PATH); `false` reads them with isomorphic-git only. Where git is missing or fails, the
+   * files are read with isomorphic-git. Not used with `cache`, which reads only what changed.
+   */
+  gitBinary?: string | false;
+  /**
+   * What was read before, kept across reads (the daemon keeps one per source): a tree or blob
+   * read before is not read (or decoded) again, so a one-file commit reads the trees on its path
+   * and one blob. Pruned to the trees and blobs of the commit just read.
+   */
+  cache?: GitTreeCache;
+}
+
+/** See `GitTreeOptions.cache`. */
+export interface GitTreeCache {
+  /** Decoded manifests by blob id. */
+  blobs: Map<string, Pick<SourceFile, 'text' | 'unreadable'>>;
+  /** By tree id: the manifest blobs below it, paths relative to it. */
+  trees: Map<string, readonly TreeBlob[]>;
+}
+
+/** A new, empty {@link GitTreeCache}. */
+export function gitTreeCache(): GitTreeCache {
+  return { blobs: new Map(), trees: new Map() };
+}
+
+interface TreeBlob {
+  path: string;
+  oid: string;
 }
 
 /**
  * Reads every `*.yaml` / `*.yml` file of the tree of `ref` straight from the git object
- * database with isomorphic-git: no checkout, so it works on bare repositories, packfiles and
- * packed refs exactly as `git` writes them. Paths are relative to `dir`, sorted.
+ * database: no checkout, so it works on bare repositories, packfiles and packed refs exactly as
+ * `git` writes them. The ref is resolved with isomorphic-git; the files are read with one `git
+ * cat-file --batch` when the git binary runs (see `readTreeWithGit`), else with isomorphic-git.
+ * Paths are relative to `dir`, sorted.
  *
  * Throws a ManifestError when the repository, the ref or the directory does not exist. A
  * manifest that is not UTF-8 comes back `unreadable` (an issue of that file, see `decodeManifest`).
@@ -51,11 +84,35 @@ export async function readGitTree(opts: GitTreeOptions, signal?: AbortSignal): P
     );
   }
 
-  const blobs: { path: string; oid: string }[] = [];
-  await walkTree(gitdir, treeOid, '', blobs, cache, signal);
+  // With a cache (the daemon), only the trees and blobs not read before are read, object by
+  // object; without one (a CLI run), git reads the whole tree in two commands where it can.
+  const viaGit = opts.cache !== undefined || opts.gitBinary === false ? undefined : await readTreeWithGit(opts.gitBinary ?? 'git', gitdir, treeOid, signal);
+  if (viaGit !== undefined) {
+    const files = viaGit.map((b): SourceFile => ({ ...decodeManifest(b.path, b.bytes), path: b.path, oid: b.oid }));
+    files.sort((a, b) => compareCodeUnits(a.path, b.path));
+    return { root, dir, ref: opts.ref, commit, files };
+  }
+  const trees = new Map<string, readonly TreeBlob[]>();
+  const blobs = [...(await walkTree(gitdir, treeOid, { objects: cache, known: opts.cache?.trees, seen: trees }, signal))];
   blobs.sort((a, b) => compareCodeUnits(a.path, b.path));
   // Concurrent, bounded reads sharing one isomorphic-git cache (packfile indexes are read once).
-  const files = await mapBounded(blobs, READ_CONCURRENCY, async (blob) => decodeManifest(blob.path, (await git.readBlob({ fs, gitdir, oid: blob.oid, cache })).blob), signal);
+  const known = opts.cache?.blobs;
+  const files = await mapBounded(
+    blobs,
+    READ_CONCURRENCY,
+    async (blob): Promise<SourceFile> => {
+      const hit = known?.get(blob.oid);
+      const decoded = hit ?? decodeManifest(blob.path, (await git.readBlob({ fs, gitdir, oid: blob.oid, cache })).blob);
+      if (known && !hit) known.set(blob.oid, decoded.unreadable ? { text: '', unreadable: decoded.unreadable } : { text: decoded.text });
+      return { ...decoded, path: blob.path, oid: blob.oid };
+    },
+    signal,
+  );
+  if (opts.cache) {
+    const current = new Set(blobs.map((b) => b.oid));
+    for (const oid of opts.cache.blobs.keys()) if (!current.has(oid)) opts.cache.blobs.delete(oid);
+    opts.cache.trees = trees;
+  }
   return { root, dir, ref: opts.ref, commit, files };
 }
 
@@ -167,25 +224,31 @@ export async function gitdirAt(dir: string): Promise<string | undefined> {
   return undefined;
 }
 
+/** The manifest blobs below tree `oid`, paths relative to it; trees in `known` are not read again, every tree walked lands in `seen`. */
 async function walkTree(
   gitdir: string,
   oid: string,
-  prefix: string,
-  out: { path: string; oid: string }[],
-  cache: object,
+  caches: { objects: object; known: Map<string, readonly TreeBlob[]> | undefined; seen: Map<string, readonly TreeBlob[]> },
   signal: AbortSignal | undefined,
-): Promise<void> {
+): Promise<readonly TreeBlob[]> {
+  const hit = caches.seen.get(oid) ?? caches.known?.get(oid);
+  if (hit !== undefined) {
+    caches.seen.set(oid, hit);
+    return hit;
+  }
   throwIfAborted(signal);
-  const { tree } = await git.readTree({ fs, gitdir, oid, cache });
+  const { tree } = await git.readTree({ fs, gitdir, oid, cache: caches.objects });
+  const out: TreeBlob[] = [];
   for (const entry of tree) {
-    const path = prefix ? `${prefix}/${entry.path}` : entry.path;
     if (entry.type === 'tree') {
-      if (!SKIPPED_DIRS.has(entry.path)) await walkTree(gitdir, entry.oid, path, out, cache, signal);
+      if (!SKIPPED_DIRS.has(entry.path)) for (const b of await walkTree(gitdir, entry.oid, caches, signal)) out.push({ path: `${entry.path}/${b.path}`, oid: b.oid });
     } else if (entry.type === 'blob' && entry.mode !== '120000' && isManifestName(entry.path)) {
       // Symlinks (mode 120000) are skipped: their blob is the link target, not a manifest.
-      out.push({ path, oid: entry.oid });
+      out.push({ path: entry.path, oid: entry.oid });
     }
   }
+  caches.seen.set(oid, out);
+  return out;
 }
 
 function normalizeDir(dir: string): string {

@@ -9,8 +9,49 @@ export interface ParsedDoc {
   index: number;
   /** The document as plain JSON data. */
   value: unknown;
-  doc: Document.Parsed;
-  lines: LineCounter;
+  /** The document's node tree (positions); parsed again from the file's text when first asked for. */
+  readonly doc: Document.Parsed;
+  readonly lines: LineCounter;
+}
+
+const PARSE_OPTIONS = { merge: true, uniqueKeys: false, prettyErrors: false } as const;
+
+/**
+ * The node trees of one file, parsed again from its text on first use. A tree takes about six
+ * times the memory of the plain values, and positions are needed only for documents with a
+ * problem: keeping every tree until the cross-document checks end made a 30,000-file load
+ * hold gigabytes. Re-parsing the same text with the same options gives the same trees.
+ */
+class FileTrees {
+  #trees: { docs: Document.Parsed[]; lines: LineCounter } | undefined;
+  constructor(readonly text: string) {}
+  get(): { docs: Document.Parsed[]; lines: LineCounter } {
+    if (this.#trees === undefined) {
+      const lines = new LineCounter();
+      const docs = parseAllDocuments(this.text, { ...PARSE_OPTIONS, lineCounter: lines });
+      this.#trees = { docs: Array.isArray(docs) ? docs : [], lines };
+    }
+    return this.#trees;
+  }
+}
+
+/** A ParsedDoc that holds its value and the file's text, not its tree (private fields stay out of `Object.values`, so a frozen cache entry does not freeze them). */
+class LazyParsedDoc implements ParsedDoc {
+  readonly #trees: FileTrees;
+  constructor(
+    readonly file: string,
+    readonly index: number,
+    readonly value: unknown,
+    trees: FileTrees,
+  ) {
+    this.#trees = trees;
+  }
+  get doc(): Document.Parsed {
+    return this.#trees.get().docs[this.index]!;
+  }
+  get lines(): LineCounter {
+    return this.#trees.get().lines;
+  }
 }
 
 /** A position in a manifest: 1-based line and column. */
@@ -24,11 +65,13 @@ export interface Position {
  * a document with errors is not returned. Empty documents (a trailing `---`, only comments)
  * are skipped. YAML 1.2 core schema plus `<<` merge keys; duplicate keys are errors, found
  * here in one pass over the document (the `yaml` package's own check compares each key with
- * every earlier key of its mapping: quadratic in the width of a mapping).
+ * every earlier key of its mapping: quadratic in the width of a mapping). The returned documents
+ * keep their values, not their node trees (see `FileTrees`).
  */
 export function parseFile(file: string, text: string, issues: Issue[]): ParsedDoc[] {
   const lines = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter: lines, merge: true, uniqueKeys: false, prettyErrors: false });
+  const docs = parseAllDocuments(text, { ...PARSE_OPTIONS, lineCounter: lines });
+  const trees = new FileTrees(text);
   const out: ParsedDoc[] = [];
   // An empty stream (no documents, only comments) is an EmptyStream, not an array.
   const list = Array.isArray(docs) ? docs : [];
@@ -62,7 +105,7 @@ export function parseFile(file: string, text: string, issues: Issue[]): ParsedDo
     }
     // A document holding only comments (or `---` at the end) reads as null: nothing declared.
     if (value === null || value === undefined) return;
-    out.push({ file, index, value, doc, lines });
+    out.push(new LazyParsedDoc(file, index, value, trees));
   });
   return out;
 }

@@ -22,4 +22,9 @@ export interface ActualState {
    * recorded with it: a rotated value shows as a change although its `{secret}` reference did not.
    */
   secretDigests?: Record<string, string>;
+  /**
+   * Final snapshots the engine takes when a stateful service is deleted, by service name: the
+   * snapshot identifier it recorded (AWS). Absent for engines that take none (local).
+   */
+  finalSnapshots?: Record<string, string>;
 }

@@ -15,6 +15,7 @@ import { StagePins, describePin, type StagePin } from '../state/pin.js';
 import type { Changeset } from '../model/changeset.js';
 import { summarize } from '../reconciler/summary.js';
 import { withRepairs } from '../reconciler/repairs.js';
+import { withKeptSnapshots } from '../reconciler/final-snapshots.js';
 import { secretValueChanges } from '../reconciler/diff-secrets.js';
 import { secretDigests } from '../state/secret-digests.js';
 import { fileSystemError } from '../state/fs-errors.js';
@@ -143,7 +144,7 @@ export async function applyStage(job: StageJob, ctx: ApplyContext): Promise<Stag
     try {
       const actual = await job.engine.read(ref, ctx.signal);
       job.verifyFresh?.(actual);
-      changeset = withRepairs(ctx.planner.plan(job.desired, actual.model), job.desired, actual);
+      changeset = withKeptSnapshots(withRepairs(ctx.planner.plan(job.desired, actual.model), job.desired, actual), actual);
       if (job.desired !== null && job.precheckSecrets !== false && actual.secretDigests !== undefined) {
         // A rotated secret value is a change although its reference is not.
         const rotated = secretValueChanges(job.desired, actual, await secretDigests(ctx.stateDir, job.desired, job.secrets));

@@ -131,17 +131,19 @@ export async function runTask(deps: Deps, req: TaskRequest, signal: AbortSignal)
 
 /**
  * A task run by the stage's engine (AWS: ECS RunTask of the app's current task definition with a
- * command override; the exit code from the stopped task). Its output is in CloudWatch Logs:
- * the command to read it is printed.
+ * command override; the exit code from the stopped task). Its output is streamed from its
+ * CloudWatch Logs stream while it runs (when the engine can read it; else the command to read it
+ * is printed).
  */
 async function runEngineTask(deps: Deps, req: TaskRequest, model: StageModel, signal: AbortSignal): Promise<{ exitCode: number | null; signal: string | null; log: string; stopped?: 'canceled' | 'timeout' }> {
   const engine = await (req.engineOf ?? ((org) => engineFor(org, { stateDir: req.stateDir, deps })))(model.organization);
   if (engine.runTask === undefined) throw new EngineError(`app/${req.app} in ${stageKey(req.ref)}: the ${engine.name} engine cannot run one-off tasks`, { code: 'E_UNSUPPORTED' });
-  const res = await engine.runTask(req.ref, { app: req.app, argv: req.argv, env: req.env }, signal);
+  const res = await engine.runTask(req.ref, { app: req.app, argv: req.argv, env: req.env, write: req.write }, signal);
   const log = res.logGroup && res.logStream ? `cloudwatch ${res.logGroup} ${res.logStream}` : '';
   req.write(`${res.taskArn ? `task ${res.taskArn}: ` : ''}${res.exitCode === null ? `did not run: ${res.reason}` : `exited with ${res.exitCode} (${res.reason})`}
 `);
-  if (log) req.write(`output: aws logs tail ${res.logGroup} --log-stream-names ${res.logStream}
+  // Streamed output is above; otherwise say where it is.
+  if (log && !res.streamed) req.write(`output: aws logs tail ${res.logGroup} --log-stream-names ${res.logStream}
 `);
   return { exitCode: res.exitCode, signal: null, log };
 }
@@ -152,6 +154,54 @@ function notifyFailed(deps: Deps, req: TaskRequest, model: StageModel, record: T
     taskFailedNotice(req.ref, { app: record.app, task: `${record.id} (${record.command.join(' ').slice(0, 80)})`, exitCode: record.exitCode, signal: record.signal, log: record.log }, deps.clock.now()),
     secretsFor(model.organization, { ...(req.secretsFile ? { secretsFile: req.secretsFile } : {}), configRoot: req.configRoot, env: deps.env }),
   );
+}
+
+/**
+ * Records the runs of scheduled tasks the stage's engine knows now (AWS: the ECS tasks
+ * EventBridge Scheduler started, group `schedule:NAME`; ECS keeps stopped ones for about an
+ * hour) as task records, so `task list` shows them — and keeps them after the provider forgot
+ * them. The local engine's supervisor records its scheduled runs itself: nothing to do there.
+ * A provider that cannot be asked is reported in `error`, never thrown: the records there are
+ * still listed.
+ */
+export async function recordScheduledRuns(
+  deps: Deps,
+  req: { stateDir: string; ref: StageRef; engineOf?: (organization: OrganizationModel) => Promise<Engine> },
+  signal: AbortSignal,
+): Promise<{ recorded: number; error?: string }> {
+  const model = (await new StateStore(req.stateDir).read(req.ref)).model;
+  if (model === null || model.organization.provider === 'local') return { recorded: 0 };
+  let runs;
+  try {
+    const engine = await (req.engineOf ?? ((org) => engineFor(org, { stateDir: req.stateDir, deps })))(model.organization);
+    if (engine.scheduledRuns === undefined) return { recorded: 0 };
+    runs = await engine.scheduledRuns(req.ref, signal);
+  } catch (err) {
+    if (signal.aborted) throw err;
+    return { recorded: 0, error: (err as Error).message };
+  }
+  const dir = tasksDir(req.stateDir, req.ref);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  for (const run of runs) {
+    const stamp = new Date(run.startedAt).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    const ended = run.endedAt !== undefined ? Date.parse(run.endedAt) : undefined;
+    const record: TaskRecord = {
+      formatVersion: 1,
+      id: `${stamp}-${run.id}`,
+      app: run.app,
+      command: run.command,
+      envKeys: [],
+      startedBy: `schedule ${run.schedule} (EventBridge Scheduler)`,
+      status: run.status,
+      exitCode: run.exitCode,
+      signal: null,
+      startedAt: run.startedAt,
+      ...(run.endedAt !== undefined ? { endedAt: run.endedAt, durationMs: ended! - Date.parse(run.startedAt) } : {}),
+      log: run.logGroup && run.logStream ? `cloudwatch ${run.logGroup} ${run.logStream}` : '',
+    };
+    await writeFileAtomic(join(dir, `${record.id}.json`), JSON.stringify(record, null, 2) + '\n', 0o600);
+  }
+  return { recorded: runs.length };
 }
 
 /** The task runs of a stage, newest first. */

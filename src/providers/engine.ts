@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import type { EngineName, StageModel, StageRef } from '../model/stage-model.js';
+import type { EngineName, ServiceModel, StageModel, StageRef } from '../model/stage-model.js';
+import type { PlannedRestoreBackups } from './backups.js';
 import type { ActualState } from '../model/actual-state.js';
 import type { Change, Changeset } from '../model/changeset.js';
 import type { SetopsError } from '../errors.js';
@@ -75,6 +76,10 @@ export interface Engine {
   logs?(stage: StageRef, app: string, opts: LogsOptions): Promise<void>;
   /** Runs a one-off command in an app's environment as deployed now (Pulumi: ECS RunTask). */
   runTask?(stage: StageRef, task: OneOffTask, signal: AbortSignal): Promise<OneOffTaskResult>;
+  /** Runs of the stage's scheduled tasks the provider knows now (Pulumi: ECS tasks of group `schedule:NAME`). */
+  scheduledRuns?(stage: StageRef, signal: AbortSignal): Promise<ScheduledRun[]>;
+  /** The provider's backups of one deployed service (Pulumi: RDS, DocumentDB, ElastiCache snapshots). */
+  backups?(stage: StageRef, service: string, model: ServiceModel, signal: AbortSignal): Promise<PlannedRestoreBackups>;
 }
 
 /** A one-off command of an app (`setopsd task run`). */
@@ -82,6 +87,8 @@ export interface OneOffTask {
   app: string;
   argv: string[];
   env: Record<string, string>;
+  /** Where its output goes while it runs (AWS: its CloudWatch Logs stream, read as it grows). */
+  write?(chunk: string): void;
 }
 
 /** How a one-off task ended; `exitCode` null: it never ran its command. */
@@ -92,6 +99,26 @@ export interface OneOffTaskResult {
   logGroup?: string;
   logStream?: string;
   taskArn?: string;
+  /** Whether its output was written through `OneOffTask.write` (else only where it is, above). */
+  streamed?: boolean;
+}
+
+/** One run of a scheduled task started by the provider (AWS: EventBridge Scheduler). */
+export interface ScheduledRun {
+  /** The provider's id of the run (ECS task id). */
+  id: string;
+  app: string;
+  schedule: string;
+  command: string[];
+  status: 'running' | 'succeeded' | 'failed';
+  exitCode: number | null;
+  /** ISO times. */
+  startedAt: string;
+  endedAt?: string;
+  /** Why it stopped (ECS stoppedReason), when it did. */
+  reason?: string;
+  logGroup?: string;
+  logStream?: string;
 }
 
 /** Runtime view of a stage for `setopsd status`. */
@@ -122,8 +149,12 @@ export interface ProcessStatus {
   startedAt: string;
 }
 
+/** What of an app's logs to write: the last `lines` lines (of those written at `since` or later), then with `follow` new ones. */
 export interface LogsOptions {
+  /** How many of the most recent lines (`Infinity`: every line since `since`). */
   lines: number;
+  /** Only lines written at this time or later (ms since the epoch). */
+  since?: number;
   follow: boolean;
   signal: AbortSignal;
   write(chunk: string): void;

@@ -1,4 +1,4 @@
-import picomatch from 'picomatch';
+import { picomatch } from '../manifests/glob.js';
 import { compareCodeUnits } from '../model/canonical.js';
 import type { PolicyRule, PolicyViolation } from '../model/policy.js';
 import type { StageModel } from '../model/stage-model.js';
@@ -43,7 +43,7 @@ export function denied(violations: readonly PolicyViolation[]): PolicyViolation[
 }
 
 function inScope(r: PolicyRule, model: StageModel): boolean {
-  const matches = (globs: readonly string[], name: string) => globs.some((g) => picomatch.isMatch(name, g));
+  const matches = (globs: readonly string[], name: string) => globs.some((g) => picomatch().isMatch(name, g));
   return matches(r.scope.organizations, model.organization.name) && matches(r.scope.projects, model.project.name) && matches(r.scope.stages, model.stage.name);
 }
 

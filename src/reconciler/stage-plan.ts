@@ -8,6 +8,7 @@ import type { PolicyViolation } from '../model/policy.js';
 import type { StageCost } from '../model/cost.js';
 import { plan } from './plan.js';
 import { withRepairs } from './repairs.js';
+import { withKeptSnapshots } from './final-snapshots.js';
 import { secretValueChanges } from './diff-secrets.js';
 import { checkPlanSafety, type SafetyProblem } from './safety.js';
 import { summarize, type PlanSummary } from './summary.js';
@@ -53,7 +54,7 @@ export function planStage(
   /** Digests of the secrets' current values (`src/state/secret-digests.ts`), when they could be read. */
   secretDigests: Record<string, string> = {},
 ): StagePlan {
-  const planned = withRepairs(plan(desired, actual.model), desired, actual);
+  const planned = withKeptSnapshots(withRepairs(plan(desired, actual.model), desired, actual), actual);
   const changeset = { ...planned, changes: [...planned.changes, ...secretValueChanges(desired, actual, secretDigests)] };
   const ref = changeset.ref;
   return {

@@ -39,12 +39,7 @@ function listOr(names: string[]): string {
   return names.length <= 1 ? names.join('') : `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}`;
 }
 
-/** `--format` of the commands that print text or JSON (validate, status, history), text by default. */
-export function parseTextOrJson(v: unknown): 'text' | 'json' {
-  if (v === undefined) return 'text';
-  if (v === 'text' || v === 'json') return v;
-  throw new UsageError(`--format must be text or json, got "${String(v)}"`);
-}
+export { parseTextOrJson } from './text-or-json.js';
 
 /** Renders stage plans in one format. */
 export function renderPlans(plans: readonly StagePlan[], format: PlanFormat, opts: PlanRenderOptions): string {

@@ -1,12 +1,7 @@
-import type { Issue } from '../errors.js';
-import { SetopsError, ValidationError } from '../errors.js';
-import type { ErrorCode } from '../error-codes.js';
+import { JSON_FORMAT_VERSION } from './error-json.js';
 import type { StagePlan } from '../reconciler/stage-plan.js';
 import { planDocument, type PlanChangeJson, type PlanDocument, type PlanSource, type PlanStageJson } from '../reconciler/plan-document.js';
 import { isMaskedSecret } from '../reconciler/mask.js';
-
-/** The version of every JSON document setopsd prints (plans, validation results, errors). */
-export const JSON_FORMAT_VERSION = 1;
 
 /** A secret as structured JSON: which secret, never its value. */
 export interface SecretMarkerJson {
@@ -85,37 +80,4 @@ export function structuredSecrets(value: unknown): unknown {
   return value;
 }
 
-/** A located manifest problem as JSON (`col` kept beside `column` for readers of `validate --format json`). */
-export interface IssueJson {
-  code: ErrorCode;
-  file: string;
-  line: number;
-  column: number;
-  col: number;
-  pointer: string;
-  message: string;
-}
-
-/** One issue as JSON, with its code (`E_VALIDATION` unless the issue names another). */
-export function issueJson(issue: Issue): IssueJson {
-  return { code: issue.code ?? 'E_VALIDATION', file: issue.file, line: issue.line, column: issue.col, col: issue.col, pointer: issue.pointer, message: issue.message };
-}
-
-/** What `--format json` prints for a failed command: every located issue, or the one error. */
-export interface ErrorJson {
-  formatVersion: typeof JSON_FORMAT_VERSION;
-  valid: false;
-  error: { code: ErrorCode; message: string };
-  issues: IssueJson[];
-}
-
-/** The JSON of a user error (a SetopsError), pretty-printed with a trailing newline. */
-export function renderErrorJson(err: SetopsError): string {
-  const doc: ErrorJson = {
-    formatVersion: JSON_FORMAT_VERSION,
-    valid: false,
-    error: { code: err.code, message: err.message },
-    issues: err instanceof ValidationError ? err.issues.map(issueJson) : [],
-  };
-  return JSON.stringify(doc, null, 2) + '\n';
-}
+export { JSON_FORMAT_VERSION, issueJson, renderErrorJson, type ErrorJson, type IssueJson } from './error-json.js';

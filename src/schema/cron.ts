@@ -1,4 +1,9 @@
-import { Cron } from 'croner';
+import { createRequire } from 'node:module';
+import type { Cron as CronClass } from 'croner';
+
+const require = createRequire(import.meta.url);
+/** croner, loaded on the first expression checked: manifests without schedules never need it. */
+let cron: typeof CronClass | undefined;
 
 /**
  * Cron expressions of schedules: five fields (minute hour day-of-month month day-of-week), the
@@ -11,7 +16,8 @@ export function cronError(expr: string): string | null {
   const fields = expr.trim().split(/\s+/);
   if (fields.length !== 5) return `it has ${fields.length} field${fields.length === 1 ? '' : 's'}`;
   try {
-    new Cron(expr, { paused: true });
+    cron ??= (require('croner') as { Cron: typeof CronClass }).Cron;
+    new cron(expr, { paused: true });
     return null;
   } catch (err) {
     return (err as Error).message.replace(/^CronPattern: /, '');

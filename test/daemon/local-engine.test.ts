@@ -6,7 +6,7 @@
  */
 import t from 'tap';
 import { existsSync } from 'node:fs';
-import { readFile, symlink } from 'node:fs/promises';
+import { chmod, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gitRepo } from '../helpers/git.js';
 import { tempDir } from '../helpers/temp.js';
@@ -14,7 +14,7 @@ import { cli, killMentioning, processesMentioning, repoRoot, startCli } from '..
 import { get } from '../helpers/http.js';
 import { waitFor } from '../helpers/wait.js';
 
-const manifests = (version: string, extra: { slowStartMs?: number; approval?: 'auto' | 'manual'; command?: string } = {}) => `apiVersion: setopsd/v1
+const manifests = (version: string, extra: { slowStartMs?: number; approval?: 'auto' | 'manual'; command?: string; secret?: boolean } = {}) => `apiVersion: setopsd/v1
 kind: Organization
 metadata: { name: acme }
 spec: { provider: local }
@@ -37,7 +37,7 @@ spec:
   public: true
   scale: 2
   healthCheck: { path: /health }
-  env: { VERSION: ${version}, SLOW_START_MS: "${extra.slowStartMs ?? 0}" }
+  env: { VERSION: ${version}, SLOW_START_MS: "${extra.slowStartMs ?? 0}"${extra.secret ? ', API_TOKEN: { secret: API_TOKEN }' : ''} }
 `;
 
 interface Info {
@@ -68,7 +68,7 @@ async function setup(t: { teardown(fn: () => unknown): void }) {
     await cli(['destroy', 'dev', '--yes', '--allow-data-loss', '--state-dir', stateDir]).catch(() => undefined);
     await killMentioning(stateDir);
   });
-  return { stateDir, repo, start, info, record, answers };
+  return { stateDir, repo, start, info, record, answers, routerPort };
 }
 
 t.test('commit → applied; SIGTERM stops cleanly; SIGKILL mid-apply → the next daemon converges with one set of processes', async (t) => {
@@ -145,4 +145,66 @@ t.test('a supervisor killed with SIGKILL is found as drift and, with --self-heal
   }, { timeoutMs: 30_000 });
   d.child.kill('SIGTERM');
   t.equal((await d.done).code, 0);
+});
+
+t.test('a rotated secret is drift (by digest, without its value); --self-heal rolls it out to new processes', async (t) => {
+  const s = await setup(t);
+  const secrets = join(tempDir(t, 'setopsd-daemon-secrets-'), 'secrets.env');
+  const first = `canary-first-${process.pid}-a1`;
+  const second = `canary-second-${process.pid}-b2`;
+  const third = `canary-third-${process.pid}-c3`;
+  await writeFile(secrets, `API_TOKEN=${first}\n`);
+  await chmod(secrets, 0o600);
+  s.repo.commit('v1', { 'setops.yaml': manifests('v1', { secret: true }) });
+  const daemon = (...more: string[]) => startCli(['daemon', '--repo', s.repo.dir, '--state-dir', s.stateDir, '--listen', '127.0.0.1:0', '--secrets', secrets, '--drift-interval', '300ms', ...more]);
+  const token = async () => (await get(await s.routerPort(), '/env?key=API_TOKEN', { host: 'web.dev.shop.localhost' }).catch(() => null))?.body;
+
+  const watching = daemon();
+  const one = await s.info();
+  await s.answers('v1');
+  t.equal(await token(), first, 'the processes got the first value');
+  await writeFile(secrets, `API_TOKEN=${second}\n`);
+  const drifted = await waitFor('the rotation reported as drift', async () => {
+    const r = await s.record();
+    return r?.drift?.length ? r : undefined;
+  }, { timeoutMs: 30_000 });
+  t.same(drifted.drift, ['app/web env.API_TOKEN: (secret API_TOKEN) has another value than the running processes got']);
+  t.equal(drifted.state, 'ready', 'drift is reported, the stage is not failed');
+  t.equal(await token(), first, 'without --self-heal nothing is rolled out');
+  const journal = join(s.stateDir, 'stages/acme/shop/dev/journal');
+  t.equal((await readdir(journal)).length, 1, 'no deployment');
+  watching.child.kill('SIGTERM');
+  const stopped = await watching.done;
+  t.equal(stopped.code, 0, stopped.stderr);
+
+  // A new daemon converges on start (the rotated value is a change of the plan); then a rotation
+  // while it runs is found by the drift check and, with --self-heal, rolled out.
+  const healing = daemon('--self-heal');
+  await s.info(one.pid);
+  await waitFor('the second value served after the start', async () => ((await token()) === second ? true : undefined), { timeoutMs: 60_000 });
+  await waitFor('two deployments', async () => ((await readdir(journal)).length === 2 ? true : undefined), { timeoutMs: 30_000 });
+  await waitFor('ready', async () => ((await s.record())?.state === 'ready' ? true : undefined), { timeoutMs: 30_000 });
+  await writeFile(secrets, `API_TOKEN=${third}\n`);
+  await waitFor('the third value served by new processes', async () => ((await token()) === third ? true : undefined), { timeoutMs: 60_000 });
+  await waitFor('ready, drift cleared', async () => {
+    const r = await s.record();
+    return r?.state === 'ready' && !r.drift?.length ? r : undefined;
+  }, { timeoutMs: 30_000 });
+  const entries = (await readdir(journal)).sort();
+  t.equal(entries.length, 3, 'one repair deployment after the rotation');
+  const repair = JSON.parse(await readFile(join(journal, entries.at(-1)!), 'utf8'));
+  t.match(JSON.stringify(repair), /env\.API_TOKEN/, 'the repair rolled out the rotated secret');
+  healing.child.kill('SIGTERM');
+  const done = await healing.done;
+  t.equal(done.code, 0, done.stderr);
+
+  // Canaries: no value in the daemon's output, status record, journal, models, state or logs (only the
+  // supervisor's own runtime spec, local/desired.json, holds the values its processes run with).
+  const texts = [stopped.stdout, stopped.stderr, done.stdout, done.stderr];
+  for (const e of await readdir(join(s.stateDir, 'stages'), { withFileTypes: true, recursive: true })) {
+    const path = join(e.parentPath, e.name);
+    if (e.isFile() && !path.endsWith(join('local', 'desired.json'))) texts.push(await readFile(path, 'utf8').catch(() => ''));
+  }
+  t.ok(texts.length > 8, `state files read (${texts.length - 4})`);
+  for (const text of texts) if ([first, second, third].some((v) => text.includes(v))) t.fail(`a secret value leaked: ${text.slice(0, 200)}`);
 });

@@ -26,6 +26,7 @@ import { testDeps } from '../helpers/deps.js';
 import { fakeEngine } from '../operations/apply-fakes.js';
 import { waitFor } from '../helpers/wait.js';
 import { manifests } from './helpers.js';
+import { promtoolCheck } from './http/promtool.js';
 
 const TOKEN = `git-token-canary-${randomBytes(6).toString('hex')}`;
 const SECRET = `webhook-secret-canary-${randomBytes(6).toString('hex')}`;
@@ -49,34 +50,46 @@ async function setup(t: Test, opts: { webhookSecret?: string; pollMs?: number } 
   let logs = '';
   const log = pino({ level: 'debug' }, { write: (s: string) => void (logs += s) });
   const deps = testDeps({ clock: realClock, sleep: realSleep, log, env: { SETOPSD_GIT_TOKEN: TOKEN } });
-  const metrics = createMetrics({ defaultMetrics: false });
-  const ac = new AbortController();
-  const source = remoteSource({ url: git.repoUrl('shop.git'), branch: 'main', dir: 'config', stateDir, env: deps.env });
-  const daemon = await startDaemon(
-    deps,
-    {
-      stateDir,
-      source,
-      pollMs: opts.pollMs ?? 0,
-      pollJitter: 0.1,
-      concurrency: 4,
-      shutdownTimeoutMs: 5_000,
-      engineFactory: async () => engine,
-      metrics,
-      ...(opts.webhookSecret ? { webhookSecret: opts.webhookSecret } : {}),
-      listen: (view, token) => startHttpServer({ view, listen: { host: '127.0.0.1', port: 0 }, token, log: deps.log, metrics: metrics.registry }),
-    },
-    ac.signal,
-  );
-  t.teardown(async () => {
+  // A start: a new source (as a restarted daemon makes) on the same state directory and engine.
+  const start = async (signal: AbortSignal) => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    const source = remoteSource({ url: git.repoUrl('shop.git'), branch: 'main', dir: 'config', stateDir, env: deps.env });
+    const daemon = await startDaemon(
+      deps,
+      {
+        stateDir,
+        source,
+        pollMs: opts.pollMs ?? 0,
+        pollJitter: 0.1,
+        concurrency: 4,
+        shutdownTimeoutMs: 5_000,
+        engineFactory: async () => engine,
+        metrics,
+        ...(opts.webhookSecret ? { webhookSecret: opts.webhookSecret } : {}),
+        listen: (view, token) => startHttpServer({ view, listen: { host: '127.0.0.1', port: 0 }, token, log: deps.log, metrics: metrics.registry }),
+      },
+      signal,
+    );
+    return { daemon, metrics, source };
+  };
+  let ac = new AbortController();
+  let running = await start(ac.signal);
+  const stop = async () => {
     ac.abort(new Error('test done'));
-    await daemon.stopped;
-  });
+    await running.daemon.stopped;
+  };
+  t.teardown(stop);
+  /** Stops the daemon and starts a new one on the same state directory. */
+  const restart = async () => {
+    await stop();
+    ac = new AbortController();
+    running = await start(ac.signal);
+  };
   const answers: string[] = [];
   const records = new StatusRecords(stateDir, () => Date.now());
   const record = (stage: string) => records.read({ organization: 'acme', project: 'shop', stage });
   const hook = async (provider: 'github' | 'gitlab', body: Buffer | string, headers: Record<string, string>) => {
-    const res = await fetch(`${daemon.url}/hooks/${provider}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    const res = await fetch(`${running.daemon.url}/hooks/${provider}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
     const text = await res.text();
     answers.push(text);
     return { status: res.status, body: text ? JSON.parse(text) : null };
@@ -90,7 +103,12 @@ async function setup(t: Test, opts: { webhookSecret?: string; pollMs?: number } 
   };
   const github = (body: Buffer, headers: Record<string, string> = {}) =>
     hook('github', body, { 'x-github-event': 'push', 'x-github-delivery': 'd-1', 'x-hub-signature-256': sign(body), ...headers });
-  return { repo, git, bare, push, inBare, stateDir, engine, daemon, record, hook, github, api, metrics, logs: () => logs, answers, source };
+  return {
+    repo, git, bare, push, inBare, stateDir, engine, record, hook, github, api, logs: () => logs, answers, restart,
+    get daemon() { return running.daemon; },
+    get metrics() { return running.metrics; },
+    get source() { return running.source; },
+  };
 }
 
 /** Every file under `dir`, recursively. */
@@ -110,6 +128,27 @@ function declaredPost(url: string, length: number): Promise<number> {
     });
     req.on('error', reject);
     req.write('{"ref":');
+  });
+}
+
+/** Sends a chunked POST (no Content-Length) of `length` bytes, as fast as the server takes it; resolves to the status. */
+function streamedPost(url: string, length: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-gitlab-event': 'Push Hook' } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', (err: NodeJS.ErrnoException) => (err.code === 'EPIPE' || err.code === 'ECONNRESET' ? undefined : reject(err)));
+    const chunk = Buffer.alloc(1024 * 1024, 0x20);
+    let sent = 0;
+    const more = () => {
+      while (sent < length) {
+        sent += chunk.length;
+        if (!req.write(chunk)) return void req.once('drain', more);
+      }
+      req.end();
+    };
+    more();
   });
 }
 
@@ -156,6 +195,7 @@ t.test('refused webhooks answer 401/401/413/400 and fetch nothing; other branche
   t.equal(wrong.status, 401, 'wrongly signed');
   t.equal(wrong.body.error.code, 'E_WEBHOOK_SIGNATURE');
   t.equal(await declaredPost(`${d.daemon.url}/hooks/github`, 26 * 1024 * 1024), 413, 'oversized (declared)');
+  t.equal(await streamedPost(`${d.daemon.url}/hooks/gitlab`, 26 * 1024 * 1024), 413, 'oversized (chunked, no length declared)');
   const malformedBody = Buffer.from('{"ref": "refs/heads/main", not json');
   const malformed = await d.github(malformedBody);
   t.equal(malformed.status, 400, 'malformed');
@@ -180,6 +220,12 @@ t.test('refused webhooks answer 401/401/413/400 and fetch nothing; other branche
   t.match(m, /provider="gitlab",result="bad-signature"\} 1/);
   t.match(m, /provider="github",result="ignored"\} 2/);
   t.match(m, /provider="github",result="ping"\} 1/);
+  t.match(m, /provider="github",result="too-large"\} 1/, 'a body refused while it was read is counted');
+  t.match(m, /provider="gitlab",result="too-large"\} 1/);
+  const exposed = await (await fetch(`${d.daemon.url}/metrics`)).text();
+  t.equal(exposed, m, '/metrics over HTTP says the same');
+  const checked = await promtoolCheck(exposed);
+  t.equal(checked.code, 0, checked.output);
   for (const text of [d.logs(), ...d.answers]) {
     if (text.includes(SECRET) || text.includes(TOKEN)) t.fail(`a canary leaked: ${text.slice(0, 200)}`);
   }
@@ -242,6 +288,41 @@ t.test('a force-push is reported and applies nothing until an explicit sync acce
   t.equal(synced.status, 200);
   await waitFor('production at the forced head', async () => (await d.record('production'))?.lastAppliedRevision === forced, { timeoutMs: 20_000 });
   t.notOk(d.daemon.view.revision().error, 'no error any more');
+});
+
+t.test('the accepted commit survives a restart: a force-push refused before it stays refused, one accepted is not refused again', async (t) => {
+  const d = await setup(t);
+  const c1 = d.repo.revParse('HEAD');
+  await waitFor('production at c1', async () => (await d.record('production'))?.lastAppliedRevision === c1, { timeoutMs: 20_000 });
+  const accepted = () => readFileSync(join(filesUnder(d.stateDir).find((f) => f.endsWith(join('refs', 'setopsd', 'accepted')))!), 'utf8').trim();
+  t.equal(accepted(), c1, 'the accepted commit is kept in the clone under the state directory');
+
+  const forced = d.repo.git('commit-tree', '-m', 'rewritten', `${c1}^{tree}`); // no parent: history rewritten
+  d.repo.git('reset', '--quiet', '--hard', forced);
+  d.repo.commit('rewritten', manifests({ greeting: 'rewritten', productionApproval: 'auto' }));
+  const head = d.repo.revParse('HEAD');
+  d.push('--force');
+  await d.daemon.view.sync();
+  t.equal(d.daemon.view.revision().error?.code, 'E_GIT_FORCE_PUSHED', 'refused');
+  const calls = d.engine.calls.length;
+
+  await d.restart();
+  await waitFor('the restarted daemon read the source', async () => (d.daemon.view.revision().error ? true : undefined), { timeoutMs: 20_000 });
+  t.equal(d.daemon.view.revision().error?.code, 'E_GIT_FORCE_PUSHED', 'the restarted daemon still refuses the force-push');
+  t.match(d.daemon.view.revision().error?.message, new RegExp(`${c1.slice(0, 12)}.*${head.slice(0, 12)}`), 'naming the accepted and the new commit');
+  t.equal(d.engine.calls.length, calls, 'nothing applied');
+  t.equal(accepted(), c1);
+
+  t.equal((await d.api('POST', '/api/v1/sync')).status, 200, '`setopsd sync` accepts it');
+  await waitFor('production at the forced head', async () => (await d.record('production'))?.lastAppliedRevision === head, { timeoutMs: 20_000 });
+  t.equal(accepted(), head, 'the accepted commit is now the rewritten head');
+
+  await d.restart();
+  const c3 = d.repo.commit('greeting three', manifests({ greeting: 'three', productionApproval: 'auto' }));
+  d.push();
+  t.equal((await d.github(githubPush({ after: c3 }))).status, 202);
+  await waitFor('production at c3 after the second restart', async () => (await d.record('production'))?.lastAppliedRevision === c3, { timeoutMs: 20_000 });
+  t.notOk(d.daemon.view.revision().error, 'the rewritten history is not treated as forced again');
 });
 
 t.test('a deleted branch is reported and applies nothing', async (t) => {

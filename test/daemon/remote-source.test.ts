@@ -67,7 +67,7 @@ t.test('first fetch clones; then a pushed commit is seen; nothing new is reporte
   t.same(readdirSync(join(s.stateDir, 'remotes')), [source.gitdir.split('/').pop()], 'no temp dir left behind');
 
   const tree = await readGitTree({ repo: source.gitdir, ref: c1, dir: 'config' });
-  t.same(tree.files, [{ path: 'org.yaml', text: ORG }], 'manifests are read from the bare clone');
+  t.same(tree.files.map(({ path, text }) => ({ path, text })), [{ path: 'org.yaml', text: ORG }], 'manifests are read from the bare clone');
 
   t.same(await source.fetch(), { kind: 'commit', commit: c1, previous: c1, changed: false, forced: false });
 

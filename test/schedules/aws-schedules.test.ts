@@ -45,11 +45,12 @@ t.test('the program builds a schedule per app schedule and one least-privilege r
   const resources = mock.resources.map(readable);
   const schedules = resources.filter((r) => r.type === 'aws:scheduler/schedule:Schedule');
   t.same(schedules.map((r) => r.name), ['app-web-schedule-cleanup', 'app-web-schedule-report'], 'only the app with schedules gets them');
-  const cleanup = schedules[0]!.inputs as { scheduleExpression: string; scheduleExpressionTimezone: string; flexibleTimeWindow: unknown; target: { input: string; ecsParameters: { launchType: string; taskCount: number; networkConfiguration: { assignPublicIp: boolean } } } };
+  const cleanup = schedules[0]!.inputs as { scheduleExpression: string; scheduleExpressionTimezone: string; flexibleTimeWindow: unknown; target: { input: string; ecsParameters: { launchType: string; taskCount: number; networkConfiguration: { assignPublicIp: boolean }; group: string } } };
   t.equal(cleanup.scheduleExpression, 'cron(*/15 * * * ? *)');
   t.equal(cleanup.scheduleExpressionTimezone, 'UTC');
   t.same(asJson(cleanup.target.input), { containerOverrides: [{ name: 'web', command: ['/bin/sh', '-c', 'bin/cleanup --old'] }] });
-  t.match(cleanup.target.ecsParameters, { launchType: 'FARGATE', taskCount: 1, networkConfiguration: { assignPublicIp: false } });
+  t.match(cleanup.target.ecsParameters, { launchType: 'FARGATE', taskCount: 1, networkConfiguration: { assignPublicIp: false }, group: 'schedule:cleanup' });
+  t.match(schedules[1]!.inputs, { target: { ecsParameters: { group: 'schedule:report' } } }, 'the ECS task group names the schedule: task list finds its runs by it');
   t.match(schedules[1]!.inputs, { scheduleExpression: 'cron(0 8 ? * 2-6 *)', scheduleExpressionTimezone: 'Europe/Berlin' });
 
   const role = resources.find((r) => r.name === 'app-web-scheduler-role')!;

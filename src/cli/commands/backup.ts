@@ -2,7 +2,7 @@ import { dirname, resolve } from 'node:path';
 import type { Command } from '../command.js';
 import { UsageError } from '../../errors.js';
 import { stageKey } from '../../model/stage-model.js';
-import { createBackup, listBackups, restoreBackup, type BackupRecord } from '../../operations/backups.js';
+import { createBackup, listBackups, restoreBackup, type Backup } from '../../operations/backups.js';
 import { Notifier } from '../../providers/notify/notifier.js';
 import { parseTextOrJson } from '../../render/formats.js';
 import { STATE_DIR_HELP, STATE_DIR_OPTION } from '../state-dir.js';
@@ -27,6 +27,13 @@ const command: Command = {
     '`restore` replaces the service\'s data (default: with the newest completed backup): it needs',
     '--allow-data-loss, holds the stage lock, checks the checksum, and first takes a "pre-restore"',
     'backup of the data it replaces, so a restore can be undone by restoring that one.',
+    '',
+    'On AWS stages the backups are snapshots of the service\'s database: RDS (postgresql), DocumentDB',
+    'cluster and ElastiCache (redis) snapshots. `create` takes a manual snapshot named',
+    'ORG-PROJECT-STAGE-SERVICE-YYYYMMDDHHMMSS and prunes the ones setopsd took past retentionDays;',
+    '`list` shows manual, automated and final snapshots with their status; `restore` changes',
+    'nothing: it prints the AWS CLI commands that create a new database from the snapshot with the',
+    'service\'s network settings, beside the running one.',
     '',
     'Options:',
     '  STAGE                ORG/PROJECT/STAGE, PROJECT/STAGE or STAGE.',
@@ -63,7 +70,11 @@ const command: Command = {
       const notifier = new Notifier({ log: deps.log, sleep: deps.sleep });
       try {
         const { backup, pruned } = await createBackup(deps, { ...req, trigger: 'manual', notifier }, signal);
-        deps.stdout.write(`service/${service} in ${key}: backup ${backup.id} completed (${formatSize(backup.size ?? 0)}, sha256 ${backup.sha256!.slice(0, 12)}…, ${backup.method})\n  ${backup.file}\n`);
+        deps.stdout.write(
+          backup.file !== undefined
+            ? `service/${service} in ${key}: backup ${backup.id} completed (${formatSize(backup.size ?? 0)}, sha256 ${backup.sha256?.slice(0, 12)}…, ${backup.method})\n  ${backup.file}\n`
+            : `service/${service} in ${key}: ${backup.method} ${backup.id} ${backup.status === 'completed' ? 'completed' : `started (${backup.providerStatus ?? 'creating'}); see setopsd backup list ${key} ${service}`}\n${backup.arn ? `  ${backup.arn}\n` : ''}`,
+        );
         if (pruned.length > 0) deps.stdout.write(`  pruned past retention: ${pruned.join(', ')}\n`);
         return 0;
       } finally {
@@ -72,11 +83,20 @@ const command: Command = {
     }
     if (verb === 'list') {
       const format = parseTextOrJson(v.format);
-      const backups = await listBackups(req);
+      const backups = await listBackups(deps, req, signal);
       deps.stdout.write(format === 'json' ? JSON.stringify({ stage: key, service, backups }, null, 2) + '\n' : renderList(key, service, backups));
       return 0;
     }
     const outcome = await restoreBackup(deps, { ...req, ...(typeof v.id === 'string' ? { id: v.id } : {}), allowDataLoss: v['allow-data-loss'] === true, lockTimeoutMs: intOption('lock-timeout', v['lock-timeout'], 0) * 1000 }, signal);
+    if (outcome.kind === 'planned') {
+      const { plan } = outcome;
+      deps.stdout.write(
+        `service/${service} in ${key}: restoring snapshot ${plan.snapshot.id} (taken ${plan.snapshot.startedAt}) creates ${plan.into}; nothing has changed yet. To restore, run:\n` +
+          plan.commands.map((c) => `  ${c}\n`).join('') +
+          plan.then.map((l) => `${l}\n`).join(''),
+      );
+      return 0;
+    }
     deps.stdout.write(
       `service/${service} in ${key}: restored backup ${outcome.restored.id} (taken ${outcome.restored.startedAt})${outcome.affected.length > 1 ? `; the stage's postgresql services ${outcome.affected.join(', ')} all returned to that time` : ''}\n` +
         `  the data it replaced is backup ${outcome.safety.id}: setopsd backup restore ${key} ${service} --id ${outcome.safety.id} --allow-data-loss\n`,
@@ -86,11 +106,16 @@ const command: Command = {
 };
 export default command;
 
-function renderList(key: string, service: string, backups: BackupRecord[]): string {
+function renderList(key: string, service: string, backups: Backup[]): string {
   if (backups.length === 0) return `service/${service} in ${key}: no backups; create one with setopsd backup create ${key} ${service}\n`;
   const lines = [`service/${service} in ${key}: ${backups.length} backup${backups.length === 1 ? '' : 's'}, newest first`];
   for (const b of backups) {
-    const detail = b.status === 'completed' ? `${formatSize(b.size ?? 0)}  sha256 ${b.sha256!.slice(0, 12)}` : b.status === 'failed' ? `${b.error?.code}: ${b.error?.message}` : 'in progress';
+    const detail =
+      b.status === 'failed'
+        ? b.error ? `${b.error.code}: ${b.error.message}` : `${b.method}: ${b.providerStatus ?? 'failed'}`
+        : b.file === undefined
+          ? `${b.method}${b.sizeGiB !== undefined ? `, ${b.sizeGiB} GiB` : b.size !== undefined ? `, ${formatSize(b.size)}` : ''}${b.status === 'running' ? ` (${b.providerStatus ?? 'creating'}${b.percentProgress !== undefined ? ` ${b.percentProgress}%` : ''})` : ''}`
+          : b.status === 'completed' ? `${formatSize(b.size ?? 0)}  sha256 ${b.sha256?.slice(0, 12)}` : 'in progress';
     lines.push(`  ${b.id}  ${b.status.padEnd(9)}  ${b.startedAt}  ${b.trigger.padEnd(11)}  ${detail}`);
   }
   return lines.join('\n') + '\n';

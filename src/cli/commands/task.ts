@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import type { Command } from '../command.js';
 import { UsageError } from '../../errors.js';
 import { stageKey } from '../../model/stage-model.js';
-import { listTasks, parseEnvArgs, runTask, type TaskRecord } from '../../operations/tasks.js';
+import { listTasks, parseEnvArgs, recordScheduledRuns, runTask, type TaskRecord } from '../../operations/tasks.js';
 import { Notifier } from '../../providers/notify/notifier.js';
 import { parseTextOrJson } from '../../render/formats.js';
 import { STATE_DIR_HELP, STATE_DIR_OPTION } from '../state-dir.js';
@@ -25,6 +25,9 @@ const command: Command = {
     'Every run is recorded per stage: command (secret values replaced by their names), who',
     'started it, exit code, duration and log file (stages/…/logs/tasks/ID.log); a failed run is',
     'sent to the stage\'s notifications (task.failed).',
+    '`list` on an AWS stage also records the runs of its scheduled tasks that ECS knows (the tasks',
+    'EventBridge Scheduler started, ECS task group schedule:NAME; ECS keeps stopped ones for about',
+    'an hour): command, exit code, times and log stream.',
     '',
     'Options:',
     '  --env KEY=VALUE      Set or override an env variable for this run; repeatable.',
@@ -47,6 +50,8 @@ const command: Command = {
     const key = stageKey(ref!);
     if (verb === 'list') {
       if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
+      const seen = await recordScheduledRuns(deps, { stateDir, ref: ref! }, signal);
+      if (seen.error !== undefined) deps.stderr.write(`warning: the runs of ${key}'s scheduled tasks could not be read from the provider: ${seen.error}\n`);
       const tasks = await listTasks(stateDir, ref!);
       deps.stdout.write(parseTextOrJson(v.format) === 'json' ? JSON.stringify({ stage: key, tasks }, null, 2) + '\n' : renderList(key, tasks));
       return 0;

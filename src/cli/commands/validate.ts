@@ -4,8 +4,8 @@ import { loadDesired } from '../../manifests/load.js';
 import { hashOf } from '../../model/canonical.js';
 import { refOf, stageKey } from '../../model/stage-model.js';
 import { SOURCE_HELP, SOURCE_OPTIONS, describeSource, displayIssues, readSourceFromArgs } from '../source-args.js';
-import { parseTextOrJson } from '../../render/formats.js';
-import { JSON_FORMAT_VERSION, issueJson } from '../../render/json.js';
+import { parseTextOrJson } from '../../render/text-or-json.js';
+import { JSON_FORMAT_VERSION, issueJson } from '../../render/error-json.js';
 
 const help = `Usage: setopsd validate [DIR | --repo PATH [--ref REF] [--dir SUB]] [--format text|json]
 

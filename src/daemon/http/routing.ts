@@ -23,6 +23,8 @@ export interface Route {
   maxBodyBytes?: number;
   /** Returns the response, or STREAMED when it wrote it itself. */
   handle(ctx: RouteContext): Promise<Reply | typeof STREAMED>;
+  /** Told when the request is refused before `handle` runs because its body is too large (413): the route counts it. */
+  refused?(error: HttpError): void;
 }
 
 /** A route with its pattern split into segments. */

@@ -78,7 +78,13 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
       if (found === null) throw new HttpError(404, 'E_NOT_FOUND', `no such endpoint: ${method} ${path}`);
       if ('allowed' in found) throw new HttpError(405, 'E_METHOD_NOT_ALLOWED', `${path} allows ${found.allowed.join(', ')}`, { allow: found.allowed.join(', ') });
       if (found.route.auth === 'token') requireBearer(req.headers, opts.token);
-      const body = method === 'POST' ? await readBody(req, found.route.maxBodyBytes ?? MAX_BODY_BYTES) : Buffer.alloc(0);
+      const body =
+        method === 'POST'
+          ? await readBody(req, found.route.maxBodyBytes ?? MAX_BODY_BYTES).catch((err: unknown) => {
+              if (err instanceof HttpError && err.status === 413) found.route.refused?.(err);
+              throw err;
+            })
+          : Buffer.alloc(0);
       const out = await found.route.handle({ req, res, params: found.params, query: new URL(req.url ?? '/', 'http://localhost').searchParams, body });
       if (out === STREAMED) return;
       reply = out;

@@ -14,7 +14,8 @@ import type { Route, RouteContext } from './routing.js';
  *   read at once (the answer does not wait for the read).
  * - Other branches, tags, ping and other events: 200 `{ ignored: reason }`.
  *
- * Every delivery is counted with `view.webhook.delivered(provider, result)`.
+ * Every delivery is counted with `view.webhook.delivered(provider, result)`, also one refused as too
+ * large while its body was read (`too-large`).
  */
 export function webhookRoutes(view: DaemonView): Route[] {
   return (['github', 'gitlab'] as const).map((provider) => ({
@@ -24,6 +25,8 @@ export function webhookRoutes(view: DaemonView): Route[] {
     maxBodyBytes: WEBHOOK_MAX_BODY_BYTES,
     auth: 'none' as const,
     handle: (ctx: RouteContext) => handleWebhook(view, provider, ctx),
+    // Over the limit already while reading (declared or streamed): refused before the handler, counted all the same.
+    refused: () => view.webhook?.delivered?.(provider, 'too-large'),
   }));
 }
 

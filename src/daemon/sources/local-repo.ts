@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import git from 'isomorphic-git';
 import { watch as chokidarWatch } from 'chokidar';
 import type { SourceFiles } from '../../manifests/api.js';
-import { findRepository, readGitTree } from '../../manifests/source-git.js';
+import { findRepository, gitTreeCache, readGitTree } from '../../manifests/source-git.js';
 import type { ConfigSource } from './source.js';
 
 /**
@@ -16,10 +16,12 @@ export async function localRepoSource(opts: { repo: string; branch: string; dir?
   const display = opts.display ?? opts.repo;
   const { gitdir } = await findRepository(opts.repo, display);
   const ref = `refs/heads/${opts.branch}`;
+  // The tracked branch's trees and decoded blobs: a one-file commit reads its path's trees and one blob.
+  const cache = gitTreeCache();
   return {
     description: `${display} (branch ${opts.branch}${opts.dir ? `, ${opts.dir}/` : ''})`,
     branch: opts.branch,
-    read: (signal): Promise<SourceFiles> => readGitTree({ repo: opts.repo, ref, dir: opts.dir, display }, signal),
+    read: (signal): Promise<SourceFiles> => readGitTree({ repo: opts.repo, ref, dir: opts.dir, display, cache }, signal),
     branches: () => git.listBranches({ fs, gitdir }),
     readBranch: (branch, signal) => readGitTree({ repo: opts.repo, ref: `refs/heads/${branch}`, dir: opts.dir, display }, signal),
     readCommit: (sha, signal) => readGitTree({ repo: opts.repo, ref: sha, dir: opts.dir, display }, signal),

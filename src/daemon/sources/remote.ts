@@ -3,7 +3,7 @@ import git from 'isomorphic-git';
 import type { HttpClient } from 'isomorphic-git';
 import { SetopsError } from '../../errors.js';
 import type { SourceFiles } from '../../manifests/api.js';
-import { readGitTree } from '../../manifests/source-git.js';
+import { gitTreeCache, readGitTree } from '../../manifests/source-git.js';
 import { RemoteSource, remoteDir } from '../remote-source.js';
 import type { ConfigSource } from './source.js';
 
@@ -36,8 +36,10 @@ export interface RemoteConfigSourceOptions {
  * - A head that does not descend from the last accepted commit (a force-push): `read` throws a
  *   terminal `E_GIT_FORCE_PUSHED` naming both commits, on every read, until
  *   {@link ForcePushGuard.acceptForcePush} (the daemon calls it for an explicit `setopsd sync`)
- *   lets the next read accept it. The accepted commit is kept in memory only: after a restart the
- *   first read accepts the branch as it is (as a first clone does).
+ *   lets the next read accept it. The accepted commit is kept in the clone under the state
+ *   directory ({@link RemoteSource.accept}): a restarted daemon goes on from it, so a force-push
+ *   refused before the restart (or pushed while it was down) is still refused, and one accepted
+ *   is not refused again. Only a first clone accepts the branch as it is.
  */
 export function remoteSource(opts: RemoteConfigSourceOptions): ConfigSource & ForcePushGuard {
   const remote = new RemoteSource({
@@ -47,11 +49,13 @@ export function remoteSource(opts: RemoteConfigSourceOptions): ConfigSource & Fo
     env: opts.env,
     ...(opts.http ? { http: opts.http } : {}),
   });
-  let accepted: string | undefined;
+  /** The accepted commit; read from the clone on the first read (null: not read yet). */
+  let accepted: string | undefined | null = null;
   let accept = false;
   /** The head last refused as a force-push (an explicit sync accepts only while one is refused). */
   let refused: string | undefined;
   const display = remote.display;
+  const cache = gitTreeCache();
   return {
     description: `${display} (branch ${opts.branch}${opts.dir ? `, ${opts.dir}/` : ''})`,
     branch: opts.branch,
@@ -61,6 +65,7 @@ export function remoteSource(opts: RemoteConfigSourceOptions): ConfigSource & Fo
     async read(signal): Promise<SourceFiles> {
       const acceptNow = accept;
       accept = false;
+      if (accepted === null) accepted = await remote.accepted();
       const result = await remote.fetch(signal);
       if (result.kind === 'branch-missing') {
         throw new SetopsError(
@@ -79,7 +84,8 @@ export function remoteSource(opts: RemoteConfigSourceOptions): ConfigSource & Fo
           );
         }
       }
-      const files = await readGitTree({ repo: remote.gitdir, ref: commit, ...(opts.dir ? { dir: opts.dir } : {}), display }, signal);
+      const files = await readGitTree({ repo: remote.gitdir, ref: commit, ...(opts.dir ? { dir: opts.dir } : {}), display, cache }, signal);
+      if (commit !== accepted) await remote.accept(commit);
       accepted = commit;
       refused = undefined;
       return files;

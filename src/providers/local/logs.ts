@@ -23,7 +23,7 @@ async function logFiles(paths: LocalPaths, app: string): Promise<{ file: string;
 }
 
 /** Splits `buf` (starting at byte `base` of its file) into lines with the offset each starts at; the last, unterminated piece is returned apart. */
-function splitLines(buf: Buffer, base: number): { lines: { text: string; offset: number }[]; rest: Buffer } {
+export function splitLines(buf: Buffer, base: number): { lines: { text: string; offset: number }[]; rest: Buffer } {
   const lines: { text: string; offset: number }[] = [];
   let start = 0;
   for (let i = buf.indexOf(10); i !== -1; i = buf.indexOf(10, start)) {
@@ -33,17 +33,23 @@ function splitLines(buf: Buffer, base: number): { lines: { text: string; offset:
   return { lines, rest: buf.subarray(start) };
 }
 
-/** The last `lines` lines of a file with their offsets, and its size (where following starts). */
-async function tail(file: string, lines: number): Promise<{ lines: { text: string; offset: number }[]; size: number }> {
+/**
+ * The last `lines` lines of a file that start at byte `from` or later, with their offsets, and
+ * its size (where following starts). Reads backwards only as far as it needs.
+ */
+export async function tail(file: string, lines: number, from = 0): Promise<{ lines: { text: string; offset: number }[]; size: number }> {
   const fh = await open(file, 'r');
   try {
     const { size } = await fh.stat();
+    // One byte before `from`: the piece up to the first newline is dropped below, and is then
+    // either that newline (a line starts at `from`) or the end of a line that started earlier.
+    const floor = Math.max(0, from - 1);
     let pos = size;
     let buf = Buffer.alloc(0);
     const chunk = 64 * 1024;
     const count = () => buf.reduce((n, b) => (b === 10 ? n + 1 : n), 0);
-    while (pos > 0 && count() <= lines) {
-      const len = Math.min(chunk, pos);
+    while (pos > floor && count() <= lines) {
+      const len = Math.min(chunk, pos - floor);
       pos -= len;
       const part = Buffer.alloc(len);
       await fh.read(part, 0, len, pos);
@@ -53,10 +59,25 @@ async function tail(file: string, lines: number): Promise<{ lines: { text: strin
     if (rest.length > 0) all.push({ text: rest.toString('utf8'), offset: pos + buf.length - rest.length });
     // The first piece may be the end of a line that started before what was read.
     if (pos > 0) all.shift();
-    return { lines: lines <= 0 ? [] : all.slice(-lines), size };
+    const since = all.filter((l) => l.offset >= from);
+    return { lines: lines <= 0 ? [] : since.slice(-lines), size };
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * The first byte written at `since` or later by the notes: lines before the last note older than
+ * `since` were all written before it (a line's time is that of the first note past its start).
+ */
+function offsetSince(notes: readonly { offset: number; time: string }[], since: number | undefined): number {
+  if (since === undefined) return 0;
+  let from = 0;
+  for (const n of notes) {
+    if (Date.parse(n.time) >= since) break;
+    from = n.offset;
+  }
+  return from;
 }
 
 /** `TIME APP.PROCESS: ` — the time the line was written (see `log-stamps.ts`) and which process wrote it. */
@@ -65,7 +86,7 @@ function prefix(app: string, label: string, time: string): string {
 }
 
 /**
- * Writes the last `lines` lines of each of the app's process logs, each line prefixed with the
+ * Writes the last `lines` lines (written at `since` or later) of each of the app's process logs, each line prefixed with the
  * time it was written and its process (`2026-01-02T03:04:05.000Z web.0: …`, pre-deploy output as
  * `web.predeploy`), and with `follow` keeps writing new lines (of new processes too) until the
  * signal aborts, looking for them every 200 ms (through `deps.sleep`).
@@ -78,8 +99,8 @@ export async function writeAppLogs(paths: LocalPaths, app: string, o: LogsOption
   const files = await logFiles(paths, app);
   if (files.length === 0 && !known()) return false;
   for (const { file, label } of files) {
-    const t = await tail(file, o.lines);
     const notes = await readStamps(file);
+    const t = await tail(file, o.lines, offsetSince(notes, o.since));
     for (const line of t.lines) o.write(`${prefix(app, label, timeAt(notes, line.offset, now()))}${line.text}\n`);
     offsets.set(file, t.size);
   }

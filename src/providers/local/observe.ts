@@ -38,7 +38,7 @@ function repair(ref: StageRef, subject: string, path: string, before: string, re
  * What of a recorded stage is observed not running (pure reads, never starts or stops anything)
  * once its supervisor has run here (`router.json` or `supervisor.json` exist):
  * no answering stage supervisor (so no router and no supervision), or a service server the
- * supervisor reports stopped. Each is a repair change the next apply performs: the supervisor is
+ * supervisor observes down (its process gone, or not accepting connections). Each is a repair change the next apply performs: the supervisor is
  * started again and adopts the processes that still run.
  */
 export async function observeRepairs(paths: LocalPaths, ref: StageRef, model: StageModel): Promise<Change[]> {
@@ -68,5 +68,11 @@ export async function observeRepairs(paths: LocalPaths, ref: StageRef, model: St
   if (report === null) return [repair(ref, 'stage', 'supervisor', 'not answering', `the stage supervisor (pid ${client.info.pid}) does not answer; apply replaces it`)];
   return servers
     .filter((n) => report.services[n]?.status !== 'running')
-    .map((n) => repair(ref, `service/${n}`, 'server', report.services[n]?.status ?? 'missing', `the supervisor reports its ${model.services[n]!.type} server ${report.services[n]?.status ?? 'missing'}`));
+    .map((n) => {
+      const seen = report.services[n];
+      const state = seen?.status === 'stopped' ? 'down' : (seen?.status ?? 'missing');
+      // The supervisor observes the server (process alive, accepts connections); its detail says why it is down.
+      const why = seen?.detail !== undefined ? seen.detail.replace(/; setopsd apply .*$/, '') : `the supervisor reports it ${state}`;
+      return repair(ref, `service/${n}`, 'server', state, `its ${model.services[n]!.type} server is down: ${why}; apply starts it again with its data`);
+    });
 }

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { EngineError } from '../../errors.js';
-import { cmdlineOf, isRunning, signalGroup, waitGone } from './proc.js';
+import { cmdlineOf, findByCwd, isRunning, signalGroup, waitGone } from './proc.js';
 import type { Timing } from './local-deps.js';
 import type { PostgresBuild } from './postgres-versions.js';
 
@@ -54,8 +54,22 @@ export class PostgresServer {
 
   constructor(private readonly o: PostgresOptions) {}
 
+  /** Whether this handle started (or adopted) a server; `observe()` says whether it still runs. */
   get running(): boolean {
     return this.pg !== null;
+  }
+
+  /**
+   * What is observed of the server this handle started: its postmaster (pid from
+   * `postmaster.pid`) alive and answering `select 1` on its port. A server killed under a living
+   * supervisor is `down`, with why; `stopped` when this handle runs none.
+   */
+  async observe(): Promise<{ state: 'running' | 'down' | 'stopped'; detail?: string }> {
+    if (this.pg === null) return { state: 'stopped' };
+    const pid = Number((await readFile(join(this.dir, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[0]);
+    if (!(pid > 0) || !(await isRunning(pid))) return { state: 'down', detail: `the server process${pid > 0 ? ` (pid ${pid})` : ''} is not running` };
+    const ok = await this.withClient(async (c) => (await c.query('select 1 as ok')).rows.length === 1, this.o.superPassword, 5000).catch(() => false);
+    return ok ? { state: 'running' } : { state: 'down', detail: `the server (pid ${pid}) does not accept connections on 127.0.0.1:${this.o.port}` };
   }
 
   get build(): PostgresBuild {
@@ -66,8 +80,16 @@ export class PostgresServer {
     return this.o.port;
   }
 
+  /** Starts the server, or starts it again when the one it started is observed down (its data stays). */
   async start(): Promise<void> {
-    if (this.pg !== null) return;
+    if (this.pg !== null) {
+      const seen = await this.observe();
+      if (seen.state === 'running') return;
+      // Killed under us: the handle's stop() would wait for an exit that already happened.
+      this.o.log(`postgres: ${seen.detail ?? 'the server is down'}; starting it again with its data`);
+      this.pg = null;
+      await this.waitBackendsGone();
+    }
     this.dir = await this.placeDataDir();
     await this.checkDataVersion();
     if (await this.adoptOrphan()) return;
@@ -163,8 +185,20 @@ export class PostgresServer {
 
   async stop(): Promise<void> {
     const server = this.pg;
+    if (server === null) return;
+    const seen = await this.observe();
     this.pg = null;
-    if (server !== null) await server.stop();
+    // A server that is gone has nothing to stop (and its handle would wait for it forever).
+    if (seen.state === 'running' || (seen.detail?.includes('does not accept') ?? false)) await server.stop();
+  }
+
+  /**
+   * After its postmaster was killed, the server's other processes notice and exit within moments;
+   * a new postmaster refuses to start while they still hold the old shared memory.
+   */
+  private async waitBackendsGone(): Promise<void> {
+    const deadline = this.o.deps.clock.now() + 10_000;
+    while (this.o.deps.clock.now() < deadline && (await findByCwd('postgres', this.dir)).length > 0) await this.o.deps.sleep(100);
   }
 
   /** Removes the cluster's data (destroy with data loss allowed). */
@@ -176,8 +210,8 @@ export class PostgresServer {
     await rm(this.o.dataDir, { recursive: true, force: true });
   }
 
-  private async withClient<T>(fn: (c: pg.Client) => Promise<T>, password = this.o.superPassword): Promise<T> {
-    const client = new pg.Client({ host: '127.0.0.1', port: this.o.port, user: 'postgres', password, database: 'postgres' });
+  private async withClient<T>(fn: (c: pg.Client) => Promise<T>, password = this.o.superPassword, timeoutMs = 0): Promise<T> {
+    const client = new pg.Client({ host: '127.0.0.1', port: this.o.port, user: 'postgres', password, database: 'postgres', connectionTimeoutMillis: timeoutMs });
     client.on('error', () => {});
     await client.connect();
     try {

@@ -43,6 +43,17 @@ export class RedisServer {
     return this.o.port;
   }
 
+  /**
+   * What is observed of the server: alive and accepting connections on its port (`down`, with
+   * why, when killed, restarting or hung); `stopped` when it was stopped.
+   */
+  async observe(): Promise<{ state: 'running' | 'down' | 'stopped'; detail?: string }> {
+    if (this.stopped) return { state: 'stopped' };
+    if (!this.running || this.pid <= 0 || !(await isRunning(this.pid))) return { state: 'down', detail: `redis-server is not running${this.restarts > 0 ? ` (exited; ${this.restarts} restart${this.restarts === 1 ? '' : 's'} so far)` : ''}` };
+    if (!(await answersPing(this.o.port, 3000))) return { state: 'down', detail: `redis-server (pid ${this.pid}) does not answer on 127.0.0.1:${this.o.port}` };
+    return { state: 'running' };
+  }
+
   /** Starts the server and waits until it accepts connections. */
   async start(signal: AbortSignal): Promise<void> {
     const { clock, sleep, env } = this.o.deps;
@@ -146,5 +157,26 @@ function tcpOpen(port: number): Promise<boolean> {
       resolve(true);
     });
     s.on('error', () => resolve(false));
+  });
+}
+
+/**
+ * Whether a redis server on `port` answers a `PING` within `timeoutMs` (any reply counts: without
+ * AUTH it is `-NOAUTH …`). A stopped or hung server still completes the TCP handshake, so a connect
+ * alone does not tell.
+ */
+function answersPing(port: number, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host: '127.0.0.1', port });
+    const finish = (ok: boolean) => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    s.on('connect', () => s.write('PING\r\n'));
+    s.once('data', () => finish(true));
+    s.on('error', () => finish(false));
+    s.on('close', () => finish(false));
   });
 }

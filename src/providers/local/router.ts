@@ -1,4 +1,5 @@
-import { Agent, createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Pool, type Dispatcher } from 'undici';
 import type { Duplex } from 'node:stream';
 import type { ManagedProcess } from './managed-process.js';
 
@@ -12,21 +13,25 @@ export interface RouteTable {
   stageLabel: string;
 }
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'upgrade']);
-const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE']);
+/** Not forwarded either way; `transfer-encoding` and `expect` are the connection's business (Node and undici frame bodies themselves). */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'upgrade', 'transfer-encoding', 'expect']);
 
 /** Tunables of the router's upstream side. */
 export interface RouterOptions {
   /** A process that sends nothing for this long (no headers, or a stalled body) gets a 504 (ms). */
   upstreamTimeoutMs?: number;
-  /** Idle keep-alive connections kept open per process. */
-  idleConnections?: number;
+  /** Connections to one process at most (kept alive, reused); more requests at once wait for one. */
+  connectionsPerProcess?: number;
 }
 
 /** Upstream defaults: generous for slow endpoints, but never forever. */
 const UPSTREAM_TIMEOUT_MS = 60_000;
 /** Idle pooled connections close before a Node server's default 5 s keep-alive timeout would close them under us. */
 const IDLE_CLOSE_MS = 4000;
+/** Like nginx's `keepalive` of an upstream: enough for a busy process, bounded so a flood waits in the router. */
+const CONNECTIONS_PER_PROCESS = 128;
+/** How often pools of processes that are gone (replaced by a deployment) are closed. */
+const SWEEP_MS = 10_000;
 
 /**
  * The stage's HTTP router: routes by Host header to healthy processes of public apps,
@@ -37,13 +42,20 @@ const IDLE_CLOSE_MS = 4000;
 export class Router {
   private server: Server | null = null;
   private readonly next = new Map<string, number>();
-  /** Keep-alive pools, one per process (host:port), shared by every request to it. */
-  private readonly agent: Agent;
+  /** Keep-alive pools (undici), one per process port, shared by every request to it. */
+  private readonly pools = new Map<number, Pool>();
   private readonly upstreamTimeoutMs: number;
+  private readonly connectionsPerProcess: number;
+  private sweeper: NodeJS.Timeout | null = null;
 
   constructor(private readonly table: RouteTable, opts: RouterOptions = {}) {
     this.upstreamTimeoutMs = opts.upstreamTimeoutMs ?? UPSTREAM_TIMEOUT_MS;
-    this.agent = new Agent({ keepAlive: true, maxFreeSockets: opts.idleConnections ?? 64, scheduling: 'lifo', timeout: IDLE_CLOSE_MS });
+    this.connectionsPerProcess = opts.connectionsPerProcess ?? CONNECTIONS_PER_PROCESS;
+  }
+
+  /** `org/project/stage`, for messages. */
+  get stageLabel(): string {
+    return this.table.stageLabel;
   }
 
   /** Starts listening on 127.0.0.1:port (0: any free port); returns the port. */
@@ -52,6 +64,8 @@ export class Router {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
     server.keepAliveTimeout = 5000;
     this.server = server;
+    this.sweeper = setInterval(() => this.sweepPools(), SWEEP_MS);
+    this.sweeper.unref();
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, '127.0.0.1', () => {
@@ -65,7 +79,11 @@ export class Router {
   close(): Promise<void> {
     const server = this.server;
     this.server = null;
-    this.agent.destroy();
+    if (this.sweeper !== null) clearInterval(this.sweeper);
+    this.sweeper = null;
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    for (const pool of pools) void pool.destroy().catch(() => {});
     if (server === null) return Promise.resolve();
     return new Promise((resolve) => {
       server.close(() => resolve());
@@ -83,7 +101,7 @@ export class Router {
   /** WebSocket and other upgrades: tunnel the connection to one healthy process. */
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
-    const app = this.table.appFor(hostOf(req));
+    const app = this.table.appFor(hostOf(req.headers.host));
     const backends = app?.backends() ?? [];
     if (app === null || backends.length === 0) {
       socket.end(`HTTP/1.1 ${app === null ? '404 Not Found' : '502 Bad Gateway'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
@@ -131,7 +149,7 @@ export class Router {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
-    const host = hostOf(req);
+    const host = hostOf(req.headers.host);
     const app = this.table.appFor(host);
     if (app === null) {
       const known = this.table.hosts();
@@ -141,75 +159,201 @@ export class Router {
           `Send the app's host name in the Host header, e.g. curl -H "Host: ${known[0] ?? 'APP.STAGE.PROJECT.localhost'}" http://127.0.0.1:${req.socket.localPort ?? 'PORT'}/\n`);
       return;
     }
-    const hasBody = req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0' || req.headers['transfer-encoding'] !== undefined;
-    const tried = new Set<ManagedProcess>();
-    const attempt = (): void => {
-      const backends = app.backends().filter((b) => !tried.has(b));
-      if (backends.length === 0) {
-        text(res, 502, `setopsd router: app/${app.name} in ${this.table.stageLabel} has no healthy process right now; see setopsd status and setopsd logs --app ${app.name}\n`);
-        return;
-      }
-      const backend = this.pick(app.name, backends);
-      tried.add(backend);
-      this.forward(req, res, backend, host, hasBody, (retry) => {
-        if (retry && !hasBody && !res.headersSent) attempt();
-        else if (!res.headersSent) text(res, 502, `setopsd router: app/${app.name} in ${this.table.stageLabel}: the process did not answer\n`);
-        else res.destroy();
-      });
-    };
-    attempt();
+    const backends = app.backends();
+    if (backends.length === 0) {
+      text(res, 502, noHealthy(app.name, this.table.stageLabel));
+      return;
+    }
+    const cl = req.headers['content-length'];
+    const hasBody = (cl !== undefined && cl !== '0') || req.headers['transfer-encoding'] !== undefined;
+    new Forwarding(this, req, res, app, host, hasBody).send(this.pick(app.name, backends));
   }
 
-  private forward(req: IncomingMessage, res: ServerResponse, backend: ManagedProcess, host: string, hasBody: boolean, fail: (retryable: boolean) => void): void {
-    const release = claim(backend);
-    const headers: Record<string, string | string[]> = {};
-    for (const [k, v] of Object.entries(req.headers)) {
-      if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
+  /** The keep-alive pool of one process (by port), made on first use. */
+  poolFor(port: number): Pool {
+    let pool = this.pools.get(port);
+    if (pool === undefined) {
+      pool = new Pool(`http://127.0.0.1:${port}`, {
+        connections: this.connectionsPerProcess,
+        pipelining: 1,
+        keepAliveTimeout: IDLE_CLOSE_MS,
+        keepAliveMaxTimeout: IDLE_CLOSE_MS,
+        headersTimeout: this.upstreamTimeoutMs,
+        bodyTimeout: this.upstreamTimeoutMs,
+        connect: { timeout: Math.min(this.upstreamTimeoutMs, 10_000) },
+      });
+      this.pools.set(port, pool);
     }
-    const prior = req.headers['x-forwarded-for'];
-    const client = req.socket.remoteAddress ?? '';
-    headers['x-forwarded-for'] = typeof prior === 'string' && prior !== '' ? `${prior}, ${client}` : client;
-    headers['x-forwarded-host'] = req.headers.host ?? host;
-    headers['x-forwarded-proto'] = 'http';
-    let timedOut = false;
-    const upstream = request(
-      { host: '127.0.0.1', port: backend.port, method: req.method, path: req.url, headers, agent: this.agent, timeout: this.upstreamTimeoutMs },
-      (up) => {
-        const raw: string[] = [];
-        for (let i = 0; i < up.rawHeaders.length; i += 2) {
-          const name = up.rawHeaders[i]!;
-          if (!HOP_BY_HOP.has(name.toLowerCase())) raw.push(name, up.rawHeaders[i + 1]!);
-        }
-        res.writeHead(up.statusCode ?? 502, up.statusMessage, raw);
-        up.pipe(res);
-        up.on('error', () => res.destroy());
-        res.on('close', () => {
-          release();
-          if (!up.complete) up.destroy();
-        });
-      },
-    );
-    // While a request is in flight its socket has the upstream timeout (the agent's is for idle ones).
-    upstream.on('timeout', () => {
-      timedOut = true;
-      upstream.destroy(new Error('upstream timeout'));
+    return pool;
+  }
+
+  /** Closes the pools of processes that are no longer routed (their ports are gone with them). */
+  private sweepPools(): void {
+    const live = new Set<number>();
+    for (const h of this.table.hosts()) for (const b of this.table.appFor(h)?.backends() ?? []) live.add(b.port);
+    for (const [port, pool] of this.pools) {
+      if (!live.has(port)) {
+        this.pools.delete(port);
+        void pool.close().catch(() => {});
+      }
+    }
+  }
+
+  /** The next backend of `app` not in `tried`, round-robin, or null (for a retry). */
+  retryTarget(app: { name: string; backends(): ManagedProcess[] }, tried: readonly ManagedProcess[]): ManagedProcess | null {
+    const left = app.backends().filter((b) => !tried.includes(b));
+    return left.length === 0 ? null : this.pick(app.name, left);
+  }
+
+  timeoutText(): string {
+    return `setopsd router: the process of this app did not answer within ${this.upstreamTimeoutMs < 1000 ? `${this.upstreamTimeoutMs} ms` : `${Math.round(this.upstreamTimeoutMs / 1000)} s`}\n`;
+  }
+}
+
+/** Errors of a connection to a process that failed before it answered: a request without a body goes to the next process. */
+const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/**
+ * One request forwarded to a process: an undici dispatch handler that writes the process's
+ * status, headers and body chunks straight into the client's response (no intermediate stream),
+ * with backpressure both ways. One object per request instead of a set of closures.
+ */
+class Forwarding implements Dispatcher.DispatchHandlers {
+  /** The process of the current attempt, counted in its `inflight` until `done()`. */
+  private backend: ManagedProcess | null = null;
+  private abortUpstream: ((err?: Error) => void) | null = null;
+  private resume: (() => void) | null = null;
+  /** Processes this request was sent to and whose connection failed (made on the first retry). */
+  private tried: ManagedProcess[] | null = null;
+  private readonly headers: string[];
+
+  constructor(
+    private readonly router: Router,
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly app: { name: string; backends(): ManagedProcess[] },
+    host: string,
+    private readonly hasBody: boolean,
+  ) {
+    this.headers = forwardedHeaders(req, host);
+    res.once('close', () => {
+      // The client went away before the answer ended: stop asking the process.
+      if (!res.writableFinished) this.abortUpstream?.(new Error('client closed'));
+      this.done();
     });
-    upstream.on('error', (err) => {
-      release();
-      if (timedOut) {
-        if (!res.headersSent) text(res, 504, `setopsd router: the process of this app did not answer within ${this.upstreamTimeoutMs < 1000 ? `${this.upstreamTimeoutMs} ms` : `${Math.round(this.upstreamTimeoutMs / 1000)} s`}\n`);
-        else res.destroy();
+  }
+
+  send(backend: ManagedProcess): void {
+    this.done();
+    this.backend = backend;
+    backend.inflight++;
+    this.router.poolFor(backend.port).dispatch(
+      { path: this.req.url ?? '/', method: (this.req.method ?? 'GET') as Dispatcher.HttpMethod, headers: this.headers, body: this.hasBody ? this.req : null },
+      this,
+    );
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortUpstream = abort;
+    if (this.res.destroyed) abort(new Error('client closed'));
+  }
+
+  onHeaders(statusCode: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
+    if (statusCode < 200) return true; // 1xx: the final answer follows
+    this.resume = resume;
+    const out: string[] = [];
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i]!.toString('latin1');
+      if (!isHopByHop(name)) out.push(name, raw[i + 1]!.toString('latin1'));
+    }
+    this.res.writeHead(statusCode, statusText, out);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.res.write(chunk)) return true;
+    // Backpressure: undici pauses reading from the process until the client took what is buffered.
+    this.res.once('drain', () => this.resume?.());
+    return false;
+  }
+
+  onComplete(): void {
+    this.res.end();
+    this.done();
+  }
+
+  onError(err: Error): void {
+    const backend = this.backend;
+    this.done();
+    const res = this.res;
+    if (res.destroyed) return;
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    if (TIMEOUTS.has(code)) {
+      text(res, 504, this.router.timeoutText());
+      return;
+    }
+    if (RETRYABLE.has(code) && !this.hasBody && backend !== null) {
+      (this.tried ??= []).push(backend);
+      const next = this.router.retryTarget(this.app, this.tried);
+      if (next !== null) {
+        this.send(next);
         return;
       }
-      // A pooled connection the process closed just as it was reused is as good as refused.
-      fail(RETRYABLE.has((err as NodeJS.ErrnoException).code ?? '') || (upstream.reusedSocket && (err as NodeJS.ErrnoException).code === 'ECONNRESET'));
-    });
-    res.on('close', () => {
-      if (!res.writableFinished) upstream.destroy();
-    });
-    if (hasBody) req.pipe(upstream);
-    else upstream.end();
+      text(res, 502, noHealthy(this.app.name, this.router.stageLabel));
+      return;
+    }
+    text(res, 502, `setopsd router: app/${this.app.name} in ${this.router.stageLabel}: the process did not answer\n`);
   }
+
+  /** Ends the count of the current attempt (once). */
+  private done(): void {
+    if (this.backend !== null) this.backend.inflight--;
+    this.backend = null;
+  }
+}
+
+/**
+ * The request's headers for the process, from the raw ones (names as sent): without hop-by-hop
+ * headers, with `x-forwarded-for` (appended to), `-host` and `-proto`.
+ */
+function forwardedHeaders(req: IncomingMessage, host: string): string[] {
+  const raw = req.rawHeaders;
+  const out: string[] = [];
+  let prior = '';
+  let forwardedHost: string | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (isHopByHop(name)) continue;
+    if (name.length >= 15 && name.length <= 17) {
+      const lower = name.toLowerCase();
+      if (lower === 'x-forwarded-for') {
+        prior = prior === '' ? raw[i + 1]! : `${prior}, ${raw[i + 1]!}`;
+        continue;
+      }
+      if (lower === 'x-forwarded-host' || lower === 'x-forwarded-proto') continue;
+    }
+    if (forwardedHost === null && name.length === 4 && name.toLowerCase() === 'host') forwardedHost = raw[i + 1]!;
+    out.push(name, raw[i + 1]!);
+  }
+  const client = req.socket.remoteAddress ?? '';
+  out.push('x-forwarded-for', prior === '' ? client : `${prior}, ${client}`, 'x-forwarded-host', forwardedHost ?? host, 'x-forwarded-proto', 'http');
+  return out;
+}
+
+/** Hop-by-hop headers (RFC 9110 7.6.1) and the ones undici sets itself; compared by length first, so most names are never lower-cased. */
+function isHopByHop(name: string): boolean {
+  const n = name.length;
+  if (n !== 2 && n !== 6 && n !== 7 && n !== 10 && n !== 16 && n !== 17 && n !== 18 && n !== 19) return false;
+  return HOP_BY_HOP.has(name.toLowerCase());
+}
+
+function noHealthy(app: string, stage: string): string {
+  return `setopsd router: app/${app} in ${stage} has no healthy process right now; see setopsd status and setopsd logs --app ${app}\n`;
 }
 
 /** Counts a request in flight on `backend`; returns the function that ends it (once). */
@@ -224,9 +368,23 @@ function claim(backend: ManagedProcess): () => void {
   };
 }
 
-/** The request's host name: lower case, without port or trailing dot. */
-function hostOf(req: IncomingMessage): string {
-  return (req.headers.host ?? '').toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
+/** The request's host name: lower case, without port or trailing dot (no regular expression per request). */
+function hostOf(header: string | undefined): string {
+  if (header === undefined) return '';
+  let end = header.length;
+  const colon = header.lastIndexOf(':');
+  if (colon !== -1 && header.indexOf(']', colon) === -1) end = colon;
+  if (end > 0 && header.charCodeAt(end - 1) === 46 /* . */) end--;
+  const name = end === header.length ? header : header.slice(0, end);
+  return hasUpper(name) ? name.toLowerCase() : name;
+}
+
+function hasUpper(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 65 && c <= 90) return true;
+  }
+  return false;
 }
 
 function text(res: ServerResponse, status: number, body: string): void {

@@ -88,7 +88,7 @@ export class Services {
           creds.services[spec.name] = entry;
           await this.creds.save();
         }
-        if (!this.redis.get(spec.name)?.running) {
+        if ((await this.redis.get(spec.name)?.observe())?.state !== 'running') {
           await this.redis.get(spec.name)?.stop(false);
           const server = new RedisServer({
             name: spec.name,
@@ -176,14 +176,22 @@ export class Services {
     return [...this.redis.entries()].filter(([, r]) => r.pid > 0).map(([name, r]) => ({ pid: r.pid, role: `redis/${name}` }));
   }
 
-  report(): StatusReport['services'] {
+  /** Each service as observed now: a server process that is gone or does not answer is `stopped`, with why. */
+  async report(): Promise<StatusReport['services']> {
     const out: StatusReport['services'] = {};
+    const pgSeen = this.postgres === null ? null : await this.postgres.observe();
     for (const name of this.names()) {
       const spec = this.specs.get(name)!;
       const c = this.connections.get(name);
-      if (spec.type === 'postgresql') out[name] = { type: spec.type, status: this.postgres?.running ? 'running' : 'stopped', ...(c && c.type === 'postgresql' ? { detail: `127.0.0.1:${c.port}/${c.database}` } : {}) };
-      else if (spec.type === 'redis') out[name] = { type: spec.type, status: this.redis.get(name)?.running ? 'running' : 'stopped', ...(c && c.type === 'redis' ? { detail: `127.0.0.1:${c.port}` } : {}) };
-      else out[name] = { type: spec.type, status: 'running', ...(c && (c.type === 's3' || c.type === 'volume') ? { detail: c.path } : {}) };
+      if (spec.type === 'postgresql') {
+        const where = c && c.type === 'postgresql' ? `127.0.0.1:${c.port}/${c.database}` : undefined;
+        if (pgSeen?.state === 'running') out[name] = { type: spec.type, status: 'running', ...(where ? { detail: where } : {}) };
+        else out[name] = { type: spec.type, status: 'stopped', detail: `${pgSeen?.detail ?? 'the server is not running'}; setopsd apply starts it again (its data stays)` };
+      } else if (spec.type === 'redis') {
+        const seen = await this.redis.get(name)?.observe();
+        if (seen?.state === 'running') out[name] = { type: spec.type, status: 'running', ...(c && c.type === 'redis' ? { detail: `127.0.0.1:${c.port}` } : {}) };
+        else out[name] = { type: spec.type, status: 'stopped', detail: `${seen?.detail ?? 'the server is not running'}; setopsd apply starts it again (its data stays)` };
+      } else out[name] = { type: spec.type, status: 'running', ...(c && (c.type === 's3' || c.type === 'volume') ? { detail: c.path } : {}) };
     }
     return out;
   }

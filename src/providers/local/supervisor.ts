@@ -416,14 +416,14 @@ export class Supervisor {
     return run;
   }
 
-  status(): StatusReport {
+  async status(): Promise<StatusReport> {
     const apps: StatusReport['apps'] = {};
     for (const name of [...this.apps.keys()].sort()) {
       const r = this.apps.get(name)!;
       if (r.spec === null) continue;
       apps[name] = { hosts: r.spec.hosts, public: r.spec.public, processes: r.report() };
     }
-    return { pid: process.pid, routerPort: this.routerPort, apps, services: this.services.report() };
+    return { pid: process.pid, routerPort: this.routerPort, apps, services: await this.services.report() };
   }
 
   private listenControl(): Promise<number> {

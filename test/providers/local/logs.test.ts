@@ -5,6 +5,8 @@ import { HTTP_APP, REF, noChanges, setup } from './helpers.js';
 import { app, stage } from '../../helpers/models.js';
 import { localPaths } from '../../../src/providers/local/paths.js';
 import { waitFor } from '../../helpers/wait.js';
+import { runCli } from '../../helpers/deps.js';
+import { realClock, realSleep } from '../../../src/sleep.js';
 
 t.test('logs: each app line with the time it was written and its process; the supervisor log is structured', async (t) => {
   const { engine, io, stateDir } = await setup(t);
@@ -32,4 +34,14 @@ t.test('logs: each app line with the time it was written and its process; the su
   const supervisor = (await readFile(paths.supervisorLog, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
   const deployed = supervisor.find((l) => l.msg === 'app/web: deployment replaced');
   t.match(deployed, { stage: 'acme/shop/dev', app: 'web', outcome: 'replaced', level: 30 }, 'pino JSON with stage and app');
+
+  const cli = (args: string[]) => runCli(['logs', '--stage', 'dev', '--state-dir', stateDir, ...args], { clock: realClock, sleep: realSleep, env: process.env });
+  const human = await cli(['--supervisor']);
+  t.equal(human.code, 0, human.stderr);
+  t.match(human.stdout, /^\S+Z supervisor: app\/web: deployment replaced$/m, 'setopsd logs --supervisor prints it for people');
+  t.notMatch(human.stdout, /^\{/m, 'never a pino JSON line');
+  const recent = await cli(['--app', 'web', '--since', '1m']);
+  t.equal(recent.code, 0, recent.stderr);
+  t.match(recent.stdout, /^\S+ web\.1: an order was placed$/m, '--since 1m has the line just written');
+  t.equal((await cli(['--app', 'web', '--since', new Date(Date.now() + 60_000).toISOString()])).stdout, '', 'nothing was written after a time still to come');
 });

@@ -2,7 +2,10 @@
  * The bundled AWS price table of setopsd's cost estimate: on-demand list prices in USD for what
  * the AWS program (`../program/`) creates, in a few regions.
  *
- * DATE: compiled 2026-12-02.
+ * DATE: compiled 2026-12-02, from the list prices as they stood in 2025–2026 (no access to the
+ * AWS pages or the Price List API from where it was written). The us-east-1 Fargate rates
+ * ($0.04048 per vCPU-hour, $0.004445 per GB-hour) were cross-checked against March 2026
+ * third-party guides that quote the Price List API; the other figures were not checked.
  * SOURCE: the public AWS pricing pages — https://aws.amazon.com/fargate/pricing/,
  * https://aws.amazon.com/elasticloadbalancing/pricing/, https://aws.amazon.com/vpc/pricing/
  * (NAT gateway, public IPv4 address), https://aws.amazon.com/rds/postgresql/pricing/,
@@ -10,7 +13,7 @@
  * https://aws.amazon.com/opensearch-service/pricing/, https://aws.amazon.com/efs/pricing/,
  * https://aws.amazon.com/s3/pricing/ — on-demand, Linux/x86 (the task definitions are X86_64),
  * single-AZ instance prices (multi-AZ is priced as two instances, as AWS bills it). The figures
- * were transcribed by hand, not fetched from the AWS Price List API, and AWS changes prices:
+ * were written down by hand, not fetched from the AWS Price List API, and AWS changes prices:
  * treat the estimate as an order of magnitude for review, not a bill. To refresh, compare each
  * figure with the Price List API (`aws pricing get-products --service-code AmazonECS …`) and
  * update `PRICE_TABLE_DATE`.

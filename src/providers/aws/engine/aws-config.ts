@@ -13,7 +13,7 @@ export interface AwsClientSettings {
  * chain), otherwise none, so the SDK's default chain (profiles, SSO, container and instance
  * roles) decides. Reading them from `Deps.env` keeps the engine testable in-process.
  */
-export function awsClientSettings(env: Record<string, string | undefined>, service: 'ECS' | 'SSM', region: string | undefined): AwsClientSettings {
+export function awsClientSettings(env: Record<string, string | undefined>, service: 'ECS' | 'SSM' | 'CLOUDWATCH_LOGS' | 'RDS' | 'DOCDB' | 'ELASTICACHE', region: string | undefined): AwsClientSettings {
   const endpoint = env[`AWS_ENDPOINT_URL_${service}`] || env.AWS_ENDPOINT_URL;
   const id = env.AWS_ACCESS_KEY_ID;
   const secret = env.AWS_SECRET_ACCESS_KEY;

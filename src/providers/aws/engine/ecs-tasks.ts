@@ -4,7 +4,7 @@
  * the real one on `@aws-sdk/client-ecs` (credentials from the SDK's default chain, the
  * Organization's region).
  */
-import { DescribeTasksCommand, ECSClient, RunTaskCommand, type ECSClientConfig } from '@aws-sdk/client-ecs';
+import { DescribeTasksCommand, ECSClient, ListTasksCommand, RunTaskCommand, type ECSClientConfig, type DesiredStatus } from '@aws-sdk/client-ecs';
 import { CanceledError, EngineError } from '../../../errors.js';
 import { awsCallCode } from '../../../error-codes.js';
 import type { Sleep } from '../../../deps.js';
@@ -41,8 +41,33 @@ export interface TaskRunResult {
 
 /** Runs one task to its end. Throws an EngineError when ECS cannot be asked, CanceledError on abort. */
 export interface TaskRunner {
-  run(input: TaskRunInput, signal: AbortSignal): Promise<TaskRunResult>;
+  /** `watch` is awaited after each look at the running task (one-off tasks: to stream its log). */
+  run(input: TaskRunInput, signal: AbortSignal, watch?: TaskWatch): Promise<TaskRunResult>;
+  /**
+   * The tasks of a task definition family ECS knows now, running and stopped (ECS keeps a stopped
+   * task for at least an hour), with their group (`schedule:NAME` for scheduled runs).
+   */
+  recent?(input: { subject: string; cluster: string; family: string }, signal: AbortSignal): Promise<EcsTaskSummary[]>;
 }
+
+/** One task as ECS describes it. */
+export interface EcsTaskSummary {
+  taskArn: string;
+  group?: string;
+  startedBy?: string;
+  lastStatus: string;
+  /** The command override of `container`, when there is one. */
+  command?: string[];
+  createdAt?: string;
+  startedAt?: string;
+  stoppedAt?: string;
+  stoppedReason?: string;
+  /** Exit code of each container by name. */
+  exitCodes: Record<string, number>;
+}
+
+/** Called while a started task has not stopped yet, with where its output goes. */
+export type TaskWatch = (task: { taskArn: string; logStream?: string; lastStatus: string }, signal: AbortSignal) => Promise<void>;
 
 /** Options of the real runner. */
 export interface EcsTaskRunnerOptions {
@@ -69,7 +94,7 @@ export function createEcsTaskRunner(opts: EcsTaskRunnerOptions): TaskRunner {
     } catch (err) {
       if (signal.aborted) throw new CanceledError(`${input.subject}: canceled while ${what}`, { cause: err });
       const e = err as Error & { $metadata?: { httpStatusCode?: number } };
-      throw new EngineError(`${input.subject}: ECS ${what} failed: ${e.name}: ${e.message}; check the AWS credentials and permissions (ecs:RunTask, ecs:DescribeTasks, iam:PassRole) and apply again`, {
+      throw new EngineError(`${input.subject}: ECS ${what} failed: ${e.name}: ${e.message}; check the AWS credentials and permissions (ecs:RunTask, ecs:ListTasks, ecs:DescribeTasks, iam:PassRole) and try again`, {
         code: awsCallCode(e, 'E_AWS_ECS'),
         cause: err,
         data: { error: e.name, ...(e.$metadata?.httpStatusCode ? { status: e.$metadata.httpStatusCode } : {}) },
@@ -78,7 +103,45 @@ export function createEcsTaskRunner(opts: EcsTaskRunnerOptions): TaskRunner {
   };
 
   return {
-    async run(input, signal) {
+    async recent(input, signal) {
+      const sub = { ...input, taskDefinition: input.family, container: '', subnets: [], securityGroups: [], assignPublicIp: false };
+      const arns: string[] = [];
+      for (const desiredStatus of ['RUNNING', 'STOPPED'] as DesiredStatus[]) {
+        let nextToken: string | undefined;
+        do {
+          const page = await call(sub, 'ListTasks', signal, () =>
+            ecs().send(new ListTasksCommand({ cluster: input.cluster, family: input.family, desiredStatus, ...(nextToken ? { nextToken } : {}) }), { abortSignal: signal }),
+          );
+          arns.push(...(page.taskArns ?? []));
+          nextToken = page.nextToken;
+        } while (nextToken);
+      }
+      const out: EcsTaskSummary[] = [];
+      for (let i = 0; i < arns.length; i += 100) {
+        const described = await call(sub, 'DescribeTasks', signal, () => ecs().send(new DescribeTasksCommand({ cluster: input.cluster, tasks: arns.slice(i, i + 100) }), { abortSignal: signal }));
+        for (const task of described.tasks ?? []) {
+          if (!task.taskArn) continue;
+          const override = task.overrides?.containerOverrides?.find((c) => c.command !== undefined);
+          const exitCodes: Record<string, number> = {};
+          for (const c of task.containers ?? []) if (c.name && typeof c.exitCode === 'number') exitCodes[c.name] = c.exitCode;
+          const iso = (d: Date | undefined) => (d instanceof Date ? { v: d.toISOString() } : undefined);
+          out.push({
+            taskArn: task.taskArn,
+            lastStatus: task.lastStatus ?? 'PENDING',
+            exitCodes,
+            ...(task.group ? { group: task.group } : {}),
+            ...(task.startedBy ? { startedBy: task.startedBy } : {}),
+            ...(override?.command ? { command: override.command } : {}),
+            ...(iso(task.createdAt) ? { createdAt: iso(task.createdAt)!.v } : {}),
+            ...(iso(task.startedAt) ? { startedAt: iso(task.startedAt)!.v } : {}),
+            ...(iso(task.stoppedAt) ? { stoppedAt: iso(task.stoppedAt)!.v } : {}),
+            ...(task.stoppedReason ? { stoppedReason: task.stoppedReason } : {}),
+          });
+        }
+      }
+      return out;
+    },
+    async run(input, signal, watch) {
       const started = await call(input, 'RunTask', signal, () =>
         ecs().send(
           new RunTaskCommand({
@@ -125,7 +188,10 @@ export function createEcsTaskRunner(opts: EcsTaskRunnerOptions): TaskRunner {
           const why = described.failures?.map((f) => f.reason).filter(Boolean).join('; ');
           return { exitCode: null, reason: why ? `ECS lost the task: ${why}` : 'ECS lost the task', taskArn, ...logStream };
         }
-        if (task.lastStatus !== 'STOPPED') continue;
+        if (task.lastStatus !== 'STOPPED') {
+          if (watch) await watch({ taskArn, lastStatus: task.lastStatus ?? 'PENDING', ...logStream }, signal);
+          continue;
+        }
         const container = task.containers?.find((c) => c.name === input.container) ?? task.containers?.[0];
         const exitCode = typeof container?.exitCode === 'number' ? container.exitCode : null;
         const reason = [container?.reason, task.stoppedReason].filter((r): r is string => typeof r === 'string' && r !== '').join('; ') || 'stopped';

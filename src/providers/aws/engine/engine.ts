@@ -19,6 +19,7 @@ import { stageKey, type StageRef } from '../../../model/stage-model.js';
 import type { Engine, EngineContext, LogsOptions, StageStatus } from '../../engine.js';
 import { applyStage } from './apply.js';
 import { tailLogGroup } from './logs.js';
+import { awsClientSettings } from './aws-config.js';
 import { destroyStage, previewStage, refreshStage } from './stack-operations.js';
 import type { PulumiEngineOptions } from './options.js';
 import type { EngineParts } from './parts.js';
@@ -27,6 +28,7 @@ import { SecretsCheck } from './secrets-check.js';
 import { StackAccess } from './stack-access.js';
 import { statusFromOutputs } from './status.js';
 import { runOneOffTask } from './one-off-task.js';
+import { scheduledRuns } from './scheduled-runs.js';
 
 export type { PulumiEngineOptions, StageProgramFactory } from './options.js';
 
@@ -43,7 +45,26 @@ export function createPulumiEngine(ctx: EngineContext, opts: PulumiEngineOptions
     status: (ref, signal) => stageStatus(parts, ref, signal),
     logs: (ref, app, logsOpts) => appLogs(parts, ref, app, logsOpts),
     refresh: (ref, signal) => refreshStage(parts, ref, signal),
-    runTask: (ref, task, signal) => runOneOffTask(parts.stacks, ref, task, { runner: () => parts.preDeploy.taskRunner(), signal }),
+    runTask: (ref, task, signal) =>
+      runOneOffTask(parts.stacks, ref, task, {
+        runner: () => parts.preDeploy.taskRunner(),
+        logs: async () => opts.logReader ?? (await import('./cloudwatch-log-reader.js')).createCloudWatchLogReader({ client: awsClientSettings(ctx.deps.env, 'CLOUDWATCH_LOGS', ctx.organization.aws?.region) }),
+        onLogError: (err) => ctx.deps.log.warn({ stage: stageKey(ref), app: task.app, err: String((err as Error)?.message ?? err) }, `app/${task.app} in ${stageKey(ref)}: the task's output cannot be read from CloudWatch Logs now; it keeps running`),
+        signal,
+      }),
+    scheduledRuns: (ref, signal) => scheduledRuns(parts.stacks, ref, { runner: () => parts.preDeploy.taskRunner(), signal }),
+    backups: async (ref, service, model, signal) => {
+      const outputs = (await stacks.deployment(ref, signal))?.outputs ?? {};
+      const { awsServiceBackups } = await import('../backups/index.js');
+      return awsServiceBackups({
+        ref,
+        service,
+        model,
+        outputs: ((outputs.services ?? {}) as Record<string, Record<string, unknown>>)[service],
+        clients: (name) => opts.awsClients?.[name] ?? awsClientSettings(ctx.deps.env, name, ctx.organization.aws?.region),
+        now: () => ctx.deps.clock.now(),
+      });
+    },
   };
 }
 

@@ -19,8 +19,8 @@ export interface TailRequest extends LogsOptions {
 }
 
 /**
- * Prints the last `lines` lines of the log group from the past day, or with `follow` the recent
- * ones and then new ones until the signal aborts.
+ * Prints the last `lines` lines of the log group from the past day (or from `since`), or with
+ * `follow` the recent ones and then new ones until the signal aborts.
  */
 export async function tailLogGroup(req: TailRequest): Promise<void> {
   const aws = await findOnPath('aws', req.env);
@@ -31,7 +31,7 @@ export async function tailLogGroup(req: TailRequest): Promise<void> {
       { code: 'E_AWS_CLI_MISSING', data: { logGroup: req.logGroup } },
     );
   }
-  const args = ['logs', 'tail', req.logGroup, '--format', 'short', '--since', req.follow ? '10m' : '1d'];
+  const args = ['logs', 'tail', req.logGroup, '--format', 'short', '--since', req.since !== undefined ? new Date(req.since).toISOString() : req.follow ? '10m' : '1d'];
   if (req.follow) args.push('--follow');
   if (req.region) args.push('--region', req.region);
   const env: Record<string, string> = {};

@@ -3,6 +3,8 @@ import type { PulumiCommand, PulumiFn } from '@pulumi/pulumi/automation/index.js
 import type { StageModel } from '../../../model/stage-model.js';
 import type { ProgramOptions } from '../program/context.js';
 import type { TaskRunner } from './ecs-tasks.js';
+import type { LogStreamReader } from './task-logs.js';
+import type { AwsClientSettings } from './aws-config.js';
 import type { HostProbe } from './locks.js';
 import type { ParameterChecker } from './ssm-parameters.js';
 
@@ -31,6 +33,13 @@ export interface PulumiEngineOptions {
    * Default: ECS `RunTask` through `@aws-sdk/client-ecs` in the Organization's region.
    */
   taskRunner?: TaskRunner;
+  /**
+   * Reads the CloudWatch Logs stream of a one-off task while it runs (`setopsd task run`).
+   * Default: `GetLogEvents` through `@aws-sdk/client-cloudwatch-logs` in the Organization's region.
+   */
+  logReader?: LogStreamReader;
+  /** Client settings of the backup clients by service (tests: a fake endpoint); default from the environment (`aws-config.ts`). */
+  awsClients?: Partial<Record<'RDS' | 'DOCDB' | 'ELASTICACHE', AwsClientSettings>>;
   /**
    * Checks that the SSM parameters of the stage's `{secret}` values exist before an update.
    * Default: SSM `GetParameters` (names only) through `@aws-sdk/client-ssm`.

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import type { PulumiCommand, PulumiFn } from '@pulumi/pulumi/automation/index.js';
 import { SetopsError, throwIfAborted } from '../../../errors.js';
 import type { ActualState } from '../../../model/actual-state.js';
+import { finalSnapshotsByService } from '../program/services/database-resources.js';
 import { stageKey, type StageModel, type StageRef } from '../../../model/stage-model.js';
 import { pidAlive } from '../../../pid.js';
 import type { EngineContext } from '../../engine.js';
@@ -122,7 +123,10 @@ export class StackAccess {
 
   /** The actual state a recorded deployment (or none) stands for. */
   actualOf(ref: StageRef, info: DeploymentInfo | null): ActualState {
-    return info ? { model: this.modelOf(ref, info), serial: info.serial } : { model: null, serial: null };
+    if (!info) return { model: null, serial: null };
+    const model = this.modelOf(ref, info);
+    // Which final snapshot a delete keeps: the plan names it.
+    return { model, serial: info.serial, ...(model ? { finalSnapshots: finalSnapshotsByService(model.services, info.finalSnapshots) } : {}) };
   }
 
   /** The StageModel the stack records and its serial (`Engine.read`). */

@@ -13,7 +13,8 @@ import type { Network } from './network.js';
  * `iam:PassRole` of its task and execution roles to ECS — and one `aws.scheduler.Schedule` per
  * schedule that starts the app's task definition (Fargate, private subnets, the app's security
  * groups) with the schedule's command as a container override. Time zone from the schedule
- * (default UTC). Expressions EventBridge cannot express are refused by `validate.ts` first.
+ * (default UTC). Each run's ECS task group is `schedule:NAME`. Expressions EventBridge cannot
+ * express are refused by `validate.ts` first.
  */
 export function buildSchedules(ctx: ProgramContext, network: Network, cluster: Cluster, apps: BuiltApp[]): void {
   for (const app of apps) {
@@ -64,6 +65,8 @@ export function buildSchedules(ctx: ProgramContext, network: Network, cluster: C
               taskDefinitionArn: app.taskDefinition.arn,
               launchType: 'FARGATE',
               taskCount: 1,
+              // The ECS task group names the schedule: `setopsd task list` finds its runs by it.
+              group: `schedule:${name}`,
               networkConfiguration: { subnets: network.privateSubnetIds, securityGroups: [app.securityGroup.id, cluster.memberSecurityGroup.id], assignPublicIp: false },
             },
             input: JSON.stringify({ containerOverrides: [{ name: app.name, command }] }),

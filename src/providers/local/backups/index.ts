@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { EngineError, SetopsError } from '../../../errors.js';
 import { stageKey, type ServiceModel, type ServiceType, type StageRef } from '../../../model/stage-model.js';
 import type { LocalDeps } from '../local-deps.js';
+import type { ServiceBackups } from '../../backups.js';
 import { localPaths } from '../paths.js';
 import { directoryBackup } from './directory.js';
 import type { BackupMethod, ServiceBackupContext } from './method.js';
@@ -95,4 +96,13 @@ export function listLocalBackups(stateDir: string, ref: StageRef, service: strin
 /** Removes backups past the service's retention (the newest completed one always stays). */
 export function pruneLocalBackups(stateDir: string, ref: StageRef, service: string, retentionDays: number, now: number): Promise<string[]> {
   return new BackupStore(stateDir, ref).prune(service, retentionDays, now);
+}
+
+/** The local backups of one service behind the provider-neutral `ServiceBackups` (restore stays `restoreLocalBackup`: it replaces data). */
+export function localServiceBackups(t: Omit<LocalBackupTarget, 'signal'>): ServiceBackups {
+  return {
+    create: (trigger, signal) => createLocalBackup({ ...t, signal }, trigger),
+    list: () => listLocalBackups(t.stateDir, t.ref, t.service),
+    prune: (retentionDays, now) => pruneLocalBackups(t.stateDir, t.ref, t.service, retentionDays, now),
+  };
 }

@@ -43,6 +43,14 @@ t.test('logs: the last lines of the app log group, read with the AWS CLI', async
   });
 });
 
+t.test('logs --since asks the AWS CLI for the lines from that time on', async (t) => {
+  const { stateDir, awsDir } = await deployed(t);
+  const deps = testDeps({ env: { PATH: `${awsBin}:${process.env.PATH}`, FAKE_AWS_DIR: awsDir }, cwd: stateDir });
+  const engine = createPulumiEngine({ stateDir, deps, organization: model.organization });
+  await engine.logs!(ref, 'web', { lines: Infinity, since: Date.parse('2026-12-02T10:00:00Z'), follow: false, signal: new AbortController().signal, write: () => {} });
+  t.equal(readFileSync(join(awsDir, 'calls'), 'utf8'), 'logs tail /setops/acme/shop/production/web --format short --since 2026-12-02T10:00:00.000Z --region eu-central-1\n');
+});
+
 t.test('logs --follow streams until the signal aborts', async (t) => {
   const { stateDir, awsDir } = await deployed(t);
   const deps = testDeps({ env: { PATH: `${awsBin}:${process.env.PATH}`, FAKE_AWS_DIR: awsDir }, cwd: stateDir });

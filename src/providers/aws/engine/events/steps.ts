@@ -56,15 +56,57 @@ export function isDefaultProvider(type: string, urn: string): boolean {
 
 /**
  * The op a finished (or, in a preview, planned) step adds to Pulumi's resource counts
- * (`summaryEvent.resourceChanges`); null for steps Pulumi does not count: default providers, the
- * parts of a replacement other than its `replace` step, a refresh that found nothing.
+ * (`summaryEvent.resourceChanges`); null for steps Pulumi does not count. Pulumi's rule
+ * (`pkg/engine/update.go`, `OnResourceStepPost` of both the update and the preview actions:
+ * count when `record && !isInternalStep(step)`):
+ * - internal steps are never counted: default providers, `remove-pending-replace`,
+ *   `extend-parameterize`;
+ * - `record` is the step's `Logical()` (the event's `logical`): the parts of a replacement other
+ *   than its `replace` step (`create-replacement`, `delete-replaced`, `read-replacement`,
+ *   `import-replacement`, `discard-replaced`) and a refresh within an update are not logical;
+ * - a `read` is counted only when it changed the outputs it had (`shouldRecordReadStep`);
+ * - in a `refresh` the op counted is the refresh's result (`ResultOp`, the op of its outputs
+ *   event: `same`, `update`, `delete`); a refresh inside an update reports `refresh` there,
+ *   which is not counted.
  */
 export function countedOp(meta: StepMetadata, refreshed: boolean): string | null {
   if (isDefaultProvider(meta.type, meta.urn)) return null;
-  if (meta.op === 'create-replacement' || meta.op === 'delete-replaced' || meta.op === 'import-replacement') return null;
+  if (NOT_LOGICAL.has(meta.op) || INTERNAL.has(meta.op)) return null;
   if (meta.op === 'refresh') return null;
-  if (refreshed && meta.op !== 'update' && meta.op !== 'delete') return null;
+  if (refreshed) return meta.op;
+  if (meta.logical === false) return null;
+  if (meta.op === 'read') return readChanged(meta) ? 'read' : null;
   return meta.op;
+}
+
+const NOT_LOGICAL = new Set(['create-replacement', 'delete-replaced', 'read-replacement', 'import-replacement', 'discard-replaced']);
+const INTERNAL = new Set(['remove-pending-replace', 'extend-parameterize']);
+
+/** Pulumi's `shouldRecordReadStep`: a read with old and new outputs that differ. */
+function readChanged(meta: StepMetadata): boolean {
+  const before = meta.old?.outputs;
+  const after = meta.new?.outputs;
+  return before != null && after != null && !sameValue(before, after);
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a as object).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+  const kb = Object.keys(b as object).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+  return ka.length === kb.length && ka.every((k) => sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+/**
+ * Whether a step of an update reports no `resOutputsEvent` when it finishes: Pulumi sends one
+ * only for custom resources, deletes, refreshes and views (`OnResourceStepPost`), so a component
+ * resource's create, update or same is done without one — it counts when it starts (and stops
+ * counting when it fails).
+ */
+export function finishesSilently(meta: StepMetadata): boolean {
+  const res = meta.new ?? meta.old;
+  if (!res || res.custom === true || (res as { viewOf?: string }).viewOf) return false;
+  return meta.op !== 'delete' && meta.op !== 'refresh' && meta.op !== 'delete-replaced' && meta.op !== 'discard' && meta.op !== 'discard-replaced';
 }
 
 /** The stack name inside a URN (`urn:pulumi:<stack>::<project>::…`). */

@@ -13,7 +13,7 @@ import { ChangeLog } from './changes.js';
 import { DiagnosticLog } from './diagnostics.js';
 import { ProgressLog } from './progress.js';
 import { StepTracker } from './step-tracker.js';
-import { countedOp, isDefaultProvider, planOp, STACK_TYPE, STEP_EVENT_KINDS, stepOf } from './steps.js';
+import { countedOp, finishesSilently, isDefaultProvider, planOp, STACK_TYPE, STEP_EVENT_KINDS, stepOf } from './steps.js';
 
 /** Events ordered by `sequence`; equal (or missing) sequence numbers keep their arrival order. */
 export function orderEvents(events: readonly EngineEventLike[]): EngineEventLike[] {
@@ -63,6 +63,12 @@ export class Translator {
   private summary: RunSummary | undefined;
   /** Resource counts by step op, counted the way Pulumi counts `resourceChanges`. */
   private readonly counts = new Map<string, number>();
+  /** Component steps of an update counted when they started (they send no outputs event), by URN and op. */
+  private readonly silent = new Map<string, string>();
+  /** Planned steps counted, by URN (a preview error for the URN takes it back). */
+  private readonly plannedCounted = new Map<string, string>();
+  /** URN and op of the steps of an update whose outputs event was seen. */
+  private readonly finished = new Set<string>();
   /** URN and op of the planned steps counted. */
   private readonly planned = new Set<string>();
 
@@ -76,23 +82,69 @@ export class Translator {
     if (STEP_EVENT_KINDS.some((kind) => (event[kind] as { planning?: boolean } | undefined)?.planning)) this.preview = true;
     const pre = stepOf(event, 'resourcePreEvent');
     if (pre) {
-      // A preview counts planned steps; an update, finished ones.
-      // (the display may repeat a planned step's events: counted once per resource and op).
-      if ((event.resourcePreEvent as { planning?: boolean }).planning && !this.planned.has(`${pre.urn}\u0000${pre.op}`)) {
-        this.planned.add(`${pre.urn}\u0000${pre.op}`);
-        this.count(countedOp(pre, false));
+      const key = `${pre.urn}\u0000${pre.op}`;
+      if ((event.resourcePreEvent as { planning?: boolean }).planning) {
+        // A preview counts planned steps (the display may repeat a planned step's events:
+        // counted once per resource and op); a planned step that fails is taken back below. A
+        // planned read or refresh is judged by its outputs event (what it read or found).
+        if (!this.planned.has(key) && pre.op !== 'read' && pre.op !== 'refresh') {
+          this.planned.add(key);
+          const op = countedOp(pre, false);
+          if (op !== null) this.plannedCounted.set(pre.urn, op);
+          this.count(op);
+        }
+      } else if (finishesSilently(pre) && !this.finished.has(key)) {
+        // A component's step sends no outputs event when it finishes: counted now, uncounted if
+        // it fails, not again when the component registers its outputs.
+        const op = countedOp(pre, false);
+        if (op !== null) this.silent.set(key, op);
+        this.count(op);
       }
       this.stepStarted(pre);
     }
     const out = stepOf(event, 'resOutputsEvent');
     if (out) {
-      if (!(event.resOutputsEvent as { planning?: boolean }).planning) this.count(countedOp(out, this.steps.lastStarted(out.urn) === 'refresh'));
+      const planning = (event.resOutputsEvent as { planning?: boolean }).planning === true;
+      const key = `${out.urn}\u0000${out.op}`;
+      // After a refresh step, the outputs event names its result (same, update, delete) in a
+      // `pulumi refresh`, and `refresh` itself (not counted) in an update that refreshes first.
+      const afterRefresh = this.steps.lastStarted(out.urn) === 'refresh';
+      if (!planning) {
+        // An update counts finished steps, once per resource and op (a component may register
+        // outputs after its step; a custom resource's outputs may be reported again).
+        // Each refresh counts (a refresh may delete several state entries under one URN).
+        if (afterRefresh) this.count(countedOp(out, true));
+        else if (!this.silent.has(key) && !this.finished.has(key)) this.count(countedOp(out, false));
+        this.finished.add(key);
+      } else if (afterRefresh) {
+        // A planned refresh: what it would find. Each refresh pass counts.
+        this.count(countedOp(out, true));
+      } else if (out.op === 'read' && !this.planned.has(`${key}\u0000outputs`)) {
+        this.planned.add(`${key}\u0000outputs`);
+        this.count(countedOp(out, false));
+      }
       this.stepOutputs(out);
     }
     const fail = stepOf(event, 'resOpFailedEvent');
-    if (fail) this.steps.failedStep(fail);
+    if (fail) {
+      this.steps.failedStep(fail);
+      const key = `${fail.urn}\u0000${fail.op}`;
+      const silent = this.silent.get(key);
+      if (silent !== undefined) {
+        this.silent.delete(key);
+        this.count(silent, -1);
+      }
+    }
     const diag = event.diagnosticEvent as DiagnosticEventBody | undefined;
-    if (diag) this.notes.diagnostic(diag);
+    if (diag) {
+      this.notes.diagnostic(diag);
+      // A planned step that fails (a protected delete, a provider error) is not counted by Pulumi.
+      const planned = diag.severity === 'error' && diag.urn ? this.plannedCounted.get(diag.urn) : undefined;
+      if (planned !== undefined) {
+        this.plannedCounted.delete(diag.urn!);
+        this.count(planned, -1);
+      }
+    }
     const pol = event.policyEvent as PolicyEventBody | undefined;
     if (pol) this.notes.policyFinding(pol);
     const sum = event.summaryEvent as SummaryEventBody | undefined;
@@ -165,9 +217,12 @@ export class Translator {
     if (sum.isPreview) this.preview = true;
   }
 
-  /** Adds one to the count of `op` (null: not counted). */
-  private count(op: string | null): void {
-    if (op !== null) this.counts.set(op, (this.counts.get(op) ?? 0) + 1);
+  /** Adds one (or `by`) to the count of `op` (null: not counted). */
+  private count(op: string | null, by = 1): void {
+    if (op === null) return;
+    const n = (this.counts.get(op) ?? 0) + by;
+    if (n === 0) this.counts.delete(op);
+    else this.counts.set(op, n);
   }
 
   /** Pulumi's word on the run: the operation's result, else the summary event's. */

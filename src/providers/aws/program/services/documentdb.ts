@@ -56,6 +56,6 @@ export function buildDocumentdb(ctx: ProgramContext, network: Network, name: str
     model,
     securityGroup: sg,
     connection: { type: 'documentdb', host: cluster.endpoint, port: 27017, username: DOCUMENTDB_USER, passwordSecretArn },
-    outputs: { type: 'documentdb', host: cluster.endpoint, port: 27017, username: DOCUMENTDB_USER, instances: scale, credentialsSecretArn: passwordSecretArn },
+    outputs: { type: 'documentdb', host: cluster.endpoint, port: 27017, username: DOCUMENTDB_USER, instances: scale, credentialsSecretArn: passwordSecretArn, clusterIdentifier: cluster.id },
   };
 }

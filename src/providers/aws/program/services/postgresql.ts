@@ -89,7 +89,7 @@ export function buildPostgresql(ctx: ProgramContext, network: Network, name: str
     model,
     securityGroup: sg,
     connection: { type: 'postgresql', host: instance.address, port: 5432, database, username: POSTGRES_USER, passwordSecretArn },
-    outputs: { type: 'postgresql', host: instance.address, port: 5432, database, username: POSTGRES_USER, credentialsSecretArn: passwordSecretArn },
+    outputs: { type: 'postgresql', host: instance.address, port: 5432, database, username: POSTGRES_USER, credentialsSecretArn: passwordSecretArn, dbInstanceIdentifier: instance.identifier },
     dbInstanceIdentifier: instance.identifier,
   };
 }

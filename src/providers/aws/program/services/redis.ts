@@ -71,7 +71,7 @@ export function buildRedis(ctx: ProgramContext, network: Network, name: string, 
     model,
     securityGroup: sg,
     connection: { type: 'redis', host: group.primaryEndpointAddress, port: 6379, passwordSecretArn: secret.arn },
-    outputs: { type: 'redis', host: group.primaryEndpointAddress, port: 6379, credentialsSecretArn: secret.arn },
+    outputs: { type: 'redis', host: group.primaryEndpointAddress, port: 6379, credentialsSecretArn: secret.arn, replicationGroupId: group.id },
     // Tasks read REDIS_PASSWORD from the secret at start: its value must exist by then.
     ready: [secretValue],
   };
