@@ -106,6 +106,11 @@ export const ERROR_CODES = {
   E_TASK_FAILED: { retryable: false, meaning: 'a one-off task could not be started or ended non-zero' },
   E_GIT_FORCE_PUSHED: { retryable: false, meaning: 'the tracked branch was force-pushed; `setopsd sync` accepts the new head' },
 
+  // Pull-request comments (`setopsd comment`, `daemon --comment-prs`)
+  E_REVIEW_CONFIG: { retryable: false, meaning: 'a pull-request comment cannot be posted: no token, repository or pull request given' },
+  E_REVIEW_AUTH: { retryable: false, meaning: 'the GitHub/GitLab API refused the token (HTTP 401/403) or does not know the pull request (404)' },
+  E_REVIEW_API: { retryable: true, meaning: 'the GitHub/GitLab API failed on the way (network, HTTP 5xx/429)' },
+
   // Daemon API: what its HTTP layer answers before an operation runs
   E_NOT_FOUND: { retryable: false, meaning: 'no such API path, stage or deployment (HTTP 404)' },
   E_METHOD_NOT_ALLOWED: { retryable: false, meaning: 'the API path does not take that method (HTTP 405)' },

@@ -1,8 +1,9 @@
 import { Previews, type PreviewSettings } from './previews.js';
+import { PrComments } from './pr-comments.js';
 import type { PullRequestEvent } from './webhooks.js';
 import type { Deps } from '../deps.js';
 import type { StageState } from '../state/status-record.js';
-import { SetopsError } from '../errors.js';
+import { SetopsError, UsageError } from '../errors.js';
 import type { EngineFactory } from '../operations/plan-stages.js';
 import { Journal } from '../state/journal.js';
 import { Notifier } from '../providers/notify/notifier.js';
@@ -44,6 +45,8 @@ export interface DaemonOptions {
   engineFactory?: EngineFactory;
   /** `--preview-stages FROM=STAGE [--preview-branches GLOB]`: a `pr-<number>` stage per open pull request. */
   previews?: PreviewSettings;
+  /** `--comment-prs`: pull_request webhooks plan the pull request and post its sticky comment (tokens from `deps.env`). */
+  commentPrs?: boolean;
 }
 
 /** A running daemon: its view (for the HTTP side and tests) and a promise that settles when it has stopped. */
@@ -64,6 +67,8 @@ export interface RunningDaemon {
 export async function startDaemon(deps: Deps, opts: DaemonOptions, signal: AbortSignal): Promise<RunningDaemon> {
   // Refused before the state directory is claimed: a source without branches cannot have previews.
   const previews = opts.previews ? new Previews(opts.stateDir, opts.source, opts.previews, deps) : undefined;
+  if (opts.commentPrs && !opts.source.readBranch) throw new UsageError(`--comment-prs needs a git repository source with branches; ${opts.source.description} has none`);
+  if (opts.commentPrs && !opts.webhookSecret) throw new UsageError('--comment-prs acts on pull_request webhooks: set SETOPSD_WEBHOOK_SECRET and point the webhook at POST /hooks/github or /hooks/gitlab');
   const claim = await claimStateDir(opts.stateDir, deps);
   await previews?.load();
   const listeners = new Set<(event: DaemonEvent) => void>();
@@ -132,6 +137,22 @@ export async function startDaemon(deps: Deps, opts: DaemonOptions, signal: Abort
     return reading;
   };
   const inFlight = (): Promise<void> => reading ?? Promise.resolve();
+  const prComments = opts.commentPrs
+    ? new PrComments(deps, { stateDir: opts.stateDir, source: opts.source, ...(opts.secretsFile ? { secretsFile: opts.secretsFile } : {}), ...(opts.engineFactory ? { engineFactory: opts.engineFactory } : {}) }, work.signal)
+    : undefined;
+  const pullRequest =
+    previews || prComments
+      ? async (event: PullRequestEvent): Promise<Record<string, unknown>> => {
+          const out: Record<string, unknown> = {};
+          if (previews) {
+            await previews.pullRequest(event);
+            void readNow();
+            out.preview = `pr-${event.number}`;
+          }
+          if (prComments) out.comment = prComments.pullRequest(event) ? 'planning' : `left alone: ${event.open ? `action ${event.action} does not change the plan` : 'the pull request is closed'}`;
+          return out;
+        }
+      : undefined;
   const soon = (why: string) => {
     if (work.signal.aborted) return;
     deps.log.debug({ why }, 'source changed');
@@ -170,7 +191,7 @@ export async function startDaemon(deps: Deps, opts: DaemonOptions, signal: Abort
             secret: opts.webhookSecret,
             branch: opts.source.branch ?? null,
             delivered: (provider: string, result: string) => opts.metrics?.webhookDelivery?.(provider, result),
-            ...(previews ? { pullRequest: (event: PullRequestEvent) => previews.pullRequest(event) } : {}),
+            ...(pullRequest ? { pullRequest } : {}),
           },
         }
       : {}),
@@ -222,6 +243,7 @@ export async function startDaemon(deps: Deps, opts: DaemonOptions, signal: Abort
     clearTimeout(timer);
     await stopWatching();
     await inFlight(); // the read in flight, if any, ends: the work signal is aborted
+    await prComments?.idle();
     backups.stop();
     await queue.shutdown({ graceMs: opts.shutdownTimeoutMs });
     await notifier.drain(opts.shutdownTimeoutMs);

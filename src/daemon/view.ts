@@ -32,8 +32,11 @@ export interface DaemonView {
     secret: string;
     branch: string | null;
     delivered?(provider: string, result: string): void;
-    /** Set with `--preview-stages`: a pull request opened, updated or closed (remembered before it resolves). */
-    pullRequest?(event: PullRequestEvent): Promise<void>;
+    /**
+     * Set with `--preview-stages` or `--comment-prs`: a pull request opened, updated or closed
+     * (remembered before it resolves); resolves to what the webhook answer reports.
+     */
+    pullRequest?(event: PullRequestEvent): Promise<Record<string, unknown>>;
   };
   /** Checks every stage for drift now (and heals it with `--self-heal`). */
   checkDrift?(): Promise<void>;

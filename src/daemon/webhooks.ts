@@ -72,6 +72,11 @@ export interface PullRequestEvent {
   base?: string;
   action: string;
   open: boolean;
+  /** The head and base commits the event names (GitHub `head.sha`/`base.sha`, GitLab `last_commit.id`). */
+  headSha?: string;
+  baseSha?: string;
+  /** `owner/repo` (GitHub `repository.full_name`) or the GitLab project path, for the comment. */
+  repository?: string;
 }
 
 /** GitHub's ping, sent when a webhook is created. */
@@ -227,7 +232,21 @@ function parseGithub(headers: WebhookHeaders, body: Buffer): WebhookEvent {
       throw new WebhookRejection(400, E_WEBHOOK_MALFORMED, 'webhook GitHub pull_request has no number, action or head.ref; the request is refused');
     }
     const open = json.action !== 'closed' && pr.state !== 'closed';
-    return { kind: 'pull-request', ...base, number, branch: head.ref, ...(typeof baseRef === 'string' ? { base: baseRef } : {}), action: json.action, open };
+    const headSha = head.sha;
+    const baseSha = object(pr.base).sha;
+    const repoName = object(json.repository).full_name;
+    return {
+      kind: 'pull-request',
+      ...base,
+      number,
+      branch: head.ref,
+      ...(typeof baseRef === 'string' ? { base: baseRef } : {}),
+      action: json.action,
+      open,
+      ...(typeof headSha === 'string' && SHA.test(headSha) ? { headSha } : {}),
+      ...(typeof baseSha === 'string' && SHA.test(baseSha) ? { baseSha } : {}),
+      ...(typeof repoName === 'string' ? { repository: repoName } : {}),
+    };
   }
   const repo = object(json.repository);
   return {
@@ -257,7 +276,19 @@ function parseGitlab(headers: WebhookHeaders, body: Buffer): WebhookEvent {
     }
     const action = typeof attrs.action === 'string' ? attrs.action : String(attrs.state ?? 'update');
     const open = attrs.state === 'opened' && action !== 'close' && action !== 'merge';
-    return { kind: 'pull-request', ...base, number, branch: attrs.source_branch, ...(typeof attrs.target_branch === 'string' ? { base: attrs.target_branch } : {}), action, open };
+    const headSha = object(attrs.last_commit).id;
+    const projectPath = object(json.project).path_with_namespace;
+    return {
+      kind: 'pull-request',
+      ...base,
+      number,
+      branch: attrs.source_branch,
+      ...(typeof attrs.target_branch === 'string' ? { base: attrs.target_branch } : {}),
+      action,
+      open,
+      ...(typeof headSha === 'string' && SHA.test(headSha) ? { headSha } : {}),
+      ...(typeof projectPath === 'string' ? { repository: projectPath } : {}),
+    };
   }
   if (!GITLAB_PUSH_EVENTS.has(event) && event !== 'System Hook') {
     return { kind: 'ignored', ...base, event, reason: `GitLab event "${event}" is not acted on (only Push Hook and Tag Push Hook)` };

@@ -1,9 +1,9 @@
-import type { AppModel, DomainModel, LinkModel, ScheduleModel, StageRef } from '../model/stage-model.js';
+import { isSecretRef, type AppModel, type DomainModel, type LinkModel, type ScheduleModel, type StageRef } from '../model/stage-model.js';
 import type { Change } from '../model/changeset.js';
 import { makeChange } from './change.js';
 import { diffKeyed, leafDiff, pairKeys } from './diff-values.js';
 import { maskEnvValue } from './mask.js';
-import { andThen, commandWords, noSetopsEquivalent, setops } from './setops-command.js';
+import { andThen, commandWords, noSetopsEquivalent, setops, setopsSecretEnv } from './setops-command.js';
 
 /** App fields that are separate subjects or keyed maps, diffed on their own. */
 const SEPARATE = new Set(['env', 'links', 'domains', 'schedules']);
@@ -63,7 +63,9 @@ function diffApp(ref: StageRef, name: string, desired: AppModel, actual: AppMode
       const before = maskEnvValue(actual.env[key]);
       const after = maskEnvValue(desired.env[key]);
       if (before === after) continue;
-      const command = after === undefined ? setops(ref, { app: name }, ['env:unset', key]) : setops(ref, { app: name }, ['env:set', `${key}=${after}`]);
+      const value = desired.env[key];
+      const command =
+        after === undefined ? setops(ref, { app: name }, ['env:unset', key]) : isSecretRef(value) ? setopsSecretEnv(ref, name, key, value.secret) : setops(ref, { app: name }, ['env:set', `${key}=${after}`]);
       out.push(makeChange({ op: 'update', subject, path: `env.${key}`, before, after, command }));
     }
   }

@@ -2,7 +2,7 @@ import type { ActualState } from '../model/actual-state.js';
 import type { Change } from '../model/changeset.js';
 import { compareCodeUnits } from '../model/canonical.js';
 import { isSecretRef, refOf, type StageModel } from '../model/stage-model.js';
-import { setops } from './setops-command.js';
+import { setopsSecretEnv } from './setops-command.js';
 
 /**
  * Env entries whose `{secret: NAME}` reference is unchanged but whose value changed: the digest
@@ -25,7 +25,7 @@ export function secretValueChanges(desired: StageModel | null, actual: ActualSta
       const then = recorded[value.secret];
       if (now === undefined || then === undefined || now === then) continue;
       const shown = `(secret ${value.secret})`;
-      out.push({ op: 'update', subject: `app/${app}`, path: `env.${key}`, before: shown, after: shown, dataLoss: false, reason: 'value changed', command: setops(ref, { app }, ['env:set', `${key}=${shown}`]) });
+      out.push({ op: 'update', subject: `app/${app}`, path: `env.${key}`, before: shown, after: shown, dataLoss: false, reason: 'value changed', command: setopsSecretEnv(ref, app, key, value.secret) });
     }
   }
   return out;

@@ -1,5 +1,5 @@
 import type { ServiceModel, StageRef } from '../model/stage-model.js';
-import { STATEFUL_SERVICE_TYPES } from '../model/stage-model.js';
+import { STATEFUL_SERVICE_TYPES, stageKey } from '../model/stage-model.js';
 import { PlanError } from '../errors.js';
 import type { Change } from '../model/changeset.js';
 import { makeChange } from './change.js';
@@ -65,7 +65,7 @@ function diffService(ref: StageRef, name: string, desired: ServiceModel, actual:
   const to = majorVersion(desired.version);
   if (from !== undefined && to !== undefined && to < from) {
     throw new PlanError(
-      `service/${name} in ${ref.project}/${ref.stage}: version ${actual.version} → ${desired.version} is a major-version downgrade, which cannot be done in place; keep version ${actual.version}, or add a new service with version ${desired.version} and migrate the data`,
+      `service/${name} in ${stageKey(ref)}: version ${actual.version} → ${desired.version} is a major-version downgrade, which cannot be done in place; keep version ${actual.version}, or add a new service with version ${desired.version} and migrate the data`,
       { code: 'E_VERSION_DOWNGRADE', data: { stage: ref, service: name, before: actual.version, after: desired.version } },
     );
   }

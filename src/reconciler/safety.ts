@@ -32,7 +32,8 @@ export function checkPlanSafety(
   opts: { allowDataLoss: boolean },
 ): SafetyProblem[] {
   const ref = changeset.ref;
-  const where = `${ref.project}/${ref.stage}`;
+  // The full key: two organizations may have the same project and stage names.
+  const where = stageKey(ref);
   const stageProtected = actual?.stage.protected === true || desired?.stage.protected === true;
   const problems: SafetyProblem[] = [];
   for (const change of changeset.changes) {

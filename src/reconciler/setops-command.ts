@@ -34,6 +34,15 @@ export function setopsProject(ref: StageRef, words: readonly string[]): string {
   return ['setops', '--project', ref.project, ...words].map(shellQuote).join(' ');
 }
 
+/**
+ * `env:set --secret KEY` for an env value that is a secret reference: SetOps asks for a secret's
+ * value instead of taking it on the command line, and the placeholder `(secret NAME)` must never be
+ * pasted as a value. The trailing comment names the secret to enter.
+ */
+export function setopsSecretEnv(ref: StageRef, app: string, key: string, secret: string): string {
+  return `${setops(ref, { app }, ['env:set', '--secret', key])}  # value: secret ${secret.replace(/[\r\n]/g, ' ')}`;
+}
+
 /** Setting without a SetOps equivalent (setopsd-only fields such as a stage's `after`). */
 export function noSetopsEquivalent(what: string): string {
   return `# no SetOps equivalent: setopsd ${what}`;

@@ -24,8 +24,8 @@ t.test('diff shows desired-to-desired changes between two commits without any st
     r.stdout,
     [
       'Warnings:',
-      '  refused: service/cache in shop/production: deleting it destroys its data and the stage is protected; set protected: false on the stage and apply that first',
-      '  data loss: service/cache in shop/staging: deleting it destroys its data; apply needs --allow-data-loss',
+      '  refused: service/cache in acme/shop/production: deleting it destroys its data and the stage is protected; set protected: false on the stage and apply that first',
+      '  data loss: service/cache in acme/shop/staging: deleting it destroys its data; apply needs --allow-data-loss',
       '',
       `acme/shop/production (${base.slice(0, 12)} → main ${head.slice(0, 12)})`,
       '  - link/web/cache',

@@ -20,7 +20,7 @@ t.test('text: warnings first, replace marker, resources and notes, colour codes 
     text,
     [
       'Warnings:',
-      '  data loss: service/db in shop/staging: deleting it destroys its data; apply needs --allow-data-loss',
+      '  data loss: service/db in acme/shop/staging: deleting it destroys its data; apply needs --allow-data-loss',
       '',
       'acme/shop/staging (pulumi engine, state serial 7)',
       '  -/+ app/web protocol: "http" → "tcp" (protocol cannot change in place)',
@@ -57,7 +57,7 @@ t.test('markdown: a tiny limit keeps the total and says what was cut', async (t)
   const plans = Array.from({ length: 50 }, (_, i) => planStage(stage({ name: `st-${String(i).padStart(3, '0')}`, apps: { web: app() } }), { model: null, serial: null }, 'local'));
   const md = renderMarkdown(plans, { source: {}, limit: 2000 });
   t.ok(md.length <= 2000, `length ${md.length}`);
-  t.match(md, '| **Total** | | 100 | 0 | 0 | 0 | 0 |');
+  t.match(md, '| **Total** | | | 100 | 0 | 0 | 0 | 0 |');
   t.match(md, /\*\*50 of 50 stage details were cut\*\*/);
   t.match(md, /table rows were cut; the Total row counts every stage/);
 });

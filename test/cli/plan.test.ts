@@ -132,7 +132,7 @@ t.test('markdown stays under 65,000 characters for a huge plan', async (t) => {
   const md = await runCli(['plan', '--detailed-exitcode', dir, '--state-dir', stateDir, '--format', 'markdown']);
   t.equal(md.code, 2);
   t.ok(md.stdout.length <= 65_000, `markdown is ${md.stdout.length} characters`);
-  t.match(md.stdout, /\| \*\*Total\*\* \| \| 0 \| 1920 \| 0 \| 0 \| 0 \|/, 'the summary table is kept');
+  t.match(md.stdout, /\| \*\*Total\*\* \| \| \| 0 \| 1920 \| 0 \| 0 \| 0 \|/, 'the summary table is kept');
   t.match(md.stdout, /stage details were cut\*\* to keep this comment under 65,000 characters/);
 });
 

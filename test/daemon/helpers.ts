@@ -14,6 +14,7 @@ import { tempDir } from '../helpers/temp.js';
 import { testDeps } from '../helpers/deps.js';
 import { fakeEngine } from '../operations/apply-fakes.js';
 import { realClock, realSleep } from '../../src/sleep.js';
+import type { Deps } from '../../src/deps.js';
 
 /** The manifests of project acme/shop: staging, production after staging (manual unless told), app web. */
 export function manifests(opts: { greeting: string; scale?: number; productionApproval?: 'auto' | 'manual'; broken?: boolean }): Record<string, string> {
@@ -62,12 +63,12 @@ export interface DaemonUnderTest {
 export async function daemonFor(
   t: { teardown(fn: () => unknown): void },
   files: Record<string, string>,
-  opts: { engine?: ReturnType<typeof fakeEngine>; daemon?: Partial<DaemonOptions> } = {},
+  opts: { engine?: ReturnType<typeof fakeEngine>; daemon?: Partial<DaemonOptions>; env?: Record<string, string>; log?: Deps['log'] } = {},
 ): Promise<DaemonUnderTest> {
   const repo = gitRepo(t, files);
   const stateDir = tempDir(t, 'setopsd-daemon-');
   const engine = opts.engine ?? fakeEngine();
-  const deps = testDeps({ clock: realClock, sleep: realSleep });
+  const deps = testDeps({ clock: realClock, sleep: realSleep, ...(opts.env ? { env: opts.env } : {}), ...(opts.log ? { log: opts.log } : {}) });
   const ac = new AbortController();
   const metrics = createMetrics({ defaultMetrics: false });
   const daemon = await startDaemon(

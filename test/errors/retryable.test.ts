@@ -25,6 +25,7 @@ const RETRYABLE: readonly ErrorCode[] = [
   'E_AWS_PREDEPLOY_NOT_STARTED',
   'E_AWS_LOGS',
   'E_GIT_FETCH',
+  'E_REVIEW_API',
   'E_UNAVAILABLE', // the daemon is starting or shutting down, or has all its event streams open
   'E_FILE_SYSTEM', // a full disk or a read-only mount can be fixed by an operator without a new commit
   'E_BACKUP_FAILED', // a server error or a full disk may pass; the record says failed either way
@@ -47,6 +48,7 @@ const TERMINAL: readonly ErrorCode[] = [
   'E_WEBHOOK_TOO_LARGE', 'E_WEBHOOK_UNSIGNED', 'E_WEBHOOK_SIGNATURE', 'E_WEBHOOK_MALFORMED', 'E_WEBHOOK_SECRET',
   'E_GIT_AUTH', 'E_GIT_URL', 'E_GIT_NOT_A_REPOSITORY', 'E_GIT_CLONE_DIR', 'E_GIT_BRANCH_MISSING', 'E_GIT_FORCE_PUSHED',
   'E_NOT_FOUND', 'E_METHOD_NOT_ALLOWED', 'E_UNAUTHORIZED', 'E_BODY_TOO_LARGE',
+  'E_REVIEW_CONFIG', 'E_REVIEW_AUTH',
 ];
 
 t.test('every code is decided: retryable or terminal, exactly once', async (t) => {

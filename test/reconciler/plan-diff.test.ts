@@ -44,7 +44,7 @@ t.test('env: set, unset, secrets masked as (secret NAME)', async (t) => {
   const desired = stage({ apps: { web: app({ env: { NEW: 'hello world', API_KEY: { secret: 'api-key-v2' }, SAME: 'y' } }) } });
   const cs = plan(desired, actual);
   t.same(cs.changes.map((c) => [c.path, c.before, c.after, c.command]), [
-    ['env.API_KEY', '(secret api-key-v1)', '(secret api-key-v2)', "setops --project shop --stage staging --app web env:set 'API_KEY=(secret api-key-v2)'"],
+    ['env.API_KEY', '(secret api-key-v1)', '(secret api-key-v2)', "setops --project shop --stage staging --app web env:set --secret API_KEY  # value: secret api-key-v2"],
     ['env.NEW', undefined, 'hello world', "setops --project shop --stage staging --app web env:set 'NEW=hello world'"],
     ['env.OLD', 'x', undefined, 'setops --project shop --stage staging --app web env:unset OLD'],
   ]);
@@ -79,7 +79,7 @@ t.test('service major-version downgrade is refused; upgrade is an update', async
     caught = err;
   }
   t.ok(caught instanceof PlanError, 'throws a PlanError');
-  t.match(caught, { code: 'E_VERSION_DOWNGRADE', message: /^service\/database in shop\/staging: version 16 → 15 is a major-version downgrade/ });
+  t.match(caught, { code: 'E_VERSION_DOWNGRADE', message: /^service\/database in acme\/shop\/staging: version 16 → 15 is a major-version downgrade/ });
   const up = plan(stage({ services: { database: service('postgresql', { version: '17' }) } }), actual);
   t.same(compact(up), ['update service/database version']);
   t.equal(up.changes[0]!.command, 'setops --project shop --stage staging --service database option:set version 17');

@@ -15,7 +15,7 @@ t.test('deleting a stateful service needs --allow-data-loss', async (t) => {
   const cs = plan(desired, actual);
   const problems = checkPlanSafety(cs, desired, actual, { allowDataLoss: false });
   t.same(problems.map((p) => [p.code, p.subject, p.refused]), [['E_DATA_LOSS', 'service/db', false]]);
-  t.match(problems[0]!.message, /^service\/db in shop\/staging: deleting it destroys its data; apply needs --allow-data-loss$/);
+  t.match(problems[0]!.message, /^service\/db in acme\/shop\/staging: deleting it destroys its data; apply needs --allow-data-loss$/);
   t.same(checkPlanSafety(cs, desired, actual, { allowDataLoss: true }), []);
 });
 

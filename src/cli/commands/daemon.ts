@@ -60,6 +60,11 @@ const command: Command = {
     '                          branch is deleted. Needs a --repo source.',
     '  --preview-branches GLOB Also give branches matching GLOB (e.g. \'pr/*\') a preview; the number is the',
     '                          last digits of the branch name.',
+    '  --comment-prs           On pull_request webhooks (opened, synchronize, reopened; GitLab open, update,',
+    '                          reopen) plan the head against the base and post or update the pull request\'s',
+    '                          plan comment, as `setopsd comment` does; closed ones are left alone. Tokens from',
+    '                          the environment: GITHUB_TOKEN (GITHUB_API_URL), or GITLAB_TOKEN and CI_API_V4_URL.',
+    '                          Needs a --repo source and SETOPSD_WEBHOOK_SECRET.',
     STATE_DIR_HELP,
     '',
     'Exit codes: 0 stopped by SIGINT/SIGTERM, 1 could not start.',
@@ -79,6 +84,7 @@ const command: Command = {
     'self-heal': { type: 'boolean' },
     'preview-stages': { type: 'string' },
     'preview-branches': { type: 'string' },
+    'comment-prs': { type: 'boolean' },
   },
   async run(ctx) {
     const { deps, signal } = ctx;
@@ -135,6 +141,7 @@ const command: Command = {
         ...(typeof v.secrets === 'string' ? { secretsFile: resolve(deps.cwd, v.secrets) } : {}),
         ...(shard ? { shard } : {}),
         ...(previews ? { previews } : {}),
+        ...(v['comment-prs'] === true ? { commentPrs: true } : {}),
         metrics,
         listen: (view, token) => startHttpServer({ view, listen, token, log: deps.log, metrics: metrics.registry }),
         onEvent: (event) => {

@@ -8,6 +8,7 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
   validate: { summary: 'Check the manifests and print a summary', load: async () => (await import('./validate.js')).default },
   schema: { summary: 'Print the JSON Schema of a manifest kind', load: async () => (await import('./schema.js')).default },
   plan: { summary: 'Show the changeset of every stage', load: async () => (await import('./plan.js')).default },
+  comment: { summary: 'Post the plan as a pull-request comment and keep it up to date', load: async () => (await import('./comment.js')).default },
   diff: { summary: 'Show what changes between the desired state of two commits', load: async () => (await import('./diff.js')).default },
   apply: { summary: 'Apply the changesets stage by stage', load: async () => (await import('./apply.js')).default },
   status: { summary: 'Show the deployed stages, their apps and services', load: async () => (await import('./status.js')).default },

@@ -1,19 +1,15 @@
 import { resolve } from 'node:path';
 import type { Command, CommandContext } from '../command.js';
-import { UsageError } from '../../errors.js';
-import type { DesiredState, SourceFiles } from '../../manifests/api.js';
-import { loadDesired } from '../../manifests/load.js';
+import { UsageError, ValidationError } from '../../errors.js';
+import type { SourceFiles } from '../../manifests/api.js';
 import { configDirOf } from '../../manifests/api.js';
 import { secretsFor } from '../../providers/registry.js';
 import type { OrganizationModel } from '../../model/stage-model.js';
 import { commitsAhead } from '../../manifests/commits-ahead.js';
-import type { StagePlan } from '../../reconciler/stage-plan.js';
-import { planStages } from '../../operations/plan-stages.js';
+import { planReview } from '../../operations/plan-review.js';
 import { planFileOf } from '../../reconciler/plan-file.js';
 import { planKey, writePlanFile } from '../../operations/plan-files.js';
-import { attributeFiles, changedFiles, changedStageKeys } from '../../reconciler/plan-compare.js';
-import type { PlanSource } from '../../reconciler/plan-document.js';
-import { SOURCE_OPTIONS, desiredOf, readSourceFromArgs } from '../source-args.js';
+import { SOURCE_OPTIONS, displayPath, readSourceFromArgs } from '../source-args.js';
 import { stringList } from '../stage-select.js';
 import { STATE_DIR_HELP, STATE_DIR_OPTION, resolveStateDir } from '../state-dir.js';
 import { renderPlans, parseFormat } from '../../render/formats.js';
@@ -97,23 +93,25 @@ async function runPlan(ctx: CommandContext): Promise<number> {
   } else {
     source = await readSourceFromArgs(ctx);
   }
-  // Only the selected stages are resolved; --base compares whole states, so it resolves all.
-  const desired = desiredOf(source, ctx.deps.cwd, baseSource === undefined ? stringList(values.stage) : []);
   const stateDir = resolveStateDir(ctx, source);
   const secretsFile = str(values.secrets) === undefined ? {} : { secretsFile: resolve(ctx.deps.cwd, str(values.secrets)!) };
-  const secrets = (organization: OrganizationModel) => secretsFor(organization, { ...secretsFile, configRoot: configDirOf(source), env: ctx.deps.env });
-  let plans: StagePlan[] = await planStages({ desired, stateDir, deps: ctx.deps, signal: ctx.signal, stages: stringList(values.stage), refresh: values.refresh === true, secretsFor: secrets, commitsAhead: (commit) => commitsAhead(source.root, commit, source.commit ?? 'HEAD') });
-  const planSource: PlanSource = { ref: source.ref, commit: source.commit };
-
-  if (baseSource !== undefined) {
-    // An invalid base (e.g. a PR that fixes broken manifests) differs everywhere: show every stage.
-    const baseResult = loadDesired(baseSource);
-    const baseDesired: DesiredState = baseResult.ok ? baseResult.value : { stages: [], origins: {}, counts: desired.counts };
-    const keys = new Set(changedStageKeys(baseDesired, desired));
-    const files = changedFiles(baseSource, source);
-    plans = plans.filter((p) => keys.has(p.key)).map((p) => attributeFiles(p, files, baseDesired, desired));
-    planSource.base = { ref: base!, commit: baseSource.commit! };
-  }
+  // The pull-request plan is the one `setopsd comment` and the daemon post (src/operations/plan-review.ts).
+  const review = await planReview(
+    ctx.deps,
+    {
+      head: source,
+      ...(baseSource ? { base: baseSource } : {}),
+      stateDir,
+      stages: stringList(values.stage),
+      refresh: values.refresh === true,
+      secretsFor: (organization: OrganizationModel) => secretsFor(organization, { ...secretsFile, configRoot: configDirOf(source), env: ctx.deps.env }),
+      commitsAhead: (commit) => commitsAhead(source.root, commit, source.commit ?? 'HEAD'),
+      displayFile: (f) => displayPath(source, f, ctx.deps.cwd),
+    },
+    ctx.signal,
+  );
+  if (!review.ok) throw new ValidationError(review.issues);
+  const { plans, source: planSource } = review;
 
   const out = str(values.out);
   if (out !== undefined) {

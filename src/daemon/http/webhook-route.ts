@@ -51,12 +51,11 @@ async function handleWebhook(view: DaemonView, provider: WebhookProvider, ctx: R
     } else if (event.kind === 'pull-request') {
       if (!hook.pullRequest) {
         count('ignored');
-        reply = json(200, { ignored: 'pull request events need --preview-stages' });
+        reply = json(200, { ignored: 'pull request events need --preview-stages or --comment-prs' });
       } else {
         count('accepted');
-        await hook.pullRequest(event);
-        void view.sync().catch(() => undefined);
-        reply = json(202, { preview: `pr-${event.number}`, branch: event.branch, open: event.open });
+        const done = await hook.pullRequest(event);
+        reply = json(202, { ...done, branch: event.branch, open: event.open });
       }
     } else if (hook.branch !== null && event.ref !== `refs/heads/${hook.branch}`) {
       count('ignored');

@@ -24,6 +24,7 @@ export async function localRepoSource(opts: { repo: string; branch: string; dir?
     read: (signal): Promise<SourceFiles> => readGitTree({ repo: opts.repo, ref, dir: opts.dir, display, cache }, signal),
     branches: () => git.listBranches({ fs, gitdir }),
     readBranch: (branch, signal) => readGitTree({ repo: opts.repo, ref: `refs/heads/${branch}`, dir: opts.dir, display }, signal),
+    readCommit: (sha, signal) => readGitTree({ repo: opts.repo, ref: sha, dir: opts.dir, display }, signal),
     watch: async (changed) => {
       const watched = [join(gitdir, 'refs', 'heads'), join(gitdir, 'packed-refs'), join(gitdir, 'HEAD')];
       const watcher = chokidarWatch(watched, { ignoreInitial: true, depth: 10 });

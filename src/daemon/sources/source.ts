@@ -16,6 +16,8 @@ export interface ConfigSource {
   /** Git sources that can serve preview stages: the local branches, and the files of one of them. */
   branches?(): Promise<string[]>;
   readBranch?(branch: string, signal: AbortSignal): Promise<SourceFiles>;
+  /** Git sources that have the commit locally: the files of one commit (a pull request's head). */
+  readCommit?(sha: string, signal: AbortSignal): Promise<SourceFiles>;
   /** Calls `changed` whenever the source may have a new revision; resolves to a function that stops watching. */
   watch(changed: (why: string) => void): Promise<() => Promise<void>>;
 }
