@@ -61,6 +61,12 @@ t.test('invalid manifests: located errors like validate, exit 1, nothing planned
   t.match(r.stderr, /error: 1 problem in the manifests/);
   const validate = await runCli(['validate', dir]);
   t.equal(r.stderr, validate.stderr, 'the same errors as validate');
+  // A pull-request step that posts stdout as a comment gets the located errors, not nothing.
+  const md = await runCli(['plan', dir, '--state-dir', stateDir, '--format', 'markdown']);
+  t.equal(md.code, 1);
+  t.match(md.stdout, /The manifests are invalid: nothing was planned\.\*\* 1 problem:/);
+  t.match(md.stdout, /apps\.yaml:\d+:\d+: \/spec\/port: .*65535/);
+  t.equal(md.stderr, validate.stderr, 'stderr as without --format markdown');
 });
 
 t.test('errors: bad --format, unknown --stage, major downgrade', async (t) => {

@@ -13,6 +13,7 @@ import { SOURCE_OPTIONS, displayPath, readSourceFromArgs } from '../source-args.
 import { stringList } from '../stage-select.js';
 import { STATE_DIR_HELP, STATE_DIR_OPTION, resolveStateDir } from '../state-dir.js';
 import { renderPlans, parseFormat } from '../../render/formats.js';
+import { renderMarkdownIssues } from '../../render/markdown.js';
 
 const command: Command = {
   name: 'plan',
@@ -38,7 +39,8 @@ const command: Command = {
     '                       state differs from base, and name the files that caused each change.',
     '  --stage STAGE        ORG/PROJECT/STAGE, PROJECT/STAGE or STAGE; repeatable. Default: every stage.',
     '  --format FORMAT      text (default; colour on a terminal unless NO_COLOR is set), markdown',
-    '                       (pull-request comment, at most 65,000 characters) or json (formatVersion 1;',
+    '                       (pull-request comment, at most 65,000 characters; invalid manifests: their',
+    '                       located errors as markdown) or json (formatVersion 1;',
     '                       errors are JSON too, on stdout: { formatVersion, valid: false, error, issues }).',
     '  --out FILE           Also save the plan for `setopsd apply FILE`: the JSON plan, every stage\'s',
     '                       desired model and the state serial it was planned against.',
@@ -110,7 +112,11 @@ async function runPlan(ctx: CommandContext): Promise<number> {
     },
     ctx.signal,
   );
-  if (!review.ok) throw new ValidationError(review.issues);
+  if (!review.ok) {
+    // A pull-request step that posts stdout gets the located errors instead of nothing (json: main.ts).
+    if (format === 'markdown') ctx.deps.stdout.write(renderMarkdownIssues(review.issues, { source: review.source }) + '\n');
+    throw new ValidationError(review.issues);
+  }
   const { plans, source: planSource } = review;
 
   const out = str(values.out);
