@@ -11,7 +11,7 @@
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, readdirSync, symlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { killMentioning, repoRoot } from '../e2e/helpers.js';
 import { tempDir } from '../helpers/temp.js';
 import { waitFor } from '../helpers/wait.js';
@@ -62,7 +62,7 @@ t.test('npm pack builds dist/ and ships what runs, not the tests', async (t) => 
   t.equal(packed.code, 0, packed.stderr);
   const tarball = join(root, `setopsd-${pkg.version}.tgz`);
   const list = sh('tar', ['tzf', tarball], root).stdout.split('\n');
-  for (const f of ['package/bin/setopsd', 'package/dist/cli/run.js', 'package/dist/providers/local/supervisor-main.js', 'package/examples/setops.yaml', 'package/examples/app/package.json', 'package/src/schema/setops.schema.json']) {
+  for (const f of ['package/bin/setopsd', 'package/dist/cli/run.js', 'package/dist/providers/local/supervisor-main.js', 'package/examples/setops.yaml', 'package/examples/policies.yaml', 'package/examples/.setopsd.yaml', 'package/examples/ci/github-actions.yml', 'package/examples/app/package.json', 'package/src/schema/setops.schema.json']) {
     t.ok(list.includes(f), `ships ${f}`);
   }
   t.same(list.filter((f) => /^package\/(test|bench|\.ci)\//.test(f) || f.endsWith('.ts') || f.endsWith('.map')), [], 'no tests, benchmarks, sources or maps');
@@ -71,10 +71,11 @@ t.test('npm pack builds dist/ and ships what runs, not the tests', async (t) => 
   const installed = join(root, 'prefix/lib/node_modules/setopsd');
   mkdirSync(installed, { recursive: true });
   t.equal(sh('tar', ['xzf', tarball, '--strip-components=1', '-C', installed], root).code, 0);
-  mkdirSync(join(installed, 'node_modules/@aws-sdk'), { recursive: true });
-  mkdirSync(join(installed, 'node_modules/@pulumi'), { recursive: true });
-  mkdirSync(join(installed, 'node_modules/@types'), { recursive: true });
-  for (const dep of Object.keys(pkg.dependencies)) symlinkSync(join(repoRoot, 'node_modules', dep), join(installed, 'node_modules', dep));
+  for (const dep of Object.keys(pkg.dependencies)) {
+    const link = join(installed, 'node_modules', dep);
+    mkdirSync(dirname(link), { recursive: true }); // a scoped package (@scope/name) needs its scope directory
+    symlinkSync(join(repoRoot, 'node_modules', dep), link);
+  }
   mkdirSync(join(root, 'prefix/bin'));
   symlinkSync('../lib/node_modules/setopsd/bin/setopsd', join(root, 'prefix/bin/setopsd'));
 

@@ -39,7 +39,7 @@ t.test('deleted databases: the plan names the final snapshot each keeps', async 
     ],
   });
   const env = { PATH: join(stateDir, 'no-bin') };
-  const text = await runCli(['plan', join(dir, 'desired'), '--state-dir', stateDir], { env });
+  const text = await runCli(['plan', '--detailed-exitcode', join(dir, 'desired'), '--state-dir', stateDir], { env });
   t.equal(text.code, 2, 'changes to make');
   t.equal(text.stdout, golden(join(dir, 'plan.txt'), text.stdout), 'plan.txt');
   t.match(text.stdout, /- service\/database .*\(final snapshot globex-storefront-staging-database-final-20260301120000 is kept\) \[data loss\]/);
