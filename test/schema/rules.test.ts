@@ -454,7 +454,7 @@ const cases: Case[] = [
     name: "unknown kind",
     text: 'apiVersion: setopsd/v1\nkind: Ap\nmetadata:\n  name: web\n',
     expected: [
-      "case.yaml:2:7: /kind: unknown kind \"Ap\"; kinds are Organization, Project, Stage, App, Service; did you mean \"App\"?",
+      "case.yaml:2:7: /kind: unknown kind \"Ap\"; kinds are Organization, Project, Stage, App, Service, Policy; did you mean \"App\"?",
     ],
   },
   {
@@ -462,7 +462,7 @@ const cases: Case[] = [
     name: "missing kind",
     text: 'apiVersion: setopsd/v1\nmetadata:\n  name: web\n',
     expected: [
-      "case.yaml:1:1: /: missing required field \"kind\"; one of Organization, Project, Stage, App, Service",
+      "case.yaml:1:1: /: missing required field \"kind\"; one of Organization, Project, Stage, App, Service, Policy",
     ],
   },
   {
