@@ -2,20 +2,15 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command, CommandContext } from '../command.js';
 import { UsageError } from '../../errors.js';
-import type { SourceFiles } from '../../manifests/api.js';
-import { configDirOf } from '../../manifests/api.js';
-import { commitsAhead } from '../../manifests/commits-ahead.js';
-import type { OrganizationModel } from '../../model/stage-model.js';
-import { planReview, type PlanReview } from '../../operations/plan-review.js';
+import { type PlanReview } from '../../operations/plan-review.js';
 import { planKey, readPlanFile } from '../../operations/plan-files.js';
 import { savedStagePlans } from '../../reconciler/plan-file.js';
 import { postPlanComment, type PlanCommentOutcome } from '../../operations/plan-comment.js';
 import { reviewClientFromEnv } from '../../providers/review/from-env.js';
-import { secretsFor } from '../../providers/registry.js';
 import { shellQuote } from '../../reconciler/setops-command.js';
 import type { ReviewCommands } from '../../render/markdown.js';
-import { SOURCE_OPTIONS, displayPath, readSourceFromArgs } from '../source-args.js';
-import { stringList } from '../stage-select.js';
+import { reviewFromArgs } from '../review-args.js';
+import { SOURCE_OPTIONS } from '../source-args.js';
 import { STATE_DIR_HELP, STATE_DIR_OPTION, resolveStateDir } from '../state-dir.js';
 
 const command: Command = {
@@ -140,37 +135,7 @@ async function runComment(ctx: CommandContext): Promise<number> {
     report(ctx, client.target, outcome, sha);
     return 0;
   }
-  if ((base === undefined) !== (head === undefined)) throw new UsageError('--base and --head go together');
-  let source: SourceFiles;
-  let baseSource: SourceFiles | undefined;
-  if (base !== undefined && head !== undefined) {
-    const repo = str(values.repo);
-    if (repo === undefined) throw new UsageError('--base/--head need --repo PATH');
-    if (values.ref !== undefined) throw new UsageError('--ref cannot be combined with --head; the head commit is planned');
-    if (ctx.args.positionals.length > 0) throw new UsageError('a config directory cannot be combined with --repo');
-    const { readGitTree } = await import('../../manifests/source-git.js');
-    const where = { repo: resolve(ctx.deps.cwd, repo), dir: str(values.dir) };
-    source = await readGitTree({ ...where, ref: head }, ctx.signal);
-    baseSource = await readGitTree({ ...where, ref: base }, ctx.signal);
-  } else {
-    source = await readSourceFromArgs(ctx);
-  }
-  const stateDir = resolveStateDir(ctx, source);
-  const secretsFile = str(values.secrets) === undefined ? {} : { secretsFile: resolve(ctx.deps.cwd, str(values.secrets)!) };
-  const review = await planReview(
-    ctx.deps,
-    {
-      head: source,
-      ...(baseSource ? { base: baseSource } : {}),
-      stateDir,
-      stages: stringList(values.stage),
-      refresh: values.refresh === true,
-      secretsFor: (organization: OrganizationModel) => secretsFor(organization, { ...secretsFile, configRoot: configDirOf(source), env: ctx.deps.env }),
-      commitsAhead: (commit) => commitsAhead(source.root, commit, source.commit ?? 'HEAD'),
-      displayFile: (f) => displayPath(source, f, ctx.deps.cwd),
-    },
-    ctx.signal,
-  );
+  const { source, baseSource, stateDir, review } = await reviewFromArgs(ctx);
   const sha = str(values.sha) ?? source.commit ?? fromEnv.sha;
   const outcome = await postPlanComment(
     { client, review, dir: source.dir || '.', commands: defaultCommands(ctx, review, base, head), ...(sha ? { sha } : {}) },

@@ -1,17 +1,11 @@
 import { resolve } from 'node:path';
 import type { Command, CommandContext } from '../command.js';
-import { UsageError, ValidationError } from '../../errors.js';
-import type { SourceFiles } from '../../manifests/api.js';
-import { configDirOf } from '../../manifests/api.js';
-import { secretsFor } from '../../providers/registry.js';
-import type { OrganizationModel } from '../../model/stage-model.js';
-import { commitsAhead } from '../../manifests/commits-ahead.js';
-import { planReview } from '../../operations/plan-review.js';
+import { ValidationError } from '../../errors.js';
 import { planFileOf } from '../../reconciler/plan-file.js';
 import { planKey, writePlanFile } from '../../operations/plan-files.js';
-import { SOURCE_OPTIONS, displayPath, readSourceFromArgs } from '../source-args.js';
-import { stringList } from '../stage-select.js';
-import { STATE_DIR_HELP, STATE_DIR_OPTION, resolveStateDir } from '../state-dir.js';
+import { reviewFromArgs } from '../review-args.js';
+import { SOURCE_OPTIONS } from '../source-args.js';
+import { STATE_DIR_HELP, STATE_DIR_OPTION } from '../state-dir.js';
 import { renderPlans, parseFormat } from '../../render/formats.js';
 import { renderMarkdownIssues } from '../../render/markdown.js';
 
@@ -78,40 +72,7 @@ function str(v: unknown): string | undefined {
 async function runPlan(ctx: CommandContext): Promise<number> {
   const { values } = ctx.args;
   const format = parseFormat(values.format);
-  const base = str(values.base);
-  const head = str(values.head);
-  if ((base === undefined) !== (head === undefined)) throw new UsageError('--base and --head go together');
-  let source: SourceFiles;
-  let baseSource: SourceFiles | undefined;
-  if (base !== undefined && head !== undefined) {
-    const repo = str(values.repo);
-    if (repo === undefined) throw new UsageError('--base/--head need --repo PATH');
-    if (values.ref !== undefined) throw new UsageError('--ref cannot be combined with --head; the head commit is planned');
-    if (ctx.args.positionals.length > 0) throw new UsageError('a config directory cannot be combined with --repo');
-    const where = { repo: resolve(ctx.deps.cwd, repo), dir: str(values.dir) };
-    const { readGitTree } = await import('../../manifests/source-git.js');
-    source = await readGitTree({ ...where, ref: head }, ctx.signal);
-    baseSource = await readGitTree({ ...where, ref: base }, ctx.signal);
-  } else {
-    source = await readSourceFromArgs(ctx);
-  }
-  const stateDir = resolveStateDir(ctx, source);
-  const secretsFile = str(values.secrets) === undefined ? {} : { secretsFile: resolve(ctx.deps.cwd, str(values.secrets)!) };
-  // The pull-request plan is the one `setopsd comment` and the daemon post (src/operations/plan-review.ts).
-  const review = await planReview(
-    ctx.deps,
-    {
-      head: source,
-      ...(baseSource ? { base: baseSource } : {}),
-      stateDir,
-      stages: stringList(values.stage),
-      refresh: values.refresh === true,
-      secretsFor: (organization: OrganizationModel) => secretsFor(organization, { ...secretsFile, configRoot: configDirOf(source), env: ctx.deps.env }),
-      commitsAhead: (commit) => commitsAhead(source.root, commit, source.commit ?? 'HEAD'),
-      displayFile: (f) => displayPath(source, f, ctx.deps.cwd),
-    },
-    ctx.signal,
-  );
+  const { source, baseSource, stateDir, review } = await reviewFromArgs(ctx);
   if (!review.ok) {
     // A pull-request step that posts stdout gets the located errors instead of nothing (json: main.ts).
     if (format === 'markdown') ctx.deps.stdout.write(renderMarkdownIssues(review.issues, { source: review.source }) + '\n');
