@@ -27,6 +27,8 @@ const lowerAlnumHyphen = /^[a-z0-9-]$/;
 const alnumHyphen = /^[A-Za-z0-9-]$/;
 const letter = /^[A-Za-z]$/;
 const alnum = /^[A-Za-z0-9]$/;
+const iamName = /^[A-Za-z0-9+=,.@_-]$/;
+const sfnName = /^[A-Za-z0-9_-]$/;
 
 /** The identifier rules of the AWS resources whose names come from manifest names. */
 export const AWS_NAME_RULES = {
@@ -47,6 +49,10 @@ export const AWS_NAME_RULES = {
   targetGroup: { what: 'target group name', max: 32, charset: alnumHyphen, first: alnum, last: alnum, noDoubleHyphen: false, reservedPrefixes: [] },
   /** OpenSearch domain name: 3–28, lowercase letter first, lowercase letters, digits, hyphens. */
   searchDomain: { what: 'OpenSearch domain name', max: 28, charset: lowerAlnumHyphen, first: /^[a-z]$/, last: /^[a-z0-9-]$/, noDoubleHyphen: false, reservedPrefixes: [] },
+  /** IAM role name: 1–64, letters, digits and `+=,.@_-`. */
+  iamRole: { what: 'IAM role name', max: 64, charset: iamName, first: iamName, last: iamName, noDoubleHyphen: false, reservedPrefixes: [] },
+  /** Step Functions state machine name: 1–80, letters, digits, `-` and `_` (what Step Functions' logging accepts). */
+  stateMachine: { what: 'Step Functions state machine name', max: 80, charset: sfnName, first: sfnName, last: sfnName, noDoubleHyphen: false, reservedPrefixes: [] },
 } as const satisfies Record<string, AwsNameRule>;
 
 /** What is wrong with `name` under `rule`; empty when AWS accepts it. */

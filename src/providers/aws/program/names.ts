@@ -18,7 +18,11 @@ import { loadBalancerReadable } from './aws-names.js';
  *   named like their app, log groups `/setops/<org>/<project>/<stage>/<app>`, task definition
  *   families `<org>-<project>-<stage>-<app>` (`…-predeploy` for the one-off pre-deploy task;
  *   families are account-wide, hence the prefix), the Cloud Map namespace
- *   `<stage>.<project>.internal`, and SSM parameters `/setops/<org>/<project>/<stage>/<NAME>`.
+ *   `<stage>.<project>.internal`, and SSM parameters `/setops/<org>/<project>/<stage>/<NAME>`;
+ * - the Step Functions state machine of a schedule with a timeout (at most 80 characters) and the
+ *   role EventBridge Scheduler starts it with (IAM role names: at most 64, account-wide):
+ *   `<readable>-<hash8>` over the stage key, app and schedule, because app (16) and schedule (40)
+ *   names together leave Pulumi's auto-names no room.
  */
 
 /** First `n` hex characters of the sha256 of the parts joined with `/`. */
@@ -64,6 +68,10 @@ export interface StageNames {
   secretParameter(name: string): string;
   /** OpenSearch domain name of a service: 3–28 characters, lowercase, starting with a letter. */
   searchDomain(service: string): string;
+  /** Step Functions state machine of a schedule with a timeout (≤ 80). */
+  scheduleStateMachine(app: string, schedule: string): string;
+  /** IAM role EventBridge Scheduler starts that state machine with (≤ 64). */
+  scheduleStarterRole(app: string, schedule: string): string;
 }
 
 /** Builds the stage's names; `parameterPrefix` defaults to `/setops`. */
@@ -90,5 +98,7 @@ export function stageNames(model: StageModel, parameterPrefix = '/setops'): Stag
     targetGroup: (app, replaceKey) => hashedName(app, [key, app, ...replaceKey], 32),
     secretParameter: (name) => `${paramRoot}/${org}/${project}/${stage}/${name}`,
     searchDomain: (service) => hashedName(service, [key, service, 'search'], 28),
+    scheduleStateMachine: (app, schedule) => hashedName(`${prefix}-${app}-${schedule}`, [key, app, schedule, 'state-machine'], 80),
+    scheduleStarterRole: (app, schedule) => hashedName(`${app}-${schedule}-scheduler`, [key, app, schedule, 'scheduler-role'], 64),
   };
 }

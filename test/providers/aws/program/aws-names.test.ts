@@ -36,9 +36,11 @@ t.test('every AWS identifier derived from schema-valid names passes its AWS rule
       nameArb('Stage'),
       nameArb('App'),
       nameArb('Service'),
+      // Schedule names: the App schema's pattern, at most 40 characters.
+      fc.stringMatching(/^[a-z][a-z0-9-]{0,39}$/),
       fc.stringMatching(/^[0-9a-f]{7}$/),
       fc.date({ min: new Date(Date.UTC(2000, 0, 1)), max: new Date(Date.UTC(2099, 11, 31)), noInvalidDate: true }),
-      (org, project, stageName, appName, service, hex, when) => {
+      (org, project, stageName, appName, service, schedule, hex, when) => {
         const names = stageNames(stage({ name: stageName, organization: { ...AWS_ORG, name: org }, project: { name: project } }));
         const stamp = when.toISOString().replace(/[^0-9]/g, '').slice(0, 14);
         const snapshot = snapshotIdentifier(`${names.prefix}-${service}-final-${stamp}`);
@@ -53,6 +55,10 @@ t.test('every AWS identifier derived from schema-valid names passes its AWS rule
           [autoName(`svc-${service}-params`, hex), AWS_NAME_RULES.dbParameterGroup],
           [autoName(`svc-${service}-docdb`, hex), AWS_NAME_RULES.docdbCluster],
           [autoName(`svc-${service}-redis`, hex), AWS_NAME_RULES.cacheReplicationGroup],
+          [names.scheduleStateMachine(appName, schedule), AWS_NAME_RULES.stateMachine],
+          [names.scheduleStarterRole(appName, schedule), AWS_NAME_RULES.iamRole],
+          [autoName(`app-${appName}-schedule-runner-role`, hex), AWS_NAME_RULES.iamRole],
+          [autoName(`app-${appName}-scheduler-role`, hex), AWS_NAME_RULES.iamRole],
         ];
         for (const [name, rule] of checks) {
           const problems = awsNameProblems(name, rule);

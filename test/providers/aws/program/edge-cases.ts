@@ -37,6 +37,14 @@ export function edgeCases(): Record<string, StageModel> {
       apps: { web: app({ image: IMAGE, public: true, scale: 0, domains: { 'qa.shop.acme.example': { primary: true } } }) },
     }),
     // An existing VPC (tagged subnets) and no accountId: the caller identity names the account.
+    // Schedules with and without `timeout`: a state machine for the one, a direct ECS target for the other.
+    schedules: stage({
+      name: 'staging',
+      organization: AWS_ORG,
+      apps: {
+        web: app({ image: IMAGE, schedules: { cleanup: { cron: '*/15 * * * *', command: 'bin/cleanup --old' }, report: { cron: '0 8 * * 1-5', command: ['bin/report'], timezone: 'Europe/Berlin', timeout: 600 } } }),
+      },
+    }),
     'existing-vpc': stage({
       name: 'sandbox',
       organization: { provider: 'aws', aws: { region: 'us-east-2', vpcId: 'vpc-0abc1234' } },

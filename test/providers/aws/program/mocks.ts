@@ -141,7 +141,7 @@ export class MockAws implements pulumi.runtime.Mocks {
 }
 
 /** JSON-string inputs worth reading in a golden file. */
-const JSON_FIELDS = new Set(['containerDefinitions', 'policy', 'assumeRolePolicy', 'accessPolicies']);
+const JSON_FIELDS = new Set(['containerDefinitions', 'policy', 'assumeRolePolicy', 'accessPolicies', 'definition']);
 
 function normalize(value: unknown, key = ''): unknown {
   if (SECRET_FIELDS.has(key)) return '(secret)';

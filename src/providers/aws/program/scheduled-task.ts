@@ -1,0 +1,30 @@
+import type * as aws from '@pulumi/aws';
+import type * as pulumi from '@pulumi/pulumi';
+import type { ScheduleModel } from '../../../model/stage-model.js';
+import type { BuiltApp } from './app.js';
+import type { ProgramContext } from './context.js';
+import { eventBridgeCron } from './eventbridge-cron.js';
+
+/** What a schedule's runs share, whether EventBridge Scheduler starts the task or a state machine does. */
+
+/** What every run of an app's schedules starts: its task definition in its network. */
+export interface ScheduledTaskRun {
+  taskDefinitionArn: pulumi.Output<string>;
+  subnets: pulumi.Input<string>[];
+  securityGroups: pulumi.Input<string>[];
+}
+
+/** The command of a schedule as ECS's container override takes it (a string runs with `/bin/sh -c`). */
+export function scheduleCommand(s: ScheduleModel): string[] {
+  return typeof s.command === 'string' ? ['/bin/sh', '-c', s.command] : s.command;
+}
+
+/** The fields of a schedule's `aws.scheduler.Schedule` that do not depend on its target. */
+export function scheduleTiming(ctx: ProgramContext, app: BuiltApp, name: string, s: ScheduleModel): Omit<aws.scheduler.ScheduleArgs, 'target'> {
+  return {
+    description: `schedule ${name} of app/${app.name} in ${ctx.names.key}: ${s.cron}`,
+    scheduleExpression: eventBridgeCron(s.cron) ?? 'cron(0 0 1 1 ? 2099)',
+    scheduleExpressionTimezone: s.timezone ?? 'UTC',
+    flexibleTimeWindow: { mode: 'OFF' },
+  };
+}
