@@ -29,6 +29,8 @@ export interface TaskRecord {
   exitCode: number | null;
   signal: string | null;
   stopped?: 'canceled' | 'timeout';
+  /** Why the provider stopped it, in its words (AWS scheduled runs: ECS's stoppedReason, or that it was stopped after its timeout). */
+  reason?: string;
   startedAt: string;
   endedAt?: string;
   durationMs?: number;
@@ -195,6 +197,8 @@ export async function recordScheduledRuns(
       status: run.status,
       exitCode: run.exitCode,
       signal: null,
+      ...(run.stopped ? { stopped: run.stopped } : {}),
+      ...(run.reason ? { reason: run.reason } : {}),
       startedAt: run.startedAt,
       ...(run.endedAt !== undefined ? { endedAt: run.endedAt, durationMs: ended! - Date.parse(run.startedAt) } : {}),
       log: run.logGroup && run.logStream ? `cloudwatch ${run.logGroup} ${run.logStream}` : '',

@@ -115,8 +115,10 @@ export interface ScheduledRun {
   /** ISO times. */
   startedAt: string;
   endedAt?: string;
-  /** Why it stopped (ECS stoppedReason), when it did. */
+  /** Why it stopped (ECS stoppedReason, or that it was stopped after its timeout), when it did. */
   reason?: string;
+  /** `timeout`: stopped because it ran for the schedule's `timeout` (then `failed`). */
+  stopped?: 'timeout';
   logGroup?: string;
   logStream?: string;
 }

@@ -93,3 +93,45 @@ t.test('ECS that cannot be asked: reported, not thrown; the local engine has not
   await new StateStore(s.stateDir).write({ ...ref, organization: local.organization.name, stage: 'staging' }, local);
   t.same(await recordScheduledRuns(testDeps(), { stateDir: s.stateDir, ref: { organization: local.organization.name, project: local.project.name, stage: 'staging' }, engineOf: async () => t.fail('no engine is asked') as never }, new AbortController().signal), { recorded: 0 });
 });
+
+t.test('a run of a schedule with timeout that Step Functions stopped at the timeout is failed, stopped: timeout, with ECS reason kept', async (t) => {
+  const timed = stage({
+    name: ref.stage,
+    organization: org,
+    apps: { web: app({ image: 'ghcr.io/acme/web:2.0.0', schedules: { nightly: { cron: '0 3 * * *', command: 'bin/cleanup', timeout: 600 }, hourly: { cron: '0 * * * *', command: 'bin/tick' } } }) },
+  });
+  const cmd = { overrides: { containerOverrides: [{ name: 'web', command: ['/bin/sh', '-c', 'bin/cleanup'] }] } };
+  // ECS's record of a StopTask: stop code UserInitiated, the caller's reason (here ECS's wording for none).
+  const byStopTask = { stopCode: 'UserInitiated', stoppedReason: 'Task stopped by user' };
+  const tasks: Record<string, Record<string, unknown>> = {
+    // Stopped at the timeout: stopping 598 s after ECS created it (the state's timer started a moment earlier).
+    late: { group: 'schedule:nightly', lastStatus: 'STOPPED', createdAt: t0, startedAt: t0 + 20, stoppingAt: t0 + 598, stoppedAt: t0 + 628, ...byStopTask, ...cmd, containers: [{ name: 'web', exitCode: 137 }] },
+    // Stopped at the timeout, but the process caught SIGTERM and exited 0: still not a success.
+    trapped: { group: 'schedule:nightly', lastStatus: 'STOPPED', createdAt: t0 + 86_400, startedAt: t0 + 86_415, stoppingAt: t0 + 87_000, stoppedAt: t0 + 87_001, ...byStopTask, ...cmd, containers: [{ name: 'web', exitCode: 0 }] },
+    // Stopped by hand a minute in: not the timeout.
+    early: { group: 'schedule:nightly', lastStatus: 'STOPPED', createdAt: t0 + 2 * 86_400, startedAt: t0 + 2 * 86_400 + 10, stoppingAt: t0 + 2 * 86_400 + 60, stoppedAt: t0 + 2 * 86_400 + 65, ...byStopTask, ...cmd, containers: [{ name: 'web', exitCode: 143 }] },
+    // Ended by itself within the timeout.
+    quick: { group: 'schedule:nightly', lastStatus: 'STOPPED', createdAt: t0 + 3 * 86_400, startedAt: t0 + 3 * 86_400 + 10, stoppingAt: t0 + 3 * 86_400 + 70, stoppedAt: t0 + 3 * 86_400 + 71, stopCode: 'EssentialContainerExited', stoppedReason: 'Essential container in task exited', ...cmd, containers: [{ name: 'web', exitCode: 0 }] },
+    // A schedule without timeout has no time limit on AWS: a long run stopped by hand is only that.
+    long: { group: 'schedule:hourly', lastStatus: 'STOPPED', createdAt: t0, startedAt: t0 + 10, stoppingAt: t0 + 7200, stoppedAt: t0 + 7201, ...byStopTask, overrides: { containerOverrides: [{ name: 'web', command: ['/bin/sh', '-c', 'bin/tick'] }] }, containers: [{ name: 'web', exitCode: 143 }] },
+  };
+  const ecs = await fakeAws(t, (req) => {
+    if (req.target.endsWith('.ListTasks')) return { body: { taskArns: req.body.desiredStatus === 'STOPPED' ? Object.keys(tasks).map(task) : [] } };
+    return { body: { tasks: (req.body.tasks as string[]).map((arn) => ({ taskArn: arn, ...tasks[arn.slice(arn.lastIndexOf('/') + 1)] })), failures: [] } };
+  });
+  const runner = createEcsTaskRunner({ region: 'eu-central-1', client: { endpoint: ecs.url, credentials: DUMMY_CREDENTIALS, maxAttempts: 1 }, sleep: async () => {} });
+  const s = await fakeStack(t, { engine: { taskRunner: runner } });
+  mkdirSync(dirname(s.checkpoint), { recursive: true });
+  writeFileSync(s.checkpoint, checkpointText(stackOutputs(timed, { web: { taskDefinitionArn: td, logGroup: '/setops/acme/shop/production/web' } })));
+  await new StateStore(s.stateDir).write(ref, timed);
+
+  t.same(await recordScheduledRuns(testDeps(), { stateDir: s.stateDir, ref, engineOf: async () => s.engine }, new AbortController().signal), { recorded: 5 });
+  const byId = Object.fromEntries((await listTasks(s.stateDir, ref)).map((r) => [r.id.slice(r.id.lastIndexOf('-') + 1), { status: r.status, exitCode: r.exitCode, stopped: r.stopped, reason: r.reason }]));
+  t.same(byId, {
+    late: { status: 'failed', exitCode: 137, stopped: 'timeout', reason: 'stopped after its timeout of 600 s (ECS: Task stopped by user)' },
+    trapped: { status: 'failed', exitCode: 0, stopped: 'timeout', reason: 'stopped after its timeout of 600 s (ECS: Task stopped by user)' },
+    early: { status: 'failed', exitCode: 143, stopped: undefined, reason: 'Task stopped by user' },
+    quick: { status: 'succeeded', exitCode: 0, stopped: undefined, reason: 'Essential container in task exited' },
+    long: { status: 'failed', exitCode: 143, stopped: undefined, reason: 'Task stopped by user' },
+  });
+});

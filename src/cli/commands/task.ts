@@ -96,6 +96,7 @@ function renderList(key: string, tasks: TaskRecord[]): string {
   for (const r of tasks) {
     const result = r.status === 'running' ? 'running' : r.exitCode !== null ? `exit ${r.exitCode}` : `signal ${r.signal}`;
     lines.push(`  ${r.id}  app/${r.app}  ${result.padEnd(8)}  ${((r.durationMs ?? 0) / 1000).toFixed(1).padStart(6)}s  ${r.startedAt}  ${r.startedBy}  ${r.command.join(' ')}`);
+    if (r.reason && r.status === 'failed') lines.push(`      reason ${r.reason}`);
     if (r.log) lines.push(`      log ${r.log}`);
   }
   return lines.join('\n') + '\n';

@@ -66,8 +66,12 @@ export interface EcsTaskSummary {
   command?: string[];
   createdAt?: string;
   startedAt?: string;
+  /** When ECS began to stop the task (a StopTask call, or its essential container exiting). */
+  stoppingAt?: string;
   stoppedAt?: string;
   stoppedReason?: string;
+  /** Why ECS stopped it, as a code: `UserInitiated` when someone called StopTask (Step Functions at a timeout, too). */
+  stopCode?: string;
   /** Exit code of each container by name. */
   exitCodes: Record<string, number>;
 }
@@ -143,8 +147,10 @@ export function createEcsTaskRunner(opts: EcsTaskRunnerOptions): TaskRunner {
             ...(override?.command ? { command: override.command } : {}),
             ...(iso(task.createdAt) ? { createdAt: iso(task.createdAt)!.v } : {}),
             ...(iso(task.startedAt) ? { startedAt: iso(task.startedAt)!.v } : {}),
+            ...(iso(task.stoppingAt) ? { stoppingAt: iso(task.stoppingAt)!.v } : {}),
             ...(iso(task.stoppedAt) ? { stoppedAt: iso(task.stoppedAt)!.v } : {}),
             ...(task.stoppedReason ? { stoppedReason: task.stoppedReason } : {}),
+            ...(task.stopCode ? { stopCode: task.stopCode } : {}),
           });
         }
       }

@@ -3,11 +3,14 @@
  * tasks of the app's task definition in group `schedule:NAME` (see `program/schedules.ts`), so
  * ECS's own record is the truth about each run — its command, start, stop and exit code. ECS
  * keeps a stopped task for about an hour: `task list` records what it sees, and runs that ended
- * unseen longer ago are not known (their output stays in CloudWatch Logs).
+ * unseen longer ago are not known (their output stays in CloudWatch Logs). A schedule with
+ * `timeout` runs through a Step Functions state machine that starts the same task in the same
+ * group; a run it stopped at the timeout is `failed`, `stopped: 'timeout'` (`scheduled-run-outcome.ts`).
  */
 import { stageKey, type StageRef } from '../../../model/stage-model.js';
 import type { ScheduledRun } from '../../engine.js';
-import type { TaskRunner } from './ecs-tasks.js';
+import type { EcsTaskSummary, TaskRunner } from './ecs-tasks.js';
+import { scheduledRunOutcome } from './scheduled-run-outcome.js';
 import { appOutputs } from './rollout.js';
 import type { StackAccess } from './stack-access.js';
 
@@ -27,21 +30,20 @@ export async function scheduledRuns(stacks: StackAccess, ref: StageRef, o: { run
     const app = apps[name];
     const family = familyOf(app?.taskDefinitionArn);
     if (family === undefined) continue;
-    for (const task of await runner.recent({ subject: `app/${name} in ${stageKey(ref)}`, cluster: outputs.cluster, family }, o.signal)) {
+    const tasks: EcsTaskSummary[] = await runner.recent({ subject: `app/${name} in ${stageKey(ref)}`, cluster: outputs.cluster, family }, o.signal);
+    for (const task of tasks) {
       if (!task.group?.startsWith(GROUP)) continue;
       const id = task.taskArn.slice(task.taskArn.lastIndexOf('/') + 1);
-      const stopped = task.lastStatus === 'STOPPED';
-      const exitCode = stopped ? (task.exitCodes[name] ?? null) : null;
+      const schedule = task.group.slice(GROUP.length);
+      const outcome = scheduledRunOutcome(task, name, model.apps[name]!.schedules?.[schedule]?.timeout);
       out.push({
         id,
         app: name,
-        schedule: task.group.slice(GROUP.length),
+        schedule,
         command: task.command ?? [],
-        status: !stopped ? 'running' : exitCode === 0 ? 'succeeded' : 'failed',
-        exitCode,
+        ...outcome,
         startedAt: task.startedAt ?? task.createdAt ?? new Date(0).toISOString(),
-        ...(stopped && task.stoppedAt ? { endedAt: task.stoppedAt } : {}),
-        ...(stopped && task.stoppedReason ? { reason: task.stoppedReason } : {}),
+        ...(outcome.status !== 'running' && task.stoppedAt ? { endedAt: task.stoppedAt } : {}),
         ...(app?.logGroup ? { logGroup: app.logGroup, logStream: `${name}/${name}/${id}` } : {}),
       });
     }
