@@ -145,9 +145,12 @@ export interface ScheduleModel {
   command: string | string[];
   /** IANA time zone of the cron fields; absent: UTC. */
   timezone?: string;
-  /** Seconds a run may take (absent: 3600). */
+  /** Seconds a run may take (absent: `DEFAULT_SCHEDULE_TIMEOUT_S` on the local engine; no limit on AWS). */
   timeout?: number;
 }
+
+/** Seconds the local engine lets a scheduled run take when its schedule sets no `timeout`. */
+export const DEFAULT_SCHEDULE_TIMEOUT_S = 3600;
 
 export type ServiceType = 'postgresql' | 'redis' | 's3' | 'volume' | 'documentdb' | 'elasticsearch';
 

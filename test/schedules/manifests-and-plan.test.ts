@@ -78,13 +78,47 @@ t.test('the plan shows schedule creates, updates and deletes after their app', a
   t.equal(JSON.stringify(noSchedules).includes('schedules'), false, 'an app without schedules has no schedules field (its model hash is unchanged)');
 });
 
-t.test('an AWS stage with schedules: the plan notes that ECS does not stop a run after its timeout; local stages need no note', async (t) => {
+t.test('an AWS stage: the plan notes the schedules without timeout, which ECS never stops; a timeout is enforced and needs no note', async (t) => {
   const { planStage } = await import('../../src/reconciler/stage-plan.js');
-  const withSchedules = stage({ apps: { web: app({ schedules: { cleanup: { cron: '*/15 * * * *', command: 'node cleanup.js', timeout: 600 } } }), worker: app({ schedules: { report: { cron: '0 6 * * *', command: ['node', 'report.js'] } } }) } });
+  const withSchedules = stage({
+    apps: {
+      web: app({ schedules: { cleanup: { cron: '*/15 * * * *', command: 'node cleanup.js', timeout: 600 }, digest: { cron: '0 7 * * *', command: 'node digest.js' } } }),
+      worker: app({ schedules: { report: { cron: '0 6 * * *', command: ['node', 'report.js'] } } }),
+    },
+  });
   const actual = { model: null, serial: null };
   t.same(planStage(withSchedules, actual, 'pulumi').notes, [
-    'schedule/web/cleanup, schedule/worker/report: on AWS a scheduled run is not stopped after its timeout (ECS tasks have no time limit); make the command end by itself, e.g. with its own deadline',
-  ]);
-  t.same(planStage(withSchedules, actual, 'local').notes, [], 'the local engine stops a run at its timeout');
+    'schedule/web/digest, schedule/worker/report: no timeout, so on AWS a run is never stopped (ECS tasks have no time limit; the local engine stops it after 3600 s); set timeout to have it stopped after that many seconds',
+  ], 'schedule/web/cleanup has a timeout: its state machine stops it');
+  const allTimed = stage({ apps: { web: app({ schedules: { cleanup: { cron: '*/15 * * * *', command: 'node cleanup.js', timeout: 600 } } }) } });
+  t.same(planStage(allTimed, actual, 'pulumi').notes, [], 'every schedule has a timeout: nothing is left unenforced');
+  t.same(planStage(withSchedules, actual, 'local').notes, [], 'the local engine stops every run at its timeout');
   t.same(planStage(stage({ apps: { web: app() } }), actual, 'pulumi').notes, [], 'no schedules, no note');
+});
+
+t.test('the plan of an AWS stage renders its schedule lines and notes only the schedule without timeout (text and markdown)', async (t) => {
+  const dir = tempDir(t, 'setopsd-aws-schedules-');
+  const org = 'apiVersion: setopsd/v1\nkind: Organization\nmetadata: { name: acme }\nspec: { provider: aws, aws: { region: eu-central-1, accountId: "123456789012" } }';
+  const rest = HEAD.split('\n---\n').slice(1, 3).join('\n---\n');
+  const appDoc = [
+    'apiVersion: setopsd/v1\nkind: App\nmetadata: { name: web, project: shop }\nspec:\n  image: ghcr.io/acme/web:1.4.2',
+    '  schedules:',
+    '    - { name: cleanup, cron: "*/15 * * * *", command: node cleanup.js, timeout: 600 }',
+    '    - { name: report, cron: "0 6 * * 1-5", command: [node, report.js], timezone: Europe/Berlin }',
+    '',
+  ].join('\n');
+  await writeFile(join(dir, 'setops.yaml'), `${org}\n---\n${rest}\n---\n${appDoc}`);
+  // No Pulumi CLI on PATH: the resource preview is skipped with a note, the rest of the plan is the model's.
+  const env = { PATH: join(dir, 'no-bin') };
+  const stateDir = tempDir(t);
+  const text = await runCli(['plan', dir, '--state-dir', stateDir], { env });
+  t.equal(text.code, 0, text.stderr);
+  t.match(text.stdout, /\n {2}\+ schedule\/web\/cleanup \("\*\/15 \* \* \* \*": "node cleanup\.js"\)\n {2}\+ schedule\/web\/report \("0 6 \* \* 1-5" Europe\/Berlin: \["node","report\.js"\]\)\n/);
+  const notes = text.stdout.split('\n').filter((l) => l.includes('note: schedule/'));
+  t.same(notes, ['  note: schedule/web/report: no timeout, so on AWS a run is never stopped (ECS tasks have no time limit; the local engine stops it after 3600 s); set timeout to have it stopped after that many seconds']);
+  const md = await runCli(['plan', dir, '--state-dir', stateDir, '--format', 'markdown'], { env });
+  t.equal(md.code, 0, md.stderr);
+  t.match(md.stdout, /schedule\/web\/cleanup/);
+  t.match(md.stdout, /schedule\/web\/report: no timeout, so on AWS a run is never stopped/);
+  t.notMatch(md.stdout, /schedule\/web\/cleanup[^\n]*no timeout/, 'the schedule with a timeout gets no note');
 });

@@ -1,9 +1,6 @@
-import type { AppModel } from '../../model/stage-model.js';
+import { DEFAULT_SCHEDULE_TIMEOUT_S, type AppModel } from '../../model/stage-model.js';
 import { toArgv } from './command.js';
 import type { ScheduleSpec } from './schedules.js';
-
-/** Default seconds a scheduled run may take. */
-export const DEFAULT_SCHEDULE_TIMEOUT_S = 3600;
 
 /** The supervisor's schedule specs of an app (sorted by name): argv by the app command's rules (a string runs with /bin/sh -c). */
 export function scheduleSpecs(app: AppModel): ScheduleSpec[] {
