@@ -427,7 +427,7 @@ const appSpecProperties = {
   schedules: {
     type: 'array',
     default: [],
-    description: 'Scheduled tasks: the command runs in the app\'s environment on a cron schedule (local engine: the stage supervisor, a run is skipped while the previous one still runs; AWS: EventBridge Scheduler starting the app\'s task definition).',
+    description: 'Scheduled tasks: the command runs in the app\'s environment on a cron schedule (local engine: the stage supervisor, a run is skipped while the previous one still runs; AWS: EventBridge Scheduler starting the app\'s task definition, through a Step Functions state machine that stops it after `timeout` when one is set).',
     items: {
       type: 'object',
       properties: {
@@ -435,7 +435,7 @@ const appSpecProperties = {
         cron: { type: 'string', format: 'cron', description: 'Five fields: minute hour day-of-month month day-of-week, e.g. "*/15 * * * *" or "0 3 * * 1-5".' },
         command: commandSchema('Command of the scheduled task'),
         timezone: { type: 'string', format: 'timezone', description: 'IANA time zone of the cron fields, e.g. Europe/Berlin. Default UTC.' },
-        timeout: { type: 'integer', minimum: 1, maximum: 86400, description: 'Seconds a run may take before it is stopped (default 3600).' },
+        timeout: { type: 'integer', minimum: 1, maximum: 86400, description: 'Seconds a run may take before it is stopped (local engine: default 3600; AWS: a Step Functions state machine stops it, and without timeout a run has no time limit there).' },
       },
       required: ['name', 'cron', 'command'],
       additionalProperties: false,
