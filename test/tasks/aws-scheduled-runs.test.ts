@@ -4,12 +4,14 @@
  * (running and stopped, by the app's family) and DescribeTasks tell each run's command, times
  * and exit code (the real `@aws-sdk/client-ecs` against a fake ECS JSON endpoint on 127.0.0.1).
  * Other tasks of the family (the ECS service's, one-off runs) are not scheduled runs. Records
- * stay after ECS forgot the task.
+ * stay after ECS forgot the task. A run of a schedule with timeout that was stopped at its timeout
+ * is failed with a reason that says so.
  */
 import t from 'tap';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { createEcsTaskRunner } from '../../src/providers/aws/engine/ecs-tasks.js';
+import { createEcsTaskRunner, type EcsTaskSummary } from '../../src/providers/aws/engine/ecs-tasks.js';
+import { scheduledRunOutcome, TIMEOUT_LEAD_MS } from '../../src/providers/aws/engine/scheduled-run-outcome.js';
 import { listTasks, recordScheduledRuns } from '../../src/operations/tasks.js';
 import { StateStore } from '../../src/state/store.js';
 import { testDeps } from '../helpers/deps.js';
@@ -134,4 +136,19 @@ t.test('a run of a schedule with timeout that Step Functions stopped at the time
     quick: { status: 'succeeded', exitCode: 0, stopped: undefined, reason: 'Essential container in task exited' },
     long: { status: 'failed', exitCode: 143, stopped: undefined, reason: 'Task stopped by user' },
   });
+});
+
+t.test('the timeout is told by the time: no sooner than the timeout less the lead after ECS created the task, by StopTask', async (t) => {
+  const created = '2026-01-01T03:00:00.000Z';
+  const at = (s: number) => new Date(Date.parse(created) + s * 1000).toISOString();
+  const stopped = (stoppingAfterS: number, over: Partial<EcsTaskSummary> = {}): EcsTaskSummary => ({
+    taskArn: task('x'), lastStatus: 'STOPPED', createdAt: created, stoppingAt: at(stoppingAfterS), stoppedAt: at(stoppingAfterS + 30), stopCode: 'UserInitiated', stoppedReason: 'r', exitCodes: { web: 143 }, ...over,
+  });
+  const lead = TIMEOUT_LEAD_MS / 1000;
+  t.equal(scheduledRunOutcome(stopped(600 - lead), 'web', 600).stopped, 'timeout', 'at the lead');
+  t.equal(scheduledRunOutcome(stopped(600 - lead - 1), 'web', 600).stopped, undefined, 'a second earlier: stopped by someone else');
+  t.same(scheduledRunOutcome(stopped(600, { stopCode: 'EssentialContainerExited', exitCodes: { web: 0 } }), 'web', 600), { status: 'succeeded', exitCode: 0, reason: 'r' }, 'ended by itself at the last moment');
+  t.same(scheduledRunOutcome(stopped(600, { stoppedReason: undefined }), 'web', 600), { status: 'failed', exitCode: 143, stopped: 'timeout', reason: 'stopped after its timeout of 600 s' }, 'without an ECS reason');
+  t.same(scheduledRunOutcome(stopped(600, { stoppingAt: undefined }), 'web', 600).stopped, 'timeout', 'stoppedAt when ECS gave no stoppingAt');
+  t.same(scheduledRunOutcome({ taskArn: task('y'), lastStatus: 'RUNNING', createdAt: created, exitCodes: {} }, 'web', 600), { status: 'running', exitCode: null });
 });
