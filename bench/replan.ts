@@ -65,13 +65,13 @@ global.gc?.();
 const loaded = process.memoryUsage();
 
 // First the many commits (so the reference's garbage below does not count), then the timed ones.
-const memory: [number, number, number][] = [];
+const memory: [number, NodeJS.MemoryUsage][] = [];
 for (let i = 1; i <= revisions; i++) {
   commit(i);
   await sync();
   if (i % Math.max(1, Math.floor(revisions / 4)) === 0 || i === revisions) {
     global.gc?.();
-    memory.push([i, process.memoryUsage().rss, process.memoryUsage().heapUsed]);
+    memory.push([i, process.memoryUsage()]);
   }
 }
 const sizes = controller.cacheSizes();
@@ -98,5 +98,7 @@ const mb = (n: number) => `${Math.round(n / 1024 / 1024)} MB`;
 const stages = controller.snapshot().stages?.size ?? 0;
 process.stdout.write(`${repo.files.length} files, ${stages} stages: one-file commit → Controller.sync (read, load, hash, enqueue): median ${median(cached).toFixed(0)} ms, max ${Math.max(...cached).toFixed(0)} ms (${changedStages} stages enqueued, the only ones planned); CPU median ${median(cpu).toFixed(0)} ms; load average ${loadavg()[0]!.toFixed(1)}\n`);
 process.stdout.write(`reference, the same commit read and loaded without caches: median ${median(full).toFixed(0)} ms; ratio ${(median(cached) / median(full)).toFixed(3)}x\n`);
-process.stdout.write(`RSS (heap used) with the repository loaded: ${mb(loaded.rss)} (${mb(loaded.heapUsed)}); after more one-file commits: ${memory.map(([n, r, h]) => `${n}: ${mb(r)} (${mb(h)})`).join(', ')}${global.gc ? '' : ' (run with --expose-gc for comparable figures)'}\n`);
+/** RSS, and of it the V8 heap (used / reserved) and memory outside it (Buffers and other external). */
+const memText = (m: NodeJS.MemoryUsage) => `${mb(m.rss)} (heap ${mb(m.heapUsed)} / ${mb(m.heapTotal)}, external ${mb(m.external)})`;
+process.stdout.write(`RSS with the repository loaded: ${memText(loaded)}; after more one-file commits: ${memory.map(([n, m]) => `${n}: ${memText(m)}`).join(', ')}${global.gc ? '' : ' (run with --expose-gc for comparable figures)'}\n`);
 process.stdout.write(`cache entries after ${revisions} commits: ${JSON.stringify(sizes)}\n`);

@@ -2,7 +2,9 @@
  * Benchmark (not a test): the start-up cost of the CLI — `setopsd validate examples/` from the
  * built package (bin/setopsd → dist/) — against `node -e 0`, in the same run. CPU time (user +
  * system, from /usr/bin/time) and wall time, medians of N interleaved runs after a warm-up.
- * Target: validate ≤ 3x `node -e 0` in CPU.
+ * Target: validate ≤ 3x `node -e 0` in CPU. The examples carry Policy documents, whose rules ajv
+ * compiles on a run that finds them in no cache: measured both with the rule cache warm (the
+ * warm-up run fills it; what every later run on a machine costs) and with it off.
  *
  *   npm run build && node --import tsx bench/startup.ts [--runs N]
  */
@@ -21,20 +23,27 @@ if (!existsSync(join(root, 'dist/cli/run.js'))) {
 }
 
 /** CPU seconds (user + sys) and wall seconds of one command. */
-function measure(args: string[]): { cpu: number; wall: number } {
-  const r = spawnSync('/usr/bin/time', ['-f', '%U %S %e', process.execPath, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+const ruleCache = join(root, 'bench/.out/startup-cache');
+function measure(args: string[], env: Record<string, string> = {}): { cpu: number; wall: number } {
+  const r = spawnSync('/usr/bin/time', ['-f', '%U %S %e', process.execPath, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '', SETOPSD_CACHE_DIR: ruleCache, ...env } });
   if (r.status !== 0) throw new Error(`${args.join(' ')} failed: ${r.stderr}`);
   const [user, sys, wall] = r.stderr.trim().split('\n').pop()!.split(' ').map(Number);
   return { cpu: user! + sys!, wall: wall! };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const cases = { 'node -e 0': ['-e', '0'], 'setopsd validate examples/': ['bin/setopsd', 'validate', 'examples/'], 'setopsd plan examples/ --stage acme/shop/staging': ['bin/setopsd', 'plan', 'examples/', '--stage', 'acme/shop/staging', '--state-dir', join(root, 'bench/.out/startup-state')] };
+const validate = ['bin/setopsd', 'validate', 'examples/'];
+const cases: Record<string, [string[], Record<string, string>?]> = {
+  'node -e 0': [['-e', '0']],
+  'setopsd validate examples/': [validate],
+  'setopsd validate examples/ (no rule cache)': [validate, { SETOPSD_CACHE_DIR: 'off' }],
+  'setopsd plan examples/ --stage acme/shop/staging': [['bin/setopsd', 'plan', 'examples/', '--stage', 'acme/shop/staging', '--state-dir', join(root, 'bench/.out/startup-state')]],
+};
 const samples = Object.fromEntries(Object.keys(cases).map((k) => [k, { cpu: [] as number[], wall: [] as number[] }]));
-for (const args of Object.values(cases)) measure(args); // warm-up (file system cache)
+for (const [args, env] of Object.values(cases)) measure(args, env); // warm-up (file system cache, rule cache)
 for (let i = 0; i < runs; i++) {
-  for (const [name, args] of Object.entries(cases)) {
-    const m = measure(args);
+  for (const [name, [args, env]] of Object.entries(cases)) {
+    const m = measure(args, env);
     samples[name]!.cpu.push(m.cpu);
     samples[name]!.wall.push(m.wall);
   }

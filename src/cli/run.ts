@@ -4,6 +4,8 @@ import { createRequire } from 'node:module';
 import { main } from './main.js';
 import type { Deps } from '../deps.js';
 import { realClock, realSleep } from '../sleep.js';
+import { useCompiledRuleStore } from '../schema/policy-rules.js';
+import { fileRuleStore, ruleCacheDir } from '../state/compiled-rules.js';
 
 /**
  * Process entry: builds the real Deps once, wires SIGINT/SIGTERM to one root AbortController
@@ -67,6 +69,10 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     controller.abort(new Error(sig));
   });
 }
+
+// Policy rules compiled by an earlier run are loaded from the user's cache instead of compiled again.
+const rulesDir = ruleCacheDir(process.env);
+if (rulesDir !== null) useCompiledRuleStore(fileRuleStore(rulesDir));
 
 const code = await main(process.argv.slice(2), defaultDeps(), controller.signal);
 process.exitCode = code;

@@ -11,7 +11,7 @@ const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
  * Every module a CLI run loads: ESM through a loader hook, CommonJS from the require cache at
  * exit. Start-up cost is mostly module loading, so what `validate` does not need must stay out.
  */
-function modulesLoaded(t: Teardown, args: string[]): { status: number | null; modules: string[] } {
+function modulesLoaded(t: Teardown, args: string[], env: NodeJS.ProcessEnv = {}): { status: number | null; modules: string[] } {
   const dir = tempDir(t);
   const log = join(dir, 'loaded.txt');
   writeFileSync(join(dir, 'hooks.mjs'), `import { appendFileSync } from 'node:fs';\nlet file;\nexport function initialize(data) { file = data.file; }\nexport async function load(url, context, next) { appendFileSync(file, url + '\\n'); return next(url, context); }\n`);
@@ -20,7 +20,7 @@ function modulesLoaded(t: Teardown, args: string[]): { status: number | null; mo
     `import { register, createRequire } from 'node:module';\nimport { appendFileSync } from 'node:fs';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)}, { data: { file: ${JSON.stringify(log)} } });\nconst require = createRequire(import.meta.url);\nprocess.on('exit', () => appendFileSync(${JSON.stringify(log)}, Object.keys(require.cache).join('\\n') + '\\n'));\n`,
   );
   writeFileSync(log, '');
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', pathToFileURL(join(dir, 'preload.mjs')).href, join(repoRoot, 'src/cli/run.ts'), ...args], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', pathToFileURL(join(dir, 'preload.mjs')).href, join(repoRoot, 'src/cli/run.ts'), ...args], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '', SETOPSD_CACHE_DIR: 'off', ...env } });
   return { status: r.status, modules: readFileSync(log, 'utf8').split('\n').filter(Boolean) };
 }
 
@@ -52,4 +52,16 @@ t.test('a schedule in the manifests loads croner to check its expression', async
   const { status, modules } = modulesLoaded(t, ['validate', dir]);
   t.equal(status, 0);
   t.ok(modules.some((m) => /node_modules\/croner\//.test(m)), 'croner loaded');
+});
+
+t.test('the bundled examples with their policies: ajv compiles the rules once, later runs load the stored code', async (t) => {
+  const cache = { SETOPSD_CACHE_DIR: join(tempDir(t), 'cache') };
+  const compiler = /node_modules\/ajv\/dist\/(core|ajv|compile\/index|vocabularies)/;
+  const cold = modulesLoaded(t, ['validate', join(repoRoot, 'examples')], cache);
+  t.equal(cold.status, 0);
+  t.ok(cold.modules.some((m) => compiler.test(m)), 'the first run compiles with ajv (the check can fail)');
+  const warm = modulesLoaded(t, ['validate', join(repoRoot, 'examples')], cache);
+  t.equal(warm.status, 0);
+  t.same(warm.modules.filter((m) => compiler.test(m)), [], 'a later run loads no ajv compiler');
+  t.same(warm.modules.filter((m) => /\/src\/(providers|daemon|operations)\//.test(m)), [], 'nor what validate never needs');
 });

@@ -49,7 +49,7 @@ function modulesLoaded(t: Test, args: string[]): string[] {
     hook,
     `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(Object.keys(require.cache).filter((k) => k.includes('/node_modules/')).map((k) => k.split('/node_modules/').pop()))));\n`,
   );
-  const r = spawnSync(process.execPath, ['--require', hook, '--import', 'tsx', join(repoRoot, 'src/cli/run.ts'), ...args.map((a) => a.replace('STATE', join(dir, 'state')))], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+  const r = spawnSync(process.execPath, ['--require', hook, '--import', 'tsx', join(repoRoot, 'src/cli/run.ts'), ...args.map((a) => a.replace('STATE', join(dir, 'state')))], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '', SETOPSD_CACHE_DIR: 'off' } });
   t.equal(r.status, 0, r.stderr);
   return [...new Set(JSON.parse(readFileSync(out, 'utf8')) as string[])].sort();
 }
@@ -66,7 +66,7 @@ t.test('validate and a local plan load neither ajv, isomorphic-git, pino-pretty,
   t.ok(validate.some((m) => m.startsWith('yaml/')), 'the hook sees CommonJS packages');
   t.same(validate.filter((m) => heavy.test(m)), []);
   t.same(modulesLoaded(t, ['plan', dir, '--stage', 'acme/shop/staging', '--state-dir', 'STATE']).filter((m) => heavy.test(m)), []);
-  // Policy rules are data compiled at run time: with Policy documents (the full examples) ajv is loaded, Pulumi still is not.
+  // Policy rules are data compiled at run time: with Policy documents (the full examples) and no rule cache ajv is loaded, Pulumi still is not.
   const withPolicies = modulesLoaded(t, ['validate', 'examples/']);
   t.ok(withPolicies.includes('ajv/dist/ajv.js'), 'ajv compiles the policy rules');
   t.same(withPolicies.filter((m) => /^(isomorphic-git|pino-pretty|@pulumi|@aws-sdk)\//.test(m)), []);
