@@ -29,6 +29,7 @@ const letter = /^[A-Za-z]$/;
 const alnum = /^[A-Za-z0-9]$/;
 const iamName = /^[A-Za-z0-9+=,.@_-]$/;
 const sfnName = /^[A-Za-z0-9_-]$/;
+const schedulerName = /^[A-Za-z0-9._-]$/;
 
 /** The identifier rules of the AWS resources whose names come from manifest names. */
 export const AWS_NAME_RULES = {
@@ -51,9 +52,25 @@ export const AWS_NAME_RULES = {
   searchDomain: { what: 'OpenSearch domain name', max: 28, charset: lowerAlnumHyphen, first: /^[a-z]$/, last: /^[a-z0-9-]$/, noDoubleHyphen: false, reservedPrefixes: [] },
   /** IAM role name: 1–64, letters, digits and `+=,.@_-`. */
   iamRole: { what: 'IAM role name', max: 64, charset: iamName, first: iamName, last: iamName, noDoubleHyphen: false, reservedPrefixes: [] },
+  /** IAM inline policy name (a role's `aws.iam.RolePolicy`): 1–128, letters, digits and `+=,.@_-`. */
+  iamInlinePolicy: { what: 'IAM inline policy name', max: 128, charset: iamName, first: iamName, last: iamName, noDoubleHyphen: false, reservedPrefixes: [] },
+  /** EventBridge Scheduler schedule name: 1–64, letters, digits, `.`, `_` and `-`. */
+  schedule: { what: 'EventBridge Scheduler schedule name', max: 64, charset: schedulerName, first: schedulerName, last: schedulerName, noDoubleHyphen: false, reservedPrefixes: [] },
   /** Step Functions state machine name: 1–80, letters, digits, `-` and `_` (what Step Functions' logging accepts). */
   stateMachine: { what: 'Step Functions state machine name', max: 80, charset: sfnName, first: sfnName, last: sfnName, noDoubleHyphen: false, reservedPrefixes: [] },
 } as const satisfies Record<string, AwsNameRule>;
+
+/** What Pulumi appends to a logical name when it auto-names a resource: `-` and seven random hex digits. */
+export const PULUMI_AUTONAME_SUFFIX_LENGTH = 8;
+
+/**
+ * The `name` input of a resource Pulumi would auto-name from `logical`: none while that auto-name
+ * fits `rule` (a resource created with an auto-name keeps it: a `name` input where there was none
+ * would replace it), `explicit()` where the auto-name would be too long for AWS.
+ */
+export function nameWhereAutoNameTooLong(logical: string, rule: AwsNameRule, explicit: () => string): { name?: string } {
+  return logical.length + PULUMI_AUTONAME_SUFFIX_LENGTH <= rule.max ? {} : { name: explicit() };
+}
 
 /** What is wrong with `name` under `rule`; empty when AWS accepts it. */
 export function awsNameProblems(name: string, rule: AwsNameRule): string[] {

@@ -22,7 +22,13 @@ import { loadBalancerReadable } from './aws-names.js';
  * - the Step Functions state machine of a schedule with a timeout (at most 80 characters) and the
  *   role EventBridge Scheduler starts it with (IAM role names: at most 64, account-wide):
  *   `<readable>-<hash8>` over the stage key, app and schedule, because app (16) and schedule (40)
- *   names together leave Pulumi's auto-names no room.
+ *   names together leave Pulumi's auto-names no room;
+ * - EventBridge Scheduler schedules (at most 64 characters) and the role and inline policy of an
+ *   app's schedules without timeout (IAM: 64 and 128), only where Pulumi's auto-name would exceed
+ *   the limit (`nameWhereAutoNameTooLong`): `<readable>-<hash8>` over the stage key, app (and
+ *   schedule). Schedule and role names are account-wide, hence the stage key in the hash. Resources
+ *   whose auto-name fits keep it, so no schedule created before is replaced. Such a name never
+ *   equals an auto-name: it ends in 8 hex digits after the last `-`, an auto-name in 7.
  */
 
 /** First `n` hex characters of the sha256 of the parts joined with `/`. */
@@ -72,6 +78,12 @@ export interface StageNames {
   scheduleStateMachine(app: string, schedule: string): string;
   /** IAM role EventBridge Scheduler starts that state machine with (≤ 64). */
   scheduleStarterRole(app: string, schedule: string): string;
+  /** EventBridge Scheduler schedule of an app's schedule (≤ 64), where its auto-name does not fit. */
+  schedule(app: string, schedule: string): string;
+  /** IAM role EventBridge Scheduler runs an app's schedules without timeout with (≤ 64), where its auto-name does not fit. */
+  schedulerRole(app: string): string;
+  /** Inline policy of that role (≤ 128), where its auto-name does not fit. */
+  schedulerPolicy(app: string): string;
 }
 
 /** Builds the stage's names; `parameterPrefix` defaults to `/setops`. */
@@ -100,5 +112,8 @@ export function stageNames(model: StageModel, parameterPrefix = '/setops'): Stag
     searchDomain: (service) => hashedName(service, [key, service, 'search'], 28),
     scheduleStateMachine: (app, schedule) => hashedName(`${prefix}-${app}-${schedule}`, [key, app, schedule, 'state-machine'], 80),
     scheduleStarterRole: (app, schedule) => hashedName(`${app}-${schedule}-scheduler`, [key, app, schedule, 'scheduler-role'], 64),
+    schedule: (app, schedule) => hashedName(`${app}-${schedule}`, [key, app, schedule, 'schedule'], 64),
+    schedulerRole: (app) => hashedName(`${app}-scheduler`, [key, app, 'scheduler-role'], 64),
+    schedulerPolicy: (app) => hashedName(`${app}-scheduler`, [key, app, 'scheduler-policy'], 128),
   };
 }

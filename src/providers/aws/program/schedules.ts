@@ -4,9 +4,10 @@ import type { ScheduleModel } from '../../../model/stage-model.js';
 import type { BuiltApp } from './app.js';
 import type { Cluster } from './cluster.js';
 import type { ProgramContext } from './context.js';
+import { AWS_NAME_RULES, nameWhereAutoNameTooLong } from './aws-names.js';
 import { policyDocument } from './iam.js';
 import type { Network } from './network.js';
-import { scheduleCommand, scheduleTiming, type ScheduledTaskRun } from './scheduled-task.js';
+import { scheduleCommand, scheduleLogicalName, scheduleTiming, type ScheduledTaskRun } from './scheduled-task.js';
 import { buildTimedSchedule, buildTimedScheduleRunner } from './timed-schedules.js';
 
 /**
@@ -40,11 +41,17 @@ export function buildSchedules(ctx: ProgramContext, network: Network, cluster: C
   }
 }
 
-/** The app's schedules without `timeout`: EventBridge Scheduler runs the ECS task itself. */
+/**
+ * The app's schedules without `timeout`: EventBridge Scheduler runs the ECS task itself. Role and
+ * policy keep Pulumi's auto-names while they fit IAM's limits (they do for every app name the
+ * schema allows today); a longer app name limit would give them explicit bounded names.
+ */
 function buildDirectSchedules(ctx: ProgramContext, cluster: Cluster, app: BuiltApp, run: ScheduledTaskRun, schedules: [string, ScheduleModel][]): void {
+  const roleLogical = `app-${app.name}-scheduler-role`;
   const role = new aws.iam.Role(
-    `app-${app.name}-scheduler-role`,
+    roleLogical,
     {
+      ...nameWhereAutoNameTooLong(roleLogical, AWS_NAME_RULES.iamRole, () => ctx.names.schedulerRole(app.name)),
       description: `EventBridge Scheduler runs the scheduled tasks of app/${app.name} in ${ctx.names.key}`,
       assumeRolePolicy: JSON.stringify({
         Version: '2012-10-17',
@@ -54,9 +61,11 @@ function buildDirectSchedules(ctx: ProgramContext, cluster: Cluster, app: BuiltA
     ctx.res(),
   );
   const familyArn = pulumi.interpolate`arn:aws:ecs:${ctx.region}:${ctx.accountId}:task-definition/${app.taskDefinition.family}:*`;
+  const policyLogical = `app-${app.name}-scheduler-policy`;
   const policy = new aws.iam.RolePolicy(
-    `app-${app.name}-scheduler-policy`,
+    policyLogical,
     {
+      ...nameWhereAutoNameTooLong(policyLogical, AWS_NAME_RULES.iamInlinePolicy, () => ctx.names.schedulerPolicy(app.name)),
       role: role.id,
       policy: policyDocument([
         { Sid: 'RunTheAppTask', Effect: 'Allow', Action: ['ecs:RunTask'], Resource: [familyArn], Condition: { ArnEquals: { 'ecs:cluster': cluster.cluster.arn } } },
@@ -73,7 +82,7 @@ function buildDirectSchedules(ctx: ProgramContext, cluster: Cluster, app: BuiltA
   );
   for (const [name, s] of schedules) {
     new aws.scheduler.Schedule(
-      `app-${app.name}-schedule-${name}`,
+      scheduleLogicalName(app.name, name),
       {
         ...scheduleTiming(ctx, app, name, s),
         target: {

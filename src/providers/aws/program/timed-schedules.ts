@@ -5,7 +5,7 @@ import type { BuiltApp } from './app.js';
 import type { Cluster } from './cluster.js';
 import type { ProgramContext } from './context.js';
 import { policyDocument } from './iam.js';
-import { scheduleCommand, scheduleTiming, type ScheduledTaskRun } from './scheduled-task.js';
+import { scheduleCommand, scheduleLogicalName, scheduleTiming, type ScheduledTaskRun } from './scheduled-task.js';
 
 /**
  * Schedules with `timeout` on AWS. ECS tasks have no time limit, so EventBridge Scheduler starts
@@ -128,7 +128,7 @@ export function buildTimedSchedule(ctx: ProgramContext, cluster: Cluster, app: B
     ctx.res(),
   );
   new aws.scheduler.Schedule(
-    `app-${app.name}-schedule-${name}`,
+    scheduleLogicalName(app.name, name),
     {
       ...scheduleTiming(ctx, app, name, s),
       target: { arn: stateMachine.arn, roleArn: role.arn, retryPolicy: { maximumRetryAttempts: 0 } },
