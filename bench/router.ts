@@ -5,7 +5,10 @@
  * load generator are separate processes. Prints requests/s and latency percentiles per target and
  * the ratios the README quotes (router vs nginx throughput, router vs direct p99). Not a test.
  *
- *   node --import tsx bench/router.ts [--seconds 5] [--connections 32] [--runs 3]
+ * The load generator is a Node process by default (keep-alive agent, closed loop); `--load wrk`
+ * uses Debian's wrk instead (one thread), which leaves more of the 2 cores to the proxies.
+ *
+ *   node --import tsx bench/router.ts [--seconds 5] [--connections 32] [--runs 3] [--load node|wrk]
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { Agent, createServer, request } from 'node:http';
@@ -25,6 +28,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '5' },
     connections: { type: 'string', default: '32' },
     runs: { type: 'string', default: '3' },
+    load: { type: 'string', default: 'node' },
     role: { type: 'string' },
     port: { type: 'string' },
   },
@@ -94,7 +98,26 @@ function child(args: string[]): Promise<{ proc: ChildProcess; port: number }> {
   });
 }
 
+/** wrk's summary of one measurement (after a 1 s warm-up run, as the Node generator warms up). */
+function runWrk(port: number): LoadResult {
+  const args = ['-t1', `-c${values.connections}`, '--latency', '-H', `Host: ${HOST}`, `http://127.0.0.1:${port}/`];
+  spawnSync('wrk', ['-d1s', ...args]);
+  const r = spawnSync('wrk', [`-d${values.seconds}s`, ...args], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`wrk failed: ${r.stderr}`);
+  const ms = (label: string) => {
+    const m = new RegExp(`^\\s*${label}%\\s+([\\d.]+)(us|ms|s)`, 'm').exec(r.stdout);
+    if (!m) throw new Error(`wrk printed no ${label}% latency:\n${r.stdout}`);
+    return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1);
+  };
+  const requests = Number(/^\s*(\d+) requests in/m.exec(r.stdout)?.[1] ?? NaN);
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(r.stdout)?.[1] ?? 0);
+  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(r.stdout);
+  const errors = non2xx + (socketErrors ? socketErrors.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
+  return { requests: requests - non2xx, errors, seconds: Number(values.seconds), p50: ms('50'), p99: ms('99') };
+}
+
 function runLoad(port: number): Promise<LoadResult> {
+  if (values.load === 'wrk') return Promise.resolve(runWrk(port));
   const proc = spawn(process.execPath, ['--import', 'tsx', self, '--role', 'load', '--port', String(port), '--connections', values.connections!, '--seconds', values.seconds!], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));
@@ -186,7 +209,7 @@ async function main(): Promise<void> {
     const rs = results.get(name)!;
     return { rps: median(rs.map((r) => r.requests / r.seconds)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)), errors: rs.reduce((s, r) => s + r.errors, 0) };
   };
-  process.stdout.write(`\n${values.connections} connections, ${values.seconds} s per measurement, median of ${values.runs} interleaved runs\n\n`);
+  process.stdout.write(`\n${values.connections} connections, ${values.seconds} s per measurement, median of ${values.runs} interleaved runs, load generator: ${values.load}\n\n`);
   process.stdout.write('| target | requests/s | p50 ms | p99 ms | failed |\n| --- | ---: | ---: | ---: | ---: |\n');
   for (const [name] of targets) {
     const r = row(name);

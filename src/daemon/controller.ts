@@ -11,6 +11,7 @@ import { checkDrift } from '../operations/check-drift.js';
 import type { Notifier } from '../providers/notify/notifier.js';
 import { driftNotice } from '../providers/notify/notices.js';
 import { planner } from '../operations/jobs.js';
+import { rulesInScope } from '../reconciler/policies.js';
 import { cachedEngines, type EngineFactory } from '../operations/plan-stages.js';
 import { reconcileStage, type DesiredSnapshot, type ReconcileContext, type ReconcileResult } from '../operations/reconcile-stage.js';
 import { secretsFor } from '../providers/registry.js';
@@ -63,6 +64,8 @@ export class Controller {
   private lastError: { code: string; message: string; issues?: DesiredSnapshot['issues'] } | null = null;
   private synced = false;
   private readonly hashes = new Map<string, string>();
+  /** Per stage, the hash of the policy rules in its scope: a commit that changes them reconciles the stage again. */
+  private readonly ruleHashes = new Map<string, string>();
   private readonly approvals = new Map<string, string>();
   private readonly retries = new Set<string>();
   private readonly repairs = new Set<string>();
@@ -160,10 +163,16 @@ export class Controller {
     this.current = { commit: revision, ref: files.ref ?? null, configRoot, stages, ...(origins.size > 0 ? { origins } : {}), ...(loaded.value.policies?.length ? { policies: loaded.value.policies } : {}) };
     this.lastError = null;
     const changed: string[] = [];
+    const policies = loaded.value.policies ?? [];
     for (const [key, model] of stages) {
       const hash = this.hashOf(model);
-      if (this.hashes.get(key) !== hash || wasInvalid || !this.synced) changed.push(key);
+      // What a rule says decides whether the stage may apply: a stage refused by a rule that a
+      // commit relaxes (or newly in the scope of a stricter one) is reconciled again.
+      const rules = policies.length === 0 ? '' : hashOf(rulesInScope(policies, model).map((r) => [r.policy, r.rule, r.severity, r.schema]));
+      if (this.hashes.get(key) !== hash || (this.ruleHashes.get(key) ?? '') !== rules || wasInvalid || !this.synced) changed.push(key);
       this.hashes.set(key, hash);
+      if (rules === '') this.ruleHashes.delete(key);
+      else this.ruleHashes.set(key, rules);
     }
     const stored = new Set<string>();
     for (const ref of await new StateStore(this.opts.stateDir).list()) {
@@ -176,6 +185,7 @@ export class Controller {
     }
     // Stages neither desired nor stored any more (a closed preview, a renamed stage never applied) are forgotten.
     for (const key of this.hashes.keys()) if (!stages.has(key) && !stored.has(key)) this.hashes.delete(key);
+    for (const key of this.ruleHashes.keys()) if (!stages.has(key)) this.ruleHashes.delete(key);
     this.synced = true;
     this.emit({ type: 'synced', revision, stages: stages.size, changed });
     for (const key of changed.sort()) this.enqueue(key);

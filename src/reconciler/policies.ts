@@ -13,8 +13,7 @@ import { compileRule } from '../schema/policy-rules.js';
  */
 export function evaluatePolicies(rules: readonly PolicyRule[], model: StageModel): PolicyViolation[] {
   const out: PolicyViolation[] = [];
-  for (const r of rules) {
-    if (!inScope(r, model)) continue;
+  for (const r of rulesInScope(rules, model)) {
     const compiled = compileRule(r.schema);
     // Loaded rules were compiled when the manifests were validated; one that is not usable here fails closed.
     const failures = compiled.ok ? compiled.check(model) : [{ instancePath: '', keyword: 'schema', message: 'the rule is not a usable JSON Schema' }];
@@ -35,6 +34,11 @@ export function evaluatePolicies(rules: readonly PolicyRule[], model: StageModel
       compareCodeUnits(a.rule, b.rule) ||
       compareCodeUnits(a.subject, b.subject),
   );
+}
+
+/** The rules whose scope takes in the stage of `model` (in the order given). PURE. */
+export function rulesInScope(rules: readonly PolicyRule[], model: StageModel): PolicyRule[] {
+  return rules.filter((r) => inScope(r, model));
 }
 
 /** The `deny` violations: what refuses an apply. */

@@ -40,3 +40,14 @@ t.test('a deny violation keeps the stage from applying until a commit satisfies 
   await waitFor('production applied', async () => (await d.record('production'))?.lastAppliedRevision === fixed, { timeoutMs: 20_000 });
   t.ok(d.engine.calls.includes('apply acme/shop/production'));
 });
+
+t.test('a commit that changes only the Policy documents reconciles the stages it refused', async (t) => {
+  const d = await daemonFor(t, files(1));
+  await waitFor('production refused', async () => (await d.record('production'))?.reason === 'E_POLICY_DENIED' || undefined, { timeoutMs: 20_000 });
+  t.same(d.engine.calls, ['apply acme/shop/staging']);
+  // The manifests stay as they were (scale 1); the rule now asks for what production has.
+  const relaxed = d.repo.commit('relax the scale rule', { ...files(1), 'config/policies.yaml': POLICY.replace('minimum: 2', 'minimum: 1') });
+  await waitFor('production applied', async () => (await d.record('production'))?.lastAppliedRevision === relaxed, { timeoutMs: 20_000 });
+  t.ok(d.engine.calls.includes('apply acme/shop/production'), 'applied without a change to the stage itself');
+  t.equal(d.engine.calls.filter((c) => c === 'apply acme/shop/staging').length, 1, 'staging, in sync and allowed before and after, was not applied again');
+});
