@@ -2,6 +2,8 @@ import type * as aws from '@pulumi/aws';
 import type * as pulumi from '@pulumi/pulumi';
 import type { ScheduleModel } from '../../../model/stage-model.js';
 import type { BuiltApp } from './app.js';
+import type { Cluster } from './cluster.js';
+import type { Statement } from './iam.js';
 import { AWS_NAME_RULES, nameWhereAutoNameTooLong } from './aws-names.js';
 import type { ProgramContext } from './context.js';
 import { eventBridgeCron } from './eventbridge-cron.js';
@@ -13,6 +15,17 @@ export interface ScheduledTaskRun {
   taskDefinitionArn: pulumi.Output<string>;
   subnets: pulumi.Input<string>[];
   securityGroups: pulumi.Input<string>[];
+}
+
+/** Whoever starts an app's task (EventBridge Scheduler or a state machine) passes its task and execution roles, to ECS only. */
+export function passTaskRoles(app: BuiltApp, cluster: Cluster): Statement {
+  return {
+    Sid: 'PassTheTaskRoles',
+    Effect: 'Allow',
+    Action: ['iam:PassRole'],
+    Resource: [app.taskDefinition.taskRoleArn.apply((a) => a ?? ''), cluster.executionRole.arn],
+    Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+  };
 }
 
 /** The command of a schedule as ECS's container override takes it (a string runs with `/bin/sh -c`). */

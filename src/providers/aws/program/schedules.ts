@@ -7,7 +7,7 @@ import type { ProgramContext } from './context.js';
 import { AWS_NAME_RULES, nameWhereAutoNameTooLong } from './aws-names.js';
 import { policyDocument } from './iam.js';
 import type { Network } from './network.js';
-import { scheduleCommand, scheduleLogicalName, scheduleTiming, type ScheduledTaskRun } from './scheduled-task.js';
+import { passTaskRoles, scheduleCommand, scheduleLogicalName, scheduleTiming, type ScheduledTaskRun } from './scheduled-task.js';
 import { buildTimedSchedule, buildTimedScheduleRunner } from './timed-schedules.js';
 
 /**
@@ -69,13 +69,7 @@ function buildDirectSchedules(ctx: ProgramContext, cluster: Cluster, app: BuiltA
       role: role.id,
       policy: policyDocument([
         { Sid: 'RunTheAppTask', Effect: 'Allow', Action: ['ecs:RunTask'], Resource: [familyArn], Condition: { ArnEquals: { 'ecs:cluster': cluster.cluster.arn } } },
-        {
-          Sid: 'PassTheTaskRoles',
-          Effect: 'Allow',
-          Action: ['iam:PassRole'],
-          Resource: [app.taskDefinition.taskRoleArn.apply((a) => a ?? ''), cluster.executionRole.arn],
-          Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
-        },
+        passTaskRoles(app, cluster),
       ]),
     },
     ctx.res(),

@@ -5,7 +5,7 @@ import type { BuiltApp } from './app.js';
 import type { Cluster } from './cluster.js';
 import type { ProgramContext } from './context.js';
 import { policyDocument } from './iam.js';
-import { scheduleCommand, scheduleLogicalName, scheduleTiming, type ScheduledTaskRun } from './scheduled-task.js';
+import { passTaskRoles, scheduleCommand, scheduleLogicalName, scheduleTiming, type ScheduledTaskRun } from './scheduled-task.js';
 
 /**
  * Schedules with `timeout` on AWS. ECS tasks have no time limit, so EventBridge Scheduler starts
@@ -62,13 +62,7 @@ export function buildTimedScheduleRunner(ctx: ProgramContext, cluster: Cluster, 
         { Sid: 'RunTheAppTask', Effect: 'Allow', Action: ['ecs:RunTask'], Resource: [familyArn], Condition: inCluster },
         { Sid: 'StopAndWatchItsTasks', Effect: 'Allow', Action: ['ecs:StopTask', 'ecs:DescribeTasks'], Resource: [clusterTasks], Condition: inCluster },
         { Sid: 'LearnWhenTheTaskStopped', Effect: 'Allow', Action: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'], Resource: [ecsEventsRule] },
-        {
-          Sid: 'PassTheTaskRoles',
-          Effect: 'Allow',
-          Action: ['iam:PassRole'],
-          Resource: [app.taskDefinition.taskRoleArn.apply((a) => a ?? ''), cluster.executionRole.arn],
-          Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
-        },
+        passTaskRoles(app, cluster),
       ]),
     },
     ctx.res(),
