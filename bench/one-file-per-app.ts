@@ -65,7 +65,7 @@ async function child(mode: string, dir: string, stateDir: string): Promise<void>
   out = '';
   const start = performance.now();
   if (mode === 'plan') {
-    const code = await main(['plan', dir, '--state-dir', stateDir], deps, new AbortController().signal);
+    const code = await main(['plan', '--detailed-exitcode', dir, '--state-dir', stateDir], deps, new AbortController().signal);
     if (code !== 2) throw new Error(`plan exited ${code}: ${out.slice(0, 500)}`);
   } else if (mode === 'parse') {
     const walk = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? (e.name === '.git' ? [] : walk(join(d, e.name))) : [join(d, e.name)]));
