@@ -1,4 +1,3 @@
-import { createInterface } from 'node:readline/promises';
 import type { Logger } from 'pino';
 import { createRequire } from 'node:module';
 import { main } from './main.js';
@@ -48,6 +47,8 @@ export function defaultDeps(): Deps {
     isTTY: { stdout: Boolean(process.stdout.isTTY), stdin: Boolean(process.stdin.isTTY) },
     prompt: process.stdin.isTTY
       ? async (question, signal) => {
+          // Loaded when a prompt is shown: readline is a measurable part of a command's start-up.
+          const { createInterface } = require('node:readline/promises') as typeof import('node:readline/promises');
           const rl = createInterface({ input: process.stdin, output: process.stderr });
           try {
             return await rl.question(question, { signal });
