@@ -75,5 +75,7 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 const rulesDir = ruleCacheDir(process.env);
 if (rulesDir !== null) useCompiledRuleStore(fileRuleStore(rulesDir));
 
-const code = await main(process.argv.slice(2), defaultDeps(), controller.signal);
-process.exitCode = code;
+// Not a top-level await: the built CLI is also bundled as CommonJS (scripts/bundle-cli.ts).
+void main(process.argv.slice(2), defaultDeps(), controller.signal).then((code) => {
+  process.exitCode = code;
+});

@@ -10,7 +10,7 @@
  */
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, readdirSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { killMentioning, repoRoot } from '../e2e/helpers.js';
 import { tempDir } from '../helpers/temp.js';
@@ -32,9 +32,9 @@ function sh(cmd: string, args: string[], cwd: string) {
 }
 
 /** Runs the installed `setopsd` (its bin link in the prefix) without a terminal. */
-function setopsd(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function setopsd(args: string[], cwd: string, extra: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(join(root, 'prefix/bin/setopsd'), args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(join(root, 'prefix/bin/setopsd'), args, { cwd, env: { ...env, SETOPSD_CACHE_DIR: join(root, 'cache'), ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -62,7 +62,7 @@ t.test('npm pack builds dist/ and ships what runs, not the tests', async (t) => 
   t.equal(packed.code, 0, packed.stderr);
   const tarball = join(root, `setopsd-${pkg.version}.tgz`);
   const list = sh('tar', ['tzf', tarball], root).stdout.split('\n');
-  for (const f of ['package/bin/setopsd', 'package/dist/cli/run.js', 'package/dist/providers/local/supervisor-main.js', 'package/examples/setops.yaml', 'package/examples/policies.yaml', 'package/examples/.setopsd.yaml', 'package/examples/ci/github-actions.yml', 'package/examples/app/package.json', 'package/src/schema/setops.schema.json']) {
+  for (const f of ['package/bin/setopsd', 'package/bin/bootstrap.cjs', 'package/dist/setopsd.cjs', 'package/dist/cli/run.js', 'package/dist/providers/local/supervisor-main.js', 'package/examples/setops.yaml', 'package/examples/policies.yaml', 'package/examples/.setopsd.yaml', 'package/examples/ci/github-actions.yml', 'package/examples/app/package.json', 'package/src/schema/setops.schema.json']) {
     t.ok(list.includes(f), `ships ${f}`);
   }
   t.same(list.filter((f) => /^package\/(test|bench|\.ci)\//.test(f) || f.endsWith('.ts') || f.endsWith('.map')), [], 'no tests, benchmarks, sources or maps');
@@ -93,9 +93,17 @@ t.test('the installed package validates and applies its example outside the sour
   mkdirSync(join(work, 'examples/app/node_modules'));
   for (const dep of Object.keys(appPkg.dependencies)) symlinkSync(join(repoRoot, 'node_modules', dep), join(work, 'examples/app/node_modules', dep));
 
-  const valid = await setopsd(['validate', 'examples'], work);
+  // The installed CLI runs from its bundle (dist/setopsd.cjs) through the V8 code cache the first run (--version) wrote.
+  const cached = readdirSync(join(root, 'cache/v8'));
+  t.equal(cached.length, 1, 'one code cache');
+  t.equal(statSync(join(root, 'cache/v8', cached[0]!)).mode & 0o777, 0o600, 'private to this user');
+  const valid = await setopsd(['validate', 'examples'], work, { SETOPSD_BOOT_TRACE: '1' });
   t.equal(valid.code, 0, valid.stderr);
   t.match(valid.stdout, /^valid: 2 organizations?, /);
+  t.equal(valid.stderr, 'setopsd boot: bundle, code cache used\n');
+  const uncached = await setopsd(['validate', 'examples'], work, { SETOPSD_BOOT_TRACE: '1', SETOPSD_CACHE_DIR: 'off' });
+  t.equal(uncached.stdout, valid.stdout, 'the same answer without the cache');
+  t.equal(uncached.stderr, 'setopsd boot: bundle, code cache off\n');
 
   const applied = await setopsd(['apply', 'examples', '--stage', 'acme/shop/staging', '--yes'], work);
   t.equal(applied.code, 0, applied.stdout + applied.stderr);
