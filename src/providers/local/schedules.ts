@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
-import { openSync, closeSync, appendFileSync } from 'node:fs';
+import { openSync, closeSync, appendFileSync, existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Cron } from 'croner';
+import { randomBytes } from 'node:crypto';
 import { writeFileAtomic } from '../../state/atomic.js';
+import { pruneTaskRecords, taskRecordId, tasksDirIn, writeTaskRecord, type TaskRecord } from '../../state/task-records.js';
 import type { LocalDeps } from './local-deps.js';
 import type { LocalPaths } from './paths.js';
 import { signalGroup, waitGone } from './proc.js';
@@ -53,7 +55,9 @@ interface Job {
  * run is the schedule's command in the app's environment (no PORT), its own process group,
  * marked as the stage's with the role `schedule/APP/NAME`, its output appended to
  * `logs/APP.schedule.NAME.log`. A run that is due while the previous one still runs is skipped
- * (croner's `protect`) and the skip is logged; a run past its timeout is stopped.
+ * (croner's `protect`) and the skip is logged; a run past its timeout is stopped. Each run is
+ * also a task record (`tasks/<id>.json`, started by `schedule NAME`) when it starts and when it
+ * ends, so `task list` shows it and the daemon can notify its failure.
  */
 export class AppSchedules {
   private readonly jobs = new Map<string, Job[]>();
@@ -162,6 +166,22 @@ export class AppSchedules {
     }
     const started = this.o.deps.clock.now();
     this.note(app, spec, `run started: ${spec.argv.join(' ')}`);
+    // The command is the manifest's (secrets are references there, resolved only in the env), so
+    // the argv holds no secret value and is recorded as it is.
+    let record: TaskRecord = {
+      formatVersion: 1,
+      id: taskRecordId(started, randomBytes(3).toString('hex')),
+      app,
+      command: spec.argv,
+      envKeys: [],
+      startedBy: `schedule ${spec.name}`,
+      status: 'running',
+      exitCode: null,
+      signal: null,
+      startedAt: new Date(started).toISOString(),
+      log: scheduleLogFile(this.o.paths, app, spec.name),
+    };
+    await this.record(app, spec, record);
     const fd = openSync(scheduleLogFile(this.o.paths, app, spec.name), 'a');
     let timedOut = false;
     const ended = await new Promise<{ code: number | null; signal: string | null; error?: string }>((resolve) => {
@@ -195,5 +215,29 @@ export class AppSchedules {
     const secs = ((this.o.deps.clock.now() - started) / 1000).toFixed(1);
     const how = ended.error ? `could not start: ${ended.error}` : ended.code !== null ? `exit code ${ended.code}` : `signal ${ended.signal}`;
     this.note(app, spec, `run ended${timedOut ? ' (timed out)' : ''}: ${how} after ${secs}s`);
+    const endedAt = this.o.deps.clock.now();
+    record = {
+      ...record,
+      status: ended.code === 0 && !timedOut ? 'succeeded' : 'failed',
+      exitCode: ended.code,
+      signal: ended.signal,
+      ...(timedOut ? { stopped: 'timeout' as const, reason: `stopped after its timeout of ${Math.round(spec.timeoutMs / 1000)} s` } : {}),
+      ...(ended.error ? { reason: `could not start: ${ended.error}` } : {}),
+      endedAt: new Date(endedAt).toISOString(),
+      durationMs: endedAt - started,
+    };
+    await this.record(app, spec, record);
+    await pruneTaskRecords(tasksDirIn(this.o.paths.stageDir)).catch(() => 0);
+  }
+
+  /** Writes a run's task record; a failed write is noted, never thrown (the run itself goes on). */
+  private async record(app: string, spec: ScheduleSpec, record: TaskRecord): Promise<void> {
+    // A destroyed stage is not brought back by the record of a run that outlived it.
+    if (!existsSync(this.o.paths.stageDir)) return;
+    try {
+      await writeTaskRecord(tasksDirIn(this.o.paths.stageDir), record);
+    } catch (err) {
+      this.note(app, spec, `task record ${record.id} not written: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
   }
 }
