@@ -221,7 +221,7 @@ export class AppSchedules {
       status: ended.code === 0 && !timedOut ? 'succeeded' : 'failed',
       exitCode: ended.code,
       signal: ended.signal,
-      ...(timedOut ? { stopped: 'timeout' as const, reason: `stopped after its timeout of ${Math.round(spec.timeoutMs / 1000)} s` } : {}),
+      ...(timedOut ? { stopped: 'timeout' as const, reason: `stopped after its timeout of ${spec.timeoutMs / 1000} s` } : {}),
       ...(ended.error ? { reason: `could not start: ${ended.error}` } : {}),
       endedAt: new Date(endedAt).toISOString(),
       durationMs: endedAt - started,
