@@ -179,7 +179,8 @@ export async function recordScheduledRuns(
       log: run.logGroup && run.logStream ? `cloudwatch ${run.logGroup} ${run.logStream}` : '',
       ...(before?.notifiedAt !== undefined ? { notifiedAt: before.notifiedAt } : {}),
     };
-    if (before !== null && JSON.stringify(before) === JSON.stringify(record)) continue; // nothing new: no write every tick
+    // Nothing new: no write on every check (built by this function, so the same key order; a false "changed" only costs a write).
+    if (before !== null && JSON.stringify(before) === JSON.stringify(record)) continue;
     await writeTaskRecord(dir, record);
   }
   if (runs.length > 0) await pruneTaskRecords(dir);
