@@ -13,6 +13,8 @@ import { readTaskRecords, tasksDir, writeTaskRecord, type TaskRecord } from '../
 export const NOTIFY_LOOKBACK_MS = 3_600_000;
 /** Notices sent per stage and check at most; the rest go with the next check. */
 const MAX_NOTICES_PER_STAGE = 10;
+/** Overlap of consecutive checks' modification-time windows. */
+const MTIME_SLACK_MS = 5_000;
 
 export interface ScheduledRunNoticesOptions {
   deps: Deps;
@@ -46,6 +48,8 @@ export interface ScheduledRunNoticesOptions {
 export class ScheduledRunNotices {
   private readonly engineOf;
   private readonly since: number;
+  /** Per stage: records last written before this time (ms) were judged by an earlier check. */
+  private readonly checkedUpTo = new Map<string, number>();
 
   constructor(private readonly o: ScheduledRunNoticesOptions) {
     this.engineOf = cachedEngines(o.stateDir, o.deps, o.engineFactory);
@@ -77,7 +81,13 @@ export class ScheduledRunNotices {
       const seen = await recordScheduledRuns(this.o.deps, { stateDir: this.o.stateDir, ref, engineOf: this.engineOf }, signal);
       if (seen.error !== undefined) this.o.deps.log.warn({ stage: key }, `stage ${key}: the runs of scheduled tasks could not be read from the provider: ${seen.error}`);
     }
-    const due = (await readTaskRecords(tasksDir(this.o.stateDir, ref))).filter((r) => this.due(r)).reverse().slice(0, MAX_NOTICES_PER_STAGE);
+    // Records not written since the last check of this stage were judged then; a few seconds
+    // of overlap cover a write in the same moment (notifiedAt keeps those from going twice).
+    const checkStarted = this.o.deps.clock.now();
+    const pending = (await readTaskRecords(tasksDir(this.o.stateDir, ref), { modifiedSince: this.checkedUpTo.get(key) ?? this.since - MTIME_SLACK_MS })).filter((r) => this.due(r)).reverse();
+    const due = pending.slice(0, MAX_NOTICES_PER_STAGE);
+    // Capped: what is left is looked at again next time.
+    if (pending.length === due.length) this.checkedUpTo.set(key, checkStarted - MTIME_SLACK_MS);
     if (due.length === 0) return 0;
     const secrets = secretsFor(model.organization, { ...(this.o.secretsFile ? { secretsFile: this.o.secretsFile } : {}), configRoot: this.o.configRoot(), env: this.o.deps.env });
     let sent = 0;

@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StageRef } from '../model/stage-model.js';
 import { writeFileAtomic } from './atomic.js';
@@ -29,7 +29,10 @@ export interface TaskRecord {
   endedAt?: string;
   durationMs?: number;
   log: string;
-  /** When the daemon sent this failed scheduled run to the stage's notifications (so it is sent once). */
+  /**
+   * When the daemon handed this failed scheduled run to the stage's notifications (also when no
+   * target wants `task.failed`), so it is handled once.
+   */
   notifiedAt?: string;
 }
 
@@ -66,12 +69,16 @@ export async function readTaskRecord(dir: string, id: string): Promise<TaskRecor
   }
 }
 
-/** The records of a tasks directory, newest first. */
-export async function readTaskRecords(dir: string): Promise<TaskRecord[]> {
+/**
+ * The records of a tasks directory, newest first; with `modifiedSince` (ms), only those written
+ * at or after that time (a stat each instead of a read: the daemon's checks skip what they saw).
+ */
+export async function readTaskRecords(dir: string, opts: { modifiedSince?: number } = {}): Promise<TaskRecord[]> {
   const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.json') && !n.startsWith('.')).sort().reverse();
   const out: TaskRecord[] = [];
   for (const n of names) {
     try {
+      if (opts.modifiedSince !== undefined && (await stat(join(dir, n))).mtimeMs < opts.modifiedSince) continue;
       out.push(JSON.parse(await readFile(join(dir, n), 'utf8')) as TaskRecord);
     } catch {
       // being replaced right now

@@ -3,13 +3,20 @@
  * git repository, sources, queue, HTTP on 127.0.0.1; a fake engine, with the stage's recorded model
  * and task records written as the local engine and its supervisor write them): each failed run of a schedule once, even across a restart on the same
  * state directory; never one-off runs (`task run` notified those), runs that succeeded, or runs
- * that ended more than an hour before the daemon started.
+ * that ended more than an hour before the daemon started. A burst of failures is sent ten per
+ * stage and check.
  */
 import t from 'tap';
 import { daemonFor, manifests } from './helpers.js';
 import { readTaskRecord, tasksDir, writeTaskRecord, type TaskRecord } from '../../src/state/task-records.js';
 import { StateStore } from '../../src/state/store.js';
 import { app, stage } from '../helpers/models.js';
+import { pino } from 'pino';
+import { ScheduledRunNotices } from '../../src/daemon/task-notices.js';
+import { Notifier } from '../../src/providers/notify/notifier.js';
+import { realClock, realSleep } from '../../src/sleep.js';
+import { testDeps } from '../helpers/deps.js';
+import { tempDir } from '../helpers/temp.js';
 import { webhookReceiver } from '../helpers/receivers.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -55,4 +62,25 @@ t.test('failed scheduled runs: notified once each, across a restart; one-off, su
   t.match(notices[1].text, /Reason: stopped after its timeout of 600 s\nLog: \/var\/log\/web\.schedule\.nightly\.log/);
   t.match(await readTaskRecord(dir, '20260101T030000Z-aaaaaa'), { notifiedAt: String, status: 'failed' });
   for (const id of ['20260101T030001Z-oneoff', '20260101T030002Z-fine01', '20260101T030003Z-old001']) t.notOk((await readTaskRecord(dir, id))?.notifiedAt, `${id} is not marked notified`);
+});
+
+t.test('a burst of failed runs: ten notices per stage and check, the rest with the next check', async (t) => {
+  const hook = await webhookReceiver(t);
+  const stateDir = tempDir(t, 'setopsd-run-notices-');
+  await new StateStore(stateDir).write(REF, stage({ notifications: { ops: { type: 'webhook', target: hook.url } }, apps: { web: app() } }));
+  const dir = tasksDir(stateDir, REF);
+  for (let i = 0; i < 12; i++) await writeTaskRecord(dir, run(`20260101T03${String(i).padStart(2, '0')}00Z-burst${i}`));
+  const notifier = new Notifier({ log: pino({ level: 'silent' }), sleep: async () => {} });
+  const notices = new ScheduledRunNotices({ deps: testDeps({ clock: realClock, sleep: realSleep }), stateDir, notifier, configRoot: () => stateDir, owns: () => true });
+  const signal = new AbortController().signal;
+  const ids = Array.from({ length: 12 }, (_, i) => `20260101T03${String(i).padStart(2, '0')}00Z-burst${i}`);
+  const sent = async () => {
+    await notifier.drain();
+    return hook.posts.map((p) => JSON.parse(p.body).data.task as string).sort();
+  };
+  t.equal(await notices.check(signal), 10);
+  t.same(await sent(), ids.slice(0, 10), 'the oldest ten first');
+  t.equal(await notices.check(signal), 2);
+  t.same(await sent(), ids, 'then the rest, each once');
+  t.equal(await notices.check(signal), 0);
 });
