@@ -1,10 +1,11 @@
 /**
  * The daemon notifies failed scheduled runs on its own interval (a real daemon in this process:
- * git repository, sources, queue, HTTP on 127.0.0.1; a fake engine, with the stage's recorded model
- * and task records written as the local engine and its supervisor write them): each failed run of a schedule once, even across a restart on the same
- * state directory; never one-off runs (`task run` notified those), runs that succeeded, or runs
- * that ended more than an hour before the daemon started. A burst of failures is sent ten per
- * stage and check.
+ * git repository, sources, queue, HTTP on 127.0.0.1; a fake engine, with the stage's recorded
+ * model and task records written as the local engine and its supervisor write them): each failed
+ * run of a schedule once, even across a restart on the same state directory; never one-off runs
+ * (`task run` notified those), runs that succeeded, runs the supervisor canceled, or runs that
+ * ended more than an hour before the daemon started. A burst of failures is sent ten per stage
+ * and check.
  */
 import t from 'tap';
 import { daemonFor, manifests } from './helpers.js';
@@ -44,6 +45,7 @@ t.test('failed scheduled runs: notified once each, across a restart; one-off, su
   await writeTaskRecord(dir, run('20260101T030001Z-oneoff', { startedBy: 'cli ops@host' }));
   await writeTaskRecord(dir, run('20260101T030002Z-fine01', { status: 'succeeded', exitCode: 0 }));
   await writeTaskRecord(dir, run('20260101T030003Z-old001', { endedMsAgo: 2 * 3_600_000 }));
+  await writeTaskRecord(dir, run('20260101T030004Z-cancel', { exitCode: null, signal: 'SIGKILL', stopped: 'canceled', reason: 'stopped: its app was removed' }));
   await waitFor('the failed scheduled run notified', () => hook.posts.length >= 1);
   // A run that fails later is notified by a later check: the first one is not sent again meanwhile.
   await writeTaskRecord(dir, run('20260101T040000Z-bbbbbb', { exitCode: null, stopped: 'timeout', signal: 'SIGTERM', reason: 'stopped after its timeout of 600 s' }));
@@ -61,7 +63,7 @@ t.test('failed scheduled runs: notified once each, across a restart; one-off, su
   t.match(notices[1], { data: { stopped: 'timeout', reason: 'stopped after its timeout of 600 s' } });
   t.match(notices[1].text, /Reason: stopped after its timeout of 600 s\nLog: \/var\/log\/web\.schedule\.nightly\.log/);
   t.match(await readTaskRecord(dir, '20260101T030000Z-aaaaaa'), { notifiedAt: String, status: 'failed' });
-  for (const id of ['20260101T030001Z-oneoff', '20260101T030002Z-fine01', '20260101T030003Z-old001']) t.notOk((await readTaskRecord(dir, id))?.notifiedAt, `${id} is not marked notified`);
+  for (const id of ['20260101T030001Z-oneoff', '20260101T030002Z-fine01', '20260101T030003Z-old001', '20260101T030004Z-cancel']) t.notOk((await readTaskRecord(dir, id))?.notifiedAt, `${id} is not marked notified`);
 });
 
 t.test('a burst of failed runs: ten notices per stage and check, the rest with the next check', async (t) => {
