@@ -70,6 +70,7 @@ export class ScheduledRunNotices {
         this.o.deps.log.warn({ stage: key, err: { message: (err as Error).message } }, `stage ${key}: scheduled runs not checked: ${(err as Error).message}`);
       }
     }
+    this.o.deps.log.debug({ sent }, `scheduled runs checked: ${sent} failed run${sent === 1 ? '' : 's'} notified`);
     return sent;
   }
 
