@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import { Previews, type PreviewSettings } from './previews.js';
 import { PrComments } from './pr-comments.js';
 import type { PullRequestEvent } from './webhooks.js';
@@ -8,6 +9,7 @@ import type { EngineFactory } from '../operations/plan-stages.js';
 import { Journal } from '../state/journal.js';
 import { Notifier } from '../providers/notify/notifier.js';
 import { ScheduledBackups } from './backup-schedules.js';
+import { ScheduledRunNotices } from './task-notices.js';
 import { Controller, parseKey, type DaemonEvent, type Shard } from './controller.js';
 import { claimStateDir } from './instance.js';
 import type { ForcePushGuard } from './sources/remote.js';
@@ -36,6 +38,8 @@ export interface DaemonOptions {
   /** Check every stage for drift this often (0: never); with `selfHeal`, a drifted stage is deployed again. */
   driftIntervalMs?: number;
   selfHeal?: boolean;
+  /** Look for failed scheduled runs to notify this often (default 60 s; 0: never). AWS stages ask ECS each time. */
+  taskCheckIntervalMs?: number;
   /** Wait this long after a change notification for more (a burst of saves or commits costs one read). */
   debounceMs?: number;
   onEvent?: (event: DaemonEvent) => void;
@@ -101,6 +105,15 @@ export async function startDaemon(deps: Deps, opts: DaemonOptions, signal: Abort
     ...(opts.secretsFile ? { secretsFile: opts.secretsFile } : {}),
     owns: (key) => controller.owns(key),
     onResult: (_stage, _service, result) => opts.metrics?.backupResult?.(result),
+  });
+  const runNotices = new ScheduledRunNotices({
+    deps,
+    stateDir: opts.stateDir,
+    notifier,
+    ...(opts.secretsFile ? { secretsFile: opts.secretsFile } : {}),
+    configRoot: () => controller.snapshot().configRoot || dirname(opts.stateDir),
+    owns: (key) => controller.owns(key),
+    ...(opts.engineFactory ? { engineFactory: opts.engineFactory } : {}),
   });
   const refreshBackups = () => void backups.refresh().catch((err: unknown) => deps.log.warn({ err: errorFields(err) }, `scheduled backups: ${(err as Error).message}`));
   listeners.add((e) => {
@@ -233,18 +246,37 @@ export async function startDaemon(deps: Deps, opts: DaemonOptions, signal: Abort
     }
   };
   const drift = opts.driftIntervalMs ? setInterval(() => void driftCheck(), opts.driftIntervalMs) : undefined;
+  // Failed scheduled runs: one check at a time, beside the queue (a reconcile never waits for it).
+  let taskCheck: Promise<void> | null = null;
+  const checkTasks = () => {
+    if (taskCheck || work.signal.aborted) return;
+    taskCheck = runNotices
+      .check(work.signal)
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          if (!work.signal.aborted) deps.log.warn({ err: errorFields(err) }, `scheduled runs: ${(err as Error).message}`);
+        },
+      )
+      .finally(() => (taskCheck = null));
+  };
+  const taskCheckMs = opts.taskCheckIntervalMs ?? 60_000;
+  const tasks = taskCheckMs > 0 ? setInterval(checkTasks, taskCheckMs) : undefined;
   await readNow();
   refreshBackups();
+  if (taskCheckMs > 0) checkTasks();
 
   const stopped = (async () => {
     await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
     clearTimeout(poll);
     clearInterval(drift);
+    clearInterval(tasks);
     clearTimeout(timer);
     await stopWatching();
     await inFlight(); // the read in flight, if any, ends: the work signal is aborted
     await prComments?.idle();
     backups.stop();
+    await taskCheck; // before the notifier drains: its notices are in flight by then
     await queue.shutdown({ graceMs: opts.shutdownTimeoutMs });
     await notifier.drain(opts.shutdownTimeoutMs);
     await server?.close();

@@ -1,7 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
-import { join } from 'node:path';
 import type { Deps } from '../deps.js';
 import { EngineError, UsageError } from '../errors.js';
 import { isSecretRef, stageKey, type OrganizationModel, type StageModel, type StageRef } from '../model/stage-model.js';
@@ -10,32 +8,10 @@ import { deployedEnvValues, runLocalTask } from '../providers/local/task-run.js'
 import { taskFailedNotice } from '../providers/notify/notices.js';
 import type { Notifier } from '../providers/notify/notifier.js';
 import { engineFor, secretsFor } from '../providers/registry.js';
-import { writeFileAtomic } from '../state/atomic.js';
-import { stageDir } from '../state/paths.js';
+import { pruneTaskRecords, readTaskRecord, readTaskRecords, taskRecordId, tasksDir, writeTaskRecord, type TaskRecord } from '../state/task-records.js';
 import { StateStore } from '../state/store.js';
 
-/** One run of a one-off (or scheduled) task, `<stageDir>/tasks/<id>.json`. Never holds a secret value. */
-export interface TaskRecord {
-  formatVersion: 1;
-  id: string;
-  app: string;
-  /** argv as given, secret values of the app replaced by `(secret NAME)`. */
-  command: string[];
-  /** Keys of `--env` overrides (their values are not recorded). */
-  envKeys: string[];
-  /** `cli USER@HOST`, `schedule NAME`. */
-  startedBy: string;
-  status: 'running' | 'succeeded' | 'failed';
-  exitCode: number | null;
-  signal: string | null;
-  stopped?: 'canceled' | 'timeout';
-  /** Why the provider stopped it, in its words (AWS scheduled runs: ECS's stoppedReason, or that it was stopped after its timeout). */
-  reason?: string;
-  startedAt: string;
-  endedAt?: string;
-  durationMs?: number;
-  log: string;
-}
+export type { TaskRecord } from '../state/task-records.js';
 
 export interface TaskRequest {
   stateDir: string;
@@ -70,10 +46,6 @@ export function parseEnvArgs(items: readonly string[]): Record<string, string> {
   return out;
 }
 
-function tasksDir(stateDir: string, ref: StageRef): string {
-  return join(stageDir(stateDir, ref), 'tasks');
-}
-
 /**
  * Runs a command once in an app's environment on the currently deployed model (local engine),
  * recording the run before it starts and its outcome after (command without secret values,
@@ -95,7 +67,7 @@ export async function runTask(deps: Deps, req: TaskRequest, signal: AbortSignal)
   const redact = (s: string) => values.reduce((acc, value, i) => acc.split(value).join(`(secret ${names[secretKeys[i]![0]] ?? 'value'})`), s);
 
   const now = deps.clock.now();
-  const id = `${new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
+  const id = taskRecordId(now, randomBytes(3).toString('hex'));
   const dir = tasksDir(req.stateDir, req.ref);
   let record: TaskRecord = {
     formatVersion: 1,
@@ -110,8 +82,7 @@ export async function runTask(deps: Deps, req: TaskRequest, signal: AbortSignal)
     startedAt: new Date(now).toISOString(),
     log: '',
   };
-  const save = () => writeFileAtomic(join(dir, `${id}.json`), JSON.stringify(record, null, 2) + '\n', 0o600);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const save = () => writeTaskRecord(dir, record);
   await save();
   try {
     const result =
@@ -127,6 +98,7 @@ export async function runTask(deps: Deps, req: TaskRequest, signal: AbortSignal)
     throw err;
   }
   await save();
+  await pruneTaskRecords(dir);
   if (record.status === 'failed' && record.stopped !== 'canceled') notifyFailed(deps, req, model, record);
   return record;
 }
@@ -162,7 +134,10 @@ function notifyFailed(deps: Deps, req: TaskRequest, model: StageModel, record: T
  * Records the runs of scheduled tasks the stage's engine knows now (AWS: the ECS tasks
  * EventBridge Scheduler started, group `schedule:NAME`; ECS keeps stopped ones for about an
  * hour) as task records, so `task list` shows them — and keeps them after the provider forgot
- * them. The local engine's supervisor records its scheduled runs itself: nothing to do there.
+ * them. Local stages have nothing to ask: their supervisor writes a record per scheduled run
+ * (src/providers/local/schedules.ts). The daemon calls this on an interval too, so failed runs
+ * are recorded (and notified) when nobody runs `task list`; `notifiedAt` of a run recorded
+ * before is kept.
  * A provider that cannot be asked is reported in `error`, never thrown: the records there are
  * still listed.
  */
@@ -183,13 +158,13 @@ export async function recordScheduledRuns(
     return { recorded: 0, error: (err as Error).message };
   }
   const dir = tasksDir(req.stateDir, req.ref);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
   for (const run of runs) {
-    const stamp = new Date(run.startedAt).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    const id = taskRecordId(Date.parse(run.startedAt), run.id);
+    const before = await readTaskRecord(dir, id);
     const ended = run.endedAt !== undefined ? Date.parse(run.endedAt) : undefined;
     const record: TaskRecord = {
       formatVersion: 1,
-      id: `${stamp}-${run.id}`,
+      id,
       app: run.app,
       command: run.command,
       envKeys: [],
@@ -202,26 +177,19 @@ export async function recordScheduledRuns(
       startedAt: run.startedAt,
       ...(run.endedAt !== undefined ? { endedAt: run.endedAt, durationMs: ended! - Date.parse(run.startedAt) } : {}),
       log: run.logGroup && run.logStream ? `cloudwatch ${run.logGroup} ${run.logStream}` : '',
+      ...(before?.notifiedAt !== undefined ? { notifiedAt: before.notifiedAt } : {}),
     };
-    await writeFileAtomic(join(dir, `${record.id}.json`), JSON.stringify(record, null, 2) + '\n', 0o600);
+    // Nothing new: no write on every check (built by this function, so the same key order; a false "changed" only costs a write).
+    if (before !== null && JSON.stringify(before) === JSON.stringify(record)) continue;
+    await writeTaskRecord(dir, record);
   }
+  if (runs.length > 0) await pruneTaskRecords(dir);
   return { recorded: runs.length };
 }
 
 /** The task runs of a stage, newest first. */
-export async function listTasks(stateDir: string, ref: StageRef): Promise<TaskRecord[]> {
-  const dir = tasksDir(stateDir, ref);
-  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.json')).sort().reverse();
-  const out: TaskRecord[] = [];
-  for (const n of names) {
-    try {
-      out.push(JSON.parse(await readFile(join(dir, n), 'utf8')) as TaskRecord);
-    } catch {
-      // being replaced right now
-    }
-  }
-  // Ids carry seconds only: the start time (milliseconds) orders runs of the same second.
-  return out.sort((a, b) => (a.startedAt === b.startedAt ? (a.id < b.id ? 1 : -1) : a.startedAt < b.startedAt ? 1 : -1));
+export function listTasks(stateDir: string, ref: StageRef): Promise<TaskRecord[]> {
+  return readTaskRecords(tasksDir(stateDir, ref));
 }
 
 function safeUser(): string {

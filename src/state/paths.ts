@@ -12,6 +12,7 @@ import type { StageRef } from '../model/stage-model.js';
  *     journal/000001.json one file per numbered deployment (src/state/journal.ts)
  *     models/<hash>.json  every desired StageModel a deployment applied, by hash (secrets as references)
  *     logs/               deployment logs and, for the local engine, process logs
+ *     tasks/<id>.json     one record per one-off or scheduled task run (task-records.ts)
  *     local/              local engine runtime data (processes, services, data directories)
  *     pulumi/             Pulumi work directory and default file backend
  */

@@ -63,10 +63,10 @@ export interface DaemonUnderTest {
 export async function daemonFor(
   t: { teardown(fn: () => unknown): void },
   files: Record<string, string>,
-  opts: { engine?: ReturnType<typeof fakeEngine>; daemon?: Partial<DaemonOptions>; env?: Record<string, string>; log?: Deps['log'] } = {},
+  opts: { engine?: ReturnType<typeof fakeEngine>; daemon?: Partial<DaemonOptions>; env?: Record<string, string>; log?: Deps['log']; /** Reuse a state directory (a restarted daemon). */ stateDir?: string } = {},
 ): Promise<DaemonUnderTest> {
   const repo = gitRepo(t, files);
-  const stateDir = tempDir(t, 'setopsd-daemon-');
+  const stateDir = opts.stateDir ?? tempDir(t, 'setopsd-daemon-');
   const engine = opts.engine ?? fakeEngine();
   const deps = testDeps({ clock: realClock, sleep: realSleep, ...(opts.env ? { env: opts.env } : {}), ...(opts.log ? { log: opts.log } : {}) });
   const ac = new AbortController();

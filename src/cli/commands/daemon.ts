@@ -53,6 +53,7 @@ const command: Command = {
     '  --shard K/N             Reconcile only the stages whose key hashes to shard K of N.',
     '  --drift-interval D      Check what runs against what was applied this often (default 10m; 0: never).',
     '  --self-heal             Deploy a stage that drifted again (a killed supervisor, crashed servers).',
+    '  --task-check-interval D Look for failed scheduled task runs to notify (task.failed) this often (default 60s; 0: never).',
     '  --preview-stages FROM=STAGE',
     '                          A preview stage pr-<number> per open pull request (pull_request / Merge Request',
     '                          webhooks), copying STAGE of the branch\'s own manifests: unprotected, approval',
@@ -82,6 +83,7 @@ const command: Command = {
     shard: { type: 'string' },
     'drift-interval': { type: 'string' },
     'self-heal': { type: 'boolean' },
+    'task-check-interval': { type: 'string' },
     'preview-stages': { type: 'string' },
     'preview-branches': { type: 'string' },
     'comment-prs': { type: 'boolean' },
@@ -98,6 +100,7 @@ const command: Command = {
     let pollJitter = 0;
     const shutdownTimeoutMs = v['shutdown-timeout'] === undefined ? 60_000 : parseDuration(String(v['shutdown-timeout']), '--shutdown-timeout');
     const driftIntervalMs = v['drift-interval'] === undefined ? 600_000 : String(v['drift-interval']) === '0' ? 0 : parseDuration(String(v['drift-interval']), '--drift-interval');
+    const taskCheckIntervalMs = v['task-check-interval'] === undefined ? 60_000 : String(v['task-check-interval']) === '0' ? 0 : parseDuration(String(v['task-check-interval']), '--task-check-interval');
     const listen = parseListen(typeof v.listen === 'string' ? v.listen : '127.0.0.1:7420');
     const shard = typeof v.shard === 'string' ? parseShard(v.shard) : undefined;
     if (ctx.args.positionals.length > 1) throw new UsageError(`daemon follows one source, got: ${ctx.args.positionals.join(' ')}`);
@@ -138,6 +141,7 @@ const command: Command = {
         shutdownTimeoutMs,
         driftIntervalMs,
         selfHeal: v['self-heal'] === true,
+        taskCheckIntervalMs,
         ...(typeof v.secrets === 'string' ? { secretsFile: resolve(deps.cwd, v.secrets) } : {}),
         ...(shard ? { shard } : {}),
         ...(previews ? { previews } : {}),

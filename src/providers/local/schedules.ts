@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
-import { openSync, closeSync, appendFileSync } from 'node:fs';
+import { openSync, closeSync, appendFileSync, existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Cron } from 'croner';
+import { randomBytes } from 'node:crypto';
 import { writeFileAtomic } from '../../state/atomic.js';
+import { pruneTaskRecords, readTaskRecords, taskRecordId, tasksDirIn, writeTaskRecord, type TaskRecord } from '../../state/task-records.js';
 import type { LocalDeps } from './local-deps.js';
 import type { LocalPaths } from './paths.js';
 import { signalGroup, waitGone } from './proc.js';
@@ -46,6 +48,8 @@ interface Job {
   cron: Cron;
   /** Pid of the run in progress. */
   running?: number;
+  /** Why the supervisor killed the run in progress (its record says canceled, not failed). */
+  killed?: string;
 }
 
 /**
@@ -53,7 +57,9 @@ interface Job {
  * run is the schedule's command in the app's environment (no PORT), its own process group,
  * marked as the stage's with the role `schedule/APP/NAME`, its output appended to
  * `logs/APP.schedule.NAME.log`. A run that is due while the previous one still runs is skipped
- * (croner's `protect`) and the skip is logged; a run past its timeout is stopped.
+ * (croner's `protect`) and the skip is logged; a run past its timeout is stopped. Each run is
+ * also a task record (`tasks/<id>.json`, started by `schedule NAME`) when it starts and when it
+ * ends, so `task list` shows it and the daemon can notify its failure.
  */
 export class AppSchedules {
   private readonly jobs = new Map<string, Job[]>();
@@ -64,8 +70,9 @@ export class AppSchedules {
     this.file = join(o.paths.localDir, 'schedules.json');
   }
 
-  /** Starts the schedules recorded by an earlier supervisor. */
+  /** Starts the schedules recorded by an earlier supervisor (and closes the records of its runs it did not see end). */
   async restore(): Promise<void> {
+    await this.closeLeftovers().catch(() => {});
     try {
       const f = JSON.parse(await readFile(this.file, 'utf8')) as SchedulesFile;
       for (const [app, specs] of Object.entries(f.apps)) this.start(app, specs);
@@ -88,7 +95,7 @@ export class AppSchedules {
       if (specs.some((s) => same(s, job.spec))) kept.push(job);
       else {
         job.cron.stop();
-        if (specs.length === 0 && job.running !== undefined) signalGroup(job.running, 'SIGKILL');
+        if (specs.length === 0 && job.running !== undefined) this.kill(job, 'its app was removed');
       }
     }
     this.jobs.delete(app);
@@ -100,6 +107,20 @@ export class AppSchedules {
     } else delete this.specs[app];
     await mkdir(this.o.paths.localDir, { recursive: true });
     await writeFileAtomic(this.file, JSON.stringify({ formatVersion: 1, apps: this.specs } satisfies SchedulesFile, null, 2) + '\n', 0o600);
+  }
+
+  /**
+   * Runs an earlier supervisor started and did not see end (it was killed, or exited before their
+   * close): their processes are gone (a new supervisor stops leftovers), their outcome unknown.
+   * Recorded as canceled, so they are not `running` forever and not notified as failures.
+   */
+  private async closeLeftovers(): Promise<void> {
+    const dir = tasksDirIn(this.o.paths.stageDir);
+    for (const r of await readTaskRecords(dir)) {
+      if (r.status !== 'running' || !/^schedule \S+$/.test(r.startedBy)) continue;
+      const now = this.o.deps.clock.now();
+      await writeTaskRecord(dir, { ...r, status: 'failed', stopped: 'canceled', reason: 'the stage supervisor stopped during the run', endedAt: new Date(now).toISOString(), durationMs: now - Date.parse(r.startedAt) });
+    }
   }
 
   /** Next run of each schedule, for status. */
@@ -136,9 +157,14 @@ export class AppSchedules {
   private stop(app: string): void {
     for (const job of this.jobs.get(app) ?? []) {
       job.cron.stop();
-      if (job.running !== undefined) signalGroup(job.running, 'SIGKILL');
+      if (job.running !== undefined) this.kill(job, 'the stage supervisor stopped');
     }
     this.jobs.delete(app);
+  }
+
+  private kill(job: Job, why: string): void {
+    job.killed = why;
+    signalGroup(job.running!, 'SIGKILL');
   }
 
   /** A line in the schedule's log and the supervisor's. */
@@ -162,6 +188,22 @@ export class AppSchedules {
     }
     const started = this.o.deps.clock.now();
     this.note(app, spec, `run started: ${spec.argv.join(' ')}`);
+    // The command is the manifest's (secrets are references there, resolved only in the env), so
+    // the argv holds no secret value and is recorded as it is.
+    let record: TaskRecord = {
+      formatVersion: 1,
+      id: taskRecordId(started, randomBytes(3).toString('hex')),
+      app,
+      command: spec.argv,
+      envKeys: [],
+      startedBy: `schedule ${spec.name}`,
+      status: 'running',
+      exitCode: null,
+      signal: null,
+      startedAt: new Date(started).toISOString(),
+      log: scheduleLogFile(this.o.paths, app, spec.name),
+    };
+    await this.record(app, spec, record);
     const fd = openSync(scheduleLogFile(this.o.paths, app, spec.name), 'a');
     let timedOut = false;
     const ended = await new Promise<{ code: number | null; signal: string | null; error?: string }>((resolve) => {
@@ -192,8 +234,36 @@ export class AppSchedules {
     });
     closeSync(fd);
     job.running = undefined;
+    const killed = job.killed;
+    job.killed = undefined;
     const secs = ((this.o.deps.clock.now() - started) / 1000).toFixed(1);
     const how = ended.error ? `could not start: ${ended.error}` : ended.code !== null ? `exit code ${ended.code}` : `signal ${ended.signal}`;
     this.note(app, spec, `run ended${timedOut ? ' (timed out)' : ''}: ${how} after ${secs}s`);
+    const endedAt = this.o.deps.clock.now();
+    record = {
+      ...record,
+      status: ended.code === 0 && !timedOut ? 'succeeded' : 'failed',
+      exitCode: ended.code,
+      signal: ended.signal,
+      ...(timedOut ? { stopped: 'timeout' as const, reason: `stopped after its timeout of ${spec.timeoutMs / 1000} s` } : {}),
+      // Not the command's failure: the daemon does not notify canceled runs.
+      ...(killed !== undefined && !timedOut ? { stopped: 'canceled' as const, reason: `stopped: ${killed}` } : {}),
+      ...(ended.error ? { reason: `could not start: ${ended.error}` } : {}),
+      endedAt: new Date(endedAt).toISOString(),
+      durationMs: endedAt - started,
+    };
+    await this.record(app, spec, record);
+    await pruneTaskRecords(tasksDirIn(this.o.paths.stageDir)).catch(() => 0);
+  }
+
+  /** Writes a run's task record; a failed write is noted, never thrown (the run itself goes on). */
+  private async record(app: string, spec: ScheduleSpec, record: TaskRecord): Promise<void> {
+    // A destroyed stage is not brought back by the record of a run that outlived it.
+    if (!existsSync(this.o.paths.stageDir)) return;
+    try {
+      await writeTaskRecord(tasksDirIn(this.o.paths.stageDir), record);
+    } catch (err) {
+      this.note(app, spec, `task record ${record.id} not written: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
   }
 }

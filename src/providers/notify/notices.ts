@@ -106,17 +106,35 @@ export function backupFailedNotice(ref: StageRef, p: { service: string; id: stri
   };
 }
 
-/** A one-off or scheduled task that exited non-zero. */
-export function taskFailedNotice(ref: StageRef, p: { app: string; task: string; exitCode: number | null; signal?: string | null; log: string }, now: number): Notice {
+/**
+ * A one-off or scheduled task that exited non-zero or was stopped at its timeout. `schedule`
+ * names the schedule of a scheduled run; `reason` is the provider's word on why it stopped.
+ */
+export function taskFailedNotice(
+  ref: StageRef,
+  p: { app: string; task: string; exitCode: number | null; signal?: string | null; stopped?: 'timeout' | 'canceled'; reason?: string; schedule?: string; log: string },
+  now: number,
+): Notice {
   const key = stageKey(ref);
-  const how = p.exitCode !== null ? `exit code ${p.exitCode}` : `signal ${p.signal ?? 'unknown'}`;
+  const code = p.exitCode !== null ? `exit code ${p.exitCode}` : `signal ${p.signal ?? 'unknown'}`;
+  const how = p.stopped === 'timeout' ? `timed out, ${code}` : code;
+  const what = p.schedule !== undefined ? `scheduled task ${p.schedule} (run ${p.task})` : `task ${p.task}`;
   return {
     ...base(ref, now),
     event: 'task.failed',
     severity: 'error',
-    title: `${key}: task ${p.task} of app ${p.app} failed (${how})`,
-    text: `${key}: task ${p.task} of app ${p.app} ended with ${how}.\nLog: ${p.log}`,
-    data: { app: p.app, task: p.task, exitCode: p.exitCode, signal: p.signal ?? null, log: p.log },
+    title: `${key}: ${what} of app ${p.app} failed (${how})`,
+    text: `${key}: ${what} of app ${p.app} ended with ${how}.${p.reason ? `\nReason: ${p.reason}` : ''}\nLog: ${p.log}`,
+    data: {
+      app: p.app,
+      task: p.task,
+      ...(p.schedule !== undefined ? { schedule: p.schedule } : {}),
+      exitCode: p.exitCode,
+      signal: p.signal ?? null,
+      ...(p.stopped ? { stopped: p.stopped } : {}),
+      ...(p.reason ? { reason: p.reason } : {}),
+      log: p.log,
+    },
   };
 }
 
