@@ -41,3 +41,12 @@ t.test('without a daemon: a clear error, exit 1', async (t) => {
   t.match(r.stderr, /no setopsd daemon runs on the state directory .*; start one with `setopsd daemon`, or give --daemon URL/);
   t.notMatch(r.stderr, /at .*\.ts:\d+/, 'no stack trace');
 });
+
+t.test('the daemon refuses a duration flag it cannot read before it starts anything, naming the flag', async (t) => {
+  const dir = tempDir(t);
+  for (const flag of ['--task-check-interval', '--drift-interval', '--poll', '--shutdown-timeout']) {
+    const r = await cli(['daemon', dir, '--state-dir', `${dir}/state`, '--listen', '127.0.0.1:0', flag, 'soon']);
+    t.equal(r.code, 1, flag);
+    t.match(r.stderr, new RegExp(`${flag}: "soon" is not a duration`), flag);
+  }
+});
