@@ -85,6 +85,11 @@ function renderStage(r: StageStatusReport): string {
   if (r.record) lines.push(`  status           ${renderRecord(r.record)}`);
   if (r.record?.pendingPlan) lines.push(`  approve          setopsd approve ${r.stage} --plan ${r.record.pendingPlan.id}  (${r.record.pendingPlan.changes.length} changes${r.record.pendingPlan.dataLoss ? ', with data loss' : ''})`);
   for (const finding of r.record?.drift ?? []) lines.push(`  drift            ${finding}`);
+  const policy = r.record?.policy;
+  if (policy) {
+    lines.push(`  policy           ${policy.deny} deny, ${policy.warn} warn${policy.deny > 0 ? ': the next change of this stage is refused' : ''}`);
+    for (const v of policy.violations) lines.push(`  ${''.padEnd(16)} ${v}`);
+  }
   if (r.pin) lines.push(`  pinned           ${r.pin.message}`);
   const d = r.lastDeployment;
   lines.push(

@@ -48,6 +48,12 @@ export interface StageStatusRecord {
   updatedAt: string;
   /** What the newest drift check found different from the recorded state (empty or absent: none). */
   drift?: string[];
+  /**
+   * The policy rules the newest desired state breaks (absent: none), whatever the state: a stage
+   * in sync can break a rule added since, and then its next change is refused. Lines as `plan`
+   * prints them (`deny baseline/production-scale app/web: …`), deny first.
+   */
+  policy?: { deny: number; warn: number; violations: string[] };
   /** For `waiting-approval`: the plan that waits, identified by (stage, desired hash, actual serial). */
   pendingPlan?: { id: string; desiredHash: string | null; actualSerial: string | null; dataLoss: boolean; changes: Change[] };
 }
@@ -59,7 +65,8 @@ export type StatusUpdate =
   | { type: 'failed'; revision: string | null; desiredHash: string | null; code: string; message: string; deployment?: number; stallAfter?: number }
   | { type: 'waiting-approval'; revision: string | null; desiredHash: string | null; reason: string; message: string; plan: NonNullable<StageStatusRecord['pendingPlan']> }
   | { type: 'pinned'; message: string }
-  | { type: 'drift'; findings: string[] };
+  | { type: 'drift'; findings: string[] }
+  | { type: 'policy'; deny: number; warn: number; violations: string[] };
 
 /**
  * The record after `update` (pure). A failure on the same desired hash as the previous one adds
@@ -81,6 +88,11 @@ export function nextStatus(prev: StageStatusRecord | null, ref: StageRef, update
     // A finding, not a transition: the state stays, a repair (or the next apply) clears it.
     const { drift: _d, ...rest } = base;
     return { ...rest, ...(update.findings.length > 0 ? { drift: update.findings } : {}), updatedAt: now };
+  }
+  if (update.type === 'policy') {
+    // A finding as well: the state stays; the next reconcile writes it again.
+    const { policy: _p, ...rest } = base;
+    return { ...rest, ...(update.violations.length > 0 ? { policy: { deny: update.deny, warn: update.warn, violations: update.violations } } : {}), updatedAt: now };
   }
   const { reason: _r, message: _m, pendingPlan: _p, drift: _drift, ...kept } = base;
   let next: StageStatusRecord;

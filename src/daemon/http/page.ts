@@ -135,6 +135,8 @@ function renderStage(s: StageView): string {
   if (s.approval !== null) rows.push(['approval', esc(s.approval)]);
   if (s.pin) rows.push(['pinned', `at #${s.pin.deployment} (${s.pin.reason === 'rollback' ? 'a rollback' : 'pinned'}) <code>setopsd unpin ${esc(s.key)}</code>`]);
   if (s.preview) rows.push(['preview', previewLinks(s.preview)]);
+  if (r?.drift?.length) rows.push(['drift', r.drift.map(esc).join('<br>')]);
+  if (r?.policy) rows.push(['policy', `<span class="${r.policy.deny > 0 ? 'deploy-failed' : 'none'}">${r.policy.deny} deny, ${r.policy.warn} warn</span><br>${r.policy.violations.map(esc).join('<br>')}`]);
   return `<article class="stage state-${esc(state)}" data-stage="${esc(s.key)}" data-state="${esc(state)}">
 <h3>${esc(s.stage)}</h3>
 <p class="status"><span class="badge">${esc(state)}</span>${r?.reason ? ` <code class="reason">${esc(r.reason)}</code>` : ''}${r ? ` <span class="since">since ${time(r.since)}</span>` : ''}</p>
