@@ -18,6 +18,7 @@ const bundle = path.join(__dirname, '..', 'dist', 'setopsd.cjs');
 /** `SETOPSD_BOOT_TRACE=1`: one stderr line saying how the CLI was loaded (for diagnosing a slow start). */
 const trace = process.env.SETOPSD_BOOT_TRACE === '1' ? (line) => process.stderr.write(`setopsd boot: ${line}\n`) : () => {};
 
+/** As `ruleCacheDir` in src/state/compiled-rules.ts names the rule cache, with `v8` for `policy-rules`. */
 function cacheDir() {
   const own = process.env.SETOPSD_CACHE_DIR;
   if (own === 'off') return null;

@@ -164,11 +164,13 @@ export class Controller {
     this.lastError = null;
     const changed: string[] = [];
     const policies = loaded.value.policies ?? [];
+    // Each rule hashed once per revision; a stage's key is the hashes of the rules in its scope.
+    const ruleHash = new Map(policies.map((r) => [r, hashOf([r.policy, r.rule, r.severity, r.schema])]));
     for (const [key, model] of stages) {
       const hash = this.hashOf(model);
       // What a rule says decides whether the stage may apply: a stage refused by a rule that a
       // commit relaxes (or newly in the scope of a stricter one) is reconciled again.
-      const rules = policies.length === 0 ? '' : hashOf(rulesInScope(policies, model).map((r) => [r.policy, r.rule, r.severity, r.schema]));
+      const rules = policies.length === 0 ? '' : rulesInScope(policies, model).map((r) => ruleHash.get(r)).join(',');
       if (this.hashes.get(key) !== hash || (this.ruleHashes.get(key) ?? '') !== rules || wasInvalid || !this.synced) changed.push(key);
       this.hashes.set(key, hash);
       if (rules === '') this.ruleHashes.delete(key);

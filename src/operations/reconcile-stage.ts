@@ -96,12 +96,10 @@ export async function reconcileStage(ctx: ReconcileContext, key: string, signal:
   const actual = await engine.read(ref, signal);
   const changeset = ctx.planner.plan(desired, actual.model);
   const violations = desired === null ? [] : evaluatePolicies(snapshot.policies ?? [], desired);
-  if (violations.length > 0 || previous?.policy !== undefined) {
-    // Shown with the stage even when it is in sync (a rule added since): its next change is refused.
-    const deny = violations.filter((v) => v.severity === 'deny').length;
-    const lines = [...violations].sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'deny' ? -1 : 1)).map((v) => `${v.severity} ${v.policy}/${v.rule} ${v.subject}: ${v.message} (${v.details.join('; ')})`);
-    await records.update(ref, { type: 'policy', deny, warn: violations.length - deny, violations: lines });
-  }
+  // Shown with the stage even when it is in sync (a rule added since): its next change is refused.
+  const deny = violations.filter((v) => v.severity === 'deny').length;
+  const lines = [...violations].sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'deny' ? -1 : 1)).map((v) => `${v.severity} ${v.policy}/${v.rule} ${v.subject}: ${v.message} (${v.details.join('; ')})`);
+  if (JSON.stringify(lines) !== JSON.stringify(previous?.policy?.violations ?? [])) await records.update(ref, { type: 'policy', deny, warn: violations.length - deny, violations: lines });
   if (pin !== null) {
     // Planned, not applied: the status says how far the branch moved on and what waits.
     const ahead = pin.commit !== null && snapshot.commit !== null && ctx.commitsAhead ? await ctx.commitsAhead(pin.commit, snapshot.commit) : null;

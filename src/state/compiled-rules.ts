@@ -9,14 +9,16 @@ const LIMIT = 500;
 /**
  * The directory of cached compiled policy rules: `SETOPSD_CACHE_DIR`, else
  * `$XDG_CACHE_HOME/setopsd`, else `~/.cache/setopsd`; null when none can be named
- * (`SETOPSD_CACHE_DIR=off` turns the cache off).
+ * (`SETOPSD_CACHE_DIR=off` turns the cache off). `bin/bootstrap.cjs` names its code cache the
+ * same way (it runs before any of setopsd's modules, so it cannot call this).
  */
 export function ruleCacheDir(env: NodeJS.ProcessEnv): string | null {
   const own = env.SETOPSD_CACHE_DIR;
   if (own === 'off') return null;
   if (own) return join(own, 'policy-rules');
-  const base = env.XDG_CACHE_HOME || (env.HOME || safeHome() ? join(env.HOME || safeHome()!, '.cache') : null);
-  return base === null ? null : join(base, 'setopsd', 'policy-rules');
+  if (env.XDG_CACHE_HOME) return join(env.XDG_CACHE_HOME, 'setopsd', 'policy-rules');
+  const home = env.HOME || safeHome();
+  return home ? join(home, '.cache', 'setopsd', 'policy-rules') : null;
 }
 
 function safeHome(): string | null {

@@ -74,7 +74,7 @@ export async function readTaskRecord(dir: string, id: string): Promise<TaskRecor
  * at or after that time (a stat each instead of a read: the daemon's checks skip what they saw).
  */
 export async function readTaskRecords(dir: string, opts: { modifiedSince?: number } = {}): Promise<TaskRecord[]> {
-  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.json') && !n.startsWith('.')).sort().reverse();
+  const names = (await recordFiles(dir)).reverse();
   const out: TaskRecord[] = [];
   for (const n of names) {
     try {
@@ -94,9 +94,14 @@ export async function readTaskRecords(dir: string, opts: { modifiedSince?: numbe
  * many were removed; a record another process removed first is not an error.
  */
 export async function pruneTaskRecords(dir: string, keep = TASK_RECORDS_KEPT): Promise<number> {
-  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.json') && !n.startsWith('.')).sort();
+  const names = await recordFiles(dir);
   const old = names.slice(0, Math.max(0, names.length - keep));
   let removed = 0;
   for (const n of old) await unlink(join(dir, n)).then(() => removed++, () => {});
   return removed;
+}
+
+/** The record files of a tasks directory, oldest first (ids start with the start time); none when it does not exist. */
+async function recordFiles(dir: string): Promise<string[]> {
+  return (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.json') && !n.startsWith('.')).sort();
 }
