@@ -160,6 +160,14 @@ export class Controller {
       origins.set(p.key, { commit: p.commit, ref: p.ref, configRoot: p.configRoot });
       this.previewStages.set(p.key, p);
     }
+    // A preview whose branch could not be fetched just now (and that this daemon has not read since
+    // it started) is wanted as it was deployed: neither changed nor destroyed until its branch reads.
+    for (const key of this.opts.previews?.unreadable() ?? []) {
+      if (stages.has(key) || !this.owns(key)) continue;
+      const [organization = '', project = '', stage = ''] = key.split('/');
+      const recorded = (await new StateStore(this.opts.stateDir).read({ organization, project, stage })).model;
+      if (recorded !== null) stages.set(key, recorded);
+    }
     this.current = { commit: revision, ref: files.ref ?? null, configRoot, stages, ...(origins.size > 0 ? { origins } : {}), ...(loaded.value.policies?.length ? { policies: loaded.value.policies } : {}) };
     this.lastError = null;
     const changed: string[] = [];

@@ -74,7 +74,12 @@ export class PrComments {
   private async comment(event: PullRequestEvent): Promise<void> {
     const { source } = this.opts;
     const signal = this.signal;
-    const readHead = (): Promise<SourceFiles> => (event.headSha && source.readCommit ? source.readCommit(event.headSha, signal) : source.readBranch!(event.branch, signal));
+    const readHead = (): Promise<SourceFiles> =>
+      source.readPullRequest
+        ? source.readPullRequest({ number: event.number, provider: event.provider, branch: event.branch, ...(event.headSha ? { headSha: event.headSha } : {}) }, signal)
+        : event.headSha && source.readCommit
+          ? source.readCommit(event.headSha, signal)
+          : source.readBranch!(event.branch, signal);
     const baseBranch = event.base ?? source.branch;
     const head = await readHead();
     const base = event.baseSha && source.readCommit ? await source.readCommit(event.baseSha, signal).catch(() => undefined) : undefined;

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import picomatch from 'picomatch';
 import type { Deps } from '../deps.js';
-import { UsageError } from '../errors.js';
+import { SetopsError, UsageError } from '../errors.js';
 import { configDirOf } from '../manifests/api.js';
 import { loadDesired } from '../manifests/load.js';
 import { previewModel, previewStageName } from '../model/preview-stage.js';
@@ -52,6 +52,10 @@ export class Previews {
   private readonly matches: ((branch: string) => boolean) | null;
   /** Why a branch's preview could not be made, by branch (shown in the daemon log once per reason). */
   private readonly problems = new Map<string, string>();
+  /** The preview last read from its branch, by pull request number: kept while the branch cannot be fetched. */
+  private readonly lastRead = new Map<number, PreviewStage>();
+  /** Known preview keys whose branch could not be read in the last {@link stages} and that have no last read (after a restart). */
+  private unread = new Set<string>();
 
   constructor(
     private readonly stateDir: string,
@@ -81,6 +85,15 @@ export class Previews {
     await this.save();
   }
 
+  /**
+   * Known preview stages that the last {@link stages} could not read from their branch (a fetch
+   * failed on the way) and has no earlier read of: the daemon leaves them as they are, neither
+   * changed nor destroyed, until their branch can be read again.
+   */
+  unreadable(): ReadonlySet<string> {
+    return this.unread;
+  }
+
   /** Whether a stage key is (or was) one of this daemon's preview stages. */
   isPreview(key: string): boolean {
     return this.state.known.includes(key);
@@ -104,16 +117,29 @@ export class Previews {
       }
     }
     const out: PreviewStage[] = [];
+    const unread = new Set<string>();
     for (const [number, branch] of [...wanted].sort(([a], [b]) => a - b)) {
       const made = await this.stageOf(number, branch, signal).catch((err: Error) => err);
       if (made instanceof Error) {
-        if (this.problems.get(branch) !== made.message) this.deps.log.warn({ branch, preview: number }, `preview of branch ${branch}: ${made.message}`);
-        this.problems.set(branch, made.message);
+        if (signal.aborted) throw made;
+        // Only a branch that is gone, or whose manifests say so, ends its preview; a fetch that
+        // failed on the way (a remote source) keeps the preview as it was last read.
+        const held = isReadFailure(made);
+        const last = held ? this.lastRead.get(number) : undefined;
+        const message = held ? `${made.message}; ${last ? 'it keeps running as last read' : 'it is left as it is'} until the branch can be read` : made.message;
+        if (this.problems.get(branch) !== message) this.deps.log.warn({ branch, preview: number }, `preview of branch ${branch}: ${message}`);
+        this.problems.set(branch, message);
+        if (last !== undefined && last.branch === branch) out.push(last);
+        else if (held) for (const key of this.state.known) if (key.endsWith(`/${previewStageName(number)}`)) unread.add(key);
+        if (!held) this.lastRead.delete(number);
         continue;
       }
       this.problems.delete(branch);
+      this.lastRead.set(number, made);
       out.push(made);
     }
+    for (const n of [...this.lastRead.keys()]) if (!wanted.has(n)) this.lastRead.delete(n);
+    this.unread = unread;
     const keys = out.map((p) => p.key).filter((k) => !this.state.known.includes(k));
     if (keys.length > 0) {
       this.state.known = [...this.state.known, ...keys].sort();
@@ -141,4 +167,14 @@ export class Previews {
   private async save(): Promise<void> {
     await writeFileAtomic(join(this.stateDir, FILE), JSON.stringify(this.state, null, 2) + '\n');
   }
+}
+
+/**
+ * Whether reading a branch failed on the way (a fetch from a remote: network, server, credentials)
+ * rather than because the branch is gone or its manifests are not a preview: git sources report a
+ * branch that is not there as `E_GIT_BRANCH_MISSING` (remote) or a ManifestError (local).
+ */
+function isReadFailure(err: Error): boolean {
+  if (!(err instanceof SetopsError)) return false;
+  return err.code.startsWith('E_GIT_') && err.code !== 'E_GIT_BRANCH_MISSING';
 }

@@ -273,6 +273,69 @@ export class RemoteSource {
     return { kind: 'commit', commit, previous, changed, forced };
   }
 
+  /**
+   * Fetches another ref of the remote — a pull request's branch, or GitHub's `refs/pull/N/head` —
+   * without touching the tracked branch, its accepted commit or the force-push check: the commit
+   * is kept under `refs/setopsd/fetched/…`, so its objects stay reachable and the next fetch of
+   * the same ref sends only what is new. Resolves to the commit, or undefined when the remote has
+   * no such ref. Queued with the tracked branch's fetches; throws as {@link fetch} does.
+   */
+  fetchOther(remoteRef: string, signal?: AbortSignal): Promise<string | undefined> {
+    const run = this.#queue.then(() => this.#fetchOther(remoteRef, signal));
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #fetchOther(remoteRef: string, signal: AbortSignal | undefined): Promise<string | undefined> {
+    throwIfAborted(signal);
+    await this.#ensureRepository();
+    const local = `refs/setopsd/fetched/${remoteRef.replace(/^refs\//, '')}`;
+    // The commit offered as "have": this ref's last fetch, else the tracked branch's.
+    const have = (await resolveOrUndefined(this.gitdir, local)) !== undefined ? local : this.trackingRef;
+    let commit: string | null;
+    try {
+      const result = await git.fetch({
+        fs,
+        http: abortableHttp(this.#http, signal),
+        gitdir: this.gitdir,
+        remote: 'origin',
+        remoteRef,
+        ref: have,
+        singleBranch: true,
+        tags: false,
+        onAuth: () => this.#auth(),
+        onAuthFailure: () => ({ cancel: true }),
+      });
+      commit = result.fetchHead;
+    } catch (error) {
+      if (signal?.aborted) throw new CanceledError('canceled', { cause: signal.reason });
+      if ((error as { code?: string }).code === 'NotFoundError') return undefined;
+      throw this.#fetchError(error, remoteRef);
+    }
+    if (commit === null) return undefined;
+    await git.writeRef({ fs, gitdir: this.gitdir, ref: local, value: commit, force: true });
+    return commit;
+  }
+
+  /** The branches of the remote (names without `refs/heads/`), from its ref advertisement. Throws as {@link fetch} does. */
+  async listBranches(signal?: AbortSignal): Promise<string[]> {
+    throwIfAborted(signal);
+    try {
+      const refs = await git.listServerRefs({
+        http: abortableHttp(this.#http, signal),
+        url: this.display,
+        prefix: 'refs/heads/',
+        protocolVersion: 1,
+        onAuth: () => this.#auth(),
+        onAuthFailure: () => ({ cancel: true }),
+      });
+      return refs.map((r) => r.ref.slice('refs/heads/'.length)).filter((b) => b.length > 0 && !b.endsWith('^{}')).sort();
+    } catch (error) {
+      if (signal?.aborted) throw new CanceledError('canceled', { cause: signal.reason });
+      throw this.#fetchError(error, 'the branch list');
+    }
+  }
+
   #auth(): GitAuth | void {
     if (!this.#credentials) return undefined;
     if (!mayCarryCredentials(this.#url)) {
@@ -327,12 +390,13 @@ export class RemoteSource {
     }
   }
 
-  #fetchError(error: unknown): SetopsError {
+  /** A SetopsError for a failed fetch of the tracked branch, or of `what` (another ref, the branch list). */
+  #fetchError(error: unknown, what: string = this.branch): SetopsError {
     if (error instanceof SetopsError) return error;
     const e = error as { code?: string; message?: string; data?: { statusCode?: number } };
     const where = `remote ${this.display}`;
     const status = e.code === 'HttpError' ? e.data?.statusCode : undefined;
-    const data = { url: this.display, branch: this.branch, ...(e.code ? { cause: e.code } : {}), ...(status ? { status } : {}) };
+    const data = { url: this.display, branch: this.branch, ...(what !== this.branch ? { ref: what } : {}), ...(e.code ? { cause: e.code } : {}), ...(status ? { status } : {}) };
     const withCreds = this.#credentials ? ` (from ${this.#credentials.from})` : '';
     if (e.code === 'UserCanceledError') {
       return new SetopsError(
@@ -374,7 +438,7 @@ export class RemoteSource {
       return new SetopsError(`${where}: cannot reach the server (${e.code}); the fetch is retried`, { code: E_GIT_FETCH, data });
     }
     // Anything else (a cut-off pack, a full disk, …) may well pass next time.
-    return new SetopsError(`${where}: fetching ${this.branch} failed (${e.code ?? 'error'}: ${this.#redact(String(e.message ?? error))}); the fetch is retried`, {
+    return new SetopsError(`${where}: fetching ${what} failed (${e.code ?? 'error'}: ${this.#redact(String(e.message ?? error))}); the fetch is retried`, {
       code: E_GIT_FETCH,
       data,
     });
@@ -398,7 +462,7 @@ const ACCEPTED_REF = 'refs/setopsd/accepted';
 const NETWORK_ERRORS = /^(ECONNREFUSED|ECONNRESET|ECONNABORTED|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ENETDOWN|EHOSTDOWN|UND_ERR_.*|ERR_STREAM_PREMATURE_CLOSE)$/;
 
 /** Branch names git accepts, in the common form (no `..`, no control characters, no leading `-`, …). */
-function isBranchName(name: string): boolean {
+export function isBranchName(name: string): boolean {
   return (
     /^[^\s~^:?*[\\\x00-\x1f\x7f]+$/.test(name) &&
     !name.startsWith('-') &&

@@ -4,8 +4,8 @@ import type { HttpClient } from 'isomorphic-git';
 import { SetopsError } from '../../errors.js';
 import type { SourceFiles } from '../../manifests/api.js';
 import { gitTreeCache, readGitTree } from '../../manifests/source-git.js';
-import { RemoteSource, remoteDir } from '../remote-source.js';
-import type { ConfigSource } from './source.js';
+import { isBranchName, RemoteSource, remoteDir } from '../remote-source.js';
+import type { ConfigSource, PullRequestRef } from './source.js';
 
 /** A source that can refuse a force-pushed head until the operator accepts it (`setopsd sync`). */
 export interface ForcePushGuard {
@@ -40,6 +40,12 @@ export interface RemoteConfigSourceOptions {
  *   directory ({@link RemoteSource.accept}): a restarted daemon goes on from it, so a force-push
  *   refused before the restart (or pushed while it was down) is still refused, and one accepted
  *   is not refused again. Only a first clone accepts the branch as it is.
+ *
+ * Other branches and pull requests (`--preview-stages`, `--comment-prs`) are fetched on demand
+ * beside the tracked branch, never moving it ({@link RemoteSource.fetchOther}); a branch the
+ * remote does not have is a terminal `E_GIT_BRANCH_MISSING`. Their heads are not checked for
+ * force-pushes: pull request branches are rewritten all the time, and nothing of them is applied
+ * to a stage the main branch declares.
  */
 export function remoteSource(opts: RemoteConfigSourceOptions): ConfigSource & ForcePushGuard {
   const remote = new RemoteSource({
@@ -90,6 +96,42 @@ export function remoteSource(opts: RemoteConfigSourceOptions): ConfigSource & Fo
       refused = undefined;
       return files;
     },
+    branches: () => remote.listBranches(),
+    async readBranch(branch, signal): Promise<SourceFiles> {
+      if (!isBranchName(branch)) throw missingBranch(branch);
+      const commit = await remote.fetchOther(`refs/heads/${branch}`, signal);
+      if (commit === undefined) throw missingBranch(branch);
+      return readGitTree({ repo: remote.gitdir, ref: commit, ...(opts.dir ? { dir: opts.dir } : {}), display }, signal);
+    },
+    // Only commits fetched already (the tracked branch, a pull request read before).
+    readCommit: (sha, signal) => readGitTree({ repo: remote.gitdir, ref: sha, ...(opts.dir ? { dir: opts.dir } : {}), display }, signal),
+    async readPullRequest(pr: PullRequestRef, signal): Promise<SourceFiles> {
+      const forgeRef = pr.provider === 'gitlab' ? `refs/merge-requests/${pr.number}/head` : `refs/pull/${pr.number}/head`;
+      let commit = await remote.fetchOther(forgeRef, signal);
+      // A server that is not the forge itself (a mirror, plain git) has only the branch.
+      if (commit === undefined && isBranchName(pr.branch)) commit = await remote.fetchOther(`refs/heads/${pr.branch}`, signal);
+      if (commit === undefined) throw missingBranch(pr.branch, forgeRef);
+      // The commit the event names, when the fetch brought it (the branch may have moved on since).
+      const ref = pr.headSha !== undefined && pr.headSha !== commit && (await hasCommit(remote.gitdir, pr.headSha)) ? pr.headSha : commit;
+      return readGitTree({ repo: remote.gitdir, ref, ...(opts.dir ? { dir: opts.dir } : {}), display }, signal);
+    },
     watch: async () => async () => {},
   };
+
+  function missingBranch(branch: string, forgeRef?: string): SetopsError {
+    return new SetopsError(`remote ${display}: ${forgeRef ? `neither ${forgeRef} nor branch ${branch}` : `branch ${branch}`} exists on the remote (deleted, or never pushed)`, {
+      code: 'E_GIT_BRANCH_MISSING',
+      data: { branch, ...(forgeRef ? { ref: forgeRef } : {}) },
+    });
+  }
+}
+
+async function hasCommit(gitdir: string, oid: string): Promise<boolean> {
+  if (!/^[0-9a-f]{40}$/.test(oid)) return false;
+  try {
+    await git.readCommit({ fs, gitdir, oid });
+    return true;
+  } catch {
+    return false;
+  }
 }
