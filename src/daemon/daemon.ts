@@ -158,9 +158,9 @@ export async function startDaemon(deps: Deps, opts: DaemonOptions, signal: Abort
       ? async (event: PullRequestEvent): Promise<Record<string, unknown>> => {
           const out: Record<string, unknown> = {};
           if (previews) {
-            await previews.pullRequest(event);
+            const preview = await previews.pullRequest(event);
             void readNow();
-            out.preview = `pr-${event.number}`;
+            out.preview = preview || !event.open ? `pr-${event.number}` : 'none: pull requests from forks get no preview stage';
           }
           if (prComments) out.comment = prComments.pullRequest(event) ? 'planning' : `left alone: ${event.open ? `action ${event.action} does not change the plan` : 'the pull request is closed'}`;
           return out;

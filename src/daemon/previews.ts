@@ -78,11 +78,17 @@ export class Previews {
     }
   }
 
-  /** A pull request opened, updated or closed; resolves once remembered. */
-  async pullRequest(event: PullRequestEvent): Promise<void> {
-    if (event.open) this.state.open[String(event.number)] = event.branch;
+  /**
+   * A pull request opened, updated or closed; resolves once remembered, to whether it has a
+   * preview. One from a fork has none: its code would run in a stage of this daemon, with the
+   * stage's secrets, and a branch of the same name here is not its code either.
+   */
+  async pullRequest(event: PullRequestEvent): Promise<boolean> {
+    const preview = event.open && event.fromFork !== true;
+    if (preview) this.state.open[String(event.number)] = event.branch;
     else delete this.state.open[String(event.number)];
     await this.save();
+    return preview;
   }
 
   /**

@@ -77,6 +77,8 @@ export interface PullRequestEvent {
   baseSha?: string;
   /** `owner/repo` (GitHub `repository.full_name`) or the GitLab project path, for the comment. */
   repository?: string;
+  /** The head is in another repository than the base (GitHub `head.repo` ≠ `base.repo`, GitLab `source_project_id` ≠ `target_project_id`). */
+  fromFork?: boolean;
 }
 
 /** GitHub's ping, sent when a webhook is created. */
@@ -235,11 +237,14 @@ function parseGithub(headers: WebhookHeaders, body: Buffer): WebhookEvent {
     const headSha = head.sha;
     const baseSha = object(pr.base).sha;
     const repoName = object(json.repository).full_name;
+    const headRepo = object(head.repo).full_name;
+    const baseRepo = object(object(pr.base).repo).full_name;
     return {
       kind: 'pull-request',
       ...base,
       number,
       branch: head.ref,
+      ...(typeof headRepo === 'string' && typeof baseRepo === 'string' && headRepo !== baseRepo ? { fromFork: true } : {}),
       ...(typeof baseRef === 'string' ? { base: baseRef } : {}),
       action: json.action,
       open,
@@ -278,11 +283,13 @@ function parseGitlab(headers: WebhookHeaders, body: Buffer): WebhookEvent {
     const open = attrs.state === 'opened' && action !== 'close' && action !== 'merge';
     const headSha = object(attrs.last_commit).id;
     const projectPath = object(json.project).path_with_namespace;
+    const fromFork = typeof attrs.source_project_id === 'number' && typeof attrs.target_project_id === 'number' && attrs.source_project_id !== attrs.target_project_id;
     return {
       kind: 'pull-request',
       ...base,
       number,
       branch: attrs.source_branch,
+      ...(fromFork ? { fromFork: true } : {}),
       ...(typeof attrs.target_branch === 'string' ? { base: attrs.target_branch } : {}),
       action,
       open,

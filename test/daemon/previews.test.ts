@@ -74,6 +74,16 @@ t.test('pull requests from webhooks are remembered across restarts; a branch wit
   t.same(await again.stages(signal), []);
 });
 
+t.test('a pull request from a fork gets no preview, even when this repository has a branch of its name', async (t) => {
+  const repo = gitRepo(t);
+  repo.commit('main', { 'setops.yaml': manifests('main') });
+  repo.branch('feature-x');
+  const previews = new Previews(tempDir(t, 'setopsd-previews-fork-'), await localRepoSource({ repo: repo.dir, branch: 'main' }), { from: 'staging' }, { log });
+  t.equal(await previews.pullRequest({ kind: 'pull-request', provider: 'github', number: 9, branch: 'feature-x', action: 'opened', open: true, fromFork: true }), false);
+  t.equal(await previews.pullRequest({ kind: 'pull-request', provider: 'github', number: 10, branch: 'feature-x', action: 'opened', open: true }), true);
+  t.same((await previews.stages(signal)).map((s) => s.key), ['acme/shop/pr-10']);
+});
+
 t.test('a directory source cannot have previews', async (t) => {
   const dir = tempDir(t, 'setopsd-previews-dir-');
   t.throws(() => new Previews(dir, directorySource({ dir }), { from: 'staging' }, { log }), /--preview-stages needs a git repository source with branches/);

@@ -21,6 +21,19 @@ t.test('every real GitHub pull_request example parses: number, head branch, open
   }
 });
 
+t.test('a pull request whose head is in another repository is from a fork (GitHub head.repo, GitLab source_project_id)', async (t) => {
+  const ex = structuredClone(examples.find((e) => e.action === 'opened')!);
+  const same = Buffer.from(JSON.stringify(ex));
+  t.notOk((readWebhook('github', github(same), same, SECRET) as { fromFork?: boolean }).fromFork, 'the real example: head and base in one repository');
+  ex.pull_request.head.repo = { ...ex.pull_request.head.repo, full_name: 'someone/fork' };
+  const fork = Buffer.from(JSON.stringify(ex));
+  t.match(readWebhook('github', github(fork), fork, SECRET), { kind: 'pull-request', fromFork: true });
+  for (const [source, fromFork] of [[7, undefined], [8, true]] as const) {
+    const body = Buffer.from(JSON.stringify({ object_kind: 'merge_request', object_attributes: { iid: 3, source_branch: 'x', target_branch: 'main', action: 'open', state: 'opened', source_project_id: source, target_project_id: 7 } }));
+    t.equal((readWebhook('gitlab', { 'x-gitlab-event': 'Merge Request Hook', 'x-gitlab-token': SECRET }, body, SECRET) as { fromFork?: boolean }).fromFork, fromFork, `GitLab source project ${source}`);
+  }
+});
+
 t.test('a pull_request without a number or head branch is refused with 400', async (t) => {
   const body = Buffer.from(JSON.stringify({ action: 'opened', pull_request: {} }));
   let caught: unknown;
