@@ -161,12 +161,21 @@ export class Controller {
       this.previewStages.set(p.key, p);
     }
     // A preview whose branch could not be fetched just now (and that this daemon has not read since
-    // it started) is wanted as it was deployed: neither changed nor destroyed until its branch reads.
-    for (const key of this.opts.previews?.unreadable() ?? []) {
+    // it started) is wanted as it was deployed, from the commit it was deployed from: neither
+    // reconciled nor destroyed until its branch reads again.
+    const held = new Set<string>();
+    for (const [key, { number, branch }] of this.opts.previews?.unreadable() ?? []) {
       if (stages.has(key) || !this.owns(key)) continue;
       const [organization = '', project = '', stage = ''] = key.split('/');
-      const recorded = (await new StateStore(this.opts.stateDir).read({ organization, project, stage })).model;
-      if (recorded !== null) stages.set(key, recorded);
+      const ref = { organization, project, stage };
+      const recorded = (await new StateStore(this.opts.stateDir).read(ref)).model;
+      if (recorded === null) continue;
+      const commit = (await this.records.read(ref))?.lastAppliedRevision ?? null;
+      const branchRef = branch === '' ? null : `refs/heads/${branch}`;
+      stages.set(key, recorded);
+      held.add(key);
+      origins.set(key, { commit, ref: branchRef, configRoot });
+      if (branch !== '') this.previewStages.set(key, { key, number, branch, model: recorded, commit, ref: branchRef!, configRoot });
     }
     this.current = { commit: revision, ref: files.ref ?? null, configRoot, stages, ...(origins.size > 0 ? { origins } : {}), ...(loaded.value.policies?.length ? { policies: loaded.value.policies } : {}) };
     this.lastError = null;
@@ -176,6 +185,10 @@ export class Controller {
     const ruleHash = new Map(policies.map((r) => [r, hashOf([r.policy, r.rule, r.severity, r.schema])]));
     for (const [key, model] of stages) {
       const hash = this.hashOf(model);
+      if (held.has(key)) {
+        this.hashes.set(key, hash);
+        continue;
+      }
       // What a rule says decides whether the stage may apply: a stage refused by a rule that a
       // commit relaxes (or newly in the scope of a stricter one) is reconciled again.
       const rules = policies.length === 0 ? '' : rulesInScope(policies, model).map((r) => ruleHash.get(r)).join(',');

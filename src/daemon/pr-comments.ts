@@ -76,7 +76,7 @@ export class PrComments {
     const signal = this.signal;
     const readHead = (): Promise<SourceFiles> =>
       source.readPullRequest
-        ? source.readPullRequest({ number: event.number, provider: event.provider, branch: event.branch, ...(event.headSha ? { headSha: event.headSha } : {}) }, signal)
+        ? source.readPullRequest({ number: event.number, provider: event.provider, branch: event.branch, ...(event.headSha ? { headSha: event.headSha } : {}), ...(event.fromFork ? { fromFork: true } : {}) }, signal)
         : event.headSha && source.readCommit
           ? source.readCommit(event.headSha, signal)
           : source.readBranch!(event.branch, signal);

@@ -40,6 +40,8 @@ interface PreviewFile {
 }
 
 const FILE = 'previews.json';
+/** The key of a branch-list problem among the per-branch ones. */
+const BRANCH_LIST = '\0branches';
 
 /**
  * Preview stages per pull request: which are open (from `pull_request` webhooks, or branches
@@ -55,7 +57,9 @@ export class Previews {
   /** The preview last read from its branch, by pull request number: kept while the branch cannot be fetched. */
   private readonly lastRead = new Map<number, PreviewStage>();
   /** Known preview keys whose branch could not be read in the last {@link stages} and that have no last read (after a restart). */
-  private unread = new Set<string>();
+  private unread = new Map<string, { number: number; branch: string }>();
+  /** The source's branches as last listed (null: not listed since the start). */
+  private branches: string[] | null = null;
 
   constructor(
     private readonly stateDir: string,
@@ -96,7 +100,7 @@ export class Previews {
    * failed on the way) and has no earlier read of: the daemon leaves them as they are, neither
    * changed nor destroyed, until their branch can be read again.
    */
-  unreadable(): ReadonlySet<string> {
+  unreadable(): ReadonlyMap<string, { number: number; branch: string }> {
     return this.unread;
   }
 
@@ -116,33 +120,37 @@ export class Previews {
   async stages(signal: AbortSignal): Promise<PreviewStage[]> {
     const wanted = new Map<number, string>();
     for (const [n, branch] of Object.entries(this.state.open)) wanted.set(Number(n), branch);
+    const unread = new Map<string, { number: number; branch: string }>();
     if (this.matches) {
-      for (const branch of await this.source.branches!()) {
+      const branches = await this.branchList();
+      for (const branch of branches ?? []) {
         const number = /(\d+)$/.exec(branch)?.[1];
         if (this.matches(branch) && number !== undefined && !wanted.has(Number(number))) wanted.set(Number(number), branch);
       }
+      // The branches cannot be listed (and never were since the start): every known preview not
+      // opened by a webhook may still have its branch, so none of them ends now.
+      if (branches === null) for (const key of this.state.known) this.holdKey(key, wanted, unread);
     }
     const out: PreviewStage[] = [];
-    const unread = new Set<string>();
     for (const [number, branch] of [...wanted].sort(([a], [b]) => a - b)) {
       const made = await this.stageOf(number, branch, signal).catch((err: Error) => err);
-      if (made instanceof Error) {
-        if (signal.aborted) throw made;
-        // Only a branch that is gone, or whose manifests say so, ends its preview; a fetch that
-        // failed on the way (a remote source) keeps the preview as it was last read.
-        const held = isReadFailure(made);
-        const last = held ? this.lastRead.get(number) : undefined;
-        const message = held ? `${made.message}; ${last ? 'it keeps running as last read' : 'it is left as it is'} until the branch can be read` : made.message;
-        if (this.problems.get(branch) !== message) this.deps.log.warn({ branch, preview: number }, `preview of branch ${branch}: ${message}`);
-        this.problems.set(branch, message);
-        if (last !== undefined && last.branch === branch) out.push(last);
-        else if (held) for (const key of this.state.known) if (key.endsWith(`/${previewStageName(number)}`)) unread.add(key);
-        if (!held) this.lastRead.delete(number);
+      if (!(made instanceof Error)) {
+        this.problems.delete(branch);
+        this.lastRead.set(number, made);
+        out.push(made);
         continue;
       }
-      this.problems.delete(branch);
-      this.lastRead.set(number, made);
-      out.push(made);
+      if (signal.aborted) throw made;
+      // A preview ends (and is destroyed with its data) only when its branch is known to be gone
+      // or its own manifests say so; any other failure (a fetch on the way, a disk, a bug) holds it.
+      const ends = made instanceof PreviewGone || isBranchGone(made);
+      const last = ends ? undefined : this.lastRead.get(number);
+      const message = ends ? made.message : `${made.message}; ${last ? 'it keeps running as last read' : 'it is left as it is'} until the branch can be read`;
+      if (this.problems.get(branch) !== message) this.deps.log.warn({ branch, preview: number }, `preview of branch ${branch}: ${message}`);
+      this.problems.set(branch, message);
+      if (ends) this.lastRead.delete(number);
+      else if (last !== undefined && last.branch === branch) out.push(last);
+      else for (const key of this.state.known) if (key.endsWith(`/${previewStageName(number)}`)) unread.set(key, { number, branch });
     }
     for (const n of [...this.lastRead.keys()]) if (!wanted.has(n)) this.lastRead.delete(n);
     this.unread = unread;
@@ -154,16 +162,39 @@ export class Previews {
     return out;
   }
 
+  /** The source's branches; when they cannot be listed, the last list (logged), or null when there is none. */
+  private async branchList(): Promise<string[] | null> {
+    try {
+      this.branches = await this.source.branches!();
+      this.problems.delete(BRANCH_LIST);
+      return this.branches;
+    } catch (err) {
+      const message = `the branches cannot be listed (${(err as Error).message}); previews of --preview-branches stay as they are`;
+      if (this.problems.get(BRANCH_LIST) !== message) this.deps.log.warn({}, message);
+      this.problems.set(BRANCH_LIST, message);
+      return this.branches;
+    }
+  }
+
+  /** Holds a known preview key not wanted by a webhook: its last read if there is one, else left as deployed. */
+  private holdKey(key: string, wanted: Map<number, string>, unread: Map<string, { number: number; branch: string }>): void {
+    const number = Number(/\/pr-(\d+)$/.exec(key)?.[1]);
+    if (!Number.isSafeInteger(number) || wanted.has(number)) return;
+    const last = this.lastRead.get(number);
+    if (last !== undefined) wanted.set(number, last.branch);
+    else unread.set(key, { number, branch: '' });
+  }
+
   private async stageOf(number: number, branch: string, signal: AbortSignal): Promise<PreviewStage> {
     const files = await this.source.readBranch!(branch, signal);
     const loaded = loadDesired(files);
-    if (!loaded.ok) throw new Error(`its manifests are invalid (${loaded.issues.length} problem${loaded.issues.length === 1 ? '' : 's'}); no preview until they validate`);
+    if (!loaded.ok) throw new PreviewGone(`its manifests are invalid (${loaded.issues.length} problem${loaded.issues.length === 1 ? '' : 's'}); no preview until they validate`);
     const keys = loaded.value.stages.map((s) => stageKey(refOf(s)));
     let key: string | undefined;
     try {
       [key] = selectStages(keys, [this.settings.from]);
     } catch (err) {
-      throw new Error(`it has no stage ${this.settings.from} to copy: ${(err as Error).message}`);
+      throw new PreviewGone(`it has no stage ${this.settings.from} to copy: ${(err as Error).message}`);
     }
     const from = loaded.value.stages.find((s) => stageKey(refOf(s)) === key)!;
     const model = previewModel(from, previewStageName(number));
@@ -175,12 +206,10 @@ export class Previews {
   }
 }
 
-/**
- * Whether reading a branch failed on the way (a fetch from a remote: network, server, credentials)
- * rather than because the branch is gone or its manifests are not a preview: git sources report a
- * branch that is not there as `E_GIT_BRANCH_MISSING` (remote) or a ManifestError (local).
- */
-function isReadFailure(err: Error): boolean {
-  if (!(err instanceof SetopsError)) return false;
-  return err.code.startsWith('E_GIT_') && err.code !== 'E_GIT_BRANCH_MISSING';
+/** A branch's manifests make no preview (invalid, or without the FROM stage): that ends the preview. */
+class PreviewGone extends Error {}
+
+/** Whether reading a branch failed because the branch is not there (git sources say so with `E_GIT_BRANCH_MISSING`); anything else is a failure on the way. */
+function isBranchGone(err: Error): boolean {
+  return err instanceof SetopsError && err.code === 'E_GIT_BRANCH_MISSING';
 }

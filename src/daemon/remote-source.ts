@@ -275,10 +275,12 @@ export class RemoteSource {
 
   /**
    * Fetches another ref of the remote — a pull request's branch, or GitHub's `refs/pull/N/head` —
-   * without touching the tracked branch, its accepted commit or the force-push check: the commit
-   * is kept under `refs/setopsd/fetched/…`, so its objects stay reachable and the next fetch of
-   * the same ref sends only what is new. Resolves to the commit, or undefined when the remote has
-   * no such ref. Queued with the tracked branch's fetches; throws as {@link fetch} does.
+   * without touching the tracked branch's remote-tracking ref, its accepted commit or the
+   * force-push check: it goes through a second remote whose refspec matches nothing, so no ref is
+   * written at all; the objects land in the clone and are read by the commit id this returns.
+   * Undefined when the remote has no such ref. Queued with the tracked branch's fetches, and
+   * given at most {@link OTHER_FETCH_TIMEOUT_MS}, so that a slow pull request (a huge fork, say)
+   * cannot hold up the tracked branch for long. Throws as {@link fetch} does.
    */
   fetchOther(remoteRef: string, signal?: AbortSignal): Promise<string | undefined> {
     const run = this.#queue.then(() => this.#fetchOther(remoteRef, signal));
@@ -286,35 +288,38 @@ export class RemoteSource {
     return run;
   }
 
-  async #fetchOther(remoteRef: string, signal: AbortSignal | undefined): Promise<string | undefined> {
-    throwIfAborted(signal);
+  async #fetchOther(remoteRef: string, outer: AbortSignal | undefined): Promise<string | undefined> {
+    throwIfAborted(outer);
     await this.#ensureRepository();
-    const local = `refs/setopsd/fetched/${remoteRef.replace(/^refs\//, '')}`;
-    // The commit offered as "have": this ref's last fetch, else the tracked branch's.
-    const have = (await resolveOrUndefined(this.gitdir, local)) !== undefined ? local : this.trackingRef;
-    let commit: string | null;
+    const timeout = AbortSignal.timeout(OTHER_FETCH_TIMEOUT_MS);
+    const signal = outer ? AbortSignal.any([outer, timeout]) : timeout;
     try {
       const result = await git.fetch({
         fs,
         http: abortableHttp(this.#http, signal),
         gitdir: this.gitdir,
-        remote: 'origin',
+        remote: OTHER_REMOTE,
         remoteRef,
-        ref: have,
+        // Offers the tracked branch's commit as "have": only objects new to it are sent.
+        ref: this.trackingRef,
         singleBranch: true,
         tags: false,
         onAuth: () => this.#auth(),
         onAuthFailure: () => ({ cancel: true }),
       });
-      commit = result.fetchHead;
+      return result.fetchHead ?? undefined;
     } catch (error) {
-      if (signal?.aborted) throw new CanceledError('canceled', { cause: signal.reason });
-      if ((error as { code?: string }).code === 'NotFoundError') return undefined;
+      if (outer?.aborted) throw new CanceledError('canceled', { cause: outer.reason });
+      if (timeout.aborted) {
+        throw new SetopsError(`remote ${this.display}: fetching ${remoteRef} took longer than ${OTHER_FETCH_TIMEOUT_MS / 1000} s; it is tried again on the next sync`, {
+          code: E_GIT_FETCH,
+          data: { url: this.display, ref: remoteRef },
+        });
+      }
+      const e = error as { code?: string; data?: { what?: string } };
+      if (e.code === 'NotFoundError' && e.data?.what === remoteRef) return undefined;
       throw this.#fetchError(error, remoteRef);
     }
-    if (commit === null) return undefined;
-    await git.writeRef({ fs, gitdir: this.gitdir, ref: local, value: commit, force: true });
-    return commit;
   }
 
   /** The branches of the remote (names without `refs/heads/`), from its ref advertisement. Throws as {@link fetch} does. */
@@ -332,7 +337,7 @@ export class RemoteSource {
       return refs.map((r) => r.ref.slice('refs/heads/'.length)).filter((b) => b.length > 0 && !b.endsWith('^{}')).sort();
     } catch (error) {
       if (signal?.aborted) throw new CanceledError('canceled', { cause: signal.reason });
-      throw this.#fetchError(error, 'the branch list');
+      throw this.#fetchError(error, 'the list of branches');
     }
   }
 
@@ -384,6 +389,9 @@ export class RemoteSource {
     const want: [string, string][] = [
       ['remote.origin.url', this.display],
       ['remote.origin.fetch', `+refs/heads/${this.branch}:${this.trackingRef}`],
+      // For fetchOther: isomorphic-git writes the refs a remote's refspec maps, and this maps none.
+      [`remote.${OTHER_REMOTE}.url`, this.display],
+      [`remote.${OTHER_REMOTE}.fetch`, '+refs/setopsd-fetches-map-nothing/*:refs/setopsd/unused/*'],
     ];
     for (const [path, value] of want) {
       if ((await git.getConfig({ fs, gitdir, path })) !== value) await git.setConfig({ fs, gitdir, path, value });
@@ -396,8 +404,10 @@ export class RemoteSource {
     const e = error as { code?: string; message?: string; data?: { statusCode?: number } };
     const where = `remote ${this.display}`;
     const status = e.code === 'HttpError' ? e.data?.statusCode : undefined;
-    const data = { url: this.display, branch: this.branch, ...(what !== this.branch ? { ref: what } : {}), ...(e.code ? { cause: e.code } : {}), ...(status ? { status } : {}) };
+    const data = { url: this.display, branch: this.branch, ...(what.startsWith('refs/') ? { ref: what } : {}), ...(e.code ? { cause: e.code } : {}), ...(status ? { status } : {}) };
     const withCreds = this.#credentials ? ` (from ${this.#credentials.from})` : '';
+    // The tracked branch's fetch is retried with backoff; other refs are read again on the next sync.
+    const again = what === this.branch ? '; the fetch is retried' : '; it is tried again on the next sync';
     if (e.code === 'UserCanceledError') {
       return new SetopsError(
         `${where}: the server refused the credentials${withCreds}; check the token and that it may read the repository`,
@@ -426,7 +436,7 @@ export class RemoteSource {
     }
     if (status !== undefined) {
       const retryable = status >= 500 || status === 408 || status === 429;
-      return new SetopsError(`${where}: the server answered HTTP ${status}${retryable ? '; the fetch is retried' : '; check the URL'}`, {
+      return new SetopsError(`${where}: the server answered HTTP ${status}${retryable ? again : '; check the URL'}`, {
         code: retryable ? E_GIT_FETCH : E_GIT_NOT_A_REPOSITORY,
         data,
       });
@@ -435,10 +445,10 @@ export class RemoteSource {
       return new SetopsError(`${where}: the server does not answer as a git server; check the URL`, { code: E_GIT_NOT_A_REPOSITORY, data });
     }
     if (e.code !== undefined && NETWORK_ERRORS.test(e.code)) {
-      return new SetopsError(`${where}: cannot reach the server (${e.code}); the fetch is retried`, { code: E_GIT_FETCH, data });
+      return new SetopsError(`${where}: cannot reach the server (${e.code})${again}`, { code: E_GIT_FETCH, data });
     }
     // Anything else (a cut-off pack, a full disk, …) may well pass next time.
-    return new SetopsError(`${where}: fetching ${what} failed (${e.code ?? 'error'}: ${this.#redact(String(e.message ?? error))}); the fetch is retried`, {
+    return new SetopsError(`${where}: fetching ${what} failed (${e.code ?? 'error'}: ${this.#redact(String(e.message ?? error))})${again}`, {
       code: E_GIT_FETCH,
       data,
     });
@@ -455,6 +465,11 @@ export class RemoteSource {
     return out;
   }
 }
+
+/** The clone's second remote (same URL), for {@link RemoteSource.fetchOther}. */
+const OTHER_REMOTE = 'setopsd-other';
+/** How long one fetch of another ref may take. */
+const OTHER_FETCH_TIMEOUT_MS = 120_000;
 
 /** Where {@link RemoteSource.accept} keeps the accepted commit, in the clone. */
 const ACCEPTED_REF = 'refs/setopsd/accepted';

@@ -16,6 +16,9 @@ import { startDaemon } from '../../src/daemon/daemon.js';
 import { startHttpServer } from '../../src/daemon/http/server.js';
 import { createMetrics } from '../../src/daemon/http/metrics.js';
 import { remoteSource } from '../../src/daemon/sources/remote.js';
+import { remoteDir } from '../../src/daemon/remote-source.js';
+import { Previews } from '../../src/daemon/previews.js';
+import nodeHttp from 'isomorphic-git/http/node';
 import type { ConfigSource } from '../../src/daemon/sources/source.js';
 import { SetopsError } from '../../src/errors.js';
 import { StatusRecords } from '../../src/state/status-record.js';
@@ -140,7 +143,6 @@ t.test('--comment-prs with a remote: a branch and a fork pull request (refs/pull
   const s = await setup(t, { commentPrs: true });
   await waitFor('staging applied', async () => (await s.record('staging'))?.state === 'ready');
   const main = s.repo.revParse('main');
-  const accepted = s.inBare('rev-parse', 'main');
 
   // A pull request from a branch of the repository itself.
   s.repo.branch('feature-x');
@@ -168,9 +170,7 @@ t.test('--comment-prs with a remote: a branch and a fork pull request (refs/pull
   t.match(fork!.body, /! ~ app\/web scale: 1 → 3/, 'the fork head, not the branch main');
   await waitFor('its status', () => s.forge.statuses.some((x) => x.sha === head2));
 
-  // The tracked branch is where it was: nothing of the pull requests is applied.
-  t.equal(s.inBare('rev-parse', 'main'), accepted);
-  t.equal(s.repo.revParse('main'), main);
+  // Nothing of the pull requests is applied (the clone's refs: the source-level test below).
   t.notOk(s.engine.calls.some((c) => !c.startsWith('apply acme/shop/staging') && !c.startsWith('apply acme/shop/production')), `only the main branch's stages are applied: ${s.engine.calls.join(', ')}`);
   t.equal((await s.record('staging'))?.lastAppliedRevision, main);
   t.notOk(s.logs().includes(GIT_TOKEN) || s.logs().includes(FORGE_TOKEN), 'no token in the logs');
@@ -228,17 +228,20 @@ t.test('--preview-stages with a remote: a preview from its branch; a failing fet
   s.inBare('update-ref', '-d', 'refs/heads/feature-7');
   t.equal((await s.pushed()).status, 202);
   await waitFor('pr-7 destroyed', () => s.engine.calls.includes('destroy acme/shop/pr-7'));
-  t.match(s.logs(), /branch feature-7 exists on the remote \(deleted, or never pushed\)/);
+  t.match(s.logs(), /branch feature-7 does not exist on the remote \(deleted, or never pushed\)/);
 });
 
-t.test('a remote source lists the remote branches and reads one without moving the tracked branch', async (t) => {
+t.test('a remote source lists the remote branches and reads others without moving the tracked branch', async (t) => {
   const repo = gitRepo(t, manifests({ greeting: 'one' }));
   const git = await startGitHttpServer(t, { auth: { user: 'x-access-token', password: GIT_TOKEN } });
   const bare = git.addBare('shop.git', repo.dir);
   const stateDir = tempDir(t, 'setopsd-remote-branches-');
-  const source = remoteSource({ url: git.repoUrl('shop.git'), branch: 'main', dir: 'config', stateDir, env: { SETOPSD_GIT_TOKEN: GIT_TOKEN } });
+  const url = git.repoUrl('shop.git');
+  const source = remoteSource({ url, branch: 'main', dir: 'config', stateDir, env: { SETOPSD_GIT_TOKEN: GIT_TOKEN } });
+  const clone = remoteDir(stateDir, url, 'main');
+  const inClone = (...args: string[]) => execFileSync('git', args, { cwd: clone, env: gitEnv(tempDir(t)), encoding: 'utf8', stdio: 'pipe' }).trim();
   const signal = new AbortController().signal;
-  const main = await source.read(signal);
+  const first = await source.read(signal);
   repo.branch('pr/5');
   repo.checkout('pr/5');
   const c5 = repo.commit('pr 5', manifests({ greeting: 'five' }));
@@ -250,8 +253,63 @@ t.test('a remote source lists the remote branches and reads one without moving t
   const files = await source.readBranch!('pr/5', signal);
   t.equal(files.commit, c5);
   t.match(files.files.map((f) => f.text).join('\n'), /five/);
-  // The tracked branch is read as before: same commit, nothing taken for a force-push.
-  t.equal((await source.read(signal)).commit, main.commit);
-  await t.rejects(source.readBranch!('gone', signal), { code: 'E_GIT_BRANCH_MISSING', message: /branch gone exists on the remote \(deleted, or never pushed\)/ });
+
+  // main moves on the remote; reading it as "another branch" (a GitLab base) leaves the
+  // tracked branch's refs where the last read of it put them.
+  const c2 = repo.commit('main two', manifests({ greeting: 'two' }));
+  repo.git('push', '--quiet', bare, 'main');
+  t.equal((await source.readBranch!('main', signal)).commit, c2);
+  t.equal(inClone('rev-parse', 'refs/remotes/origin/main'), first.commit, 'the remote-tracking ref did not move');
+  t.equal(inClone('rev-parse', 'refs/setopsd/accepted'), first.commit, 'nor the accepted commit');
+  t.equal(inClone('for-each-ref', '--format=%(refname)'), ['refs/remotes/origin/main', 'refs/setopsd/accepted'].join('\n'), 'no other ref written');
+  t.equal((await source.read(signal)).commit, c2, 'the tracked branch reads the new head');
+
+  // Pull request refs: GitLab's, and a fork's, which never falls back to a branch of its name.
+  const c4 = repo.commit('mr 4', manifests({ greeting: 'four' }));
+  repo.git('push', '--quiet', bare, `${c4}:refs/merge-requests/4/head`);
+  t.equal((await source.readPullRequest!({ provider: 'gitlab', number: 4, branch: 'topic' }, signal)).commit, c4);
+  await t.rejects(source.readPullRequest!({ provider: 'github', number: 5, branch: 'main', fromFork: true }, signal), {
+    code: 'E_GIT_BRANCH_MISSING',
+    message: /refs\/pull\/5\/head does not exist on the remote \(the pull request comes from a fork, so a branch main here is not its code\)/,
+  });
+  t.equal((await source.readPullRequest!({ provider: 'github', number: 5, branch: 'pr/5' }, signal)).commit, c5, 'a server without pull request refs: the branch');
+
+  await t.rejects(source.readBranch!('gone', signal), { code: 'E_GIT_BRANCH_MISSING', message: /branch gone does not exist on the remote \(deleted, or never pushed\)/ });
   await t.rejects(source.readBranch!('../main', signal), { code: 'E_GIT_BRANCH_MISSING' }, 'not a branch name: nothing fetched');
+});
+
+t.test('previews of a remote whose server fails (HTTP 503): held as last read, and after a restart left as deployed', async (t) => {
+  const repo = gitRepo(t, manifests({ greeting: 'one' }));
+  const git = await startGitHttpServer(t, { auth: { user: 'x-access-token', password: GIT_TOKEN } });
+  const bare = git.addBare('shop.git', repo.dir);
+  repo.branch('feature-7');
+  repo.checkout('feature-7');
+  repo.commit('seven', manifests({ greeting: 'seven' }));
+  repo.git('push', '--quiet', bare, 'feature-7');
+  repo.checkout('main');
+  const stateDir = tempDir(t, 'setopsd-remote-previews-');
+  let failing = false;
+  const http = {
+    request: async (req: Parameters<typeof nodeHttp.request>[0]) =>
+      failing ? { url: req.url, method: req.method ?? 'GET', statusCode: 503, statusMessage: 'Service Unavailable', headers: {}, body: (async function* () {})() } : nodeHttp.request(req),
+  };
+  const source = () => remoteSource({ url: git.repoUrl('shop.git'), branch: 'main', dir: 'config', stateDir, env: { SETOPSD_GIT_TOKEN: GIT_TOKEN }, http });
+  const signal = new AbortController().signal;
+  const log = pino({ level: 'silent' });
+  const opened = { kind: 'pull-request', provider: 'github', number: 7, branch: 'feature-7', action: 'opened', open: true } as const;
+  const previews = new Previews(stateDir, source(), { from: 'staging' }, { log });
+  await previews.pullRequest(opened);
+  const [read] = await previews.stages(signal);
+  t.match(read, { key: 'acme/shop/pr-7', branch: 'feature-7' });
+  failing = true;
+  await t.rejects(source().readBranch!('feature-7', signal), { code: 'E_GIT_FETCH', retryable: true, message: /HTTP 503; it is tried again on the next sync/ });
+  t.same(await previews.stages(signal), [read], 'held as last read');
+  t.same([...previews.unreadable()], []);
+  const restarted = new Previews(stateDir, source(), { from: 'staging' }, { log });
+  await restarted.load();
+  t.same(await restarted.stages(signal), []);
+  t.same([...restarted.unreadable()], [['acme/shop/pr-7', { number: 7, branch: 'feature-7' }]], 'left as deployed: the controller neither reconciles nor destroys it');
+  failing = false;
+  t.match(await restarted.stages(signal), [{ key: 'acme/shop/pr-7' }]);
+  t.same([...restarted.unreadable()], []);
 });

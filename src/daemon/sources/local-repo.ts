@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import git from 'isomorphic-git';
 import { watch as chokidarWatch } from 'chokidar';
+import { SetopsError } from '../../errors.js';
 import type { SourceFiles } from '../../manifests/api.js';
 import { findRepository, gitTreeCache, readGitTree } from '../../manifests/source-git.js';
 import type { ConfigSource } from './source.js';
@@ -23,7 +24,12 @@ export async function localRepoSource(opts: { repo: string; branch: string; dir?
     branch: opts.branch,
     read: (signal): Promise<SourceFiles> => readGitTree({ repo: opts.repo, ref, dir: opts.dir, display, cache }, signal),
     branches: () => git.listBranches({ fs, gitdir }),
-    readBranch: (branch, signal) => readGitTree({ repo: opts.repo, ref: `refs/heads/${branch}`, dir: opts.dir, display }, signal),
+    async readBranch(branch, signal) {
+      // A branch that is not there (deleted) is told apart from a repository that cannot be read.
+      const exists = await git.resolveRef({ fs, gitdir, ref: `refs/heads/${branch}` }).then(() => true, () => false);
+      if (!exists) throw new SetopsError(`${display}: branch ${branch} does not exist (deleted, or never made)`, { code: 'E_GIT_BRANCH_MISSING', data: { branch } });
+      return readGitTree({ repo: opts.repo, ref: `refs/heads/${branch}`, dir: opts.dir, display }, signal);
+    },
     readCommit: (sha, signal) => readGitTree({ repo: opts.repo, ref: sha, dir: opts.dir, display }, signal),
     watch: async (changed) => {
       const watched = [join(gitdir, 'refs', 'heads'), join(gitdir, 'packed-refs'), join(gitdir, 'HEAD')];

@@ -108,9 +108,10 @@ export function remoteSource(opts: RemoteConfigSourceOptions): ConfigSource & Fo
     async readPullRequest(pr: PullRequestRef, signal): Promise<SourceFiles> {
       const forgeRef = pr.provider === 'gitlab' ? `refs/merge-requests/${pr.number}/head` : `refs/pull/${pr.number}/head`;
       let commit = await remote.fetchOther(forgeRef, signal);
-      // A server that is not the forge itself (a mirror, plain git) has only the branch.
-      if (commit === undefined && isBranchName(pr.branch)) commit = await remote.fetchOther(`refs/heads/${pr.branch}`, signal);
-      if (commit === undefined) throw missingBranch(pr.branch, forgeRef);
+      // A server that is not the forge itself (a mirror, plain git) has only the branch — unless
+      // the pull request comes from a fork: a branch of that name here is not its code.
+      if (commit === undefined && pr.fromFork !== true && isBranchName(pr.branch)) commit = await remote.fetchOther(`refs/heads/${pr.branch}`, signal);
+      if (commit === undefined) throw missingBranch(pr.branch, forgeRef, pr.fromFork === true);
       // The commit the event names, when the fetch brought it (the branch may have moved on since).
       const ref = pr.headSha !== undefined && pr.headSha !== commit && (await hasCommit(remote.gitdir, pr.headSha)) ? pr.headSha : commit;
       return readGitTree({ repo: remote.gitdir, ref, ...(opts.dir ? { dir: opts.dir } : {}), display }, signal);
@@ -118,8 +119,14 @@ export function remoteSource(opts: RemoteConfigSourceOptions): ConfigSource & Fo
     watch: async () => async () => {},
   };
 
-  function missingBranch(branch: string, forgeRef?: string): SetopsError {
-    return new SetopsError(`remote ${display}: ${forgeRef ? `neither ${forgeRef} nor branch ${branch}` : `branch ${branch}`} exists on the remote (deleted, or never pushed)`, {
+  function missingBranch(branch: string, forgeRef?: string, fromFork = false): SetopsError {
+    const what =
+      forgeRef === undefined
+        ? `branch ${branch} does not exist on the remote (deleted, or never pushed)`
+        : fromFork
+          ? `${forgeRef} does not exist on the remote (the pull request comes from a fork, so a branch ${branch} here is not its code)`
+          : `neither ${forgeRef} nor branch ${branch} exists on the remote (deleted, or never pushed)`;
+    return new SetopsError(`remote ${display}: ${what}`, {
       code: 'E_GIT_BRANCH_MISSING',
       data: { branch, ...(forgeRef ? { ref: forgeRef } : {}) },
     });

@@ -9,6 +9,8 @@ export interface PullRequestRef {
   branch: string;
   /** The head commit the event names, if it did. */
   headSha?: string;
+  /** The head is in a fork: only the forge's pull request ref has it (a branch of its name here is other code). */
+  fromFork?: boolean;
 }
 
 /**
