@@ -322,9 +322,11 @@ export class RemoteSource {
     }
   }
 
-  /** The branches of the remote (names without `refs/heads/`), from its ref advertisement. Throws as {@link fetch} does. */
-  async listBranches(signal?: AbortSignal): Promise<string[]> {
-    throwIfAborted(signal);
+  /** The branches of the remote (names without `refs/heads/`), from its ref advertisement, within {@link OTHER_FETCH_TIMEOUT_MS}. Throws as {@link fetch} does. */
+  async listBranches(outer?: AbortSignal): Promise<string[]> {
+    throwIfAborted(outer);
+    const timeout = AbortSignal.timeout(OTHER_FETCH_TIMEOUT_MS);
+    const signal = outer ? AbortSignal.any([outer, timeout]) : timeout;
     try {
       const refs = await git.listServerRefs({
         http: abortableHttp(this.#http, signal),
@@ -336,7 +338,10 @@ export class RemoteSource {
       });
       return refs.map((r) => r.ref.slice('refs/heads/'.length)).filter((b) => b.length > 0 && !b.endsWith('^{}')).sort();
     } catch (error) {
-      if (signal?.aborted) throw new CanceledError('canceled', { cause: signal.reason });
+      if (outer?.aborted) throw new CanceledError('canceled', { cause: outer.reason });
+      if (timeout.aborted) {
+        throw new SetopsError(`remote ${this.display}: listing its branches took longer than ${OTHER_FETCH_TIMEOUT_MS / 1000} s; it is tried again on the next sync`, { code: E_GIT_FETCH, data: { url: this.display } });
+      }
       throw this.#fetchError(error, 'the list of branches');
     }
   }
