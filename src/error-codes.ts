@@ -98,6 +98,7 @@ export const ERROR_CODES = {
   E_GIT_FETCH: { retryable: true, meaning: 'fetching failed on the way (network, timeout, HTTP 5xx/408/429)' },
   E_GIT_NOT_A_REPOSITORY: { retryable: false, meaning: 'no git repository at the URL' },
   E_GIT_CLONE_DIR: { retryable: false, meaning: 'the local clone of a remote cannot be created' },
+  E_GIT_TOO_LARGE: { retryable: false, meaning: 'a pull request ref is more than the daemon fetches (128 MiB); it is not read' },
   E_GIT_BRANCH_MISSING: { retryable: false, meaning: 'a branch (the tracked one, or a preview or pull request branch) or pull request ref does not exist (deleted or never pushed)' },
   E_BACKUP_FAILED: { retryable: true, meaning: 'a backup did not complete (server error, disk full); it is recorded as failed' },
   E_BACKUP_NOT_FOUND: { retryable: false, meaning: 'no completed backup with that id for the service' },

@@ -26,6 +26,8 @@ export const E_GIT_NOT_A_REPOSITORY = 'E_GIT_NOT_A_REPOSITORY';
 export const E_GIT_CLONE_DIR = 'E_GIT_CLONE_DIR';
 /** The remote URL cannot be used (scheme, embedded credentials, query). Not retryable. */
 export const E_GIT_URL = 'E_GIT_URL';
+/** Another ref (a pull request) is more than the byte limit to fetch. Not retryable. */
+export const E_GIT_TOO_LARGE = 'E_GIT_TOO_LARGE';
 
 /** Environment variables read for credentials. */
 export const GIT_TOKEN_ENV = 'SETOPSD_GIT_TOKEN';
@@ -162,6 +164,8 @@ export interface RemoteSourceOptions {
   env: Record<string, string | undefined>;
   /** HTTP client for isomorphic-git (default `isomorphic-git/http/node`). */
   http?: HttpClient;
+  /** At most this many bytes of answers per {@link RemoteSource.fetchOther} (default {@link OTHER_FETCH_MAX_BYTES}). */
+  otherFetchMaxBytes?: number;
 }
 
 /** See the module comment. */
@@ -176,6 +180,7 @@ export class RemoteSource {
   readonly #url: URL;
   readonly #credentials: GitCredentials | undefined;
   readonly #http: HttpClient;
+  readonly #otherFetchMaxBytes: number;
   #queue: Promise<unknown> = Promise.resolve();
 
   /** Throws (`E_GIT_URL`, `E_GIT_AUTH`) when the URL, branch or credential settings are unusable. */
@@ -192,6 +197,7 @@ export class RemoteSource {
     this.branch = opts.branch;
     this.trackingRef = `refs/remotes/origin/${opts.branch}`;
     this.#http = opts.http ?? nodeHttp;
+    this.#otherFetchMaxBytes = opts.otherFetchMaxBytes ?? OTHER_FETCH_MAX_BYTES;
   }
 
   /**
@@ -280,7 +286,9 @@ export class RemoteSource {
    * written at all; the objects land in the clone and are read by the commit id this returns.
    * Undefined when the remote has no such ref. Queued with the tracked branch's fetches, and
    * given at most {@link OTHER_FETCH_TIMEOUT_MS}, so that a slow pull request (a huge fork, say)
-   * cannot hold up the tracked branch for long. Throws as {@link fetch} does.
+   * cannot hold up the tracked branch for long; and at most `otherFetchMaxBytes` of answers, since
+   * isomorphic-git holds a whole pack in memory and anyone may open a pull request. Throws as
+   * {@link fetch} does, and `E_GIT_TOO_LARGE` past the byte limit.
    */
   fetchOther(remoteRef: string, signal?: AbortSignal): Promise<string | undefined> {
     const run = this.#queue.then(() => this.#fetchOther(remoteRef, signal));
@@ -293,10 +301,11 @@ export class RemoteSource {
     await this.#ensureRepository();
     const timeout = AbortSignal.timeout(OTHER_FETCH_TIMEOUT_MS);
     const signal = outer ? AbortSignal.any([outer, timeout]) : timeout;
+    const limit = { max: this.#otherFetchMaxBytes, exceeded: false };
     try {
       const result = await git.fetch({
         fs,
-        http: abortableHttp(this.#http, signal),
+        http: abortableHttp(limitedHttp(this.#http, limit), signal),
         gitdir: this.gitdir,
         remote: OTHER_REMOTE,
         remoteRef,
@@ -310,6 +319,12 @@ export class RemoteSource {
       return result.fetchHead ?? undefined;
     } catch (error) {
       if (outer?.aborted) throw new CanceledError('canceled', { cause: outer.reason });
+      if (limit.exceeded) {
+        throw new SetopsError(`remote ${this.display}: ${remoteRef} is more than ${limit.max >= 1048576 ? `${Math.round(limit.max / 1048576)} MiB` : `${Math.round(limit.max / 1024)} KiB`} to fetch; it is not read (a pull request that large is refused)`, {
+          code: E_GIT_TOO_LARGE,
+          data: { url: this.display, ref: remoteRef, maxBytes: limit.max },
+        });
+      }
       if (timeout.aborted) {
         throw new SetopsError(`remote ${this.display}: fetching ${remoteRef} took longer than ${OTHER_FETCH_TIMEOUT_MS / 1000} s; it is tried again on the next sync`, {
           code: E_GIT_FETCH,
@@ -475,6 +490,8 @@ export class RemoteSource {
 const OTHER_REMOTE = 'setopsd-other';
 /** How long one fetch of another ref may take. */
 const OTHER_FETCH_TIMEOUT_MS = 120_000;
+/** How many bytes of answers one fetch of another ref may take (the daemon holds the pack in memory). */
+export const OTHER_FETCH_MAX_BYTES = 128 * 1024 * 1024;
 
 /** Where {@link RemoteSource.accept} keeps the accepted commit, in the clone. */
 const ACCEPTED_REF = 'refs/setopsd/accepted';
@@ -516,6 +533,40 @@ async function descends(gitdir: string, oid: string, ancestor: string): Promise<
   } catch {
     return false;
   }
+}
+
+/**
+ * Wraps an isomorphic-git HTTP client so that the response bodies together end with an error once
+ * they passed `limit.max` bytes (and `limit.exceeded` says why).
+ */
+function limitedHttp(client: HttpClient, limit: { max: number; exceeded: boolean }): HttpClient {
+  let total = 0;
+  return {
+    async request(req) {
+      const res = await client.request(req);
+      if (!res.body) return res;
+      const it = (res.body as AsyncIterableIterator<Uint8Array>)[Symbol.asyncIterator]();
+      const body: AsyncIterableIterator<Uint8Array> = {
+        async next() {
+          const step = await it.next();
+          if (!step.done) {
+            total += step.value.byteLength;
+            if (total > limit.max) {
+              limit.exceeded = true;
+              await it.return?.();
+              throw new Error(`more than ${limit.max} bytes`);
+            }
+          }
+          return step;
+        },
+        return: async (value?: unknown) => (it.return ? it.return(value) : { done: true, value: undefined }),
+        [Symbol.asyncIterator]() {
+          return body;
+        },
+      };
+      return { ...res, body };
+    },
+  };
 }
 
 /**

@@ -313,3 +313,26 @@ t.test('previews of a remote whose server fails (HTTP 503): held as last read, a
   t.match(await restarted.stages(signal), [{ key: 'acme/shop/pr-7' }]);
   t.same([...restarted.unreadable()], []);
 });
+
+t.test('a pull request that is more to fetch than the limit is refused without holding up the tracked branch', async (t) => {
+  const repo = gitRepo(t, manifests({ greeting: 'one' }));
+  const git = await startGitHttpServer(t, { auth: { user: 'x-access-token', password: GIT_TOKEN } });
+  const bare = git.addBare('shop.git', repo.dir);
+  const stateDir = tempDir(t, 'setopsd-remote-large-');
+  const source = remoteSource({ url: git.repoUrl('shop.git'), branch: 'main', dir: 'config', stateDir, env: { SETOPSD_GIT_TOKEN: GIT_TOKEN }, otherFetchMaxBytes: 64 * 1024 });
+  const signal = new AbortController().signal;
+  await source.read(signal);
+  repo.branch('huge');
+  repo.checkout('huge');
+  const huge = repo.commit('a large file', { 'config/blob.bin': randomBytes(512 * 1024) });
+  repo.git('push', '--quiet', bare, `${huge}:refs/pull/9/head`);
+  repo.checkout('main');
+  await t.rejects(source.readPullRequest!({ provider: 'github', number: 9, branch: 'huge' }, signal), {
+    code: 'E_GIT_TOO_LARGE',
+    retryable: false,
+    message: /refs\/pull\/9\/head is more than 64 KiB to fetch; it is not read/,
+  });
+  const c2 = repo.commit('main two', manifests({ greeting: 'two' }));
+  repo.git('push', '--quiet', bare, 'main');
+  t.equal((await source.read(signal)).commit, c2, 'the tracked branch is fetched as before (no limit on it)');
+});

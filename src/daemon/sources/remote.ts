@@ -24,6 +24,8 @@ export interface RemoteConfigSourceOptions {
   env: Record<string, string | undefined>;
   /** HTTP client for isomorphic-git (tests). */
   http?: HttpClient;
+  /** At most this many bytes per fetch of another branch or pull request (tests; default 128 MiB). */
+  otherFetchMaxBytes?: number;
 }
 
 /**
@@ -54,6 +56,7 @@ export function remoteSource(opts: RemoteConfigSourceOptions): ConfigSource & Fo
     dir: remoteDir(opts.stateDir, opts.url, opts.branch),
     env: opts.env,
     ...(opts.http ? { http: opts.http } : {}),
+    ...(opts.otherFetchMaxBytes !== undefined ? { otherFetchMaxBytes: opts.otherFetchMaxBytes } : {}),
   });
   /** The accepted commit; read from the clone on the first read (null: not read yet). */
   let accepted: string | undefined | null = null;
