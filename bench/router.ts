@@ -55,6 +55,13 @@ interface LoadResult {
   p99: number;
 }
 
+/** Requests answered, failures and the latency percentiles of one measurement. */
+function summary(latencies: number[], errors: number, seconds: number): LoadResult {
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
+  return { requests: latencies.length, errors, seconds, p50: at(0.5), p99: at(0.99) };
+}
+
 /** Closed loop: `connections` keep-alive connections, each sending the next request when the last answer ended. */
 async function load(port: number, connections: number, seconds: number): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: connections });
@@ -92,9 +99,7 @@ async function load(port: number, connections: number, seconds: number): Promise
   });
   await Promise.all(loops);
   agent.destroy();
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
-  return { requests: latencies.length, errors, seconds, p50: at(0.5), p99: at(0.99) };
+  return summary(latencies, errors, seconds);
 }
 
 /** Starts this file in another role: through tsx, or from `compiled` (JavaScript without any loader). */
@@ -146,9 +151,7 @@ async function loadAtRate(port: number, connections: number, seconds: number, ra
   });
   while (pending > 0) await new Promise((r) => setTimeout(r, 5));
   agent.destroy();
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
-  return { requests: latencies.length, errors, seconds, p50: at(0.5), p99: at(0.99) };
+  return summary(latencies, errors, seconds);
 }
 
 function child(args: string[], compiled?: string): Promise<{ proc: ChildProcess; port: number }> {

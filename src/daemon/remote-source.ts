@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
-import git, { type GitAuth, type HttpClient } from 'isomorphic-git';
+import git, { type GitAuth, type GitHttpResponse, type HttpClient } from 'isomorphic-git';
 import nodeHttp from 'isomorphic-git/http/node';
 import { CanceledError, SetopsError, throwIfAborted } from '../errors.js';
 
@@ -543,28 +543,18 @@ function limitedHttp(client: HttpClient, limit: { max: number; exceeded: boolean
   let total = 0;
   return {
     async request(req) {
-      const res = await client.request(req);
-      if (!res.body) return res;
-      const it = (res.body as AsyncIterableIterator<Uint8Array>)[Symbol.asyncIterator]();
-      const body: AsyncIterableIterator<Uint8Array> = {
-        async next() {
-          const step = await it.next();
-          if (!step.done) {
-            total += step.value.byteLength;
-            if (total > limit.max) {
-              limit.exceeded = true;
-              await it.return?.();
-              throw new Error(`more than ${limit.max} bytes`);
-            }
+      return withBody(await client.request(req), async (it) => {
+        const step = await it.next();
+        if (!step.done) {
+          total += step.value.byteLength;
+          if (total > limit.max) {
+            limit.exceeded = true;
+            await it.return?.();
+            throw new Error(`more than ${limit.max} bytes`);
           }
-          return step;
-        },
-        return: async (value?: unknown) => (it.return ? it.return(value) : { done: true, value: undefined }),
-        [Symbol.asyncIterator]() {
-          return body;
-        },
-      };
-      return { ...res, body };
+        }
+        return step;
+      });
     },
   };
 }
@@ -580,18 +570,23 @@ export function abortableHttp(client: HttpClient, signal: AbortSignal | undefine
     async request(req) {
       throwIfAborted(signal);
       const res = await raceAbort(client.request({ ...req, signal }), signal);
-      if (!res.body) return res;
-      const it = (res.body as AsyncIterableIterator<Uint8Array>)[Symbol.asyncIterator]();
-      const body: AsyncIterableIterator<Uint8Array> = {
-        next: () => raceAbort(it.next(), signal),
-        return: async (value?: unknown) => (it.return ? it.return(value) : { done: true, value: undefined }),
-        [Symbol.asyncIterator]() {
-          return body;
-        },
-      };
-      return { ...res, body };
+      return withBody(res, (it) => raceAbort(it.next(), signal));
     },
   };
+}
+
+/** `res` with its body read through `next` (given the body's own iterator); a response without a body as it is. */
+function withBody(res: GitHttpResponse, next: (it: AsyncIterator<Uint8Array>) => Promise<IteratorResult<Uint8Array>>): GitHttpResponse {
+  if (!res.body) return res;
+  const it = (res.body as AsyncIterableIterator<Uint8Array>)[Symbol.asyncIterator]();
+  const body: AsyncIterableIterator<Uint8Array> = {
+    next: () => next(it),
+    return: async (value?: unknown) => (it.return ? it.return(value) : { done: true, value: undefined }),
+    [Symbol.asyncIterator]() {
+      return body;
+    },
+  };
+  return { ...res, body };
 }
 
 function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
