@@ -336,3 +336,35 @@ t.test('a pull request that is more to fetch than the limit is refused without h
   repo.git('push', '--quiet', bare, 'main');
   t.equal((await source.read(signal)).commit, c2, 'the tracked branch is fetched as before (no limit on it)');
 });
+
+t.test('--preview-branches on a remote whose branches cannot be listed: previews are held, not ended', async (t) => {
+  const repo = gitRepo(t, manifests({ greeting: 'one' }));
+  const git = await startGitHttpServer(t, { auth: { user: 'x-access-token', password: GIT_TOKEN } });
+  const bare = git.addBare('shop.git', repo.dir);
+  repo.branch('pr/5');
+  repo.checkout('pr/5');
+  repo.commit('five', manifests({ greeting: 'five' }));
+  repo.git('push', '--quiet', bare, 'pr/5');
+  repo.checkout('main');
+  const stateDir = tempDir(t, 'setopsd-remote-preview-branches-');
+  let failing = false;
+  const http = {
+    request: async (req: Parameters<typeof nodeHttp.request>[0]) =>
+      failing ? { url: req.url, method: req.method ?? 'GET', statusCode: 503, statusMessage: 'Service Unavailable', headers: {}, body: (async function* () {})() } : nodeHttp.request(req),
+  };
+  const source = () => remoteSource({ url: git.repoUrl('shop.git'), branch: 'main', dir: 'config', stateDir, env: { SETOPSD_GIT_TOKEN: GIT_TOKEN }, http });
+  const signal = new AbortController().signal;
+  const lines: string[] = [];
+  const log = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+  const settings = { from: 'staging', branches: 'pr/*' };
+  const previews = new Previews(stateDir, source(), settings, { log });
+  const [read] = await previews.stages(signal);
+  t.match(read, { key: 'acme/shop/pr-5', branch: 'pr/5' });
+  failing = true;
+  t.same(await previews.stages(signal), [read], 'the last list and the last read');
+  t.match(lines.join(''), /the branches cannot be listed \(.*HTTP 503.*\); previews of --preview-branches stay as they are/);
+  const restarted = new Previews(stateDir, source(), settings, { log });
+  await restarted.load();
+  t.same(await restarted.stages(signal), []);
+  t.same([...restarted.unreadable()], [['acme/shop/pr-5', { number: 5, branch: '' }]], 'never listed since the start: left as deployed');
+});
